@@ -1,0 +1,211 @@
+//! Configuration: command-line flags, then MASTHEAD_* environment variables,
+//! then the TOML file, then defaults that work with no file at all.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+pub const DEFAULT_CONFIG_FILE: &str = "masthead.toml";
+
+/// The file's keys. Unknown keys are refused so a typo is not silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub theme_dir: Option<PathBuf>,
+    pub public_url: Option<String>,
+    pub log: Option<String>,
+}
+
+/// Values given on the command line or in the environment (clap reads both).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub theme_dir: Option<PathBuf>,
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub theme_dir: Option<PathBuf>,
+    /// None: derived from the address actually bound.
+    pub public_url: Option<String>,
+    pub log: String,
+}
+
+impl Config {
+    pub fn resolve(overrides: Overrides) -> anyhow::Result<Config> {
+        let file = match &overrides.config {
+            Some(path) => read_file(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                read_file(Path::new(DEFAULT_CONFIG_FILE))?
+            }
+            None => FileConfig::default(),
+        };
+        let listen_text = overrides
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = listen_text.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "the listen address {listen_text:?} is not valid: write it as IP:PORT, e.g. 127.0.0.1:8080"
+            )
+        })?;
+        let data_dir = overrides
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("masthead-data"));
+        let database_url = overrides
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("masthead.db").display()));
+        let public_url = overrides.public_url.or(file.public_url);
+        if let Some(url) = &public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("public_url {url:?} must start with http:// or https://");
+        }
+        Ok(Config {
+            listen,
+            data_dir,
+            database_url,
+            theme_dir: overrides.theme_dir.or(file.theme_dir),
+            public_url,
+            log: file.log.unwrap_or_else(|| "info".into()),
+        })
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
+    }
+
+    /// Creates the data directory and proves it is writable, so a bad one
+    /// stops start-up with advice rather than failing on the first upload.
+    pub fn prepare_data_dir(&self) -> anyhow::Result<()> {
+        let dir = &self.data_dir;
+        std::fs::create_dir_all(self.media_dir()).with_context(|| {
+            format!(
+                "cannot create the data directory {}: choose another with --data-dir or MASTHEAD_DATA_DIR",
+                dir.display()
+            )
+        })?;
+        let probe = dir.join(".write-test");
+        std::fs::write(&probe, b"ok")
+            .and_then(|_| std::fs::remove_file(&probe))
+            .with_context(|| {
+                format!(
+                    "the data directory {} is not writable: fix its permissions or choose another with --data-dir",
+                    dir.display()
+                )
+            })?;
+        Ok(())
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the config file {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| format!(":{}", text[..span.start].lines().count().max(1)))
+            .unwrap_or_default();
+        anyhow::anyhow!(
+            "the config file {}{line} is not valid: {}",
+            path.display(),
+            e.message()
+        )
+    })
+}
+
+/// What `masthead init` writes: every key, commented, with its default.
+pub const TEMPLATE: &str = r#"# Masthead configuration. Every key is optional; the values shown are the
+# defaults. Each can also be set by an environment variable (MASTHEAD_LISTEN,
+# MASTHEAD_DATA_DIR, ...) or a command-line flag, which take precedence.
+
+# Address and port to serve on.
+# listen = "127.0.0.1:8080"
+
+# Where the database (SQLite) and uploaded media live.
+# data_dir = "masthead-data"
+
+# sqlite://PATH (default: masthead.db inside data_dir) or
+# postgres://USER:PASSWORD@HOST/DATABASE to run on PostgreSQL.
+# database_url = "postgres://masthead@localhost/masthead"
+
+# A folder whose templates/ and assets/ override the built-in theme, file by file.
+# theme_dir = "theme"
+
+# The address readers use, for canonical links (default: http://LISTEN).
+# public_url = "https://news.example.org"
+
+# Log filter: error, warn, info, debug, or per module (e.g. "info,sqlx=warn").
+# log = "info"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_file() {
+        let c = Config::resolve(Overrides {
+            config: None,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert!(c.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn a_typo_names_the_key_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\n\nlisten_addr = 3\n").unwrap();
+        let err = Config::resolve(Overrides {
+            config: Some(path),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("m.toml:3"), "{err}");
+        assert!(err.contains("listen_addr"), "{err}");
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/x\"\n",
+        )
+        .unwrap();
+        let c = Config::resolve(Overrides {
+            config: Some(path),
+            listen: Some("127.0.0.1:9100".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.data_dir, PathBuf::from("/srv/x"));
+        assert_eq!(c.database_url, "sqlite:///srv/x/masthead.db");
+    }
+
+    #[test]
+    fn the_init_template_parses() {
+        let parsed: FileConfig = toml::from_str(TEMPLATE).unwrap();
+        assert!(parsed.listen.is_none());
+    }
+}

@@ -1,0 +1,331 @@
+//! The demo publication: original writing about fictional places and events,
+//! with drawn illustrations, so a new user sees a living magazine at once.
+//! Also generates extra archive stories for load tests (`masthead seed --stories N`).
+
+mod art;
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::model::{Author, Image, Link, Section, SiteSettings, Status, Tag, new_id, now, slug};
+use crate::services::publishing::{self, BriefDraft, StoryDraft};
+use crate::services::settings;
+use crate::store::Store;
+
+const CONTENT: &str = include_str!("content.toml");
+
+#[derive(Deserialize)]
+struct DemoContent {
+    site: SiteSettings,
+    sections: Vec<DemoSection>,
+    authors: Vec<DemoAuthor>,
+    tags: Vec<DemoTag>,
+    stories: Vec<DemoStory>,
+    briefs: Vec<DemoBrief>,
+}
+
+#[derive(Deserialize)]
+struct DemoSection {
+    name: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+struct DemoAuthor {
+    name: String,
+    role: String,
+    bio: String,
+    #[serde(default)]
+    links: Vec<Link>,
+}
+
+#[derive(Deserialize)]
+struct DemoTag {
+    name: String,
+    description: String,
+}
+
+#[derive(Deserialize, Clone)]
+struct DemoImage {
+    art: String,
+    alt: String,
+    caption: String,
+    credit: String,
+}
+
+#[derive(Deserialize, Clone)]
+struct DemoStory {
+    headline: String,
+    dek: String,
+    label: String,
+    section: String,
+    authors: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    featured: bool,
+    hours_ago: f64,
+    image: DemoImage,
+    body: String,
+    #[serde(default)]
+    excerpt: Option<String>,
+    #[serde(default)]
+    correction: Option<String>,
+    /// "archived" or "scheduled" (in the future by -hours_ago).
+    #[serde(default)]
+    status: Option<String>,
+    /// The slug it was first published under; it must redirect.
+    #[serde(default)]
+    first_slug: Option<String>,
+    #[serde(default)]
+    edited_hours_ago: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct DemoBrief {
+    headline: String,
+    body: String,
+    hours_ago: f64,
+    #[serde(default)]
+    link: Option<String>,
+    #[serde(default)]
+    image: Option<DemoImage>,
+}
+
+fn hours_ago(h: f64) -> i64 {
+    now() - (h * 3600.0) as i64
+}
+
+/// Fills an empty database with the demo publication and, if `total_stories`
+/// is larger than the demo's own, generated archive stories up to that
+/// number. Returns how many stories it added (0 when the database had content).
+pub async fn fill_if_empty(
+    store: &Store,
+    media_dir: &Path,
+    total_stories: usize,
+) -> anyhow::Result<usize> {
+    if !store.is_empty().await? {
+        return Ok(0);
+    }
+    let demo: DemoContent =
+        toml::from_str(CONTENT).context("the built-in demo content is malformed")?;
+    std::fs::create_dir_all(media_dir)
+        .with_context(|| format!("cannot create {}", media_dir.display()))?;
+    settings::save(store, &demo.site).await?;
+
+    let mut section_ids = std::collections::HashMap::new();
+    for (position, s) in demo.sections.iter().enumerate() {
+        let section = Section {
+            id: new_id(),
+            slug: slug::slugify(&s.name),
+            name: s.name.clone(),
+            description: s.description.clone(),
+            position: position as i32,
+        };
+        store.save_section(&section).await?;
+        section_ids.insert(s.name.clone(), section.id);
+    }
+    let mut tag_ids = std::collections::HashMap::new();
+    for t in &demo.tags {
+        let tag = Tag {
+            id: new_id(),
+            slug: slug::slugify(&t.name),
+            name: t.name.clone(),
+            description: t.description.clone(),
+        };
+        store.save_tag(&tag).await?;
+        tag_ids.insert(t.name.clone(), tag.id);
+    }
+    let mut author_ids = std::collections::HashMap::new();
+    for a in &demo.authors {
+        let slug = slug::slugify(&a.name);
+        let photo = save_svg(
+            store,
+            media_dir,
+            &format!("author-{slug}.svg"),
+            &art::portrait(&a.name),
+            (400, 400),
+            &DemoImage {
+                art: String::new(),
+                alt: format!("Portrait illustration of {}", a.name),
+                caption: String::new(),
+                credit: "Illustration: Masthead demo".into(),
+            },
+        )
+        .await?;
+        let author = Author {
+            id: new_id(),
+            slug,
+            name: a.name.clone(),
+            bio: a.bio.clone(),
+            role_line: a.role.clone(),
+            photo_id: Some(photo),
+            links: serde_json::to_string(&a.links)?,
+        };
+        store.save_author(&author).await?;
+        author_ids.insert(a.name.clone(), author.id);
+    }
+
+    let lookup = |map: &std::collections::HashMap<String, String>, names: &[String], what: &str| {
+        names
+            .iter()
+            .map(|n| {
+                map.get(n)
+                    .cloned()
+                    .with_context(|| format!("demo content names an unknown {what} {n:?}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    };
+
+    let mut drafts = Vec::new();
+    for s in &demo.stories {
+        let slug = slug::slugify(&s.headline);
+        let image = save_svg(
+            store,
+            media_dir,
+            &format!("{slug}.svg"),
+            &art::illustration(&s.image.art, &slug),
+            (art::WIDTH, art::HEIGHT),
+            &s.image,
+        )
+        .await?;
+        let published_at = hours_ago(s.hours_ago);
+        let draft = StoryDraft {
+            slug: s.first_slug.clone(),
+            headline: s.headline.clone(),
+            dek: s.dek.clone(),
+            label: s.label.clone(),
+            section_id: section_ids
+                .get(&s.section)
+                .cloned()
+                .with_context(|| format!("demo story names an unknown section {:?}", s.section))?,
+            body_md: s.body.trim().to_string(),
+            custom_excerpt: s.excerpt.clone(),
+            hero_image_id: Some(image),
+            status: Some(if s.status.as_deref() == Some("scheduled") {
+                Status::Scheduled
+            } else {
+                Status::Published
+            }),
+            featured: s.featured,
+            published_at: Some(published_at),
+            author_ids: lookup(&author_ids, &s.authors, "author")?,
+            tag_ids: lookup(&tag_ids, &s.tags, "tag")?,
+            updated_at: Some(s.edited_hours_ago.map_or(published_at, hours_ago)),
+            ..Default::default()
+        };
+        let story = publishing::save_story(store, &demo.site, None, draft.clone())
+            .await
+            .with_context(|| format!("demo story {:?}", s.headline))?;
+        let story = if s.first_slug.is_some() {
+            // Renamed after publication: the first address must answer 301.
+            let renamed = StoryDraft {
+                slug: Some(slug.clone()),
+                ..draft.clone()
+            };
+            publishing::save_story(store, &demo.site, Some(&story), renamed).await?
+        } else {
+            story
+        };
+        if s.status.as_deref() == Some("archived") {
+            let archived = StoryDraft {
+                status: Some(Status::Archived),
+                ..draft.clone()
+            };
+            publishing::save_story(store, &demo.site, Some(&story), archived).await?;
+        }
+        if let Some(correction) = &s.correction {
+            let at = s.edited_hours_ago.map_or(published_at + 7200, hours_ago);
+            publishing::add_note(store, &story, "correction", at, correction).await?;
+        }
+        drafts.push(draft);
+    }
+
+    for b in &demo.briefs {
+        let image = match &b.image {
+            Some(img) => {
+                let slug = slug::slugify(&b.headline);
+                Some(
+                    save_svg(
+                        store,
+                        media_dir,
+                        &format!("brief-{slug}.svg"),
+                        &art::illustration(&img.art, &slug),
+                        (art::WIDTH, art::HEIGHT),
+                        img,
+                    )
+                    .await?,
+                )
+            }
+            None => None,
+        };
+        publishing::save_brief(
+            store,
+            None,
+            BriefDraft {
+                headline: b.headline.clone(),
+                body_md: b.body.trim().to_string(),
+                link_url: b.link.clone(),
+                image_id: image,
+                status: Some(Status::Published),
+                published_at: Some(hours_ago(b.hours_ago)),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+
+    let mut added = demo.stories.len();
+    let extra = total_stories.saturating_sub(added);
+    if extra > 0 {
+        let published: Vec<_> = drafts
+            .iter()
+            .filter(|d| d.status == Some(Status::Published))
+            .collect();
+        for i in 0..extra {
+            let model = published[i % published.len()];
+            let at = hours_ago(24.0 * 60.0 + i as f64 * 3.0);
+            let draft = StoryDraft {
+                slug: Some(format!("{}-{}", slug::slugify(&model.headline), i + 1)),
+                featured: false,
+                published_at: Some(at),
+                updated_at: Some(at),
+                ..(*model).clone()
+            };
+            publishing::save_story(store, &demo.site, None, draft).await?;
+            added += 1;
+            if (i + 1) % 1000 == 0 || i + 1 == extra {
+                print!("\rgenerated {}/{extra} archive stories", i + 1);
+                let _ = std::io::stdout().flush();
+            }
+        }
+        println!();
+    }
+    Ok(added)
+}
+
+async fn save_svg(
+    store: &Store,
+    media_dir: &Path,
+    file: &str,
+    svg: &str,
+    (width, height): (i32, i32),
+    meta: &DemoImage,
+) -> anyhow::Result<String> {
+    let path = media_dir.join(file);
+    std::fs::write(&path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+    let image = Image {
+        id: new_id(),
+        file: file.to_string(),
+        width,
+        height,
+        alt: meta.alt.clone(),
+        caption: meta.caption.clone(),
+        credit: meta.credit.clone(),
+    };
+    store.save_image(&image).await?;
+    Ok(image.id)
+}

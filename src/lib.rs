@@ -1,0 +1,15 @@
+//! Masthead: a publishing platform for independent newsrooms.
+//!
+//! The layers, top to bottom: `web` (HTTP surfaces) → `services` (the
+//! newsroom's rules) → `store` (SQL on SQLite or PostgreSQL). `theme` renders
+//! view models; `model` is the plain content shared by all.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod model;
+pub mod server;
+pub mod services;
+pub mod store;
+pub mod theme;
+pub mod web;

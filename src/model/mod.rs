@@ -1,0 +1,272 @@
+//! The newsroom's content: what a story, a brief, a section, a tag, an author
+//! and an image are. Plain data plus the rules that need no storage.
+//!
+//! The shapes map onto Ghost's post / tag / author resources so that the
+//! Content API and the importers can be added without reshaping: the primary
+//! section plays Ghost's primary tag, the first author is the primary author.
+
+pub mod slug;
+pub mod text;
+
+use serde::{Deserialize, Serialize};
+
+pub use text::SafeHtml;
+
+/// Ids are generated in the application (UUIDv7: time-ordered, portable text).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+/// Seconds since the Unix epoch: the one time encoding stored in both databases.
+pub type UnixTime = i64;
+
+pub fn now() -> UnixTime {
+    jiff::Timestamp::now().as_second()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Scheduled,
+    Published,
+    Archived,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Scheduled => "scheduled",
+            Status::Published => "published",
+            Status::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "draft" => Status::Draft,
+            "scheduled" => Status::Scheduled,
+            "published" => Status::Published,
+            "archived" => Status::Archived,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Section {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Tag {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Author {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub bio: String,
+    pub role_line: String,
+    pub photo_id: Option<String>,
+    /// JSON array of `Link`s.
+    pub links: String,
+}
+
+impl Author {
+    pub fn links(&self) -> Vec<Link> {
+        serde_json::from_str(&self.links).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Link {
+    pub label: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Image {
+    pub id: String,
+    /// File name inside the media directory.
+    pub file: String,
+    pub width: i32,
+    pub height: i32,
+    pub alt: String,
+    pub caption: String,
+    /// Photographer / agency, e.g. "Jane Roe/Agency".
+    pub credit: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Story {
+    pub id: String,
+    pub slug: String,
+    pub headline: String,
+    pub dek: String,
+    pub label: String,
+    pub section_id: String,
+    pub body_md: String,
+    pub body_html: String,
+    pub custom_excerpt: Option<String>,
+    pub hero_image_id: Option<String>,
+    pub status: String,
+    pub featured: bool,
+    pub published_at: Option<UnixTime>,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+    pub reading_minutes: i32,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+}
+
+impl Story {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Draft)
+    }
+
+    /// What readers see: published, or scheduled and its time has come.
+    pub fn is_public(&self, now: UnixTime) -> bool {
+        matches!(self.status(), Status::Published | Status::Scheduled)
+            && self.published_at.is_some_and(|t| t <= now)
+    }
+
+    pub fn excerpt(&self) -> String {
+        match &self.custom_excerpt {
+            Some(e) if !e.trim().is_empty() => e.trim().to_string(),
+            _ => text::derive_excerpt(&self.body_md, text::EXCERPT_CHARS),
+        }
+    }
+}
+
+/// A dated correction or update shown at the foot of a story.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoryNote {
+    pub id: String,
+    pub story_id: String,
+    /// "correction" or "update".
+    pub kind: String,
+    pub noted_at: UnixTime,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Brief {
+    pub id: String,
+    pub slug: String,
+    pub headline: String,
+    pub body_md: String,
+    pub body_html: String,
+    pub link_url: Option<String>,
+    pub image_id: Option<String>,
+    pub status: String,
+    pub published_at: Option<UnixTime>,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+/// The publication's settings, edited by the newsroom (stored as one JSON document).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SiteSettings {
+    pub title: String,
+    pub tagline: String,
+    pub logo_image_id: Option<String>,
+    /// IANA zone name, e.g. "Europe/Berlin".
+    pub timezone: String,
+    /// strftime pattern for dates shown to readers.
+    pub date_format: String,
+    /// The kinds of piece a story may carry ("Analysis", "Opinion", ...).
+    pub labels: Vec<String>,
+    /// Extra navigation links after the sections.
+    pub navigation: Vec<Link>,
+    /// The "Follow us" links.
+    pub social: Vec<Link>,
+    pub newsletter_heading: String,
+    pub newsletter_pitch: String,
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        SiteSettings {
+            title: "Masthead".into(),
+            tagline: "Independent news and analysis".into(),
+            logo_image_id: None,
+            timezone: "UTC".into(),
+            date_format: "%-d %B %Y".into(),
+            labels: ["Analysis", "Opinion", "News", "Interview", "Review"]
+                .map(String::from)
+                .to_vec(),
+            navigation: vec![],
+            social: vec![],
+            newsletter_heading: "The weekly round-up".into(),
+            newsletter_pitch: "Our best analysis, once a week. Leave in one click.".into(),
+        }
+    }
+}
+
+/// Which stories a listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct StoryFilter {
+    pub section_id: Option<String>,
+    pub tag_id: Option<String>,
+    pub author_id: Option<String>,
+    pub featured: Option<bool>,
+    pub exclude_ids: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn story(status: &str, published_at: Option<i64>) -> Story {
+        Story {
+            id: "s".into(),
+            slug: "s".into(),
+            headline: "H".into(),
+            dek: String::new(),
+            label: "News".into(),
+            section_id: "x".into(),
+            body_md: "First paragraph here.\n\nSecond.".into(),
+            body_html: String::new(),
+            custom_excerpt: None,
+            hero_image_id: None,
+            status: status.into(),
+            featured: false,
+            published_at,
+            created_at: 0,
+            updated_at: 0,
+            reading_minutes: 1,
+            seo_title: None,
+            seo_description: None,
+        }
+    }
+
+    #[test]
+    fn scheduled_story_becomes_public_when_its_time_comes() {
+        let s = story("scheduled", Some(100));
+        assert!(!s.is_public(99));
+        assert!(s.is_public(100));
+        assert!(!story("draft", Some(1)).is_public(100));
+        assert!(!story("archived", Some(1)).is_public(100));
+        assert!(!story("published", None).is_public(100));
+    }
+
+    #[test]
+    fn excerpt_prefers_the_custom_one() {
+        let mut s = story("published", Some(1));
+        assert_eq!(s.excerpt(), "First paragraph here.");
+        s.custom_excerpt = Some("  Hand written.  ".into());
+        assert_eq!(s.excerpt(), "Hand written.");
+    }
+}

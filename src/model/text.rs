@@ -1,0 +1,169 @@
+//! Markdown bodies: rendering to sanitized HTML, plain-text excerpts, reading time.
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
+use serde::{Serialize, Serializer};
+
+pub const EXCERPT_CHARS: usize = 220;
+const WORDS_PER_MINUTE: usize = 230;
+
+/// HTML that has been through the sanitizer. Only `render_markdown` and
+/// `SafeHtml::sanitize` make one, so templates can print it unescaped while
+/// escaping every other string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafeHtml(String);
+
+impl SafeHtml {
+    pub fn sanitize(untrusted_html: &str) -> SafeHtml {
+        let mut cleaner = ammonia::Builder::default();
+        cleaner
+            .link_rel(Some("noopener noreferrer"))
+            .add_tag_attributes("img", ["loading", "decoding", "width", "height"]);
+        SafeHtml(cleaner.clean(untrusted_html).to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps HTML that came out of the sanitizer earlier and was stored.
+    pub fn from_stored(sanitized: String) -> SafeHtml {
+        SafeHtml(sanitized)
+    }
+}
+
+impl Serialize for SafeHtml {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        minijinja::Value::from_safe_string(self.0.clone()).serialize(serializer)
+    }
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_SMART_PUNCTUATION
+}
+
+/// Markdown to HTML, then through the sanitizer: a `<script>` or an `onclick`
+/// written into a body never reaches a page.
+pub fn render_markdown(markdown: &str) -> SafeHtml {
+    let mut raw = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut raw, Parser::new_ext(markdown, options()));
+    SafeHtml::sanitize(&raw)
+}
+
+/// The words a reader reads: text and inline code, without markup.
+pub fn plain_text(markdown: &str) -> String {
+    let mut out = String::new();
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => out.push('\n'),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The first paragraph, cut at a word near `max_chars`.
+pub fn derive_excerpt(markdown: &str, max_chars: usize) -> String {
+    let text = plain_text(markdown);
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    truncate_words(first, max_chars)
+}
+
+pub fn truncate_words(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max_chars).collect();
+    let cut = match cut.rfind(char::is_whitespace) {
+        Some(at) if at > max_chars / 2 => &cut[..at],
+        _ => &cut[..],
+    };
+    format!("{}…", cut.trim_end_matches([',', ';', ':', '.', ' ']))
+}
+
+pub fn reading_minutes(markdown: &str) -> i32 {
+    let words = plain_text(markdown).split_whitespace().count();
+    words.div_ceil(WORDS_PER_MINUTE).max(1) as i32
+}
+
+/// Images in a body that have no alt text: publishing refuses them.
+pub fn images_missing_alt(markdown: &str) -> Vec<String> {
+    let mut missing = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                current = Some((dest_url.to_string(), String::new()))
+            }
+            Event::Text(t) if current.is_some() => {
+                if let Some((_, alt)) = current.as_mut() {
+                    alt.push_str(&t)
+                }
+            }
+            Event::End(TagEnd::Image) => {
+                if let Some((url, alt)) = current.take()
+                    && alt.trim().is_empty()
+                {
+                    missing.push(url);
+                }
+            }
+            _ => {}
+        }
+    }
+    missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_and_handlers_never_survive() {
+        let html = render_markdown(
+            "Hello <script>alert(1)</script> <a href=\"javascript:x()\" onclick=\"y()\">link</a>\n\n<img src=x onerror=alert(2)>",
+        );
+        let s = html.as_str();
+        assert!(!s.contains("<script"), "{s}");
+        assert!(!s.contains("onclick"), "{s}");
+        assert!(!s.contains("onerror"), "{s}");
+        assert!(!s.contains("javascript:"), "{s}");
+        assert!(s.contains("Hello"));
+    }
+
+    #[test]
+    fn markdown_renders_to_html() {
+        let html = render_markdown("## Why it matters\n\nA *fine* [link](https://example.org).");
+        assert!(html.as_str().contains("<h2>Why it matters</h2>"));
+        assert!(html.as_str().contains("<em>fine</em>"));
+        assert!(html.as_str().contains("rel=\"noopener noreferrer\""));
+    }
+
+    #[test]
+    fn excerpt_is_first_paragraph_cut_at_a_word() {
+        let md = "# Title\n\nThe first **paragraph** is here.\n\nSecond one.";
+        assert_eq!(derive_excerpt(md, 100), "Title");
+        let md = "The council met on Tuesday to discuss the harbour levy and the budget.";
+        assert_eq!(derive_excerpt(md, 30), "The council met on Tuesday to…");
+        assert_eq!(derive_excerpt("", 30), "");
+    }
+
+    #[test]
+    fn reading_time_rounds_up() {
+        assert_eq!(reading_minutes("word"), 1);
+        assert_eq!(reading_minutes(&"word ".repeat(231)), 2);
+    }
+
+    #[test]
+    fn finds_images_without_alt() {
+        let md = "![A harbour at dawn](/media/a.jpg) and ![](/media/b.jpg)";
+        assert_eq!(images_missing_alt(md), vec!["/media/b.jpg".to_string()]);
+    }
+}

@@ -1,0 +1,116 @@
+//! Starting and stopping the server: open the store, migrate, load the theme,
+//! bind, serve until asked to stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::config::Config;
+use crate::store::Store;
+use crate::theme::Theme;
+use crate::web::{self, App};
+
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub public_url: String,
+    pub store: Store,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Opens the data directory and database and brings the schema up to date.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.database_url.starts_with("sqlite:") {
+        config.prepare_data_dir()?;
+    }
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Everything up to accepting connections; returns once the port is bound.
+pub async fn start(config: &Config, demo: bool) -> anyhow::Result<RunningServer> {
+    let theme = Theme::load(config.theme_dir.as_deref())?;
+    let store = open_store(config).await?;
+    if config.database_url.starts_with("postgres") {
+        std::fs::create_dir_all(config.media_dir()).with_context(|| {
+            format!(
+                "cannot create the media directory {}",
+                config.media_dir().display()
+            )
+        })?;
+    }
+    if demo {
+        crate::demo::fill_if_empty(&store, &config.media_dir(), 0).await?;
+    }
+    let listener = TcpListener::bind(config.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {}: is another server using it? Choose another with --listen",
+            config.listen
+        )
+    })?;
+    let addr = listener.local_addr()?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let app = Arc::new(App::new(
+        store.clone(),
+        theme,
+        public_url.clone(),
+        config.media_dir(),
+    ));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let router = web::router(app);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        public_url,
+        store,
+        stop: Some(stop),
+        task,
+    })
+}
+
+impl RunningServer {
+    /// Stops accepting, lets requests in flight finish, closes the database.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.context("server task failed")??;
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

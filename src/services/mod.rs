@@ -1,0 +1,6 @@
+//! The newsroom's rules, as plain Rust over the store: what a valid story is,
+//! how slugs are chosen and kept, what may be published.
+
+pub mod publishing;
+pub mod settings;
+pub mod subscriptions;

@@ -1,0 +1,102 @@
+//! The page layer between the router and the handlers: serves pages from the
+//! cache when content has not changed, stores fresh renders, and renders
+//! error responses in the theme.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::App;
+use super::encoded::Encoded;
+use super::errors::ErrorPage;
+use super::views;
+use crate::model::now;
+
+/// Pages are revalidated on every view (cheap: a 304 from the cache), so a
+/// correction is never hidden behind a stale copy.
+const PAGE_CACHE_CONTROL: &str = "public, no-cache";
+const HTML: &str = "text/html; charset=utf-8";
+/// Pages larger than this are not worth holding in memory.
+const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+pub async fn layer(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    let key = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let version = app.store.events().version();
+    let at = now();
+    if let Some(page) = app.pages.get(&key, version, at) {
+        return page.respond(request.headers());
+    }
+    let request_headers = request.headers().clone();
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK || response.extensions().get::<ErrorPage>().is_some() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
+        return super::SiteError::Internal(anyhow::anyhow!("the page body could not be read"))
+            .into_response();
+    };
+    let page = Arc::new(Encoded::new(
+        parts.status,
+        HTML,
+        PAGE_CACHE_CONTROL,
+        Some(app.store.events().changed_at()),
+        bytes,
+    ));
+    match app.store.next_scheduled_after(at).await {
+        Ok(next_due) => {
+            app.pages
+                .insert(key, version, at, next_due.unwrap_or(i64::MAX), page.clone())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check the publishing schedule; page not cached")
+        }
+    }
+    page.respond(&request_headers)
+}
+
+/// Turns an `ErrorPage` marker into the themed page for that status.
+pub async fn render_errors(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    let Some(error) = response.extensions().get::<ErrorPage>().cloned() else {
+        return response;
+    };
+    match views::error_page(&app, &error).await {
+        Ok(html) => error_response(&headers, error.status, html),
+        Err(e) => {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "the error page itself failed to render"
+            );
+            (error.status, error.message).into_response()
+        }
+    }
+}
+
+fn error_response(request: &HeaderMap, status: StatusCode, html: String) -> Response {
+    let cache = match status {
+        StatusCode::NOT_FOUND | StatusCode::GONE => "public, max-age=60",
+        _ => "no-store",
+    };
+    Encoded::new(status, HTML, cache, None, html.into()).respond(request)
+}
+
+/// A rendered page from a handler: HTML with the page's own status.
+pub fn html(html: String) -> Response {
+    Response::builder()
+        .header(header::CONTENT_TYPE, HTML)
+        .body(Body::from(html))
+        .expect("valid response")
+}

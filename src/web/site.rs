@@ -1,0 +1,548 @@
+//! The public site's handlers: parse the request, ask the store, hand a view
+//! model to the theme. Caching, compression and error pages happen around them.
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+use super::pages::html;
+use super::views::{
+    AuthorView, BriefView, Chrome, LinkView, Pager, Presenter, Teaser, author_url, brief_url,
+    page_url, section_url, story_url, tag_url,
+};
+use super::{App, SiteError};
+use crate::model::{Status, StoryFilter};
+use crate::services::subscriptions::{self, SubscribeError, Subscribed};
+use crate::store::SlugKind;
+
+const PER_PAGE: i64 = 12;
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/", get(home))
+        .route("/stories/{slug}", get(story))
+        .route("/latest", get(latest))
+        .route("/latest/page/{page}", get(latest_page))
+        .route("/briefs", get(briefs))
+        .route("/briefs/page/{page}", get(briefs_page))
+        .route("/briefs/{slug}", get(brief))
+        .route("/section/{slug}", get(section))
+        .route("/section/{slug}/page/{page}", get(section_page))
+        .route("/tag/{slug}", get(tag))
+        .route("/tag/{slug}/page/{page}", get(tag_page))
+        .route("/author/{slug}", get(author))
+        .route("/author/{slug}/page/{page}", get(author_page))
+        .route("/newsletter", get(newsletter).post(subscribe))
+}
+
+type PageResult = Result<Response, SiteError>;
+
+#[derive(Serialize)]
+struct HomeView {
+    chrome: Chrome,
+    lead: Option<Teaser>,
+    top: Vec<Teaser>,
+    river: Vec<Teaser>,
+    briefs: Vec<BriefView>,
+    latest: Vec<Teaser>,
+}
+
+async fn home(State(app): State<Arc<App>>) -> PageResult {
+    let p = Presenter::new(&app).await?;
+    let store = &app.store;
+    let featured = StoryFilter {
+        featured: Some(true),
+        ..Default::default()
+    };
+    let mut leads = store.stories(&featured, p.now, 1, 0).await?;
+    if leads.is_empty() {
+        leads = store.stories(&StoryFilter::default(), p.now, 1, 0).await?;
+    }
+    let mut shown: Vec<String> = leads.iter().map(|s| s.id.clone()).collect();
+    let top = store
+        .stories(
+            &StoryFilter {
+                exclude_ids: shown.clone(),
+                ..Default::default()
+            },
+            p.now,
+            4,
+            0,
+        )
+        .await?;
+    shown.extend(top.iter().map(|s| s.id.clone()));
+    let river = store
+        .stories(
+            &StoryFilter {
+                exclude_ids: shown,
+                ..Default::default()
+            },
+            p.now,
+            PER_PAGE,
+            0,
+        )
+        .await?;
+    let briefs = store.briefs(p.now, 6, 0).await?;
+    let view = HomeView {
+        chrome: p.chrome(None, &p.settings.tagline, "/"),
+        lead: p.teasers(&leads).await?.into_iter().next(),
+        top: p.teasers(&top).await?,
+        river: p.teasers(&river).await?,
+        briefs: p.briefs(&briefs).await?,
+        latest: p.latest(6).await?,
+    };
+    Ok(html(p.render("home.html", view)?))
+}
+
+#[derive(Serialize)]
+struct StoryView {
+    chrome: Chrome,
+    story: Teaser,
+    body: crate::model::SafeHtml,
+    updated: Option<super::views::DateView>,
+    tags: Vec<LinkView>,
+    notes: Vec<super::views::NoteView>,
+    authors: Vec<AuthorView>,
+    related: Vec<Teaser>,
+    latest: Vec<Teaser>,
+}
+
+async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageResult {
+    let p = Presenter::new(&app).await?;
+    let store = &app.store;
+    let Some(story) = store.story_by_slug(&slug).await? else {
+        return redirect_old_slug(&app, SlugKind::Story, &slug).await;
+    };
+    if story.status() == Status::Archived {
+        return Err(SiteError::Gone);
+    }
+    if !story.is_public(p.now) {
+        return Err(SiteError::NotFound);
+    }
+    let ids = [story.id.clone()];
+    let authors: Vec<_> = store
+        .authors_of_stories(&ids)
+        .await?
+        .into_iter()
+        .map(|sa| sa.author)
+        .collect();
+    let tags: Vec<_> = store
+        .tags_of_stories(&ids)
+        .await?
+        .into_iter()
+        .map(|st| st.tag)
+        .collect();
+    let notes = store.notes_of_story(&story.id).await?;
+    let related = store.related_stories(&story, p.now, 4).await?;
+    let teaser = p.teasers(std::slice::from_ref(&story)).await?.remove(0);
+    let description = story
+        .seo_description
+        .clone()
+        .unwrap_or_else(|| story.excerpt());
+    let title = story
+        .seo_title
+        .clone()
+        .unwrap_or_else(|| story.headline.clone());
+    // "Updated" only when the change came well after publication.
+    let updated = story
+        .published_at
+        .filter(|&published| story.updated_at > published + 3600)
+        .map(|_| p.date(story.updated_at));
+    let view = StoryView {
+        chrome: p.chrome(Some(&title), &description, &story_url(&story.slug)),
+        body: crate::model::SafeHtml::from_stored(story.body_html.clone()),
+        story: teaser,
+        updated,
+        tags: p.tags(&tags),
+        notes: p.notes(&notes),
+        authors: p.authors(&authors).await?,
+        related: p.teasers(&related).await?,
+        latest: p.latest(5).await?,
+    };
+    Ok(html(p.render("story.html", view)?))
+}
+
+/// An old slug answers 301 to the current address; anything else is 404.
+async fn redirect_old_slug(app: &App, kind: SlugKind, slug: &str) -> PageResult {
+    let Some(target) = app.store.redirect_target(kind, slug).await? else {
+        return Err(SiteError::NotFound);
+    };
+    let url = match kind {
+        SlugKind::Story => app
+            .store
+            .story_by_id(&target)
+            .await?
+            .map(|s| story_url(&s.slug)),
+        SlugKind::Brief => app
+            .store
+            .brief_by_id(&target)
+            .await?
+            .map(|b| brief_url(&b.slug)),
+    };
+    match url {
+        Some(url) if url != slug => Ok(moved_permanently(&url)),
+        _ => Err(SiteError::NotFound),
+    }
+}
+
+#[derive(Serialize)]
+struct BriefPageView {
+    chrome: Chrome,
+    brief: BriefView,
+    briefs: Vec<BriefView>,
+    latest: Vec<Teaser>,
+}
+
+async fn brief(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageResult {
+    let p = Presenter::new(&app).await?;
+    let Some(brief) = app.store.brief_by_slug(&slug).await? else {
+        return redirect_old_slug(&app, SlugKind::Brief, &slug).await;
+    };
+    if brief.status == "archived" {
+        return Err(SiteError::Gone);
+    }
+    let public = matches!(brief.status.as_str(), "published" | "scheduled")
+        && brief.published_at.is_some_and(|t| t <= p.now);
+    if !public {
+        return Err(SiteError::NotFound);
+    }
+    let view = p.briefs(std::slice::from_ref(&brief)).await?.remove(0);
+    let others: Vec<_> = app
+        .store
+        .briefs(p.now, 6, 0)
+        .await?
+        .into_iter()
+        .filter(|b| b.id != brief.id)
+        .take(5)
+        .collect();
+    let page = BriefPageView {
+        chrome: p.chrome(
+            Some(&brief.headline),
+            &view.summary,
+            &brief_url(&brief.slug),
+        ),
+        brief: view,
+        briefs: p.briefs(&others).await?,
+        latest: p.latest(5).await?,
+    };
+    Ok(html(p.render("brief.html", page)?))
+}
+
+/// What a story listing lists.
+enum Listing {
+    Latest,
+    Section(String),
+    Tag(String),
+    Author(String),
+}
+
+#[derive(Serialize)]
+struct ListingView {
+    chrome: Chrome,
+    kind: &'static str,
+    heading: String,
+    description: String,
+    author: Option<AuthorView>,
+    stories: Vec<Teaser>,
+    pager: Pager,
+    latest: Vec<Teaser>,
+}
+
+async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> PageResult {
+    let p = Presenter::new(app).await?;
+    let mut filter = StoryFilter::default();
+    let mut author_view = None;
+    let (kind, heading, description, base) = match &listing {
+        Listing::Latest => (
+            "latest",
+            "Latest".to_string(),
+            format!("The newest stories from {}", p.settings.title),
+            "/latest".to_string(),
+        ),
+        Listing::Section(slug) => {
+            let section = p
+                .sections
+                .iter()
+                .find(|s| &s.slug == slug)
+                .ok_or(SiteError::NotFound)?;
+            filter.section_id = Some(section.id.clone());
+            (
+                "section",
+                section.name.clone(),
+                section.description.clone(),
+                section_url(slug),
+            )
+        }
+        Listing::Tag(slug) => {
+            let tag = app
+                .store
+                .tag_by_slug(slug)
+                .await?
+                .ok_or(SiteError::NotFound)?;
+            filter.tag_id = Some(tag.id.clone());
+            ("tag", tag.name, tag.description, tag_url(slug))
+        }
+        Listing::Author(slug) => {
+            let author = app
+                .store
+                .author_by_slug(slug)
+                .await?
+                .ok_or(SiteError::NotFound)?;
+            filter.author_id = Some(author.id.clone());
+            let view = p.authors(std::slice::from_ref(&author)).await?.remove(0);
+            let description = format!("{}: {}", author.name, author.role_line);
+            author_view = Some(view);
+            ("author", author.name, description, author_url(slug))
+        }
+    };
+    let page = match parse_page(page.as_deref(), &base)? {
+        Ok(page) => page,
+        Err(redirect) => return Ok(redirect),
+    };
+    let total = app.store.count_stories(&filter, p.now).await?;
+    let pager = p.pager(&base, page, total, PER_PAGE);
+    if page > pager.pages {
+        return Err(SiteError::NotFound);
+    }
+    let stories = app
+        .store
+        .stories(&filter, p.now, PER_PAGE, (page as i64 - 1) * PER_PAGE)
+        .await?;
+    let title = if page > 1 {
+        format!("{heading} (page {page} of {})", pager.pages)
+    } else {
+        heading.clone()
+    };
+    let mut chrome = p.chrome(Some(&title), &description, &page_url(&base, page));
+    chrome.prev_url = pager.prev_url.clone();
+    chrome.next_url = pager.next_url.clone();
+    let view = ListingView {
+        chrome,
+        kind,
+        heading,
+        description,
+        author: author_view,
+        stories: p.teasers(&stories).await?,
+        pager,
+        latest: if matches!(listing, Listing::Latest) {
+            vec![]
+        } else {
+            p.latest(5).await?
+        },
+    };
+    Ok(html(p.render("listing.html", view)?))
+}
+
+/// 301, the answer old URLs give: browsers and search engines update their links.
+fn moved_permanently(url: &str) -> Response {
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, url.to_string())],
+    )
+        .into_response()
+}
+
+/// A page number from the URL: a whole number from 2 up (page 1 lives at the
+/// base URL and `/page/1` redirects there).
+fn parse_page(raw: Option<&str>, base: &str) -> Result<Result<u32, Response>, SiteError> {
+    let Some(raw) = raw else { return Ok(Ok(1)) };
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SiteError::BadRequest(format!(
+            "\u{201c}{raw}\u{201d} is not a page number. Page numbers are whole numbers such as 2 or 3."
+        )));
+    }
+    match raw.parse::<u32>() {
+        Ok(0) => Err(SiteError::BadRequest(
+            "Page numbers start at 1.".to_string(),
+        )),
+        Ok(1) => Ok(Err(moved_permanently(base))),
+        Ok(n) => Ok(Ok(n)),
+        Err(_) => Err(SiteError::NotFound), // digits, but far past the last page
+    }
+}
+
+async fn latest(State(app): State<Arc<App>>) -> PageResult {
+    story_listing(&app, Listing::Latest, None).await
+}
+async fn latest_page(State(app): State<Arc<App>>, Path(page): Path<String>) -> PageResult {
+    story_listing(&app, Listing::Latest, Some(page)).await
+}
+async fn section(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageResult {
+    story_listing(&app, Listing::Section(slug), None).await
+}
+async fn section_page(
+    State(app): State<Arc<App>>,
+    Path((slug, page)): Path<(String, String)>,
+) -> PageResult {
+    story_listing(&app, Listing::Section(slug), Some(page)).await
+}
+async fn tag(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageResult {
+    story_listing(&app, Listing::Tag(slug), None).await
+}
+async fn tag_page(
+    State(app): State<Arc<App>>,
+    Path((slug, page)): Path<(String, String)>,
+) -> PageResult {
+    story_listing(&app, Listing::Tag(slug), Some(page)).await
+}
+async fn author(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageResult {
+    story_listing(&app, Listing::Author(slug), None).await
+}
+async fn author_page(
+    State(app): State<Arc<App>>,
+    Path((slug, page)): Path<(String, String)>,
+) -> PageResult {
+    story_listing(&app, Listing::Author(slug), Some(page)).await
+}
+
+#[derive(Serialize)]
+struct BriefsView {
+    chrome: Chrome,
+    briefs: Vec<BriefView>,
+    pager: Pager,
+    latest: Vec<Teaser>,
+}
+
+async fn briefs(State(app): State<Arc<App>>) -> PageResult {
+    briefs_listing(&app, None).await
+}
+async fn briefs_page(State(app): State<Arc<App>>, Path(page): Path<String>) -> PageResult {
+    briefs_listing(&app, Some(page)).await
+}
+
+async fn briefs_listing(app: &App, page: Option<String>) -> PageResult {
+    let p = Presenter::new(app).await?;
+    let page = match parse_page(page.as_deref(), "/briefs")? {
+        Ok(page) => page,
+        Err(redirect) => return Ok(redirect),
+    };
+    let total = app.store.count_briefs(p.now).await?;
+    let pager = p.pager("/briefs", page, total, PER_PAGE);
+    if page > pager.pages {
+        return Err(SiteError::NotFound);
+    }
+    let briefs = app
+        .store
+        .briefs(p.now, PER_PAGE, (page as i64 - 1) * PER_PAGE)
+        .await?;
+    let title = if page > 1 {
+        format!("Briefs (page {page} of {})", pager.pages)
+    } else {
+        "Briefs".to_string()
+    };
+    let mut chrome = p.chrome(
+        Some(&title),
+        "Short news items, as they happen",
+        &page_url("/briefs", page),
+    );
+    chrome.prev_url = pager.prev_url.clone();
+    chrome.next_url = pager.next_url.clone();
+    let view = BriefsView {
+        chrome,
+        briefs: p.briefs(&briefs).await?,
+        pager,
+        latest: p.latest(5).await?,
+    };
+    Ok(html(p.render("briefs.html", view)?))
+}
+
+#[derive(Serialize)]
+struct NewsletterView {
+    chrome: Chrome,
+    email: String,
+    error: Option<String>,
+    subscribed: Option<bool>,
+}
+
+async fn newsletter(State(app): State<Arc<App>>) -> PageResult {
+    newsletter_page(&app, StatusCode::OK, String::new(), None, None).await
+}
+
+async fn newsletter_page(
+    app: &App,
+    status: StatusCode,
+    email: String,
+    error: Option<String>,
+    subscribed: Option<bool>,
+) -> PageResult {
+    let p = Presenter::new(app).await?;
+    let heading = p.settings.newsletter_heading.clone();
+    let view = NewsletterView {
+        chrome: p.chrome(Some(&heading), &p.settings.newsletter_pitch, "/newsletter"),
+        email,
+        error,
+        subscribed,
+    };
+    let mut response = html(p.render("newsletter.html", view)?);
+    *response.status_mut() = status;
+    if status != StatusCode::OK || subscribed.is_some() {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct SubscribeForm {
+    #[serde(default)]
+    email: String,
+}
+
+async fn subscribe(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    form: Result<Form<SubscribeForm>, axum::extract::rejection::FormRejection>,
+) -> PageResult {
+    // Browsers mark cross-site form posts; refuse them so other sites cannot
+    // sign readers up behind their backs.
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
+        return newsletter_page(
+            &app,
+            StatusCode::FORBIDDEN,
+            String::new(),
+            Some("Please subscribe from our own site's form.".into()),
+            None,
+        )
+        .await;
+    }
+    let Ok(Form(form)) = form else {
+        return Err(SiteError::BadRequest(
+            "The sign-up form arrived incomplete. Please fill in your email address and try again."
+                .into(),
+        ));
+    };
+    match subscriptions::subscribe(&app.store, &form.email).await {
+        Ok(outcome) => {
+            newsletter_page(
+                &app,
+                StatusCode::OK,
+                String::new(),
+                None,
+                Some(outcome == Subscribed::New),
+            )
+            .await
+        }
+        Err(SubscribeError::Invalid(message)) => {
+            newsletter_page(
+                &app,
+                StatusCode::BAD_REQUEST,
+                form.email,
+                Some(message),
+                None,
+            )
+            .await
+        }
+        Err(SubscribeError::Storage(e)) => Err(SiteError::Internal(e)),
+    }
+}
