@@ -118,7 +118,7 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     toml::from_str(&text).map_err(|e| {
         let line = e
             .span()
-            .map(|span| format!(":{}", text[..span.start].lines().count().max(1)))
+            .map(|span| format!(":{}", text[..span.start].matches('\n').count() + 1))
             .unwrap_or_default();
         anyhow::anyhow!(
             "the config file {}{line} is not valid: {}",

@@ -50,6 +50,7 @@ impl Theme {
 
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        env.set_formatter(html_formatter);
         let asset_urls = Arc::new(asset_urls);
         env.add_function("asset", move |name: &str| {
             asset_urls.get(name).cloned().ok_or_else(|| {
@@ -86,6 +87,37 @@ impl Theme {
 
     pub fn assets(&self) -> &[Asset] {
         &self.assets
+    }
+}
+
+/// Auto-escaping for HTML that leaves `/` alone (minijinja's default writes
+/// `&#x2f;`, which is valid but bloats every URL in a page).
+fn html_formatter(
+    out: &mut minijinja::Output,
+    state: &minijinja::State,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    let escaping = !matches!(state.auto_escape(), minijinja::AutoEscape::None);
+    match value.as_str() {
+        Some(text) if escaping && !value.is_safe() => {
+            let mut last = 0;
+            for (i, b) in text.bytes().enumerate() {
+                let entity = match b {
+                    b'&' => "&amp;",
+                    b'<' => "&lt;",
+                    b'>' => "&gt;",
+                    b'"' => "&quot;",
+                    b'\'' => "&#39;",
+                    _ => continue,
+                };
+                out.write_str(&text[last..i])?;
+                out.write_str(entity)?;
+                last = i + 1;
+            }
+            out.write_str(&text[last..])?;
+            Ok(())
+        }
+        _ => minijinja::escape_formatter(out, state, value),
     }
 }
 
@@ -220,6 +252,28 @@ mod tests {
             .unwrap();
         assert!(css.url.starts_with("/assets/site."));
         assert_eq!(css.content_type, "text/css; charset=utf-8");
+    }
+
+    #[test]
+    fn html_is_escaped_but_urls_stay_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("templates")).unwrap();
+        std::fs::write(
+            dir.path().join("templates/probe.html"),
+            "<a href=\"{{ url }}\">{{ text }}</a>",
+        )
+        .unwrap();
+        let theme = Theme::load(Some(dir.path())).unwrap();
+        let html = theme
+            .render(
+                "probe.html",
+                minijinja::context! { url => "/stories/a-b", text => "<b>\"Tom's\" & co</b>" },
+            )
+            .unwrap();
+        assert_eq!(
+            html,
+            "<a href=\"/stories/a-b\">&lt;b&gt;&quot;Tom&#39;s&quot; &amp; co&lt;/b&gt;</a>"
+        );
     }
 
     #[test]

@@ -72,7 +72,7 @@ async fn home(State(app): State<Arc<App>>) -> PageResult {
                 ..Default::default()
             },
             p.now,
-            4,
+            3,
             0,
         )
         .await?;

@@ -1,0 +1,123 @@
+// Real-browser checks against a running Masthead site, in Debian's Chromium
+// (no browser is downloaded). Usage: node run.mjs BASE_URL STORY_PATH PAGE_PATH...
+//  1. "Keep reading" / "Show less" on a related story, with JavaScript on and off.
+//  2. axe-core on every page given: no WCAG 2 A/AA violations.
+// Prints one line per check and a closing "N passed, N failed" line.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const [base, storyPath, ...pages] = process.argv.slice(2);
+if (!base || !storyPath) {
+  console.error("usage: node run.mjs BASE_URL STORY_PATH [PAGE_PATH...]");
+  process.exit(2);
+}
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+});
+
+let passed = 0;
+let failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}\n     ${String(e && e.stack || e).split("\n").join("\n     ")}`);
+  }
+}
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+async function keepReading(javaScriptEnabled, useKeyboard) {
+  const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  const response = await page.goto(base + storyPath);
+  assert(response.status() === 200, `story answered ${response.status()}`);
+  const teaser = page.locator(".related-teaser").first();
+  const summary = teaser.locator("summary");
+  const full = teaser.locator(".teaser-full");
+  const short = teaser.locator(".teaser-short");
+  await summary.scrollIntoViewIfNeeded();
+  assert(await full.isHidden(), "the full teaser starts collapsed");
+  assert(await short.isVisible(), "the short excerpt shows while collapsed");
+  assert((await summary.innerText()).includes("Keep reading"), "the control says Keep reading");
+
+  if (useKeyboard) {
+    await summary.focus();
+    await page.keyboard.press("Enter");
+  } else {
+    await summary.click();
+  }
+  await full.waitFor({ state: "visible", timeout: 5000 });
+  assert(await teaser.locator("details").evaluate((d) => d.open), "details is open");
+  assert(await short.isHidden(), "the short excerpt gives way to the full teaser");
+  const text = await summary.innerText();
+  assert(text.includes("Show less") && !text.includes("Keep reading"), `control now says: ${text}`);
+  assert((await full.innerText()).includes("min read"), "the full teaser shows reading time");
+
+  if (useKeyboard) {
+    await summary.focus();
+    await page.keyboard.press("Enter");
+  } else {
+    await summary.click();
+  }
+  await full.waitFor({ state: "hidden", timeout: 5000 });
+  assert(await short.isVisible(), "collapsed again");
+  assert((await summary.innerText()).includes("Keep reading"), "the control says Keep reading again");
+  if (javaScriptEnabled) {
+    const focused = await page.evaluate(() => document.activeElement && document.activeElement.tagName);
+    assert(focused === "SUMMARY", `focus stays on the control (was ${focused})`);
+  }
+  await context.close();
+}
+
+await check("keep reading / show less, JavaScript on (mouse)", () => keepReading(true, false));
+await check("keep reading / show less, JavaScript on (keyboard)", () => keepReading(true, true));
+await check("keep reading / show less, JavaScript off", () => keepReading(false, false));
+
+for (const path of [storyPath, ...pages]) {
+  await check(`axe WCAG 2 A/AA: ${path}`, async () => {
+    // bypassCSP lets the checker inject axe; the site itself allows no inline script.
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    const response = await page.goto(base + path);
+    assert(response.status() < 500, `answered ${response.status()}`);
+    await page.addScriptTag({ content: axeSource });
+    const result = await page.evaluate(() =>
+      window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+    );
+    await context.close();
+    const problems = result.violations.map(
+      (v) => `${v.id} (${v.impact}): ${v.help}\n       ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("\n       ")}`,
+    );
+    assert(problems.length === 0, `${problems.length} violation(s):\n     ${problems.join("\n     ")}`);
+  });
+}
+
+await check("no layout shift from images on a phone", async () => {
+  const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
+  const page = await context.newPage();
+  await page.goto(base + "/");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `the home page is ${overflow}px wider than a 320px phone`);
+  const missing = await page.evaluate(() =>
+    [...document.images].filter((i) => !i.getAttribute("width") || !i.getAttribute("height")).map((i) => i.src),
+  );
+  assert(missing.length === 0, `images without dimensions: ${missing.join(", ")}`);
+  await context.close();
+});
+
+await browser.close();
+console.log(`browser: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

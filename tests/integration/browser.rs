@@ -1,0 +1,123 @@
+//! Real-browser suites on the SQLite demo site: the Node script in
+//! tests/browser drives Debian's Chromium (end-to-end and axe-core), and the
+//! Nu Html Checker (npm vnu-jar on the system Java) validates every page type.
+//! Skipped with a notice when those tools are missing, unless MASTHEAD_REQUIRE_ALL=1.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::{Backend, TestSite, notice, skip_or_fail};
+
+/// One URL of every public page type (and the error pages).
+const PAGES: &[&str] = &[
+    "/",
+    "/briefs/kiyoshima-lifts-summer-water-restrictions",
+    "/section/europe",
+    "/tag/water",
+    "/author/mira-castellan",
+    "/latest",
+    "/latest/page/2",
+    "/briefs",
+    "/newsletter",
+    "/no-such-page",
+    "/stories/kaldmarks-transport-minister-to-resign-sources-say",
+    "/latest/page/abc",
+];
+const STORY: &str = "/stories/the-kiyoshima-islands-build-a-sea-wall-and-a-debate";
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+fn chromium() -> Option<String> {
+    let path = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    Path::new(&path).exists().then_some(path)
+}
+
+fn tool_works(cmd: &str, arg: &str) -> bool {
+    Command::new(cmd)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn chromium_end_to_end_and_axe() {
+    let Some(_) = chromium() else {
+        return skip_or_fail(
+            "Chromium end-to-end and axe tests",
+            "/usr/bin/chromium is not installed (apt-get install chromium)",
+        );
+    };
+    if !tool_works("node", "--version") {
+        return skip_or_fail("Chromium end-to-end and axe tests", "node is not installed");
+    }
+    if !browser_dir().join("node_modules/playwright-core").exists() {
+        return skip_or_fail(
+            "Chromium end-to-end and axe tests",
+            "run `npm ci --prefix tests/browser` first",
+        );
+    }
+    let site = TestSite::start(Backend::Sqlite).expect("SQLite site");
+    let out = Command::new("node")
+        .arg(browser_dir().join("run.mjs"))
+        .arg(&site.url)
+        .arg(STORY)
+        .args(PAGES)
+        .output()
+        .expect("run node");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "browser checks failed:\n{report}");
+    notice(report.lines().last().unwrap_or("browser checks ran"));
+}
+
+#[test]
+fn every_page_type_is_valid_html() {
+    let jar = browser_dir().join("node_modules/vnu-jar/build/dist/vnu.jar");
+    if !jar.exists() {
+        return skip_or_fail(
+            "Nu Html Checker",
+            "run `npm ci --prefix tests/browser` first",
+        );
+    }
+    if !tool_works("java", "-version") {
+        return skip_or_fail("Nu Html Checker", "java is not installed");
+    }
+    let site = TestSite::start(Backend::Sqlite).expect("SQLite site");
+    // The checker refuses to fetch from localhost, so it reads saved copies.
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, path) in std::iter::once(STORY)
+        .chain(PAGES.iter().copied())
+        .enumerate()
+    {
+        let reply = site.get(path);
+        assert!(reply.status < 500, "GET {path}: {}", reply.status);
+        let file = dir
+            .path()
+            .join(format!("{i:02}{}.html", path.replace('/', "_")));
+        std::fs::write(&file, &reply.body).unwrap();
+        files.push(file);
+    }
+    let out = Command::new("java")
+        .arg("-jar")
+        .arg(&jar)
+        .args(["--errors-only", "--format", "gnu"])
+        .args(&files)
+        .output()
+        .expect("run vnu");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && report.trim().is_empty(),
+        "the Nu Html Checker found errors:\n{report}"
+    );
+    notice(&format!("Nu Html Checker: {} pages, 0 errors", files.len()));
+}

@@ -1,0 +1,239 @@
+//! The `masthead` binary as an operator uses it: start-up, configuration,
+//! bad input that must stop it with advice, and a graceful stop.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::http_get;
+
+fn masthead() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_masthead"));
+    for var in [
+        "MASTHEAD_LISTEN",
+        "MASTHEAD_DATA_DIR",
+        "MASTHEAD_DATABASE_URL",
+        "MASTHEAD_CONFIG",
+        "MASTHEAD_THEME_DIR",
+        "MASTHEAD_PUBLIC_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("MASTHEAD_LOG", "warn");
+    cmd
+}
+
+/// Runs to completion; returns (success, stdout + stderr).
+fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.stdin(Stdio::null()).output().expect("run masthead");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn help_lists_every_command() {
+    let (ok, text) = run(masthead().arg("--help"));
+    assert!(ok);
+    for command in ["serve", "init", "migrate", "seed"] {
+        assert!(
+            text.contains(command),
+            "{command} missing from --help:\n{text}"
+        );
+    }
+    let (ok, text) = run(masthead().args(["serve", "--help"]));
+    assert!(ok);
+    for flag in [
+        "--demo",
+        "--listen",
+        "--data-dir",
+        "--database-url",
+        "--config",
+        "[env: MASTHEAD_LISTEN=",
+    ] {
+        assert!(
+            text.contains(flag),
+            "{flag} missing from serve --help:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn serve_demo_from_environment_then_stop_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut child = masthead()
+        .args(["serve", "--demo"])
+        .env("MASTHEAD_LISTEN", "127.0.0.1:0")
+        .env("MASTHEAD_DATA_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("Masthead is serving http://127.0.0.1:"),
+        "{line}"
+    );
+    let url = line
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let home = http_get(&format!("{url}/"), &[]);
+    assert_eq!(home.status, 200);
+    assert!(home.text().contains("The Meridian"));
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(
+        dir.path().join("masthead.db").exists(),
+        "SQLite lives in the data directory"
+    );
+
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(
+                status.success(),
+                "SIGTERM ends with exit code 0, got {status}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn init_writes_a_config_that_serve_and_migrate_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("masthead.toml");
+    let (ok, text) = run(masthead().args(["init", "--path"]).arg(&path));
+    assert!(ok, "{text}");
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.contains("# database_url"));
+    let (ok, text) = run(masthead().args(["init", "--path"]).arg(&path));
+    assert!(!ok, "init refuses to overwrite");
+    assert!(text.contains("--force"), "{text}");
+    std::fs::write(
+        &path,
+        format!(
+            "{written}\ndata_dir = \"{}\"\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let (ok, text) = run(masthead().args(["migrate", "--config"]).arg(&path));
+    assert!(ok, "{text}");
+    assert!(text.contains("up to date"), "{text}");
+    assert!(dir.path().join("data/masthead.db").exists());
+}
+
+#[test]
+fn a_malformed_config_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.toml");
+    std::fs::write(
+        &path,
+        "# comment\nlisten = \"127.0.0.1:0\"\nlisten_port = 8080\n",
+    )
+    .unwrap();
+    let (ok, text) = run(masthead().args(["serve", "--config"]).arg(&path));
+    assert!(!ok);
+    assert!(text.contains("site.toml:3"), "{text}");
+    assert!(text.contains("listen_port"), "{text}");
+
+    std::fs::write(&path, "listen = [unclosed\n").unwrap();
+    let (ok, text) = run(masthead().args(["migrate", "--config"]).arg(&path));
+    assert!(!ok);
+    assert!(text.contains("site.toml:1"), "{text}");
+
+    let (ok, text) = run(masthead().args(["serve", "--listen", "not-an-address"]));
+    assert!(!ok);
+    assert!(text.contains("IP:PORT"), "{text}");
+}
+
+#[test]
+fn an_unreachable_database_stops_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let (ok, text) = run(masthead()
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url"])
+        .arg("postgres://postgres:secret@127.0.0.1:1/masthead")
+        .arg("--data-dir")
+        .arg(dir.path()));
+    assert!(!ok);
+    assert!(text.contains("cannot reach PostgreSQL"), "{text}");
+    assert!(
+        !text.contains("secret"),
+        "the password is not printed: {text}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+
+    let (ok, text) = run(masthead().args(["migrate", "--database-url", "mysql://localhost/x"]));
+    assert!(!ok);
+    assert!(text.contains("unsupported database URL"), "{text}");
+}
+
+#[test]
+fn an_unwritable_data_directory_stops_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let (ok, text) = run(masthead()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(file.join("data")));
+    assert!(!ok);
+    assert!(text.contains("data directory"), "{text}");
+    assert!(
+        text.contains("--data-dir"),
+        "the error gives advice: {text}"
+    );
+}
+
+#[test]
+fn a_broken_theme_template_stops_startup_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let theme = dir.path().join("theme/templates");
+    std::fs::create_dir_all(&theme).unwrap();
+    std::fs::write(
+        theme.join("story.html"),
+        "{% extends \"base.html\" %}\n{% block main %}\n<h1>{{ story.headline }</h1>\n{% endblock %}\n",
+    )
+    .unwrap();
+    let (ok, text) = run(masthead()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg("--theme-dir")
+        .arg(dir.path().join("theme")));
+    assert!(!ok);
+    assert!(text.contains("story.html:3"), "{text}");
+}
+
+#[test]
+fn seed_generates_archive_stories_with_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, text) = run(masthead()
+        .args(["seed", "--stories", "120", "--data-dir"])
+        .arg(dir.path()));
+    assert!(ok, "{text}");
+    assert!(text.contains("generated 88/88 archive stories"), "{text}");
+    assert!(text.contains("Added 120 stories."), "{text}");
+    let (ok, text) = run(masthead().args(["seed", "--data-dir"]).arg(dir.path()));
+    assert!(ok);
+    assert!(text.contains("nothing was added"), "{text}");
+}

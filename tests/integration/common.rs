@@ -1,0 +1,290 @@
+//! Starting test sites on either database, and a small HTTP client.
+
+use std::io::Write;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use masthead::config::{Config, Overrides};
+use masthead::server::{self, RunningServer};
+use masthead::store::Store;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Whether CI asked for every suite to run (a skip is then a failure).
+pub fn require_all() -> bool {
+    std::env::var("MASTHEAD_REQUIRE_ALL").is_ok_and(|v| v == "1" || v == "true")
+}
+
+/// Prints straight to the terminal: libtest captures `println!`, not this.
+pub fn notice(message: &str) {
+    let _ = writeln!(std::io::stderr(), "\n*** {message}");
+}
+
+/// Skips (with a notice) or fails (under MASTHEAD_REQUIRE_ALL) when a suite cannot run.
+pub fn skip_or_fail(suite: &str, why: &str) {
+    if require_all() {
+        panic!("{suite} is required (MASTHEAD_REQUIRE_ALL=1) but cannot run: {why}");
+    }
+    notice(&format!("SKIPPED {suite}: {why}"));
+}
+
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("test runtime")
+    })
+}
+
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    runtime().block_on(f)
+}
+
+fn postgres_available() -> bool {
+    static UP: OnceLock<bool> = OnceLock::new();
+    *UP.get_or_init(|| {
+        block_on(async {
+            tokio::time::timeout(
+                std::time::Duration::from_secs(3),
+                Store::connect(PG_ADMIN_URL),
+            )
+            .await
+            .is_ok_and(|r| r.is_ok())
+        })
+    })
+}
+
+/// A fresh PostgreSQL database for one test; None (after a notice) when no server answers.
+pub fn fresh_postgres_db() -> Option<String> {
+    if !postgres_available() {
+        skip_or_fail(
+            "PostgreSQL tests",
+            "no PostgreSQL server answers on 127.0.0.1:5432",
+        );
+        return None;
+    }
+    static CLEANED: std::sync::Once = std::sync::Once::new();
+    CLEANED.call_once(drop_stale_test_databases);
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "masthead_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        masthead::model::now()
+    );
+    block_on(admin_sql(&format!("CREATE DATABASE {name}"))).expect("create test database");
+    Some(format!("postgres://postgres@127.0.0.1:5432/{name}"))
+}
+
+async fn admin_sql(sql: &str) -> Result<(), sqlx::Error> {
+    let pool = sqlx::PgPool::connect(PG_ADMIN_URL).await?;
+    let result = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&pool)
+        .await
+        .map(|_| ());
+    pool.close().await;
+    result
+}
+
+/// The shared sites live until the process ends, so their databases are
+/// dropped by the next run: any test database more than an hour old.
+fn drop_stale_test_databases() {
+    block_on(async {
+        let Ok(pool) = sqlx::PgPool::connect(PG_ADMIN_URL).await else {
+            return;
+        };
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'masthead_test_%'",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap_or_default();
+        pool.close().await;
+        let cutoff = masthead::model::now() - 3600;
+        for name in names {
+            let created: i64 = name
+                .rsplit('_')
+                .next()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+            if created < cutoff {
+                let _ = admin_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            }
+        }
+    });
+}
+
+pub fn drop_postgres_db(url: &str) {
+    let name = url.rsplit('/').next().unwrap_or_default().to_string();
+    let _ = block_on(admin_sql(&format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )));
+}
+
+/// A running demo site on a temporary data directory and a fresh database.
+pub struct TestSite {
+    pub url: String,
+    pub store: Store,
+    pub backend: Backend,
+    server: Option<RunningServer>,
+    database_url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestSite {
+    /// None when the backend is not available here (after a notice).
+    pub fn start(backend: Backend) -> Option<TestSite> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("masthead.db").display()),
+            Backend::Postgres => fresh_postgres_db()?,
+        };
+        let config = Config::resolve(Overrides {
+            listen: Some("127.0.0.1:0".into()),
+            data_dir: Some(dir.path().to_path_buf()),
+            database_url: Some(database_url.clone()),
+            ..Default::default()
+        })
+        .expect("config");
+        let server = block_on(server::start(&config, true)).expect("server starts");
+        Some(TestSite {
+            url: format!("http://{}", server.addr),
+            store: server.store.clone(),
+            backend,
+            server: Some(server),
+            database_url,
+            _dir: dir,
+        })
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        http_get(&format!("{}{path}", self.url), &[])
+    }
+
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        http_get(&format!("{}{path}", self.url), headers)
+    }
+}
+
+impl Drop for TestSite {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = block_on(server.shutdown());
+        }
+        if self.backend == Backend::Postgres {
+            drop_postgres_db(&self.database_url);
+        }
+    }
+}
+
+/// One demo site per backend shared by the read-only tests (started once).
+pub fn shared_site(backend: Backend) -> Option<&'static TestSite> {
+    static SQLITE: OnceLock<Option<TestSite>> = OnceLock::new();
+    static POSTGRES: OnceLock<Option<TestSite>> = OnceLock::new();
+    let cell = match backend {
+        Backend::Sqlite => &SQLITE,
+        Backend::Postgres => &POSTGRES,
+    };
+    cell.get_or_init(|| TestSite::start(backend)).as_ref()
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+pub fn http_get(url: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = agent().get(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    into_reply(request.call().expect("request"))
+}
+
+pub fn http_head(url: &str) -> Reply {
+    into_reply(agent().head(url).call().expect("request"))
+}
+
+pub fn http_post_form(url: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = agent()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded");
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    into_reply(request.send(body).expect("request"))
+}
+
+fn into_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(50 * 1024 * 1024)
+        .read_to_vec()
+        .unwrap_or_default();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Runs a test body on both databases: `on_both_backends!(name, |site| …)`
+/// makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(#[$meta:meta])* $name:ident, $body:expr) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[test]
+            fn sqlite() {
+                ($body)($crate::common::Backend::Sqlite)
+            }
+            #[test]
+            fn postgres() {
+                ($body)($crate::common::Backend::Postgres)
+            }
+        }
+    };
+}

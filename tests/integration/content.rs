@@ -1,0 +1,201 @@
+//! Changes to content show on the very next request, whatever was cached.
+
+use masthead::model::{Status, now};
+use masthead::services::{publishing, settings};
+
+use crate::common::{Backend, TestSite, block_on};
+use crate::on_both_backends;
+
+fn story_draft(site: &TestSite, slug: &str) -> (masthead::model::Story, publishing::StoryDraft) {
+    block_on(async {
+        let story = site.store.story_by_slug(slug).await.unwrap().unwrap();
+        let authors = site
+            .store
+            .authors_of_stories(std::slice::from_ref(&story.id))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.author.id)
+            .collect();
+        let draft = publishing::StoryDraft {
+            headline: story.headline.clone(),
+            dek: story.dek.clone(),
+            label: story.label.clone(),
+            section_id: story.section_id.clone(),
+            body_md: story.body_md.clone(),
+            hero_image_id: story.hero_image_id.clone(),
+            status: Some(story.status()),
+            published_at: story.published_at,
+            author_ids: authors,
+            ..Default::default()
+        };
+        (story, draft)
+    })
+}
+
+on_both_backends!(an_edit_shows_on_the_next_request, |backend: Backend| {
+    let Some(site) = TestSite::start(backend) else {
+        return;
+    };
+    let slug = "lotsen-straits-ferry-fares-cut-by-a-third";
+    let path = format!("/stories/{slug}");
+    assert!(site.get(&path).text().contains("cut by a third"));
+    assert!(
+        site.get("/")
+            .text()
+            .contains("Lotsen Straits ferry fares cut by a third")
+    );
+
+    let (story, mut draft) = story_draft(&site, slug);
+    draft.headline = "Lotsen Straits ferry fares cut by half".into();
+    let settings = block_on(settings::load(&site.store)).unwrap();
+    block_on(publishing::save_story(
+        &site.store,
+        &settings,
+        Some(&story),
+        draft.clone(),
+    ))
+    .unwrap();
+    let page = site.get(&path).text();
+    assert!(
+        page.contains("Lotsen Straits ferry fares cut by half"),
+        "story page updated"
+    );
+    assert!(
+        site.get("/")
+            .text()
+            .contains("Lotsen Straits ferry fares cut by half"),
+        "home updated"
+    );
+
+    // renaming the slug of a published story: the old URL answers 301
+    let (story, mut draft) = story_draft(&site, slug);
+    draft.slug = Some("lotsen-ferry-fares-halved".into());
+    block_on(publishing::save_story(
+        &site.store,
+        &settings,
+        Some(&story),
+        draft,
+    ))
+    .unwrap();
+    let old = site.get(&path);
+    assert_eq!(old.status, 301);
+    assert_eq!(
+        old.header("location"),
+        Some("/stories/lotsen-ferry-fares-halved")
+    );
+    assert_eq!(site.get("/stories/lotsen-ferry-fares-halved").status, 200);
+
+    // archiving: 410 at once
+    let (story, mut draft) = story_draft(&site, "lotsen-ferry-fares-halved");
+    draft.status = Some(Status::Archived);
+    block_on(publishing::save_story(
+        &site.store,
+        &settings,
+        Some(&story),
+        draft,
+    ))
+    .unwrap();
+    assert_eq!(site.get("/stories/lotsen-ferry-fares-halved").status, 410);
+    assert!(!site.get("/").text().contains("ferry fares cut by half"));
+});
+
+on_both_backends!(a_scheduled_story_appears_when_due, |backend: Backend| {
+    let Some(site) = TestSite::start(backend) else {
+        return;
+    };
+    let (_, mut draft) = story_draft(&site, "lotsen-straits-ferry-fares-cut-by-a-third");
+    draft.headline = "Ferry timetable for the winter season published".into();
+    draft.status = Some(Status::Scheduled);
+    draft.published_at = Some(now() + 2);
+    let settings = block_on(settings::load(&site.store)).unwrap();
+    block_on(publishing::save_story(&site.store, &settings, None, draft)).unwrap();
+    let path = "/stories/ferry-timetable-for-the-winter-season-published";
+    assert_eq!(site.get(path).status, 404);
+    assert!(
+        !site
+            .get("/latest")
+            .text()
+            .contains("Ferry timetable for the winter")
+    );
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    assert_eq!(site.get(path).status, 200, "due: now public");
+    assert!(
+        site.get("/latest")
+            .text()
+            .contains("Ferry timetable for the winter"),
+        "the cached listing was refreshed when the story came due"
+    );
+});
+
+on_both_backends!(
+    scripts_in_markdown_never_reach_the_page,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let (_, mut draft) = story_draft(&site, "lotsen-straits-ferry-fares-cut-by-a-third");
+        draft.headline = "A story with hostile markup".into();
+        draft.body_md = "Fine words.\n\n<script>alert('owned')</script>\n\n<a href=\"javascript:alert(1)\" onmouseover=\"alert(2)\">link</a> <img src=x onerror=alert(3) alt=\"x\">".into();
+        draft.status = Some(Status::Published);
+        draft.published_at = None;
+        let settings = block_on(settings::load(&site.store)).unwrap();
+        block_on(publishing::save_story(&site.store, &settings, None, draft)).unwrap();
+        let page = site.get("/stories/a-story-with-hostile-markup");
+        assert_eq!(page.status, 200);
+        let html = page.text();
+        assert!(html.contains("Fine words."));
+        assert!(!html.contains("alert('owned')"), "script body removed");
+        assert!(!html.contains("onmouseover"));
+        assert!(!html.contains("onerror"));
+        assert!(!html.contains("javascript:alert"));
+    }
+);
+
+on_both_backends!(publishing_rules_are_enforced, |backend: Backend| {
+    let Some(site) = TestSite::start(backend) else {
+        return;
+    };
+    let settings = block_on(settings::load(&site.store)).unwrap();
+    let (_, draft) = story_draft(&site, "lotsen-straits-ferry-fares-cut-by-a-third");
+    let save = |d: publishing::StoryDraft| {
+        block_on(publishing::save_story(&site.store, &settings, None, d))
+            .map(|s| s.slug)
+            .map_err(|e| e.to_string())
+    };
+    // same headline: a unique slug is derived
+    let mut again = draft.clone();
+    again.status = Some(Status::Draft);
+    assert_eq!(
+        save(again).unwrap(),
+        "lotsen-straits-ferry-fares-cut-by-a-third-2"
+    );
+    // an editor's slug that is taken is refused
+    let mut taken = draft.clone();
+    taken.slug = Some("serenza-votes-to-share-its-harbour-with-a-rival".into());
+    assert!(save(taken).unwrap_err().contains("already used"));
+    // an old (redirecting) slug is taken too
+    let mut old = draft.clone();
+    old.slug = Some("altmoor-centre-right-in-trouble".into());
+    assert!(save(old).unwrap_err().contains("already used"));
+    let mut bad_label = draft.clone();
+    bad_label.label = "Gossip".into();
+    assert!(
+        save(bad_label)
+            .unwrap_err()
+            .contains("not one of this site's labels")
+    );
+    let mut no_alt = draft.clone();
+    no_alt.body_md = "Look: ![](/media/x.svg)".into();
+    assert!(save(no_alt).unwrap_err().contains("no alt text"));
+    let mut no_authors = draft.clone();
+    no_authors.author_ids.clear();
+    assert!(
+        save(no_authors)
+            .unwrap_err()
+            .contains("at least one author")
+    );
+    let mut blank = draft;
+    blank.headline = "   ".into();
+    assert!(save(blank).unwrap_err().contains("needs a headline"));
+});

@@ -1,0 +1,15 @@
+//! Masthead's integration suite: one test binary (fast to link on 2 cores).
+//!
+//! Every site test runs twice, on SQLite and on PostgreSQL, against a server
+//! started in-process and spoken to over real HTTP. PostgreSQL tests use
+//! 127.0.0.1:5432 with a fresh database each; without a server they are
+//! skipped with a notice, unless MASTHEAD_REQUIRE_ALL=1 (set by CI) makes
+//! every skip a failure.
+
+mod browser;
+mod cli;
+mod common;
+mod content;
+mod http;
+mod pages;
+mod schema;

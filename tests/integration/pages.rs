@@ -1,0 +1,280 @@
+//! Every public page type, its content and its bad inputs, on both databases.
+
+use crate::common::{Backend, shared_site};
+use crate::on_both_backends;
+
+const LEAD: &str = "/stories/kaldmarks-coalition-bets-its-future-on-a-single-railway";
+const CORRECTED: &str = "/stories/the-kiyoshima-islands-build-a-sea-wall-and-a-debate";
+
+fn html_ok(site: &crate::common::TestSite, path: &str) -> String {
+    let reply = site.get(path);
+    assert_eq!(reply.status, 200, "GET {path}: {}", reply.text());
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/html; charset=utf-8"),
+        "GET {path}"
+    );
+    reply.text()
+}
+
+on_both_backends!(home_page_is_a_living_front_page, |backend: Backend| {
+    let Some(site) = shared_site(backend) else {
+        return;
+    };
+    let html = html_ok(site, "/");
+    assert!(html.contains("<title>The Meridian | Independent analysis"));
+    // the featured lead story, with label | section, byline and image credit
+    assert!(
+        html.contains("coalition bets its future on a single railway"),
+        "lead headline missing"
+    );
+    assert!(
+        html.contains(&format!(
+            "<h2 class=\"teaser-headline\"><a href=\"{LEAD}\">"
+        )),
+        "the featured story leads"
+    );
+    assert!(html.contains("class=\"label\">Analysis</span>"));
+    assert!(html.contains("href=\"/section/europe\">Europe</a>"));
+    assert!(html.contains("href=\"/author/ines-marlow\">Ines Marlow</a>"));
+    assert!(html.contains("Illustration: Lena Hollis/Meridian"));
+    // rails, sign-up and follow-us links
+    assert!(html.contains("id=\"briefs-heading\""));
+    assert!(html.contains("Vessen trams to run all night at weekends"));
+    assert!(html.contains("id=\"latest-heading\""));
+    assert!(html.contains("action=\"/newsletter\""));
+    assert!(html.contains("<label for=\"signup-email-footer\">Email address</label>"));
+    assert!(html.contains("Follow us"));
+    // images carry dimensions (no layout shift) and srcset
+    assert!(html.contains("width=\"1200\" height=\"675\""));
+    assert!(html.contains("srcset=\"/media/"));
+    // drafts, scheduled and archived stories never appear
+    assert!(!html.contains("what the numbers will tell us"));
+    assert!(!html.contains("transport minister to resign"));
+});
+
+on_both_backends!(story_page_shows_the_whole_story, |backend: Backend| {
+    let Some(site) = shared_site(backend) else {
+        return;
+    };
+    let html = html_ok(site, CORRECTED);
+    assert!(html.contains(
+        "<h1 class=\"headline\">The Kiyoshima Islands build a sea wall and a debate</h1>"
+    ));
+    assert!(html.contains("class=\"dek\">A nine-kilometre barrier"));
+    assert!(html.contains("href=\"/section/asia\">Asia</a>"));
+    assert!(html.contains("href=\"/author/daniel-haruto-vance\">Daniel Haruto Vance</a>"));
+    assert!(html.contains(" and <a href=\"/author/mira-castellan\">Mira Castellan</a>"));
+    assert!(html.contains("<time datetime=\""));
+    assert!(
+        html.contains("Updated <time"),
+        "the corrected story shows its update date"
+    );
+    assert!(html.contains(
+        "<figcaption><span class=\"caption\">The first section of the Kiyoshima barrier"
+    ));
+    assert!(html.contains("<span class=\"credit\">Illustration: Aiko Brandt/Meridian</span>"));
+    assert!(
+        html.contains("<h2>Inside and outside</h2>"),
+        "Markdown body rendered"
+    );
+    assert!(html.contains("Correction, <time"));
+    assert!(html.contains("nineteen kilometres. It is nine kilometres."));
+    assert!(html.contains("href=\"/tag/water\">Water</a>"));
+    assert!(
+        html.contains("edits our Asia coverage from Sethpur"),
+        "author bio"
+    );
+    // related stories with an expandable teaser, and the Latest rail
+    assert!(html.contains("id=\"related-heading\""));
+    assert!(html.contains("<details class=\"teaser-more\">"));
+    assert!(html.contains("Keep reading"));
+    assert!(html.contains("Show less"));
+    assert!(html.contains("id=\"latest-heading\""));
+    assert!(html.contains(&format!(
+        "<link rel=\"canonical\" href=\"{}{CORRECTED}\">",
+        site.url
+    )));
+    assert!(!html.contains("<link rel=\"next\""));
+});
+
+on_both_backends!(
+    listing_pages_paginate_with_stable_urls,
+    |backend: Backend| {
+        let Some(site) = shared_site(backend) else {
+            return;
+        };
+        let latest = html_ok(site, "/latest");
+        assert!(latest.contains("<h1>Latest</h1>"));
+        assert!(latest.contains("<link rel=\"next\" href=\"/latest/page/2\">"));
+        assert!(latest.contains("Page 1 of 3"));
+        assert!(!latest.contains("rel=\"prev\""));
+        let page2 = html_ok(site, "/latest/page/2");
+        assert!(page2.contains("<link rel=\"prev\" href=\"/latest\">"));
+        assert!(page2.contains("<link rel=\"next\" href=\"/latest/page/3\">"));
+        let page3 = html_ok(site, "/latest/page/3");
+        assert!(page3.contains("<link rel=\"prev\" href=\"/latest/page/2\">"));
+        assert!(!page3.contains("rel=\"next\""));
+        // every published story appears on exactly one page
+        let mut seen = 0;
+        for page in [&latest, &page2, &page3] {
+            seen += page.matches("class=\"teaser row").count();
+        }
+        assert_eq!(seen, 30);
+
+        let section = html_ok(site, "/section/europe");
+        assert!(section.contains("<h1>Europe</h1>"));
+        assert!(section.contains("Serenza votes to share its harbour with a rival"));
+        // a story from another section is not listed (it may appear in the Latest rail)
+        assert!(section.contains("copper boom leaves its highland towns"));
+        assert!(!section.contains(
+        "teaser-headline\"><a href=\"/stories/costa-serranas-copper-boom-leaves-its-highland-towns-behind\""
+    ));
+        assert_eq!(
+            section.matches("class=\"teaser row").count(),
+            6,
+            "the six Europe stories"
+        );
+        assert!(section.contains("aria-current=\"page\""));
+
+        let tag = html_ok(site, "/tag/water");
+        assert!(tag.contains("<h1>Water</h1>"));
+        assert!(tag.contains("How a small city learned to love its floods"));
+
+        let author = html_ok(site, "/author/mira-castellan");
+        assert!(author.contains("<h1>Mira Castellan</h1>"));
+        assert!(author.contains("Climate Correspondent"));
+        assert!(author.contains("Adaptation is not surrender"));
+
+        let briefs = html_ok(site, "/briefs");
+        assert!(briefs.contains("<h1>Briefs</h1>"));
+        assert!(briefs.contains("<link rel=\"next\" href=\"/briefs/page/2\">"));
+        let briefs2 = html_ok(site, "/briefs/page/2");
+        assert!(briefs2.contains("Banraya offers new grants to move to Sethpur"));
+
+        let brief = html_ok(site, "/briefs/kiyoshima-lifts-summer-water-restrictions");
+        assert!(
+            brief.contains("<h1 class=\"headline\">Kiyoshima lifts summer water restrictions</h1>")
+        );
+        assert!(brief.contains("Illustration: Aiko Brandt/Meridian"));
+    }
+);
+
+on_both_backends!(bad_addresses_get_clear_4xx_pages, |backend: Backend| {
+    let Some(site) = shared_site(backend) else {
+        return;
+    };
+    for (path, status) in [
+        ("/stories/no-such-story", 404),
+        ("/briefs/no-such-brief", 404),
+        ("/section/atlantis", 404),
+        ("/tag/nothing", 404),
+        ("/author/nobody", 404),
+        ("/nowhere/at/all", 404),
+        ("/latest/page/abc", 400),
+        ("/latest/page/-2", 400),
+        ("/latest/page/0", 400),
+        ("/latest/page/2.5", 400),
+        ("/latest/page/99", 404),
+        ("/latest/page/99999999999999999999999", 404),
+        ("/section/europe/page/x", 400),
+        ("/section/europe/page/9", 404),
+        ("/tag/water/page/7", 404),
+        ("/author/ines-marlow/page/zz", 400),
+        ("/briefs/page/3", 404),
+        ("/briefs/page/%20", 400),
+    ] {
+        let reply = site.get(path);
+        assert_eq!(reply.status, status, "GET {path}");
+        let html = reply.text();
+        assert!(
+            html.contains("<!DOCTYPE html>"),
+            "GET {path} has a themed page"
+        );
+        assert!(
+            html.contains("href=\"/latest\""),
+            "GET {path} offers a way on"
+        );
+    }
+    let reply = site.get("/latest/page/abc");
+    assert!(reply.text().contains("is not a page number"));
+    let reply = site.get("/stories/no-such-story");
+    assert!(reply.text().contains("Page not found"));
+});
+
+on_both_backends!(
+    archived_scheduled_and_renamed_stories,
+    |backend: Backend| {
+        let Some(site) = shared_site(backend) else {
+            return;
+        };
+        let archived = site.get("/stories/kaldmarks-transport-minister-to-resign-sources-say");
+        assert_eq!(archived.status, 410);
+        assert!(archived.text().contains("no longer available"));
+        let scheduled = site.get("/stories/serenzas-budget-what-the-numbers-will-tell-us");
+        assert_eq!(
+            scheduled.status, 404,
+            "a scheduled story is invisible until its time"
+        );
+        let renamed = site.get("/stories/altmoor-centre-right-in-trouble");
+        assert_eq!(renamed.status, 301);
+        assert_eq!(
+            renamed.header("location"),
+            Some("/stories/the-quiet-collapse-of-altmoors-centre-right")
+        );
+        let first_page = site.get("/latest/page/1");
+        assert_eq!(first_page.status, 301);
+        assert_eq!(first_page.header("location"), Some("/latest"));
+    }
+);
+
+on_both_backends!(
+    newsletter_signup_validates_and_remembers,
+    |backend: Backend| {
+        let Some(site) = crate::common::TestSite::start(backend) else {
+            return;
+        };
+        let url = format!("{}/newsletter", site.url);
+        let form = crate::common::http_get(&url, &[]);
+        assert_eq!(form.status, 200);
+        assert!(
+            form.text()
+                .contains("<label for=\"signup-email-page\">Email address</label>")
+        );
+
+        let ok = crate::common::http_post_form(&url, "email=reader%40example.org", &[]);
+        assert_eq!(ok.status, 200);
+        assert!(ok.text().contains("You are subscribed"));
+        assert_eq!(ok.header("cache-control"), Some("no-store"));
+        let again = crate::common::http_post_form(&url, "email=reader%40EXAMPLE.org", &[]);
+        assert_eq!(again.status, 200);
+        assert!(again.text().contains("already subscribed"));
+
+        let bad = crate::common::http_post_form(&url, "email=not-an-address", &[]);
+        assert_eq!(bad.status, 400);
+        let html = bad.text();
+        assert!(html.contains("does not look like an email address"));
+        assert!(
+            html.contains("value=\"not-an-address\""),
+            "the reader's input is kept"
+        );
+        assert!(html.contains("aria-invalid=\"true\""));
+
+        let empty = crate::common::http_post_form(&url, "", &[]);
+        assert_eq!(empty.status, 400);
+        let garbage = crate::common::http_post_form(&url, "%%%", &[]);
+        assert_eq!(garbage.status, 400);
+        let cross = crate::common::http_post_form(
+            &url,
+            "email=victim%40example.org",
+            &[("sec-fetch-site", "cross-site")],
+        );
+        assert_eq!(cross.status, 403);
+
+        let count = crate::common::block_on(site.store.subscriber_count()).unwrap();
+        assert_eq!(
+            count, 1,
+            "one reader subscribed once; nothing else was stored"
+        );
+    }
+);
