@@ -19,7 +19,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::services::ServeDir;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub use errors::SiteError;
 pub use page_cache::PageCache;
@@ -89,7 +90,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(healthz))
         .nest("/media", media)
         .layer(axum::middleware::from_fn(security::headers))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            // One INFO line per request (method, path, status, latency);
+            // quiet it with MASTHEAD_LOG=warn or log = "warn" in the config.
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .with_state(app)
 }
 
