@@ -27,11 +27,9 @@ pub async fn layer(State(app): State<Arc<App>>, request: Request, next: Next) ->
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
-    let key = request
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
+    // Pages ignore query strings, so they are not part of the key: tracking
+    // parameters must not multiply cached copies of one page.
+    let key = request.uri().path().to_string();
     let version = app.store.events().version();
     let at = now();
     if let Some(page) = app.pages.get(&key, version, at) {

@@ -19,6 +19,7 @@ use crate::services;
 #[derive(Serialize)]
 pub struct Chrome {
     pub site_title: String,
+    pub logo: Option<ImageView>,
     pub tagline: String,
     pub home_url: String,
     pub nav: Vec<NavItem>,
@@ -126,6 +127,8 @@ pub struct Presenter<'a> {
     pub settings: SiteSettings,
     tz: TimeZone,
     pub sections: Vec<Section>,
+    /// The site's logo image, when settings name one.
+    logo: Option<Image>,
     pub now: UnixTime,
 }
 
@@ -159,11 +162,20 @@ impl<'a> Presenter<'a> {
         let settings = services::settings::load(&app.store).await?;
         let tz = TimeZone::get(&settings.timezone).unwrap_or(TimeZone::UTC);
         let sections = app.store.sections().await?;
+        let logo = match &settings.logo_image_id {
+            Some(id) => app
+                .store
+                .images_by_ids(std::slice::from_ref(id))
+                .await?
+                .pop(),
+            None => None,
+        };
         Ok(Presenter {
             app,
             settings,
             tz,
             sections,
+            logo,
             now: crate::model::now(),
         })
     }
@@ -173,6 +185,12 @@ impl<'a> Presenter<'a> {
     }
 
     pub fn chrome(&self, title: Option<&str>, description: &str, path: &str) -> Chrome {
+        let logo = self
+            .settings
+            .logo_image_id
+            .as_ref()
+            .and(self.logo.as_ref())
+            .map(|l| self.image(l));
         let title = match title {
             Some(t) => format!("{t} | {}", self.settings.title),
             None => format!("{} | {}", self.settings.title, self.settings.tagline),
@@ -196,6 +214,7 @@ impl<'a> Presenter<'a> {
         }));
         Chrome {
             site_title: self.settings.title.clone(),
+            logo,
             tagline: self.settings.tagline.clone(),
             home_url: "/".into(),
             nav,

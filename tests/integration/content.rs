@@ -199,3 +199,55 @@ on_both_backends!(publishing_rules_are_enforced, |backend: Backend| {
     blank.headline = "   ".into();
     assert!(save(blank).unwrap_err().contains("needs a headline"));
 });
+
+on_both_backends!(site_settings_shape_every_page, |backend: Backend| {
+    let Some(site) = TestSite::start(backend) else {
+        return;
+    };
+    let (_, mut draft) = story_draft(&site, "lotsen-straits-ferry-fares-cut-by-a-third");
+    draft.headline = "A story filed just before midnight".into();
+    draft.status = Some(Status::Published);
+    // 2026-01-01 23:30 UTC is already 2 January in Tokyo
+    draft.published_at = Some(1_767_310_200);
+    let mut settings = block_on(settings::load(&site.store)).unwrap();
+    block_on(publishing::save_story(&site.store, &settings, None, draft)).unwrap();
+    let path = "/stories/a-story-filed-just-before-midnight";
+
+    settings.timezone = "UTC".into();
+    block_on(settings::save(&site.store, &settings)).unwrap();
+    let page = site.get(path).text();
+    assert!(
+        page.contains("<time datetime=\"2026-01-01T23:30:00Z\">1 January 2026</time>"),
+        "UTC date"
+    );
+
+    settings.timezone = "Asia/Tokyo".into();
+    settings.title = "The Evening Meridian".into();
+    let logo = masthead::model::Image {
+        id: masthead::model::new_id(),
+        file: "logo.svg".into(),
+        width: 300,
+        height: 60,
+        alt: "".into(),
+        caption: "".into(),
+        credit: "".into(),
+    };
+    block_on(site.store.save_image(&logo)).unwrap();
+    settings.logo_image_id = Some(logo.id.clone());
+    block_on(settings::save(&site.store, &settings)).unwrap();
+    let page = site.get(path).text();
+    assert!(
+        page.contains(">2 January 2026</time>"),
+        "the date in the site's zone"
+    );
+    assert!(
+        page.contains("<title>A story filed just before midnight | The Evening Meridian</title>")
+    );
+    assert!(page.contains("<img class=\"logo\" src=\"/media/logo.svg\" width=\"300\" height=\"60\" alt=\"The Evening Meridian\">"));
+
+    settings.timezone = "Mars/Olympus".into();
+    let err = block_on(settings::save(&site.store, &settings))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown time zone"), "{err}");
+});

@@ -125,3 +125,14 @@ on_both_backends!(healthz_and_head_requests, |backend: Backend| {
     assert!(head.body.is_empty());
     assert!(head.header("etag").is_some());
 });
+
+on_both_backends!(query_strings_do_not_change_a_page, |backend: Backend| {
+    let Some(site) = shared_site(backend) else {
+        return;
+    };
+    let plain = site.get(STORY);
+    let tracked = site.get(&format!("{STORY}?utm_source=newsletter&utm_medium=email"));
+    assert_eq!(tracked.status, 200);
+    assert_eq!(tracked.body, plain.body);
+    assert_eq!(tracked.header("etag"), plain.header("etag"));
+});
