@@ -120,10 +120,15 @@ on_both_backends!(healthz_and_head_requests, |backend: Backend| {
     assert_eq!(health.status, 200);
     assert_eq!(health.text(), "ok\n");
     assert_eq!(health.header("cache-control"), Some("no-store"));
-    let head = http_head(&format!("{}{STORY}", site.url));
+    // a HEAD first must not leave an empty page in the cache
+    let path = "/section/africa";
+    let head = http_head(&format!("{}{path}", site.url));
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());
     assert!(head.header("etag").is_some());
+    let get = site.get(path);
+    assert_eq!(get.header("etag"), head.header("etag"));
+    assert!(get.text().contains("<h1>Africa</h1>"));
 });
 
 on_both_backends!(query_strings_do_not_change_a_page, |backend: Backend| {
