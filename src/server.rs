@@ -19,7 +19,11 @@ pub struct RunningServer {
     pub store: Store,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    watcher: tokio::task::JoinHandle<()>,
 }
+
+/// How often a server looks for content changed by another process.
+const CHANGE_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Opens the data directory and database and brings the schema up to date.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -63,6 +67,7 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<RunningServer>
         public_url.clone(),
         config.media_dir(),
     ));
+    let watcher = tokio::spawn(store.clone().watch_for_changes(CHANGE_POLL));
     let (stop, stopped) = oneshot::channel::<()>();
     let router = web::router(app);
     let task = tokio::spawn(async move {
@@ -78,6 +83,7 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<RunningServer>
         store,
         stop: Some(stop),
         task,
+        watcher,
     })
 }
 
@@ -88,6 +94,7 @@ impl RunningServer {
             let _ = stop.send(());
         }
         (&mut self.task).await.context("server task failed")??;
+        self.watcher.abort();
         self.store.close().await;
         Ok(())
     }

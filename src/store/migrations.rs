@@ -22,17 +22,31 @@ fn migrator(files: &[(i64, &'static str, &'static str)]) -> Migrator {
 }
 
 pub fn sqlite() -> Migrator {
-    migrator(&[(
-        1,
-        "content",
-        include_str!("../../migrations/sqlite/0001_content.sql"),
-    )])
+    migrator(&[
+        (
+            1,
+            "content",
+            include_str!("../../migrations/sqlite/0001_content.sql"),
+        ),
+        (
+            2,
+            "content version",
+            include_str!("../../migrations/sqlite/0002_content_version.sql"),
+        ),
+    ])
 }
 
 pub fn postgres() -> Migrator {
-    migrator(&[(
-        1,
-        "content",
-        include_str!("../../migrations/postgres/0001_content.sql"),
-    )])
+    migrator(&[
+        (
+            1,
+            "content",
+            include_str!("../../migrations/postgres/0001_content.sql"),
+        ),
+        (
+            2,
+            "content version",
+            include_str!("../../migrations/postgres/0002_content_version.sql"),
+        ),
+    ])
 }

@@ -80,12 +80,14 @@ macro_rules! on_backend {
     };
 }
 
-/// A write: runs the query, then tells caches that content changed.
+/// A write: runs the query, then records that content changed, in this
+/// process at once and in the database for every other process.
 macro_rules! write_on_backend {
     ($self:ident . $f:ident ( $($arg:expr),* )) => {{
         let result = on_backend!($self.$f($($arg),*));
         if result.is_ok() {
             $self.events.changed();
+            on_backend!($self.bump_content_version(crate::model::now()))?;
         }
         result
     }};
@@ -195,6 +197,27 @@ impl Store {
         };
         lines.sort();
         Ok(lines)
+    }
+
+    /// Watches the database's content version and reports changes made by
+    /// other processes or instances (an import from the CLI, a second server
+    /// on the same PostgreSQL) as content events. Runs until the task is dropped.
+    pub async fn watch_for_changes(self, every: Duration) {
+        let mut seen: Option<i64> = None;
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            match on_backend!(self.content_version()) {
+                Ok(version) => {
+                    if seen.is_some_and(|s| s != version) {
+                        self.events.changed();
+                    }
+                    seen = Some(version);
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read the content version; will retry"),
+            }
+        }
     }
 
     pub async fn is_empty(&self) -> StoreResult<bool> {

@@ -501,6 +501,20 @@ macro_rules! queries {
                 Ok(inserted == 1)
             }
 
+            pub async fn bump_content_version(pool: &Pool<Db>, now: UnixTime) -> StoreResult<()> {
+                sqlx::query("UPDATE content_version SET version = version + 1, changed_at = $1 WHERE id = 1")
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn content_version(pool: &Pool<Db>) -> StoreResult<i64> {
+                sqlx::query_scalar("SELECT version FROM content_version WHERE id = 1")
+                    .fetch_one(pool)
+                    .await
+            }
+
             pub async fn subscriber_count(pool: &Pool<Db>) -> StoreResult<i64> {
                 sqlx::query_scalar("SELECT COUNT(*) FROM subscribers").fetch_one(pool).await
             }

@@ -29,9 +29,14 @@ fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
 }
 
-fn chromium() -> Option<String> {
+/// Debian's Chromium, or the one CHROMIUM_PATH names.
+fn chromium() -> Result<String, String> {
     let path = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    Path::new(&path).exists().then_some(path)
+    if Path::new(&path).exists() {
+        Ok(path)
+    } else {
+        Err(format!("{path} does not exist (apt-get install chromium)"))
+    }
 }
 
 fn tool_works(cmd: &str, arg: &str) -> bool {
@@ -43,12 +48,9 @@ fn tool_works(cmd: &str, arg: &str) -> bool {
 
 #[test]
 fn chromium_end_to_end_and_axe() {
-    let Some(_) = chromium() else {
-        return skip_or_fail(
-            "Chromium end-to-end and axe tests",
-            "/usr/bin/chromium is not installed (apt-get install chromium)",
-        );
-    };
+    if let Err(why) = chromium() {
+        return skip_or_fail("Chromium end-to-end and axe tests", &why);
+    }
     if !tool_works("node", "--version") {
         return skip_or_fail("Chromium end-to-end and axe tests", "node is not installed");
     }

@@ -14,7 +14,18 @@ pub enum Backend {
     Postgres,
 }
 
-pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// The server PostgreSQL tests use; MASTHEAD_TEST_POSTGRES points elsewhere.
+fn pg_admin_url() -> String {
+    std::env::var("MASTHEAD_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// The URL of database `name` on the test server.
+fn pg_database_url(name: &str) -> String {
+    let admin = pg_admin_url();
+    let server = admin.rsplit_once('/').map_or(admin.as_str(), |(s, _)| s);
+    format!("{server}/{name}")
+}
 
 /// Whether CI asked for every suite to run (a skip is then a failure).
 pub fn require_all() -> bool {
@@ -26,12 +37,18 @@ pub fn notice(message: &str) {
     let _ = writeln!(std::io::stderr(), "\n*** {message}");
 }
 
-/// Skips (with a notice) or fails (under MASTHEAD_REQUIRE_ALL) when a suite cannot run.
+/// Skips (with one notice per suite) or fails (under MASTHEAD_REQUIRE_ALL)
+/// when a suite cannot run here.
 pub fn skip_or_fail(suite: &str, why: &str) {
     if require_all() {
         panic!("{suite} is required (MASTHEAD_REQUIRE_ALL=1) but cannot run: {why}");
     }
-    notice(&format!("SKIPPED {suite}: {why}"));
+    static NOTICED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut noticed = NOTICED.lock().unwrap_or_else(|e| e.into_inner());
+    if !noticed.iter().any(|s| s == suite) {
+        noticed.push(suite.to_string());
+        notice(&format!("SKIPPED {suite}: {why}"));
+    }
 }
 
 pub fn runtime() -> &'static tokio::runtime::Runtime {
@@ -55,7 +72,7 @@ fn postgres_available() -> bool {
         block_on(async {
             tokio::time::timeout(
                 std::time::Duration::from_secs(3),
-                Store::connect(PG_ADMIN_URL),
+                Store::connect(&pg_admin_url()),
             )
             .await
             .is_ok_and(|r| r.is_ok())
@@ -68,7 +85,10 @@ pub fn fresh_postgres_db() -> Option<String> {
     if !postgres_available() {
         skip_or_fail(
             "PostgreSQL tests",
-            "no PostgreSQL server answers on 127.0.0.1:5432",
+            &format!(
+                "no PostgreSQL server answers at {} (set MASTHEAD_TEST_POSTGRES to use another)",
+                masthead::store::redact(&pg_admin_url())
+            ),
         );
         return None;
     }
@@ -82,11 +102,11 @@ pub fn fresh_postgres_db() -> Option<String> {
         masthead::model::now()
     );
     block_on(admin_sql(&format!("CREATE DATABASE {name}"))).expect("create test database");
-    Some(format!("postgres://postgres@127.0.0.1:5432/{name}"))
+    Some(pg_database_url(&name))
 }
 
 async fn admin_sql(sql: &str) -> Result<(), sqlx::Error> {
-    let pool = sqlx::PgPool::connect(PG_ADMIN_URL).await?;
+    let pool = sqlx::PgPool::connect(&pg_admin_url()).await?;
     let result = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
         .execute(&pool)
         .await
@@ -99,7 +119,7 @@ async fn admin_sql(sql: &str) -> Result<(), sqlx::Error> {
 /// dropped by the next run: any test database more than an hour old.
 fn drop_stale_test_databases() {
     block_on(async {
-        let Ok(pool) = sqlx::PgPool::connect(PG_ADMIN_URL).await else {
+        let Ok(pool) = sqlx::PgPool::connect(&pg_admin_url()).await else {
             return;
         };
         let names: Vec<String> = sqlx::query_scalar(
@@ -136,7 +156,7 @@ pub struct TestSite {
     pub store: Store,
     pub backend: Backend,
     server: Option<RunningServer>,
-    database_url: String,
+    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 

@@ -251,3 +251,43 @@ on_both_backends!(site_settings_shape_every_page, |backend: Backend| {
         .to_string();
     assert!(err.contains("unknown time zone"), "{err}");
 });
+
+on_both_backends!(
+    a_change_from_another_process_shows_within_a_second,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let path = "/stories/lotsen-straits-ferry-fares-cut-by-a-third";
+        assert!(site.get(path).text().contains("cut by a third"));
+        // A second Store on the same database has its own in-process events,
+        // like a CLI command or another instance would.
+        let (story, mut draft) = story_draft(&site, "lotsen-straits-ferry-fares-cut-by-a-third");
+        let other = block_on(masthead::store::Store::connect(&site.database_url)).unwrap();
+        draft.dek = "Written by another process entirely.".into();
+        let settings = block_on(settings::load(&other)).unwrap();
+        block_on(publishing::save_story(
+            &other,
+            &settings,
+            Some(&story),
+            draft,
+        ))
+        .unwrap();
+        block_on(other.close());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            if site
+                .get(path)
+                .text()
+                .contains("Written by another process entirely.")
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the change never showed"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+);
