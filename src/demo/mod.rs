@@ -4,7 +4,7 @@
 
 mod art;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::Context;
@@ -298,11 +298,19 @@ pub async fn fill_if_empty(
             publishing::save_story(store, &demo.site, None, draft).await?;
             added += 1;
             if (i + 1) % 1000 == 0 || i + 1 == extra {
-                print!("\rgenerated {}/{extra} archive stories", i + 1);
+                // Redraw one line on a terminal; one line per step in a log.
+                let end = if std::io::stdout().is_terminal() {
+                    "\r"
+                } else {
+                    "\n"
+                };
+                print!("generated {}/{extra} archive stories{end}", i + 1);
                 let _ = std::io::stdout().flush();
             }
         }
-        println!();
+        if std::io::stdout().is_terminal() {
+            println!();
+        }
     }
     Ok(added)
 }

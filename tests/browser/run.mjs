@@ -105,6 +105,39 @@ for (const path of [storyPath, ...pages]) {
   });
 }
 
+async function axeViolations(page) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  return result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help}\n       ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("\n       ")}`,
+  );
+}
+
+await check("newsletter sign-up from the footer, with a mistake first", async () => {
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(base + storyPath);
+  const input = page.getByLabel("Email address");
+  await input.fill("reader@localhost");
+  await page.getByRole("button", { name: "Subscribe" }).click();
+  await page.waitForLoadState();
+  const error = page.locator(".form-error");
+  assert(await error.isVisible(), "the mistake is explained");
+  assert((await error.innerText()).includes("does not look like an email address"), await error.innerText());
+  assert((await page.getByLabel("Email address").inputValue()) === "reader@localhost", "the input is kept");
+  let problems = await axeViolations(page);
+  assert(problems.length === 0, `error page: ${problems.join("; ")}`);
+  await page.getByLabel("Email address").fill("reader@example.org");
+  await page.getByRole("button", { name: "Subscribe" }).click();
+  await page.waitForLoadState();
+  assert((await page.locator("h1").innerText()).includes("Thank you"), "thanked");
+  problems = await axeViolations(page);
+  assert(problems.length === 0, `thank-you page: ${problems.join("; ")}`);
+  await context.close();
+});
+
 await check("no layout shift from images on a phone", async () => {
   const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
   const page = await context.newPage();

@@ -105,6 +105,17 @@ fn every_page_type_is_valid_html() {
         std::fs::write(&file, &reply.body).unwrap();
         files.push(file);
     }
+    // Pages that only a form post produces: a sign-up with a mistake, and the thanks.
+    let newsletter = format!("{}/newsletter", site.url);
+    for (name, body) in [
+        ("signup-error", "email=oops"),
+        ("signup-thanks", "email=a%40example.org"),
+    ] {
+        let reply = crate::common::http_post_form(&newsletter, body, &[]);
+        let file = dir.path().join(format!("{name}.html"));
+        std::fs::write(&file, &reply.body).unwrap();
+        files.push(file);
+    }
     let out = Command::new("java")
         .arg("-jar")
         .arg(&jar)
