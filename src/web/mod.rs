@@ -101,8 +101,21 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-async fn not_found() -> SiteError {
-    SiteError::NotFound
+/// Unknown addresses: `/latest/` and the like redirect to the address
+/// without the slash (links copied from other platforms often carry one);
+/// everything else is the themed 404.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    // Never "//host": a Location starting with two slashes leaves the site.
+    if path.len() > 1 && path.ends_with('/') && !path.starts_with("//") && !path.ends_with("//") {
+        let target = path.trim_end_matches('/');
+        return (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, target.to_string())],
+        )
+            .into_response();
+    }
+    SiteError::NotFound.into_response()
 }
 
 async fn asset(

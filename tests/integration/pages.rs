@@ -222,6 +222,14 @@ on_both_backends!(
             renamed.header("location"),
             Some("/stories/the-quiet-collapse-of-altmoors-centre-right")
         );
+        let slashed = site.get("/section/europe/");
+        assert_eq!(slashed.status, 301);
+        assert_eq!(slashed.header("location"), Some("/section/europe"));
+        assert_eq!(
+            site.get("//elsewhere.example/").status,
+            404,
+            "no open redirect"
+        );
         let first_page = site.get("/latest/page/1");
         assert_eq!(first_page.status, 301);
         assert_eq!(first_page.header("location"), Some("/latest"));
