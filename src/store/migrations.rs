@@ -33,6 +33,11 @@ pub fn sqlite() -> Migrator {
             "content version",
             include_str!("../../migrations/sqlite/0002_content_version.sql"),
         ),
+        (
+            3,
+            "listing indexes",
+            include_str!("../../migrations/sqlite/0003_listing_indexes.sql"),
+        ),
     ])
 }
 
@@ -47,6 +52,11 @@ pub fn postgres() -> Migrator {
             2,
             "content version",
             include_str!("../../migrations/postgres/0002_content_version.sql"),
+        ),
+        (
+            3,
+            "listing indexes",
+            include_str!("../../migrations/postgres/0003_listing_indexes.sql"),
         ),
     ])
 }

@@ -293,14 +293,34 @@ impl Store {
     pub async fn count_stories(&self, filter: &StoryFilter, now: UnixTime) -> StoreResult<i64> {
         on_backend!(self.count_stories(filter, now))
     }
-    /// Public stories that share the most tags with `story`, then its section, then recency.
+    /// Public stories that share the most tags with `story` (then its
+    /// section, then recency), topped up with the newest of its section.
     pub async fn related_stories(
         &self,
         story: &Story,
         now: UnixTime,
         limit: i64,
     ) -> StoreResult<Vec<Story>> {
-        on_backend!(self.related_stories(story, now, limit))
+        let ids: Vec<String> = on_backend!(self.related_story_ids(story, now, limit))?;
+        let mut related = if ids.is_empty() {
+            vec![]
+        } else {
+            let mut found: Vec<Story> = on_backend!(self.stories_by_ids(&ids))?;
+            found.sort_by_key(|s| ids.iter().position(|id| id == &s.id));
+            found
+        };
+        let missing = limit - related.len() as i64;
+        if missing > 0 {
+            let mut exclude: Vec<String> = related.iter().map(|s| s.id.clone()).collect();
+            exclude.push(story.id.clone());
+            let same_section = StoryFilter {
+                section_id: Some(story.section_id.clone()),
+                exclude_ids: exclude,
+                ..Default::default()
+            };
+            related.extend(self.stories(&same_section, now, missing, 0).await?);
+        }
+        Ok(related)
     }
     /// Inserts or updates a story with its ordered authors and tags, in one transaction.
     pub async fn save_story(

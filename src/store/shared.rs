@@ -260,18 +260,21 @@ macro_rules! queries {
                 qb.build_query_scalar().fetch_one(pool).await
             }
 
-            pub async fn related_stories(
+            /// Ids of public stories sharing tags with `story`: most shared
+            /// tags first, then its section, then the newest. Narrow rows, so
+            /// ranking thousands of candidates stays cheap.
+            pub async fn related_story_ids(
                 pool: &Pool<Db>,
                 story: &Story,
                 now: UnixTime,
                 limit: i64,
-            ) -> StoreResult<Vec<Story>> {
-                sqlx::query_as(concat!(
-                    "SELECT ", story_columns!(), " FROM stories s
-                     WHERE ", public_story!(), "$1 AND s.id <> $2
-                     ORDER BY (SELECT COUNT(*) FROM story_tags st WHERE st.story_id = s.id
-                                 AND st.tag_id IN (SELECT tag_id FROM story_tags WHERE story_id = $2)) DESC,
-                              CASE WHEN s.section_id = $3 THEN 1 ELSE 0 END DESC,
+            ) -> StoreResult<Vec<String>> {
+                sqlx::query_scalar(concat!(
+                    "SELECT s.id FROM story_tags st JOIN stories s ON s.id = st.story_id
+                     WHERE st.tag_id IN (SELECT tag_id FROM story_tags WHERE story_id = $2)
+                       AND st.story_id <> $2 AND ", public_story!(), "$1
+                     GROUP BY s.id, s.section_id, s.published_at
+                     ORDER BY COUNT(*) DESC, CASE WHEN s.section_id = $3 THEN 1 ELSE 0 END DESC,
                               s.published_at DESC, s.id DESC
                      LIMIT $4"
                 ))
@@ -281,6 +284,12 @@ macro_rules! queries {
                 .bind(limit)
                 .fetch_all(pool)
                 .await
+            }
+
+            pub async fn stories_by_ids(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<Story>> {
+                let mut qb = QueryBuilder::<Db>::new(concat!("SELECT ", story_columns!(), " FROM stories s WHERE s.id IN "));
+                push_id_list(&mut qb, ids);
+                qb.build_query_as().fetch_all(pool).await
             }
 
             pub async fn save_story(
