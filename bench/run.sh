@@ -8,6 +8,8 @@
 #
 #   bench/run.sh                 # defaults below
 #   STORIES=10000 CONNECTIONS=64 DURATION=10 THREADS=2 bench/run.sh
+#   DATABASE_URL=postgres://postgres@127.0.0.1/masthead_bench bench/run.sh
+#                                # on PostgreSQL (an empty, existing database)
 #
 # Needs wrk, nginx-light and curl (Debian packages).
 set -euo pipefail
@@ -37,15 +39,17 @@ trap cleanup EXIT
 echo "== building the release binary"
 cargo build --release --quiet
 bin=target/release/masthead
+db_args=()
+[ -n "${DATABASE_URL:-}" ] && db_args=(--database-url "$DATABASE_URL")
 
 echo "== filling a database with $STORIES stories"
 seed_start=$(date +%s.%N)
-"$bin" seed --stories "$STORIES" --data-dir "$work/data"
+"$bin" seed --stories "$STORIES" --data-dir "$work/data" "${db_args[@]}"
 seed_end=$(date +%s.%N)
 
 echo "== starting masthead"
 start=$(date +%s%N)
-MASTHEAD_LOG=warn "$bin" serve --data-dir "$work/data" --listen "127.0.0.1:$PORT" >"$work/serve.log" 2>&1 &
+MASTHEAD_LOG=warn "$bin" serve --data-dir "$work/data" "${db_args[@]}" --listen "127.0.0.1:$PORT" >"$work/serve.log" 2>&1 &
 server_pid=$!
 until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
@@ -127,6 +131,7 @@ printf '%-30s %10s %9s %9s %9s\n' "masthead story page" "$story_rps" "$story_p50
 printf '%-30s %10s %9s %9s %9s\n' "masthead home page" "$home_rps" "$home_p50" "$home_p99" "$(ratio "$home_rps" "$nginx_rps")"
 printf '%-30s %10s %9s %9s %9s\n' "masthead section page" "$section_rps" "$section_p50" "$section_p99" "$(ratio "$section_rps" "$nginx_rps")"
 echo
+echo "database: ${DATABASE_URL:-SQLite in the data directory}"
 awk -v n="$STORIES" -v a="$seed_start" -v b="$seed_end" 'BEGIN { printf "stories: %s (seeded in %.1f s)\n", n, b - a }'
 echo "server memory: $((rss_kb / 1024)) MB now, $((peak_kb / 1024)) MB peak"
 echo "start-up (spawn to first /healthz answer): ${startup_ms} ms"
