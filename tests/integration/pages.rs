@@ -149,6 +149,15 @@ on_both_backends!(
         let briefs = html_ok(site, "/briefs");
         assert!(briefs.contains("<h1>Briefs</h1>"));
         assert!(briefs.contains("<link rel=\"next\" href=\"/briefs/page/2\">"));
+        assert!(
+            briefs.contains("Illustration: Aiko Brandt/Meridian"),
+            "a brief's image credit"
+        );
+        assert!(
+            briefs.contains(
+                "href=\"/stories/the-ruvara-dam-talks-move-from-water-to-power\">Read more"
+            )
+        );
         let briefs2 = html_ok(site, "/briefs/page/2");
         assert!(briefs2.contains("Banraya offers new grants to move to Sethpur"));
 
