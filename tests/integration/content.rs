@@ -33,6 +33,18 @@ fn story_draft(site: &TestSite, slug: &str) -> (masthead::model::Story, publishi
     })
 }
 
+/// Saves through the publishing service with the site's current settings.
+fn save(
+    site: &TestSite,
+    existing: Option<&masthead::model::Story>,
+    draft: publishing::StoryDraft,
+) -> Result<masthead::model::Story, publishing::ContentError> {
+    block_on(async {
+        let settings = settings::load(&site.store).await.unwrap();
+        publishing::save_story(&site.store, &settings, existing, draft).await
+    })
+}
+
 on_both_backends!(an_edit_shows_on_the_next_request, |backend: Backend| {
     let Some(site) = TestSite::start(backend) else {
         return;
@@ -48,14 +60,7 @@ on_both_backends!(an_edit_shows_on_the_next_request, |backend: Backend| {
 
     let (story, mut draft) = story_draft(&site, slug);
     draft.headline = "Lotsen Straits ferry fares cut by half".into();
-    let settings = block_on(settings::load(&site.store)).unwrap();
-    block_on(publishing::save_story(
-        &site.store,
-        &settings,
-        Some(&story),
-        draft.clone(),
-    ))
-    .unwrap();
+    save(&site, Some(&story), draft.clone()).unwrap();
     let page = site.get(&path).text();
     assert!(
         page.contains("Lotsen Straits ferry fares cut by half"),
@@ -71,13 +76,7 @@ on_both_backends!(an_edit_shows_on_the_next_request, |backend: Backend| {
     // renaming the slug of a published story: the old URL answers 301
     let (story, mut draft) = story_draft(&site, slug);
     draft.slug = Some("lotsen-ferry-fares-halved".into());
-    block_on(publishing::save_story(
-        &site.store,
-        &settings,
-        Some(&story),
-        draft,
-    ))
-    .unwrap();
+    save(&site, Some(&story), draft).unwrap();
     let old = site.get(&path);
     assert_eq!(old.status, 301);
     assert_eq!(
@@ -89,13 +88,7 @@ on_both_backends!(an_edit_shows_on_the_next_request, |backend: Backend| {
     // archiving: 410 at once
     let (story, mut draft) = story_draft(&site, "lotsen-ferry-fares-halved");
     draft.status = Some(Status::Archived);
-    block_on(publishing::save_story(
-        &site.store,
-        &settings,
-        Some(&story),
-        draft,
-    ))
-    .unwrap();
+    save(&site, Some(&story), draft).unwrap();
     assert_eq!(site.get("/stories/lotsen-ferry-fares-halved").status, 410);
     assert!(!site.get("/").text().contains("ferry fares cut by half"));
 });
@@ -108,8 +101,7 @@ on_both_backends!(a_scheduled_story_appears_when_due, |backend: Backend| {
     draft.headline = "Ferry timetable for the winter season published".into();
     draft.status = Some(Status::Scheduled);
     draft.published_at = Some(now() + 2);
-    let settings = block_on(settings::load(&site.store)).unwrap();
-    block_on(publishing::save_story(&site.store, &settings, None, draft)).unwrap();
+    save(&site, None, draft).unwrap();
     let path = "/stories/ferry-timetable-for-the-winter-season-published";
     assert_eq!(site.get(path).status, 404);
     assert!(
@@ -139,8 +131,7 @@ on_both_backends!(
         draft.body_md = "Fine words.\n\n<script>alert('owned')</script>\n\n<a href=\"javascript:alert(1)\" onmouseover=\"alert(2)\">link</a> <img src=x onerror=alert(3) alt=\"x\">".into();
         draft.status = Some(Status::Published);
         draft.published_at = None;
-        let settings = block_on(settings::load(&site.store)).unwrap();
-        block_on(publishing::save_story(&site.store, &settings, None, draft)).unwrap();
+        save(&site, None, draft).unwrap();
         let page = site.get("/stories/a-story-with-hostile-markup");
         assert_eq!(page.status, 200);
         let html = page.text();
@@ -156,10 +147,9 @@ on_both_backends!(publishing_rules_are_enforced, |backend: Backend| {
     let Some(site) = TestSite::start(backend) else {
         return;
     };
-    let settings = block_on(settings::load(&site.store)).unwrap();
     let (_, draft) = story_draft(&site, "lotsen-straits-ferry-fares-cut-by-a-third");
-    let save = |d: publishing::StoryDraft| {
-        block_on(publishing::save_story(&site.store, &settings, None, d))
+    let try_save = |d: publishing::StoryDraft| {
+        save(&site, None, d)
             .map(|s| s.slug)
             .map_err(|e| e.to_string())
     };
@@ -167,37 +157,37 @@ on_both_backends!(publishing_rules_are_enforced, |backend: Backend| {
     let mut again = draft.clone();
     again.status = Some(Status::Draft);
     assert_eq!(
-        save(again).unwrap(),
+        try_save(again).unwrap(),
         "lotsen-straits-ferry-fares-cut-by-a-third-2"
     );
     // an editor's slug that is taken is refused
     let mut taken = draft.clone();
     taken.slug = Some("serenza-votes-to-share-its-harbour-with-a-rival".into());
-    assert!(save(taken).unwrap_err().contains("already used"));
+    assert!(try_save(taken).unwrap_err().contains("already used"));
     // an old (redirecting) slug is taken too
     let mut old = draft.clone();
     old.slug = Some("altmoor-centre-right-in-trouble".into());
-    assert!(save(old).unwrap_err().contains("already used"));
+    assert!(try_save(old).unwrap_err().contains("already used"));
     let mut bad_label = draft.clone();
     bad_label.label = "Gossip".into();
     assert!(
-        save(bad_label)
+        try_save(bad_label)
             .unwrap_err()
             .contains("not one of this site's labels")
     );
     let mut no_alt = draft.clone();
     no_alt.body_md = "Look: ![](/media/x.svg)".into();
-    assert!(save(no_alt).unwrap_err().contains("no alt text"));
+    assert!(try_save(no_alt).unwrap_err().contains("no alt text"));
     let mut no_authors = draft.clone();
     no_authors.author_ids.clear();
     assert!(
-        save(no_authors)
+        try_save(no_authors)
             .unwrap_err()
             .contains("at least one author")
     );
     let mut blank = draft;
     blank.headline = "   ".into();
-    assert!(save(blank).unwrap_err().contains("needs a headline"));
+    assert!(try_save(blank).unwrap_err().contains("needs a headline"));
 });
 
 on_both_backends!(site_settings_shape_every_page, |backend: Backend| {
@@ -210,7 +200,7 @@ on_both_backends!(site_settings_shape_every_page, |backend: Backend| {
     // 2026-01-01 23:30 UTC is already 2 January in Tokyo
     draft.published_at = Some(1_767_310_200);
     let mut settings = block_on(settings::load(&site.store)).unwrap();
-    block_on(publishing::save_story(&site.store, &settings, None, draft)).unwrap();
+    save(&site, None, draft).unwrap();
     let path = "/stories/a-story-filed-just-before-midnight";
 
     settings.timezone = "UTC".into();
