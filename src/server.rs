@@ -57,10 +57,22 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<RunningServer>
         )
     })?;
     let addr = listener.local_addr()?;
-    let public_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+    let public_url = match &config.public_url {
+        Some(url) => url.clone(),
+        None if addr.ip().is_loopback() => format!("http://{addr}"),
+        None => {
+            tracing::warn!(
+                "no public_url is set: canonical links will name this machine's address; \
+                 set public_url (or MASTHEAD_PUBLIC_URL) to the address readers use"
+            );
+            let host = if addr.ip().is_unspecified() {
+                "127.0.0.1".to_string()
+            } else {
+                addr.ip().to_string()
+            };
+            format!("http://{host}:{}", addr.port())
+        }
+    };
     let app = Arc::new(App::new(
         store.clone(),
         theme,

@@ -19,6 +19,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -28,6 +29,8 @@ pub use page_cache::PageCache;
 use crate::store::Store;
 use crate::theme::Theme;
 use encoded::Encoded;
+
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Everything a request handler may need, shared by all requests.
 pub struct App {
@@ -90,6 +93,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(healthz))
         .nest("/media", media)
         .layer(axum::middleware::from_fn(security::headers))
+        // A request that takes longer than this is cut off with 408 rather
+        // than holding a connection (and a database connection) forever.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(
             // One INFO line per request (method, path, status, latency);
             // quiet it with MASTHEAD_LOG=warn or log = "warn" in the config.
