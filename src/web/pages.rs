@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -65,30 +65,57 @@ pub async fn layer(State(app): State<Arc<App>>, request: Request, next: Next) ->
 }
 
 /// Turns an `ErrorPage` marker into the themed page for that status.
+/// 404 and 410 pages do not depend on the address asked for, so each is
+/// rendered once per content version: a crawler walking dead links costs
+/// no database work.
 pub async fn render_errors(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let headers = request.headers().clone();
     let response = next.run(request).await;
     let Some(error) = response.extensions().get::<ErrorPage>().cloned() else {
         return response;
     };
-    match views::error_page(&app, &error).await {
-        Ok(html) => error_response(&headers, error.status, html),
+    let shared = matches!(error.status, StatusCode::NOT_FOUND | StatusCode::GONE);
+    let key = format!("error {}", error.status.as_u16());
+    let version = app.store.events().version();
+    let at = now();
+    if shared && let Some(page) = app.pages.get(&key, version, at) {
+        return page.respond(&headers);
+    }
+    let html = match views::error_page(&app, &error).await {
+        Ok(html) => html,
         Err(e) => {
             tracing::error!(
                 error = format!("{e:#}"),
                 "the error page itself failed to render"
             );
-            (error.status, error.message).into_response()
+            return (error.status, error.message).into_response();
         }
-    }
-}
-
-fn error_response(request: &HeaderMap, status: StatusCode, html: String) -> Response {
-    let cache = match status {
-        StatusCode::NOT_FOUND | StatusCode::GONE => "public, max-age=60",
-        _ => "no-store",
     };
-    Encoded::new(status, HTML, cache, None, html.into()).respond(request)
+    let cache_control = if shared {
+        "public, max-age=60"
+    } else {
+        "no-store"
+    };
+    let page = Arc::new(Encoded::new(
+        error.status,
+        HTML,
+        cache_control,
+        None,
+        html.into(),
+    ));
+    if shared {
+        // The rails on an error page show published stories: expire with them.
+        let fresh_until = app
+            .store
+            .next_scheduled_after(at)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(i64::MAX);
+        app.pages
+            .insert(key, version, at, fresh_until, page.clone());
+    }
+    page.respond(&headers)
 }
 
 /// A rendered page from a handler: HTML with the page's own status.

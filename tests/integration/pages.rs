@@ -209,6 +209,11 @@ on_both_backends!(bad_addresses_get_clear_4xx_pages, |backend: Backend| {
     assert!(reply.text().contains("is not a page number"));
     let reply = site.get("/stories/no-such-story");
     assert!(reply.text().contains("Page not found"));
+    assert_eq!(reply.header("cache-control"), Some("public, max-age=60"));
+    let other = site.get("/another/dead/link");
+    assert_eq!(other.body, reply.body, "one 404 page, rendered once");
+    let bad = site.get("/latest/page/abc");
+    assert_eq!(bad.header("cache-control"), Some("no-store"));
 });
 
 on_both_backends!(
