@@ -71,9 +71,15 @@ pub async fn layer(State(app): State<Arc<App>>, request: Request, next: Next) ->
 pub async fn render_errors(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let headers = request.headers().clone();
     let response = next.run(request).await;
-    let Some(error) = response.extensions().get::<ErrorPage>().cloned() else {
+    let Some(error) = response
+        .extensions()
+        .get::<ErrorPage>()
+        .cloned()
+        .or_else(|| bare_client_error(&response))
+    else {
         return response;
     };
+    let allow = response.headers().get(header::ALLOW).cloned();
     let shared = matches!(error.status, StatusCode::NOT_FOUND | StatusCode::GONE);
     let key = format!("error {}", error.status.as_u16());
     let version = app.store.events().version();
@@ -116,6 +122,30 @@ pub async fn render_errors(State(app): State<Arc<App>>, request: Request, next: 
             .insert(key, version, at, fresh_until, page.clone());
     }
     page.respond(&headers)
+}
+
+/// axum's own rejections (an address with bytes that are not UTF-8, a method
+/// the page does not take) arrive as bare 4xx answers: give them words and the theme.
+fn bare_client_error(response: &Response) -> Option<ErrorPage> {
+    let status = response.status();
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if !status.is_client_error() || is_html {
+        return None;
+    }
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "This page can only be read, not changed.",
+        StatusCode::PAYLOAD_TOO_LARGE => "What was sent is larger than this page accepts.",
+        _ => {
+            "That address could not be read: it may have been cut or garbled when it was copied. Try the front page instead."
+        }
+    };
+    Some(ErrorPage {
+        status,
+        message: message.to_string(),
+    })
 }
 
 /// A rendered page from a handler: HTML with the page's own status.

@@ -417,6 +417,8 @@ pub async fn error_page(app: &App, error: &ErrorPage) -> anyhow::Result<String> 
         404 => "Page not found",
         410 => "This story is no longer available",
         400 => "That request did not make sense to us",
+        405 => "That is not possible here",
+        413 => "That was too much for us",
         _ => "Something went wrong",
     };
     let latest = if error.status.is_client_error() {

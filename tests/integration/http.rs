@@ -141,3 +141,16 @@ on_both_backends!(query_strings_do_not_change_a_page, |backend: Backend| {
     assert_eq!(tracked.body, plain.body);
     assert_eq!(tracked.header("etag"), plain.header("etag"));
 });
+
+on_both_backends!(
+    methods_a_page_does_not_take_are_refused_politely,
+    |backend: Backend| {
+        let Some(site) = shared_site(backend) else {
+            return;
+        };
+        let reply = crate::common::http_post_form(&format!("{}{STORY}", site.url), "x=1", &[]);
+        assert_eq!(reply.status, 405);
+        assert_eq!(reply.header("allow"), Some("GET,HEAD"));
+        assert!(reply.text().contains("can only be read"));
+    }
+);

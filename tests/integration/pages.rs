@@ -214,6 +214,11 @@ on_both_backends!(bad_addresses_get_clear_4xx_pages, |backend: Backend| {
     assert_eq!(other.body, reply.body, "one 404 page, rendered once");
     let bad = site.get("/latest/page/abc");
     assert_eq!(bad.header("cache-control"), Some("no-store"));
+    // addresses that are not UTF-8 get the themed 400 too, not a bare rejection
+    let garbled = site.get("/stories/%FF%FE");
+    assert_eq!(garbled.status, 400);
+    assert!(garbled.text().contains("could not be read"));
+    assert!(garbled.text().contains("<!DOCTYPE html>"));
 });
 
 on_both_backends!(
