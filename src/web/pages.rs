@@ -121,7 +121,11 @@ pub async fn render_errors(State(app): State<Arc<App>>, request: Request, next: 
         app.pages
             .insert(key, version, at, fresh_until, page.clone());
     }
-    page.respond(&headers)
+    let mut themed = page.respond(&headers);
+    if let Some(allow) = allow {
+        themed.headers_mut().insert(header::ALLOW, allow);
+    }
+    themed
 }
 
 /// axum's own rejections (an address with bytes that are not UTF-8, a method
