@@ -3,7 +3,7 @@
 //! content (or a scheduled story coming due) makes all entries stale at once.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use super::encoded::Encoded;
 
@@ -13,6 +13,10 @@ const BUDGET_BYTES: usize = 24 * 1024 * 1024;
 #[derive(Default)]
 pub struct PageCache {
     inner: RwLock<Inner>,
+    /// One render at a time per page: when a change empties the cache under
+    /// load, the first request renders and the others wait for its result
+    /// instead of all rendering the same page at once.
+    renders: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
 }
 
 #[derive(Default)]
@@ -76,6 +80,25 @@ impl PageCache {
         inner.bytes += size;
     }
 
+    /// Waits until no other request is rendering `key`; hold the guard while rendering.
+    pub async fn render_turn(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut renders = self.renders.lock().unwrap_or_else(|e| e.into_inner());
+            if renders.len() > 1024 {
+                renders.retain(|_, lock| lock.strong_count() > 0);
+            }
+            match renders.get(key).and_then(Weak::upgrade) {
+                Some(lock) => lock,
+                None => {
+                    let lock = Arc::new(tokio::sync::Mutex::new(()));
+                    renders.insert(key.to_string(), Arc::downgrade(&lock));
+                    lock
+                }
+            }
+        };
+        lock.lock_owned().await
+    }
+
     pub fn len(&self) -> usize {
         self.inner
             .read()
@@ -117,6 +140,23 @@ mod tests {
             cache.get("/old", 2, 10).is_none(),
             "stale renders are refused"
         );
+    }
+
+    #[tokio::test]
+    async fn renders_of_one_page_take_turns() {
+        let cache = Arc::new(PageCache::default());
+        let first = cache.render_turn("/").await;
+        let waiting = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                let _turn = cache.render_turn("/").await;
+            })
+        };
+        let _other_page = cache.render_turn("/other").await; // not blocked
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished(), "the second render waits");
+        drop(first);
+        waiting.await.unwrap();
     }
 
     #[test]

@@ -35,6 +35,11 @@ pub async fn layer(State(app): State<Arc<App>>, request: Request, next: Next) ->
     if let Some(page) = app.pages.get(&key, version, at) {
         return page.respond(request.headers());
     }
+    let _turn = app.pages.render_turn(&key).await;
+    // Another request may have rendered it while this one waited.
+    if let Some(page) = app.pages.get(&key, version, at) {
+        return page.respond(request.headers());
+    }
     let request_headers = request.headers().clone();
     let response = next.run(request).await;
     if response.status() != StatusCode::OK || response.extensions().get::<ErrorPage>().is_some() {
