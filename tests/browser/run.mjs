@@ -48,17 +48,21 @@ async function keepReading(javaScriptEnabled, useKeyboard) {
   const summary = teaser.locator("summary");
   const full = teaser.locator(".teaser-full");
   const short = teaser.locator(".teaser-short");
+  // The reader's way of pressing the control: a click, or Enter on the focused control.
+  const activate = async () => {
+    if (useKeyboard) {
+      await summary.focus();
+      await page.keyboard.press("Enter");
+    } else {
+      await summary.click();
+    }
+  };
   await summary.scrollIntoViewIfNeeded();
   assert(await full.isHidden(), "the full teaser starts collapsed");
   assert(await short.isVisible(), "the short excerpt shows while collapsed");
   assert((await summary.innerText()).includes("Keep reading"), "the control says Keep reading");
 
-  if (useKeyboard) {
-    await summary.focus();
-    await page.keyboard.press("Enter");
-  } else {
-    await summary.click();
-  }
+  await activate();
   await full.waitFor({ state: "visible", timeout: 5000 });
   assert(await teaser.locator("details").evaluate((d) => d.open), "details is open");
   assert(await short.isHidden(), "the short excerpt gives way to the full teaser");
@@ -66,12 +70,7 @@ async function keepReading(javaScriptEnabled, useKeyboard) {
   assert(text.includes("Show less") && !text.includes("Keep reading"), `control now says: ${text}`);
   assert((await full.innerText()).includes("min read"), "the full teaser shows reading time");
 
-  if (useKeyboard) {
-    await summary.focus();
-    await page.keyboard.press("Enter");
-  } else {
-    await summary.click();
-  }
+  await activate();
   await full.waitFor({ state: "hidden", timeout: 5000 });
   assert(await short.isVisible(), "collapsed again");
   assert((await summary.innerText()).includes("Keep reading"), "the control says Keep reading again");
