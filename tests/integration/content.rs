@@ -281,3 +281,34 @@ on_both_backends!(
         }
     }
 );
+
+#[test]
+fn the_site_survives_postgres_dropping_its_connections() {
+    let Some(site) = TestSite::start(Backend::Postgres) else {
+        return;
+    };
+    assert_eq!(site.get("/section/asia").status, 200);
+    let name = site.database_url.rsplit('/').next().unwrap().to_string();
+    block_on(async {
+        let pool = sqlx::PgPool::connect(&site.database_url.replace(&name, "postgres"))
+            .await
+            .unwrap();
+        let killed: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&name)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert!(!killed.is_empty(), "the site had open connections");
+        pool.close().await;
+    });
+    // uncached pages need the database again: the pool reconnects
+    for path in ["/section/europe", "/tag/water", "/healthz"] {
+        assert_eq!(
+            site.get(path).status,
+            200,
+            "GET {path} after the connections died"
+        );
+    }
+}
