@@ -180,6 +180,8 @@ pub struct Brief {
 #[serde(default)]
 pub struct SiteSettings {
     pub title: String,
+    /// BCP 47 language tag of the publication, e.g. "en", "de-AT".
+    pub language: String,
     pub tagline: String,
     pub logo_image_id: Option<String>,
     /// IANA zone name, e.g. "Europe/Berlin".
@@ -200,6 +202,7 @@ impl Default for SiteSettings {
     fn default() -> Self {
         SiteSettings {
             title: "Masthead".into(),
+            language: "en".into(),
             tagline: "Independent news and analysis".into(),
             logo_image_id: None,
             timezone: "UTC".into(),

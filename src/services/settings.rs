@@ -20,6 +20,18 @@ pub async fn save(store: &Store, settings: &SiteSettings) -> anyhow::Result<()> 
             settings.timezone
         );
     }
+    let language_ok = !settings.language.is_empty()
+        && settings.language.len() <= 35
+        && settings
+            .language
+            .split('-')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()));
+    if !language_ok {
+        anyhow::bail!(
+            "the language {:?} is not a language tag: use one such as \"en\" or \"pt-BR\"",
+            settings.language
+        );
+    }
     store
         .put_setting(KEY, &serde_json::to_string(settings)?)
         .await?;

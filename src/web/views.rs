@@ -18,6 +18,7 @@ use crate::services;
 /// Everything around the content: header, navigation, rails, footer, meta.
 #[derive(Serialize)]
 pub struct Chrome {
+    pub language: String,
     pub site_title: String,
     pub logo: Option<ImageView>,
     pub tagline: String,
@@ -213,6 +214,7 @@ impl<'a> Presenter<'a> {
             url: l.url.clone(),
         }));
         Chrome {
+            language: self.settings.language.clone(),
             site_title: self.settings.title.clone(),
             logo,
             tagline: self.settings.tagline.clone(),

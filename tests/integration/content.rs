@@ -213,6 +213,7 @@ on_both_backends!(site_settings_shape_every_page, |backend: Backend| {
 
     settings.timezone = "Asia/Tokyo".into();
     settings.title = "The Evening Meridian".into();
+    settings.language = "de-AT".into();
     let logo = masthead::model::Image {
         id: masthead::model::new_id(),
         file: "logo.svg".into(),
@@ -235,6 +236,12 @@ on_both_backends!(site_settings_shape_every_page, |backend: Backend| {
     );
     assert!(page.contains("<img class=\"logo\" src=\"/media/logo.svg\" width=\"300\" height=\"60\" alt=\"The Evening Meridian\">"));
 
+    settings.language = "not a tag".into();
+    let err = block_on(settings::save(&site.store, &settings))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a language tag"), "{err}");
+    settings.language = "de-AT".into();
     settings.timezone = "Mars/Olympus".into();
     let err = block_on(settings::save(&site.store, &settings))
         .unwrap_err()
