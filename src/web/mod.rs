@@ -82,7 +82,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(site::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
-            pages::layer,
+            pages::cached_pages,
         ))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

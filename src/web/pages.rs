@@ -23,7 +23,8 @@ const HTML: &str = "text/html; charset=utf-8";
 /// Pages larger than this are not worth holding in memory.
 const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
-pub async fn layer(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+/// Serves GET and HEAD from the page cache, rendering (once) on a miss.
+pub async fn cached_pages(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
