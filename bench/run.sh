@@ -11,7 +11,8 @@
 #   DATABASE_URL=postgres://postgres@127.0.0.1/masthead_bench bench/run.sh
 #                                # on PostgreSQL (an empty, existing database)
 #
-# Needs wrk, nginx-light and curl (Debian packages).
+# Needs wrk, nginx-light and curl (Debian packages); sqlite3 or psql for the
+# content-churn run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -87,6 +88,20 @@ echo "== load: $THREADS wrk threads, $CONNECTIONS connections, ${DURATION}s per 
 read -r story_rps story_p50 story_p99 < <(load "$base$story")
 read -r home_rps home_p50 home_p99 < <(load "$base/")
 read -r section_rps section_p50 section_p99 < <(load "$base$section")
+# The same story page while content changes every second (as if editors were
+# publishing on another instance): each change empties the page cache, so this
+# measures re-rendering under load. Needs the sqlite3 CLI (or psql for PostgreSQL).
+churn_rps=""; churn_p50=""; churn_p99=""
+bump() {
+  local sql="UPDATE content_version SET version = version + 1 WHERE id = 1"
+  if [ -n "${DATABASE_URL:-}" ]; then psql -q "$DATABASE_URL" -c "$sql"; else sqlite3 "$work/data/masthead.db" "$sql"; fi
+}
+if { [ -n "${DATABASE_URL:-}" ] && command -v psql >/dev/null; } || { [ -z "${DATABASE_URL:-}" ] && command -v sqlite3 >/dev/null; }; then
+  ( end=$((SECONDS + DURATION)); while [ $SECONDS -lt $end ]; do bump; sleep 1; done ) &
+  churn_pid=$!
+  read -r churn_rps churn_p50 churn_p99 < <(load "$base$story")
+  wait "$churn_pid" 2>/dev/null || true
+fi
 rss_kb=$(awk '/VmRSS/ { print $2 }' "/proc/$server_pid/status")
 peak_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status")
 
@@ -130,6 +145,11 @@ printf '%-30s %10s %9s %9s %9s\n' "nginx static (story bytes)" "$nginx_rps" "$ng
 printf '%-30s %10s %9s %9s %9s\n' "masthead story page" "$story_rps" "$story_p50" "$story_p99" "$(ratio "$story_rps" "$nginx_rps")"
 printf '%-30s %10s %9s %9s %9s\n' "masthead home page" "$home_rps" "$home_p50" "$home_p99" "$(ratio "$home_rps" "$nginx_rps")"
 printf '%-30s %10s %9s %9s %9s\n' "masthead section page" "$section_rps" "$section_p50" "$section_p99" "$(ratio "$section_rps" "$nginx_rps")"
+if [ -n "$churn_rps" ]; then
+  printf '%-30s %10s %9s %9s %9s\n' "story page, content changing/s" "$churn_rps" "$churn_p50" "$churn_p99" "$(ratio "$churn_rps" "$nginx_rps")"
+else
+  echo "(install sqlite3 or psql to also measure the story page while content changes every second)"
+fi
 echo
 echo "database: ${DATABASE_URL:-SQLite in the data directory}"
 awk -v n="$STORIES" -v a="$seed_start" -v b="$seed_end" 'BEGIN { printf "stories: %s (seeded in %.1f s)\n", n, b - a }'
