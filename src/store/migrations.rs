@@ -1,19 +1,41 @@
 //! The schema, embedded in the binary: one folder per engine, same logical
-//! tables (a test compares them).
+//! tables (a test compares them). A new migration is one new row below and
+//! one file in each folder.
 
 use std::borrow::Cow;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-fn migrator(files: &[(i64, &'static str, &'static str)]) -> Migrator {
-    let migrations = files
+/// Each migration's version, description, SQLite DDL and PostgreSQL DDL.
+macro_rules! migrations {
+    ($(($version:literal, $description:literal, $file:literal)),* $(,)?) => {
+        &[$((
+            $version,
+            $description,
+            include_str!(concat!("../../migrations/sqlite/", $file)),
+            include_str!(concat!("../../migrations/postgres/", $file)),
+        )),*]
+    };
+}
+
+const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
+    (1, "content", "0001_content.sql"),
+    (2, "content version", "0002_content_version.sql"),
+    (3, "listing indexes", "0003_listing_indexes.sql"),
+    (4, "related indexes", "0004_related_indexes.sql"),
+];
+
+fn migrator(
+    pick: fn(&(i64, &'static str, &'static str, &'static str)) -> &'static str,
+) -> Migrator {
+    let migrations = MIGRATIONS
         .iter()
-        .map(|&(version, description, sql)| {
+        .map(|m| {
             Migration::new(
-                version,
-                Cow::Borrowed(description),
+                m.0,
+                Cow::Borrowed(m.1),
                 MigrationType::Simple,
-                sqlx::SqlSafeStr::into_sql_str(sql),
+                sqlx::SqlSafeStr::into_sql_str(pick(m)),
                 false,
             )
         })
@@ -22,41 +44,9 @@ fn migrator(files: &[(i64, &'static str, &'static str)]) -> Migrator {
 }
 
 pub fn sqlite() -> Migrator {
-    migrator(&[
-        (
-            1,
-            "content",
-            include_str!("../../migrations/sqlite/0001_content.sql"),
-        ),
-        (
-            2,
-            "content version",
-            include_str!("../../migrations/sqlite/0002_content_version.sql"),
-        ),
-        (
-            3,
-            "listing indexes",
-            include_str!("../../migrations/sqlite/0003_listing_indexes.sql"),
-        ),
-    ])
+    migrator(|m| m.2)
 }
 
 pub fn postgres() -> Migrator {
-    migrator(&[
-        (
-            1,
-            "content",
-            include_str!("../../migrations/postgres/0001_content.sql"),
-        ),
-        (
-            2,
-            "content version",
-            include_str!("../../migrations/postgres/0002_content_version.sql"),
-        ),
-        (
-            3,
-            "listing indexes",
-            include_str!("../../migrations/postgres/0003_listing_indexes.sql"),
-        ),
-    ])
+    migrator(|m| m.3)
 }
