@@ -312,6 +312,7 @@ pub async fn fill_if_empty(
             println!();
         }
     }
+    store.optimize().await?;
     Ok(added)
 }
 

@@ -161,6 +161,16 @@ impl Store {
         .context("database migration failed")
     }
 
+    /// Refreshes the query planner's statistics. Run after bulk loads (seed,
+    /// imports): on PostgreSQL a fresh table without statistics gets plans
+    /// several times slower until autovacuum catches up.
+    pub async fn optimize(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlx::query("ANALYZE").execute(pool).await.map(|_| ()),
+            Backend::Postgres(pool) => sqlx::query("ANALYZE").execute(pool).await.map(|_| ()),
+        }
+    }
+
     pub async fn close(&self) {
         match &self.backend {
             Backend::Sqlite(pool) => pool.close().await,
