@@ -39,13 +39,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 pub async fn start(config: &Config, demo: bool) -> anyhow::Result<RunningServer> {
     let theme = Theme::load(config.theme_dir.as_deref())?;
     let store = open_store(config).await?;
-    if config.database_url.starts_with("postgres") {
-        std::fs::create_dir_all(config.media_dir()).with_context(|| {
-            format!(
-                "cannot create the media directory {}",
-                config.media_dir().display()
-            )
-        })?;
+    if !config.database_url.starts_with("sqlite:") {
+        // Media live in the data directory whatever the database is
+        // (open_store has already checked it for SQLite).
+        config.prepare_data_dir()?;
     }
     if demo {
         crate::demo::fill_if_empty(&store, &config.media_dir(), 0).await?;

@@ -43,6 +43,12 @@ impl Status {
         }
     }
 
+    /// What readers may see: published, or scheduled and its time has come.
+    pub fn is_public(self, published_at: Option<UnixTime>, now: UnixTime) -> bool {
+        matches!(self, Status::Published | Status::Scheduled)
+            && published_at.is_some_and(|t| t <= now)
+    }
+
     pub fn parse(s: &str) -> Option<Status> {
         Some(match s {
             "draft" => Status::Draft,
@@ -135,10 +141,16 @@ impl Story {
         Status::parse(&self.status).unwrap_or(Status::Draft)
     }
 
-    /// What readers see: published, or scheduled and its time has come.
     pub fn is_public(&self, now: UnixTime) -> bool {
-        matches!(self.status(), Status::Published | Status::Scheduled)
-            && self.published_at.is_some_and(|t| t <= now)
+        self.status().is_public(self.published_at, now)
+    }
+
+    /// When to show "Updated": only for a change well after publication, so
+    /// fixing a typo a minute after going live does not flag the story.
+    pub fn notably_updated_at(&self) -> Option<UnixTime> {
+        self.published_at
+            .filter(|&published| self.updated_at > published + NOTABLE_UPDATE_SECS)
+            .map(|_| self.updated_at)
     }
 
     pub fn excerpt(&self) -> String {
@@ -160,6 +172,8 @@ pub struct StoryNote {
     pub body: String,
 }
 
+const NOTABLE_UPDATE_SECS: i64 = 3600;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Brief {
     pub id: String,
@@ -173,6 +187,16 @@ pub struct Brief {
     pub published_at: Option<UnixTime>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
+}
+
+impl Brief {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Draft)
+    }
+
+    pub fn is_public(&self, now: UnixTime) -> bool {
+        self.status().is_public(self.published_at, now)
+    }
 }
 
 /// The publication's settings, edited by the newsroom (stored as one JSON document).
@@ -263,6 +287,15 @@ mod tests {
         assert!(!story("draft", Some(1)).is_public(100));
         assert!(!story("archived", Some(1)).is_public(100));
         assert!(!story("published", None).is_public(100));
+    }
+
+    #[test]
+    fn updated_shows_only_for_later_changes() {
+        let mut s = story("published", Some(1_000));
+        s.updated_at = 1_000 + 60;
+        assert_eq!(s.notably_updated_at(), None);
+        s.updated_at = 1_000 + 7_200;
+        assert_eq!(s.notably_updated_at(), Some(8_200));
     }
 
     #[test]

@@ -222,7 +222,8 @@ pub async fn save_brief(
         check_alt_text(store, draft.image_id.as_deref(), &draft.body_md).await?;
     }
     let id = existing.map_or_else(new_id, |b| b.id.clone());
-    let was_public = existing.is_some_and(|b| b.published_at.is_some() && b.status != "draft");
+    let was_public =
+        existing.is_some_and(|b| b.published_at.is_some() && b.status() != Status::Draft);
     let slug = choose_slug(
         store,
         SlugKind::Brief,

@@ -89,13 +89,19 @@ async fn home(State(app): State<Arc<App>>) -> PageResult {
         )
         .await?;
     let briefs = store.briefs(p.now, 6, 0).await?;
+    // The Latest rail needs no query: the lead, top stories and river already
+    // hold the newest stories (all but the lead are chosen newest first).
+    let mut newest: Vec<_> = leads.iter().chain(&top).chain(&river).cloned().collect();
+    newest.sort_by(|a, b| (b.published_at, &b.id).cmp(&(a.published_at, &a.id)));
+    newest.truncate(6);
+    let [leads, top, river, latest] = p.teaser_groups([&leads, &top, &river, &newest]).await?;
     let view = HomeView {
         chrome: p.chrome(None, &p.settings.tagline, "/"),
-        lead: p.teasers(&leads).await?.into_iter().next(),
-        top: p.teasers(&top).await?,
-        river: p.teasers(&river).await?,
+        lead: leads.into_iter().next(),
+        top,
+        river,
         briefs: p.briefs(&briefs).await?,
-        latest: p.latest(6).await?,
+        latest,
     };
     Ok(html(p.render("home.html", view)?))
 }
@@ -126,6 +132,7 @@ async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
         return Err(SiteError::NotFound);
     }
     let ids = [story.id.clone()];
+    // full author rows, for the bios at the foot of the story
     let authors: Vec<_> = store
         .authors_of_stories(&ids)
         .await?
@@ -140,7 +147,10 @@ async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
         .collect();
     let notes = store.notes_of_story(&story.id).await?;
     let related = store.related_stories(&story, p.now, 4).await?;
-    let teaser = p.teasers(std::slice::from_ref(&story)).await?.remove(0);
+    let latest = p.latest_stories(5).await?;
+    let [mut teaser, related, latest] = p
+        .teaser_groups([std::slice::from_ref(&story), &related, &latest])
+        .await?;
     let description = story
         .seo_description
         .clone()
@@ -149,21 +159,16 @@ async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
         .seo_title
         .clone()
         .unwrap_or_else(|| story.headline.clone());
-    // "Updated" only when the change came well after publication.
-    let updated = story
-        .published_at
-        .filter(|&published| story.updated_at > published + 3600)
-        .map(|_| p.date(story.updated_at));
     let view = StoryView {
         chrome: p.chrome(Some(&title), &description, &story_url(&story.slug)),
         body: crate::model::SafeHtml::from_stored(story.body_html.clone()),
-        story: teaser,
-        updated,
+        updated: story.notably_updated_at().map(|t| p.date(t)),
+        story: teaser.remove(0),
         tags: p.tags(&tags),
         notes: p.notes(&notes),
         authors: p.authors(&authors).await?,
-        related: p.teasers(&related).await?,
-        latest: p.latest(5).await?,
+        related,
+        latest,
     };
     Ok(html(p.render("story.html", view)?))
 }
@@ -204,12 +209,10 @@ async fn brief(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
     let Some(brief) = app.store.brief_by_slug(&slug).await? else {
         return redirect_old_slug(&app, SlugKind::Brief, &slug).await;
     };
-    if brief.status == "archived" {
+    if brief.status() == Status::Archived {
         return Err(SiteError::Gone);
     }
-    let public = matches!(brief.status.as_str(), "published" | "scheduled")
-        && brief.published_at.is_some_and(|t| t <= p.now);
-    if !public {
+    if !brief.is_public(p.now) {
         return Err(SiteError::NotFound);
     }
     let view = p.briefs(std::slice::from_ref(&brief)).await?.remove(0);
@@ -322,19 +325,22 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
     let mut chrome = p.chrome(Some(&title), &description, &page_url(&base, page));
     chrome.prev_url = pager.prev_url.clone();
     chrome.next_url = pager.next_url.clone();
+    // The Latest page is its own rail.
+    let latest = if matches!(listing, Listing::Latest) {
+        vec![]
+    } else {
+        p.latest_stories(5).await?
+    };
+    let [stories, latest] = p.teaser_groups([&stories, &latest]).await?;
     let view = ListingView {
         chrome,
         kind,
         heading,
         description,
         author: author_view,
-        stories: p.teasers(&stories).await?,
+        stories,
         pager,
-        latest: if matches!(listing, Listing::Latest) {
-            vec![]
-        } else {
-            p.latest(5).await?
-        },
+        latest,
     };
     Ok(html(p.render("listing.html", view)?))
 }

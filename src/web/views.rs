@@ -290,7 +290,9 @@ impl<'a> Presenter<'a> {
 
     /// Teasers for a list of stories, with two batch queries (authors, images).
     pub async fn teasers(&self, stories: &[Story]) -> anyhow::Result<Vec<Teaser>> {
-        let ids: Vec<String> = stories.iter().map(|s| s.id.clone()).collect();
+        let mut ids: Vec<String> = stories.iter().map(|s| s.id.clone()).collect();
+        ids.sort();
+        ids.dedup();
         let mut authors: HashMap<String, Vec<LinkView>> = HashMap::new();
         for sa in self.app.store.authors_of_stories(&ids).await? {
             authors.entry(sa.story_id).or_default().push(LinkView {
@@ -313,7 +315,7 @@ impl<'a> Presenter<'a> {
                     excerpt,
                     label: s.label.clone(),
                     section: self.section(&s.section_id),
-                    authors: authors.remove(&s.id).unwrap_or_default(),
+                    authors: authors.get(&s.id).cloned().unwrap_or_default(),
                     published: s.published_at.map(|t| self.date(t)),
                     reading_minutes: s.reading_minutes,
                     image: s
@@ -325,13 +327,30 @@ impl<'a> Presenter<'a> {
             .collect())
     }
 
-    pub async fn latest(&self, limit: i64) -> anyhow::Result<Vec<Teaser>> {
-        let stories = self
+    /// Teasers for several lists of one page at once: still only two batch
+    /// queries, however many lists (and a story may appear in more than one).
+    pub async fn teaser_groups<const N: usize>(
+        &self,
+        groups: [&[Story]; N],
+    ) -> anyhow::Result<[Vec<Teaser>; N]> {
+        let all: Vec<Story> = groups.iter().flat_map(|g| g.iter().cloned()).collect();
+        let mut teasers = self.teasers(&all).await?.into_iter();
+        Ok(std::array::from_fn(|i| {
+            teasers.by_ref().take(groups[i].len()).collect()
+        }))
+    }
+
+    /// The newest public stories, for the Latest rail.
+    pub async fn latest_stories(&self, limit: i64) -> anyhow::Result<Vec<Story>> {
+        Ok(self
             .app
             .store
             .stories(&Default::default(), self.now, limit, 0)
-            .await?;
-        self.teasers(&stories).await
+            .await?)
+    }
+
+    pub async fn latest(&self, limit: i64) -> anyhow::Result<Vec<Teaser>> {
+        self.teasers(&self.latest_stories(limit).await?).await
     }
 
     pub async fn briefs(&self, briefs: &[Brief]) -> anyhow::Result<Vec<BriefView>> {

@@ -42,6 +42,23 @@ on_both_backends!(home_page_is_a_living_front_page, |backend: Backend| {
     assert!(html.contains("id=\"briefs-heading\""));
     assert!(html.contains("Vessen trams to run all night at weekends"));
     assert!(html.contains("id=\"latest-heading\""));
+    // the Latest rail: the six newest stories, newest first (the lead included)
+    let rail = &html[html.find("id=\"latest-heading\"").unwrap()..];
+    let rail = &rail[..rail.find("</aside>").unwrap()];
+    assert_eq!(rail.matches("<li>").count(), 6);
+    let newest = [
+        LEAD,
+        "/stories/costa-serranas-copper-boom-leaves-its-highland-towns-behind",
+        "/stories/serenza-votes-to-share-its-harbour-with-a-rival",
+        "/stories/the-kiyoshima-islands-build-a-sea-wall-and-a-debate",
+        "/stories/tallahue-holds-its-first-election-in-twelve-years",
+        "/stories/the-ruvara-dam-talks-move-from-water-to-power",
+    ];
+    let positions: Vec<_> = newest
+        .iter()
+        .map(|url| rail.find(&format!("href=\"{url}\"")).expect(url))
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
     assert!(html.contains("action=\"/newsletter\""));
     assert!(html.contains("<label for=\"signup-email-footer\">Email address</label>"));
     assert!(html.contains("Follow us"));
