@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{self, Config, Overrides};
+use crate::config::{self, Config, LogFormat, Overrides};
 
 #[derive(Parser)]
 #[command(
@@ -35,11 +35,12 @@ enum Command {
     },
     /// Bring the database schema up to date
     Migrate(StoreArgs),
-    /// Fill an empty database with the demo publication (and optional extra stories for load tests)
+    /// Fill an empty database with the demo publication, or add generated archive stories for load tests
     Seed {
         #[command(flatten)]
         store: StoreArgs,
-        /// Total number of stories to have (demo stories plus generated ones)
+        /// On an empty database: stories to have in all (the demo's plus
+        /// generated ones). On one with content: generated stories to add.
         #[arg(long, default_value_t = 0)]
         stories: usize,
     },
@@ -72,6 +73,15 @@ struct ServeArgs {
     /// The public address of the site, for canonical links
     #[arg(long, env = "MASTHEAD_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Memory for cached pages, in MiB [default: 32]
+    #[arg(long, env = "MASTHEAD_CACHE_MB")]
+    cache_mb: Option<usize>,
+    /// Serve Prometheus metrics at http://ADDR/metrics [default: off]
+    #[arg(long, env = "MASTHEAD_METRICS_LISTEN", value_name = "ADDR")]
+    metrics_listen: Option<String>,
+    /// Log lines as "text" or "json" [default: text]
+    #[arg(long, env = "MASTHEAD_LOG_FORMAT", value_name = "FORMAT")]
+    log_format: Option<String>,
     /// Fill an empty database with demo content first
     #[arg(long)]
     demo: bool,
@@ -109,16 +119,19 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(filter: &str) {
-    let filter = std::env::var("MASTHEAD_LOG").unwrap_or_else(|_| filter.to_string());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&filter)
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+fn init_logging(config: &Config) {
+    let filter = std::env::var("MASTHEAD_LOG").unwrap_or_else(|_| config.log.clone());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -128,8 +141,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             overrides.listen = args.listen;
             overrides.theme_dir = args.theme_dir;
             overrides.public_url = args.public_url;
+            overrides.cache_mb = args.cache_mb;
+            overrides.metrics_listen = args.metrics_listen;
+            overrides.log_format = args.log_format;
             let config = Config::resolve(overrides)?;
-            init_logging(&config.log);
+            init_logging(&config);
             let started = std::time::Instant::now();
             let server = crate::server::start(&config, args.demo).await?;
             tracing::info!(
@@ -143,6 +159,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 server.public_url.trim_end_matches('/'),
                 server.addr
             );
+            if let Some(addr) = server.metrics_addr {
+                println!("Metrics: http://{addr}/metrics");
+            }
             let _ = std::io::stdout().flush();
             crate::server::stop_signal().await;
             tracing::info!("shutting down: finishing requests in flight");
@@ -166,7 +185,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate(args) => {
             let config = Config::resolve(args.overrides())?;
-            init_logging(&config.log);
+            init_logging(&config);
             let store = crate::server::open_store(&config).await?;
             println!("The {} database is up to date.", store.engine());
             store.close().await;
@@ -174,13 +193,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed { store, stories } => {
             let config = Config::resolve(store.overrides())?;
-            init_logging(&config.log);
+            init_logging(&config);
             let store = crate::server::open_store(&config).await?;
-            let added = crate::demo::fill_if_empty(&store, &config.media_dir(), stories).await?;
-            if added == 0 {
-                println!("The database already has content; nothing was added.");
+            let demo = crate::demo::fill_if_empty(&store, &config.media_dir()).await?;
+            let generated = if demo > 0 {
+                println!("Filled the empty database with the demo publication ({demo} stories).");
+                crate::demo::add_generated_stories(&store, stories.saturating_sub(demo)).await?
             } else {
-                println!("Added {added} stories.");
+                crate::demo::add_generated_stories(&store, stories).await?
+            };
+            if demo + generated == 0 {
+                println!(
+                    "The database already has content; nothing was added (pass --stories N to add N generated stories)."
+                );
+            } else {
+                println!("Added {} stories.", demo + generated);
             }
             store.close().await;
             Ok(())

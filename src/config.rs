@@ -19,6 +19,9 @@ pub struct FileConfig {
     pub theme_dir: Option<PathBuf>,
     pub public_url: Option<String>,
     pub log: Option<String>,
+    pub log_format: Option<String>,
+    pub cache_mb: Option<usize>,
+    pub metrics_listen: Option<String>,
 }
 
 /// Values given on the command line or in the environment (clap reads both).
@@ -30,7 +33,23 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub theme_dir: Option<PathBuf>,
     pub public_url: Option<String>,
+    pub log_format: Option<String>,
+    pub cache_mb: Option<usize>,
+    pub metrics_listen: Option<String>,
 }
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// For people reading a terminal or a journal.
+    Text,
+    /// One JSON object a line, for log collectors.
+    Json,
+}
+
+/// The page cache's default budget: holds a few thousand pages, and keeps a
+/// server with a crawl of its whole archive behind it under 80 MB.
+pub const DEFAULT_CACHE_MB: usize = 32;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -41,6 +60,19 @@ pub struct Config {
     /// None: derived from the address actually bound.
     pub public_url: Option<String>,
     pub log: String,
+    pub log_format: LogFormat,
+    /// Memory for cached pages, in MiB.
+    pub cache_mb: usize,
+    /// Where Prometheus metrics are served (off when None).
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+fn parse_listen(key: &str, text: &str) -> anyhow::Result<SocketAddr> {
+    text.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "the {key} address {text:?} is not valid: write it as IP:PORT, e.g. 127.0.0.1:8080"
+        )
+    })
 }
 
 impl Config {
@@ -56,11 +88,31 @@ impl Config {
             .listen
             .or(file.listen)
             .unwrap_or_else(|| "127.0.0.1:8080".into());
-        let listen = listen_text.parse().map_err(|_| {
-            anyhow::anyhow!(
-                "the listen address {listen_text:?} is not valid: write it as IP:PORT, e.g. 127.0.0.1:8080"
-            )
-        })?;
+        let listen = parse_listen("listen", &listen_text)?;
+        let metrics_listen = overrides
+            .metrics_listen
+            .or(file.metrics_listen)
+            .map(|text| parse_listen("metrics_listen", &text))
+            .transpose()?;
+        let log_format = match overrides
+            .log_format
+            .or(file.log_format)
+            .as_deref()
+            .unwrap_or("text")
+        {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => bail!("the log format {other:?} is not known: use \"text\" or \"json\""),
+        };
+        let cache_mb = overrides
+            .cache_mb
+            .or(file.cache_mb)
+            .unwrap_or(DEFAULT_CACHE_MB);
+        if cache_mb == 0 || cache_mb > 64 * 1024 {
+            bail!(
+                "cache_mb = {cache_mb} is out of range: give the page cache between 1 and 65536 MiB"
+            );
+        }
         let data_dir = overrides
             .data_dir
             .or(file.data_dir)
@@ -82,6 +134,9 @@ impl Config {
             theme_dir: overrides.theme_dir.or(file.theme_dir),
             public_url,
             log: file.log.unwrap_or_else(|| "info".into()),
+            log_format,
+            cache_mb,
+            metrics_listen,
         })
     }
 
@@ -151,6 +206,17 @@ pub const TEMPLATE: &str = r#"# Masthead configuration. Every key is optional; t
 
 # Log filter: error, warn, info, debug, or per module (e.g. "info,sqlx=warn").
 # log = "info"
+
+# "text" for people, "json" (one object a line) for log collectors.
+# log_format = "text"
+
+# Memory for rendered pages kept ready to serve, in MiB. Pages past the
+# budget are rendered again when asked for (a few milliseconds each).
+# cache_mb = 32
+
+# Serve Prometheus metrics at http://ADDR/metrics (off unless set). Keep it
+# on a private address: it is not meant for the public.
+# metrics_listen = "127.0.0.1:9100"
 "#;
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! view models; `model` is the plain content shared by all.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod model;
@@ -12,4 +13,5 @@ pub mod server;
 pub mod services;
 pub mod store;
 pub mod theme;
+pub mod urls;
 pub mod web;

@@ -8,44 +8,69 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
 use crate::theme::Theme;
-use crate::web::{self, App};
+use crate::urls::PublicUrl;
+use crate::web::{self, App, CacheLimits};
 
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub public_url: String,
     pub store: Store,
     stop: Option<oneshot::Sender<()>>,
+    /// Where metrics are served, when they are.
+    pub metrics_addr: Option<SocketAddr>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
-    watcher: tokio::task::JoinHandle<()>,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// How often a server looks for content changed by another process.
+/// How often a server reads the content version when it has no notification
+/// channel (SQLite, or PostgreSQL while the LISTEN connection is down).
 const CHANGE_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Opens the data directory and database and brings the schema up to date.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    open_store_with_clock(config, Clock::system()).await
+}
+
+async fn open_store_with_clock(config: &Config, clock: Clock) -> anyhow::Result<Store> {
     if config.database_url.starts_with("sqlite:") {
         config.prepare_data_dir()?;
     }
-    let store = Store::connect(&config.database_url).await?;
+    let store = Store::connect_with_clock(&config.database_url, clock).await?;
     store.migrate().await?;
     Ok(store)
 }
 
+/// Renders of uncached pages at once: one per core leaves the cores to the
+/// renders when only misses come, and never lets them queue up behind each
+/// other so long that cached pages wait.
+fn render_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 /// Everything up to accepting connections; returns once the port is bound.
 pub async fn start(config: &Config, demo: bool) -> anyhow::Result<RunningServer> {
+    start_with_clock(config, demo, Clock::system()).await
+}
+
+/// As `start`, with the clock every rule reads (tests move a manual one).
+pub async fn start_with_clock(
+    config: &Config,
+    demo: bool,
+    clock: Clock,
+) -> anyhow::Result<RunningServer> {
     let theme = Theme::load(config.theme_dir.as_deref())?;
-    let store = open_store(config).await?;
+    let store = open_store_with_clock(config, clock).await?;
     if !config.database_url.starts_with("sqlite:") {
         // Media live in the data directory whatever the database is
         // (open_store has already checked it for SQLite).
         config.prepare_data_dir()?;
     }
     if demo {
-        crate::demo::fill_if_empty(&store, &config.media_dir(), 0).await?;
+        crate::demo::fill_if_empty(&store, &config.media_dir()).await?;
     }
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
@@ -73,12 +98,33 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<RunningServer>
     let app = Arc::new(App::new(
         store.clone(),
         theme,
-        public_url.clone(),
+        PublicUrl::new(&public_url),
         config.media_dir(),
+        CacheLimits {
+            bytes: config.cache_mb * 1024 * 1024,
+            renders: render_concurrency(),
+        },
     ));
-    let watcher = tokio::spawn(store.clone().watch_for_changes(CHANGE_POLL));
+    let mut background = vec![tokio::spawn(store.clone().watch_for_changes(CHANGE_POLL))];
+    let (metrics, metrics_addr) = match config.metrics_listen {
+        Some(addr) => {
+            let metrics = Arc::new(web::metrics::Metrics::new(store.clone(), app.cache.clone()));
+            let listener = TcpListener::bind(addr).await.with_context(|| {
+                format!("cannot listen for metrics on {addr}: is another server using it?")
+            })?;
+            let bound = listener.local_addr()?;
+            let router = web::metrics_router(metrics.clone());
+            background.push(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            }));
+            (Some(metrics), Some(bound))
+        }
+        None => (None, None),
+    };
     let (stop, stopped) = oneshot::channel::<()>();
-    let router = web::router(app);
+    let router = web::router(app, metrics);
     let task = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async {
@@ -90,9 +136,10 @@ pub async fn start(config: &Config, demo: bool) -> anyhow::Result<RunningServer>
         addr,
         public_url,
         store,
+        metrics_addr,
         stop: Some(stop),
         task,
-        watcher,
+        background,
     })
 }
 
@@ -103,7 +150,9 @@ impl RunningServer {
             let _ = stop.send(());
         }
         (&mut self.task).await.context("server task failed")??;
-        self.watcher.abort();
+        for task in &self.background {
+            task.abort();
+        }
         self.store.close().await;
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! The demo publication: original writing about fictional places and events,
 //! with drawn illustrations, so a new user sees a living magazine at once.
-//! Also generates extra archive stories for load tests (`masthead seed --stories N`).
+//! Also generates archive stories for load tests (`masthead seed --stories N`),
+//! on the demo or on any publication with published stories to model them on.
 
 mod art;
 
@@ -10,8 +11,11 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Deserialize;
 
-use crate::model::{Author, Image, Link, Section, SiteSettings, Status, Tag, new_id, now, slug};
-use crate::services::publishing::{self, BriefDraft, StoryDraft};
+use crate::model::{
+    Author, Image, Link, NoteKind, Section, SiteSettings, Status, StoryFilter, Tag, UnixTime,
+    new_id, slug,
+};
+use crate::services::publishing::{self, BriefDraft, ContentError, StoryDraft};
 use crate::services::settings;
 use crate::store::Store;
 
@@ -95,26 +99,24 @@ struct DemoBrief {
     image: Option<DemoImage>,
 }
 
-fn hours_ago(h: f64) -> i64 {
-    now() - (h * 3600.0) as i64
-}
+/// Stories saved per transaction when generating an archive.
+const BATCH: usize = 500;
 
-/// Fills an empty database with the demo publication and, if `total_stories`
-/// is larger than the demo's own, generated archive stories up to that
-/// number. Returns how many stories it added (0 when the database had content).
-pub async fn fill_if_empty(
-    store: &Store,
-    media_dir: &Path,
-    total_stories: usize,
-) -> anyhow::Result<usize> {
+/// Fills an empty database with the demo publication. Returns how many
+/// stories it added (0 when the database already had content).
+pub async fn fill_if_empty(store: &Store, media_dir: &Path) -> anyhow::Result<usize> {
     if !store.is_empty().await? {
         return Ok(0);
     }
+    let now = store.clock().now();
+    let hours_ago = |h: f64| now - (h * 3600.0) as i64;
     let demo: DemoContent =
         toml::from_str(CONTENT).context("the built-in demo content is malformed")?;
     std::fs::create_dir_all(media_dir)
         .with_context(|| format!("cannot create {}", media_dir.display()))?;
-    settings::save(store, &demo.site).await?;
+    settings::save(store, &demo.site)
+        .await
+        .context("the demo's settings")?;
 
     let mut section_ids = std::collections::HashMap::new();
     for (position, s) in demo.sections.iter().enumerate() {
@@ -180,7 +182,6 @@ pub async fn fill_if_empty(
             .collect::<anyhow::Result<Vec<_>>>()
     };
 
-    let mut drafts = Vec::new();
     for s in &demo.stories {
         let slug = slug::slugify(&s.headline);
         let image = save_svg(
@@ -239,9 +240,8 @@ pub async fn fill_if_empty(
         }
         if let Some(correction) = &s.correction {
             let at = s.edited_hours_ago.map_or(published_at + 7200, hours_ago);
-            publishing::add_note(store, &story, "correction", at, correction).await?;
+            publishing::add_note(store, &story, NoteKind::Correction, at, correction).await?;
         }
-        drafts.push(draft);
     }
 
     for b in &demo.briefs {
@@ -278,42 +278,110 @@ pub async fn fill_if_empty(
         .await?;
     }
 
-    let mut added = demo.stories.len();
-    let extra = total_stories.saturating_sub(added);
-    if extra > 0 {
-        let published: Vec<_> = drafts
-            .iter()
-            .filter(|d| d.status == Some(Status::Published))
-            .collect();
-        for i in 0..extra {
-            let model = published[i % published.len()];
-            let at = hours_ago(24.0 * 60.0 + i as f64 * 3.0);
+    store.optimize().await?;
+    Ok(demo.stories.len())
+}
+
+/// Adds `count` generated archive stories, each a copy of one of the newest
+/// published stories (its section, authors, tags and image) dated further
+/// back in time, with a numbered slug. Shows progress; saves in batches.
+pub async fn add_generated_stories(store: &Store, count: usize) -> anyhow::Result<usize> {
+    if count == 0 {
+        return Ok(0);
+    }
+    let now = store.clock().now();
+    let settings = settings::load(store).await?;
+    let models = store.stories(&StoryFilter::default(), now, 50, 0).await?;
+    anyhow::ensure!(
+        !models.is_empty(),
+        "there is no published story to model generated ones on: publish one first, or seed an empty database"
+    );
+    let ids: Vec<String> = models.iter().map(|s| s.id.clone()).collect();
+    let authors = store.authors_of_stories(&ids).await?;
+    let tags = store.tags_of_stories(&ids).await?;
+    let ids_of = |story: &str| -> (Vec<String>, Vec<String>) {
+        (
+            authors
+                .iter()
+                .filter(|a| a.story_id == story)
+                .map(|a| a.author.id.clone())
+                .collect(),
+            tags.iter()
+                .filter(|t| t.story_id == story)
+                .map(|t| t.tag.id.clone())
+                .collect(),
+        )
+    };
+    let mut number = store.count_stories(&StoryFilter::default(), now).await? as usize;
+    let progress = Progress::new(count, "archive stories");
+    let mut batch = Vec::with_capacity(BATCH);
+    for i in 0..count {
+        let model = &models[i % models.len()];
+        let (author_ids, tag_ids) = ids_of(&model.id);
+        let at: UnixTime = now - 60 * 86_400 - i as i64 * 3 * 3600;
+        let write = loop {
+            number += 1;
             let draft = StoryDraft {
-                slug: Some(format!("{}-{}", slug::slugify(&model.headline), i + 1)),
+                slug: Some(format!("{}-{number}", slug::slugify(&model.headline))),
+                headline: model.headline.clone(),
+                dek: model.dek.clone(),
+                label: model.label.clone(),
+                section_id: model.section_id.clone(),
+                body_md: model.body_md.clone(),
+                custom_excerpt: model.custom_excerpt.clone(),
+                hero_image_id: model.hero_image_id.clone(),
+                status: Some(Status::Published),
                 featured: false,
                 published_at: Some(at),
+                author_ids: author_ids.clone(),
+                tag_ids: tag_ids.clone(),
                 updated_at: Some(at),
-                ..(*model).clone()
+                ..Default::default()
             };
-            publishing::save_story(store, &demo.site, None, draft).await?;
-            added += 1;
-            if (i + 1) % 1000 == 0 || i + 1 == extra {
-                // Redraw one line on a terminal; one line per step in a log.
-                let end = if std::io::stdout().is_terminal() {
-                    "\r"
-                } else {
-                    "\n"
-                };
-                print!("generated {}/{extra} archive stories{end}", i + 1);
-                let _ = std::io::stdout().flush();
+            match publishing::prepare_story(store, &settings, None, draft).await {
+                Err(ContentError::SlugTaken(_)) => continue,
+                other => break other?,
             }
+        };
+        batch.push(write);
+        if batch.len() == BATCH || i + 1 == count {
+            store.save_stories(&batch).await?;
+            batch.clear();
+            progress.show(i + 1);
         }
-        if std::io::stdout().is_terminal() {
+    }
+    progress.finish();
+    store.optimize().await?;
+    Ok(count)
+}
+
+/// A progress line: redrawn in place on a terminal, one line per step in a log.
+struct Progress {
+    total: usize,
+    what: &'static str,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(total: usize, what: &'static str) -> Progress {
+        Progress {
+            total,
+            what,
+            terminal: std::io::stdout().is_terminal(),
+        }
+    }
+
+    fn show(&self, done: usize) {
+        let end = if self.terminal { "\r" } else { "\n" };
+        print!("generated {done}/{} {}{end}", self.total, self.what);
+        let _ = std::io::stdout().flush();
+    }
+
+    fn finish(&self) {
+        if self.terminal {
             println!();
         }
     }
-    store.optimize().await?;
-    Ok(added)
 }
 
 async fn save_svg(

@@ -5,6 +5,8 @@
 //! Content API and the importers can be added without reshaping: the primary
 //! section plays Ghost's primary tag, the first author is the primary author.
 
+mod column;
+pub mod dates;
 pub mod slug;
 pub mod text;
 
@@ -19,10 +21,6 @@ pub fn new_id() -> String {
 
 /// Seconds since the Unix epoch: the one time encoding stored in both databases.
 pub type UnixTime = i64;
-
-pub fn now() -> UnixTime {
-    jiff::Timestamp::now().as_second()
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -45,8 +43,17 @@ impl Status {
 
     /// What readers may see: published, or scheduled and its time has come.
     pub fn is_public(self, published_at: Option<UnixTime>, now: UnixTime) -> bool {
-        matches!(self, Status::Published | Status::Scheduled)
-            && published_at.is_some_and(|t| t <= now)
+        self.visibility(published_at, now) == Visibility::Public
+    }
+
+    /// Whether readers see a piece with this status and date at `now`, or
+    /// will at a known time.
+    pub fn visibility(self, published_at: Option<UnixTime>, now: UnixTime) -> Visibility {
+        match (self, published_at) {
+            (Status::Published | Status::Scheduled, Some(t)) if t <= now => Visibility::Public,
+            (Status::Published | Status::Scheduled, Some(t)) => Visibility::Scheduled(t),
+            _ => Visibility::Hidden,
+        }
     }
 
     pub fn parse(s: &str) -> Option<Status> {
@@ -58,6 +65,19 @@ impl Status {
             _ => return None,
         })
     }
+}
+
+column::text_column!(Status, |s| s.as_str(), |text| Status::parse(text)
+    .ok_or_else(|| format!("unknown status {text:?} in the database")));
+
+/// What readers see of a piece at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// A draft, an archived piece, or one without a date.
+    Hidden,
+    /// Readers will see it from this time on.
+    Scheduled(UnixTime),
+    Public,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -123,10 +143,10 @@ pub struct Story {
     pub label: String,
     pub section_id: String,
     pub body_md: String,
-    pub body_html: String,
+    pub body_html: SafeHtml,
     pub custom_excerpt: Option<String>,
     pub hero_image_id: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub featured: bool,
     pub published_at: Option<UnixTime>,
     pub created_at: UnixTime,
@@ -137,12 +157,21 @@ pub struct Story {
 }
 
 impl Story {
-    pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Draft)
+    pub fn is_public(&self, now: UnixTime) -> bool {
+        self.status.is_public(self.published_at, now)
     }
 
-    pub fn is_public(&self, now: UnixTime) -> bool {
-        self.status().is_public(self.published_at, now)
+    pub fn visibility(&self, now: UnixTime) -> Visibility {
+        self.status.visibility(self.published_at, now)
+    }
+
+    /// From when readers see the story (unless archived or drafted again):
+    /// the time of a published or scheduled story, else never.
+    pub fn public_from(&self) -> Option<UnixTime> {
+        match self.status {
+            Status::Published | Status::Scheduled => self.published_at,
+            Status::Draft | Status::Archived => None,
+        }
     }
 
     /// When to show "Updated": only for a change well after publication, so
@@ -166,11 +195,46 @@ impl Story {
 pub struct StoryNote {
     pub id: String,
     pub story_id: String,
-    /// "correction" or "update".
-    pub kind: String,
+    pub kind: NoteKind,
     pub noted_at: UnixTime,
     pub body: String,
 }
+
+/// A correction admits an error; an update adds what became known later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoteKind {
+    Correction,
+    Update,
+}
+
+impl NoteKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoteKind::Correction => "correction",
+            NoteKind::Update => "update",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NoteKind> {
+        match s {
+            "correction" => Some(NoteKind::Correction),
+            "update" => Some(NoteKind::Update),
+            _ => None,
+        }
+    }
+
+    /// How readers see it named at the foot of a story.
+    pub fn heading(self) -> &'static str {
+        match self {
+            NoteKind::Correction => "Correction",
+            NoteKind::Update => "Update",
+        }
+    }
+}
+
+column::text_column!(NoteKind, |k| k.as_str(), |text| NoteKind::parse(text)
+    .ok_or_else(|| format!("unknown note kind {text:?} in the database")));
 
 const NOTABLE_UPDATE_SECS: i64 = 3600;
 
@@ -180,22 +244,22 @@ pub struct Brief {
     pub slug: String,
     pub headline: String,
     pub body_md: String,
-    pub body_html: String,
+    pub body_html: SafeHtml,
     pub link_url: Option<String>,
     pub image_id: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub published_at: Option<UnixTime>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
 
 impl Brief {
-    pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Draft)
+    pub fn is_public(&self, now: UnixTime) -> bool {
+        self.status.is_public(self.published_at, now)
     }
 
-    pub fn is_public(&self, now: UnixTime) -> bool {
-        self.status().is_public(self.published_at, now)
+    pub fn visibility(&self, now: UnixTime) -> Visibility {
+        self.status.visibility(self.published_at, now)
     }
 }
 
@@ -256,7 +320,7 @@ pub struct StoryFilter {
 mod tests {
     use super::*;
 
-    fn story(status: &str, published_at: Option<i64>) -> Story {
+    fn story(status: Status, published_at: Option<i64>) -> Story {
         Story {
             id: "s".into(),
             slug: "s".into(),
@@ -265,10 +329,10 @@ mod tests {
             label: "News".into(),
             section_id: "x".into(),
             body_md: "First paragraph here.\n\nSecond.".into(),
-            body_html: String::new(),
+            body_html: SafeHtml::default(),
             custom_excerpt: None,
             hero_image_id: None,
-            status: status.into(),
+            status,
             featured: false,
             published_at,
             created_at: 0,
@@ -281,17 +345,22 @@ mod tests {
 
     #[test]
     fn scheduled_story_becomes_public_when_its_time_comes() {
-        let s = story("scheduled", Some(100));
+        let s = story(Status::Scheduled, Some(100));
         assert!(!s.is_public(99));
+        assert_eq!(s.visibility(99), Visibility::Scheduled(100));
         assert!(s.is_public(100));
-        assert!(!story("draft", Some(1)).is_public(100));
-        assert!(!story("archived", Some(1)).is_public(100));
-        assert!(!story("published", None).is_public(100));
+        assert!(!story(Status::Draft, Some(1)).is_public(100));
+        assert!(!story(Status::Archived, Some(1)).is_public(100));
+        assert!(!story(Status::Published, None).is_public(100));
+        assert_eq!(
+            story(Status::Draft, Some(200)).visibility(100),
+            Visibility::Hidden
+        );
     }
 
     #[test]
     fn updated_shows_only_for_later_changes() {
-        let mut s = story("published", Some(1_000));
+        let mut s = story(Status::Published, Some(1_000));
         s.updated_at = 1_000 + 60;
         assert_eq!(s.notably_updated_at(), None);
         s.updated_at = 1_000 + 7_200;
@@ -300,7 +369,7 @@ mod tests {
 
     #[test]
     fn excerpt_prefers_the_custom_one() {
-        let mut s = story("published", Some(1));
+        let mut s = story(Status::Published, Some(1));
         assert_eq!(s.excerpt(), "First paragraph here.");
         s.custom_excerpt = Some("  Hand written.  ".into());
         assert_eq!(s.excerpt(), "Hand written.");

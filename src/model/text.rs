@@ -7,9 +7,10 @@ pub const EXCERPT_CHARS: usize = 220;
 const WORDS_PER_MINUTE: usize = 230;
 
 /// HTML that has been through the sanitizer. Only `render_markdown` and
-/// `SafeHtml::sanitize` make one, so templates can print it unescaped while
-/// escaping every other string.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `SafeHtml::sanitize` make one (and the database hands back what they made),
+/// so templates can print it unescaped while escaping every other string, and
+/// nothing can store unsanitized HTML by calling the store directly.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SafeHtml(String);
 
 impl SafeHtml {
@@ -24,11 +25,6 @@ impl SafeHtml {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// Wraps HTML that came out of the sanitizer earlier and was stored.
-    pub fn from_stored(sanitized: String) -> SafeHtml {
-        SafeHtml(sanitized)
-    }
 }
 
 impl Serialize for SafeHtml {
@@ -36,6 +32,10 @@ impl Serialize for SafeHtml {
         minijinja::Value::from_safe_string(self.0.clone()).serialize(serializer)
     }
 }
+
+super::column::text_column!(SafeHtml, |html| html.0.as_str(), |text| Ok::<_, String>(
+    SafeHtml(text.to_string())
+));
 
 fn options() -> Options {
     Options::ENABLE_TABLES

@@ -1,12 +1,19 @@
-//! The story and brief life cycle: validation, slugs and their redirects,
-//! rendering Markdown once at save time.
+//! The life cycle of stories and briefs: one set of rules for both.
+//!
+//! A piece is a draft, scheduled, published or archived. Readers see it when
+//! it is published, or scheduled and its time has come. Its slug follows the
+//! headline until it has been public, then stays; a slug changed after that
+//! leaves the old one answering 301, committed with the save. Markdown is
+//! rendered and sanitized once, here, at save time.
 
 use std::fmt;
 
 use crate::model::{
-    Brief, SiteSettings, Status, Story, StoryNote, UnixTime, new_id, now, slug, text,
+    Brief, NoteKind, SiteSettings, Status, Story, StoryNote, UnixTime, new_id, slug, text,
 };
-use crate::store::{SlugKind, Store};
+use crate::store::{SlugKind, Store, StoreError, StoryWrite};
+
+const MAX_HEADLINE_CHARS: usize = 300;
 
 /// What an editor submits for a story (new or existing).
 #[derive(Debug, Clone, Default)]
@@ -20,8 +27,10 @@ pub struct StoryDraft {
     pub body_md: String,
     pub custom_excerpt: Option<String>,
     pub hero_image_id: Option<String>,
+    /// None: unchanged (a new piece starts as a draft).
     pub status: Option<Status>,
     pub featured: bool,
+    /// None: kept from the stored piece, or now when publishing.
     pub published_at: Option<UnixTime>,
     pub author_ids: Vec<String>,
     pub tag_ids: Vec<String>,
@@ -31,6 +40,7 @@ pub struct StoryDraft {
     pub updated_at: Option<UnixTime>,
 }
 
+/// What an editor submits for a brief (new or existing).
 #[derive(Debug, Clone, Default)]
 pub struct BriefDraft {
     pub slug: Option<String>,
@@ -45,34 +55,176 @@ pub struct BriefDraft {
 
 #[derive(Debug)]
 pub enum ContentError {
-    Invalid(String),
+    /// The draft breaks a rule; `field` names the input to fix.
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     SlugTaken(String),
-    Storage(anyhow::Error),
+    Storage(StoreError),
 }
 
 impl fmt::Display for ContentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ContentError::Invalid(why) => f.write_str(why),
+            ContentError::Invalid { message, .. } => f.write_str(message),
             ContentError::SlugTaken(s) => write!(
                 f,
                 "the slug {s:?} is already used by another piece (or was its old address): choose another"
             ),
-            ContentError::Storage(e) => write!(f, "saving failed: {e:#}"),
+            ContentError::Storage(e) => write!(f, "saving failed: {e}"),
         }
     }
 }
 
 impl std::error::Error for ContentError {}
 
-impl From<sqlx::Error> for ContentError {
-    fn from(e: sqlx::Error) -> Self {
-        ContentError::Storage(e.into())
+impl From<StoreError> for ContentError {
+    fn from(e: StoreError) -> Self {
+        ContentError::Storage(e)
     }
 }
 
-fn invalid(why: impl Into<String>) -> ContentError {
-    ContentError::Invalid(why.into())
+fn invalid(field: &'static str, message: impl Into<String>) -> ContentError {
+    ContentError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// What the stored piece was, for the rules that depend on its past.
+struct Stored<'a> {
+    status: Status,
+    published_at: Option<UnixTime>,
+    slug: &'a str,
+    created_at: UnixTime,
+}
+
+impl Stored<'_> {
+    /// Readers have seen it (it may have been withdrawn since): its slug is
+    /// in their links and must keep working.
+    fn has_been_public(&self, now: UnixTime) -> bool {
+        self.status != Status::Draft && self.published_at.is_some_and(|t| t <= now)
+    }
+}
+
+/// What the shared rules decide for a piece about to be saved.
+struct Decided {
+    id: String,
+    headline: String,
+    status: Status,
+    published_at: Option<UnixTime>,
+    slug: String,
+    redirect_from: Option<String>,
+    created_at: UnixTime,
+}
+
+/// What the shared rules read from a story's or brief's draft.
+struct Request<'a> {
+    kind: SlugKind,
+    headline: &'a str,
+    slug: Option<&'a str>,
+    status: Option<Status>,
+    published_at: Option<UnixTime>,
+    image_id: Option<&'a str>,
+    body_md: &'a str,
+}
+
+/// The rules every piece goes through, in order: headline, status and time,
+/// alt text before publishing, slug and its redirect.
+async fn decide(
+    store: &Store,
+    stored: Option<Stored<'_>>,
+    stored_id: Option<&str>,
+    request: Request<'_>,
+) -> Result<Decided, ContentError> {
+    let now = store.clock().now();
+    let headline = request.headline.trim().to_string();
+    if headline.is_empty() {
+        return Err(invalid("headline", "a headline is needed"));
+    }
+    if headline.chars().count() > MAX_HEADLINE_CHARS {
+        return Err(invalid(
+            "headline",
+            format!("the headline is longer than {MAX_HEADLINE_CHARS} characters: shorten it"),
+        ));
+    }
+
+    let status = request
+        .status
+        .or(stored.as_ref().map(|s| s.status))
+        .unwrap_or(Status::Draft);
+    let published_at = decide_time(status, request.published_at, stored.as_ref(), now)?;
+    if matches!(status, Status::Published | Status::Scheduled) {
+        check_alt_text(store, request.image_id, request.body_md).await?;
+    }
+
+    let id = stored_id.map_or_else(new_id, str::to_string);
+    let public_slug = stored
+        .as_ref()
+        .filter(|s| s.has_been_public(now))
+        .map(|s| s.slug);
+    let slug = choose_slug(
+        store,
+        request.kind,
+        &id,
+        request.slug,
+        public_slug,
+        &headline,
+    )
+    .await?;
+    let redirect_from = public_slug.filter(|old| *old != slug).map(str::to_string);
+    Ok(Decided {
+        id,
+        headline,
+        status,
+        published_at,
+        slug,
+        redirect_from,
+        created_at: stored.as_ref().map_or(now, |s| s.created_at),
+    })
+}
+
+/// When a piece is (or was, or will be) public.
+fn decide_time(
+    status: Status,
+    requested: Option<UnixTime>,
+    stored: Option<&Stored<'_>>,
+    now: UnixTime,
+) -> Result<Option<UnixTime>, ContentError> {
+    let stored_at = stored.and_then(|s| s.published_at);
+    match status {
+        Status::Published => {
+            let kept = stored.filter(|s| s.has_been_public(now)).and(stored_at);
+            let at = requested.or(kept).unwrap_or(now);
+            if at > now {
+                return Err(invalid(
+                    "published_at",
+                    "the publication time is in the future: schedule the piece instead",
+                ));
+            }
+            Ok(Some(at))
+        }
+        Status::Scheduled => {
+            let was_scheduled_at = stored
+                .filter(|s| s.status == Status::Scheduled)
+                .and(stored_at);
+            let at = requested.or(was_scheduled_at).ok_or_else(|| {
+                invalid(
+                    "published_at",
+                    "a scheduled piece needs the time it should be published",
+                )
+            })?;
+            if at <= now && Some(at) != was_scheduled_at {
+                return Err(invalid(
+                    "published_at",
+                    "that time has already passed: publish the piece now, or choose a later time",
+                ));
+            }
+            Ok(Some(at))
+        }
+        Status::Draft | Status::Archived => Ok(requested.or(stored_at)),
+    }
 }
 
 /// Saves a story, new (`existing` None) or edited, enforcing the newsroom's rules.
@@ -82,21 +234,31 @@ pub async fn save_story(
     existing: Option<&Story>,
     draft: StoryDraft,
 ) -> Result<Story, ContentError> {
-    let headline = draft.headline.trim().to_string();
-    if headline.is_empty() {
-        return Err(invalid("a story needs a headline"));
-    }
-    if headline.chars().count() > 300 {
-        return Err(invalid(
-            "the headline is longer than 300 characters: shorten it",
-        ));
-    }
+    let write = prepare_story(store, settings, existing, draft).await?;
+    let story = write.story.clone();
+    store
+        .save_stories(std::slice::from_ref(&write))
+        .await
+        .map_err(|e| slug_conflict(e, &story.slug))?;
+    Ok(story)
+}
+
+/// Checks a story draft against the rules and builds what the store saves.
+pub async fn prepare_story(
+    store: &Store,
+    settings: &SiteSettings,
+    existing: Option<&Story>,
+    draft: StoryDraft,
+) -> Result<StoryWrite, ContentError> {
     if !settings.labels.iter().any(|l| l == &draft.label) {
-        return Err(invalid(format!(
-            "the label {:?} is not one of this site's labels ({})",
-            draft.label,
-            settings.labels.join(", ")
-        )));
+        return Err(invalid(
+            "label",
+            format!(
+                "the label {:?} is not one of this site's labels ({})",
+                draft.label,
+                settings.labels.join(", ")
+            ),
+        ));
     }
     if !store
         .sections()
@@ -104,96 +266,128 @@ pub async fn save_story(
         .iter()
         .any(|s| s.id == draft.section_id)
     {
-        return Err(invalid("the story's section does not exist"));
+        return Err(invalid("section_id", "the story's section does not exist"));
     }
     if draft.author_ids.is_empty() {
-        return Err(invalid("a story needs at least one author"));
+        return Err(invalid("author_ids", "a story needs at least one author"));
     }
-
-    let status = draft
-        .status
-        .or(existing.map(Story::status))
-        .unwrap_or(Status::Draft);
-    let published_at =
-        match status {
-            Status::Published => Some(draft.published_at.unwrap_or_else(now)),
-            Status::Scheduled => Some(draft.published_at.ok_or_else(|| {
-                invalid("a scheduled story needs the time it should be published")
-            })?),
-            _ => draft.published_at,
-        };
-    if matches!(status, Status::Published | Status::Scheduled) {
-        check_alt_text(store, draft.hero_image_id.as_deref(), &draft.body_md).await?;
-    }
-
-    let id = existing.map_or_else(new_id, |s| s.id.clone());
-    let was_public =
-        existing.is_some_and(|s| s.published_at.is_some() && s.status() != Status::Draft);
-    let slug = choose_slug(
+    let decided = decide(
         store,
-        SlugKind::Story,
-        &id,
-        draft.slug.as_deref(),
-        existing.filter(|_| was_public).map(|s| s.slug.as_str()),
-        &headline,
+        existing.map(|s| Stored {
+            status: s.status,
+            published_at: s.published_at,
+            slug: &s.slug,
+            created_at: s.created_at,
+        }),
+        existing.map(|s| s.id.as_str()),
+        Request {
+            kind: SlugKind::Story,
+            headline: &draft.headline,
+            slug: draft.slug.as_deref(),
+            status: draft.status,
+            published_at: draft.published_at,
+            image_id: draft.hero_image_id.as_deref(),
+            body_md: &draft.body_md,
+        },
     )
     .await?;
-
-    let created = now();
     let story = Story {
-        id,
-        slug,
-        headline,
+        id: decided.id,
+        slug: decided.slug,
+        headline: decided.headline,
         dek: draft.dek.trim().to_string(),
         label: draft.label,
         section_id: draft.section_id,
-        body_html: text::render_markdown(&draft.body_md).as_str().to_string(),
+        body_html: text::render_markdown(&draft.body_md),
         reading_minutes: text::reading_minutes(&draft.body_md),
         body_md: draft.body_md,
-        custom_excerpt: draft.custom_excerpt.filter(|e| !e.trim().is_empty()),
+        custom_excerpt: non_blank(draft.custom_excerpt),
         hero_image_id: draft.hero_image_id,
-        status: status.as_str().to_string(),
+        status: decided.status,
         featured: draft.featured,
-        published_at,
-        created_at: existing.map_or(created, |s| s.created_at),
-        updated_at: draft.updated_at.unwrap_or(created),
-        seo_title: draft.seo_title.filter(|t| !t.trim().is_empty()),
-        seo_description: draft.seo_description.filter(|t| !t.trim().is_empty()),
+        published_at: decided.published_at,
+        created_at: decided.created_at,
+        updated_at: draft.updated_at.unwrap_or_else(|| store.clock().now()),
+        seo_title: non_blank(draft.seo_title),
+        seo_description: non_blank(draft.seo_description),
+    };
+    Ok(StoryWrite {
+        story,
+        author_ids: draft.author_ids,
+        tag_ids: draft.tag_ids,
+        redirect_from: decided.redirect_from,
+    })
+}
+
+/// Saves a brief, new or edited, under the same rules as stories.
+pub async fn save_brief(
+    store: &Store,
+    existing: Option<&Brief>,
+    draft: BriefDraft,
+) -> Result<Brief, ContentError> {
+    if let Some(url) = &draft.link_url
+        && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
+    {
+        return Err(invalid(
+            "link_url",
+            format!("the brief's link {url:?} must start with https://, http:// or /"),
+        ));
+    }
+    let decided = decide(
+        store,
+        existing.map(|b| Stored {
+            status: b.status,
+            published_at: b.published_at,
+            slug: &b.slug,
+            created_at: b.created_at,
+        }),
+        existing.map(|b| b.id.as_str()),
+        Request {
+            kind: SlugKind::Brief,
+            headline: &draft.headline,
+            slug: draft.slug.as_deref(),
+            status: draft.status,
+            published_at: draft.published_at,
+            image_id: draft.image_id.as_deref(),
+            body_md: &draft.body_md,
+        },
+    )
+    .await?;
+    let brief = Brief {
+        id: decided.id,
+        slug: decided.slug,
+        headline: decided.headline,
+        body_html: text::render_markdown(&draft.body_md),
+        body_md: draft.body_md,
+        link_url: draft.link_url,
+        image_id: draft.image_id,
+        status: decided.status,
+        published_at: decided.published_at,
+        created_at: decided.created_at,
+        updated_at: draft.updated_at.unwrap_or_else(|| store.clock().now()),
     };
     store
-        .save_story(&story, &draft.author_ids, &draft.tag_ids)
-        .await?;
-    if let Some(old) = existing
-        && was_public
-        && old.slug != story.slug
-    {
-        store
-            .add_redirect(SlugKind::Story, &old.slug, &story.id)
-            .await?;
-    }
-    Ok(story)
+        .save_brief(&brief, decided.redirect_from.as_deref())
+        .await
+        .map_err(|e| slug_conflict(e, &brief.slug))?;
+    Ok(brief)
 }
 
 /// Adds a dated correction or update note to a story.
 pub async fn add_note(
     store: &Store,
     story: &Story,
-    kind: &str,
+    kind: NoteKind,
     noted_at: UnixTime,
     body: &str,
 ) -> Result<StoryNote, ContentError> {
-    if !matches!(kind, "correction" | "update") {
-        return Err(invalid(format!(
-            "a note is a \"correction\" or an \"update\", not {kind:?}"
-        )));
-    }
     if body.trim().is_empty() {
-        return Err(invalid("the note is empty"));
+        return Err(invalid("body", "the note is empty"));
     }
     let note = StoryNote {
         id: new_id(),
         story_id: story.id.clone(),
-        kind: kind.into(),
+        kind,
         noted_at,
         body: body.trim().into(),
     };
@@ -201,90 +395,45 @@ pub async fn add_note(
     Ok(note)
 }
 
-pub async fn save_brief(
-    store: &Store,
-    existing: Option<&Brief>,
-    draft: BriefDraft,
-) -> Result<Brief, ContentError> {
-    let headline = draft.headline.trim().to_string();
-    if headline.is_empty() {
-        return Err(invalid("a brief needs a headline"));
+/// Another save took the slug between our check and our commit.
+fn slug_conflict(e: StoreError, slug: &str) -> ContentError {
+    match e {
+        StoreError::Conflict(_) => ContentError::SlugTaken(slug.to_string()),
+        other => ContentError::Storage(other),
     }
-    if let Some(url) = &draft.link_url
-        && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
-    {
-        return Err(invalid(format!(
-            "the brief's link {url:?} must start with https://, http:// or /"
-        )));
-    }
-    let status = draft.status.unwrap_or(Status::Draft);
-    if matches!(status, Status::Published | Status::Scheduled) {
-        check_alt_text(store, draft.image_id.as_deref(), &draft.body_md).await?;
-    }
-    let id = existing.map_or_else(new_id, |b| b.id.clone());
-    let was_public =
-        existing.is_some_and(|b| b.published_at.is_some() && b.status() != Status::Draft);
-    let slug = choose_slug(
-        store,
-        SlugKind::Brief,
-        &id,
-        draft.slug.as_deref(),
-        existing.filter(|_| was_public).map(|b| b.slug.as_str()),
-        &headline,
-    )
-    .await?;
-    let at = now();
-    let brief = Brief {
-        id,
-        slug,
-        headline,
-        body_html: text::render_markdown(&draft.body_md).as_str().to_string(),
-        body_md: draft.body_md,
-        link_url: draft.link_url,
-        image_id: draft.image_id,
-        status: status.as_str().into(),
-        published_at: match status {
-            Status::Published => Some(draft.published_at.unwrap_or(at)),
-            _ => draft.published_at,
-        },
-        created_at: existing.map_or(at, |b| b.created_at),
-        updated_at: draft.updated_at.unwrap_or(at),
-    };
-    store.save_brief(&brief).await?;
-    if let Some(old) = existing
-        && was_public
-        && old.slug != brief.slug
-    {
-        store
-            .add_redirect(SlugKind::Brief, &old.slug, &brief.id)
-            .await?;
-    }
-    Ok(brief)
 }
 
-/// Picks the slug: the editor's own (must be free), else the published one
-/// (stable), else one derived from the headline made unique with -2, -3, ….
+fn non_blank(text: Option<String>) -> Option<String> {
+    text.filter(|t| !t.trim().is_empty())
+}
+
+/// Picks the slug: the editor's own (must be free), else the one readers
+/// already know (stable), else one derived from the headline made unique
+/// with -2, -3, ….
 async fn choose_slug(
     store: &Store,
     kind: SlugKind,
     id: &str,
     requested: Option<&str>,
-    published: Option<&str>,
+    public: Option<&str>,
     headline: &str,
 ) -> Result<String, ContentError> {
     if let Some(requested) = requested {
         if !slug::is_valid(requested) {
-            return Err(invalid(format!(
-                "the slug {requested:?} may hold only lowercase letters, digits and single hyphens"
-            )));
+            return Err(invalid(
+                "slug",
+                format!(
+                    "the slug {requested:?} may hold only lowercase letters, digits and single hyphens"
+                ),
+            ));
         }
         if store.slug_taken(kind, requested, id).await? {
             return Err(ContentError::SlugTaken(requested.into()));
         }
         return Ok(requested.into());
     }
-    if let Some(published) = published {
-        return Ok(published.into());
+    if let Some(public) = public {
+        return Ok(public.into());
     }
     let base = slug::slugify(headline);
     for candidate in slug::candidates(&base).take(1000) {
@@ -304,22 +453,86 @@ async fn check_alt_text(
     if let Some(id) = image_id {
         let images = store.images_by_ids(&[id.to_string()]).await?;
         match images.first() {
-            None => return Err(invalid("the chosen image does not exist")),
+            None => return Err(invalid("image", "the chosen image does not exist")),
             Some(img) if img.alt.trim().is_empty() => {
-                return Err(invalid(format!(
-                    "the image {} has no alt text: describe it for readers who cannot see it before publishing",
-                    img.file
-                )));
+                return Err(invalid(
+                    "image",
+                    format!(
+                        "the image {} has no alt text: describe it for readers who cannot see it before publishing",
+                        img.file
+                    ),
+                ));
             }
             Some(_) => {}
         }
     }
     let missing = text::images_missing_alt(body_md);
     if !missing.is_empty() {
-        return Err(invalid(format!(
-            "images in the body have no alt text ({}): write ![description](url) before publishing",
-            missing.join(", ")
-        )));
+        return Err(invalid(
+            "body_md",
+            format!(
+                "images in the body have no alt text ({}): write ![description](url) before publishing",
+                missing.join(", ")
+            ),
+        ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(status: Status, at: Option<UnixTime>) -> Stored<'static> {
+        Stored {
+            status,
+            published_at: at,
+            slug: "s",
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn publishing_keeps_the_first_publication_time() {
+        let was = stored(Status::Published, Some(100));
+        assert_eq!(
+            decide_time(Status::Published, None, Some(&was), 500).unwrap(),
+            Some(100)
+        );
+        assert_eq!(
+            decide_time(Status::Published, None, None, 500).unwrap(),
+            Some(500)
+        );
+        // a draft's planned date is not a publication time
+        let draft = stored(Status::Draft, Some(900));
+        assert_eq!(
+            decide_time(Status::Published, None, Some(&draft), 500).unwrap(),
+            Some(500)
+        );
+        assert!(decide_time(Status::Published, Some(600), None, 500).is_err());
+    }
+
+    #[test]
+    fn scheduling_needs_a_time_still_to_come() {
+        assert!(decide_time(Status::Scheduled, None, None, 500).is_err());
+        assert!(decide_time(Status::Scheduled, Some(400), None, 500).is_err());
+        assert_eq!(
+            decide_time(Status::Scheduled, Some(600), None, 500).unwrap(),
+            Some(600)
+        );
+        // editing a scheduled piece whose time has just come keeps it
+        let due = stored(Status::Scheduled, Some(450));
+        assert_eq!(
+            decide_time(Status::Scheduled, None, Some(&due), 500).unwrap(),
+            Some(450)
+        );
+    }
+
+    #[test]
+    fn slugs_are_stable_once_readers_have_seen_them() {
+        assert!(stored(Status::Published, Some(100)).has_been_public(100));
+        assert!(stored(Status::Archived, Some(100)).has_been_public(200));
+        assert!(!stored(Status::Scheduled, Some(300)).has_been_public(200));
+        assert!(!stored(Status::Draft, Some(100)).has_been_public(200));
+    }
 }

@@ -1,6 +1,6 @@
 //! Newsletter sign-ups from the public site.
 
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Subscribed {
@@ -41,14 +41,14 @@ pub async fn subscribe(store: &Store, input: &str) -> Result<Subscribed, Subscri
     match store.add_subscriber(&email).await {
         Ok(true) => Ok(Subscribed::New),
         Ok(false) => Ok(Subscribed::AlreadySubscribed),
-        Err(e) => Err(SubscribeError::Storage(e.into())),
+        Err(e) => Err(SubscribeError::Storage(e)),
     }
 }
 
 #[derive(Debug)]
 pub enum SubscribeError {
     Invalid(String),
-    Storage(anyhow::Error),
+    Storage(StoreError),
 }
 
 #[cfg(test)]

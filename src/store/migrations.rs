@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (2, "content version", "0002_content_version.sql"),
     (3, "listing indexes", "0003_listing_indexes.sql"),
     (4, "related indexes", "0004_related_indexes.sql"),
+    (5, "content events", "0005_content_events.sql"),
 ];
 
 fn migrator(

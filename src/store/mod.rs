@@ -1,13 +1,25 @@
 //! The data layer: the only place that speaks SQL.
 //!
-//! One `Store` serves both SQLite (the embedded default) and PostgreSQL. The
-//! SQL text is shared (see `shared.rs`, instantiated once per engine); only
-//! the DDL (`migrations/sqlite`, `migrations/postgres`) and connection set-up
-//! differ.
+//! One `Store` serves both SQLite (the embedded default) and PostgreSQL. Each
+//! aggregate has a file of its own (`stories.rs`, `briefs.rs`, …) holding its
+//! queries, written once as a `queries!` macro that `engine!` below stamps
+//! out for each driver, and the `Store` methods the rest of the program calls.
+//! What truly differs between engines (notifications, DDL in
+//! `migrations/{sqlite,postgres}`, connection set-up) is written per engine.
+//!
+//! Every write runs in a transaction that also records its `ContentChange`
+//! (see `content.rs`), so caches everywhere learn of it exactly when it commits.
 
-mod events;
+mod briefs;
+mod content;
+mod error;
+mod media;
 mod migrations;
-mod shared;
+mod settings;
+mod slugs;
+mod stories;
+mod subscribers;
+mod taxonomy;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -19,12 +31,108 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use events::ContentEvents;
+pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
+pub use error::{StoreError, StoreResult};
+pub use slugs::SlugKind;
+pub use stories::{StoryAuthor, StoryTag, StoryWrite};
 
-use crate::model::{Author, Brief, Image, Section, Story, StoryFilter, StoryNote, Tag, UnixTime};
+use crate::clock::Clock;
 
-shared::queries!(sqlx::Sqlite, sqlite_queries, "BEGIN IMMEDIATE");
-shared::queries!(sqlx::Postgres, postgres_queries, "BEGIN");
+/// SQLite connections: WAL lets readers run beside the one writer; more
+/// connections than cores only add memory (each keeps its own page cache).
+const SQLITE_CONNECTIONS: u32 = 4;
+/// Page cache per SQLite connection, in KiB (SQLite's default is 2,000).
+const SQLITE_CACHE_KIB: i64 = 4096;
+const POSTGRES_CONNECTIONS: u32 = 16;
+
+/// The query modules of one engine, stamped out from the shared SQL text.
+macro_rules! engine {
+    ($module:ident, $db:ty, $notify:path) => {
+        #[allow(clippy::too_many_arguments)]
+        mod $module {
+            pub type Db = $db;
+            pub type Conn = <$db as sqlx::Database>::Connection;
+            pub(crate) use $notify as notify;
+
+            pub mod sql {
+                use super::Db;
+
+                /// `(id1, id2, …)` with each id bound, for `IN` lists.
+                pub fn push_id_list(qb: &mut sqlx::QueryBuilder<Db>, ids: &[String]) {
+                    qb.push("(");
+                    let mut list = qb.separated(", ");
+                    for id in ids {
+                        list.push_bind(id.clone());
+                    }
+                    qb.push(")");
+                }
+            }
+
+            crate::store::briefs::queries!();
+            crate::store::content::queries!();
+            crate::store::media::queries!();
+            crate::store::settings::queries!();
+            crate::store::slugs::queries!();
+            crate::store::stories::queries!();
+            crate::store::subscribers::queries!();
+            crate::store::taxonomy::queries!();
+        }
+    };
+}
+engine!(sqlite, sqlx::Sqlite, crate::store::content::notify_sqlite);
+engine!(
+    postgres,
+    sqlx::Postgres,
+    crate::store::content::notify_postgres
+);
+
+/// Runs a read query on whichever engine this store uses:
+/// `read!(self, stories::story_by_slug(slug))`.
+macro_rules! read {
+    ($store:expr, $module:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite(pool) => $crate::store::sqlite::$module::$f(pool, $($arg),*).await,
+            $crate::store::Backend::Postgres(pool) => $crate::store::postgres::$module::$f(pool, $($arg),*).await,
+        }
+    };
+}
+pub(crate) use read;
+
+/// Runs a write in one transaction with the record of what it changed:
+/// `write!(self, |conn, db| { …; (value, change) })`. `db` names the engine's
+/// query modules inside the block; the block yields the value to return and
+/// the `ContentChange`.
+macro_rules! write {
+    ($store:expr, |$conn:ident, $db:ident| $body:block) => {{
+        let now = $store.clock.now();
+        let (value, change, state) = match &$store.backend {
+            $crate::store::Backend::Sqlite(pool) => {
+                #[allow(unused_imports)]
+                use $crate::store::sqlite as $db;
+                // IMMEDIATE: take the write lock now, not halfway through.
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let $conn: &mut $db::Conn = &mut *tx;
+                let (value, change) = $body;
+                let state = $db::content::record($conn, &change, now).await?;
+                tx.commit().await?;
+                (value, change, state)
+            }
+            $crate::store::Backend::Postgres(pool) => {
+                #[allow(unused_imports)]
+                use $crate::store::postgres as $db;
+                let mut tx = pool.begin().await?;
+                let $conn: &mut $db::Conn = &mut *tx;
+                let (value, change) = $body;
+                let state = $db::content::record($conn, &change, now).await?;
+                tx.commit().await?;
+                (value, change, state)
+            }
+        };
+        $store.events.committed(change, state);
+        Ok(value)
+    }};
+}
+pub(crate) use write;
 
 #[derive(Clone)]
 enum Backend {
@@ -37,68 +145,34 @@ enum Backend {
 pub struct Store {
     backend: Backend,
     events: Arc<ContentEvents>,
+    clock: Clock,
 }
 
-/// An author together with the story it is attached to (batch look-ups).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StoryAuthor {
-    pub story_id: String,
-    #[sqlx(flatten)]
-    pub author: Author,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StoryTag {
-    pub story_id: String,
-    #[sqlx(flatten)]
-    pub tag: Tag,
-}
-
-/// What kind of thing an old slug pointed at.
-#[derive(Debug, Clone, Copy)]
-pub enum SlugKind {
-    Story,
-    Brief,
-}
-
-impl SlugKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            SlugKind::Story => "story",
-            SlugKind::Brief => "brief",
-        }
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("engine", &self.engine())
+            .finish_non_exhaustive()
     }
 }
 
-/// Runs the same query function on whichever engine this store uses.
-macro_rules! on_backend {
-    ($self:ident . $f:ident ( $($arg:expr),* )) => {
-        match &$self.backend {
-            Backend::Sqlite(pool) => sqlite_queries::$f(pool, $($arg),*).await,
-            Backend::Postgres(pool) => postgres_queries::$f(pool, $($arg),*).await,
-        }
-    };
+/// How busy the connection pool is (for metrics).
+#[derive(Debug, Clone, Copy)]
+pub struct PoolUse {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
 }
-
-/// A write: runs the query, then records that content changed, in this
-/// process at once and in the database for every other process.
-macro_rules! write_on_backend {
-    ($self:ident . $f:ident ( $($arg:expr),* )) => {{
-        let result = on_backend!($self.$f($($arg),*));
-        if result.is_ok() {
-            $self.events.changed();
-            on_backend!($self.bump_content_version(crate::model::now()))?;
-        }
-        result
-    }};
-}
-
-pub type StoreResult<T> = Result<T, sqlx::Error>;
 
 impl Store {
     /// Opens the database a URL names: `sqlite://path` (created if missing)
     /// or `postgres://…` (which must exist: a mistyped URL is not created).
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        Store::connect_with_clock(url, Clock::system()).await
+    }
+
+    /// As `connect`, with the clock every write and rule reads.
+    pub async fn connect_with_clock(url: &str, clock: Clock) -> anyhow::Result<Store> {
         let backend = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .with_context(|| format!("the SQLite database URL {url:?} is not valid"))?
@@ -106,9 +180,10 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5));
+                .busy_timeout(Duration::from_secs(5))
+                .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"));
             let pool = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections(SQLITE_CONNECTIONS)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await
@@ -118,7 +193,7 @@ impl Store {
             let options = PgConnectOptions::from_str(url)
                 .with_context(|| format!("the PostgreSQL URL {} is not valid", redact(url)))?;
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(POSTGRES_CONNECTIONS)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
                 .await
@@ -137,7 +212,8 @@ impl Store {
         };
         Ok(Store {
             backend,
-            events: Arc::new(ContentEvents::default()),
+            events: Arc::new(ContentEvents::new(ContentState::default())),
+            clock,
         })
     }
 
@@ -152,26 +228,51 @@ impl Store {
         &self.events
     }
 
-    /// Brings the schema up to date; safe to run on every start.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Brings the schema up to date (safe on every start), then reads the
+    /// shared content state.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match &self.backend {
             Backend::Sqlite(pool) => migrations::sqlite().run(pool).await,
             Backend::Postgres(pool) => migrations::postgres().run(pool).await,
         }
-        .context("database migration failed")
+        .context("database migration failed")?;
+        let state = read!(self, content::state()).context("cannot read the content version")?;
+        self.events.observed(state);
+        Ok(())
     }
 
     /// Refreshes the query planner's statistics after bulk loads (seed,
     /// imports): on PostgreSQL a fresh table without statistics gets plans
     /// several times slower until autovacuum catches up. SQLite is left
-    /// without statistics on purpose: the indexes and queries were checked
-    /// against its plans without them, and ANALYZE made the related-stories
-    /// plan slower (13 ms instead of 8 ms on 10,000 stories).
+    /// without statistics on purpose: its plans were checked without them.
     pub async fn optimize(&self) -> StoreResult<()> {
         match &self.backend {
             Backend::Sqlite(_) => Ok(()),
-            Backend::Postgres(pool) => sqlx::query("ANALYZE").execute(pool).await.map(|_| ()),
+            Backend::Postgres(pool) => {
+                Ok(sqlx::query("ANALYZE").execute(pool).await.map(|_| ())?)
+            }
         }
+    }
+
+    /// The cheapest question the database can answer: is it there?
+    pub async fn ping(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
+            Backend::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
+        };
+        Ok(())
+    }
+
+    pub fn pool_use(&self) -> PoolUse {
+        let (open, idle, max) = match &self.backend {
+            Backend::Sqlite(pool) => (pool.size(), pool.num_idle() as u32, SQLITE_CONNECTIONS),
+            Backend::Postgres(pool) => (pool.size(), pool.num_idle() as u32, POSTGRES_CONNECTIONS),
+        };
+        PoolUse { open, idle, max }
     }
 
     pub async fn close(&self) {
@@ -212,200 +313,9 @@ impl Store {
         Ok(lines)
     }
 
-    /// Watches the database's content version and reports changes made by
-    /// other processes or instances (an import from the CLI, a second server
-    /// on the same PostgreSQL) as content events. Runs until the task is dropped.
-    pub async fn watch_for_changes(self, every: Duration) {
-        let mut seen: Option<i64> = None;
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            match on_backend!(self.content_version()) {
-                Ok(version) => {
-                    if seen.is_some_and(|s| s != version) {
-                        self.events.changed();
-                    }
-                    seen = Some(version);
-                }
-                Err(e) => tracing::warn!(error = %e, "cannot read the content version; will retry"),
-            }
-        }
-    }
-
+    /// Whether the publication has no content yet (no stories, sections or briefs).
     pub async fn is_empty(&self) -> StoreResult<bool> {
-        on_backend!(self.is_empty())
-    }
-
-    // ---- settings ----
-    pub async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
-        on_backend!(self.setting(key))
-    }
-    pub async fn put_setting(&self, key: &str, value: &str) -> StoreResult<()> {
-        write_on_backend!(self.put_setting(key, value))
-    }
-
-    // ---- sections, tags, authors, images ----
-    pub async fn sections(&self) -> StoreResult<Vec<Section>> {
-        on_backend!(self.sections())
-    }
-    pub async fn save_section(&self, s: &Section) -> StoreResult<()> {
-        write_on_backend!(self.save_section(s))
-    }
-    pub async fn tag_by_slug(&self, slug: &str) -> StoreResult<Option<Tag>> {
-        on_backend!(self.tag_by_slug(slug))
-    }
-    pub async fn save_tag(&self, t: &Tag) -> StoreResult<()> {
-        write_on_backend!(self.save_tag(t))
-    }
-    pub async fn author_by_slug(&self, slug: &str) -> StoreResult<Option<Author>> {
-        on_backend!(self.author_by_slug(slug))
-    }
-    pub async fn save_author(&self, a: &Author) -> StoreResult<()> {
-        write_on_backend!(self.save_author(a))
-    }
-    pub async fn save_image(&self, i: &Image) -> StoreResult<()> {
-        write_on_backend!(self.save_image(i))
-    }
-    pub async fn images_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Image>> {
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        on_backend!(self.images_by_ids(ids))
-    }
-    pub async fn authors_of_stories(&self, ids: &[String]) -> StoreResult<Vec<StoryAuthor>> {
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        on_backend!(self.authors_of_stories(ids))
-    }
-    pub async fn tags_of_stories(&self, ids: &[String]) -> StoreResult<Vec<StoryTag>> {
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        on_backend!(self.tags_of_stories(ids))
-    }
-
-    // ---- stories ----
-    pub async fn story_by_slug(&self, slug: &str) -> StoreResult<Option<Story>> {
-        on_backend!(self.story_by_slug(slug))
-    }
-    pub async fn story_by_id(&self, id: &str) -> StoreResult<Option<Story>> {
-        on_backend!(self.story_by_id(id))
-    }
-    /// Public stories matching `filter`, newest first.
-    pub async fn stories(
-        &self,
-        filter: &StoryFilter,
-        now: UnixTime,
-        limit: i64,
-        offset: i64,
-    ) -> StoreResult<Vec<Story>> {
-        on_backend!(self.stories(filter, now, limit, offset))
-    }
-    pub async fn count_stories(&self, filter: &StoryFilter, now: UnixTime) -> StoreResult<i64> {
-        on_backend!(self.count_stories(filter, now))
-    }
-    /// Public stories that share the most tags with `story` (then its
-    /// section, then recency), topped up with the newest of its section.
-    pub async fn related_stories(
-        &self,
-        story: &Story,
-        now: UnixTime,
-        limit: i64,
-    ) -> StoreResult<Vec<Story>> {
-        let ids: Vec<String> = on_backend!(self.related_story_ids(story, now, limit))?;
-        let mut related = if ids.is_empty() {
-            vec![]
-        } else {
-            let mut found: Vec<Story> = on_backend!(self.stories_by_ids(&ids))?;
-            found.sort_by_key(|s| ids.iter().position(|id| id == &s.id));
-            found
-        };
-        let missing = limit - related.len() as i64;
-        if missing > 0 {
-            let mut exclude: Vec<String> = related.iter().map(|s| s.id.clone()).collect();
-            exclude.push(story.id.clone());
-            let same_section = StoryFilter {
-                section_id: Some(story.section_id.clone()),
-                exclude_ids: exclude,
-                ..Default::default()
-            };
-            related.extend(self.stories(&same_section, now, missing, 0).await?);
-        }
-        Ok(related)
-    }
-    /// Inserts or updates a story with its ordered authors and tags, in one transaction.
-    pub async fn save_story(
-        &self,
-        story: &Story,
-        author_ids: &[String],
-        tag_ids: &[String],
-    ) -> StoreResult<()> {
-        write_on_backend!(self.save_story(story, author_ids, tag_ids))
-    }
-    pub async fn notes_of_story(&self, story_id: &str) -> StoreResult<Vec<StoryNote>> {
-        on_backend!(self.notes_of_story(story_id))
-    }
-    pub async fn save_note(&self, note: &StoryNote) -> StoreResult<()> {
-        write_on_backend!(self.save_note(note))
-    }
-    /// The earliest scheduled publication still in the future: cached pages
-    /// must be rebuilt when it passes.
-    pub async fn next_scheduled_after(&self, now: UnixTime) -> StoreResult<Option<UnixTime>> {
-        on_backend!(self.next_scheduled_after(now))
-    }
-
-    // ---- briefs ----
-    pub async fn brief_by_slug(&self, slug: &str) -> StoreResult<Option<Brief>> {
-        on_backend!(self.brief_by_slug(slug))
-    }
-    pub async fn brief_by_id(&self, id: &str) -> StoreResult<Option<Brief>> {
-        on_backend!(self.brief_by_id(id))
-    }
-    pub async fn briefs(&self, now: UnixTime, limit: i64, offset: i64) -> StoreResult<Vec<Brief>> {
-        on_backend!(self.briefs(now, limit, offset))
-    }
-    pub async fn count_briefs(&self, now: UnixTime) -> StoreResult<i64> {
-        on_backend!(self.count_briefs(now))
-    }
-    pub async fn save_brief(&self, b: &Brief) -> StoreResult<()> {
-        write_on_backend!(self.save_brief(b))
-    }
-
-    // ---- slugs ----
-    /// Whether `slug` is used by another story/brief, now or as an old URL.
-    pub async fn slug_taken(
-        &self,
-        kind: SlugKind,
-        slug: &str,
-        except_id: &str,
-    ) -> StoreResult<bool> {
-        on_backend!(self.slug_taken(kind.as_str(), slug, except_id))
-    }
-    pub async fn add_redirect(
-        &self,
-        kind: SlugKind,
-        old_slug: &str,
-        target_id: &str,
-    ) -> StoreResult<()> {
-        write_on_backend!(self.add_redirect(kind.as_str(), old_slug, target_id))
-    }
-    pub async fn redirect_target(
-        &self,
-        kind: SlugKind,
-        old_slug: &str,
-    ) -> StoreResult<Option<String>> {
-        on_backend!(self.redirect_target(kind.as_str(), old_slug))
-    }
-
-    // ---- readers ----
-    /// Returns false when the address was already subscribed.
-    pub async fn add_subscriber(&self, email: &str) -> StoreResult<bool> {
-        on_backend!(self.add_subscriber(email))
-    }
-    pub async fn subscriber_count(&self) -> StoreResult<i64> {
-        on_backend!(self.subscriber_count())
+        read!(self, stories::is_empty())
     }
 }
 

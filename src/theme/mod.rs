@@ -60,6 +60,14 @@ impl Theme {
                 )
             })
         });
+        env.add_function("url", |name: &str, arg: Option<&str>| {
+            crate::urls::by_name(name, arg).ok_or_else(|| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("url() knows no address named {name:?} with these arguments"),
+                )
+            })
+        });
         for (name, file) in templates {
             let source = String::from_utf8(file.bytes)
                 .map_err(|_| anyhow::anyhow!("{}: the template is not valid UTF-8", file.origin))?;

@@ -1,27 +1,44 @@
 //! What can go wrong while answering a reader, and how it is shown.
-//! Handlers return `SiteError`; the page layer renders the themed error page.
+//! Handlers return `SiteError`; the surface's error layer renders the page
+//! (themed HTML on the site), so handlers never need the theme to fail well.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+
+use crate::store::StoreError;
 
 #[derive(Debug)]
 pub enum SiteError {
     NotFound,
     Gone,
     BadRequest(String),
+    /// The database cannot be reached right now: 503, worth a retry.
+    Unavailable(anyhow::Error),
     Internal(anyhow::Error),
 }
 
-/// Carried on an error response so the page layer can render it in the theme.
+/// Carried on an error response so the error layer can render it.
 #[derive(Debug, Clone)]
 pub struct ErrorPage {
     pub status: StatusCode,
     pub message: String,
 }
 
-impl<E: Into<anyhow::Error>> From<E> for SiteError {
-    fn from(e: E) -> Self {
-        SiteError::Internal(e.into())
+impl From<StoreError> for SiteError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) => SiteError::Unavailable(e.into()),
+            other => SiteError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for SiteError {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast_ref::<StoreError>() {
+            Some(StoreError::Unavailable(_)) => SiteError::Unavailable(e),
+            _ => SiteError::Internal(e),
+        }
     }
 }
 
@@ -39,6 +56,14 @@ impl IntoResponse for SiteError {
                     .to_string(),
             ),
             SiteError::BadRequest(message) => (StatusCode::BAD_REQUEST, message),
+            SiteError::Unavailable(e) => {
+                tracing::warn!(error = format!("{e:#}"), "database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "We cannot reach our archive for a moment. Please try again in a few seconds."
+                        .to_string(),
+                )
+            }
             SiteError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");
                 (
@@ -48,6 +73,11 @@ impl IntoResponse for SiteError {
             }
         };
         let mut response = status.into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
         response
             .extensions_mut()
             .insert(ErrorPage { status, message });

@@ -1,13 +1,23 @@
-//! The HTTP surfaces. For now the public site; the desk, the API and feeds
-//! will be routers of their own beside it.
+//! The HTTP surfaces, one router each with its own layers:
+//!
+//! - `site`: the public pages (and `feeds`: robots.txt, later feeds and
+//!   sitemaps), behind the page cache, with themed error pages;
+//! - `desk` (`/desk`): the newsroom's admin, never cached;
+//! - `api` (`/ghost/api`): JSON, errors included;
+//! - theme assets, media files and `/healthz`.
+//!
+//! Around them all: security headers, a request timeout, request logs and
+//! (when a metrics listener is configured) metrics.
 
+mod api;
+pub mod cache;
+mod desk;
 pub mod encoded;
 mod errors;
-mod page_cache;
-mod pages;
+mod feeds;
+pub mod metrics;
 mod security;
 mod site;
-mod views;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -24,11 +34,13 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use errors::SiteError;
-pub use page_cache::PageCache;
 
 use crate::store::Store;
 use crate::theme::Theme;
+use crate::urls::PublicUrl;
+use cache::{Cache, PerGeneration};
 use encoded::Encoded;
+use site::SiteContext;
 
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -36,59 +48,68 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub struct App {
     pub store: Store,
     pub theme: Theme,
-    pub pages: PageCache,
+    pub cache: Arc<Cache>,
+    /// Settings, navigation and the Latest rail, once per content generation.
+    site: PerGeneration<SiteContext>,
     /// Theme assets by URL path, ready in every encoding.
-    pub assets: HashMap<String, Arc<Encoded>>,
+    assets: HashMap<String, Arc<Encoded>>,
     /// The site's public address, from configuration (never from the Host header).
-    pub public_url: String,
+    pub public_url: PublicUrl,
     pub media_dir: PathBuf,
 }
 
+/// How much the page layer may hold and do at once.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheLimits {
+    /// Bytes of rendered responses kept in memory.
+    pub bytes: usize,
+    /// Uncached pages rendered at the same time.
+    pub renders: usize,
+}
+
 impl App {
-    pub fn new(store: Store, theme: Theme, public_url: String, media_dir: PathBuf) -> App {
+    pub fn new(
+        store: Store,
+        theme: Theme,
+        public_url: PublicUrl,
+        media_dir: PathBuf,
+        limits: CacheLimits,
+    ) -> App {
         let assets = theme
             .assets()
             .iter()
             .map(|a| {
                 let body = axum::body::Bytes::copy_from_slice(&a.bytes);
-                (
-                    a.url.clone(),
-                    Arc::new(Encoded::new(
-                        StatusCode::OK,
-                        a.content_type,
-                        "public, max-age=31536000, immutable",
-                        None,
-                        body,
-                    )),
-                )
+                let asset = Encoded::with_type(
+                    StatusCode::OK,
+                    a.content_type,
+                    "public, max-age=31536000, immutable",
+                    None,
+                    body,
+                );
+                (a.url.clone(), Arc::new(asset.with_all_codings()))
             })
             .collect();
         App {
+            cache: Arc::new(Cache::new(store.clone(), limits.bytes, limits.renders)),
             store,
             theme,
-            pages: PageCache::default(),
+            site: PerGeneration::default(),
             assets,
-            public_url: public_url.trim_end_matches('/').to_string(),
+            public_url,
             media_dir,
         }
     }
 }
 
-pub fn router(app: Arc<App>) -> Router {
+pub fn router(app: Arc<App>, metrics: Option<Arc<metrics::Metrics>>) -> Router {
     let media = Router::new()
         .fallback_service(ServeDir::new(&app.media_dir))
         .layer(axum::middleware::map_response(media_cache_control));
-    Router::new()
-        .merge(site::routes())
-        .route_layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            pages::cached_pages,
-        ))
-        .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            pages::render_errors,
-        ))
+    let mut router = Router::new()
+        .merge(site::router(&app))
+        .nest("/desk", desk::router(&app))
+        .nest("/ghost/api", api::router())
         .route("/assets/{*file}", get(asset))
         .route("/healthz", get(healthz))
         .nest("/media", media)
@@ -98,7 +119,14 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
-        ))
+        ));
+    if let Some(metrics) = metrics {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::record,
+        ));
+    }
+    router
         .layer(
             // One INFO line per request (method, path, status, latency);
             // quiet it with MASTHEAD_LOG=warn or log = "warn" in the config.
@@ -110,21 +138,11 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Unknown addresses: `/latest/` and the like redirect to the address
-/// without the slash (links copied from other platforms often carry one);
-/// everything else is the themed 404.
-async fn not_found(uri: axum::http::Uri) -> Response {
-    let path = uri.path();
-    // Never "//host": a Location starting with two slashes leaves the site.
-    if path.len() > 1 && path.ends_with('/') && !path.starts_with("//") && !path.ends_with("//") {
-        let target = path.trim_end_matches('/');
-        return (
-            StatusCode::MOVED_PERMANENTLY,
-            [(header::LOCATION, target.to_string())],
-        )
-            .into_response();
-    }
-    SiteError::NotFound.into_response()
+/// The router of the metrics listener.
+pub fn metrics_router(metrics: Arc<metrics::Metrics>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::serve))
+        .with_state(metrics)
 }
 
 async fn asset(
@@ -153,19 +171,24 @@ async fn media_cache_control(mut response: Response) -> Response {
     response
 }
 
+/// Cheap (one trivial query) and discreet: the cause of a failure goes to
+/// the log, never to whoever asks.
 async fn healthz(State(app): State<Arc<App>>) -> Response {
-    match app.store.is_empty().await {
-        Ok(_) => (
+    match app.store.ping().await {
+        Ok(()) => (
             StatusCode::OK,
             [(header::CACHE_CONTROL, "no-store")],
             "ok\n",
         )
             .into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::CACHE_CONTROL, "no-store")],
-            format!("database unavailable: {e}\n"),
-        )
-            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: the database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CACHE_CONTROL, "no-store")],
+                "database unavailable\n",
+            )
+                .into_response()
+        }
     }
 }

@@ -1,9 +1,14 @@
-//! Security headers on every response.
+//! Security on every surface: headers on every response, and refusal of
+//! state-changing requests sent from other sites.
 
+use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use tower_http::csrf::{CsrfLayer, ProtectionError};
+
+use crate::urls::PublicUrl;
 
 /// No inline script or style anywhere: the theme's own files only.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
@@ -31,4 +36,27 @@ pub async fn headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     );
     response
+}
+
+/// Cross-site request forgery protection for one surface (tower-http's
+/// `CsrfLayer`): a POST is refused when the browser says it came from
+/// another site (`Sec-Fetch-Site`), or, for older browsers that do not say,
+/// when its `Origin` is neither the configured public URL nor the host it
+/// was sent to. `refuse` builds the surface's own refusal.
+pub fn csrf(
+    public_url: &PublicUrl,
+    refuse: fn() -> Response,
+) -> CsrfLayer<impl FnMut(ProtectionError) -> Response<Body> + Clone + use<>> {
+    let layer = CsrfLayer::new();
+    let layer = match layer.clone().add_trusted_origin(public_url.origin()) {
+        Ok(trusting) => trusting,
+        Err(e) => {
+            tracing::warn!(
+                error = %e,
+                "the public URL cannot be used as a trusted origin; forms are checked against the Host header only"
+            );
+            layer
+        }
+    };
+    layer.with_rejection_response(move |_: ProtectionError| refuse())
 }

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use masthead::clock::Clock;
 use masthead::config::{Config, Overrides};
 use masthead::server::{self, RunningServer};
 use masthead::store::Store;
@@ -99,7 +100,7 @@ pub fn fresh_postgres_db() -> Option<String> {
         "masthead_test_{}_{}_{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed),
-        masthead::model::now()
+        masthead::clock::Clock::system().now()
     );
     block_on(admin_sql(&format!("CREATE DATABASE {name}"))).expect("create test database");
     Some(pg_database_url(&name))
@@ -129,7 +130,7 @@ fn drop_stale_test_databases() {
         .await
         .unwrap_or_default();
         pool.close().await;
-        let cutoff = masthead::model::now() - 3600;
+        let cutoff = masthead::clock::Clock::system().now() - 3600;
         for name in names {
             let created: i64 = name
                 .rsplit('_')
@@ -163,6 +164,11 @@ pub struct TestSite {
 impl TestSite {
     /// None when the backend is not available here (after a notice).
     pub fn start(backend: Backend) -> Option<TestSite> {
+        TestSite::start_with_clock(backend, Clock::system())
+    }
+
+    /// A site whose rules read `clock` (a manual one lets a test move time).
+    pub fn start_with_clock(backend: Backend, clock: Clock) -> Option<TestSite> {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("masthead.db").display()),
@@ -175,7 +181,8 @@ impl TestSite {
             ..Default::default()
         })
         .expect("config");
-        let server = block_on(server::start(&config, true)).expect("server starts");
+        let server =
+            block_on(server::start_with_clock(&config, true, clock)).expect("server starts");
         Some(TestSite {
             url: format!("http://{}", server.addr),
             store: server.store.clone(),

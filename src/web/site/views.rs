@@ -1,19 +1,25 @@
 //! View models: the plain, serializable shapes templates receive. Building
 //! them (batch look-ups, dates in the site's time zone, image markup data)
 //! happens here so templates hold no logic and handlers stay thin.
+//!
+//! What every page shows whatever its subject (settings, navigation, logo,
+//! the Latest rail) is a `SiteContext`, built once per generation of the
+//! published content and shared by every render until the next one.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use super::App;
-use super::errors::ErrorPage;
 use crate::model::{
     Author, Brief, Image, Link, SafeHtml, Section, SiteSettings, Story, StoryNote, Tag, UnixTime,
-    text,
+    dates, text,
 };
 use crate::services;
+use crate::urls;
+use crate::web::App;
+use crate::web::errors::{ErrorPage, SiteError};
 
 /// Everything around the content: header, navigation, rails, footer, meta.
 #[derive(Serialize)]
@@ -96,7 +102,7 @@ pub struct AuthorView {
 
 #[derive(Serialize)]
 pub struct NoteView {
-    pub kind: String,
+    pub kind: &'static str,
     pub date: DateView,
     pub body: String,
 }
@@ -120,46 +126,35 @@ pub struct Pager {
     pub next_url: Option<String>,
 }
 
-const SHORT_EXCERPT_CHARS: usize = 90;
-
-/// Builds view models for one request, holding what every part needs.
-pub struct Presenter<'a> {
-    pub app: &'a App,
-    pub settings: SiteSettings,
-    tz: TimeZone,
-    pub sections: Vec<Section>,
-    /// The site's logo image, when settings name one.
-    logo: Option<Image>,
-    pub now: UnixTime,
+/// Bylines and images of the stories on one page, fetched together.
+pub struct Loaded {
+    authors: HashMap<String, Vec<Author>>,
+    pub images: HashMap<String, ImageView>,
 }
 
-pub fn story_url(slug: &str) -> String {
-    format!("/stories/{slug}")
-}
-pub fn brief_url(slug: &str) -> String {
-    format!("/briefs/{slug}")
-}
-pub fn section_url(slug: &str) -> String {
-    format!("/section/{slug}")
-}
-pub fn tag_url(slug: &str) -> String {
-    format!("/tag/{slug}")
-}
-pub fn author_url(slug: &str) -> String {
-    format!("/author/{slug}")
-}
-
-/// Page 1 lives at the base URL; page n at base/page/n.
-pub fn page_url(base: &str, page: u32) -> String {
-    if page <= 1 {
-        base.to_string()
-    } else {
-        format!("{}/page/{page}", base.trim_end_matches('/'))
+impl Loaded {
+    /// The story's authors in byline order.
+    pub fn authors_of(&self, story_id: &str) -> &[Author] {
+        self.authors.get(story_id).map_or(&[], Vec::as_slice)
     }
 }
 
-impl<'a> Presenter<'a> {
-    pub async fn new(app: &'a App) -> anyhow::Result<Presenter<'a>> {
+const SHORT_EXCERPT_CHARS: usize = 90;
+/// Stories in the Latest rail (the home page shows them all, other pages one fewer).
+pub const LATEST_STORIES: usize = 6;
+
+/// What every page shows, built once per generation of the content.
+pub struct SiteContext {
+    pub settings: SiteSettings,
+    tz: TimeZone,
+    pub sections: Vec<Section>,
+    logo: Option<ImageView>,
+    /// The newest public stories, as teasers.
+    pub latest: Vec<Teaser>,
+}
+
+impl SiteContext {
+    async fn build(app: &App, now: UnixTime) -> anyhow::Result<SiteContext> {
         let settings = services::settings::load(&app.store).await?;
         let tz = TimeZone::get(&settings.timezone).unwrap_or(TimeZone::UTC);
         let sections = app.store.sections().await?;
@@ -168,17 +163,66 @@ impl<'a> Presenter<'a> {
                 .store
                 .images_by_ids(std::slice::from_ref(id))
                 .await?
-                .pop(),
+                .pop()
+                .map(|image| image_view(&image)),
             None => None,
         };
-        Ok(Presenter {
-            app,
+        let mut context = SiteContext {
             settings,
             tz,
             sections,
             logo,
-            now: crate::model::now(),
-        })
+            latest: vec![],
+        };
+        let newest = app
+            .store
+            .stories(&Default::default(), now, LATEST_STORIES as i64, 0)
+            .await?;
+        let presenter = Presenter {
+            app,
+            site: Arc::new(context),
+            now,
+        };
+        let latest = presenter.teasers(&newest).await?;
+        context = Arc::into_inner(presenter.site).expect("the presenter was the only holder");
+        context.latest = latest;
+        Ok(context)
+    }
+}
+
+/// Builds view models for one request.
+pub struct Presenter<'a> {
+    pub app: &'a App,
+    pub site: Arc<SiteContext>,
+    pub now: UnixTime,
+}
+
+fn image_view(image: &Image) -> ImageView {
+    let src = urls::media(&image.file);
+    ImageView {
+        srcset: format!("{src} {}w", image.width),
+        src,
+        width: image.width,
+        height: image.height,
+        alt: image.alt.clone(),
+        caption: image.caption.clone(),
+        credit: image.credit.clone(),
+    }
+}
+
+impl<'a> Presenter<'a> {
+    pub async fn new(app: &'a App) -> Result<Presenter<'a>, SiteError> {
+        let snapshot = app.cache.freshness.current().await?;
+        let now = app.store.clock().now();
+        let site = app
+            .site
+            .get(snapshot.generation, || SiteContext::build(app, now))
+            .await?;
+        Ok(Presenter { app, site, now })
+    }
+
+    pub fn settings(&self) -> &SiteSettings {
+        &self.site.settings
     }
 
     pub fn render(&self, template: &str, context: impl Serialize) -> anyhow::Result<String> {
@@ -186,21 +230,17 @@ impl<'a> Presenter<'a> {
     }
 
     pub fn chrome(&self, title: Option<&str>, description: &str, path: &str) -> Chrome {
-        let logo = self
-            .settings
-            .logo_image_id
-            .as_ref()
-            .and(self.logo.as_ref())
-            .map(|l| self.image(l));
+        let settings = &self.site.settings;
         let title = match title {
-            Some(t) => format!("{t} | {}", self.settings.title),
-            None => format!("{} | {}", self.settings.title, self.settings.tagline),
+            Some(t) => format!("{t} | {}", settings.title),
+            None => format!("{} | {}", settings.title, settings.tagline),
         };
         let mut nav: Vec<NavItem> = self
+            .site
             .sections
             .iter()
             .map(|s| {
-                let url = section_url(&s.slug);
+                let url = urls::section(&s.slug);
                 NavItem {
                     current: path == url || path.starts_with(&format!("{url}/")),
                     name: s.name.clone(),
@@ -208,67 +248,54 @@ impl<'a> Presenter<'a> {
                 }
             })
             .collect();
-        nav.extend(self.settings.navigation.iter().map(|l| NavItem {
+        nav.extend(settings.navigation.iter().map(|l| NavItem {
             current: path == l.url,
             name: l.label.clone(),
             url: l.url.clone(),
         }));
         Chrome {
-            language: self.settings.language.clone(),
-            site_title: self.settings.title.clone(),
-            logo,
-            tagline: self.settings.tagline.clone(),
-            home_url: "/".into(),
+            language: settings.language.clone(),
+            site_title: settings.title.clone(),
+            logo: self.site.logo.clone(),
+            tagline: settings.tagline.clone(),
+            home_url: urls::home(),
             nav,
-            social: self.settings.social.clone(),
-            newsletter_heading: self.settings.newsletter_heading.clone(),
-            newsletter_pitch: self.settings.newsletter_pitch.clone(),
+            social: settings.social.clone(),
+            newsletter_heading: settings.newsletter_heading.clone(),
+            newsletter_pitch: settings.newsletter_pitch.clone(),
             year: jiff::Timestamp::from_second(self.now)
-                .map(|t| t.to_zoned(self.tz.clone()).year())
+                .map(|t| t.to_zoned(self.site.tz.clone()).year())
                 .unwrap_or(2026),
             title,
             description: description.to_string(),
-            canonical: format!("{}{}", self.app.public_url, path),
+            canonical: self.app.public_url.absolute(path),
             prev_url: None,
             next_url: None,
         }
     }
 
     pub fn date(&self, t: UnixTime) -> DateView {
-        let zoned = jiff::Timestamp::from_second(t)
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-            .to_zoned(self.tz.clone());
         DateView {
-            iso: zoned.timestamp().to_string(),
-            display: zoned.strftime(&self.settings.date_format).to_string(),
+            iso: jiff::Timestamp::from_second(t)
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+                .to_string(),
+            display: dates::format(t, &self.site.tz, &self.site.settings.date_format),
         }
     }
 
     pub fn section(&self, id: &str) -> LinkView {
-        self.sections
+        self.site
+            .sections
             .iter()
             .find(|s| s.id == id)
             .map(|s| LinkView {
                 name: s.name.clone(),
-                url: section_url(&s.slug),
+                url: urls::section(&s.slug),
             })
             .unwrap_or(LinkView {
                 name: String::new(),
-                url: "/".into(),
+                url: urls::home(),
             })
-    }
-
-    pub fn image(&self, image: &Image) -> ImageView {
-        let src = format!("/media/{}", image.file);
-        ImageView {
-            srcset: format!("{src} {}w", image.width),
-            src,
-            width: image.width,
-            height: image.height,
-            alt: image.alt.clone(),
-            caption: image.caption.clone(),
-            credit: image.credit.clone(),
-        }
     }
 
     pub async fn images(
@@ -284,47 +311,66 @@ impl<'a> Presenter<'a> {
             .images_by_ids(&ids)
             .await?
             .iter()
-            .map(|i| (i.id.clone(), self.image(i)))
+            .map(|i| (i.id.clone(), image_view(i)))
             .collect())
+    }
+
+    /// Bylines and images for `stories` in two batch queries; with
+    /// `portraits_for`, also the portraits of that story's authors.
+    pub async fn load(
+        &self,
+        stories: &[&Story],
+        portraits_for: Option<&str>,
+    ) -> anyhow::Result<Loaded> {
+        let mut ids: Vec<String> = stories.iter().map(|s| s.id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let mut authors: HashMap<String, Vec<Author>> = HashMap::new();
+        for sa in self.app.store.authors_of_stories(&ids).await? {
+            authors.entry(sa.story_id).or_default().push(sa.author);
+        }
+        let portraits = portraits_for
+            .and_then(|id| authors.get(id))
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.photo_id.as_ref());
+        let heroes = stories.iter().filter_map(|s| s.hero_image_id.as_ref());
+        let images = self.images(heroes.chain(portraits)).await?;
+        Ok(Loaded { authors, images })
+    }
+
+    pub fn teaser(&self, s: &Story, loaded: &Loaded) -> Teaser {
+        let excerpt = s.excerpt();
+        Teaser {
+            url: urls::story(&s.slug),
+            headline: s.headline.clone(),
+            dek: s.dek.clone(),
+            short_excerpt: text::truncate_words(&excerpt, SHORT_EXCERPT_CHARS),
+            excerpt,
+            label: s.label.clone(),
+            section: self.section(&s.section_id),
+            authors: loaded
+                .authors_of(&s.id)
+                .iter()
+                .map(|a| LinkView {
+                    name: a.name.clone(),
+                    url: urls::author(&a.slug),
+                })
+                .collect(),
+            published: s.published_at.map(|t| self.date(t)),
+            reading_minutes: s.reading_minutes,
+            image: s
+                .hero_image_id
+                .as_ref()
+                .and_then(|id| loaded.images.get(id).cloned()),
+        }
     }
 
     /// Teasers for a list of stories, with two batch queries (authors, images).
     pub async fn teasers(&self, stories: &[Story]) -> anyhow::Result<Vec<Teaser>> {
-        let mut ids: Vec<String> = stories.iter().map(|s| s.id.clone()).collect();
-        ids.sort();
-        ids.dedup();
-        let mut authors: HashMap<String, Vec<LinkView>> = HashMap::new();
-        for sa in self.app.store.authors_of_stories(&ids).await? {
-            authors.entry(sa.story_id).or_default().push(LinkView {
-                url: author_url(&sa.author.slug),
-                name: sa.author.name,
-            });
-        }
-        let images = self
-            .images(stories.iter().filter_map(|s| s.hero_image_id.as_ref()))
-            .await?;
-        Ok(stories
-            .iter()
-            .map(|s| {
-                let excerpt = s.excerpt();
-                Teaser {
-                    url: story_url(&s.slug),
-                    headline: s.headline.clone(),
-                    dek: s.dek.clone(),
-                    short_excerpt: text::truncate_words(&excerpt, SHORT_EXCERPT_CHARS),
-                    excerpt,
-                    label: s.label.clone(),
-                    section: self.section(&s.section_id),
-                    authors: authors.get(&s.id).cloned().unwrap_or_default(),
-                    published: s.published_at.map(|t| self.date(t)),
-                    reading_minutes: s.reading_minutes,
-                    image: s
-                        .hero_image_id
-                        .as_ref()
-                        .and_then(|id| images.get(id).cloned()),
-                }
-            })
-            .collect())
+        let refs: Vec<&Story> = stories.iter().collect();
+        let loaded = self.load(&refs, None).await?;
+        Ok(stories.iter().map(|s| self.teaser(s, &loaded)).collect())
     }
 
     /// Teasers for several lists of one page at once: still only two batch
@@ -340,17 +386,14 @@ impl<'a> Presenter<'a> {
         }))
     }
 
-    /// The newest public stories, for the Latest rail.
-    pub async fn latest_stories(&self, limit: i64) -> anyhow::Result<Vec<Story>> {
-        Ok(self
-            .app
-            .store
-            .stories(&Default::default(), self.now, limit, 0)
-            .await?)
-    }
-
-    pub async fn latest(&self, limit: i64) -> anyhow::Result<Vec<Teaser>> {
-        self.teasers(&self.latest_stories(limit).await?).await
+    /// The Latest rail of a page other than the home page.
+    pub fn latest(&self) -> Vec<Teaser> {
+        self.site
+            .latest
+            .iter()
+            .take(LATEST_STORIES - 1)
+            .cloned()
+            .collect()
     }
 
     pub async fn briefs(&self, briefs: &[Brief]) -> anyhow::Result<Vec<BriefView>> {
@@ -360,9 +403,9 @@ impl<'a> Presenter<'a> {
         Ok(briefs
             .iter()
             .map(|b| BriefView {
-                url: brief_url(&b.slug),
+                url: urls::brief(&b.slug),
                 headline: b.headline.clone(),
-                body: SafeHtml::from_stored(b.body_html.clone()),
+                body: b.body_html.clone(),
                 summary: text::derive_excerpt(&b.body_md, 160),
                 link_url: b.link_url.clone(),
                 published: b.published_at.map(|t| self.date(t)),
@@ -371,32 +414,30 @@ impl<'a> Presenter<'a> {
             .collect())
     }
 
-    pub async fn authors(&self, authors: &[Author]) -> anyhow::Result<Vec<AuthorView>> {
-        let photos = self
-            .images(authors.iter().filter_map(|a| a.photo_id.as_ref()))
-            .await?;
-        Ok(authors
+    /// Author cards; `photos` must hold their portraits (see `images`).
+    pub fn authors(
+        &self,
+        authors: &[Author],
+        photos: &HashMap<String, ImageView>,
+    ) -> Vec<AuthorView> {
+        authors
             .iter()
             .map(|a| AuthorView {
                 name: a.name.clone(),
-                url: author_url(&a.slug),
+                url: urls::author(&a.slug),
                 role_line: a.role_line.clone(),
                 bio: a.bio.clone(),
                 photo: a.photo_id.as_ref().and_then(|id| photos.get(id).cloned()),
                 links: a.links(),
             })
-            .collect())
+            .collect()
     }
 
     pub fn notes(&self, notes: &[StoryNote]) -> Vec<NoteView> {
         notes
             .iter()
             .map(|n| NoteView {
-                kind: if n.kind == "correction" {
-                    "Correction".into()
-                } else {
-                    "Update".into()
-                },
+                kind: n.kind.heading(),
                 date: self.date(n.noted_at),
                 body: n.body.clone(),
             })
@@ -407,7 +448,7 @@ impl<'a> Presenter<'a> {
         tags.iter()
             .map(|t| LinkView {
                 name: t.name.clone(),
-                url: tag_url(&t.slug),
+                url: urls::tag(&t.slug),
             })
             .collect()
     }
@@ -417,8 +458,8 @@ impl<'a> Presenter<'a> {
         Pager {
             page,
             pages,
-            prev_url: (page > 1).then(|| page_url(base, page - 1)),
-            next_url: (page < pages).then(|| page_url(base, page + 1)),
+            prev_url: (page > 1).then(|| urls::page(base, page - 1)),
+            next_url: (page < pages).then(|| urls::page(base, page + 1)),
         }
     }
 }
@@ -433,17 +474,21 @@ struct ErrorView<'a> {
 }
 
 pub async fn error_page(app: &App, error: &ErrorPage) -> anyhow::Result<String> {
-    let p = Presenter::new(app).await?;
+    let p = Presenter::new(app)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let heading = match error.status.as_u16() {
         404 => "Page not found",
         410 => "This story is no longer available",
         400 => "That request did not make sense to us",
+        403 => "We could not accept that form",
         405 => "That is not possible here",
         413 => "That was too much for us",
+        503 => "We will be back in a moment",
         _ => "Something went wrong",
     };
     let latest = if error.status.is_client_error() {
-        p.latest(5).await.unwrap_or_default()
+        p.latest()
     } else {
         vec![]
     };

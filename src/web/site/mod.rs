@@ -1,29 +1,55 @@
-//! The public site's handlers: parse the request, ask the store, hand a view
-//! model to the theme. Caching, compression and error pages happen around them.
+//! The public site: the pages readers read. Handlers parse the request, ask
+//! the store, hand a view model to the theme; the page cache, compression and
+//! themed error pages happen around them (see `router`).
+
+mod errors;
+mod views;
 
 use std::sync::Arc;
 
 use axum::Form;
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use super::pages::html;
-use super::views::{
-    AuthorView, BriefView, Chrome, LinkView, Pager, Presenter, Teaser, author_url, brief_url,
-    page_url, section_url, story_url, tag_url,
-};
-use super::{App, SiteError};
+pub use views::SiteContext;
+use views::{AuthorView, BriefView, Chrome, LinkView, Pager, Presenter, Teaser};
+
+use super::{App, SiteError, cache};
 use crate::model::{Status, StoryFilter};
 use crate::services::subscriptions::{self, SubscribeError, Subscribed};
 use crate::store::SlugKind;
+use crate::urls;
 
 const PER_PAGE: i64 = 12;
+const HTML: &str = "text/html; charset=utf-8";
 
-pub fn routes() -> Router<Arc<App>> {
+/// The public site's router: its pages behind the page cache, its own
+/// cross-site form protection, and themed error pages for everything it
+/// answers (including unknown addresses).
+pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
+    routes()
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.cache.clone(),
+            cache::serve,
+        ))
+        .merge(super::feeds::routes(app))
+        .fallback(not_found)
+        .layer(super::security::csrf(
+            &app.public_url,
+            errors::refused_cross_site,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            errors::themed,
+        ))
+}
+
+fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/", get(home))
         .route("/stories/{slug}", get(story))
@@ -42,6 +68,23 @@ pub fn routes() -> Router<Arc<App>> {
 }
 
 type PageResult = Result<Response, SiteError>;
+
+/// A rendered page from a handler: HTML with the page's own status.
+fn html(html: String) -> Response {
+    ([(header::CONTENT_TYPE, HTML)], Body::from(html)).into_response()
+}
+
+/// Unknown addresses: `/latest/` and the like redirect to the address
+/// without the slash (links copied from other platforms often carry one);
+/// everything else is the themed 404.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    // Never "//host": a Location starting with two slashes leaves the site.
+    if path.len() > 1 && path.ends_with('/') && !path.starts_with("//") && !path.ends_with("//") {
+        return moved_permanently(path.trim_end_matches('/'));
+    }
+    SiteError::NotFound.into_response()
+}
 
 #[derive(Serialize)]
 struct HomeView {
@@ -89,19 +132,14 @@ async fn home(State(app): State<Arc<App>>) -> PageResult {
         )
         .await?;
     let briefs = store.briefs(p.now, 6, 0).await?;
-    // The Latest rail needs no query: the lead, top stories and river already
-    // hold the newest stories (all but the lead are chosen newest first).
-    let mut newest: Vec<_> = leads.iter().chain(&top).chain(&river).cloned().collect();
-    newest.sort_by(|a, b| (b.published_at, &b.id).cmp(&(a.published_at, &a.id)));
-    newest.truncate(6);
-    let [leads, top, river, latest] = p.teaser_groups([&leads, &top, &river, &newest]).await?;
+    let [leads, top, river] = p.teaser_groups([&leads, &top, &river]).await?;
     let view = HomeView {
-        chrome: p.chrome(None, &p.settings.tagline, "/"),
+        chrome: p.chrome(None, &p.settings().tagline, &urls::home()),
         lead: leads.into_iter().next(),
         top,
         river,
         briefs: p.briefs(&briefs).await?,
-        latest,
+        latest: p.site.latest.clone(),
     };
     Ok(html(p.render("home.html", view)?))
 }
@@ -111,13 +149,16 @@ struct StoryView {
     chrome: Chrome,
     story: Teaser,
     body: crate::model::SafeHtml,
-    updated: Option<super::views::DateView>,
+    updated: Option<views::DateView>,
     tags: Vec<LinkView>,
-    notes: Vec<super::views::NoteView>,
+    notes: Vec<views::NoteView>,
     authors: Vec<AuthorView>,
     related: Vec<Teaser>,
     latest: Vec<Teaser>,
 }
+
+/// Related stories shown under a story.
+const RELATED: i64 = 4;
 
 async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageResult {
     let p = Presenter::new(&app).await?;
@@ -125,32 +166,30 @@ async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
     let Some(story) = store.story_by_slug(&slug).await? else {
         return redirect_old_slug(&app, SlugKind::Story, &slug).await;
     };
-    if story.status() == Status::Archived {
+    if story.status == Status::Archived {
         return Err(SiteError::Gone);
     }
     if !story.is_public(p.now) {
         return Err(SiteError::NotFound);
     }
-    let ids = [story.id.clone()];
-    // full author rows, for the bios at the foot of the story
-    let authors: Vec<_> = store
-        .authors_of_stories(&ids)
-        .await?
-        .into_iter()
-        .map(|sa| sa.author)
-        .collect();
     let tags: Vec<_> = store
-        .tags_of_stories(&ids)
+        .tags_of_stories(std::slice::from_ref(&story.id))
         .await?
         .into_iter()
         .map(|st| st.tag)
         .collect();
+    let tag_ids: Vec<String> = tags.iter().map(|t| t.id.clone()).collect();
     let notes = store.notes_of_story(&story.id).await?;
-    let related = store.related_stories(&story, p.now, 4).await?;
-    let latest = p.latest_stories(5).await?;
-    let [mut teaser, related, latest] = p
-        .teaser_groups([std::slice::from_ref(&story), &related, &latest])
+    let related = store
+        .related_stories(&story, &tag_ids, p.now, RELATED)
         .await?;
+    let shown: Vec<&crate::model::Story> = std::iter::once(&story).chain(&related).collect();
+    // One look-up of bylines (whose first entries are the bios at the foot)
+    // and one of images (heroes and the authors' portraits) for the page.
+    let loaded = p.load(&shown, Some(&story.id)).await?;
+    let mut teasers = shown.iter().map(|s| p.teaser(s, &loaded));
+    let teaser = teasers.next().expect("the story itself");
+    let related = teasers.collect();
     let description = story
         .seo_description
         .clone()
@@ -160,15 +199,15 @@ async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
         .clone()
         .unwrap_or_else(|| story.headline.clone());
     let view = StoryView {
-        chrome: p.chrome(Some(&title), &description, &story_url(&story.slug)),
-        body: crate::model::SafeHtml::from_stored(story.body_html.clone()),
+        chrome: p.chrome(Some(&title), &description, &urls::story(&story.slug)),
+        body: story.body_html.clone(),
         updated: story.notably_updated_at().map(|t| p.date(t)),
-        story: teaser.remove(0),
+        story: teaser,
         tags: p.tags(&tags),
         notes: p.notes(&notes),
-        authors: p.authors(&authors).await?,
+        authors: p.authors(loaded.authors_of(&story.id), &loaded.images),
         related,
-        latest,
+        latest: p.latest(),
     };
     Ok(html(p.render("story.html", view)?))
 }
@@ -183,12 +222,12 @@ async fn redirect_old_slug(app: &App, kind: SlugKind, slug: &str) -> PageResult 
             .store
             .story_by_id(&target)
             .await?
-            .map(|s| story_url(&s.slug)),
+            .map(|s| urls::story(&s.slug)),
         SlugKind::Brief => app
             .store
             .brief_by_id(&target)
             .await?
-            .map(|b| brief_url(&b.slug)),
+            .map(|b| urls::brief(&b.slug)),
     };
     match url {
         Some(url) if url != slug => Ok(moved_permanently(&url)),
@@ -209,30 +248,32 @@ async fn brief(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
     let Some(brief) = app.store.brief_by_slug(&slug).await? else {
         return redirect_old_slug(&app, SlugKind::Brief, &slug).await;
     };
-    if brief.status() == Status::Archived {
+    if brief.status == Status::Archived {
         return Err(SiteError::Gone);
     }
     if !brief.is_public(p.now) {
         return Err(SiteError::NotFound);
     }
-    let view = p.briefs(std::slice::from_ref(&brief)).await?.remove(0);
-    let others: Vec<_> = app
-        .store
-        .briefs(p.now, 6, 0)
-        .await?
-        .into_iter()
-        .filter(|b| b.id != brief.id)
-        .take(5)
-        .collect();
+    let mut shown = vec![brief.clone()];
+    shown.extend(
+        app.store
+            .briefs(p.now, 6, 0)
+            .await?
+            .into_iter()
+            .filter(|b| b.id != brief.id)
+            .take(5),
+    );
+    let mut views = p.briefs(&shown).await?.into_iter();
+    let view = views.next().expect("the brief itself");
     let page = BriefPageView {
         chrome: p.chrome(
             Some(&brief.headline),
             &view.summary,
-            &brief_url(&brief.slug),
+            &urls::brief(&brief.slug),
         ),
         brief: view,
-        briefs: p.briefs(&others).await?,
-        latest: p.latest(5).await?,
+        briefs: views.collect(),
+        latest: p.latest(),
     };
     Ok(html(p.render("brief.html", page)?))
 }
@@ -265,11 +306,12 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
         Listing::Latest => (
             "latest",
             "Latest".to_string(),
-            format!("The newest stories from {}", p.settings.title),
-            "/latest".to_string(),
+            format!("The newest stories from {}", p.settings().title),
+            urls::latest(),
         ),
         Listing::Section(slug) => {
             let section = p
+                .site
                 .sections
                 .iter()
                 .find(|s| &s.slug == slug)
@@ -279,7 +321,7 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
                 "section",
                 section.name.clone(),
                 section.description.clone(),
-                section_url(slug),
+                urls::section(slug),
             )
         }
         Listing::Tag(slug) => {
@@ -289,7 +331,7 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
                 .await?
                 .ok_or(SiteError::NotFound)?;
             filter.tag_id = Some(tag.id.clone());
-            ("tag", tag.name, tag.description, tag_url(slug))
+            ("tag", tag.name, tag.description, urls::tag(slug))
         }
         Listing::Author(slug) => {
             let author = app
@@ -298,10 +340,11 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
                 .await?
                 .ok_or(SiteError::NotFound)?;
             filter.author_id = Some(author.id.clone());
-            let view = p.authors(std::slice::from_ref(&author)).await?.remove(0);
+            let photos = p.images(author.photo_id.iter()).await?;
+            let view = p.authors(std::slice::from_ref(&author), &photos).remove(0);
             let description = format!("{}: {}", author.name, author.role_line);
             author_view = Some(view);
-            ("author", author.name, description, author_url(slug))
+            ("author", author.name, description, urls::author(slug))
         }
     };
     let page = match parse_page(page.as_deref(), &base)? {
@@ -322,23 +365,22 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
     } else {
         heading.clone()
     };
-    let mut chrome = p.chrome(Some(&title), &description, &page_url(&base, page));
+    let mut chrome = p.chrome(Some(&title), &description, &urls::page(&base, page));
     chrome.prev_url = pager.prev_url.clone();
     chrome.next_url = pager.next_url.clone();
     // The Latest page is its own rail.
     let latest = if matches!(listing, Listing::Latest) {
         vec![]
     } else {
-        p.latest_stories(5).await?
+        p.latest()
     };
-    let [stories, latest] = p.teaser_groups([&stories, &latest]).await?;
     let view = ListingView {
         chrome,
         kind,
         heading,
         description,
         author: author_view,
-        stories,
+        stories: p.teasers(&stories).await?,
         pager,
         latest,
     };
@@ -424,12 +466,13 @@ async fn briefs_page(State(app): State<Arc<App>>, Path(page): Path<String>) -> P
 
 async fn briefs_listing(app: &App, page: Option<String>) -> PageResult {
     let p = Presenter::new(app).await?;
-    let page = match parse_page(page.as_deref(), "/briefs")? {
+    let base = urls::briefs();
+    let page = match parse_page(page.as_deref(), &base)? {
         Ok(page) => page,
         Err(redirect) => return Ok(redirect),
     };
     let total = app.store.count_briefs(p.now).await?;
-    let pager = p.pager("/briefs", page, total, PER_PAGE);
+    let pager = p.pager(&base, page, total, PER_PAGE);
     if page > pager.pages {
         return Err(SiteError::NotFound);
     }
@@ -445,7 +488,7 @@ async fn briefs_listing(app: &App, page: Option<String>) -> PageResult {
     let mut chrome = p.chrome(
         Some(&title),
         "Short news items, as they happen",
-        &page_url("/briefs", page),
+        &urls::page(&base, page),
     );
     chrome.prev_url = pager.prev_url.clone();
     chrome.next_url = pager.next_url.clone();
@@ -453,7 +496,7 @@ async fn briefs_listing(app: &App, page: Option<String>) -> PageResult {
         chrome,
         briefs: p.briefs(&briefs).await?,
         pager,
-        latest: p.latest(5).await?,
+        latest: p.latest(),
     };
     Ok(html(p.render("briefs.html", view)?))
 }
@@ -478,9 +521,13 @@ async fn newsletter_page(
     subscribed: Option<bool>,
 ) -> PageResult {
     let p = Presenter::new(app).await?;
-    let heading = p.settings.newsletter_heading.clone();
+    let settings = p.settings();
     let view = NewsletterView {
-        chrome: p.chrome(Some(&heading), &p.settings.newsletter_pitch, "/newsletter"),
+        chrome: p.chrome(
+            Some(&settings.newsletter_heading),
+            &settings.newsletter_pitch,
+            &urls::newsletter(),
+        ),
         email,
         error,
         subscribed,
@@ -502,26 +549,11 @@ struct SubscribeForm {
     email: String,
 }
 
+/// Cross-site posts never get here: the site's CSRF layer refuses them.
 async fn subscribe(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
     form: Result<Form<SubscribeForm>, axum::extract::rejection::FormRejection>,
 ) -> PageResult {
-    // Browsers mark cross-site form posts; refuse them so other sites cannot
-    // sign readers up behind their backs.
-    if headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"cross-site")
-    {
-        return newsletter_page(
-            &app,
-            StatusCode::FORBIDDEN,
-            String::new(),
-            Some("Please subscribe from our own site's form.".into()),
-            None,
-        )
-        .await;
-    }
     let Ok(Form(form)) = form else {
         return Err(SiteError::BadRequest(
             "The sign-up form arrived incomplete. Please fill in your email address and try again."
@@ -549,6 +581,6 @@ async fn subscribe(
             )
             .await
         }
-        Err(SubscribeError::Storage(e)) => Err(SiteError::Internal(e)),
+        Err(SubscribeError::Storage(e)) => Err(SiteError::from(e)),
     }
 }

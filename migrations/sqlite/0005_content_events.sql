@@ -1,0 +1,22 @@
+-- Content events: the schedule counter moves when the time of a future
+-- publication changes (caches then re-check when to expire, without emptying).
+ALTER TABLE content_version ADD COLUMN schedule BIGINT NOT NULL DEFAULT 0;
+
+-- Related stories are ranked from story_tags alone: each row carries the
+-- story's section and the time from which it is public (NULL for drafts and
+-- archived stories), so the newest public stories of a tag are one index
+-- range, whatever the size of the archive.
+ALTER TABLE story_tags ADD COLUMN section_id TEXT;
+ALTER TABLE story_tags ADD COLUMN public_from BIGINT;
+UPDATE story_tags SET
+    section_id = (SELECT s.section_id FROM stories s WHERE s.id = story_tags.story_id),
+    public_from = (SELECT CASE WHEN s.status IN ('published', 'scheduled') THEN s.published_at END
+                   FROM stories s WHERE s.id = story_tags.story_id);
+DROP INDEX story_tags_tag;
+CREATE INDEX story_tags_recent ON story_tags (tag_id, public_from, story_id, section_id);
+DROP INDEX stories_related;
+
+-- Finding the next scheduled publication (and the last one that came due)
+-- is an index seek, not a scan of the archive.
+CREATE INDEX stories_scheduled ON stories (published_at) WHERE status = 'scheduled';
+CREATE INDEX briefs_scheduled ON briefs (published_at) WHERE status = 'scheduled';

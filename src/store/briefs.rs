@@ -1,0 +1,133 @@
+//! Briefs: short news items.
+
+use crate::model::{Brief, UnixTime};
+
+use super::{ContentChange, PieceChange, SlugKind, Store, StoreResult, read, write};
+
+macro_rules! queries {
+    () => {
+        pub mod briefs {
+            use sqlx::Pool;
+
+            use super::{Conn, Db};
+            use crate::model::{Brief, UnixTime, Visibility};
+            use crate::store::StoreResult;
+            use crate::store::stories::public_piece;
+
+            macro_rules! brief_columns {
+                () => {
+                    "s.id, s.slug, s.headline, s.body_md, s.body_html, s.link_url, s.image_id, s.status, \
+                     s.published_at, s.created_at, s.updated_at"
+                };
+            }
+
+            pub async fn by_slug(pool: &Pool<Db>, slug: &str) -> StoreResult<Option<Brief>> {
+                Ok(sqlx::query_as(concat!("SELECT ", brief_columns!(), " FROM briefs s WHERE s.slug = $1"))
+                    .bind(slug)
+                    .fetch_optional(pool)
+                    .await?)
+            }
+
+            pub async fn by_id(pool: &Pool<Db>, id: &str) -> StoreResult<Option<Brief>> {
+                Ok(sqlx::query_as(concat!("SELECT ", brief_columns!(), " FROM briefs s WHERE s.id = $1"))
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?)
+            }
+
+            pub async fn list(pool: &Pool<Db>, now: UnixTime, limit: i64, offset: i64) -> StoreResult<Vec<Brief>> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ", brief_columns!(), " FROM briefs s WHERE ", public_piece!(),
+                    "$1 ORDER BY s.published_at DESC, s.id DESC LIMIT $2 OFFSET $3"
+                ))
+                .bind(now)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?)
+            }
+
+            pub async fn count(pool: &Pool<Db>, now: UnixTime) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar(concat!("SELECT COUNT(*) FROM briefs s WHERE ", public_piece!(), "$1"))
+                    .bind(now)
+                    .fetch_one(pool)
+                    .await?)
+            }
+
+            pub async fn visibility(conn: &mut Conn, id: &str, now: UnixTime) -> StoreResult<Visibility> {
+                let row: Option<(crate::model::Status, Option<UnixTime>)> =
+                    sqlx::query_as("SELECT status, published_at FROM briefs WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                Ok(row.map_or(Visibility::Hidden, |(status, at)| status.visibility(at, now)))
+            }
+
+            pub async fn upsert(conn: &mut Conn, b: &Brief) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO briefs (id, slug, headline, body_md, body_html, link_url, image_id, status,
+                       published_at, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                     ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, headline = excluded.headline,
+                       body_md = excluded.body_md, body_html = excluded.body_html,
+                       link_url = excluded.link_url, image_id = excluded.image_id,
+                       status = excluded.status, published_at = excluded.published_at,
+                       updated_at = excluded.updated_at",
+                )
+                .bind(&b.id)
+                .bind(&b.slug)
+                .bind(&b.headline)
+                .bind(&b.body_md)
+                .bind(&b.body_html)
+                .bind(&b.link_url)
+                .bind(&b.image_id)
+                .bind(b.status)
+                .bind(b.published_at)
+                .bind(b.created_at)
+                .bind(b.updated_at)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(super) use queries;
+
+impl Store {
+    pub async fn brief_by_slug(&self, slug: &str) -> StoreResult<Option<Brief>> {
+        read!(self, briefs::by_slug(slug))
+    }
+
+    pub async fn brief_by_id(&self, id: &str) -> StoreResult<Option<Brief>> {
+        read!(self, briefs::by_id(id))
+    }
+
+    /// Public briefs, newest first.
+    pub async fn briefs(&self, now: UnixTime, limit: i64, offset: i64) -> StoreResult<Vec<Brief>> {
+        read!(self, briefs::list(now, limit, offset))
+    }
+
+    pub async fn count_briefs(&self, now: UnixTime) -> StoreResult<i64> {
+        read!(self, briefs::count(now))
+    }
+
+    /// Saves a brief and, when its slug changed after publication, the
+    /// redirect from the old one, in one transaction.
+    pub async fn save_brief(&self, brief: &Brief, redirect_from: Option<&str>) -> StoreResult<()> {
+        let now = self.clock.now();
+        write!(self, |conn, db| {
+            let before = db::briefs::visibility(conn, &brief.id, now).await?;
+            db::briefs::upsert(conn, brief).await?;
+            if let Some(old) = redirect_from {
+                db::slugs::add_redirect(conn, SlugKind::Brief, old, &brief.id, now).await?;
+            }
+            let change = PieceChange {
+                id: brief.id.clone(),
+                before,
+                after: brief.visibility(now),
+            };
+            ((), ContentChange::Briefs(vec![change]))
+        })
+    }
+}

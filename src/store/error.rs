@@ -1,0 +1,63 @@
+//! What can go wrong in the data layer, sorted by what the caller can do
+//! about it: nothing there (not found), choose differently (conflict), try
+//! again later (unavailable), or nothing but report it (the rest).
+
+use std::fmt;
+
+#[derive(Debug)]
+pub enum StoreError {
+    /// The row asked for does not exist.
+    NotFound,
+    /// A unique rule was broken (a slug or an address already taken); names the rule.
+    Conflict(String),
+    /// The database cannot be reached or is overloaded: worth retrying.
+    Unavailable(sqlx::Error),
+    /// Anything else: a bug or a damaged database.
+    Other(sqlx::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.constraint().unwrap_or(db.message()).to_string())
+            }
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e),
+            // SQLite answers "database is locked" (5) or "busy" (6) when the
+            // writer holds the file longer than busy_timeout.
+            sqlx::Error::Database(ref db)
+                if matches!(db.code().as_deref(), Some("5" | "6" | "57P01" | "57P03")) =>
+            {
+                StoreError::Unavailable(e)
+            }
+            other => StoreError::Other(other),
+        }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::NotFound => f.write_str("not found"),
+            StoreError::Conflict(rule) => write!(f, "already taken ({rule})"),
+            StoreError::Unavailable(e) => write!(f, "the database is unavailable: {e}"),
+            StoreError::Other(e) => write!(f, "database error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Unavailable(e) | StoreError::Other(e) => Some(e),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Slugs: which are taken, and the old ones that answer 301.
+
+use super::{Store, StoreResult, read};
+
+/// What kind of thing a slug names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlugKind {
+    Story,
+    Brief,
+}
+
+impl SlugKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlugKind::Story => "story",
+            SlugKind::Brief => "brief",
+        }
+    }
+}
+
+macro_rules! queries {
+    () => {
+        pub mod slugs {
+            use sqlx::Pool;
+
+            use super::{Conn, Db};
+            use crate::model::UnixTime;
+            use crate::store::{SlugKind, StoreResult};
+
+            pub async fn taken(pool: &Pool<Db>, kind: SlugKind, slug: &str, except_id: &str) -> StoreResult<bool> {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT
+                       (SELECT COUNT(*) FROM stories WHERE $1 = 'story' AND slug = $2 AND id <> $3)
+                     + (SELECT COUNT(*) FROM briefs WHERE $1 = 'brief' AND slug = $2 AND id <> $3)
+                     + (SELECT COUNT(*) FROM slug_redirects WHERE kind = $1 AND old_slug = $2 AND target_id <> $3)",
+                )
+                .bind(kind.as_str())
+                .bind(slug)
+                .bind(except_id)
+                .fetch_one(pool)
+                .await?;
+                Ok(n > 0)
+            }
+
+            pub async fn add_redirect(
+                conn: &mut Conn,
+                kind: SlugKind,
+                old_slug: &str,
+                target_id: &str,
+                now: UnixTime,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO slug_redirects (kind, old_slug, target_id, created_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (kind, old_slug) DO UPDATE SET target_id = excluded.target_id",
+                )
+                .bind(kind.as_str())
+                .bind(old_slug)
+                .bind(target_id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn redirect_target(pool: &Pool<Db>, kind: SlugKind, old_slug: &str) -> StoreResult<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT target_id FROM slug_redirects WHERE kind = $1 AND old_slug = $2")
+                    .bind(kind.as_str())
+                    .bind(old_slug)
+                    .fetch_optional(pool)
+                    .await?)
+            }
+        }
+    };
+}
+pub(super) use queries;
+
+impl Store {
+    /// Whether `slug` is used by another story/brief, now or as an old address.
+    pub async fn slug_taken(
+        &self,
+        kind: SlugKind,
+        slug: &str,
+        except_id: &str,
+    ) -> StoreResult<bool> {
+        read!(self, slugs::taken(kind, slug, except_id))
+    }
+
+    /// The id an old slug now points at.
+    pub async fn redirect_target(
+        &self,
+        kind: SlugKind,
+        old_slug: &str,
+    ) -> StoreResult<Option<String>> {
+        read!(self, slugs::redirect_target(kind, old_slug))
+    }
+}

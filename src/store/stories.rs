@@ -1,0 +1,445 @@
+//! Stories with their authors, tags, notes and related stories.
+
+use crate::model::{Author, Story, StoryFilter, StoryNote, Tag, UnixTime};
+
+use super::{ContentChange, PieceChange, Store, StoreResult, read, write};
+
+/// An author together with the story it is attached to (batch look-ups).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoryAuthor {
+    pub story_id: String,
+    #[sqlx(flatten)]
+    pub author: Author,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoryTag {
+    pub story_id: String,
+    #[sqlx(flatten)]
+    pub tag: Tag,
+}
+
+/// One story to save: the row, its ordered authors and tags, and the old
+/// slug that must answer 301 from now on (committed together).
+#[derive(Debug, Clone)]
+pub struct StoryWrite {
+    pub story: Story,
+    pub author_ids: Vec<String>,
+    pub tag_ids: Vec<String>,
+    pub redirect_from: Option<String>,
+}
+
+/// How many of the newest public stories under each tag are weighed when
+/// choosing related stories: enough to find good company, few enough that
+/// the cost does not grow with the archive.
+pub const RELATED_WINDOW: i64 = 100;
+/// Tags beyond this many do not widen the search.
+pub const RELATED_TAGS: usize = 8;
+
+/// Story columns in the order `Story` declares them.
+macro_rules! story_columns {
+    () => {
+        "s.id, s.slug, s.headline, s.dek, s.label, s.section_id, s.body_md, s.body_html, \
+         s.custom_excerpt, s.hero_image_id, s.status, s.featured, s.published_at, s.created_at, \
+         s.updated_at, s.reading_minutes, s.seo_title, s.seo_description"
+    };
+}
+pub(super) use story_columns;
+
+/// What readers may see (stories `s` or briefs `s`): published, or scheduled
+/// and due; followed by the bind for "now".
+macro_rules! public_piece {
+    () => {
+        "s.status IN ('published', 'scheduled') AND s.published_at IS NOT NULL AND s.published_at <= "
+    };
+}
+pub(super) use public_piece;
+
+macro_rules! queries {
+    () => {
+        pub mod stories {
+            use sqlx::{Pool, QueryBuilder};
+
+            use super::{Conn, Db, sql::push_id_list};
+            use crate::model::{Story, StoryFilter, StoryNote, UnixTime, Visibility};
+            use crate::store::StoreResult;
+            use crate::store::stories::{RELATED_TAGS, RELATED_WINDOW, StoryAuthor, StoryTag, public_piece, story_columns};
+
+            pub async fn is_empty(pool: &Pool<Db>) -> StoreResult<bool> {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT (SELECT COUNT(*) FROM stories) + (SELECT COUNT(*) FROM sections) + (SELECT COUNT(*) FROM briefs)",
+                )
+                .fetch_one(pool)
+                .await?;
+                Ok(n == 0)
+            }
+
+            pub async fn by_slug(pool: &Pool<Db>, slug: &str) -> StoreResult<Option<Story>> {
+                Ok(sqlx::query_as(concat!("SELECT ", story_columns!(), " FROM stories s WHERE s.slug = $1"))
+                    .bind(slug)
+                    .fetch_optional(pool)
+                    .await?)
+            }
+
+            pub async fn by_id(pool: &Pool<Db>, id: &str) -> StoreResult<Option<Story>> {
+                Ok(sqlx::query_as(concat!("SELECT ", story_columns!(), " FROM stories s WHERE s.id = $1"))
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?)
+            }
+
+            pub async fn by_ids(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<Story>> {
+                let mut qb = QueryBuilder::<Db>::new(concat!("SELECT ", story_columns!(), " FROM stories s WHERE s.id IN "));
+                push_id_list(&mut qb, ids);
+                Ok(qb.build_query_as().fetch_all(pool).await?)
+            }
+
+            fn push_filter(qb: &mut QueryBuilder<Db>, f: &StoryFilter, now: UnixTime) {
+                qb.push(concat!(" WHERE ", public_piece!()));
+                qb.push_bind(now);
+                if let Some(section) = &f.section_id {
+                    qb.push(" AND s.section_id = ");
+                    qb.push_bind(section.clone());
+                }
+                if let Some(tag) = &f.tag_id {
+                    qb.push(" AND EXISTS (SELECT 1 FROM story_tags st WHERE st.story_id = s.id AND st.tag_id = ");
+                    qb.push_bind(tag.clone());
+                    qb.push(")");
+                }
+                if let Some(author) = &f.author_id {
+                    qb.push(" AND EXISTS (SELECT 1 FROM story_authors sa WHERE sa.story_id = s.id AND sa.author_id = ");
+                    qb.push_bind(author.clone());
+                    qb.push(")");
+                }
+                if let Some(featured) = f.featured {
+                    qb.push(" AND s.featured = ");
+                    qb.push_bind(featured);
+                }
+                if !f.exclude_ids.is_empty() {
+                    qb.push(" AND s.id NOT IN ");
+                    push_id_list(qb, &f.exclude_ids);
+                }
+            }
+
+            pub async fn list(
+                pool: &Pool<Db>,
+                f: &StoryFilter,
+                now: UnixTime,
+                limit: i64,
+                offset: i64,
+            ) -> StoreResult<Vec<Story>> {
+                let mut qb = QueryBuilder::<Db>::new(concat!("SELECT ", story_columns!(), " FROM stories s"));
+                push_filter(&mut qb, f, now);
+                qb.push(" ORDER BY s.published_at DESC, s.id DESC LIMIT ");
+                qb.push_bind(limit);
+                qb.push(" OFFSET ");
+                qb.push_bind(offset);
+                Ok(qb.build_query_as().fetch_all(pool).await?)
+            }
+
+            pub async fn count(pool: &Pool<Db>, f: &StoryFilter, now: UnixTime) -> StoreResult<i64> {
+                let mut qb = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM stories s");
+                push_filter(&mut qb, f, now);
+                Ok(qb.build_query_scalar().fetch_one(pool).await?)
+            }
+
+            /// Public stories that share tags with a story, ranked by how many
+            /// of its tags they appear under, then its section, then the
+            /// newest. Only the newest RELATED_WINDOW public stories of each
+            /// tag are weighed (an index range each), so the cost is bounded
+            /// however large the archive grows.
+            pub async fn related(
+                pool: &Pool<Db>,
+                story: &Story,
+                tag_ids: &[String],
+                now: UnixTime,
+                limit: i64,
+            ) -> StoreResult<Vec<Story>> {
+                if tag_ids.is_empty() {
+                    return Ok(vec![]);
+                }
+                let mut qb = QueryBuilder::<Db>::new(concat!(
+                    "SELECT ", story_columns!(), " FROM stories s JOIN (
+                       SELECT w.story_id, COUNT(*) AS shared,
+                              MAX(CASE WHEN w.section_id = "
+                ));
+                qb.push_bind(story.section_id.clone());
+                qb.push(" THEN 1 ELSE 0 END) AS same_section, MAX(w.public_from) AS at FROM (");
+                for (i, tag) in tag_ids.iter().take(RELATED_TAGS).enumerate() {
+                    if i > 0 {
+                        qb.push(" UNION ALL ");
+                    }
+                    qb.push("SELECT * FROM (SELECT story_id, section_id, public_from FROM story_tags WHERE tag_id = ");
+                    qb.push_bind(tag.clone());
+                    qb.push(" AND public_from <= ");
+                    qb.push_bind(now);
+                    qb.push(" AND story_id <> ");
+                    qb.push_bind(story.id.clone());
+                    qb.push(" ORDER BY public_from DESC LIMIT ");
+                    qb.push_bind(RELATED_WINDOW);
+                    qb.push(format!(") AS window_{i}"));
+                }
+                qb.push(") w GROUP BY w.story_id ORDER BY shared DESC, same_section DESC, at DESC, w.story_id DESC LIMIT ");
+                qb.push_bind(limit);
+                qb.push(concat!(") r ON r.story_id = s.id WHERE ", public_piece!()));
+                qb.push_bind(now);
+                qb.push(" ORDER BY r.shared DESC, r.same_section DESC, r.at DESC, s.id DESC");
+                Ok(qb.build_query_as().fetch_all(pool).await?)
+            }
+
+            pub async fn authors_of(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<StoryAuthor>> {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT sa.story_id, a.id, a.slug, a.name, a.bio, a.role_line, a.photo_id, a.links
+                     FROM story_authors sa JOIN authors a ON a.id = sa.author_id WHERE sa.story_id IN ",
+                );
+                push_id_list(&mut qb, ids);
+                qb.push(" ORDER BY sa.story_id, sa.position");
+                Ok(qb.build_query_as().fetch_all(pool).await?)
+            }
+
+            pub async fn tags_of(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<StoryTag>> {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT st.story_id, t.id, t.slug, t.name, t.description
+                     FROM story_tags st JOIN tags t ON t.id = st.tag_id WHERE st.story_id IN ",
+                );
+                push_id_list(&mut qb, ids);
+                qb.push(" ORDER BY st.story_id, st.position");
+                Ok(qb.build_query_as().fetch_all(pool).await?)
+            }
+
+            pub async fn notes_of(pool: &Pool<Db>, story_id: &str) -> StoreResult<Vec<StoryNote>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, story_id, kind, noted_at, body FROM story_notes WHERE story_id = $1 ORDER BY noted_at",
+                )
+                .bind(story_id)
+                .fetch_all(pool)
+                .await?)
+            }
+
+            /// What readers see of a stored story right now (Hidden when there is none).
+            pub async fn visibility(conn: &mut Conn, id: &str, now: UnixTime) -> StoreResult<Visibility> {
+                let row: Option<(crate::model::Status, Option<UnixTime>)> =
+                    sqlx::query_as("SELECT status, published_at FROM stories WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                Ok(row.map_or(Visibility::Hidden, |(status, at)| status.visibility(at, now)))
+            }
+
+            pub async fn upsert(conn: &mut Conn, s: &Story) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO stories (id, slug, headline, dek, label, section_id, body_md, body_html,
+                       custom_excerpt, hero_image_id, status, featured, published_at, created_at,
+                       updated_at, reading_minutes, seo_title, seo_description)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                     ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, headline = excluded.headline,
+                       dek = excluded.dek, label = excluded.label, section_id = excluded.section_id,
+                       body_md = excluded.body_md, body_html = excluded.body_html,
+                       custom_excerpt = excluded.custom_excerpt, hero_image_id = excluded.hero_image_id,
+                       status = excluded.status, featured = excluded.featured,
+                       published_at = excluded.published_at, updated_at = excluded.updated_at,
+                       reading_minutes = excluded.reading_minutes, seo_title = excluded.seo_title,
+                       seo_description = excluded.seo_description",
+                )
+                .bind(&s.id)
+                .bind(&s.slug)
+                .bind(&s.headline)
+                .bind(&s.dek)
+                .bind(&s.label)
+                .bind(&s.section_id)
+                .bind(&s.body_md)
+                .bind(&s.body_html)
+                .bind(&s.custom_excerpt)
+                .bind(&s.hero_image_id)
+                .bind(s.status)
+                .bind(s.featured)
+                .bind(s.published_at)
+                .bind(s.created_at)
+                .bind(s.updated_at)
+                .bind(s.reading_minutes)
+                .bind(&s.seo_title)
+                .bind(&s.seo_description)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn set_authors(conn: &mut Conn, story_id: &str, author_ids: &[String]) -> StoreResult<()> {
+                sqlx::query("DELETE FROM story_authors WHERE story_id = $1")
+                    .bind(story_id)
+                    .execute(&mut *conn)
+                    .await?;
+                if author_ids.is_empty() {
+                    return Ok(());
+                }
+                let mut qb = QueryBuilder::<Db>::new("INSERT INTO story_authors (story_id, author_id, position) ");
+                qb.push_values(author_ids.iter().enumerate(), |mut row, (position, author)| {
+                    row.push_bind(story_id.to_string())
+                        .push_bind(author.clone())
+                        .push_bind(position as i32);
+                });
+                qb.build().execute(&mut *conn).await?;
+                Ok(())
+            }
+
+            /// The story's tags, each row carrying what ranking related
+            /// stories needs (section, public-from time) so that it reads
+            /// one index and never the wide story rows.
+            pub async fn set_tags(conn: &mut Conn, story: &Story, tag_ids: &[String]) -> StoreResult<()> {
+                sqlx::query("DELETE FROM story_tags WHERE story_id = $1")
+                    .bind(&story.id)
+                    .execute(&mut *conn)
+                    .await?;
+                if tag_ids.is_empty() {
+                    return Ok(());
+                }
+                let public_from = story.public_from();
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO story_tags (story_id, tag_id, position, section_id, public_from) ",
+                );
+                qb.push_values(tag_ids.iter().enumerate(), |mut row, (position, tag)| {
+                    row.push_bind(story.id.clone())
+                        .push_bind(tag.clone())
+                        .push_bind(position as i32)
+                        .push_bind(story.section_id.clone())
+                        .push_bind(public_from);
+                });
+                qb.build().execute(&mut *conn).await?;
+                Ok(())
+            }
+
+            pub async fn upsert_note(conn: &mut Conn, n: &StoryNote) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO story_notes (id, story_id, kind, noted_at, body) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, noted_at = excluded.noted_at,
+                       body = excluded.body",
+                )
+                .bind(&n.id)
+                .bind(&n.story_id)
+                .bind(n.kind)
+                .bind(n.noted_at)
+                .bind(&n.body)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(super) use queries;
+
+impl Store {
+    pub async fn story_by_slug(&self, slug: &str) -> StoreResult<Option<Story>> {
+        read!(self, stories::by_slug(slug))
+    }
+
+    pub async fn story_by_id(&self, id: &str) -> StoreResult<Option<Story>> {
+        read!(self, stories::by_id(id))
+    }
+
+    /// Stories by id, in no particular order (any status).
+    pub async fn stories_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Story>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        read!(self, stories::by_ids(ids))
+    }
+
+    /// Public stories matching `filter`, newest first.
+    pub async fn stories(
+        &self,
+        filter: &StoryFilter,
+        now: UnixTime,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<Story>> {
+        read!(self, stories::list(filter, now, limit, offset))
+    }
+
+    pub async fn count_stories(&self, filter: &StoryFilter, now: UnixTime) -> StoreResult<i64> {
+        read!(self, stories::count(filter, now))
+    }
+
+    /// Public stories to read next: those that share the most of `tag_ids`
+    /// (the story's tags) among the newest of each tag, then its section,
+    /// then recency; topped up with the newest of its section.
+    pub async fn related_stories(
+        &self,
+        story: &Story,
+        tag_ids: &[String],
+        now: UnixTime,
+        limit: i64,
+    ) -> StoreResult<Vec<Story>> {
+        let mut related = read!(self, stories::related(story, tag_ids, now, limit))?;
+        let missing = limit - related.len() as i64;
+        if missing > 0 {
+            let mut exclude: Vec<String> = related.iter().map(|s| s.id.clone()).collect();
+            exclude.push(story.id.clone());
+            let same_section = StoryFilter {
+                section_id: Some(story.section_id.clone()),
+                exclude_ids: exclude,
+                ..Default::default()
+            };
+            related.extend(self.stories(&same_section, now, missing, 0).await?);
+        }
+        Ok(related)
+    }
+
+    pub async fn authors_of_stories(&self, ids: &[String]) -> StoreResult<Vec<StoryAuthor>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        read!(self, stories::authors_of(ids))
+    }
+
+    pub async fn tags_of_stories(&self, ids: &[String]) -> StoreResult<Vec<StoryTag>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        read!(self, stories::tags_of(ids))
+    }
+
+    pub async fn notes_of_story(&self, story_id: &str) -> StoreResult<Vec<StoryNote>> {
+        read!(self, stories::notes_of(story_id))
+    }
+
+    /// Saves stories (new or edited) with their authors, tags and redirects
+    /// from old slugs, all in one transaction.
+    pub async fn save_stories(&self, writes: &[StoryWrite]) -> StoreResult<()> {
+        let now = self.clock.now();
+        write!(self, |conn, db| {
+            let mut changes = Vec::with_capacity(writes.len());
+            for w in writes {
+                let before = db::stories::visibility(conn, &w.story.id, now).await?;
+                db::stories::upsert(conn, &w.story).await?;
+                db::stories::set_authors(conn, &w.story.id, &w.author_ids).await?;
+                db::stories::set_tags(conn, &w.story, &w.tag_ids).await?;
+                if let Some(old) = &w.redirect_from {
+                    db::slugs::add_redirect(conn, super::SlugKind::Story, old, &w.story.id, now)
+                        .await?;
+                }
+                changes.push(PieceChange {
+                    id: w.story.id.clone(),
+                    before,
+                    after: w.story.visibility(now),
+                });
+            }
+            ((), ContentChange::Stories(changes))
+        })
+    }
+
+    pub async fn save_note(&self, note: &StoryNote) -> StoreResult<()> {
+        let now = self.clock.now();
+        write!(self, |conn, db| {
+            let story = db::stories::visibility(conn, &note.story_id, now).await?;
+            db::stories::upsert_note(conn, note).await?;
+            (
+                (),
+                ContentChange::Note {
+                    story_id: note.story_id.clone(),
+                    story,
+                },
+            )
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! Sections, tags and authors: the names stories are filed under.
+
+use crate::model::{Author, Section, Tag};
+
+use super::{ContentChange, Store, StoreResult, read, write};
+
+macro_rules! queries {
+    () => {
+        pub mod taxonomy {
+            use sqlx::Pool;
+
+            use super::{Conn, Db};
+            use crate::model::{Author, Section, Tag};
+            use crate::store::StoreResult;
+
+            pub async fn sections(pool: &Pool<Db>) -> StoreResult<Vec<Section>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, slug, name, description, position FROM sections ORDER BY position, name",
+                )
+                .fetch_all(pool)
+                .await?)
+            }
+
+            pub async fn upsert_section(conn: &mut Conn, s: &Section) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO sections (id, slug, name, description, position) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, name = excluded.name,
+                       description = excluded.description, position = excluded.position",
+                )
+                .bind(&s.id)
+                .bind(&s.slug)
+                .bind(&s.name)
+                .bind(&s.description)
+                .bind(s.position)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn tag_by_slug(pool: &Pool<Db>, slug: &str) -> StoreResult<Option<Tag>> {
+                Ok(sqlx::query_as("SELECT id, slug, name, description FROM tags WHERE slug = $1")
+                    .bind(slug)
+                    .fetch_optional(pool)
+                    .await?)
+            }
+
+            pub async fn upsert_tag(conn: &mut Conn, t: &Tag) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO tags (id, slug, name, description) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, name = excluded.name,
+                       description = excluded.description",
+                )
+                .bind(&t.id)
+                .bind(&t.slug)
+                .bind(&t.name)
+                .bind(&t.description)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn author_by_slug(pool: &Pool<Db>, slug: &str) -> StoreResult<Option<Author>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, slug, name, bio, role_line, photo_id, links FROM authors WHERE slug = $1",
+                )
+                .bind(slug)
+                .fetch_optional(pool)
+                .await?)
+            }
+
+            pub async fn upsert_author(conn: &mut Conn, a: &Author) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO authors (id, slug, name, bio, role_line, photo_id, links)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, name = excluded.name,
+                       bio = excluded.bio, role_line = excluded.role_line,
+                       photo_id = excluded.photo_id, links = excluded.links",
+                )
+                .bind(&a.id)
+                .bind(&a.slug)
+                .bind(&a.name)
+                .bind(&a.bio)
+                .bind(&a.role_line)
+                .bind(&a.photo_id)
+                .bind(&a.links)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(super) use queries;
+
+impl Store {
+    /// Sections in navigation order.
+    pub async fn sections(&self) -> StoreResult<Vec<Section>> {
+        read!(self, taxonomy::sections())
+    }
+
+    pub async fn save_section(&self, section: &Section) -> StoreResult<()> {
+        write!(self, |conn, db| {
+            db::taxonomy::upsert_section(conn, section).await?;
+            ((), ContentChange::Taxonomy)
+        })
+    }
+
+    pub async fn tag_by_slug(&self, slug: &str) -> StoreResult<Option<Tag>> {
+        read!(self, taxonomy::tag_by_slug(slug))
+    }
+
+    pub async fn save_tag(&self, tag: &Tag) -> StoreResult<()> {
+        write!(self, |conn, db| {
+            db::taxonomy::upsert_tag(conn, tag).await?;
+            ((), ContentChange::Taxonomy)
+        })
+    }
+
+    pub async fn author_by_slug(&self, slug: &str) -> StoreResult<Option<Author>> {
+        read!(self, taxonomy::author_by_slug(slug))
+    }
+
+    pub async fn save_author(&self, author: &Author) -> StoreResult<()> {
+        write!(self, |conn, db| {
+            db::taxonomy::upsert_author(conn, author).await?;
+            ((), ContentChange::Taxonomy)
+        })
+    }
+}

@@ -1,0 +1,136 @@
+//! Every public address of the site, built in one place. Handlers, view
+//! models and templates (through the `url()` template function) all ask
+//! here; absolute addresses come from the configured public URL, never from
+//! a request's Host header.
+
+/// Paths on the public site. Slugs are checked when saved (lowercase letters,
+/// digits and hyphens), so they need no escaping.
+pub fn home() -> String {
+    "/".into()
+}
+pub fn story(slug: &str) -> String {
+    format!("/stories/{slug}")
+}
+pub fn brief(slug: &str) -> String {
+    format!("/briefs/{slug}")
+}
+pub fn section(slug: &str) -> String {
+    format!("/section/{slug}")
+}
+pub fn tag(slug: &str) -> String {
+    format!("/tag/{slug}")
+}
+pub fn author(slug: &str) -> String {
+    format!("/author/{slug}")
+}
+pub fn latest() -> String {
+    "/latest".into()
+}
+pub fn briefs() -> String {
+    "/briefs".into()
+}
+pub fn newsletter() -> String {
+    "/newsletter".into()
+}
+pub fn robots() -> String {
+    "/robots.txt".into()
+}
+/// The desk (the newsroom's admin), kept out of search engines.
+pub fn desk() -> String {
+    "/desk".into()
+}
+/// An uploaded file in the media directory.
+pub fn media(file: &str) -> String {
+    let mut path = String::from("/media/");
+    for byte in file.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            path.push(byte as char);
+        } else {
+            path.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    path
+}
+
+/// Page 1 of a listing lives at its base; page n at base/page/n.
+pub fn page(base: &str, page: u32) -> String {
+    if page <= 1 {
+        base.to_string()
+    } else {
+        format!("{}/page/{page}", base.trim_end_matches('/'))
+    }
+}
+
+/// A path by name, for templates: `url("latest")`, `url("story", slug)`.
+pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
+    Some(match (name, arg) {
+        ("home", None) => home(),
+        ("latest", None) => latest(),
+        ("briefs", None) => briefs(),
+        ("newsletter", None) => newsletter(),
+        ("story", Some(slug)) => story(slug),
+        ("brief", Some(slug)) => brief(slug),
+        ("section", Some(slug)) => section(slug),
+        ("tag", Some(slug)) => tag(slug),
+        ("author", Some(slug)) => author(slug),
+        ("media", Some(file)) => media(file),
+        _ => return None,
+    })
+}
+
+/// The site's public address (scheme, host, optional path prefix), from configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    pub fn new(url: &str) -> PublicUrl {
+        PublicUrl(url.trim_end_matches('/').to_string())
+    }
+
+    /// The absolute form of a site path.
+    pub fn absolute(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+
+    /// Scheme, host and port: what browsers send as `Origin`.
+    pub fn origin(&self) -> &str {
+        let after_scheme = self.0.find("://").map_or(0, |i| i + 3);
+        match self.0[after_scheme..].find('/') {
+            Some(slash) => &self.0[..after_scheme + slash],
+            None => &self.0,
+        }
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_absolute_urls() {
+        assert_eq!(story("a-b"), "/stories/a-b");
+        assert_eq!(page("/latest", 1), "/latest");
+        assert_eq!(page("/section/europe/", 3), "/section/europe/page/3");
+        assert_eq!(media("photo 1.jpg"), "/media/photo%201.jpg");
+        let public = PublicUrl::new("https://news.example.org/");
+        assert_eq!(
+            public.absolute(&story("x")),
+            "https://news.example.org/stories/x"
+        );
+        assert_eq!(public.origin(), "https://news.example.org");
+        assert_eq!(
+            PublicUrl::new("http://example.org:8080/mag").origin(),
+            "http://example.org:8080"
+        );
+        assert_eq!(by_name("tag", Some("water")).as_deref(), Some("/tag/water"));
+        assert_eq!(by_name("story", None), None);
+    }
+}

@@ -1,0 +1,311 @@
+//! The page layer of the cacheable surfaces (the public site, feeds and
+//! sitemaps): answers GET and HEAD from memory while the published content is
+//! unchanged, renders once on a miss, and keeps whatever representation the
+//! handler made (HTML, XML, JSON, text) with its own headers.
+//!
+//! Misses render with bounded concurrency, so that a crawler walking the
+//! archive cannot take every core from readers of cached pages: hits never
+//! wait for a render.
+
+mod freshness;
+mod page_cache;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::Semaphore;
+
+pub use freshness::{Freshness, PerGeneration, Snapshot};
+pub use page_cache::{CacheStats, PageCache};
+
+use super::encoded::Encoded;
+use crate::store::Store;
+
+/// Responses are revalidated on every view (cheap: a 304 from memory), so a
+/// correction is never hidden behind a stale copy.
+const DEFAULT_CACHE_CONTROL: &str = "public, no-cache";
+/// Responses larger than this are served but not kept.
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Shared by the requests of every cacheable surface.
+pub struct Cache {
+    pub freshness: Freshness,
+    pub pages: PageCache,
+    renders: Semaphore,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("pages", &self.pages.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A response the page layer must not keep: the handler marks it so when it
+/// depends on something other than the address (errors are rendered later).
+#[derive(Debug, Clone, Copy)]
+pub struct DoNotCache;
+
+impl Cache {
+    /// `budget`: bytes of responses to keep; `renders`: how many misses may
+    /// render at once.
+    pub fn new(store: Store, budget: usize, renders: usize) -> Cache {
+        Cache {
+            freshness: Freshness::new(store),
+            pages: PageCache::new(budget),
+            renders: Semaphore::new(renders.max(1)),
+        }
+    }
+}
+
+/// The middleware: `route_layer(from_fn_with_state(cache, cache::serve))`.
+pub async fn serve(State(cache): State<Arc<Cache>>, mut request: Request, next: Next) -> Response {
+    // RFC 9111 §3.5: a shared copy is never used for a request with credentials.
+    if !matches!(*request.method(), Method::GET | Method::HEAD)
+        || request.headers().contains_key(header::AUTHORIZATION)
+    {
+        return next.run(request).await;
+    }
+    let snapshot = match cache.freshness.current().await {
+        Ok(snapshot) => snapshot,
+        Err(e) => return super::SiteError::from(e).into_response(),
+    };
+    // Query strings are not part of the key: tracking parameters must not
+    // multiply copies of one page (cacheable handlers ignore queries).
+    let key = request.uri().path().to_string();
+    if let Some(page) = cache.pages.get(&key, snapshot.generation) {
+        return respond(&cache, key, snapshot.generation, page, request.headers());
+    }
+    let _turn = cache.pages.render_turn(&key).await;
+    // Another request may have rendered it while this one waited.
+    if let Some(page) = cache.pages.get(&key, snapshot.generation) {
+        return respond(&cache, key, snapshot.generation, page, request.headers());
+    }
+    let _permit = cache.renders.acquire().await;
+    let request_headers = request.headers().clone();
+    request.extensions_mut().insert(snapshot.clone());
+    let response = next.run(request).await;
+    if !is_cacheable(&response) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return super::SiteError::Internal(anyhow::anyhow!("the response body could not be read"))
+            .into_response();
+    };
+    if !parts.headers.contains_key(header::CACHE_CONTROL) {
+        parts.headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(DEFAULT_CACHE_CONTROL),
+        );
+    }
+    let page = Encoded::new(
+        parts.status,
+        parts.headers,
+        Some(snapshot.last_modified),
+        bytes,
+    );
+    // Compress now only in the coding this client asked for; others are
+    // made when somebody asks for them.
+    let page = Arc::new(page.with_coding(page.coding_for(&request_headers)));
+    cache.pages.insert(key, snapshot.generation, page.clone());
+    page.respond(&request_headers)
+}
+
+/// Serves a kept response, first adding the coding this client wants if
+/// nobody has asked for it before.
+fn respond(
+    cache: &Cache,
+    key: String,
+    generation: u64,
+    page: Arc<Encoded>,
+    request: &HeaderMap,
+) -> Response<Body> {
+    let coding = page.coding_for(request);
+    if page.has(coding) {
+        return page.respond(request);
+    }
+    let page = Arc::new(page.with_coding(coding));
+    cache.pages.insert(key, generation, page.clone());
+    page.respond(request)
+}
+
+/// Only plain successes and permanent redirects that depend on nothing but
+/// the address and the content are kept.
+fn is_cacheable(response: &Response) -> bool {
+    let headers = response.headers();
+    let header_has = |name: header::HeaderName, words: &[&str]| {
+        headers.get_all(name).iter().any(|v| {
+            let v = v.to_str().unwrap_or("*").to_ascii_lowercase();
+            words.iter().any(|w| v.contains(w))
+        })
+    };
+    matches!(
+        response.status(),
+        StatusCode::OK | StatusCode::MOVED_PERMANENTLY
+    ) && response.extensions().get::<DoNotCache>().is_none()
+        && !headers.contains_key(header::SET_COOKIE)
+        && !header_has(header::CACHE_CONTROL, &["no-store", "private"])
+        && !header_has(header::VARY, &["cookie", "authorization", "*"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use crate::clock::Clock;
+
+    /// A router with handlers of every kind behind the page layer, on a
+    /// fresh SQLite database.
+    async fn app(dir: &std::path::Path) -> (Router, Arc<Cache>, Store) {
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let store = Store::connect_with_clock(&url, Clock::manual(1_000))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let cache = Arc::new(Cache::new(store.clone(), 1 << 20, 2));
+        let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = move || counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let json = count.clone();
+        let router = Router::new()
+            .route(
+                "/feed.json",
+                get(move || {
+                    let n = json();
+                    async move {
+                        (
+                            [
+                                (header::CONTENT_TYPE, "application/feed+json"),
+                                (header::CACHE_CONTROL, "public, max-age=300"),
+                            ],
+                            [("x-render", n.to_string())],
+                            format!("{{\"renders\":{n},\"items\":\"{}\"}}", "item ".repeat(200)),
+                        )
+                    }
+                }),
+            )
+            .route(
+                "/personal",
+                get(move || {
+                    let n = count();
+                    async move { ([(header::SET_COOKIE, "seen=1")], format!("{n}")) }
+                }),
+            )
+            .route_layer(axum::middleware::from_fn_with_state(cache.clone(), serve));
+        (router, cache, store)
+    }
+
+    async fn get_with(router: &Router, path: &str, headers: &[(&str, &str)]) -> Response {
+        let mut request = Request::get(path);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        router
+            .clone()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn text(response: Response) -> String {
+        String::from_utf8(
+            axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap()
+                .to_vec(),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn any_representation_is_kept_with_its_own_headers() {
+        let dir = tempfile::tempdir().unwrap();
+        let (router, cache, _) = app(dir.path()).await;
+        let first = get_with(&router, "/feed.json", &[]).await;
+        assert_eq!(
+            first.headers()[header::CONTENT_TYPE],
+            "application/feed+json"
+        );
+        assert_eq!(
+            first.headers()[header::CACHE_CONTROL],
+            "public, max-age=300"
+        );
+        assert_eq!(first.headers()["x-render"], "1");
+        assert!(first.headers().contains_key(header::LAST_MODIFIED));
+        let etag = first.headers()[header::ETAG].clone();
+        let second = get_with(&router, "/feed.json?utm=x", &[]).await;
+        assert_eq!(second.headers()["x-render"], "1", "served from memory");
+        assert_eq!(
+            second.headers()[header::CONTENT_TYPE],
+            "application/feed+json"
+        );
+        assert!(text(second).await.starts_with("{\"renders\":1,"));
+        let revalidated = get_with(
+            &router,
+            "/feed.json",
+            &[("if-none-match", etag.to_str().unwrap())],
+        )
+        .await;
+        assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(cache.pages.stats().entries, 1);
+    }
+
+    #[tokio::test]
+    async fn credentials_and_cookies_are_never_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        let (router, cache, _) = app(dir.path()).await;
+        let a = text(get_with(&router, "/personal", &[]).await).await;
+        let b = text(get_with(&router, "/personal", &[]).await).await;
+        assert_ne!(a, b, "a response that sets a cookie is rendered each time");
+        let feed = get_with(&router, "/feed.json", &[("authorization", "Bearer x")]).await;
+        assert_eq!(feed.headers()["x-render"], "3");
+        let feed = get_with(&router, "/feed.json", &[("authorization", "Bearer x")]).await;
+        assert_eq!(feed.headers()["x-render"], "4", "not served from the cache");
+        assert_eq!(cache.pages.stats().entries, 0, "and not kept");
+    }
+
+    #[tokio::test]
+    async fn compressed_forms_are_made_when_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let (router, cache, _) = app(dir.path()).await;
+        let plain = get_with(&router, "/feed.json", &[]).await;
+        assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+        let plain_size = cache.pages.stats().bytes;
+        let br = get_with(&router, "/feed.json", &[("accept-encoding", "gzip, br")]).await;
+        assert_eq!(br.headers()[header::CONTENT_ENCODING], "br");
+        assert_eq!(
+            br.headers()["x-render"],
+            "1",
+            "compressed from the kept copy"
+        );
+        let with_br = cache.pages.stats().bytes;
+        assert!(with_br > plain_size);
+        let gz = get_with(&router, "/feed.json", &[("accept-encoding", "gzip")]).await;
+        assert_eq!(gz.headers()[header::CONTENT_ENCODING], "gzip");
+        assert!(
+            cache.pages.stats().bytes > with_br,
+            "the cache counts every form it keeps"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_visible_change_renders_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (router, _, store) = app(dir.path()).await;
+        get_with(&router, "/feed.json", &[]).await;
+        store
+            .put_setting("site", "{\"title\":\"Changed\"}")
+            .await
+            .unwrap();
+        let after = get_with(&router, "/feed.json", &[]).await;
+        assert_eq!(after.headers()["x-render"], "2");
+    }
+}
