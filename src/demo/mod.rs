@@ -296,28 +296,12 @@ pub async fn add_generated_stories(store: &Store, count: usize) -> anyhow::Resul
         !models.is_empty(),
         "there is no published story to model generated ones on: publish one first, or seed an empty database"
     );
-    let ids: Vec<String> = models.iter().map(|s| s.id.clone()).collect();
-    let authors = store.authors_of_stories(&ids).await?;
-    let tags = store.tags_of_stories(&ids).await?;
-    let ids_of = |story: &str| -> (Vec<String>, Vec<String>) {
-        (
-            authors
-                .iter()
-                .filter(|a| a.story_id == story)
-                .map(|a| a.author.id.clone())
-                .collect(),
-            tags.iter()
-                .filter(|t| t.story_id == story)
-                .map(|t| t.tag.id.clone())
-                .collect(),
-        )
-    };
     let mut number = store.count_stories(&StoryFilter::default(), now).await? as usize;
     let progress = Progress::new(count, "archive stories");
     let mut batch = Vec::with_capacity(BATCH);
     for i in 0..count {
-        let model = &models[i % models.len()];
-        let (author_ids, tag_ids) = ids_of(&model.id);
+        let card = &models[i % models.len()];
+        let model = &card.story;
         let at: UnixTime = now - 60 * 86_400 - i as i64 * 3 * 3600;
         let write = loop {
             number += 1;
@@ -333,8 +317,8 @@ pub async fn add_generated_stories(store: &Store, count: usize) -> anyhow::Resul
                 status: Some(Status::Published),
                 featured: false,
                 published_at: Some(at),
-                author_ids: author_ids.clone(),
-                tag_ids: tag_ids.clone(),
+                author_ids: card.author_ids.clone(),
+                tag_ids: card.tag_ids.clone(),
                 updated_at: Some(at),
                 ..Default::default()
             };

@@ -2,5 +2,6 @@
 //! how slugs are chosen and kept, what may be published.
 
 pub mod publishing;
+pub mod related;
 pub mod settings;
 pub mod subscriptions;

@@ -36,15 +36,13 @@ macro_rules! queries {
             }
 
             pub async fn list(pool: &Pool<Db>, now: UnixTime, limit: i64, offset: i64) -> StoreResult<Vec<Brief>> {
-                Ok(sqlx::query_as(concat!(
-                    "SELECT ", brief_columns!(), " FROM briefs s WHERE ", public_piece!(),
-                    "$1 ORDER BY s.published_at DESC, s.id DESC LIMIT $2 OFFSET $3"
-                ))
-                .bind(now)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await?)
+                let mut qb = sqlx::QueryBuilder::<Db>::new(concat!(
+                    "SELECT ", brief_columns!(), " FROM briefs s WHERE ", public_piece!()
+                ));
+                qb.push_bind(now);
+                qb.push(" ORDER BY s.published_at DESC, s.id DESC");
+                super::sql::push_limit(&mut qb, limit, offset);
+                Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
             pub async fn count(pool: &Pool<Db>, now: UnixTime) -> StoreResult<i64> {

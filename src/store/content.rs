@@ -233,7 +233,7 @@ macro_rules! queries {
                 .bind(schedule)
                 .fetch_one(&mut *conn)
                 .await?;
-                super::notify(conn, &state).await?;
+                super::dialect::notify(conn, &state).await?;
                 Ok(Some(state))
             }
 
@@ -248,16 +248,10 @@ macro_rules! queries {
                     Option<i64>,
                     Option<i64>,
                     Option<i64>,
-                ) = sqlx::query_as(
-                    "SELECT
-                       (SELECT MAX(published_at) FROM stories WHERE status = 'scheduled' AND published_at <= $1),
-                       (SELECT MAX(published_at) FROM briefs WHERE status = 'scheduled' AND published_at <= $1),
-                       (SELECT MIN(published_at) FROM stories WHERE status = 'scheduled' AND published_at > $1),
-                       (SELECT MIN(published_at) FROM briefs WHERE status = 'scheduled' AND published_at > $1)",
-                )
-                .bind(now)
-                .fetch_one(pool)
-                .await?;
+                ) = sqlx::query_as(super::dialect::SCHEDULE_BOUNDS)
+                    .bind(now)
+                    .fetch_one(pool)
+                    .await?;
                 let due = s_due.into_iter().chain(b_due).max();
                 let next = s_next.into_iter().chain(b_next).min();
                 Ok((due, next))
@@ -267,25 +261,65 @@ macro_rules! queries {
 }
 pub(super) use queries;
 
-/// SQLite: other processes see the row change through the poll.
-pub(crate) async fn notify_sqlite(
-    _: &mut sqlx::SqliteConnection,
-    _: &ContentState,
-) -> Result<(), sqlx::Error> {
-    Ok(())
+/// The schedule bounds: index seeks on the partial `*_scheduled` indexes.
+macro_rules! schedule_bounds_sql {
+    ($stories:literal, $briefs:literal) => {
+        concat!(
+            "SELECT (SELECT MAX(published_at) FROM ",
+            $stories,
+            " WHERE status = 'scheduled' AND published_at <= $1), ",
+            "(SELECT MAX(published_at) FROM ",
+            $briefs,
+            " WHERE status = 'scheduled' AND published_at <= $1), ",
+            "(SELECT MIN(published_at) FROM ",
+            $stories,
+            " WHERE status = 'scheduled' AND published_at > $1), ",
+            "(SELECT MIN(published_at) FROM ",
+            $briefs,
+            " WHERE status = 'scheduled' AND published_at > $1)"
+        )
+    };
 }
 
-/// PostgreSQL: delivered to every listening instance when the transaction commits.
-pub(crate) async fn notify_postgres(
-    conn: &mut sqlx::PgConnection,
-    state: &ContentState,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(state.to_payload())
-        .execute(conn)
-        .await?;
-    Ok(())
+/// What SQLite does its own way.
+pub(crate) mod sqlite_dialect {
+    use super::ContentState;
+
+    /// SQLite keeps no statistics here, and without them its planner
+    /// prefers the wide listing index (a scan of the archive) over the small
+    /// partial one: name the index.
+    pub(crate) const SCHEDULE_BOUNDS: &str = schedule_bounds_sql!(
+        "stories INDEXED BY stories_scheduled",
+        "briefs INDEXED BY briefs_scheduled"
+    );
+
+    /// Other processes see the row change through the poll.
+    pub(crate) async fn notify(
+        _: &mut sqlx::SqliteConnection,
+        _: &ContentState,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+}
+
+/// What PostgreSQL does its own way.
+pub(crate) mod postgres_dialect {
+    use super::{CHANNEL, ContentState};
+
+    pub(crate) const SCHEDULE_BOUNDS: &str = schedule_bounds_sql!("stories", "briefs");
+
+    /// Delivered to every listening instance when the transaction commits.
+    pub(crate) async fn notify(
+        conn: &mut sqlx::PgConnection,
+        state: &ContentState,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(state.to_payload())
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 }
 
 impl super::Store {

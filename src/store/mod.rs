@@ -34,7 +34,7 @@ use sqlx::sqlite::{
 pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
 pub use error::{StoreError, StoreResult};
 pub use slugs::SlugKind;
-pub use stories::{StoryAuthor, StoryTag, StoryWrite};
+pub use stories::{StoryAuthor, StoryCard, StoryWrite, TAG_WINDOW, TagWindowEntry};
 
 use crate::clock::Clock;
 
@@ -47,12 +47,13 @@ const POSTGRES_CONNECTIONS: u32 = 16;
 
 /// The query modules of one engine, stamped out from the shared SQL text.
 macro_rules! engine {
-    ($module:ident, $db:ty, $notify:path) => {
+    ($db:ty => $module:ident, $dialect:path) => {
         #[allow(clippy::too_many_arguments)]
         mod $module {
             pub type Db = $db;
             pub type Conn = <$db as sqlx::Database>::Connection;
-            pub(crate) use $notify as notify;
+            /// What this engine does its own way.
+            pub(crate) use $dialect as dialect;
 
             pub mod sql {
                 use super::Db;
@@ -65,6 +66,14 @@ macro_rules! engine {
                         list.push_bind(id.clone());
                     }
                     qb.push(")");
+                }
+
+                /// ` LIMIT n OFFSET m`, written as numbers rather than bound:
+                /// SQLite plans around a bound LIMIT and so prepares the
+                /// statement again whenever any of its values change.
+                /// (Integers cannot inject anything.)
+                pub fn push_limit(qb: &mut sqlx::QueryBuilder<Db>, limit: i64, offset: i64) {
+                    qb.push(format!(" LIMIT {} OFFSET {}", limit.max(0), offset.max(0)));
                 }
             }
 
@@ -79,12 +88,8 @@ macro_rules! engine {
         }
     };
 }
-engine!(sqlite, sqlx::Sqlite, crate::store::content::notify_sqlite);
-engine!(
-    postgres,
-    sqlx::Postgres,
-    crate::store::content::notify_postgres
-);
+engine!(sqlx::Sqlite => sqlite, crate::store::content::sqlite_dialect);
+engine!(sqlx::Postgres => postgres, crate::store::content::postgres_dialect);
 
 /// Runs a read query on whichever engine this store uses:
 /// `read!(self, stories::story_by_slug(slug))`.

@@ -1,6 +1,8 @@
 //! Stories with their authors, tags, notes and related stories.
 
-use crate::model::{Author, Story, StoryFilter, StoryNote, Tag, UnixTime};
+use std::collections::HashMap;
+
+use crate::model::{Author, Image, Story, StoryFilter, StoryNote, UnixTime};
 
 use super::{ContentChange, PieceChange, Store, StoreResult, read, write};
 
@@ -12,11 +14,67 @@ pub struct StoryAuthor {
     pub author: Author,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StoryTag {
-    pub story_id: String,
+/// A story as pages show it: the row with its hero image, its authors and
+/// tags (ids, in order) and how many notes it carries, read in one query.
+#[derive(Debug, Clone)]
+pub struct StoryCard {
+    pub story: Story,
+    pub hero: Option<Image>,
+    pub author_ids: Vec<String>,
+    pub tag_ids: Vec<String>,
+    pub notes: i64,
+}
+
+/// The row `card_columns!` selects.
+#[derive(sqlx::FromRow)]
+pub(super) struct CardRow {
     #[sqlx(flatten)]
-    pub tag: Tag,
+    story: Story,
+    hero_file: Option<String>,
+    hero_width: Option<i32>,
+    hero_height: Option<i32>,
+    hero_alt: Option<String>,
+    hero_caption: Option<String>,
+    hero_credit: Option<String>,
+    author_ids: Option<String>,
+    tag_ids: Option<String>,
+    notes: i64,
+}
+
+impl From<CardRow> for StoryCard {
+    fn from(row: CardRow) -> StoryCard {
+        let hero = match (&row.story.hero_image_id, row.hero_file) {
+            (Some(id), Some(file)) => Some(Image {
+                id: id.clone(),
+                file,
+                width: row.hero_width.unwrap_or_default(),
+                height: row.hero_height.unwrap_or_default(),
+                alt: row.hero_alt.unwrap_or_default(),
+                caption: row.hero_caption.unwrap_or_default(),
+                credit: row.hero_credit.unwrap_or_default(),
+            }),
+            _ => None,
+        };
+        let ids = |list: Option<String>| -> Vec<String> {
+            list.map(|l| l.split(',').map(str::to_string).collect())
+                .unwrap_or_default()
+        };
+        StoryCard {
+            story: row.story,
+            hero,
+            author_ids: ids(row.author_ids),
+            tag_ids: ids(row.tag_ids),
+            notes: row.notes,
+        }
+    }
+}
+
+/// One of the newest public stories filed under a tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagWindowEntry {
+    pub story_id: String,
+    pub section_id: String,
+    pub published_at: UnixTime,
 }
 
 /// One story to save: the row, its ordered authors and tags, and the old
@@ -29,12 +87,35 @@ pub struct StoryWrite {
     pub redirect_from: Option<String>,
 }
 
-/// How many of the newest public stories under each tag are weighed when
+/// Reads the `tag:story:section:time` list the window query aggregates.
+pub(super) fn parse_windows(list: &str) -> HashMap<String, Vec<TagWindowEntry>> {
+    let mut windows: HashMap<String, Vec<TagWindowEntry>> = HashMap::new();
+    for item in list.split(',') {
+        let mut parts = item.split(':');
+        let (Some(tag), Some(story_id), Some(section_id), Some(Ok(published_at))) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next().map(str::parse),
+        ) else {
+            continue;
+        };
+        windows
+            .entry(tag.to_string())
+            .or_default()
+            .push(TagWindowEntry {
+                story_id: story_id.to_string(),
+                section_id: section_id.to_string(),
+                published_at,
+            });
+    }
+    windows
+}
+
+/// How many of the newest public stories under a tag are weighed when
 /// choosing related stories: enough to find good company, few enough that
 /// the cost does not grow with the archive.
-pub const RELATED_WINDOW: i64 = 100;
-/// Tags beyond this many do not widen the search.
-pub const RELATED_TAGS: usize = 8;
+pub const TAG_WINDOW: i64 = 100;
 
 /// Story columns in the order `Story` declares them.
 macro_rules! story_columns {
@@ -45,6 +126,23 @@ macro_rules! story_columns {
     };
 }
 pub(super) use story_columns;
+
+/// `SELECT` list and `FROM` of a `StoryCard` (ids are hex, so a comma
+/// separates them safely).
+macro_rules! card_columns {
+    () => {
+        concat!(
+            story_columns!(),
+            ", h.file AS hero_file, h.width AS hero_width, h.height AS hero_height, \
+             h.alt AS hero_alt, h.caption AS hero_caption, h.credit AS hero_credit, \
+             (SELECT string_agg(sa.author_id, ',' ORDER BY sa.position) FROM story_authors sa WHERE sa.story_id = s.id) AS author_ids, \
+             (SELECT string_agg(st.tag_id, ',' ORDER BY st.position) FROM story_tags st WHERE st.story_id = s.id) AS tag_ids, \
+             (SELECT COUNT(*) FROM story_notes n WHERE n.story_id = s.id) AS notes \
+             FROM stories s LEFT JOIN images h ON h.id = s.hero_image_id"
+        )
+    };
+}
+pub(super) use card_columns;
 
 /// What readers may see (stories `s` or briefs `s`): published, or scheduled
 /// and due; followed by the bind for "now".
@@ -63,7 +161,10 @@ macro_rules! queries {
             use super::{Conn, Db, sql::push_id_list};
             use crate::model::{Story, StoryFilter, StoryNote, UnixTime, Visibility};
             use crate::store::StoreResult;
-            use crate::store::stories::{RELATED_TAGS, RELATED_WINDOW, StoryAuthor, StoryTag, public_piece, story_columns};
+            use crate::store::stories::{
+                CardRow, StoryAuthor, StoryCard, TAG_WINDOW, TagWindowEntry, card_columns,
+                parse_windows, public_piece, story_columns,
+            };
 
             pub async fn is_empty(pool: &Pool<Db>) -> StoreResult<bool> {
                 let n: i64 = sqlx::query_scalar(
@@ -88,10 +189,19 @@ macro_rules! queries {
                     .await?)
             }
 
-            pub async fn by_ids(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<Story>> {
-                let mut qb = QueryBuilder::<Db>::new(concat!("SELECT ", story_columns!(), " FROM stories s WHERE s.id IN "));
+            pub async fn card_by_slug(pool: &Pool<Db>, slug: &str) -> StoreResult<Option<StoryCard>> {
+                let row: Option<CardRow> = sqlx::query_as(concat!("SELECT ", card_columns!(), " WHERE s.slug = $1"))
+                    .bind(slug)
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(row.map(StoryCard::from))
+            }
+
+            pub async fn cards_by_ids(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<StoryCard>> {
+                let mut qb = QueryBuilder::<Db>::new(concat!("SELECT ", card_columns!(), " WHERE s.id IN "));
                 push_id_list(&mut qb, ids);
-                Ok(qb.build_query_as().fetch_all(pool).await?)
+                let rows: Vec<CardRow> = qb.build_query_as().fetch_all(pool).await?;
+                Ok(rows.into_iter().map(StoryCard::from).collect())
             }
 
             fn push_filter(qb: &mut QueryBuilder<Db>, f: &StoryFilter, now: UnixTime) {
@@ -127,14 +237,13 @@ macro_rules! queries {
                 now: UnixTime,
                 limit: i64,
                 offset: i64,
-            ) -> StoreResult<Vec<Story>> {
-                let mut qb = QueryBuilder::<Db>::new(concat!("SELECT ", story_columns!(), " FROM stories s"));
+            ) -> StoreResult<Vec<StoryCard>> {
+                let mut qb = QueryBuilder::<Db>::new(concat!("SELECT ", card_columns!()));
                 push_filter(&mut qb, f, now);
-                qb.push(" ORDER BY s.published_at DESC, s.id DESC LIMIT ");
-                qb.push_bind(limit);
-                qb.push(" OFFSET ");
-                qb.push_bind(offset);
-                Ok(qb.build_query_as().fetch_all(pool).await?)
+                qb.push(" ORDER BY s.published_at DESC, s.id DESC");
+                super::sql::push_limit(&mut qb, limit, offset);
+                let rows: Vec<CardRow> = qb.build_query_as().fetch_all(pool).await?;
+                Ok(rows.into_iter().map(StoryCard::from).collect())
             }
 
             pub async fn count(pool: &Pool<Db>, f: &StoryFilter, now: UnixTime) -> StoreResult<i64> {
@@ -143,48 +252,33 @@ macro_rules! queries {
                 Ok(qb.build_query_scalar().fetch_one(pool).await?)
             }
 
-            /// Public stories that share tags with a story, ranked by how many
-            /// of its tags they appear under, then its section, then the
-            /// newest. Only the newest RELATED_WINDOW public stories of each
-            /// tag are weighed (an index range each), so the cost is bounded
-            /// however large the archive grows.
-            pub async fn related(
+            /// The newest TAG_WINDOW public stories under each tag (an
+            /// index range each, so the cost does not grow with the
+            /// archive), sent back as one aggregated string: far cheaper
+            /// than a row per entry.
+            pub async fn tag_windows(
                 pool: &Pool<Db>,
-                story: &Story,
                 tag_ids: &[String],
                 now: UnixTime,
-                limit: i64,
-            ) -> StoreResult<Vec<Story>> {
-                if tag_ids.is_empty() {
-                    return Ok(vec![]);
-                }
-                let mut qb = QueryBuilder::<Db>::new(concat!(
-                    "SELECT ", story_columns!(), " FROM stories s JOIN (
-                       SELECT w.story_id, COUNT(*) AS shared,
-                              MAX(CASE WHEN w.section_id = "
-                ));
-                qb.push_bind(story.section_id.clone());
-                qb.push(" THEN 1 ELSE 0 END) AS same_section, MAX(w.public_from) AS at FROM (");
-                for (i, tag) in tag_ids.iter().take(RELATED_TAGS).enumerate() {
+            ) -> StoreResult<std::collections::HashMap<String, Vec<TagWindowEntry>>> {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT string_agg(w.tag_id || ':' || w.story_id || ':' || w.section_id || ':' || CAST(w.public_from AS TEXT), ',') FROM (",
+                );
+                for (i, tag) in tag_ids.iter().enumerate() {
                     if i > 0 {
                         qb.push(" UNION ALL ");
                     }
-                    qb.push("SELECT * FROM (SELECT story_id, section_id, public_from FROM story_tags WHERE tag_id = ");
+                    qb.push("SELECT * FROM (SELECT tag_id, story_id, section_id, public_from FROM story_tags WHERE tag_id = ");
                     qb.push_bind(tag.clone());
                     qb.push(" AND public_from <= ");
                     qb.push_bind(now);
-                    qb.push(" AND story_id <> ");
-                    qb.push_bind(story.id.clone());
-                    qb.push(" ORDER BY public_from DESC LIMIT ");
-                    qb.push_bind(RELATED_WINDOW);
+                    qb.push(" ORDER BY public_from DESC");
+                    super::sql::push_limit(&mut qb, TAG_WINDOW, 0);
                     qb.push(format!(") AS window_{i}"));
                 }
-                qb.push(") w GROUP BY w.story_id ORDER BY shared DESC, same_section DESC, at DESC, w.story_id DESC LIMIT ");
-                qb.push_bind(limit);
-                qb.push(concat!(") r ON r.story_id = s.id WHERE ", public_piece!()));
-                qb.push_bind(now);
-                qb.push(" ORDER BY r.shared DESC, r.same_section DESC, r.at DESC, s.id DESC");
-                Ok(qb.build_query_as().fetch_all(pool).await?)
+                qb.push(") w");
+                let list: Option<String> = qb.build_query_scalar().fetch_one(pool).await?;
+                Ok(list.map_or_else(Default::default, |l| parse_windows(&l)))
             }
 
             pub async fn authors_of(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<StoryAuthor>> {
@@ -194,16 +288,6 @@ macro_rules! queries {
                 );
                 push_id_list(&mut qb, ids);
                 qb.push(" ORDER BY sa.story_id, sa.position");
-                Ok(qb.build_query_as().fetch_all(pool).await?)
-            }
-
-            pub async fn tags_of(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<StoryTag>> {
-                let mut qb = QueryBuilder::<Db>::new(
-                    "SELECT st.story_id, t.id, t.slug, t.name, t.description
-                     FROM story_tags st JOIN tags t ON t.id = st.tag_id WHERE st.story_id IN ",
-                );
-                push_id_list(&mut qb, ids);
-                qb.push(" ORDER BY st.story_id, st.position");
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
@@ -337,12 +421,17 @@ impl Store {
         read!(self, stories::by_id(id))
     }
 
-    /// Stories by id, in no particular order (any status).
-    pub async fn stories_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Story>> {
+    /// A story with its hero, authors, tags and note count (any status).
+    pub async fn story_card_by_slug(&self, slug: &str) -> StoreResult<Option<StoryCard>> {
+        read!(self, stories::card_by_slug(slug))
+    }
+
+    /// Stories by id with their heroes, authors and tags, in no particular order (any status).
+    pub async fn story_cards_by_ids(&self, ids: &[String]) -> StoreResult<Vec<StoryCard>> {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        read!(self, stories::by_ids(ids))
+        read!(self, stories::cards_by_ids(ids))
     }
 
     /// Public stories matching `filter`, newest first.
@@ -352,7 +441,7 @@ impl Store {
         now: UnixTime,
         limit: i64,
         offset: i64,
-    ) -> StoreResult<Vec<Story>> {
+    ) -> StoreResult<Vec<StoryCard>> {
         read!(self, stories::list(filter, now, limit, offset))
     }
 
@@ -360,29 +449,21 @@ impl Store {
         read!(self, stories::count(filter, now))
     }
 
-    /// Public stories to read next: those that share the most of `tag_ids`
-    /// (the story's tags) among the newest of each tag, then its section,
-    /// then recency; topped up with the newest of its section.
-    pub async fn related_stories(
+    /// The newest public stories under each of `tag_ids` (every tag asked
+    /// for has an entry, empty when no public story carries it).
+    pub async fn tag_windows(
         &self,
-        story: &Story,
         tag_ids: &[String],
         now: UnixTime,
-        limit: i64,
-    ) -> StoreResult<Vec<Story>> {
-        let mut related = read!(self, stories::related(story, tag_ids, now, limit))?;
-        let missing = limit - related.len() as i64;
-        if missing > 0 {
-            let mut exclude: Vec<String> = related.iter().map(|s| s.id.clone()).collect();
-            exclude.push(story.id.clone());
-            let same_section = StoryFilter {
-                section_id: Some(story.section_id.clone()),
-                exclude_ids: exclude,
-                ..Default::default()
-            };
-            related.extend(self.stories(&same_section, now, missing, 0).await?);
+    ) -> StoreResult<HashMap<String, Vec<TagWindowEntry>>> {
+        if tag_ids.is_empty() {
+            return Ok(HashMap::new());
         }
-        Ok(related)
+        let mut windows = read!(self, stories::tag_windows(tag_ids, now))?;
+        for tag in tag_ids {
+            windows.entry(tag.clone()).or_default();
+        }
+        Ok(windows)
     }
 
     pub async fn authors_of_stories(&self, ids: &[String]) -> StoreResult<Vec<StoryAuthor>> {
@@ -390,13 +471,6 @@ impl Store {
             return Ok(vec![]);
         }
         read!(self, stories::authors_of(ids))
-    }
-
-    pub async fn tags_of_stories(&self, ids: &[String]) -> StoreResult<Vec<StoryTag>> {
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        read!(self, stories::tags_of(ids))
     }
 
     pub async fn notes_of_story(&self, story_id: &str) -> StoreResult<Vec<StoryNote>> {

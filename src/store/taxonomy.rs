@@ -37,6 +37,20 @@ macro_rules! queries {
                 Ok(())
             }
 
+            pub async fn authors(pool: &Pool<Db>) -> StoreResult<Vec<Author>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, slug, name, bio, role_line, photo_id, links FROM authors ORDER BY name",
+                )
+                .fetch_all(pool)
+                .await?)
+            }
+
+            pub async fn tags_by_ids(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<Tag>> {
+                let mut qb = sqlx::QueryBuilder::<Db>::new("SELECT id, slug, name, description FROM tags WHERE id IN ");
+                super::sql::push_id_list(&mut qb, ids);
+                Ok(qb.build_query_as().fetch_all(pool).await?)
+            }
+
             pub async fn tag_by_slug(pool: &Pool<Db>, slug: &str) -> StoreResult<Option<Tag>> {
                 Ok(sqlx::query_as("SELECT id, slug, name, description FROM tags WHERE slug = $1")
                     .bind(slug)
@@ -103,6 +117,18 @@ impl Store {
             db::taxonomy::upsert_section(conn, section).await?;
             ((), ContentChange::Taxonomy)
         })
+    }
+
+    /// Every author (a newsroom's staff and contributors: hundreds at most).
+    pub async fn authors(&self) -> StoreResult<Vec<Author>> {
+        read!(self, taxonomy::authors())
+    }
+
+    pub async fn tags_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Tag>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        read!(self, taxonomy::tags_by_ids(ids))
     }
 
     pub async fn tag_by_slug(&self, slug: &str) -> StoreResult<Option<Tag>> {

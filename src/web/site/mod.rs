@@ -3,6 +3,7 @@
 //! themed error pages happen around them (see `router`).
 
 mod errors;
+mod lookups;
 mod views;
 
 use std::sync::Arc;
@@ -107,7 +108,7 @@ async fn home(State(app): State<Arc<App>>) -> PageResult {
     if leads.is_empty() {
         leads = store.stories(&StoryFilter::default(), p.now, 1, 0).await?;
     }
-    let mut shown: Vec<String> = leads.iter().map(|s| s.id.clone()).collect();
+    let mut shown: Vec<String> = leads.iter().map(|c| c.story.id.clone()).collect();
     let top = store
         .stories(
             &StoryFilter {
@@ -119,7 +120,7 @@ async fn home(State(app): State<Arc<App>>) -> PageResult {
             0,
         )
         .await?;
-    shown.extend(top.iter().map(|s| s.id.clone()));
+    shown.extend(top.iter().map(|c| c.story.id.clone()));
     let river = store
         .stories(
             &StoryFilter {
@@ -132,12 +133,11 @@ async fn home(State(app): State<Arc<App>>) -> PageResult {
         )
         .await?;
     let briefs = store.briefs(p.now, 6, 0).await?;
-    let [leads, top, river] = p.teaser_groups([&leads, &top, &river]).await?;
     let view = HomeView {
         chrome: p.chrome(None, &p.settings().tagline, &urls::home()),
-        lead: leads.into_iter().next(),
-        top,
-        river,
+        lead: p.teasers(&leads).into_iter().next(),
+        top: p.teasers(&top),
+        river: p.teasers(&river),
         briefs: p.briefs(&briefs).await?,
         latest: p.site.latest.clone(),
     };
@@ -158,38 +158,27 @@ struct StoryView {
 }
 
 /// Related stories shown under a story.
-const RELATED: i64 = 4;
+const RELATED: usize = 4;
 
 async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageResult {
     let p = Presenter::new(&app).await?;
     let store = &app.store;
-    let Some(story) = store.story_by_slug(&slug).await? else {
+    let Some(card) = store.story_card_by_slug(&slug).await? else {
         return redirect_old_slug(&app, SlugKind::Story, &slug).await;
     };
+    let story = &card.story;
     if story.status == Status::Archived {
         return Err(SiteError::Gone);
     }
     if !story.is_public(p.now) {
         return Err(SiteError::NotFound);
     }
-    let tags: Vec<_> = store
-        .tags_of_stories(std::slice::from_ref(&story.id))
-        .await?
-        .into_iter()
-        .map(|st| st.tag)
-        .collect();
-    let tag_ids: Vec<String> = tags.iter().map(|t| t.id.clone()).collect();
-    let notes = store.notes_of_story(&story.id).await?;
-    let related = store
-        .related_stories(&story, &tag_ids, p.now, RELATED)
-        .await?;
-    let shown: Vec<&crate::model::Story> = std::iter::once(&story).chain(&related).collect();
-    // One look-up of bylines (whose first entries are the bios at the foot)
-    // and one of images (heroes and the authors' portraits) for the page.
-    let loaded = p.load(&shown, Some(&story.id)).await?;
-    let mut teasers = shown.iter().map(|s| p.teaser(s, &loaded));
-    let teaser = teasers.next().expect("the story itself");
-    let related = teasers.collect();
+    let notes = if card.notes > 0 {
+        store.notes_of_story(&story.id).await?
+    } else {
+        vec![]
+    };
+
     let description = story
         .seo_description
         .clone()
@@ -202,11 +191,11 @@ async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
         chrome: p.chrome(Some(&title), &description, &urls::story(&story.slug)),
         body: story.body_html.clone(),
         updated: story.notably_updated_at().map(|t| p.date(t)),
-        story: teaser,
-        tags: p.tags(&tags),
+        story: p.site.teaser(&card),
+        tags: p.tags(&card.tag_ids).await?,
         notes: p.notes(&notes),
-        authors: p.authors(loaded.authors_of(&story.id), &loaded.images),
-        related,
+        authors: p.authors(&card.author_ids),
+        related: p.related(&card, RELATED).await?,
         latest: p.latest(),
     };
     Ok(html(p.render("story.html", view)?))
@@ -340,10 +329,8 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
                 .await?
                 .ok_or(SiteError::NotFound)?;
             filter.author_id = Some(author.id.clone());
-            let photos = p.images(author.photo_id.iter()).await?;
-            let view = p.authors(std::slice::from_ref(&author), &photos).remove(0);
+            author_view = p.authors(std::slice::from_ref(&author.id)).pop();
             let description = format!("{}: {}", author.name, author.role_line);
-            author_view = Some(view);
             ("author", author.name, description, urls::author(slug))
         }
     };
@@ -380,7 +367,7 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
         heading,
         description,
         author: author_view,
-        stories: p.teasers(&stories).await?,
+        stories: p.teasers(&stories),
         pager,
         latest,
     };

@@ -12,11 +12,13 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
+use super::lookups::Lookups;
 use crate::model::{
-    Author, Brief, Image, Link, SafeHtml, Section, SiteSettings, Story, StoryNote, Tag, UnixTime,
-    dates, text,
+    Author, Brief, Image, Link, SafeHtml, Section, SiteSettings, StoryNote, UnixTime, dates, text,
 };
 use crate::services;
+use crate::services::related;
+use crate::store::{StoryCard, TagWindowEntry};
 use crate::urls;
 use crate::web::App;
 use crate::web::errors::{ErrorPage, SiteError};
@@ -126,67 +128,128 @@ pub struct Pager {
     pub next_url: Option<String>,
 }
 
-/// Bylines and images of the stories on one page, fetched together.
-pub struct Loaded {
-    authors: HashMap<String, Vec<Author>>,
-    pub images: HashMap<String, ImageView>,
-}
-
-impl Loaded {
-    /// The story's authors in byline order.
-    pub fn authors_of(&self, story_id: &str) -> &[Author] {
-        self.authors.get(story_id).map_or(&[], Vec::as_slice)
-    }
-}
-
 const SHORT_EXCERPT_CHARS: usize = 90;
 /// Stories in the Latest rail (the home page shows them all, other pages one fewer).
 pub const LATEST_STORIES: usize = 6;
 
-/// What every page shows, built once per generation of the content.
+/// An author with their portrait, ready for bylines and bios.
+struct AuthorEntry {
+    author: Author,
+    portrait: Option<ImageView>,
+}
+
+/// What every page shows, built once per generation of the content: the
+/// settings, the sections, every author (a newsroom has hundreds at most),
+/// the Latest rail, and the tags pages have asked for so far.
 pub struct SiteContext {
     pub settings: SiteSettings,
     tz: TimeZone,
     pub sections: Vec<Section>,
     logo: Option<ImageView>,
+    authors: HashMap<String, AuthorEntry>,
+    tags: Lookups<LinkView>,
+    /// The newest public stories under each tag, for related stories.
+    tag_windows: Lookups<Arc<Vec<TagWindowEntry>>>,
+    /// Teasers of stories shown as related (the newest of each tag, mostly).
+    teasers: Lookups<Teaser>,
     /// The newest public stories, as teasers.
     pub latest: Vec<Teaser>,
 }
 
 impl SiteContext {
     async fn build(app: &App, now: UnixTime) -> anyhow::Result<SiteContext> {
-        let settings = services::settings::load(&app.store).await?;
+        let store = &app.store;
+        let settings = services::settings::load(store).await?;
         let tz = TimeZone::get(&settings.timezone).unwrap_or(TimeZone::UTC);
-        let sections = app.store.sections().await?;
-        let logo = match &settings.logo_image_id {
-            Some(id) => app
-                .store
-                .images_by_ids(std::slice::from_ref(id))
-                .await?
-                .pop()
-                .map(|image| image_view(&image)),
-            None => None,
-        };
+        let authors = store.authors().await?;
+        let image_ids: Vec<String> = authors
+            .iter()
+            .filter_map(|a| a.photo_id.clone())
+            .chain(settings.logo_image_id.clone())
+            .collect();
+        let images: HashMap<String, ImageView> = store
+            .images_by_ids(&image_ids)
+            .await?
+            .iter()
+            .map(|i| (i.id.clone(), image_view(i)))
+            .collect();
         let mut context = SiteContext {
+            logo: settings
+                .logo_image_id
+                .as_ref()
+                .and_then(|id| images.get(id).cloned()),
+            authors: authors
+                .into_iter()
+                .map(|author| {
+                    let portrait = author
+                        .photo_id
+                        .as_ref()
+                        .and_then(|id| images.get(id).cloned());
+                    (author.id.clone(), AuthorEntry { author, portrait })
+                })
+                .collect(),
             settings,
             tz,
-            sections,
-            logo,
+            sections: store.sections().await?,
+            tags: Lookups::default(),
+            tag_windows: Lookups::default(),
+            teasers: Lookups::default(),
             latest: vec![],
         };
-        let newest = app
-            .store
+        let newest = store
             .stories(&Default::default(), now, LATEST_STORIES as i64, 0)
             .await?;
-        let presenter = Presenter {
-            app,
-            site: Arc::new(context),
-            now,
-        };
-        let latest = presenter.teasers(&newest).await?;
-        context = Arc::into_inner(presenter.site).expect("the presenter was the only holder");
-        context.latest = latest;
+        context.latest = newest.iter().map(|c| context.teaser(c)).collect();
         Ok(context)
+    }
+
+    pub fn teaser(&self, card: &StoryCard) -> Teaser {
+        let s = &card.story;
+        let excerpt = s.excerpt();
+        Teaser {
+            url: urls::story(&s.slug),
+            headline: s.headline.clone(),
+            dek: s.dek.clone(),
+            short_excerpt: text::truncate_words(&excerpt, SHORT_EXCERPT_CHARS),
+            excerpt,
+            label: s.label.clone(),
+            section: self.section(&s.section_id),
+            authors: card
+                .author_ids
+                .iter()
+                .filter_map(|id| self.authors.get(id))
+                .map(|entry| LinkView {
+                    name: entry.author.name.clone(),
+                    url: urls::author(&entry.author.slug),
+                })
+                .collect(),
+            published: s.published_at.map(|t| self.date(t)),
+            reading_minutes: s.reading_minutes,
+            image: card.hero.as_ref().map(image_view),
+        }
+    }
+
+    pub fn date(&self, t: UnixTime) -> DateView {
+        DateView {
+            iso: jiff::Timestamp::from_second(t)
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+                .to_string(),
+            display: dates::format(t, &self.tz, &self.settings.date_format),
+        }
+    }
+
+    pub fn section(&self, id: &str) -> LinkView {
+        self.sections
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| LinkView {
+                name: s.name.clone(),
+                url: urls::section(&s.slug),
+            })
+            .unwrap_or(LinkView {
+                name: String::new(),
+                url: urls::home(),
+            })
     }
 }
 
@@ -275,115 +338,11 @@ impl<'a> Presenter<'a> {
     }
 
     pub fn date(&self, t: UnixTime) -> DateView {
-        DateView {
-            iso: jiff::Timestamp::from_second(t)
-                .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-                .to_string(),
-            display: dates::format(t, &self.site.tz, &self.site.settings.date_format),
-        }
+        self.site.date(t)
     }
 
-    pub fn section(&self, id: &str) -> LinkView {
-        self.site
-            .sections
-            .iter()
-            .find(|s| s.id == id)
-            .map(|s| LinkView {
-                name: s.name.clone(),
-                url: urls::section(&s.slug),
-            })
-            .unwrap_or(LinkView {
-                name: String::new(),
-                url: urls::home(),
-            })
-    }
-
-    pub async fn images(
-        &self,
-        ids: impl Iterator<Item = &String>,
-    ) -> anyhow::Result<HashMap<String, ImageView>> {
-        let mut ids: Vec<String> = ids.cloned().collect();
-        ids.sort();
-        ids.dedup();
-        Ok(self
-            .app
-            .store
-            .images_by_ids(&ids)
-            .await?
-            .iter()
-            .map(|i| (i.id.clone(), image_view(i)))
-            .collect())
-    }
-
-    /// Bylines and images for `stories` in two batch queries; with
-    /// `portraits_for`, also the portraits of that story's authors.
-    pub async fn load(
-        &self,
-        stories: &[&Story],
-        portraits_for: Option<&str>,
-    ) -> anyhow::Result<Loaded> {
-        let mut ids: Vec<String> = stories.iter().map(|s| s.id.clone()).collect();
-        ids.sort();
-        ids.dedup();
-        let mut authors: HashMap<String, Vec<Author>> = HashMap::new();
-        for sa in self.app.store.authors_of_stories(&ids).await? {
-            authors.entry(sa.story_id).or_default().push(sa.author);
-        }
-        let portraits = portraits_for
-            .and_then(|id| authors.get(id))
-            .into_iter()
-            .flatten()
-            .filter_map(|a| a.photo_id.as_ref());
-        let heroes = stories.iter().filter_map(|s| s.hero_image_id.as_ref());
-        let images = self.images(heroes.chain(portraits)).await?;
-        Ok(Loaded { authors, images })
-    }
-
-    pub fn teaser(&self, s: &Story, loaded: &Loaded) -> Teaser {
-        let excerpt = s.excerpt();
-        Teaser {
-            url: urls::story(&s.slug),
-            headline: s.headline.clone(),
-            dek: s.dek.clone(),
-            short_excerpt: text::truncate_words(&excerpt, SHORT_EXCERPT_CHARS),
-            excerpt,
-            label: s.label.clone(),
-            section: self.section(&s.section_id),
-            authors: loaded
-                .authors_of(&s.id)
-                .iter()
-                .map(|a| LinkView {
-                    name: a.name.clone(),
-                    url: urls::author(&a.slug),
-                })
-                .collect(),
-            published: s.published_at.map(|t| self.date(t)),
-            reading_minutes: s.reading_minutes,
-            image: s
-                .hero_image_id
-                .as_ref()
-                .and_then(|id| loaded.images.get(id).cloned()),
-        }
-    }
-
-    /// Teasers for a list of stories, with two batch queries (authors, images).
-    pub async fn teasers(&self, stories: &[Story]) -> anyhow::Result<Vec<Teaser>> {
-        let refs: Vec<&Story> = stories.iter().collect();
-        let loaded = self.load(&refs, None).await?;
-        Ok(stories.iter().map(|s| self.teaser(s, &loaded)).collect())
-    }
-
-    /// Teasers for several lists of one page at once: still only two batch
-    /// queries, however many lists (and a story may appear in more than one).
-    pub async fn teaser_groups<const N: usize>(
-        &self,
-        groups: [&[Story]; N],
-    ) -> anyhow::Result<[Vec<Teaser>; N]> {
-        let all: Vec<Story> = groups.iter().flat_map(|g| g.iter().cloned()).collect();
-        let mut teasers = self.teasers(&all).await?.into_iter();
-        Ok(std::array::from_fn(|i| {
-            teasers.by_ref().take(groups[i].len()).collect()
-        }))
+    pub fn teasers(&self, cards: &[StoryCard]) -> Vec<Teaser> {
+        cards.iter().map(|c| self.site.teaser(c)).collect()
     }
 
     /// The Latest rail of a page other than the home page.
@@ -396,10 +355,110 @@ impl<'a> Presenter<'a> {
             .collect()
     }
 
-    pub async fn briefs(&self, briefs: &[Brief]) -> anyhow::Result<Vec<BriefView>> {
-        let images = self
-            .images(briefs.iter().filter_map(|b| b.image_id.as_ref()))
+    /// Tag links by id, in the order asked.
+    pub async fn tags(&self, ids: &[String]) -> anyhow::Result<Vec<LinkView>> {
+        let store = &self.app.store;
+        self.site
+            .tags
+            .get(ids, |missing| async move {
+                Ok::<_, anyhow::Error>(
+                    store
+                        .tags_by_ids(&missing)
+                        .await?
+                        .into_iter()
+                        .map(|t| {
+                            let link = LinkView {
+                                name: t.name,
+                                url: urls::tag(&t.slug),
+                            };
+                            (t.id, link)
+                        })
+                        .collect(),
+                )
+            })
+            .await
+    }
+
+    /// Stories related to the story of `card`, as teasers: ranked from the
+    /// windows of its tags, topped up from its section.
+    pub async fn related(&self, card: &StoryCard, limit: usize) -> anyhow::Result<Vec<Teaser>> {
+        let store = &self.app.store;
+        let now = self.now;
+        let tags: Vec<String> = card
+            .tag_ids
+            .iter()
+            .take(related::TAGS_WEIGHED)
+            .cloned()
+            .collect();
+        let windows = self
+            .site
+            .tag_windows
+            .get(&tags, |missing| async move {
+                Ok::<_, anyhow::Error>(
+                    store
+                        .tag_windows(&missing, now)
+                        .await?
+                        .into_iter()
+                        .map(|(tag, window)| (tag, Arc::new(window)))
+                        .collect(),
+                )
+            })
             .await?;
+        let windows: Vec<&[TagWindowEntry]> = windows.iter().map(|w| w.as_slice()).collect();
+        let ids = related::rank(&card.story, &windows, limit);
+        let site = &self.site;
+        let mut teasers = site
+            .teasers
+            .get(&ids, |missing| async move {
+                Ok::<_, anyhow::Error>(
+                    store
+                        .story_cards_by_ids(&missing)
+                        .await?
+                        .iter()
+                        .filter(|c| c.story.is_public(now))
+                        .map(|c| (c.story.id.clone(), site.teaser(c)))
+                        .collect(),
+                )
+            })
+            .await?;
+        if teasers.len() < limit {
+            let filter = related::fill_from_section(&card.story, &ids);
+            let more = store
+                .stories(&filter, now, (limit - teasers.len()) as i64, 0)
+                .await?;
+            teasers.extend(self.teasers(&more));
+        }
+        Ok(teasers)
+    }
+
+    /// Author cards (bio, portrait, links) by id, in byline order.
+    pub fn authors(&self, ids: &[String]) -> Vec<AuthorView> {
+        ids.iter()
+            .filter_map(|id| self.site.authors.get(id))
+            .map(|entry| {
+                let a = &entry.author;
+                AuthorView {
+                    name: a.name.clone(),
+                    url: urls::author(&a.slug),
+                    role_line: a.role_line.clone(),
+                    bio: a.bio.clone(),
+                    photo: entry.portrait.clone(),
+                    links: a.links(),
+                }
+            })
+            .collect()
+    }
+
+    pub async fn briefs(&self, briefs: &[Brief]) -> anyhow::Result<Vec<BriefView>> {
+        let ids: Vec<String> = briefs.iter().filter_map(|b| b.image_id.clone()).collect();
+        let images: HashMap<String, ImageView> = self
+            .app
+            .store
+            .images_by_ids(&ids)
+            .await?
+            .iter()
+            .map(|i| (i.id.clone(), image_view(i)))
+            .collect();
         Ok(briefs
             .iter()
             .map(|b| BriefView {
@@ -414,25 +473,6 @@ impl<'a> Presenter<'a> {
             .collect())
     }
 
-    /// Author cards; `photos` must hold their portraits (see `images`).
-    pub fn authors(
-        &self,
-        authors: &[Author],
-        photos: &HashMap<String, ImageView>,
-    ) -> Vec<AuthorView> {
-        authors
-            .iter()
-            .map(|a| AuthorView {
-                name: a.name.clone(),
-                url: urls::author(&a.slug),
-                role_line: a.role_line.clone(),
-                bio: a.bio.clone(),
-                photo: a.photo_id.as_ref().and_then(|id| photos.get(id).cloned()),
-                links: a.links(),
-            })
-            .collect()
-    }
-
     pub fn notes(&self, notes: &[StoryNote]) -> Vec<NoteView> {
         notes
             .iter()
@@ -440,15 +480,6 @@ impl<'a> Presenter<'a> {
                 kind: n.kind.heading(),
                 date: self.date(n.noted_at),
                 body: n.body.clone(),
-            })
-            .collect()
-    }
-
-    pub fn tags(&self, tags: &[Tag]) -> Vec<LinkView> {
-        tags.iter()
-            .map(|t| LinkView {
-                name: t.name.clone(),
-                url: urls::tag(&t.slug),
             })
             .collect()
     }
