@@ -2,16 +2,23 @@
 -- publication changes (caches then re-check when to expire, without emptying).
 ALTER TABLE content_version ADD COLUMN schedule BIGINT NOT NULL DEFAULT 0;
 
--- Related stories are ranked from story_tags alone: each row carries the
--- story's section and the time from which it is public (NULL for drafts and
--- archived stories), so the newest public stories of a tag are one index
--- range, whatever the size of the archive.
+-- Tag pages, author pages and related stories read story_tags and
+-- story_authors alone: each row carries the time from which its story is
+-- public (NULL for drafts and archived stories) and, for tags, its section,
+-- so the newest public stories of a tag or an author are one index range,
+-- whatever the size of the archive.
 ALTER TABLE story_tags ADD COLUMN section_id TEXT;
 ALTER TABLE story_tags ADD COLUMN public_from BIGINT;
 UPDATE story_tags st SET
     section_id = s.section_id,
     public_from = CASE WHEN s.status IN ('published', 'scheduled') THEN s.published_at END
 FROM stories s WHERE s.id = st.story_id;
+ALTER TABLE story_authors ADD COLUMN public_from BIGINT;
+UPDATE story_authors sa SET
+    public_from = CASE WHEN s.status IN ('published', 'scheduled') THEN s.published_at END
+FROM stories s WHERE s.id = sa.story_id;
+DROP INDEX story_authors_author;
+CREATE INDEX story_authors_recent ON story_authors (author_id, public_from, story_id);
 DROP INDEX story_tags_tag;
 CREATE INDEX story_tags_recent ON story_tags (tag_id, public_from, story_id, section_id);
 DROP INDEX stories_related;

@@ -45,13 +45,6 @@ macro_rules! queries {
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
-            pub async fn count(pool: &Pool<Db>, now: UnixTime) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar(concat!("SELECT COUNT(*) FROM briefs s WHERE ", public_piece!(), "$1"))
-                    .bind(now)
-                    .fetch_one(pool)
-                    .await?)
-            }
-
             pub async fn visibility(conn: &mut Conn, id: &str, now: UnixTime) -> StoreResult<Visibility> {
                 let row: Option<(crate::model::Status, Option<UnixTime>)> =
                     sqlx::query_as("SELECT status, published_at FROM briefs WHERE id = $1")
@@ -104,10 +97,6 @@ impl Store {
     /// Public briefs, newest first.
     pub async fn briefs(&self, now: UnixTime, limit: i64, offset: i64) -> StoreResult<Vec<Brief>> {
         read!(self, briefs::list(now, limit, offset))
-    }
-
-    pub async fn count_briefs(&self, now: UnixTime) -> StoreResult<i64> {
-        read!(self, briefs::count(now))
     }
 
     /// Saves a brief and, when its slug changed after publication, the

@@ -42,7 +42,7 @@ use crate::clock::Clock;
 /// connections than cores only add memory (each keeps its own page cache).
 const SQLITE_CONNECTIONS: u32 = 4;
 /// Page cache per SQLite connection, in KiB (SQLite's default is 2,000).
-const SQLITE_CACHE_KIB: i64 = 4096;
+const SQLITE_CACHE_KIB: i64 = 2048;
 const POSTGRES_CONNECTIONS: u32 = 16;
 
 /// The query modules of one engine, stamped out from the shared SQL text.

@@ -127,18 +127,29 @@ macro_rules! story_columns {
 }
 pub(super) use story_columns;
 
-/// `SELECT` list and `FROM` of a `StoryCard` (ids are hex, so a comma
-/// separates them safely).
-macro_rules! card_columns {
+/// The `SELECT` list of a `StoryCard` (ids are hex, so a comma separates
+/// them safely); the query joins `images h` on the hero.
+macro_rules! card_select {
     () => {
         concat!(
+            "SELECT ",
             story_columns!(),
             ", h.file AS hero_file, h.width AS hero_width, h.height AS hero_height, \
              h.alt AS hero_alt, h.caption AS hero_caption, h.credit AS hero_credit, \
              (SELECT string_agg(sa.author_id, ',' ORDER BY sa.position) FROM story_authors sa WHERE sa.story_id = s.id) AS author_ids, \
              (SELECT string_agg(st.tag_id, ',' ORDER BY st.position) FROM story_tags st WHERE st.story_id = s.id) AS tag_ids, \
-             (SELECT COUNT(*) FROM story_notes n WHERE n.story_id = s.id) AS notes \
-             FROM stories s LEFT JOIN images h ON h.id = s.hero_image_id"
+             (SELECT COUNT(*) FROM story_notes n WHERE n.story_id = s.id) AS notes"
+        )
+    };
+}
+pub(super) use card_select;
+
+/// `SELECT … FROM` the stories themselves, for cards.
+macro_rules! card_columns {
+    () => {
+        concat!(
+            card_select!(),
+            " FROM stories s LEFT JOIN images h ON h.id = s.hero_image_id"
         )
     };
 }
@@ -163,7 +174,7 @@ macro_rules! queries {
             use crate::store::StoreResult;
             use crate::store::stories::{
                 CardRow, StoryAuthor, StoryCard, TAG_WINDOW, TagWindowEntry, card_columns,
-                parse_windows, public_piece, story_columns,
+                card_select, parse_windows, public_piece, story_columns,
             };
 
             pub async fn is_empty(pool: &Pool<Db>) -> StoreResult<bool> {
@@ -173,6 +184,10 @@ macro_rules! queries {
                 .fetch_one(pool)
                 .await?;
                 Ok(n == 0)
+            }
+
+            pub async fn count_all(pool: &Pool<Db>) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM stories").fetch_one(pool).await?)
             }
 
             pub async fn by_slug(pool: &Pool<Db>, slug: &str) -> StoreResult<Option<Story>> {
@@ -190,7 +205,7 @@ macro_rules! queries {
             }
 
             pub async fn card_by_slug(pool: &Pool<Db>, slug: &str) -> StoreResult<Option<StoryCard>> {
-                let row: Option<CardRow> = sqlx::query_as(concat!("SELECT ", card_columns!(), " WHERE s.slug = $1"))
+                let row: Option<CardRow> = sqlx::query_as(concat!(card_columns!(), " WHERE s.slug = $1"))
                     .bind(slug)
                     .fetch_optional(pool)
                     .await?;
@@ -198,39 +213,17 @@ macro_rules! queries {
             }
 
             pub async fn cards_by_ids(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<StoryCard>> {
-                let mut qb = QueryBuilder::<Db>::new(concat!("SELECT ", card_columns!(), " WHERE s.id IN "));
+                let mut qb = QueryBuilder::<Db>::new(concat!(card_columns!(), " WHERE s.id IN "));
                 push_id_list(&mut qb, ids);
                 let rows: Vec<CardRow> = qb.build_query_as().fetch_all(pool).await?;
                 Ok(rows.into_iter().map(StoryCard::from).collect())
             }
 
-            fn push_filter(qb: &mut QueryBuilder<Db>, f: &StoryFilter, now: UnixTime) {
-                qb.push(concat!(" WHERE ", public_piece!()));
-                qb.push_bind(now);
-                if let Some(section) = &f.section_id {
-                    qb.push(" AND s.section_id = ");
-                    qb.push_bind(section.clone());
-                }
-                if let Some(tag) = &f.tag_id {
-                    qb.push(" AND EXISTS (SELECT 1 FROM story_tags st WHERE st.story_id = s.id AND st.tag_id = ");
-                    qb.push_bind(tag.clone());
-                    qb.push(")");
-                }
-                if let Some(author) = &f.author_id {
-                    qb.push(" AND EXISTS (SELECT 1 FROM story_authors sa WHERE sa.story_id = s.id AND sa.author_id = ");
-                    qb.push_bind(author.clone());
-                    qb.push(")");
-                }
-                if let Some(featured) = f.featured {
-                    qb.push(" AND s.featured = ");
-                    qb.push_bind(featured);
-                }
-                if !f.exclude_ids.is_empty() {
-                    qb.push(" AND s.id NOT IN ");
-                    push_id_list(qb, &f.exclude_ids);
-                }
-            }
-
+            /// Public stories matching the filter, newest first. A tag or an
+            /// author listing walks that tag's or author's rows (each
+            /// carries the story's public-from time, indexed), the others
+            /// walk the stories: either way an index in publication order,
+            /// read only as far as the page.
             pub async fn list(
                 pool: &Pool<Db>,
                 f: &StoryFilter,
@@ -238,18 +231,45 @@ macro_rules! queries {
                 limit: i64,
                 offset: i64,
             ) -> StoreResult<Vec<StoryCard>> {
-                let mut qb = QueryBuilder::<Db>::new(concat!("SELECT ", card_columns!()));
-                push_filter(&mut qb, f, now);
-                qb.push(" ORDER BY s.published_at DESC, s.id DESC");
+                let mut qb = QueryBuilder::<Db>::new(card_select!());
+                let order = match (&f.tag_id, &f.author_id) {
+                    (Some(tag), _) => {
+                        qb.push(" FROM story_tags f JOIN stories s ON s.id = f.story_id LEFT JOIN images h ON h.id = s.hero_image_id WHERE f.tag_id = ");
+                        qb.push_bind(tag.clone());
+                        " ORDER BY f.public_from DESC, f.story_id DESC"
+                    }
+                    (None, Some(author)) => {
+                        qb.push(" FROM story_authors f JOIN stories s ON s.id = f.story_id LEFT JOIN images h ON h.id = s.hero_image_id WHERE f.author_id = ");
+                        qb.push_bind(author.clone());
+                        " ORDER BY f.public_from DESC, f.story_id DESC"
+                    }
+                    (None, None) => {
+                        qb.push(" FROM stories s LEFT JOIN images h ON h.id = s.hero_image_id WHERE 1 = 1");
+                        " ORDER BY s.published_at DESC, s.id DESC"
+                    }
+                };
+                if f.tag_id.is_some() || f.author_id.is_some() {
+                    qb.push(" AND f.public_from <= ");
+                    qb.push_bind(now);
+                }
+                qb.push(concat!(" AND ", public_piece!()));
+                qb.push_bind(now);
+                if let Some(section) = &f.section_id {
+                    qb.push(" AND s.section_id = ");
+                    qb.push_bind(section.clone());
+                }
+                if let Some(featured) = f.featured {
+                    qb.push(" AND s.featured = ");
+                    qb.push_bind(featured);
+                }
+                if !f.exclude_ids.is_empty() {
+                    qb.push(" AND s.id NOT IN ");
+                    push_id_list(&mut qb, &f.exclude_ids);
+                }
+                qb.push(order);
                 super::sql::push_limit(&mut qb, limit, offset);
                 let rows: Vec<CardRow> = qb.build_query_as().fetch_all(pool).await?;
                 Ok(rows.into_iter().map(StoryCard::from).collect())
-            }
-
-            pub async fn count(pool: &Pool<Db>, f: &StoryFilter, now: UnixTime) -> StoreResult<i64> {
-                let mut qb = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM stories s");
-                push_filter(&mut qb, f, now);
-                Ok(qb.build_query_scalar().fetch_one(pool).await?)
             }
 
             /// The newest TAG_WINDOW public stories under each tag (an
@@ -348,26 +368,32 @@ macro_rules! queries {
                 Ok(())
             }
 
-            pub async fn set_authors(conn: &mut Conn, story_id: &str, author_ids: &[String]) -> StoreResult<()> {
+            /// The story's authors, each row carrying the story's public-from
+            /// time so that an author's page walks one index.
+            pub async fn set_authors(conn: &mut Conn, story: &Story, author_ids: &[String]) -> StoreResult<()> {
                 sqlx::query("DELETE FROM story_authors WHERE story_id = $1")
-                    .bind(story_id)
+                    .bind(&story.id)
                     .execute(&mut *conn)
                     .await?;
                 if author_ids.is_empty() {
                     return Ok(());
                 }
-                let mut qb = QueryBuilder::<Db>::new("INSERT INTO story_authors (story_id, author_id, position) ");
+                let public_from = story.public_from();
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO story_authors (story_id, author_id, position, public_from) ",
+                );
                 qb.push_values(author_ids.iter().enumerate(), |mut row, (position, author)| {
-                    row.push_bind(story_id.to_string())
+                    row.push_bind(story.id.clone())
                         .push_bind(author.clone())
-                        .push_bind(position as i32);
+                        .push_bind(position as i32)
+                        .push_bind(public_from);
                 });
                 qb.build().execute(&mut *conn).await?;
                 Ok(())
             }
 
-            /// The story's tags, each row carrying what ranking related
-            /// stories needs (section, public-from time) so that it reads
+            /// The story's tags, each row carrying what tag pages and related
+            /// stories need (section, public-from time) so that they read
             /// one index and never the wide story rows.
             pub async fn set_tags(conn: &mut Conn, story: &Story, tag_ids: &[String]) -> StoreResult<()> {
                 sqlx::query("DELETE FROM story_tags WHERE story_id = $1")
@@ -417,6 +443,11 @@ impl Store {
         read!(self, stories::by_slug(slug))
     }
 
+    /// Stories of any status (for tools such as `seed`: a page never counts).
+    pub async fn count_all_stories(&self) -> StoreResult<i64> {
+        read!(self, stories::count_all())
+    }
+
     pub async fn story_by_id(&self, id: &str) -> StoreResult<Option<Story>> {
         read!(self, stories::by_id(id))
     }
@@ -443,10 +474,6 @@ impl Store {
         offset: i64,
     ) -> StoreResult<Vec<StoryCard>> {
         read!(self, stories::list(filter, now, limit, offset))
-    }
-
-    pub async fn count_stories(&self, filter: &StoryFilter, now: UnixTime) -> StoreResult<i64> {
-        read!(self, stories::count(filter, now))
     }
 
     /// The newest public stories under each of `tag_ids` (every tag asked
@@ -486,7 +513,7 @@ impl Store {
             for w in writes {
                 let before = db::stories::visibility(conn, &w.story.id, now).await?;
                 db::stories::upsert(conn, &w.story).await?;
-                db::stories::set_authors(conn, &w.story.id, &w.author_ids).await?;
+                db::stories::set_authors(conn, &w.story, &w.author_ids).await?;
                 db::stories::set_tags(conn, &w.story, &w.tag_ids).await?;
                 if let Some(old) = &w.redirect_from {
                     db::slugs::add_redirect(conn, super::SlugKind::Story, old, &w.story.id, now)

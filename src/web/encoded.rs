@@ -288,10 +288,12 @@ fn gzip(data: &[u8]) -> Vec<u8> {
         Vec::with_capacity(data.len() / 3),
         flate2::Compression::new(6),
     );
-    encoder
+    let mut out = encoder
         .write_all(data)
         .and_then(|_| encoder.finish())
-        .expect("compressing into memory cannot fail")
+        .expect("compressing into memory cannot fail");
+    out.shrink_to_fit();
+    out
 }
 
 fn brotli(data: &[u8]) -> Vec<u8> {
@@ -302,6 +304,7 @@ fn brotli(data: &[u8]) -> Vec<u8> {
     };
     brotli::BrotliCompress(&mut &data[..], &mut out, &params)
         .expect("compressing into memory cannot fail");
+    out.shrink_to_fit();
     out
 }
 

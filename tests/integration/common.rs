@@ -154,6 +154,8 @@ pub fn drop_postgres_db(url: &str) {
 /// A running demo site on a temporary data directory and a fresh database.
 pub struct TestSite {
     pub url: String,
+    /// Where its Prometheus metrics are served, when asked for.
+    pub metrics_url: Option<String>,
     pub store: Store,
     pub backend: Backend,
     server: Option<RunningServer>,
@@ -161,14 +163,33 @@ pub struct TestSite {
     _dir: tempfile::TempDir,
 }
 
+/// How a test site differs from the plain demo site.
+#[derive(Default)]
+pub struct SiteOptions {
+    /// The clock its rules read (a manual one lets a test move time).
+    pub clock: Clock,
+    /// Serve Prometheus metrics on a port of their own.
+    pub metrics: bool,
+}
+
 impl TestSite {
     /// None when the backend is not available here (after a notice).
     pub fn start(backend: Backend) -> Option<TestSite> {
-        TestSite::start_with_clock(backend, Clock::system())
+        TestSite::start_with(backend, SiteOptions::default())
     }
 
     /// A site whose rules read `clock` (a manual one lets a test move time).
     pub fn start_with_clock(backend: Backend, clock: Clock) -> Option<TestSite> {
+        TestSite::start_with(
+            backend,
+            SiteOptions {
+                clock,
+                ..Default::default()
+            },
+        )
+    }
+
+    pub fn start_with(backend: Backend, options: SiteOptions) -> Option<TestSite> {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("masthead.db").display()),
@@ -178,13 +199,15 @@ impl TestSite {
             listen: Some("127.0.0.1:0".into()),
             data_dir: Some(dir.path().to_path_buf()),
             database_url: Some(database_url.clone()),
+            metrics_listen: options.metrics.then(|| "127.0.0.1:0".to_string()),
             ..Default::default()
         })
         .expect("config");
-        let server =
-            block_on(server::start_with_clock(&config, true, clock)).expect("server starts");
+        let server = block_on(server::start_with_clock(&config, true, options.clock))
+            .expect("server starts");
         Some(TestSite {
             url: format!("http://{}", server.addr),
+            metrics_url: server.metrics_addr.map(|a| format!("http://{a}/metrics")),
             store: server.store.clone(),
             backend,
             server: Some(server),

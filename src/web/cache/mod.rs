@@ -104,11 +104,13 @@ pub async fn serve(State(cache): State<Arc<Cache>>, mut request: Request, next: 
             HeaderValue::from_static(DEFAULT_CACHE_CONTROL),
         );
     }
+    // Rendered bodies come in buffers grown by doubling: keep an exact copy,
+    // so that the budget counts what the cache really holds.
     let page = Encoded::new(
         parts.status,
         parts.headers,
         Some(snapshot.last_modified),
-        bytes,
+        axum::body::Bytes::copy_from_slice(&bytes),
     );
     // Compress now only in the coding this client asked for; others are
     // made when somebody asks for them.

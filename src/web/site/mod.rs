@@ -338,17 +338,19 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
         Ok(page) => page,
         Err(redirect) => return Ok(redirect),
     };
-    let total = app.store.count_stories(&filter, p.now).await?;
-    let pager = p.pager(&base, page, total, PER_PAGE);
-    if page > pager.pages {
+    // One more than a page: whether another page follows.
+    let mut stories = app
+        .store
+        .stories(&filter, p.now, PER_PAGE + 1, (page as i64 - 1) * PER_PAGE)
+        .await?;
+    if page > 1 && stories.is_empty() {
         return Err(SiteError::NotFound);
     }
-    let stories = app
-        .store
-        .stories(&filter, p.now, PER_PAGE, (page as i64 - 1) * PER_PAGE)
-        .await?;
+    let has_next = stories.len() as i64 > PER_PAGE;
+    stories.truncate(PER_PAGE as usize);
+    let pager = p.pager(&base, page, has_next);
     let title = if page > 1 {
-        format!("{heading} (page {page} of {})", pager.pages)
+        format!("{heading} (page {page})")
     } else {
         heading.clone()
     };
@@ -458,17 +460,18 @@ async fn briefs_listing(app: &App, page: Option<String>) -> PageResult {
         Ok(page) => page,
         Err(redirect) => return Ok(redirect),
     };
-    let total = app.store.count_briefs(p.now).await?;
-    let pager = p.pager(&base, page, total, PER_PAGE);
-    if page > pager.pages {
+    let mut briefs = app
+        .store
+        .briefs(p.now, PER_PAGE + 1, (page as i64 - 1) * PER_PAGE)
+        .await?;
+    if page > 1 && briefs.is_empty() {
         return Err(SiteError::NotFound);
     }
-    let briefs = app
-        .store
-        .briefs(p.now, PER_PAGE, (page as i64 - 1) * PER_PAGE)
-        .await?;
+    let has_next = briefs.len() as i64 > PER_PAGE;
+    briefs.truncate(PER_PAGE as usize);
+    let pager = p.pager(&base, page, has_next);
     let title = if page > 1 {
-        format!("Briefs (page {page} of {})", pager.pages)
+        format!("Briefs (page {page})")
     } else {
         "Briefs".to_string()
     };

@@ -120,10 +120,12 @@ pub struct BriefView {
     pub image: Option<ImageView>,
 }
 
+/// Where a listing page sits: its number and its neighbours. Listings do
+/// not count their stories (counting grows with the archive); a page knows
+/// only whether another follows.
 #[derive(Serialize)]
 pub struct Pager {
     pub page: u32,
-    pub pages: u32,
     pub prev_url: Option<String>,
     pub next_url: Option<String>,
 }
@@ -484,13 +486,11 @@ impl<'a> Presenter<'a> {
             .collect()
     }
 
-    pub fn pager(&self, base: &str, page: u32, total: i64, per_page: i64) -> Pager {
-        let pages = ((total + per_page - 1) / per_page).max(1) as u32;
+    pub fn pager(&self, base: &str, page: u32, has_next: bool) -> Pager {
         Pager {
             page,
-            pages,
             prev_url: (page > 1).then(|| urls::page(base, page - 1)),
-            next_url: (page < pages).then(|| urls::page(base, page + 1)),
+            next_url: has_next.then(|| urls::page(base, page + 1)),
         }
     }
 }

@@ -1,0 +1,77 @@
+//! What operators rely on: metrics, a discreet health check, request
+//! credentials never answered from the shared cache.
+
+use crate::common::{Backend, SiteOptions, TestSite, block_on, http_get};
+use crate::on_both_backends;
+
+/// The value of one sample line of the metrics text.
+fn sample(metrics: &str, line_start: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no sample {line_start:?} in:\n{metrics}"))
+}
+
+on_both_backends!(metrics_tell_what_the_server_does, |backend: Backend| {
+    let Some(site) = TestSite::start_with(
+        backend,
+        SiteOptions {
+            metrics: true,
+            ..Default::default()
+        },
+    ) else {
+        return;
+    };
+    let metrics_url = site.metrics_url.clone().expect("a metrics listener");
+    let story = "/stories/serenza-votes-to-share-its-harbour-with-a-rival";
+    for _ in 0..3 {
+        assert_eq!(site.get(story).status, 200);
+    }
+    assert_eq!(site.get("/no-such-page").status, 404);
+    let scrape = http_get(&metrics_url, &[]);
+    assert_eq!(scrape.status, 200);
+    let text = scrape.text();
+    assert_eq!(
+        sample(
+            &text,
+            "masthead_http_requests_total{route=\"/stories/{slug}\",status=\"200\"}"
+        ),
+        3.0
+    );
+    assert!(text.contains("masthead_http_request_duration_seconds_bucket{"));
+    assert!(sample(&text, "masthead_page_cache_hits_total") >= 2.0);
+    assert!(sample(&text, "masthead_page_cache_misses_total") >= 1.0);
+    assert!(sample(&text, "masthead_page_cache_bytes") > 1000.0);
+    assert!(sample(&text, "masthead_db_pool_max_connections") >= 1.0);
+    assert_eq!(
+        sample(&text, "masthead_content_version"),
+        site.store.events().version() as f64
+    );
+
+    // a request carrying credentials is never answered from the shared cache
+    let hits = sample(&text, "masthead_page_cache_hits_total");
+    let with_credentials = site.get_with(story, &[("authorization", "Bearer anything")]);
+    assert_eq!(with_credentials.status, 200);
+    let text = http_get(&metrics_url, &[]).text();
+    assert_eq!(sample(&text, "masthead_page_cache_hits_total"), hits);
+    // and the metrics are not on the public port
+    assert_eq!(site.get("/metrics").status, 404);
+});
+
+on_both_backends!(the_health_check_is_discreet, |backend: Backend| {
+    let Some(site) = TestSite::start(backend) else {
+        return;
+    };
+    assert_eq!(site.get("/healthz").text(), "ok\n");
+    block_on(site.store.close());
+    let down = site.get("/healthz");
+    assert_eq!(down.status, 503);
+    assert_eq!(
+        down.text(),
+        "database unavailable\n",
+        "no error details for the public"
+    );
+    assert_eq!(down.header("cache-control"), Some("no-store"));
+});
