@@ -16,6 +16,9 @@ fn masthead() -> Command {
         "MASTHEAD_CONFIG",
         "MASTHEAD_THEME_DIR",
         "MASTHEAD_PUBLIC_URL",
+        "MASTHEAD_CACHE_MB",
+        "MASTHEAD_METRICS_LISTEN",
+        "MASTHEAD_LOG_FORMAT",
     ] {
         cmd.env_remove(var);
     }
@@ -52,6 +55,9 @@ fn help_lists_every_command() {
         "--data-dir",
         "--database-url",
         "--config",
+        "--metrics-listen",
+        "--log-format",
+        "--cache-mb",
         "[env: MASTHEAD_LISTEN=",
     ] {
         assert!(
@@ -236,4 +242,73 @@ fn seed_generates_archive_stories_with_progress() {
     let (ok, text) = run(masthead().args(["seed", "--data-dir"]).arg(dir.path()));
     assert!(ok);
     assert!(text.contains("nothing was added"), "{text}");
+    // on a database with content, --stories N adds N more (for load tests
+    // against a live site)
+    let (ok, text) = run(masthead()
+        .args(["seed", "--stories", "30", "--data-dir"])
+        .arg(dir.path()));
+    assert!(ok, "{text}");
+    assert!(text.contains("generated 30/30 archive stories"), "{text}");
+    assert!(text.contains("Added 30 stories."), "{text}");
+    let count = crate::common::block_on(async {
+        let url = format!("sqlite://{}", dir.path().join("masthead.db").display());
+        let store = masthead::store::Store::connect(&url).await.unwrap();
+        let n = store.count_all_stories().await.unwrap();
+        store.close().await;
+        n
+    });
+    assert_eq!(count, 150);
+}
+
+#[test]
+fn logs_can_be_json_for_collectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = masthead()
+        .args([
+            "serve",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("MASTHEAD_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    assert_eq!(http_get(&format!("{url}/latest"), &[]).status, 200);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: not JSON: {l}")))
+        .collect();
+    assert!(lines.iter().any(|l| l["message"] == "serving"), "{logs}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["level"] == "INFO" && l["status"] == 200),
+        "a request line with its status: {logs}"
+    );
+
+    let (ok, text) = run(masthead().args(["serve", "--log-format", "xml"]));
+    assert!(!ok);
+    assert!(text.contains("\"text\" or \"json\""), "{text}");
 }

@@ -325,4 +325,31 @@ fn the_site_survives_postgres_dropping_its_connections() {
             "GET {path} after the connections died"
         );
     }
+    // The notification connection died too: changes made elsewhere still
+    // arrive (it listens again, and polls while it cannot).
+    let path = "/stories/lotsen-straits-ferry-fares-cut-by-a-third";
+    let (story, mut draft) = story_draft(&site, "lotsen-straits-ferry-fares-cut-by-a-third");
+    draft.dek = "Told after the connections came back.".into();
+    block_on(async {
+        let other = masthead::store::Store::connect(&site.database_url)
+            .await
+            .unwrap();
+        let settings = settings::load(&other).await.unwrap();
+        publishing::save_story(&other, &settings, Some(&story), draft)
+            .await
+            .unwrap();
+        other.close().await;
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while !site
+        .get(path)
+        .text()
+        .contains("Told after the connections came back.")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change never showed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

@@ -15,5 +15,6 @@ mod http;
 mod ops;
 mod pages;
 mod publishing;
+mod scaleout;
 mod schema;
 mod surfaces;
