@@ -48,22 +48,67 @@ fn main() {
     }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
+/// One keep-alive connection speaking just enough HTTP/1.1 for Masthead's
+/// answers (which always carry Content-Length): a few thousand requests a
+/// second from two threads, so that the client does not eat the cores the
+/// server is measured on.
+struct Connection {
+    stream: tokio::io::BufReader<tokio::net::TcpStream>,
+    host: String,
 }
 
-/// One GET; returns the latency in microseconds, or None when it failed.
-fn fetch(agent: &ureq::Agent, url: &str) -> Option<u32> {
-    let started = Instant::now();
-    let mut response = agent.get(url).call().ok()?;
-    let ok = response.status().is_success();
-    response.body_mut().read_to_vec().ok()?;
-    ok.then(|| started.elapsed().as_micros() as u32)
+impl Connection {
+    async fn open(base: &str) -> std::io::Result<Connection> {
+        let host = base.trim_start_matches("http://").to_string();
+        let stream = tokio::net::TcpStream::connect(&host).await?;
+        stream.set_nodelay(true)?;
+        Ok(Connection {
+            stream: tokio::io::BufReader::new(stream),
+            host,
+        })
+    }
+
+    /// One GET; the latency in microseconds, or None unless it answered 200.
+    async fn get(&mut self, path: &str) -> std::io::Result<Option<u32>> {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+        let started = Instant::now();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", self.host);
+        self.stream.get_mut().write_all(request.as_bytes()).await?;
+        let mut line = String::new();
+        let (mut status, mut length) = (0u16, 0usize);
+        loop {
+            line.clear();
+            if self.stream.read_line(&mut line).await? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if status == 0 {
+                status = header
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+            } else if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).await?;
+        Ok((status == 200).then(|| started.elapsed().as_micros() as u32))
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 /// Latencies of one kind of request.
@@ -104,28 +149,35 @@ fn distinct(base: &str, paths: Vec<String>, connections: usize) {
     let paths = Arc::new(paths);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let workers: Vec<_> = (0..connections)
-        .map(|_| {
-            let (paths, next, base) = (paths.clone(), next.clone(), base.to_string());
-            std::thread::spawn(move || {
-                let agent = agent();
-                let mut sample = Sample::default();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = paths.get(i) else { break };
-                    match fetch(&agent, &format!("{base}{path}")) {
-                        Some(us) => sample.micros.push(us),
-                        None => sample.errors += 1,
+    let all = runtime().block_on(async {
+        let workers: Vec<_> = (0..connections)
+            .map(|_| {
+                let (paths, next, base) = (paths.clone(), next.clone(), base.to_string());
+                tokio::spawn(async move {
+                    let mut sample = Sample::default();
+                    let mut connection = Connection::open(&base).await.expect("connect");
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break };
+                        match connection.get(path).await {
+                            Ok(Some(us)) => sample.micros.push(us),
+                            Ok(None) => sample.errors += 1,
+                            Err(_) => {
+                                sample.errors += 1;
+                                connection = Connection::open(&base).await.expect("reconnect");
+                            }
+                        }
                     }
-                }
-                sample
+                    sample
+                })
             })
-        })
-        .collect();
-    let mut all = Sample::default();
-    for worker in workers {
-        all.merge(worker.join().expect("worker"));
-    }
+            .collect();
+        let mut all = Sample::default();
+        for worker in workers {
+            all.merge(worker.await.expect("worker"));
+        }
+        all
+    });
     all.print("distinct", started.elapsed());
 }
 
@@ -141,48 +193,55 @@ fn mixed(
     let next_cold = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
-    let workers: Vec<_> = (0..connections)
-        .map(|n| {
-            let (cold, hot, next_cold, stop, base) = (
-                cold.clone(),
-                hot.clone(),
-                next_cold.clone(),
-                stop.clone(),
-                base.to_string(),
-            );
-            std::thread::spawn(move || {
-                let agent = agent();
-                let (mut hot_sample, mut cold_sample) = (Sample::default(), Sample::default());
-                // xorshift: enough randomness to interleave the two kinds
-                let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ (n as u64 + 1);
-                while !stop.load(Ordering::Relaxed) {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    let roll = (state % 10_000) as f64 / 10_000.0;
-                    let (url, sample) = if roll < hot_share {
-                        (&hot[(state >> 20) as usize % hot.len()], &mut hot_sample)
-                    } else {
-                        let i = next_cold.fetch_add(1, Ordering::Relaxed);
-                        (&cold[i % cold.len()], &mut cold_sample)
-                    };
-                    match fetch(&agent, &format!("{base}{url}")) {
-                        Some(us) => sample.micros.push(us),
-                        None => sample.errors += 1,
+    let (hot_all, cold_all) = runtime().block_on(async {
+        let workers: Vec<_> = (0..connections)
+            .map(|n| {
+                let (cold, hot, next_cold, stop, base) = (
+                    cold.clone(),
+                    hot.clone(),
+                    next_cold.clone(),
+                    stop.clone(),
+                    base.to_string(),
+                );
+                tokio::spawn(async move {
+                    let (mut hot_sample, mut cold_sample) = (Sample::default(), Sample::default());
+                    let mut connection = Connection::open(&base).await.expect("connect");
+                    // xorshift: enough randomness to interleave the two kinds
+                    let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ (n as u64 + 1);
+                    while !stop.load(Ordering::Relaxed) {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        let roll = (state % 10_000) as f64 / 10_000.0;
+                        let (path, sample) = if roll < hot_share {
+                            (&hot[(state >> 20) as usize % hot.len()], &mut hot_sample)
+                        } else {
+                            let i = next_cold.fetch_add(1, Ordering::Relaxed);
+                            (&cold[i % cold.len()], &mut cold_sample)
+                        };
+                        match connection.get(path).await {
+                            Ok(Some(us)) => sample.micros.push(us),
+                            Ok(None) => sample.errors += 1,
+                            Err(_) => {
+                                sample.errors += 1;
+                                connection = Connection::open(&base).await.expect("reconnect");
+                            }
+                        }
                     }
-                }
-                (hot_sample, cold_sample)
+                    (hot_sample, cold_sample)
+                })
             })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs(seconds));
-    stop.store(true, Ordering::Relaxed);
-    let (mut hot_all, mut cold_all) = (Sample::default(), Sample::default());
-    for worker in workers {
-        let (h, c) = worker.join().expect("worker");
-        hot_all.merge(h);
-        cold_all.merge(c);
-    }
+            .collect();
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        stop.store(true, Ordering::Relaxed);
+        let (mut hot_all, mut cold_all) = (Sample::default(), Sample::default());
+        for worker in workers {
+            let (h, c) = worker.await.expect("worker");
+            hot_all.merge(h);
+            cold_all.merge(c);
+        }
+        (hot_all, cold_all)
+    });
     let elapsed = started.elapsed();
     hot_all.print("cached", elapsed);
     cold_all.print("uncached", elapsed);

@@ -1,22 +1,31 @@
 #!/usr/bin/env bash
-# Masthead's page-serving benchmark against nginx serving the same bytes as a
-# static file. Builds the release binary, fills a fresh SQLite database with
-# 10,000 stories, starts the server, loads the story page, the home page and a
-# section page with wrk on loopback, then serves the story page's bytes from
-# nginx under the same load. Prints requests/s, p50 and p99 latency, the ratio
-# to nginx, memory and start-up time, and whether each target is met.
+# Masthead's page-serving benchmark. Builds the release binary and the load
+# generator (bench/loadgen.rs), fills a fresh database with 10,000 stories,
+# starts the server, and measures, against the issue's targets:
 #
-#   bench/run.sh                 # defaults below
-#   STORIES=10000 CONNECTIONS=64 DURATION=10 THREADS=2 bench/run.sh
+#   uncached  every public story requested once (each a cache miss), 16
+#             connections; the server's memory after that crawl; single
+#             renders of the home, section and story pages just after a
+#             content change
+#   cached    the story, home and section pages from the page cache with wrk
+#             at 64 connections, against nginx serving the story's bytes as a
+#             static file; the story page again while content changes every
+#             second
+#   mixed     90% requests for cached pages, 10% for archive stories never
+#             read before, 32 connections: the latency of each kind apart
+#
+#   bench/run.sh                    # SQLite, defaults below
+#   LARGE_STORIES=100000 bench/run.sh
+#                                   # also the uncached phase on 100,000 stories
 #   DATABASE_URL=postgres://postgres@127.0.0.1/masthead_bench bench/run.sh
-#                                # on PostgreSQL (an empty, existing database)
+#                                   # on PostgreSQL (an empty, existing database)
 #
-# Needs wrk, nginx-light and curl (Debian packages); sqlite3 or psql for the
-# content-churn run.
+# Needs wrk, nginx-light and curl (Debian packages), and sqlite3 or psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STORIES=${STORIES:-10000}
+LARGE_STORIES=${LARGE_STORIES:-}
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-10}
 THREADS=${THREADS:-2}
@@ -26,6 +35,11 @@ NGINX_PORT=${NGINX_PORT:-18081}
 for tool in wrk nginx curl; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install wrk nginx-light curl)"; exit 1; }
 done
+if [ -n "${DATABASE_URL:-}" ]; then
+  command -v psql >/dev/null || { echo "bench: psql is missing (apt-get install postgresql-client)"; exit 1; }
+else
+  command -v sqlite3 >/dev/null || { echo "bench: sqlite3 is missing (apt-get install sqlite3)"; exit 1; }
+fi
 
 work=$(mktemp -d /tmp/masthead-bench.XXXXXX)
 chmod 755 "$work" # nginx workers run as another user and must read the page
@@ -37,43 +51,83 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== building the release binary"
+echo "== building the release binary and the load generator"
 cargo build --release --quiet
 bin=target/release/masthead
-db_args=()
-[ -n "${DATABASE_URL:-}" ] && db_args=(--database-url "$DATABASE_URL")
+loadgen=$(cargo bench --bench loadgen --no-run --message-format=json 2>/dev/null |
+  grep -o '"executable":"[^"]*/loadgen-[^"]*"' | cut -d'"' -f4 | tail -n 1)
+[ -x "$loadgen" ] || { echo "bench: the load generator did not build"; exit 1; }
 
-echo "== filling a database with $STORIES stories"
-seed_start=$(date +%s.%N)
-"$bin" seed --stories "$STORIES" --data-dir "$work/data" "${db_args[@]}"
-seed_end=$(date +%s.%N)
+# sql DATA_DIR STATEMENT: runs SQL on the benchmark's database.
+sql() {
+  if [ -n "${DATABASE_URL:-}" ]; then psql -qAt "$DATABASE_URL" -c "$2"; else sqlite3 "$1/masthead.db" "$2"; fi
+}
 
-echo "== starting masthead"
-start=$(date +%s%N)
-MASTHEAD_LOG=warn "$bin" serve --data-dir "$work/data" "${db_args[@]}" --listen "127.0.0.1:$PORT" >"$work/serve.log" 2>&1 &
-server_pid=$!
-until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
-  sleep 0.005
-done
-startup_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+# A content change as another instance would make it: the version moves
+# (and, on PostgreSQL, the instances are told), so every cached page is stale.
+bump() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    sql "$1" "WITH v AS (UPDATE content_version SET version = version + 1 WHERE id = 1 RETURNING version, changed_at, schedule)
+              SELECT pg_notify('masthead_content', version || ' ' || changed_at || ' ' || schedule) FROM v" >/dev/null
+  else
+    sql "$1" "UPDATE content_version SET version = version + 1 WHERE id = 1"
+  fi
+  sleep 0.5 # SQLite: the server polls every 250 ms
+}
 
+# seed DATA_DIR COUNT: a fresh publication of COUNT stories.
+seed() {
+  local start end
+  start=$(date +%s.%N)
+  "$bin" seed --stories "$2" --data-dir "$1" ${DATABASE_URL:+--database-url "$DATABASE_URL"} >"$work/seed.log"
+  end=$(date +%s.%N)
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# serve DATA_DIR: starts the server, returns once it answers.
+serve() {
+  [ -n "$server_pid" ] && { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; }
+  local start
+  start=$(date +%s%N)
+  MASTHEAD_LOG=warn "$bin" serve --data-dir "$1" ${DATABASE_URL:+--database-url "$DATABASE_URL"} \
+    --listen "127.0.0.1:$PORT" >"$work/serve.log" 2>&1 &
+  server_pid=$!
+  until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
+    sleep 0.005
+  done
+  startup_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+}
+
+base="http://127.0.0.1:$PORT"
 story=/stories/kaldmarks-coalition-bets-its-future-on-a-single-railway
 section=/section/europe
-base="http://127.0.0.1:$PORT"
-# The first request to each page renders it (the cache is empty); the load
-# that follows is served from the page cache, as readers would be.
-cold=""
-for path in "$story" / "$section"; do
-  read -r code seconds < <(curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "$base$path")
-  [ "$code" = 200 ] || { echo "bench: $path answered $code"; exit 1; }
-  cold="$cold $(awk -v s="$seconds" 'BEGIN { printf "%.1f", s * 1000 }')"
-done
-read -r story_cold home_cold section_cold <<<"$cold"
+rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status"; }
 
-# Runs wrk and prints "rps p50_ms p99_ms".
+# uncached DATA_DIR LABEL: every public story once, 16 connections; prints
+# "requests rps p50 p99 errors" and leaves the crawl's memory in $crawl_rss.
+uncached() {
+  sql "$1" "SELECT '/stories/' || slug FROM stories WHERE status = 'published' ORDER BY published_at DESC" |
+    awk 'BEGIN { srand(7) } { print rand() "\t" $0 }' | sort -k1,1 | cut -f2 | head -n 10000 >"$work/urls.txt"
+  bump "$1"
+  "$loadgen" distinct "$base" "$work/urls.txt" 16 | awk '{ print $2, $3, $4, $5, $6 }'
+}
+
+# cold DATA_DIR PATH: one render of PATH just after a content change (the
+# per-change site context already rebuilt by another page), median of 5, in ms.
+cold() {
+  local times=""
+  for _ in 1 2 3 4 5; do
+    bump "$1"
+    curl -s -o /dev/null "$base/newsletter"
+    times="$times $(curl -s -o /dev/null -w '%{time_total}' "$base$2")"
+  done
+  echo "$times" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ a[NR] = $1 } END { printf "%.2f", a[3] * 1000 }'
+}
+
+# load URL [CONNECTIONS]: wrk, printing "rps p50_ms p99_ms".
 load() {
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$1" >"$work/wrk.txt"
+  wrk -t"$THREADS" -c"${2:-$CONNECTIONS}" -d"${DURATION}s" --latency "$1" >"$work/wrk.txt"
   awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /Requests\/sec/ { rps = $2 }
@@ -84,26 +138,41 @@ load() {
   ' "$work/wrk.txt"
 }
 
-echo "== load: $THREADS wrk threads, $CONNECTIONS connections, ${DURATION}s per page"
+echo "== filling a database with $STORIES stories"
+seed_seconds=$(seed "$work/data" "$STORIES")
+serve "$work/data"
+for path in "$story" / "$section"; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$base$path")
+  [ "$code" = 200 ] || { echo "bench: $path answered $code"; exit 1; }
+done
+
+echo "== uncached: every public story once, 16 connections"
+read -r miss_n miss_rps miss_p50 miss_p99 miss_errors < <(uncached "$work/data")
+crawl_rss=$(rss_mb)
+home_cold=$(cold "$work/data" /)
+section_cold=$(cold "$work/data" "$section")
+story_cold=$(cold "$work/data" "$story")
+
+echo "== cached: $THREADS wrk threads, $CONNECTIONS connections, ${DURATION}s per page"
+for path in "$story" / "$section"; do curl -s -o /dev/null "$base$path"; done
 read -r story_rps story_p50 story_p99 < <(load "$base$story")
 read -r home_rps home_p50 home_p99 < <(load "$base/")
 read -r section_rps section_p50 section_p99 < <(load "$base$section")
-# The same story page while content changes every second (as if editors were
-# publishing on another instance): each change empties the page cache, so this
-# measures re-rendering under load. Needs the sqlite3 CLI (or psql for PostgreSQL).
-churn_rps=""; churn_p50=""; churn_p99=""
-bump() {
-  local sql="UPDATE content_version SET version = version + 1 WHERE id = 1"
-  if [ -n "${DATABASE_URL:-}" ]; then psql -q "$DATABASE_URL" -c "$sql"; else sqlite3 "$work/data/masthead.db" "$sql"; fi
-}
-if { [ -n "${DATABASE_URL:-}" ] && command -v psql >/dev/null; } || { [ -z "${DATABASE_URL:-}" ] && command -v sqlite3 >/dev/null; }; then
-  ( end=$((SECONDS + DURATION)); while [ $SECONDS -lt $end ]; do bump; sleep 1; done ) &
-  churn_pid=$!
-  read -r churn_rps churn_p50 churn_p99 < <(load "$base$story")
-  wait "$churn_pid" 2>/dev/null || true
-fi
-rss_kb=$(awk '/VmRSS/ { print $2 }' "/proc/$server_pid/status")
-peak_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status")
+# The story page while content changes every second (as if editors were
+# publishing on another instance): each change empties the page cache.
+( end=$((SECONDS + DURATION)); while [ $SECONDS -lt $end ]; do bump "$work/data"; sleep 0.7; done ) &
+churn_pid=$!
+read -r churn_rps churn_p50 churn_p99 < <(load "$base$story")
+wait "$churn_pid" 2>/dev/null || true
+
+echo "== mixed: 90% cached pages, 10% archive stories never read, 32 connections"
+bump "$work/data"
+for path in "$story" / "$section"; do curl -s -o /dev/null "$base$path"; done
+tail -n +2 "$work/urls.txt" >"$work/cold.txt"
+"$loadgen" mixed "$base" "$work/cold.txt" 32 "$DURATION" 0.9 "$story" / "$section" >"$work/mixed.txt"
+read -r _ mixed_hot_n mixed_hot_rps mixed_hot_p50 mixed_hot_p99 mixed_hot_errors < <(grep '^cached' "$work/mixed.txt")
+read -r _ mixed_cold_n mixed_cold_rps mixed_cold_p50 mixed_cold_p99 mixed_cold_errors < <(grep '^uncached' "$work/mixed.txt")
+peak_mb=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status")
 
 echo "== nginx serving the story page's bytes as a static file"
 mkdir -p "$work/nginx/www" "$work/nginx/tmp"
@@ -135,30 +204,54 @@ nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 nginx_pid=$!
 until curl -sf "http://127.0.0.1:$NGINX_PORT/story.html" >/dev/null; do sleep 0.05; done
 read -r nginx_rps nginx_p50 nginx_p99 < <(load "http://127.0.0.1:$NGINX_PORT/story.html")
+kill "$nginx_pid"; nginx_pid=""
+
+large_line=""
+if [ -n "$LARGE_STORIES" ]; then
+  if [ -n "${DATABASE_URL:-}" ]; then
+    echo "== (LARGE_STORIES runs on SQLite only: give it an empty database of its own)"
+  else
+    echo "== uncached again on a database of $LARGE_STORIES stories"
+    large_seed=$(seed "$work/large" "$LARGE_STORIES")
+    serve "$work/large"
+    read -r large_n large_rps large_p50 large_p99 large_errors < <(uncached "$work/large")
+    large_line=$(printf '%-36s %9s %9s %9s %7s' "uncached story, $LARGE_STORIES stories" "$large_rps" "$large_p50" "$large_p99" "$large_errors")
+  fi
+fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
-verdict() { if awk -v ok="$1" 'BEGIN { exit !(ok) }'; then echo "met"; else echo "NOT MET"; fi; }
+verdict() { if awk "BEGIN { exit !($1) }"; then echo "met"; else echo "NOT MET"; fi; }
+row() { printf '%-36s %9s %9s %9s %7s\n' "$@"; }
 
 echo
-printf '%-30s %10s %9s %9s %9s\n' "page" "req/s" "p50 ms" "p99 ms" "vs nginx"
-printf '%-30s %10s %9s %9s %9s\n' "nginx static (story bytes)" "$nginx_rps" "$nginx_p50" "$nginx_p99" "100%"
-printf '%-30s %10s %9s %9s %9s\n' "masthead story page" "$story_rps" "$story_p50" "$story_p99" "$(ratio "$story_rps" "$nginx_rps")"
-printf '%-30s %10s %9s %9s %9s\n' "masthead home page" "$home_rps" "$home_p50" "$home_p99" "$(ratio "$home_rps" "$nginx_rps")"
-printf '%-30s %10s %9s %9s %9s\n' "masthead section page" "$section_rps" "$section_p50" "$section_p99" "$(ratio "$section_rps" "$nginx_rps")"
-if [ -n "$churn_rps" ]; then
-  printf '%-30s %10s %9s %9s %9s\n' "story page, content changing/s" "$churn_rps" "$churn_p50" "$churn_p99" "$(ratio "$churn_rps" "$nginx_rps")"
-else
-  echo "(install sqlite3 or psql to also measure the story page while content changes every second)"
-fi
+row "measure" "req/s" "p50 ms" "p99 ms" "errors"
+row "uncached story, each once (16 c.)" "$miss_rps" "$miss_p50" "$miss_p99" "$miss_errors"
+[ -n "$large_line" ] && echo "$large_line"
+row "nginx static story bytes" "$nginx_rps" "$nginx_p50" "$nginx_p99" "-"
+row "cached story page ($CONNECTIONS c.)" "$story_rps" "$story_p50" "$story_p99" "-"
+row "cached home page" "$home_rps" "$home_p50" "$home_p99" "-"
+row "cached section page" "$section_rps" "$section_p50" "$section_p99" "-"
+row "story page, content changing/s" "$churn_rps" "$churn_p50" "$churn_p99" "-"
+row "mixed: cached pages (32 c.)" "$mixed_hot_rps" "$mixed_hot_p50" "$mixed_hot_p99" "$mixed_hot_errors"
+row "mixed: uncached archive stories" "$mixed_cold_rps" "$mixed_cold_p50" "$mixed_cold_p99" "$mixed_cold_errors"
 echo
-echo "database: ${DATABASE_URL:-SQLite in the data directory}"
-awk -v n="$STORIES" -v a="$seed_start" -v b="$seed_end" 'BEGIN { printf "stories: %s (seeded in %.1f s)\n", n, b - a }'
-echo "server memory: $((rss_kb / 1024)) MB now, $((peak_kb / 1024)) MB peak"
+echo "database: ${DATABASE_URL:-SQLite in the data directory}; $STORIES stories seeded in ${seed_seconds} s${LARGE_STORIES:+; $LARGE_STORIES in ${large_seed:-?} s}"
+echo "single renders just after a change (median of 5): home ${home_cold} ms, section ${section_cold} ms, story ${story_cold} ms"
+echo "server memory: ${crawl_rss} MB after the uncached crawl of $miss_n stories, ${peak_mb} MB peak"
 echo "start-up (spawn to first /healthz answer): ${startup_ms} ms"
-echo "first, uncached render: story ${story_cold} ms, home ${home_cold} ms, section ${section_cold} ms"
+echo "cached story page: $(ratio "$story_rps" "$nginx_rps") of nginx's requests per second"
 echo
+miss_target=2000
+[ -n "${DATABASE_URL:-}" ] && miss_target=1000
 echo "targets:"
-echo "  story page >= 50% of nginx req/s: $(verdict "$story_rps >= 0.5 * $nginx_rps")"
-echo "  story page p99 < 10 ms at $CONNECTIONS connections: $(verdict "$story_p99 < 10")"
-echo "  memory < 100 MB with $STORIES stories: $(verdict "$peak_kb < 100 * 1024")"
+echo "  uncached story pages >= $miss_target req/s: $(verdict "$miss_rps >= $miss_target")"
+echo "  uncached story pages p99 < 25 ms: $(verdict "$miss_p99 < 25")"
+if [ -n "$large_line" ]; then
+  echo "  at $LARGE_STORIES stories no more than 20% slower: $(verdict "$large_rps >= 0.8 * $miss_rps") ($(ratio "$large_rps" "$miss_rps"))"
+fi
+echo "  uncached home and section pages < 2 ms: $(verdict "$home_cold < 2 && $section_cold < 2")"
+echo "  memory after the crawl < 80 MB: $(verdict "$crawl_rss < 80")"
+echo "  cached story page >= 70% of nginx: $(verdict "$story_rps >= 0.7 * $nginx_rps")"
+echo "  cached story page p99 < 5 ms at $CONNECTIONS connections: $(verdict "$story_p99 < 5")"
+echo "  cached pages under mixed load p99 < 10 ms: $(verdict "$mixed_hot_p99 < 10")"
 echo "  start-up < 1 s: $(verdict "$startup_ms < 1000")"

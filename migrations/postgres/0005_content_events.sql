@@ -27,3 +27,7 @@ DROP INDEX stories_related;
 -- is an index seek, not a scan of the archive.
 CREATE INDEX stories_scheduled ON stories (published_at) WHERE status = 'scheduled';
 CREATE INDEX briefs_scheduled ON briefs (published_at) WHERE status = 'scheduled';
+
+-- The home page's lead is the newest featured story: a seek, even when
+-- nothing in a deep archive is featured.
+CREATE INDEX stories_featured ON stories (published_at, id) WHERE featured;

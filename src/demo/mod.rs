@@ -291,7 +291,9 @@ pub async fn add_generated_stories(store: &Store, count: usize) -> anyhow::Resul
     }
     let now = store.clock().now();
     let settings = settings::load(store).await?;
-    let models = store.stories(&StoryFilter::default(), now, 50, 0).await?;
+    let newest = store.stories(&StoryFilter::default(), now, 50, 0).await?;
+    let ids: Vec<String> = newest.iter().map(|s| s.id.clone()).collect();
+    let models = store.story_cards_by_ids(&ids).await?;
     anyhow::ensure!(
         !models.is_empty(),
         "there is no published story to model generated ones on: publish one first, or seed an empty database"

@@ -183,10 +183,7 @@ impl Story {
     }
 
     pub fn excerpt(&self) -> String {
-        match &self.custom_excerpt {
-            Some(e) if !e.trim().is_empty() => e.trim().to_string(),
-            _ => text::derive_excerpt(&self.body_md, text::EXCERPT_CHARS),
-        }
+        text::excerpt(self.custom_excerpt.as_deref(), &self.body_md)
     }
 }
 

@@ -66,15 +66,41 @@ pub fn plain_text(markdown: &str) -> String {
     out
 }
 
-/// The first paragraph, cut at a word near `max_chars`.
+/// What teasers show: the editor's own excerpt, else the body's first
+/// paragraph cut near `EXCERPT_CHARS`.
+pub fn excerpt(custom: Option<&str>, body_md: &str) -> String {
+    match custom.map(str::trim) {
+        Some(e) if !e.is_empty() => e.to_string(),
+        _ => derive_excerpt(body_md, EXCERPT_CHARS),
+    }
+}
+
+/// The first paragraph, cut at a word near `max_chars`. Only the first
+/// block of the source is parsed: teasers ask for excerpts on every
+/// listing, and a long body's later paragraphs cannot change the first.
 pub fn derive_excerpt(markdown: &str, max_chars: usize) -> String {
-    let text = plain_text(markdown);
+    let text = plain_text(first_block(markdown));
     let first = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or("");
     truncate_words(first, max_chars)
+}
+
+/// The source up to the blank line that ends its first block with content
+/// (at most a few kilobytes).
+fn first_block(markdown: &str) -> &str {
+    const MAX_BYTES: usize = 4096;
+    let start = markdown.len() - markdown.trim_start().len();
+    let end = markdown[start..]
+        .find("\n\n")
+        .map_or(markdown.len(), |i| start + i);
+    let mut end = end.min(MAX_BYTES.max(start));
+    while !markdown.is_char_boundary(end) {
+        end -= 1;
+    }
+    &markdown[..end]
 }
 
 pub fn truncate_words(text: &str, max_chars: usize) -> String {
@@ -153,6 +179,15 @@ mod tests {
         let md = "The council met on Tuesday to discuss the harbour levy and the budget.";
         assert_eq!(derive_excerpt(md, 30), "The council met on Tuesday to…");
         assert_eq!(derive_excerpt("", 30), "");
+        let long = format!(
+            "Opening *words* here.\n\n{}",
+            "Later paragraph. ".repeat(5000)
+        );
+        assert_eq!(derive_excerpt(&long, 100), "Opening words here.");
+        assert_eq!(
+            derive_excerpt("\n\n  Indented start.\n\nNext.", 100),
+            "Indented start."
+        );
     }
 
     #[test]

@@ -1,8 +1,34 @@
 //! Briefs: short news items.
 
-use crate::model::{Brief, UnixTime};
+use crate::model::{Brief, Image, UnixTime};
 
+use super::stories::HeroColumns;
 use super::{ContentChange, PieceChange, SlugKind, Store, StoreResult, read, write};
+
+/// A brief as pages show it: the row and its image, read in one query.
+#[derive(Debug, Clone)]
+pub struct BriefCard {
+    pub brief: Brief,
+    pub image: Option<Image>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct BriefRow {
+    #[sqlx(flatten)]
+    brief: Brief,
+    #[sqlx(flatten)]
+    image: HeroColumns,
+}
+
+impl From<BriefRow> for BriefCard {
+    fn from(row: BriefRow) -> BriefCard {
+        let image = row.image.into_image(row.brief.image_id.as_ref());
+        BriefCard {
+            brief: row.brief,
+            image,
+        }
+    }
+}
 
 macro_rules! queries {
     () => {
@@ -12,7 +38,8 @@ macro_rules! queries {
             use super::{Conn, Db};
             use crate::model::{Brief, UnixTime, Visibility};
             use crate::store::StoreResult;
-            use crate::store::stories::public_piece;
+            use crate::store::briefs::{BriefCard, BriefRow};
+            use crate::store::stories::{hero_columns, public_piece};
 
             macro_rules! brief_columns {
                 () => {
@@ -35,14 +62,27 @@ macro_rules! queries {
                     .await?)
             }
 
-            pub async fn list(pool: &Pool<Db>, now: UnixTime, limit: i64, offset: i64) -> StoreResult<Vec<Brief>> {
+            pub async fn card_by_slug(pool: &Pool<Db>, slug: &str) -> StoreResult<Option<BriefCard>> {
+                let row: Option<BriefRow> = sqlx::query_as(concat!(
+                    "SELECT ", brief_columns!(), ", ", hero_columns!(),
+                    " FROM briefs s LEFT JOIN images h ON h.id = s.image_id WHERE s.slug = $1"
+                ))
+                .bind(slug)
+                .fetch_optional(pool)
+                .await?;
+                Ok(row.map(BriefCard::from))
+            }
+
+            pub async fn list(pool: &Pool<Db>, now: UnixTime, limit: i64, offset: i64) -> StoreResult<Vec<BriefCard>> {
                 let mut qb = sqlx::QueryBuilder::<Db>::new(concat!(
-                    "SELECT ", brief_columns!(), " FROM briefs s WHERE ", public_piece!()
+                    "SELECT ", brief_columns!(), ", ", hero_columns!(),
+                    " FROM briefs s LEFT JOIN images h ON h.id = s.image_id WHERE ", public_piece!()
                 ));
                 qb.push_bind(now);
                 qb.push(" ORDER BY s.published_at DESC, s.id DESC");
                 super::sql::push_limit(&mut qb, limit, offset);
-                Ok(qb.build_query_as().fetch_all(pool).await?)
+                let rows: Vec<BriefRow> = qb.build_query_as().fetch_all(pool).await?;
+                Ok(rows.into_iter().map(BriefCard::from).collect())
             }
 
             pub async fn visibility(conn: &mut Conn, id: &str, now: UnixTime) -> StoreResult<Visibility> {
@@ -94,8 +134,18 @@ impl Store {
         read!(self, briefs::by_id(id))
     }
 
-    /// Public briefs, newest first.
-    pub async fn briefs(&self, now: UnixTime, limit: i64, offset: i64) -> StoreResult<Vec<Brief>> {
+    /// A brief with its image (any status).
+    pub async fn brief_card_by_slug(&self, slug: &str) -> StoreResult<Option<BriefCard>> {
+        read!(self, briefs::card_by_slug(slug))
+    }
+
+    /// Public briefs with their images, newest first.
+    pub async fn briefs(
+        &self,
+        now: UnixTime,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<BriefCard>> {
         read!(self, briefs::list(now, limit, offset))
     }
 

@@ -31,10 +31,13 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use briefs::BriefCard;
 pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
 pub use error::{StoreError, StoreResult};
 pub use slugs::SlugKind;
-pub use stories::{StoryAuthor, StoryCard, StoryWrite, TAG_WINDOW, TagWindowEntry};
+pub use stories::{
+    ListingPage, StoryAuthor, StoryCard, StorySummary, StoryWrite, TAG_WINDOW, TagWindowEntry,
+};
 
 use crate::clock::Clock;
 
@@ -189,6 +192,9 @@ impl Store {
                 .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"));
             let pool = SqlitePoolOptions::new()
                 .max_connections(SQLITE_CONNECTIONS)
+                // An SQLite connection lives in this process and cannot drop
+                // away: pinging it before each use only costs a thread hop.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await

@@ -25,17 +25,48 @@ pub struct StoryCard {
     pub notes: i64,
 }
 
-/// The row `card_columns!` selects.
+/// An image joined to the row that shows it (`LEFT JOIN images h`, the
+/// columns of `hero_columns!`): all empty when there is none.
 #[derive(sqlx::FromRow)]
-pub(super) struct CardRow {
-    #[sqlx(flatten)]
-    story: Story,
+pub(super) struct HeroColumns {
     hero_file: Option<String>,
     hero_width: Option<i32>,
     hero_height: Option<i32>,
     hero_alt: Option<String>,
     hero_caption: Option<String>,
     hero_credit: Option<String>,
+}
+
+impl HeroColumns {
+    pub(super) fn into_image(self, id: Option<&String>) -> Option<Image> {
+        Some(Image {
+            id: id?.clone(),
+            file: self.hero_file?,
+            width: self.hero_width.unwrap_or_default(),
+            height: self.hero_height.unwrap_or_default(),
+            alt: self.hero_alt.unwrap_or_default(),
+            caption: self.hero_caption.unwrap_or_default(),
+            credit: self.hero_credit.unwrap_or_default(),
+        })
+    }
+}
+
+/// The image columns of `HeroColumns`, from `images h`.
+macro_rules! hero_columns {
+    () => {
+        "h.file AS hero_file, h.width AS hero_width, h.height AS hero_height, \
+         h.alt AS hero_alt, h.caption AS hero_caption, h.credit AS hero_credit"
+    };
+}
+pub(super) use hero_columns;
+
+/// The row `card_columns!` selects.
+#[derive(sqlx::FromRow)]
+pub(super) struct CardRow {
+    #[sqlx(flatten)]
+    story: Story,
+    #[sqlx(flatten)]
+    hero: HeroColumns,
     author_ids: Option<String>,
     tag_ids: Option<String>,
     notes: i64,
@@ -43,30 +74,21 @@ pub(super) struct CardRow {
 
 impl From<CardRow> for StoryCard {
     fn from(row: CardRow) -> StoryCard {
-        let hero = match (&row.story.hero_image_id, row.hero_file) {
-            (Some(id), Some(file)) => Some(Image {
-                id: id.clone(),
-                file,
-                width: row.hero_width.unwrap_or_default(),
-                height: row.hero_height.unwrap_or_default(),
-                alt: row.hero_alt.unwrap_or_default(),
-                caption: row.hero_caption.unwrap_or_default(),
-                credit: row.hero_credit.unwrap_or_default(),
-            }),
-            _ => None,
-        };
-        let ids = |list: Option<String>| -> Vec<String> {
-            list.map(|l| l.split(',').map(str::to_string).collect())
-                .unwrap_or_default()
-        };
+        let hero = row.hero.into_image(row.story.hero_image_id.as_ref());
         StoryCard {
             story: row.story,
             hero,
-            author_ids: ids(row.author_ids),
-            tag_ids: ids(row.tag_ids),
+            author_ids: id_list(row.author_ids),
+            tag_ids: id_list(row.tag_ids),
             notes: row.notes,
         }
     }
+}
+
+/// Ids aggregated with commas (hex ids hold none).
+fn id_list(list: Option<String>) -> Vec<String> {
+    list.map(|l| l.split(',').map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 /// One of the newest public stories filed under a tag.
@@ -127,29 +149,127 @@ macro_rules! story_columns {
 }
 pub(super) use story_columns;
 
-/// The `SELECT` list of a `StoryCard` (ids are hex, so a comma separates
-/// them safely); the query joins `images h` on the hero.
-macro_rules! card_select {
+/// A story as a teaser shows it, read without its body: what listings,
+/// rails and related stories need.
+#[derive(Debug, Clone)]
+pub struct StorySummary {
+    pub id: String,
+    pub slug: String,
+    pub headline: String,
+    pub dek: String,
+    pub label: String,
+    pub section_id: String,
+    pub excerpt: String,
+    pub featured: bool,
+    pub hero: Option<Image>,
+    pub published_at: Option<UnixTime>,
+    pub reading_minutes: i32,
+    pub author_ids: Vec<String>,
+}
+
+/// The row `summary_select!` selects.
+#[derive(sqlx::FromRow)]
+pub(super) struct SummaryRow {
+    id: String,
+    slug: String,
+    headline: String,
+    dek: String,
+    label: String,
+    section_id: String,
+    custom_excerpt: Option<String>,
+    lead: String,
+    featured: bool,
+    hero_image_id: Option<String>,
+    published_at: Option<UnixTime>,
+    reading_minutes: i32,
+    #[sqlx(flatten)]
+    hero: HeroColumns,
+    author_ids: Option<String>,
+}
+
+impl From<SummaryRow> for StorySummary {
+    fn from(row: SummaryRow) -> StorySummary {
+        StorySummary {
+            excerpt: crate::model::text::excerpt(row.custom_excerpt.as_deref(), &row.lead),
+            hero: row.hero.into_image(row.hero_image_id.as_ref()),
+            author_ids: id_list(row.author_ids),
+            id: row.id,
+            slug: row.slug,
+            headline: row.headline,
+            dek: row.dek,
+            label: row.label,
+            section_id: row.section_id,
+            featured: row.featured,
+            published_at: row.published_at,
+            reading_minutes: row.reading_minutes,
+        }
+    }
+}
+
+impl From<&StoryCard> for StorySummary {
+    fn from(card: &StoryCard) -> StorySummary {
+        let s = &card.story;
+        StorySummary {
+            id: s.id.clone(),
+            slug: s.slug.clone(),
+            headline: s.headline.clone(),
+            dek: s.dek.clone(),
+            label: s.label.clone(),
+            section_id: s.section_id.clone(),
+            excerpt: s.excerpt(),
+            featured: s.featured,
+            hero: card.hero.clone(),
+            published_at: s.published_at,
+            reading_minutes: s.reading_minutes,
+            author_ids: card.author_ids.clone(),
+        }
+    }
+}
+
+/// Columns of a `StorySummary`; the query joins `images h` on the hero.
+/// Of the body only its start is read: enough for the first paragraph an
+/// excerpt is made of.
+macro_rules! summary_columns {
+    () => {
+        concat!(
+            "s.id, s.slug, s.headline, s.dek, s.label, s.section_id, s.custom_excerpt, \
+             substr(s.body_md, 1, 1500) AS lead, s.featured, s.hero_image_id, s.published_at, s.reading_minutes, ",
+            hero_columns!(),
+            ", (SELECT string_agg(sa.author_id, ',' ORDER BY sa.position) FROM story_authors sa WHERE sa.story_id = s.id) AS author_ids"
+        )
+    };
+}
+pub(super) use summary_columns;
+
+/// One listing of stories: which, and which page of them.
+#[derive(Debug, Clone, Copy)]
+pub struct ListingPage<'a> {
+    pub filter: &'a StoryFilter,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A summary row tagged with the listing it belongs to.
+#[derive(sqlx::FromRow)]
+pub(super) struct ListedRow {
+    pub(super) part: i32,
+    #[sqlx(flatten)]
+    pub(super) summary: SummaryRow,
+}
+
+/// `SELECT … FROM` for a `StoryCard` (ids are hex, so a comma separates
+/// them safely), the hero joined as `images h`.
+macro_rules! card_columns {
     () => {
         concat!(
             "SELECT ",
             story_columns!(),
-            ", h.file AS hero_file, h.width AS hero_width, h.height AS hero_height, \
-             h.alt AS hero_alt, h.caption AS hero_caption, h.credit AS hero_credit, \
-             (SELECT string_agg(sa.author_id, ',' ORDER BY sa.position) FROM story_authors sa WHERE sa.story_id = s.id) AS author_ids, \
+            ", ",
+            hero_columns!(),
+            ", (SELECT string_agg(sa.author_id, ',' ORDER BY sa.position) FROM story_authors sa WHERE sa.story_id = s.id) AS author_ids, \
              (SELECT string_agg(st.tag_id, ',' ORDER BY st.position) FROM story_tags st WHERE st.story_id = s.id) AS tag_ids, \
-             (SELECT COUNT(*) FROM story_notes n WHERE n.story_id = s.id) AS notes"
-        )
-    };
-}
-pub(super) use card_select;
-
-/// `SELECT … FROM` the stories themselves, for cards.
-macro_rules! card_columns {
-    () => {
-        concat!(
-            card_select!(),
-            " FROM stories s LEFT JOIN images h ON h.id = s.hero_image_id"
+             (SELECT COUNT(*) FROM story_notes n WHERE n.story_id = s.id) AS notes \
+             FROM stories s LEFT JOIN images h ON h.id = s.hero_image_id"
         )
     };
 }
@@ -170,11 +290,12 @@ macro_rules! queries {
             use sqlx::{Pool, QueryBuilder};
 
             use super::{Conn, Db, sql::push_id_list};
-            use crate::model::{Story, StoryFilter, StoryNote, UnixTime, Visibility};
+            use crate::model::{Story, StoryNote, UnixTime, Visibility};
             use crate::store::StoreResult;
             use crate::store::stories::{
-                CardRow, StoryAuthor, StoryCard, TAG_WINDOW, TagWindowEntry, card_columns,
-                card_select, parse_windows, public_piece, story_columns,
+                CardRow, ListedRow, ListingPage, StoryAuthor, StoryCard, StorySummary, SummaryRow,
+                TAG_WINDOW, TagWindowEntry, card_columns, hero_columns, parse_windows,
+                public_piece, story_columns, summary_columns,
             };
 
             pub async fn is_empty(pool: &Pool<Db>) -> StoreResult<bool> {
@@ -219,19 +340,56 @@ macro_rules! queries {
                 Ok(rows.into_iter().map(StoryCard::from).collect())
             }
 
-            /// Public stories matching the filter, newest first. A tag or an
-            /// author listing walks that tag's or author's rows (each
-            /// carries the story's public-from time, indexed), the others
-            /// walk the stories: either way an index in publication order,
-            /// read only as far as the page.
-            pub async fn list(
+            pub async fn public_summaries_by_ids(
                 pool: &Pool<Db>,
-                f: &StoryFilter,
+                ids: &[String],
                 now: UnixTime,
-                limit: i64,
-                offset: i64,
-            ) -> StoreResult<Vec<StoryCard>> {
-                let mut qb = QueryBuilder::<Db>::new(card_select!());
+            ) -> StoreResult<Vec<StorySummary>> {
+                let mut qb = QueryBuilder::<Db>::new(concat!(
+                    "SELECT ",
+                    summary_columns!(),
+                    " FROM stories s LEFT JOIN images h ON h.id = s.hero_image_id WHERE ",
+                    public_piece!()
+                ));
+                qb.push_bind(now);
+                qb.push(" AND s.id IN ");
+                push_id_list(&mut qb, ids);
+                let rows: Vec<SummaryRow> = qb.build_query_as().fetch_all(pool).await?;
+                Ok(rows.into_iter().map(StorySummary::from).collect())
+            }
+
+            /// Public stories for each listing, newest first, in one round
+            /// trip. A tag or an author listing walks that tag's or author's
+            /// rows (each carries the story's public-from time, indexed),
+            /// the others walk the stories: either way an index in
+            /// publication order, read only as far as the page.
+            pub async fn lists(
+                pool: &Pool<Db>,
+                listings: &[ListingPage<'_>],
+                now: UnixTime,
+            ) -> StoreResult<Vec<Vec<StorySummary>>> {
+                let mut qb = QueryBuilder::<Db>::new("");
+                for (part, listing) in listings.iter().enumerate() {
+                    if part > 0 {
+                        qb.push(" UNION ALL ");
+                    }
+                    qb.push(format!("SELECT * FROM (SELECT {part} AS part, "));
+                    push_listing(&mut qb, listing, now);
+                    qb.push(format!(") AS part_{part}"));
+                }
+                let rows: Vec<ListedRow> = qb.build_query_as().fetch_all(pool).await?;
+                let mut lists = vec![Vec::new(); listings.len()];
+                for row in rows {
+                    if let Some(list) = lists.get_mut(row.part as usize) {
+                        list.push(StorySummary::from(row.summary));
+                    }
+                }
+                Ok(lists)
+            }
+
+            fn push_listing(qb: &mut QueryBuilder<Db>, listing: &ListingPage<'_>, now: UnixTime) {
+                let f = listing.filter;
+                qb.push(summary_columns!());
                 let order = match (&f.tag_id, &f.author_id) {
                     (Some(tag), _) => {
                         qb.push(" FROM story_tags f JOIN stories s ON s.id = f.story_id LEFT JOIN images h ON h.id = s.hero_image_id WHERE f.tag_id = ");
@@ -258,18 +416,19 @@ macro_rules! queries {
                     qb.push(" AND s.section_id = ");
                     qb.push_bind(section.clone());
                 }
-                if let Some(featured) = f.featured {
-                    qb.push(" AND s.featured = ");
-                    qb.push_bind(featured);
-                }
+                // Written out rather than bound, so that the planner can use
+                // the partial index of featured stories.
+                match f.featured {
+                    Some(true) => qb.push(" AND s.featured"),
+                    Some(false) => qb.push(" AND NOT s.featured"),
+                    None => &mut *qb,
+                };
                 if !f.exclude_ids.is_empty() {
                     qb.push(" AND s.id NOT IN ");
-                    push_id_list(&mut qb, &f.exclude_ids);
+                    push_id_list(qb, &f.exclude_ids);
                 }
                 qb.push(order);
-                super::sql::push_limit(&mut qb, limit, offset);
-                let rows: Vec<CardRow> = qb.build_query_as().fetch_all(pool).await?;
-                Ok(rows.into_iter().map(StoryCard::from).collect())
+                super::sql::push_limit(qb, listing.limit, listing.offset);
             }
 
             /// The newest TAG_WINDOW public stories under each tag (an
@@ -465,15 +624,45 @@ impl Store {
         read!(self, stories::cards_by_ids(ids))
     }
 
-    /// Public stories matching `filter`, newest first.
+    /// Public stories among `ids`, as teasers show them, in no particular order.
+    pub async fn public_story_summaries(
+        &self,
+        ids: &[String],
+        now: UnixTime,
+    ) -> StoreResult<Vec<StorySummary>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        read!(self, stories::public_summaries_by_ids(ids, now))
+    }
+
+    /// Public stories matching `filter`, newest first, as teasers show them.
     pub async fn stories(
         &self,
         filter: &StoryFilter,
         now: UnixTime,
         limit: i64,
         offset: i64,
-    ) -> StoreResult<Vec<StoryCard>> {
-        read!(self, stories::list(filter, now, limit, offset))
+    ) -> StoreResult<Vec<StorySummary>> {
+        let listing = ListingPage {
+            filter,
+            limit,
+            offset,
+        };
+        let mut lists = self.story_lists(&[listing], now).await?;
+        Ok(lists.pop().unwrap_or_default())
+    }
+
+    /// Several listings at once (one round trip), in the order asked.
+    pub async fn story_lists(
+        &self,
+        listings: &[ListingPage<'_>],
+        now: UnixTime,
+    ) -> StoreResult<Vec<Vec<StorySummary>>> {
+        if listings.is_empty() {
+            return Ok(vec![]);
+        }
+        read!(self, stories::lists(listings, now))
     }
 
     /// The newest public stories under each of `tag_ids` (every tag asked

@@ -23,7 +23,7 @@ use views::{AuthorView, BriefView, Chrome, LinkView, Pager, Presenter, Teaser};
 use super::{App, SiteError, cache};
 use crate::model::{Status, StoryFilter};
 use crate::services::subscriptions::{self, SubscribeError, Subscribed};
-use crate::store::SlugKind;
+use crate::store::{SlugKind, StorySummary};
 use crate::urls;
 
 const PER_PAGE: i64 = 12;
@@ -98,47 +98,16 @@ struct HomeView {
 }
 
 async fn home(State(app): State<Arc<App>>) -> PageResult {
+    // Everything on the front page is shared by the whole generation of
+    // the content (see `SiteContext`): rendering it needs no query.
     let p = Presenter::new(&app).await?;
-    let store = &app.store;
-    let featured = StoryFilter {
-        featured: Some(true),
-        ..Default::default()
-    };
-    let mut leads = store.stories(&featured, p.now, 1, 0).await?;
-    if leads.is_empty() {
-        leads = store.stories(&StoryFilter::default(), p.now, 1, 0).await?;
-    }
-    let mut shown: Vec<String> = leads.iter().map(|c| c.story.id.clone()).collect();
-    let top = store
-        .stories(
-            &StoryFilter {
-                exclude_ids: shown.clone(),
-                ..Default::default()
-            },
-            p.now,
-            3,
-            0,
-        )
-        .await?;
-    shown.extend(top.iter().map(|c| c.story.id.clone()));
-    let river = store
-        .stories(
-            &StoryFilter {
-                exclude_ids: shown,
-                ..Default::default()
-            },
-            p.now,
-            PER_PAGE,
-            0,
-        )
-        .await?;
-    let briefs = store.briefs(p.now, 6, 0).await?;
+    let front = &p.site.front;
     let view = HomeView {
         chrome: p.chrome(None, &p.settings().tagline, &urls::home()),
-        lead: p.teasers(&leads).into_iter().next(),
-        top: p.teasers(&top),
-        river: p.teasers(&river),
-        briefs: p.briefs(&briefs).await?,
+        lead: front.lead.clone(),
+        top: front.top.clone(),
+        river: front.river.clone(),
+        briefs: p.site.briefs.clone(),
         latest: p.site.latest.clone(),
     };
     Ok(html(p.render("home.html", view)?))
@@ -173,11 +142,18 @@ async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
     if !story.is_public(p.now) {
         return Err(SiteError::NotFound);
     }
-    let notes = if card.notes > 0 {
-        store.notes_of_story(&story.id).await?
-    } else {
-        vec![]
+    let notes = async {
+        if card.notes > 0 {
+            store.notes_of_story(&story.id).await
+        } else {
+            Ok(vec![])
+        }
     };
+    let (notes, tags, related) = tokio::try_join!(
+        async { notes.await.map_err(anyhow::Error::from) },
+        p.tags(&card.tag_ids),
+        p.related(&card, RELATED),
+    )?;
 
     let description = story
         .seo_description
@@ -191,11 +167,11 @@ async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
         chrome: p.chrome(Some(&title), &description, &urls::story(&story.slug)),
         body: story.body_html.clone(),
         updated: story.notably_updated_at().map(|t| p.date(t)),
-        story: p.site.teaser(&card),
-        tags: p.tags(&card.tag_ids).await?,
+        story: p.site.teaser(&StorySummary::from(&card)),
+        tags,
         notes: p.notes(&notes),
         authors: p.authors(&card.author_ids),
-        related: p.related(&card, RELATED).await?,
+        related,
         latest: p.latest(),
     };
     Ok(html(p.render("story.html", view)?))
@@ -234,26 +210,28 @@ struct BriefPageView {
 
 async fn brief(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageResult {
     let p = Presenter::new(&app).await?;
-    let Some(brief) = app.store.brief_by_slug(&slug).await? else {
+    let Some(card) = app.store.brief_card_by_slug(&slug).await? else {
         return redirect_old_slug(&app, SlugKind::Brief, &slug).await;
     };
+    let brief = &card.brief;
     if brief.status == Status::Archived {
         return Err(SiteError::Gone);
     }
     if !brief.is_public(p.now) {
         return Err(SiteError::NotFound);
     }
-    let mut shown = vec![brief.clone()];
-    shown.extend(
-        app.store
-            .briefs(p.now, 6, 0)
-            .await?
-            .into_iter()
-            .filter(|b| b.id != brief.id)
-            .take(5),
-    );
-    let mut views = p.briefs(&shown).await?.into_iter();
-    let view = views.next().expect("the brief itself");
+    let view = p
+        .briefs(std::slice::from_ref(&card))
+        .pop()
+        .expect("the brief itself");
+    let others: Vec<BriefView> = p
+        .site
+        .briefs
+        .iter()
+        .filter(|b| b.url != view.url)
+        .take(5)
+        .cloned()
+        .collect();
     let page = BriefPageView {
         chrome: p.chrome(
             Some(&brief.headline),
@@ -261,7 +239,7 @@ async fn brief(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
             &urls::brief(&brief.slug),
         ),
         brief: view,
-        briefs: views.collect(),
+        briefs: others,
         latest: p.latest(),
     };
     Ok(html(p.render("brief.html", page)?))
@@ -484,7 +462,7 @@ async fn briefs_listing(app: &App, page: Option<String>) -> PageResult {
     chrome.next_url = pager.next_url.clone();
     let view = BriefsView {
         chrome,
-        briefs: p.briefs(&briefs).await?,
+        briefs: p.briefs(&briefs),
         pager,
         latest: p.latest(),
     };

@@ -14,11 +14,12 @@ use serde::Serialize;
 
 use super::lookups::Lookups;
 use crate::model::{
-    Author, Brief, Image, Link, SafeHtml, Section, SiteSettings, StoryNote, UnixTime, dates, text,
+    Author, Image, Link, SafeHtml, Section, SiteSettings, StoryFilter, StoryNote, UnixTime, dates,
+    text,
 };
 use crate::services;
 use crate::services::related;
-use crate::store::{StoryCard, TagWindowEntry};
+use crate::store::{BriefCard, ListingPage, StoryCard, StorySummary, TagWindowEntry};
 use crate::urls;
 use crate::web::App;
 use crate::web::errors::{ErrorPage, SiteError};
@@ -109,7 +110,7 @@ pub struct NoteView {
     pub body: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct BriefView {
     pub url: String,
     pub headline: String,
@@ -134,6 +135,21 @@ const SHORT_EXCERPT_CHARS: usize = 90;
 /// Stories in the Latest rail (the home page shows them all, other pages one fewer).
 pub const LATEST_STORIES: usize = 6;
 
+/// Top stories under the lead on the front page.
+const FRONT_TOP: usize = 3;
+/// Stories in the front page's river, after the lead and top stories.
+const FRONT_RIVER: usize = 12;
+/// Briefs in the briefs rail.
+const RAIL_BRIEFS: i64 = 6;
+
+/// The front page's stories: the lead (the newest featured story, or the
+/// newest of all), the top stories and the river (the newest after it).
+pub struct FrontPage {
+    pub lead: Option<Teaser>,
+    pub top: Vec<Teaser>,
+    pub river: Vec<Teaser>,
+}
+
 /// An author with their portrait, ready for bylines and bios.
 struct AuthorEntry {
     author: Author,
@@ -142,7 +158,8 @@ struct AuthorEntry {
 
 /// What every page shows, built once per generation of the content: the
 /// settings, the sections, every author (a newsroom has hundreds at most),
-/// the Latest rail, and the tags pages have asked for so far.
+/// the Latest and briefs rails, the front page's stories, and the tags and
+/// related stories pages have asked for so far.
 pub struct SiteContext {
     pub settings: SiteSettings,
     tz: TimeZone,
@@ -156,14 +173,40 @@ pub struct SiteContext {
     teasers: Lookups<Teaser>,
     /// The newest public stories, as teasers.
     pub latest: Vec<Teaser>,
+    /// The newest public briefs.
+    pub briefs: Vec<BriefView>,
+    pub front: FrontPage,
 }
 
 impl SiteContext {
     async fn build(app: &App, now: UnixTime) -> anyhow::Result<SiteContext> {
         let store = &app.store;
-        let settings = services::settings::load(store).await?;
+        let featured = StoryFilter {
+            featured: Some(true),
+            ..Default::default()
+        };
+        let everything = StoryFilter::default();
+        let listings = [
+            ListingPage {
+                filter: &featured,
+                limit: 1,
+                offset: 0,
+            },
+            ListingPage {
+                filter: &everything,
+                limit: (1 + FRONT_TOP + FRONT_RIVER) as i64,
+                offset: 0,
+            },
+        ];
+        // Independent look-ups, on connections of their own at once.
+        let (settings, authors, sections, lists, briefs) = tokio::try_join!(
+            services::settings::load(store),
+            async { Ok(store.authors().await?) },
+            async { Ok(store.sections().await?) },
+            async { Ok(store.story_lists(&listings, now).await?) },
+            async { Ok(store.briefs(now, RAIL_BRIEFS, 0).await?) },
+        )?;
         let tz = TimeZone::get(&settings.timezone).unwrap_or(TimeZone::UTC);
-        let authors = store.authors().await?;
         let image_ids: Vec<String> = authors
             .iter()
             .filter_map(|a| a.photo_id.clone())
@@ -192,22 +235,59 @@ impl SiteContext {
                 .collect(),
             settings,
             tz,
-            sections: store.sections().await?,
+            sections,
             tags: Lookups::default(),
             tag_windows: Lookups::default(),
             teasers: Lookups::default(),
             latest: vec![],
+            briefs: vec![],
+            front: FrontPage {
+                lead: None,
+                top: vec![],
+                river: vec![],
+            },
         };
-        let newest = store
-            .stories(&Default::default(), now, LATEST_STORIES as i64, 0)
-            .await?;
-        context.latest = newest.iter().map(|c| context.teaser(c)).collect();
+        let [featured, newest]: [Vec<StorySummary>; 2] =
+            lists.try_into().expect("one list per listing");
+        context.latest = newest
+            .iter()
+            .take(LATEST_STORIES)
+            .map(|s| context.teaser(s))
+            .collect();
+        let lead = featured
+            .into_iter()
+            .next()
+            .or_else(|| newest.first().cloned());
+        let lead_id = lead.as_ref().map(|s| s.id.clone());
+        let mut rest = newest.iter().filter(|s| Some(&s.id) != lead_id.as_ref());
+        context.front = FrontPage {
+            lead: lead.map(|s| context.teaser(&s)),
+            top: rest
+                .by_ref()
+                .take(FRONT_TOP)
+                .map(|s| context.teaser(s))
+                .collect(),
+            river: rest.take(FRONT_RIVER).map(|s| context.teaser(s)).collect(),
+        };
+        context.briefs = briefs.iter().map(|b| context.brief(b)).collect();
         Ok(context)
     }
 
-    pub fn teaser(&self, card: &StoryCard) -> Teaser {
-        let s = &card.story;
-        let excerpt = s.excerpt();
+    pub fn brief(&self, card: &BriefCard) -> BriefView {
+        let b = &card.brief;
+        BriefView {
+            url: urls::brief(&b.slug),
+            headline: b.headline.clone(),
+            body: b.body_html.clone(),
+            summary: text::derive_excerpt(&b.body_md, 160),
+            link_url: b.link_url.clone(),
+            published: b.published_at.map(|t| self.date(t)),
+            image: card.image.as_ref().map(image_view),
+        }
+    }
+
+    pub fn teaser(&self, s: &StorySummary) -> Teaser {
+        let excerpt = s.excerpt.clone();
         Teaser {
             url: urls::story(&s.slug),
             headline: s.headline.clone(),
@@ -216,7 +296,7 @@ impl SiteContext {
             excerpt,
             label: s.label.clone(),
             section: self.section(&s.section_id),
-            authors: card
+            authors: s
                 .author_ids
                 .iter()
                 .filter_map(|id| self.authors.get(id))
@@ -227,7 +307,7 @@ impl SiteContext {
                 .collect(),
             published: s.published_at.map(|t| self.date(t)),
             reading_minutes: s.reading_minutes,
-            image: card.hero.as_ref().map(image_view),
+            image: s.hero.as_ref().map(image_view),
         }
     }
 
@@ -343,8 +423,8 @@ impl<'a> Presenter<'a> {
         self.site.date(t)
     }
 
-    pub fn teasers(&self, cards: &[StoryCard]) -> Vec<Teaser> {
-        cards.iter().map(|c| self.site.teaser(c)).collect()
+    pub fn teasers(&self, stories: &[StorySummary]) -> Vec<Teaser> {
+        stories.iter().map(|s| self.site.teaser(s)).collect()
     }
 
     /// The Latest rail of a page other than the home page.
@@ -414,11 +494,10 @@ impl<'a> Presenter<'a> {
             .get(&ids, |missing| async move {
                 Ok::<_, anyhow::Error>(
                     store
-                        .story_cards_by_ids(&missing)
+                        .public_story_summaries(&missing, now)
                         .await?
                         .iter()
-                        .filter(|c| c.story.is_public(now))
-                        .map(|c| (c.story.id.clone(), site.teaser(c)))
+                        .map(|s| (s.id.clone(), site.teaser(s)))
                         .collect(),
                 )
             })
@@ -451,28 +530,8 @@ impl<'a> Presenter<'a> {
             .collect()
     }
 
-    pub async fn briefs(&self, briefs: &[Brief]) -> anyhow::Result<Vec<BriefView>> {
-        let ids: Vec<String> = briefs.iter().filter_map(|b| b.image_id.clone()).collect();
-        let images: HashMap<String, ImageView> = self
-            .app
-            .store
-            .images_by_ids(&ids)
-            .await?
-            .iter()
-            .map(|i| (i.id.clone(), image_view(i)))
-            .collect();
-        Ok(briefs
-            .iter()
-            .map(|b| BriefView {
-                url: urls::brief(&b.slug),
-                headline: b.headline.clone(),
-                body: b.body_html.clone(),
-                summary: text::derive_excerpt(&b.body_md, 160),
-                link_url: b.link_url.clone(),
-                published: b.published_at.map(|t| self.date(t)),
-                image: b.image_id.as_ref().and_then(|id| images.get(id).cloned()),
-            })
-            .collect())
+    pub fn briefs(&self, briefs: &[BriefCard]) -> Vec<BriefView> {
+        briefs.iter().map(|b| self.site.brief(b)).collect()
     }
 
     pub fn notes(&self, notes: &[StoryNote]) -> Vec<NoteView> {
