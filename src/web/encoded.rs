@@ -15,6 +15,8 @@ const MIN_COMPRESS: usize = 512;
 #[derive(Debug, Clone)]
 pub struct Encoded {
     pub status: StatusCode,
+    /// The route that made it, for metrics of responses served from memory.
+    pub route: Option<RouteLabel>,
     pub etag: HeaderValue,
     /// The instant the content was last changed, and its HTTP date.
     last_modified: Option<(i64, HeaderValue)>,
@@ -25,6 +27,11 @@ pub struct Encoded {
     gzip: Option<Bytes>,
     brotli: Option<Bytes>,
 }
+
+/// The route a response came from (as written in the router), carried on
+/// responses for the metrics layer, which sits before routing.
+#[derive(Debug, Clone)]
+pub struct RouteLabel(pub std::sync::Arc<str>);
 
 /// A content coding a client may accept.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -68,6 +75,7 @@ impl Encoded {
             .expect("hex is a valid header value");
         Encoded {
             status,
+            route: None,
             etag,
             last_modified: last_modified.map(|t| (t, http_date(t))),
             headers,
@@ -152,6 +160,10 @@ impl Encoded {
     pub fn respond(&self, request: &HeaderMap) -> Response<Body> {
         let not_modified = self.status == StatusCode::OK && self.client_is_current(request);
         let mut response = Response::new(Body::empty());
+        *response.headers_mut() = HeaderMap::with_capacity(self.headers.len() + 12);
+        if let Some(route) = &self.route {
+            response.extensions_mut().insert(route.clone());
+        }
         *response.status_mut() = if not_modified {
             StatusCode::NOT_MODIFIED
         } else {

@@ -18,6 +18,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use super::cache::Cache;
+use super::encoded::RouteLabel;
 use crate::store::Store;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -76,14 +77,15 @@ impl Metrics {
     }
 }
 
-/// Middleware that counts and times every request.
+/// Middleware around the whole service that counts and times every
+/// request, by the route named on the response (see `label_route`).
 pub async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |p| route_label(p.as_str()));
     let started = Instant::now();
     let response = next.run(request).await;
+    let route = response
+        .extensions()
+        .get::<RouteLabel>()
+        .map_or_else(|| "unmatched".to_string(), |r| route_label(&r.0));
     metrics
         .latency
         .get_or_create(&RouteLabels {
@@ -97,6 +99,22 @@ pub async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next:
             status: response.status().as_u16(),
         })
         .inc();
+    response
+}
+
+/// Names the matched route on the response: the metrics layer runs before
+/// routing (so that responses from the page cache are counted too).
+pub async fn label_route(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| RouteLabel(p.as_str().into()));
+    let mut response = next.run(request).await;
+    if let Some(route) = route
+        && response.extensions().get::<RouteLabel>().is_none()
+    {
+        response.extensions_mut().insert(route);
+    }
     response
 }
 

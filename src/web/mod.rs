@@ -102,17 +102,30 @@ impl App {
     }
 }
 
+/// The whole HTTP service. Around everything: request logs, metrics (when
+/// a metrics listener is configured), a timeout and security headers; then
+/// responses kept by the page cache are answered before any routing; the
+/// rest is routed to its surface.
 pub fn router(app: Arc<App>, metrics: Option<Arc<metrics::Metrics>>) -> Router {
     let media = Router::new()
         .fallback_service(ServeDir::new(&app.media_dir))
         .layer(axum::middleware::map_response(media_cache_control));
-    let mut router = Router::new()
+    let mut surfaces = Router::new()
         .merge(site::router(&app))
         .nest("/desk", desk::router(&app))
         .nest("/ghost/api", api::router())
         .route("/assets/{*file}", get(asset))
         .route("/healthz", get(healthz))
-        .nest("/media", media)
+        .nest("/media", media);
+    if metrics.is_some() {
+        surfaces = surfaces.layer(axum::middleware::from_fn(metrics::label_route));
+    }
+    let mut service = Router::new()
+        .fallback_service(surfaces.with_state(app.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            app.cache.clone(),
+            cache::serve_hits,
+        ))
         .layer(axum::middleware::from_fn(security::headers))
         // A request that takes longer than this is cut off with 408 rather
         // than holding a connection (and a database connection) forever.
@@ -121,21 +134,19 @@ pub fn router(app: Arc<App>, metrics: Option<Arc<metrics::Metrics>>) -> Router {
             REQUEST_TIMEOUT,
         ));
     if let Some(metrics) = metrics {
-        router = router.layer(axum::middleware::from_fn_with_state(
+        service = service.layer(axum::middleware::from_fn_with_state(
             metrics,
             metrics::record,
         ));
     }
-    router
-        .layer(
-            // One INFO line per request (method, path, status, latency);
-            // quiet it with MASTHEAD_LOG=warn or log = "warn" in the config.
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_request(())
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .with_state(app)
+    service.layer(
+        // One INFO line per request (method, path, status, latency);
+        // quiet it with MASTHEAD_LOG=warn or log = "warn" in the config.
+        TraceLayer::new_for_http()
+            .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+            .on_request(())
+            .on_response(DefaultOnResponse::new().level(Level::INFO)),
+    )
 }
 
 /// The router of the metrics listener.

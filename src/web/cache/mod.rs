@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 pub use freshness::{Freshness, PerGeneration, Snapshot};
 pub use page_cache::{CacheStats, PageCache};
 
-use super::encoded::Encoded;
+use super::encoded::{Encoded, RouteLabel};
 use crate::store::Store;
 
 /// Responses are revalidated on every view (cheap: a 304 from memory), so a
@@ -63,12 +63,31 @@ impl Cache {
     }
 }
 
-/// The middleware: `route_layer(from_fn_with_state(cache, cache::serve))`.
-pub async fn serve(State(cache): State<Arc<Cache>>, mut request: Request, next: Next) -> Response {
-    // RFC 9111 §3.5: a shared copy is never used for a request with credentials.
-    if !matches!(*request.method(), Method::GET | Method::HEAD)
-        || request.headers().contains_key(header::AUTHORIZATION)
+/// Whether a request may be answered from the shared cache (RFC 9111 §3.5:
+/// never one with credentials).
+fn may_use_cache(request: &Request) -> bool {
+    matches!(*request.method(), Method::GET | Method::HEAD)
+        && !request.headers().contains_key(header::AUTHORIZATION)
+}
+
+/// Answers requests whose response is kept, before the router is asked at
+/// all: most readers' requests take only this path. Everything else goes on
+/// to the router (where `serve` renders and keeps cacheable responses).
+pub async fn serve_hits(State(cache): State<Arc<Cache>>, request: Request, next: Next) -> Response {
+    if may_use_cache(&request)
+        && let Ok(snapshot) = cache.freshness.current().await
+        && let Some(page) = cache.pages.get(request.uri().path(), snapshot.generation)
     {
+        let key = request.uri().path().to_string();
+        return respond(&cache, key, snapshot.generation, page, request.headers());
+    }
+    next.run(request).await
+}
+
+/// The page layer of a cacheable surface:
+/// `route_layer(from_fn_with_state(cache, cache::serve))`.
+pub async fn serve(State(cache): State<Arc<Cache>>, request: Request, next: Next) -> Response {
+    if !may_use_cache(&request) {
         return next.run(request).await;
     }
     let snapshot = match cache.freshness.current().await {
@@ -86,9 +105,13 @@ pub async fn serve(State(cache): State<Arc<Cache>>, mut request: Request, next: 
     if let Some(page) = cache.pages.get(&key, snapshot.generation) {
         return respond(&cache, key, snapshot.generation, page, request.headers());
     }
+    cache.pages.record_miss();
     let _permit = cache.renders.acquire().await;
     let request_headers = request.headers().clone();
-    request.extensions_mut().insert(snapshot.clone());
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| RouteLabel(p.as_str().into()));
     let response = next.run(request).await;
     if !is_cacheable(&response) {
         return response;
@@ -106,12 +129,13 @@ pub async fn serve(State(cache): State<Arc<Cache>>, mut request: Request, next: 
     }
     // Rendered bodies come in buffers grown by doubling: keep an exact copy,
     // so that the budget counts what the cache really holds.
-    let page = Encoded::new(
+    let mut page = Encoded::new(
         parts.status,
         parts.headers,
         Some(snapshot.last_modified),
         axum::body::Bytes::copy_from_slice(&bytes),
     );
+    page.route = route;
     // Compress now only in the coding this client asked for; others are
     // made when somebody asks for them.
     let page = Arc::new(page.with_coding(page.coding_for(&request_headers)));

@@ -58,6 +58,7 @@ impl PageCache {
         }
     }
 
+    /// The response kept for `key` in `generation` (a hit is counted).
     pub fn get(&self, key: &str, generation: u64) -> Option<Arc<Encoded>> {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
         let found = (inner.generation == generation)
@@ -67,13 +68,15 @@ impl PageCache {
                 entry.referenced.store(true, Ordering::Relaxed);
                 entry.page.clone()
             });
-        let counter = if found.is_some() {
-            &self.hits
-        } else {
-            &self.misses
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        if found.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
         found
+    }
+
+    /// Counts a response that had to be rendered.
+    pub fn record_miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Keeps a response rendered in `generation` (or replaces the one kept).
