@@ -153,28 +153,7 @@ home_cold=$(cold "$work/data" /)
 section_cold=$(cold "$work/data" "$section")
 story_cold=$(cold "$work/data" "$story")
 
-echo "== cached: $THREADS wrk threads, $CONNECTIONS connections, ${DURATION}s per page"
-for path in "$story" / "$section"; do curl -s -o /dev/null "$base$path"; done
-read -r story_rps story_p50 story_p99 < <(load "$base$story")
-read -r home_rps home_p50 home_p99 < <(load "$base/")
-read -r section_rps section_p50 section_p99 < <(load "$base$section")
-# The story page while content changes every second (as if editors were
-# publishing on another instance): each change empties the page cache.
-( end=$((SECONDS + DURATION)); while [ $SECONDS -lt $end ]; do bump "$work/data"; sleep 0.7; done ) &
-churn_pid=$!
-read -r churn_rps churn_p50 churn_p99 < <(load "$base$story")
-wait "$churn_pid" 2>/dev/null || true
-
-echo "== mixed: 90% cached pages, 10% archive stories never read, 32 connections"
-bump "$work/data"
-for path in "$story" / "$section"; do curl -s -o /dev/null "$base$path"; done
-tail -n +2 "$work/urls.txt" >"$work/cold.txt"
-"$loadgen" mixed "$base" "$work/cold.txt" 32 "$DURATION" 0.9 "$story" / "$section" >"$work/mixed.txt"
-read -r _ mixed_hot_n mixed_hot_rps mixed_hot_p50 mixed_hot_p99 mixed_hot_errors < <(grep '^cached' "$work/mixed.txt")
-read -r _ mixed_cold_n mixed_cold_rps mixed_cold_p50 mixed_cold_p99 mixed_cold_errors < <(grep '^uncached' "$work/mixed.txt")
-peak_mb=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status")
-
-echo "== nginx serving the story page's bytes as a static file"
+echo "== nginx serving the story page's bytes as a static file, for comparison"
 mkdir -p "$work/nginx/www" "$work/nginx/tmp"
 curl -s "$base$story" >"$work/nginx/www/story.html"
 cat >"$work/nginx/nginx.conf" <<CONF
@@ -203,8 +182,35 @@ CONF
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 nginx_pid=$!
 until curl -sf "http://127.0.0.1:$NGINX_PORT/story.html" >/dev/null; do sleep 0.05; done
+echo "== cached: $THREADS wrk threads, $CONNECTIONS connections, ${DURATION}s per page"
+for path in "$story" / "$section"; do curl -s -o /dev/null "$base$path"; done
+# The story page and nginx take turns, twice, and each keeps its better run:
+# both are measured under the same conditions of this machine.
+read -r story_rps story_p50 story_p99 < <(load "$base$story")
 read -r nginx_rps nginx_p50 nginx_p99 < <(load "http://127.0.0.1:$NGINX_PORT/story.html")
+read -r story_rps2 story_p50_2 story_p99_2 < <(load "$base$story")
+read -r nginx_rps2 nginx_p50_2 nginx_p99_2 < <(load "http://127.0.0.1:$NGINX_PORT/story.html")
+if [ "$story_rps2" -gt "$story_rps" ]; then story_rps=$story_rps2; story_p50=$story_p50_2; story_p99=$story_p99_2; fi
+if [ "$nginx_rps2" -gt "$nginx_rps" ]; then nginx_rps=$nginx_rps2; nginx_p50=$nginx_p50_2; nginx_p99=$nginx_p99_2; fi
 kill "$nginx_pid"; nginx_pid=""
+read -r home_rps home_p50 home_p99 < <(load "$base/")
+read -r section_rps section_p50 section_p99 < <(load "$base$section")
+# The story page while content changes every second (as if editors were
+# publishing on another instance): each change empties the page cache.
+( end=$((SECONDS + DURATION)); while [ $SECONDS -lt $end ]; do bump "$work/data"; sleep 0.7; done ) &
+churn_pid=$!
+read -r churn_rps churn_p50 churn_p99 < <(load "$base$story")
+wait "$churn_pid" 2>/dev/null || true
+
+echo "== mixed: 90% cached pages, 10% archive stories never read, 32 connections"
+bump "$work/data"
+for path in "$story" / "$section"; do curl -s -o /dev/null "$base$path"; done
+tail -n +2 "$work/urls.txt" >"$work/cold.txt"
+"$loadgen" mixed "$base" "$work/cold.txt" 32 "$DURATION" 0.9 "$story" / "$section" >"$work/mixed.txt"
+read -r _ mixed_hot_n mixed_hot_rps mixed_hot_p50 mixed_hot_p99 mixed_hot_errors < <(grep '^cached' "$work/mixed.txt")
+read -r _ mixed_cold_n mixed_cold_rps mixed_cold_p50 mixed_cold_p99 mixed_cold_errors < <(grep '^uncached' "$work/mixed.txt")
+peak_mb=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status")
+
 
 large_line=""
 if [ -n "$LARGE_STORIES" ]; then

@@ -102,10 +102,10 @@ impl App {
     }
 }
 
-/// The whole HTTP service. Around everything: request logs, metrics (when
-/// a metrics listener is configured), a timeout and security headers; then
-/// responses kept by the page cache are answered before any routing; the
-/// rest is routed to its surface.
+/// The whole HTTP service. Around everything: request logs and metrics
+/// (when a metrics listener is configured); then responses kept by the page
+/// cache are answered at once, before any routing; the rest is routed to
+/// its surface, within a timeout and with security headers.
 pub fn router(app: Arc<App>, metrics: Option<Arc<metrics::Metrics>>) -> Router {
     let media = Router::new()
         .fallback_service(ServeDir::new(&app.media_dir))
@@ -120,18 +120,19 @@ pub fn router(app: Arc<App>, metrics: Option<Arc<metrics::Metrics>>) -> Router {
     if metrics.is_some() {
         surfaces = surfaces.layer(axum::middleware::from_fn(metrics::label_route));
     }
-    let mut service = Router::new()
-        .fallback_service(surfaces.with_state(app.clone()))
-        .layer(axum::middleware::from_fn_with_state(
-            app.cache.clone(),
-            cache::serve_hits,
-        ))
+    let surfaces = surfaces
         .layer(axum::middleware::from_fn(security::headers))
         // A request that takes longer than this is cut off with 408 rather
         // than holding a connection (and a database connection) forever.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
+        ));
+    let mut service = Router::new()
+        .fallback_service(surfaces.with_state(app.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            app.cache.clone(),
+            cache::serve_hits,
         ));
     if let Some(metrics) = metrics {
         service = service.layer(axum::middleware::from_fn_with_state(

@@ -17,6 +17,13 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
 
 pub async fn headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
+    apply(&mut response);
+    response
+}
+
+/// Sets the security headers on a response (the page cache calls it for
+/// the responses it answers before the layers).
+pub fn apply(response: &mut Response) {
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -35,7 +42,6 @@ pub async fn headers(request: Request, next: Next) -> Response {
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     );
-    response
 }
 
 /// Cross-site request forgery protection for one surface (tower-http's

@@ -79,7 +79,9 @@ pub async fn serve_hits(State(cache): State<Arc<Cache>>, request: Request, next:
         && let Some(page) = cache.pages.get(request.uri().path(), snapshot.generation)
     {
         let key = request.uri().path().to_string();
-        return respond(&cache, key, snapshot.generation, page, request.headers());
+        let mut response = respond(&cache, key, snapshot.generation, page, request.headers());
+        super::security::apply(&mut response);
+        return response;
     }
     next.run(request).await
 }
