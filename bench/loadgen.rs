@@ -55,6 +55,7 @@ fn main() {
 struct Connection {
     stream: tokio::io::BufReader<tokio::net::TcpStream>,
     host: String,
+    base: String,
 }
 
 impl Connection {
@@ -65,7 +66,20 @@ impl Connection {
         Ok(Connection {
             stream: tokio::io::BufReader::new(stream),
             host,
+            base: base.to_string(),
         })
+    }
+
+    /// One GET into `sample`; a broken connection is counted and replaced.
+    async fn measure(&mut self, path: &str, sample: &mut Sample) {
+        match self.get(path).await {
+            Ok(Some(us)) => sample.micros.push(us),
+            Ok(None) => sample.errors += 1,
+            Err(_) => {
+                sample.errors += 1;
+                *self = Connection::open(&self.base).await.expect("reconnect");
+            }
+        }
     }
 
     /// One GET; the latency in microseconds, or None unless it answered 200.
@@ -159,14 +173,7 @@ fn distinct(base: &str, paths: Vec<String>, connections: usize) {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = paths.get(i) else { break };
-                        match connection.get(path).await {
-                            Ok(Some(us)) => sample.micros.push(us),
-                            Ok(None) => sample.errors += 1,
-                            Err(_) => {
-                                sample.errors += 1;
-                                connection = Connection::open(&base).await.expect("reconnect");
-                            }
-                        }
+                        connection.measure(path, &mut sample).await;
                     }
                     sample
                 })
@@ -219,14 +226,7 @@ fn mixed(
                             let i = next_cold.fetch_add(1, Ordering::Relaxed);
                             (&cold[i % cold.len()], &mut cold_sample)
                         };
-                        match connection.get(path).await {
-                            Ok(Some(us)) => sample.micros.push(us),
-                            Ok(None) => sample.errors += 1,
-                            Err(_) => {
-                                sample.errors += 1;
-                                connection = Connection::open(&base).await.expect("reconnect");
-                            }
-                        }
+                        connection.measure(path, sample).await;
                     }
                     (hot_sample, cold_sample)
                 })

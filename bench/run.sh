@@ -108,7 +108,8 @@ rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status"
 # "requests rps p50 p99 errors" and leaves the crawl's memory in $crawl_rss.
 uncached() {
   sql "$1" "SELECT '/stories/' || slug FROM stories WHERE status = 'published' ORDER BY published_at DESC" |
-    awk 'BEGIN { srand(7) } { print rand() "\t" $0 }' | sort -k1,1 | cut -f2 | head -n 10000 >"$work/urls.txt"
+    awk 'BEGIN { srand(7) } { print rand() "\t" $0 }' | sort -k1,1 | cut -f2 |
+    awk 'NR <= 10000' >"$work/urls.txt" # (head would end the pipe early: pipefail)
   bump "$1"
   "$loadgen" distinct "$base" "$work/urls.txt" 16 | awk '{ print $2, $3, $4, $5, $6 }'
 }

@@ -39,6 +39,11 @@ pub fn robots() -> String {
 pub fn desk() -> String {
     "/desk".into()
 }
+/// A theme asset, by its file name with the content hash in it
+/// (`site.3f2a9c01d4e5b6a7.css`): the address changes whenever the file does.
+pub fn asset(hashed_name: &str) -> String {
+    format!("/assets/{hashed_name}")
+}
 /// An uploaded file in the media directory.
 pub fn media(file: &str) -> String {
     let mut path = String::from("/media/");

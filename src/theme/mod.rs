@@ -224,8 +224,8 @@ fn hashed_url(name: &str, bytes: &[u8]) -> String {
     bytes.hash(&mut hasher);
     let hash = format!("{:016x}", hasher.finish());
     match name.rsplit_once('.') {
-        Some((stem, ext)) => format!("/assets/{stem}.{hash}.{ext}"),
-        None => format!("/assets/{name}.{hash}"),
+        Some((stem, ext)) => crate::urls::asset(&format!("{stem}.{hash}.{ext}")),
+        None => crate::urls::asset(&format!("{name}.{hash}")),
     }
 }
 

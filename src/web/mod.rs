@@ -162,7 +162,7 @@ async fn asset(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match app.assets.get(&format!("/assets/{file}")) {
+    match app.assets.get(&crate::urls::asset(&file)) {
         Some(asset) => asset.respond(&headers),
         None => (
             StatusCode::NOT_FOUND,

@@ -1,11 +1,10 @@
 //! The `masthead` binary as an operator uses it: start-up, configuration,
 //! bad input that must stop it with advice, and a graceful stop.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::http_get;
+use crate::common::{http_get, serving_url, sigterm, terminate};
 
 fn masthead() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_masthead"));
@@ -79,20 +78,7 @@ fn serve_demo_from_environment_then_stop_gracefully() {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(
-        line.starts_with("Masthead is serving http://127.0.0.1:"),
-        "{line}"
-    );
-    let url = line
-        .split_whitespace()
-        .nth(3)
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let url = serving_url(&mut child);
     let home = http_get(&format!("{url}/"), &[]);
     assert_eq!(home.status, 200);
     assert!(home.text().contains("The Meridian"));
@@ -102,26 +88,11 @@ fn serve_demo_from_environment_then_stop_gracefully() {
         "SQLite lives in the data directory"
     );
 
-    let pid = child.id().to_string();
+    let status = terminate(&mut child);
     assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
+        status.success(),
+        "SIGTERM ends with exit code 0, got {status}"
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(
-                status.success(),
-                "SIGTERM ends with exit code 0, got {status}"
-            );
-            break;
-        }
-        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -279,21 +250,9 @@ fn logs_can_be_json_for_collectors() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .nth(3)
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let url = serving_url(&mut child);
     assert_eq!(http_get(&format!("{url}/latest"), &[]).status, 200);
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    sigterm(&child);
     let output = child.wait_with_output().unwrap();
     let logs = String::from_utf8_lossy(&output.stderr);
     let lines: Vec<serde_json::Value> = logs

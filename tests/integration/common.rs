@@ -318,6 +318,47 @@ fn into_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
     }
 }
 
+/// Reads the first line a `masthead serve` child prints (its stdout piped)
+/// and returns the site's URL without the final slash.
+pub fn serving_url(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut line)
+        .expect("the serving line");
+    assert!(line.starts_with("Masthead is serving http://"), "{line}");
+    line.split_whitespace()
+        .nth(3)
+        .expect("a URL")
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// Sends SIGTERM to a child process.
+pub fn sigterm(child: &std::process::Child) {
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "SIGTERM could not be sent");
+}
+
+/// SIGTERM, then the exit status (within 10 s, or the test fails).
+pub fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    sigterm(child);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the process did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Runs a test body on both databases: `on_both_backends!(name, |site| …)`
 /// makes `name::sqlite` and `name::postgres`.
 #[macro_export]

@@ -2,7 +2,6 @@
 //! configured with the committed `deploy/nginx-masthead.conf`: a change
 //! shows on both at once, and stopping and restarting one loses no request.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,7 +12,9 @@ use masthead::model::Status;
 use masthead::services::{publishing, settings};
 use masthead::store::Store;
 
-use crate::common::{block_on, drop_postgres_db, fresh_postgres_db, http_get, skip_or_fail};
+use crate::common::{
+    block_on, drop_postgres_db, fresh_postgres_db, http_get, serving_url, skip_or_fail, terminate,
+};
 
 const SUITE: &str = "the two-instance scale-out test";
 
@@ -35,45 +36,19 @@ impl Instance {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("masthead starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the serving line");
-        // "Masthead is serving http://127.0.0.1:PORT/ (listening on 127.0.0.1:PORT; …"
-        let addr = line
-            .split("listening on ")
-            .nth(1)
-            .and_then(|rest| rest.split(';').next())
-            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        let addr = serving_url(&mut child)
+            .trim_start_matches("http://")
             .to_string();
         Instance { child, addr }
     }
 
     /// SIGTERM, then waits for a clean exit.
     fn stop(mut self) {
-        let pid = self.child.id().to_string();
+        let status = terminate(&mut self.child);
         assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
+            status.success(),
+            "SIGTERM ends with exit code 0, got {status}"
         );
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(
-                    status.success(),
-                    "SIGTERM ends with exit code 0, got {status}"
-                );
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the instance did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 }
 
@@ -90,7 +65,20 @@ struct Nginx {
 }
 
 impl Drop for Nginx {
+    /// SIGTERM, so that the master stops its workers too (SIGKILL would
+    /// leave them running, holding the port). Never panics: it may run while
+    /// a failed test unwinds.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -78,8 +78,13 @@ pub async fn serve_hits(State(cache): State<Arc<Cache>>, request: Request, next:
         && let Ok(snapshot) = cache.freshness.current().await
         && let Some(page) = cache.pages.get(request.uri().path(), snapshot.generation)
     {
-        let key = request.uri().path().to_string();
-        let mut response = respond(&cache, key, snapshot.generation, page, request.headers());
+        let mut response = respond(
+            &cache,
+            request.uri().path(),
+            snapshot.generation,
+            page,
+            request.headers(),
+        );
         super::security::apply(&mut response);
         return response;
     }
@@ -100,12 +105,12 @@ pub async fn serve(State(cache): State<Arc<Cache>>, request: Request, next: Next
     // multiply copies of one page (cacheable handlers ignore queries).
     let key = request.uri().path().to_string();
     if let Some(page) = cache.pages.get(&key, snapshot.generation) {
-        return respond(&cache, key, snapshot.generation, page, request.headers());
+        return respond(&cache, &key, snapshot.generation, page, request.headers());
     }
     let _turn = cache.pages.render_turn(&key).await;
     // Another request may have rendered it while this one waited.
     if let Some(page) = cache.pages.get(&key, snapshot.generation) {
-        return respond(&cache, key, snapshot.generation, page, request.headers());
+        return respond(&cache, &key, snapshot.generation, page, request.headers());
     }
     cache.pages.record_miss();
     let _permit = cache.renders.acquire().await;
@@ -149,7 +154,7 @@ pub async fn serve(State(cache): State<Arc<Cache>>, request: Request, next: Next
 /// nobody has asked for it before.
 fn respond(
     cache: &Cache,
-    key: String,
+    key: &str,
     generation: u64,
     page: Arc<Encoded>,
     request: &HeaderMap,
@@ -159,7 +164,9 @@ fn respond(
         return page.respond(request);
     }
     let page = Arc::new(page.with_coding(coding));
-    cache.pages.insert(key, generation, page.clone());
+    cache
+        .pages
+        .insert(key.to_string(), generation, page.clone());
     page.respond(request)
 }
 

@@ -585,7 +585,7 @@ pub async fn error_page(app: &App, error: &ErrorPage) -> anyhow::Result<String> 
     p.render(
         "error.html",
         ErrorView {
-            chrome: p.chrome(Some(heading), &error.message, "/"),
+            chrome: p.chrome(Some(heading), &error.message, &urls::home()),
             status: error.status.as_u16(),
             heading,
             message: &error.message,
