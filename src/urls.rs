@@ -105,14 +105,6 @@ impl PublicUrl {
             None => &self.0,
         }
     }
-
-    pub fn is_https(&self) -> bool {
-        self.0.starts_with("https://")
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 #[cfg(test)]

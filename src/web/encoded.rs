@@ -114,10 +114,6 @@ impl Encoded {
             + self.brotli.as_ref().map_or(0, Bytes::len)
     }
 
-    pub fn body(&self) -> &Bytes {
-        &self.identity
-    }
-
     /// The coding to answer `request` with.
     pub fn coding_for(&self, request: &HeaderMap) -> Coding {
         if self.compressible {

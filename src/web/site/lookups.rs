@@ -7,23 +7,21 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::RwLock;
 
-/// Beyond this many entries the map starts afresh: memory stays bounded on
-/// a site with a very large number of tags or stories.
-const MAX_ENTRIES: usize = 4096;
-
 pub struct Lookups<V> {
     entries: RwLock<HashMap<String, V>>,
-}
-
-impl<V> Default for Lookups<V> {
-    fn default() -> Self {
-        Lookups {
-            entries: RwLock::default(),
-        }
-    }
+    /// Beyond this many entries the map starts afresh: memory stays bounded
+    /// on a site with a very large number of tags or stories.
+    max_entries: usize,
 }
 
 impl<V: Clone> Lookups<V> {
+    pub fn new(max_entries: usize) -> Lookups<V> {
+        Lookups {
+            entries: RwLock::default(),
+            max_entries,
+        }
+    }
+
     /// The values for `ids` in the order asked (ids `fetch` does not find
     /// are left out); `fetch` is called once with the ids not yet known.
     pub async fn get<E, F, Fut>(&self, ids: &[String], fetch: F) -> Result<Vec<V>, E>
@@ -46,7 +44,7 @@ impl<V: Clone> Lookups<V> {
         if !missing.is_empty() {
             fetched.extend(fetch(missing).await?);
             let mut known = self.entries.write().unwrap_or_else(|e| e.into_inner());
-            if known.len() + fetched.len() > MAX_ENTRIES {
+            if known.len() + fetched.len() > self.max_entries {
                 known.clear();
             }
             known.extend(fetched.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -65,7 +63,7 @@ mod tests {
 
     #[tokio::test]
     async fn each_id_is_fetched_once() {
-        let lookups = Lookups::<u32>::default();
+        let lookups = Lookups::<u32>::new(16);
         let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let fetch = |asked: Vec<String>| async move {
             Ok::<_, ()>(

@@ -236,9 +236,10 @@ impl SiteContext {
             settings,
             tz,
             sections,
-            tags: Lookups::default(),
-            tag_windows: Lookups::default(),
-            teasers: Lookups::default(),
+            // About 100 bytes a tag, 10 kB a window, 1 kB a teaser.
+            tags: Lookups::new(4096),
+            tag_windows: Lookups::new(512),
+            teasers: Lookups::new(2048),
             latest: vec![],
             briefs: vec![],
             front: FrontPage {
