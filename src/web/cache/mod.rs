@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
 pub use freshness::{Freshness, PerGeneration, Snapshot};
-pub use page_cache::{CacheStats, PageCache};
+pub use page_cache::PageCache;
 
 use super::encoded::{Encoded, RouteLabel};
 use crate::store::Store;
@@ -45,11 +45,6 @@ impl std::fmt::Debug for Cache {
             .finish_non_exhaustive()
     }
 }
-
-/// A response the page layer must not keep: the handler marks it so when it
-/// depends on something other than the address (errors are rendered later).
-#[derive(Debug, Clone, Copy)]
-pub struct DoNotCache;
 
 impl Cache {
     /// `budget`: bytes of responses to keep; `renders`: how many misses may
@@ -171,7 +166,8 @@ fn respond(
 }
 
 /// Only plain successes and permanent redirects that depend on nothing but
-/// the address and the content are kept.
+/// the address and the content are kept: a handler whose answer depends on
+/// the reader says so with `Cache-Control: private` or `no-store`.
 fn is_cacheable(response: &Response) -> bool {
     let headers = response.headers();
     let header_has = |name: header::HeaderName, words: &[&str]| {
@@ -183,8 +179,7 @@ fn is_cacheable(response: &Response) -> bool {
     matches!(
         response.status(),
         StatusCode::OK | StatusCode::MOVED_PERMANENTLY
-    ) && response.extensions().get::<DoNotCache>().is_none()
-        && !headers.contains_key(header::SET_COOKIE)
+    ) && !headers.contains_key(header::SET_COOKIE)
         && !header_has(header::CACHE_CONTROL, &["no-store", "private"])
         && !header_has(header::VARY, &["cookie", "authorization", "*"])
 }
