@@ -199,6 +199,11 @@ macro_rules! queries {
             use crate::store::StoreResult;
             use crate::store::content::{ContentChange, ContentState};
 
+            pub async fn ping(pool: &sqlx::Pool<Db>) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(pool).await?;
+                Ok(())
+            }
+
             pub async fn state(pool: &sqlx::Pool<Db>) -> StoreResult<ContentState> {
                 Ok(sqlx::query_as(
                     "SELECT version, changed_at, schedule FROM content_version WHERE id = 1",

@@ -33,11 +33,28 @@ impl From<sqlx::Error> for StoreError {
             // SQLite answers "database is locked" (5) or "busy" (6) when the
             // writer holds the file longer than busy_timeout.
             sqlx::Error::Database(ref db)
-                if matches!(db.code().as_deref(), Some("5" | "6" | "57P01" | "57P03")) =>
+                if db.code().is_some_and(|c| {
+                    matches!(c.as_ref(), "5" | "6") || c.starts_with("57P") || c.starts_with("08")
+                }) =>
             {
                 StoreError::Unavailable(e)
             }
             other => StoreError::Other(other),
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether the connection broke under the query (the server closed it,
+    /// restarted, or refused a new one): a read can simply be tried again on
+    /// another connection. A pool that timed out is not retried.
+    pub(crate) fn is_broken_connection(&self) -> bool {
+        match self {
+            StoreError::Unavailable(sqlx::Error::Io(_) | sqlx::Error::Tls(_)) => true,
+            StoreError::Unavailable(sqlx::Error::Database(db)) => db
+                .code()
+                .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+            _ => false,
         }
     }
 }

@@ -47,6 +47,10 @@ const SQLITE_CONNECTIONS: u32 = 4;
 /// Page cache per SQLite connection, in KiB (SQLite's default is 2,000).
 const SQLITE_CACHE_KIB: i64 = 2048;
 const POSTGRES_CONNECTIONS: u32 = 16;
+/// A PostgreSQL connection idle longer than this is checked before use
+/// (a ping); younger ones are used at once, and a read that finds its
+/// connection broken is tried again (see `read!`).
+const POSTGRES_CHECK_AFTER_IDLE: Duration = Duration::from_secs(30);
 
 /// The query modules of one engine, stamped out from the shared SQL text.
 macro_rules! engine {
@@ -95,12 +99,26 @@ engine!(sqlx::Sqlite => sqlite, crate::store::content::sqlite_dialect);
 engine!(sqlx::Postgres => postgres, crate::store::content::postgres_dialect);
 
 /// Runs a read query on whichever engine this store uses:
-/// `read!(self, stories::story_by_slug(slug))`.
+/// `read!(self, stories::story_by_slug(slug))`. On PostgreSQL a read whose
+/// connection broke under it (the server restarted, or closed connections)
+/// is tried again on another: each broken connection is discarded on release.
 macro_rules! read {
     ($store:expr, $module:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
         match &$store.backend {
             $crate::store::Backend::Sqlite(pool) => $crate::store::sqlite::$module::$f(pool, $($arg),*).await,
-            $crate::store::Backend::Postgres(pool) => $crate::store::postgres::$module::$f(pool, $($arg),*).await,
+            $crate::store::Backend::Postgres(pool) => {
+                let mut attempts = 1;
+                loop {
+                    match $crate::store::postgres::$module::$f(pool, $($arg),*).await {
+                        Err(e) if e.is_broken_connection()
+                            && attempts <= $crate::store::POSTGRES_CONNECTIONS =>
+                        {
+                            attempts += 1;
+                        }
+                        result => break result,
+                    }
+                }
+            }
         }
     };
 }
@@ -202,9 +220,25 @@ impl Store {
             Backend::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)
-                .with_context(|| format!("the PostgreSQL URL {} is not valid", redact(url)))?;
+                .with_context(|| format!("the PostgreSQL URL {} is not valid", redact(url)))?
+                // Statements are prepared once per connection; without this
+                // PostgreSQL plans each of the first executions again (over
+                // a millisecond for a listing). The generic plans of these
+                // queries are the index walks the custom ones would choose.
+                .options([("plan_cache_mode", "force_generic_plan")]);
             let pool = PgPoolOptions::new()
                 .max_connections(POSTGRES_CONNECTIONS)
+                // sqlx pings before every use by default: a round trip per
+                // query. Only connections idle for a while are checked.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > POSTGRES_CHECK_AFTER_IDLE {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
                 .await
@@ -271,11 +305,7 @@ impl Store {
 
     /// The cheapest question the database can answer: is it there?
     pub async fn ping(&self) -> StoreResult<()> {
-        match &self.backend {
-            Backend::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
-            Backend::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
-        };
-        Ok(())
+        read!(self, content::ping())
     }
 
     pub fn pool_use(&self) -> PoolUse {
