@@ -8,6 +8,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config, LogFormat, Overrides};
+use crate::model::accounts::Role;
+use crate::services::accounts;
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +37,9 @@ enum Command {
     },
     /// Bring the database schema up to date
     Migrate(StoreArgs),
+    /// Manage the newsroom's accounts
+    #[command(subcommand)]
+    User(UserCommand),
     /// Fill an empty database with the demo publication, or add generated archive stories for load tests
     Seed {
         #[command(flatten)]
@@ -44,6 +49,39 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         stories: usize,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account and print a one-time link to choose its password
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// owner, editor, author or contributor
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The name shown in the desk [default: the address's first part]
+        #[arg(long, default_value = "")]
+        name: String,
+        /// The person's email address
+        email: String,
+    },
+    /// List the accounts
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print a one-time link to choose a new password
+    ResetPassword {
+        #[command(flatten)]
+        store: StoreArgs,
+        email: String,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a role: use owner, editor, author or contributor"))
 }
 
 /// Where the data lives: shared by every command that opens the database.
@@ -191,6 +229,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
+        Command::User(command) => user_command(command).await,
         Command::Seed { store, stories } => {
             let config = Config::resolve(store.overrides())?;
             init_logging(&config);
@@ -213,4 +252,59 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn user_command(command: UserCommand) -> anyhow::Result<()> {
+    let store_args = match &command {
+        UserCommand::Add { store, .. }
+        | UserCommand::List { store }
+        | UserCommand::ResetPassword { store, .. } => store.clone(),
+    };
+    let config = Config::resolve(store_args.overrides())?;
+    init_logging(&config);
+    let store = crate::server::open_store(&config).await?;
+    let link = |token: &str| format!("{}{}", config.site_url(), crate::urls::desk_password(token));
+    let days = accounts::LINK_SECS / 86_400;
+    let result = match command {
+        UserCommand::Add {
+            role, name, email, ..
+        } => accounts::add_user(&store, &email, &name, role)
+            .await
+            .map(|(user, token)| {
+                println!(
+                    "Created the {} account of {} <{}>.\nThey choose a password at this link (it works once, for {days} days):\n  {}",
+                    role.as_str(),
+                    user.name,
+                    user.email,
+                    link(&token)
+                );
+            }),
+        UserCommand::List { .. } => {
+            let users = store.users().await?;
+            if users.is_empty() {
+                println!("There are no accounts yet: create one with `masthead user add --role owner EMAIL`.");
+            }
+            for user in users {
+                let state = if user.password_hash.is_some() {
+                    ""
+                } else {
+                    "  (no password yet)"
+                };
+                println!("{:<12} {:<32} {}{state}", user.role.as_str(), user.email, user.name);
+            }
+            Ok(())
+        }
+        UserCommand::ResetPassword { email, .. } => accounts::reset_link(&store, &email)
+            .await
+            .map(|(user, token)| {
+                println!(
+                    "{} <{}> chooses a new password at this link (it works once, for {days} days):\n  {}",
+                    user.name,
+                    user.email,
+                    link(&token)
+                );
+            }),
+    };
+    store.close().await;
+    result.map_err(|e| anyhow::anyhow!("{e}"))
 }

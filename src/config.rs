@@ -140,6 +140,14 @@ impl Config {
         })
     }
 
+    /// The address readers use: the configured public URL, else the listen address.
+    pub fn site_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
     pub fn media_dir(&self) -> PathBuf {
         self.data_dir.join("media")
     }

@@ -39,6 +39,14 @@ pub fn robots() -> String {
 pub fn desk() -> String {
     "/desk".into()
 }
+/// The desk's sign-in page.
+pub fn desk_login() -> String {
+    "/desk/login".into()
+}
+/// A one-time link to choose a password (a new account, or a reset).
+pub fn desk_password(token: &str) -> String {
+    format!("/desk/password/{token}")
+}
 /// A theme asset, by its file name with the content hash in it
 /// (`site.3f2a9c01d4e5b6a7.css`): the address changes whenever the file does.
 pub fn asset(hashed_name: &str) -> String {

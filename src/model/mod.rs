@@ -5,6 +5,7 @@
 //! Content API and the importers can be added without reshaping: the primary
 //! section plays Ghost's primary tag, the first author is the primary author.
 
+pub mod accounts;
 mod column;
 pub mod dates;
 pub mod slug;

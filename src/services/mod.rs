@@ -1,6 +1,7 @@
 //! The newsroom's rules, as plain Rust over the store: what a valid story is,
 //! how slugs are chosen and kept, what may be published.
 
+pub mod accounts;
 pub mod publishing;
 pub mod related;
 pub mod settings;

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (3, "listing indexes", "0003_listing_indexes.sql"),
     (4, "related indexes", "0004_related_indexes.sql"),
     (5, "content events", "0005_content_events.sql"),
+    (6, "accounts", "0006_accounts.sql"),
 ];
 
 fn migrator(

@@ -10,6 +10,7 @@
 //! Every write runs in a transaction that also records its `ContentChange`
 //! (see `content.rs`), so caches everywhere learn of it exactly when it commits.
 
+mod accounts;
 mod briefs;
 mod content;
 mod error;
@@ -31,6 +32,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use accounts::{ActivityRow, SessionRow};
 pub use briefs::BriefCard;
 pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
 pub use error::{StoreError, StoreResult};
@@ -84,6 +86,7 @@ macro_rules! engine {
                 }
             }
 
+            crate::store::accounts::queries!();
             crate::store::briefs::queries!();
             crate::store::content::queries!();
             crate::store::media::queries!();
@@ -123,6 +126,18 @@ macro_rules! read {
     };
 }
 pub(crate) use read;
+
+/// Runs a query that is neither content nor retried (accounts, sessions):
+/// `exec!(self, accounts::insert_user(user))`.
+macro_rules! exec {
+    ($store:expr, $module:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite(pool) => $crate::store::sqlite::$module::$f(pool, $($arg),*).await,
+            $crate::store::Backend::Postgres(pool) => $crate::store::postgres::$module::$f(pool, $($arg),*).await,
+        }
+    };
+}
+pub(crate) use exec;
 
 /// Runs a write in one transaction with the record of what it changed:
 /// `write!(self, |conn, db| { …; (value, change) })`. `db` names the engine's

@@ -1,0 +1,409 @@
+//! People and their sessions: creating accounts, one-time links to choose a
+//! password, signing in (throttled), sessions that survive restarts and work
+//! on every instance, signing out everywhere.
+//!
+//! Secrets (session tokens, link tokens) are 32 random bytes given to the
+//! browser or put in a link; the database keeps only their hash, so a copy
+//! of the database opens no session.
+
+use std::fmt;
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use blake2::Digest;
+
+use crate::model::accounts::{LinkKind, Role, User};
+use crate::model::{UnixTime, new_id};
+use crate::store::{SessionRow, Store, StoreError};
+
+/// A session unused for this long ends.
+pub const SESSION_IDLE_SECS: UnixTime = 12 * 3600;
+/// A session ends this long after sign-in, used or not.
+pub const SESSION_MAX_SECS: UnixTime = 30 * 86_400;
+/// How long a set-password or reset link works.
+pub const LINK_SECS: UnixTime = 3 * 86_400;
+/// Failed sign-ins are counted over this window...
+pub const THROTTLE_WINDOW_SECS: UnixTime = 15 * 60;
+/// ...and refused beyond this many for one account (it unlocks by itself when
+/// the window passes, and a reset link always works: nobody is locked out for
+/// good, an owner included)...
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// ...or this many from one client address, whatever the accounts.
+pub const MAX_FAILURES_PER_CLIENT: i64 = 30;
+/// `last_seen_at` is written at most this often (not on every page).
+const TOUCH_EVERY_SECS: UnixTime = 60;
+const MIN_PASSWORD_CHARS: usize = 10;
+const MAX_PASSWORD_CHARS: usize = 200;
+
+#[derive(Debug)]
+pub enum AccountError {
+    /// Input that breaks a rule; `field` names it.
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// Wrong address or password (never saying which).
+    WrongCredentials,
+    /// Too many failures: try again after `retry_after` seconds.
+    Throttled {
+        retry_after: UnixTime,
+    },
+    /// The link was used, has expired, or never existed.
+    LinkInvalid,
+    Storage(StoreError),
+}
+
+impl fmt::Display for AccountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AccountError::Invalid { message, .. } => f.write_str(message),
+            AccountError::WrongCredentials => {
+                f.write_str("That email address and password do not match an account.")
+            }
+            AccountError::Throttled { retry_after } => write!(
+                f,
+                "Too many failed attempts. Wait {} minutes and try again, or ask an owner for a reset link.",
+                (retry_after + 59) / 60
+            ),
+            AccountError::LinkInvalid => f.write_str(
+                "This link has already been used or has expired. Ask an owner for a new one.",
+            ),
+            AccountError::Storage(e) => write!(f, "the accounts could not be read or saved: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AccountError {}
+
+impl From<StoreError> for AccountError {
+    fn from(e: StoreError) -> Self {
+        AccountError::Storage(e)
+    }
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> AccountError {
+    AccountError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// A fresh secret for a browser or a link: 32 random bytes, in hex.
+fn secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    hex(&bytes)
+}
+
+/// What the database keeps of a secret.
+fn digest(secret: &str) -> String {
+    hex(&blake2::Blake2s256::digest(secret.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An address as accounts compare them: trimmed and lowercase.
+pub fn normalize_email(input: &str) -> Result<String, AccountError> {
+    let email = input.trim().to_lowercase();
+    match email.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !email.chars().any(char::is_whitespace)
+                && email.len() <= 254 =>
+        {
+            Ok(email)
+        }
+        _ => Err(invalid(
+            "email",
+            format!("\u{201c}{}\u{201d} is not an email address.", input.trim()),
+        )),
+    }
+}
+
+/// Creates an account and a link for its person to choose a password.
+/// Returns the account and the link's secret.
+pub async fn add_user(
+    store: &Store,
+    email: &str,
+    name: &str,
+    role: Role,
+) -> Result<(User, String), AccountError> {
+    let email = normalize_email(email)?;
+    if store.user_by_email(&email).await?.is_some() {
+        return Err(invalid(
+            "email",
+            format!("There is already an account for {email}."),
+        ));
+    }
+    let name = match name.trim() {
+        "" => email.split('@').next().unwrap_or(&email).to_string(),
+        name => name.to_string(),
+    };
+    let user = User {
+        id: new_id(),
+        email,
+        name,
+        role,
+        password_hash: None,
+        created_at: store.clock().now(),
+    };
+    match store.add_user(&user).await {
+        Err(StoreError::Conflict(_)) => {
+            return Err(invalid(
+                "email",
+                format!("There is already an account for {}.", user.email),
+            ));
+        }
+        other => other?,
+    }
+    let link = new_link(store, &user, LinkKind::SetPassword).await?;
+    store
+        .log_activity(
+            None,
+            "account created",
+            &format!("{} ({})", user.email, role.as_str()),
+        )
+        .await?;
+    Ok((user, link))
+}
+
+/// A link for the person with this address to choose a new password.
+pub async fn reset_link(store: &Store, email: &str) -> Result<(User, String), AccountError> {
+    let email = normalize_email(email)?;
+    let user = store
+        .user_by_email(&email)
+        .await?
+        .ok_or_else(|| invalid("email", format!("There is no account for {email}.")))?;
+    let link = new_link(store, &user, LinkKind::ResetPassword).await?;
+    store
+        .log_activity(None, "password reset link made", &user.email)
+        .await?;
+    Ok((user, link))
+}
+
+async fn new_link(store: &Store, user: &User, kind: LinkKind) -> Result<String, AccountError> {
+    let token = secret();
+    let expires = store.clock().now() + LINK_SECS;
+    store
+        .add_link(&digest(&token), kind, &user.id, expires)
+        .await?;
+    Ok(token)
+}
+
+/// The person a link is for, while it works.
+pub async fn link_user(store: &Store, token: &str) -> Result<User, AccountError> {
+    store
+        .link_user(&digest(token))
+        .await?
+        .ok_or(AccountError::LinkInvalid)
+}
+
+/// Sets the password of the link's person and uses the link up. Every
+/// session of theirs ends: whoever knew the old password is out.
+pub async fn set_password(
+    store: &Store,
+    token: &str,
+    password: &str,
+    repeated: &str,
+) -> Result<User, AccountError> {
+    let user = link_user(store, token).await?;
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(invalid(
+            "password",
+            format!("Choose a password of at least {MIN_PASSWORD_CHARS} characters."),
+        ));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(invalid(
+            "password",
+            format!("Choose a password of at most {MAX_PASSWORD_CHARS} characters."),
+        ));
+    }
+    if password != repeated {
+        return Err(invalid(
+            "repeated",
+            "The two passwords differ: type the same one twice.",
+        ));
+    }
+    if !store.use_link(&digest(token)).await? {
+        return Err(AccountError::LinkInvalid);
+    }
+    let hash = hash_password(password);
+    store.set_password_hash(&user.id, &hash).await?;
+    store.end_sessions_of(&user.id).await?;
+    store
+        .forget_login_failures(&user.email, store.clock().now() - THROTTLE_WINDOW_SECS)
+        .await?;
+    store
+        .log_activity(Some(&user.id), "password set", &user.email)
+        .await?;
+    Ok(user)
+}
+
+fn hash_password(password: &str) -> String {
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .expect("hashing a password of bounded length cannot fail")
+        .to_string()
+}
+
+fn password_matches(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// A session just opened: the secret for the browser's cookie.
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: String,
+    pub user: User,
+}
+
+/// Signs a person in from `client` (their address), throttled per account
+/// and per client. `replacing`: a session the browser still presents, which
+/// ends (the session id changes at every sign-in).
+pub async fn sign_in(
+    store: &Store,
+    email: &str,
+    password: &str,
+    client: &str,
+    replacing: Option<&str>,
+) -> Result<NewSession, AccountError> {
+    let now = store.clock().now();
+    let account = email.trim().to_lowercase();
+    let (by_account, by_client) = store
+        .login_failures(&account, client, now - THROTTLE_WINDOW_SECS)
+        .await?;
+    if by_account >= MAX_FAILURES_PER_ACCOUNT || by_client >= MAX_FAILURES_PER_CLIENT {
+        return Err(AccountError::Throttled {
+            retry_after: THROTTLE_WINDOW_SECS,
+        });
+    }
+    let user = store.user_by_email(&account).await?;
+    let matches = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+        Some(hash) => password_matches(password, hash),
+        None => {
+            // As slow as a real check, so timing does not tell which
+            // addresses have accounts.
+            let _ = hash_password(password);
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| matches) else {
+        store.add_login_failure(&account, client).await?;
+        return Err(AccountError::WrongCredentials);
+    };
+    if let Some(old) = replacing {
+        store.end_session(&digest(old)).await?;
+    }
+    let token = secret();
+    store
+        .add_session(&digest(&token), &user.id, &secret())
+        .await?;
+    store
+        .forget_login_failures(&account, now - THROTTLE_WINDOW_SECS)
+        .await?;
+    store
+        .log_activity(Some(&user.id), "signed in", client)
+        .await?;
+    Ok(NewSession { token, user })
+}
+
+/// A signed-in person, as a request presents them.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: User,
+    /// Every form of the desk sends it back.
+    pub csrf_token: String,
+}
+
+/// The person behind a session token, while the session lasts (idle and
+/// absolute limits); an expired session is ended.
+pub async fn signed_in(store: &Store, token: &str) -> Result<Option<SignedIn>, StoreError> {
+    let now = store.clock().now();
+    let hash = digest(token);
+    let Some(SessionRow {
+        csrf_token,
+        created_at,
+        last_seen_at,
+        user,
+    }) = store.session(&hash).await?
+    else {
+        return Ok(None);
+    };
+    if now - last_seen_at > SESSION_IDLE_SECS || now - created_at > SESSION_MAX_SECS {
+        store.end_session(&hash).await?;
+        return Ok(None);
+    }
+    if now - last_seen_at > TOUCH_EVERY_SECS {
+        store.touch_session(&hash).await?;
+    }
+    Ok(Some(SignedIn { user, csrf_token }))
+}
+
+pub async fn sign_out(store: &Store, token: &str) -> Result<(), StoreError> {
+    store.end_session(&digest(token)).await
+}
+
+/// Ends every session of this person, on every device.
+pub async fn sign_out_everywhere(store: &Store, user: &User) -> Result<u64, StoreError> {
+    let ended = store.end_sessions_of(&user.id).await?;
+    store
+        .log_activity(Some(&user.id), "signed out everywhere", &user.email)
+        .await?;
+    Ok(ended)
+}
+
+/// Whether two secrets are equal, in time that does not depend on where
+/// they differ (CSRF tokens).
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let hash = hash_password("correct horse battery");
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(password_matches("correct horse battery", &hash));
+        assert!(!password_matches("correct horse battery!", &hash));
+        assert!(!password_matches("anything", "not a hash"));
+    }
+
+    #[test]
+    fn secrets_are_random_and_stored_as_digests() {
+        let (a, b) = (secret(), secret());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert_ne!(digest(&a), a);
+        assert_eq!(digest(&a), digest(&a));
+        assert!(same_secret(&a, &a.clone()));
+        assert!(!same_secret(&a, &b));
+        assert!(!same_secret(&a, &a[..10]));
+    }
+
+    #[test]
+    fn addresses_compare_lowercase() {
+        assert_eq!(
+            normalize_email(" Ed@Example.ORG ").unwrap(),
+            "ed@example.org"
+        );
+        assert!(normalize_email("ed").is_err());
+        assert!(normalize_email("e d@example.org").is_err());
+    }
+}

@@ -1,0 +1,373 @@
+//! Accounts, sessions, one-time links, failed logins and the activity log.
+//! None of it is content: these writes move no content version.
+
+use crate::model::UnixTime;
+use crate::model::accounts::{LinkKind, User};
+
+use super::{Store, StoreResult, exec};
+
+/// A signed-in session with its person.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub csrf_token: String,
+    pub created_at: UnixTime,
+    pub last_seen_at: UnixTime,
+    #[sqlx(flatten)]
+    pub user: User,
+}
+
+/// One line of the activity log.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActivityRow {
+    pub at: UnixTime,
+    pub action: String,
+    pub subject: String,
+    pub user_name: Option<String>,
+}
+
+macro_rules! queries {
+    () => {
+        pub mod accounts {
+            use sqlx::Pool;
+
+            use super::Db;
+            use crate::model::accounts::{LinkKind, User};
+            use crate::model::{UnixTime, new_id};
+            use crate::store::StoreResult;
+            use crate::store::accounts::{ActivityRow, SessionRow};
+
+            const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.password_hash, u.created_at";
+
+            pub async fn insert_user(pool: &Pool<Db>, u: &User) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO users (id, email, name, role, password_hash, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&u.id)
+                .bind(&u.email)
+                .bind(&u.name)
+                .bind(u.role)
+                .bind(&u.password_hash)
+                .bind(u.created_at)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn user_by_email(pool: &Pool<Db>, email: &str) -> StoreResult<Option<User>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"
+                )))
+                .bind(email)
+                .fetch_optional(pool)
+                .await?)
+            }
+
+            pub async fn user_by_id(pool: &Pool<Db>, id: &str) -> StoreResult<Option<User>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+                )))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?)
+            }
+
+            pub async fn users(pool: &Pool<Db>) -> StoreResult<Vec<User>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {USER_COLUMNS} FROM users u ORDER BY u.name, u.email"
+                )))
+                .fetch_all(pool)
+                .await?)
+            }
+
+            pub async fn set_password_hash(pool: &Pool<Db>, user_id: &str, hash: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(hash)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn insert_session(
+                pool: &Pool<Db>,
+                token_hash: &str,
+                user_id: &str,
+                csrf_token: &str,
+                now: UnixTime,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at)
+                     VALUES ($1, $2, $3, $4, $4)",
+                )
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(csrf_token)
+                .bind(now)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn session(pool: &Pool<Db>, token_hash: &str) -> StoreResult<Option<SessionRow>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT s.csrf_token, s.created_at, s.last_seen_at, {USER_COLUMNS}
+                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+                )))
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?)
+            }
+
+            pub async fn touch_session(pool: &Pool<Db>, token_hash: &str, now: UnixTime) -> StoreResult<()> {
+                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn delete_session(pool: &Pool<Db>, token_hash: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn delete_sessions_of(pool: &Pool<Db>, user_id: &str) -> StoreResult<u64> {
+                Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(pool)
+                    .await?
+                    .rows_affected())
+            }
+
+            pub async fn insert_link(
+                pool: &Pool<Db>,
+                token_hash: &str,
+                kind: LinkKind,
+                user_id: &str,
+                now: UnixTime,
+                expires_at: UnixTime,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO account_links (token_hash, kind, user_id, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(token_hash)
+                .bind(kind)
+                .bind(user_id)
+                .bind(now)
+                .bind(expires_at)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
+            /// The person a link is for, while it is unused and unexpired.
+            pub async fn link_user(pool: &Pool<Db>, token_hash: &str, now: UnixTime) -> StoreResult<Option<User>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {USER_COLUMNS} FROM account_links l JOIN users u ON u.id = l.user_id
+                     WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > $2"
+                )))
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?)
+            }
+
+            /// Uses a link up: true when it was valid (only one caller wins).
+            pub async fn use_link(pool: &Pool<Db>, token_hash: &str, now: UnixTime) -> StoreResult<bool> {
+                Ok(sqlx::query(
+                    "UPDATE account_links SET used_at = $2
+                     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                    == 1)
+            }
+
+            pub async fn insert_failure(pool: &Pool<Db>, account: &str, client: &str, now: UnixTime) -> StoreResult<()> {
+                sqlx::query("INSERT INTO login_failures (id, account, client, failed_at) VALUES ($1, $2, $3, $4)")
+                    .bind(new_id())
+                    .bind(account)
+                    .bind(client)
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            /// Failures since `since` for this account and for this client.
+            pub async fn failures(
+                pool: &Pool<Db>,
+                account: &str,
+                client: &str,
+                since: UnixTime,
+            ) -> StoreResult<(i64, i64)> {
+                Ok(sqlx::query_as(
+                    "SELECT
+                       (SELECT COUNT(*) FROM login_failures WHERE account = $1 AND failed_at > $3),
+                       (SELECT COUNT(*) FROM login_failures WHERE client = $2 AND failed_at > $3)",
+                )
+                .bind(account)
+                .bind(client)
+                .bind(since)
+                .fetch_one(pool)
+                .await?)
+            }
+
+            pub async fn forget_failures(pool: &Pool<Db>, account: &str, before: UnixTime) -> StoreResult<()> {
+                sqlx::query("DELETE FROM login_failures WHERE account = $1 OR failed_at < $2")
+                    .bind(account)
+                    .bind(before)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn log(
+                pool: &Pool<Db>,
+                user_id: Option<&str>,
+                action: &str,
+                subject: &str,
+                now: UnixTime,
+            ) -> StoreResult<()> {
+                sqlx::query("INSERT INTO activity (id, user_id, action, subject, at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(new_id())
+                    .bind(user_id)
+                    .bind(action)
+                    .bind(subject)
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn activity(pool: &Pool<Db>, limit: i64) -> StoreResult<Vec<ActivityRow>> {
+                let mut qb = sqlx::QueryBuilder::<Db>::new(
+                    "SELECT a.at, a.action, a.subject, u.name AS user_name
+                     FROM activity a LEFT JOIN users u ON u.id = a.user_id ORDER BY a.at DESC, a.id DESC",
+                );
+                super::sql::push_limit(&mut qb, limit, 0);
+                Ok(qb.build_query_as().fetch_all(pool).await?)
+            }
+        }
+    };
+}
+pub(super) use queries;
+
+impl Store {
+    pub async fn add_user(&self, user: &User) -> StoreResult<()> {
+        exec!(self, accounts::insert_user(user))
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        exec!(self, accounts::user_by_email(email))
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+        exec!(self, accounts::user_by_id(id))
+    }
+
+    pub async fn users(&self) -> StoreResult<Vec<User>> {
+        exec!(self, accounts::users())
+    }
+
+    pub async fn set_password_hash(&self, user_id: &str, hash: &str) -> StoreResult<()> {
+        exec!(self, accounts::set_password_hash(user_id, hash))
+    }
+
+    pub async fn add_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        csrf_token: &str,
+    ) -> StoreResult<()> {
+        let now = self.clock.now();
+        exec!(
+            self,
+            accounts::insert_session(token_hash, user_id, csrf_token, now)
+        )
+    }
+
+    pub async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRow>> {
+        exec!(self, accounts::session(token_hash))
+    }
+
+    pub async fn touch_session(&self, token_hash: &str) -> StoreResult<()> {
+        let now = self.clock.now();
+        exec!(self, accounts::touch_session(token_hash, now))
+    }
+
+    pub async fn end_session(&self, token_hash: &str) -> StoreResult<()> {
+        exec!(self, accounts::delete_session(token_hash))
+    }
+
+    /// Ends every session of a person; returns how many there were.
+    pub async fn end_sessions_of(&self, user_id: &str) -> StoreResult<u64> {
+        exec!(self, accounts::delete_sessions_of(user_id))
+    }
+
+    pub async fn add_link(
+        &self,
+        token_hash: &str,
+        kind: LinkKind,
+        user_id: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        let now = self.clock.now();
+        exec!(
+            self,
+            accounts::insert_link(token_hash, kind, user_id, now, expires_at)
+        )
+    }
+
+    pub async fn link_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
+        let now = self.clock.now();
+        exec!(self, accounts::link_user(token_hash, now))
+    }
+
+    pub async fn use_link(&self, token_hash: &str) -> StoreResult<bool> {
+        let now = self.clock.now();
+        exec!(self, accounts::use_link(token_hash, now))
+    }
+
+    pub async fn add_login_failure(&self, account: &str, client: &str) -> StoreResult<()> {
+        let now = self.clock.now();
+        exec!(self, accounts::insert_failure(account, client, now))
+    }
+
+    pub async fn login_failures(
+        &self,
+        account: &str,
+        client: &str,
+        since: UnixTime,
+    ) -> StoreResult<(i64, i64)> {
+        exec!(self, accounts::failures(account, client, since))
+    }
+
+    /// Forgets an account's failures (it signed in) and everyone's older ones.
+    pub async fn forget_login_failures(&self, account: &str, before: UnixTime) -> StoreResult<()> {
+        exec!(self, accounts::forget_failures(account, before))
+    }
+
+    pub async fn log_activity(
+        &self,
+        user_id: Option<&str>,
+        action: &str,
+        subject: &str,
+    ) -> StoreResult<()> {
+        let now = self.clock.now();
+        exec!(self, accounts::log(user_id, action, subject, now))
+    }
+
+    pub async fn activity(&self, limit: i64) -> StoreResult<Vec<ActivityRow>> {
+        exec!(self, accounts::activity(limit))
+    }
+}
