@@ -43,6 +43,12 @@ pub fn desk() -> String {
 pub fn desk_login() -> String {
     "/desk/login".into()
 }
+pub fn desk_logout() -> String {
+    "/desk/logout".into()
+}
+pub fn desk_logout_everywhere() -> String {
+    "/desk/logout-everywhere".into()
+}
 /// A one-time link to choose a password (a new account, or a reset).
 pub fn desk_password(token: &str) -> String {
     format!("/desk/password/{token}")
@@ -81,6 +87,10 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("latest", None) => latest(),
         ("briefs", None) => briefs(),
         ("newsletter", None) => newsletter(),
+        ("desk", None) => desk(),
+        ("desk-login", None) => desk_login(),
+        ("desk-logout", None) => desk_logout(),
+        ("desk-logout-everywhere", None) => desk_logout_everywhere(),
         ("story", Some(slug)) => story(slug),
         ("brief", Some(slug)) => brief(slug),
         ("section", Some(slug)) => section(slug),
@@ -103,6 +113,11 @@ impl PublicUrl {
     /// The absolute form of a site path.
     pub fn absolute(&self, path: &str) -> String {
         format!("{}{path}", self.0)
+    }
+
+    /// Whether readers reach the site over HTTPS (cookies are then `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
     }
 
     /// Scheme, host and port: what browsers send as `Origin`.

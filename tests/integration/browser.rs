@@ -22,6 +22,7 @@ const PAGES: &[&str] = &[
     "/no-such-page",
     "/stories/kaldmarks-transport-minister-to-resign-sources-say",
     "/latest/page/abc",
+    "/desk/login",
 ];
 const STORY: &str = "/stories/the-kiyoshima-islands-build-a-sea-wall-and-a-debate";
 
@@ -112,6 +113,48 @@ fn every_page_type_is_valid_html() {
         ("signup-thanks", "email=a%40example.org"),
     ] {
         let reply = crate::common::http_post_form(&newsletter, body, &[]);
+        let file = dir.path().join(format!("{name}.html"));
+        std::fs::write(&file, &reply.body).unwrap();
+        files.push(file);
+    }
+    // Desk pages that need an account: choosing a password, a failed
+    // sign-in, and the home page of a signed-in owner.
+    let (_, token) = crate::common::block_on(masthead::services::accounts::add_user(
+        &site.store,
+        "checker@example.org",
+        "Nu Checker",
+        masthead::model::accounts::Role::Owner,
+    ))
+    .unwrap();
+    let password_path = masthead::urls::desk_password(&token);
+    let password = "valid html, every page";
+    let form = format!(
+        "password={0}&repeated={0}",
+        password.replace(' ', "+").replace(',', "%2C")
+    );
+    let mut desk_pages = vec![("desk-password", site.get(&password_path))];
+    crate::common::http_post_form(&format!("{}{password_path}", site.url), &form, &[]);
+    let login = format!("{}/desk/login", site.url);
+    desk_pages.push((
+        "desk-login-failed",
+        crate::common::http_post_form(&login, "email=checker%40example.org&password=wrong", &[]),
+    ));
+    let signed_in = crate::common::http_post_form(
+        &login,
+        &format!(
+            "email=checker%40example.org&password={}",
+            password.replace(' ', "+").replace(',', "%2C")
+        ),
+        &[],
+    );
+    let cookie = signed_in
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .expect("signed in")
+        .to_string();
+    desk_pages.push(("desk-home", site.get_with("/desk", &[("cookie", &cookie)])));
+    for (name, reply) in desk_pages {
+        assert!(reply.status < 500, "{name}: {}", reply.status);
         let file = dir.path().join(format!("{name}.html"));
         std::fs::write(&file, &reply.body).unwrap();
         files.push(file);

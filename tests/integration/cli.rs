@@ -40,7 +40,7 @@ fn run(cmd: &mut Command) -> (bool, String) {
 fn help_lists_every_command() {
     let (ok, text) = run(masthead().arg("--help"));
     assert!(ok);
-    for command in ["serve", "init", "migrate", "seed"] {
+    for command in ["serve", "init", "migrate", "seed", "user"] {
         assert!(
             text.contains(command),
             "{command} missing from --help:\n{text}"
@@ -270,4 +270,78 @@ fn logs_can_be_json_for_collectors() {
     let (ok, text) = run(masthead().args(["serve", "--log-format", "xml"]));
     assert!(!ok);
     assert!(text.contains("\"text\" or \"json\""), "{text}");
+}
+
+#[test]
+fn accounts_are_made_and_reset_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = |cmd: &mut Command| {
+        cmd.arg("--data-dir").arg(dir.path());
+    };
+    let mut add = masthead();
+    add.args([
+        "user",
+        "add",
+        "--role",
+        "owner",
+        "--name",
+        "Mira Castellan",
+        "Mira@Example.org",
+    ]);
+    data(&mut add);
+    let (ok, text) = run(&mut add);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("Created the owner account of Mira Castellan <mira@example.org>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("http://127.0.0.1:8080/desk/password/"),
+        "a link to open: {text}"
+    );
+
+    let (ok, text) = run(&mut add);
+    assert!(!ok);
+    assert!(
+        text.contains("There is already an account for mira@example.org"),
+        "{text}"
+    );
+
+    let mut bad_role = masthead();
+    bad_role.args(["user", "add", "--role", "boss", "x@example.org"]);
+    data(&mut bad_role);
+    let (ok, text) = run(&mut bad_role);
+    assert!(!ok);
+    assert!(
+        text.contains("owner, editor, author or contributor"),
+        "{text}"
+    );
+
+    let mut list = masthead();
+    list.args(["user", "list"]);
+    data(&mut list);
+    let (ok, text) = run(&mut list);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("owner")
+            && text.contains("mira@example.org")
+            && text.contains("(no password yet)"),
+        "{text}"
+    );
+
+    let mut reset = masthead();
+    reset.args(["user", "reset-password", "MIRA@example.org"]);
+    data(&mut reset);
+    let (ok, text) = run(&mut reset);
+    assert!(ok, "{text}");
+    assert!(text.contains("/desk/password/"), "{text}");
+    let mut unknown = masthead();
+    unknown.args(["user", "reset-password", "nobody@example.org"]);
+    data(&mut unknown);
+    let (ok, text) = run(&mut unknown);
+    assert!(!ok);
+    assert!(
+        text.contains("There is no account for nobody@example.org"),
+        "{text}"
+    );
 }

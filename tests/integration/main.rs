@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod common;
 mod content;
+mod desk;
 mod events;
 mod http;
 mod ops;

@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-pub use views::SiteContext;
 use views::{AuthorView, BriefView, Chrome, LinkView, Pager, Presenter, Teaser};
+pub use views::{DateView, SiteContext};
 
 use super::{App, SiteError, cache};
 use crate::model::{Status, StoryFilter};

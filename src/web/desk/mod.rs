@@ -1,0 +1,502 @@
+//! The editorial desk (`/desk`): where the newsroom works. Its pages depend
+//! on who is signed in, so it never passes through the public page cache,
+//! every answer is `Cache-Control: no-store`, and every form is checked
+//! twice: the browser's `Origin` (the CSRF layer) and a per-session token.
+//!
+//! What exists so far: signing in and out (everywhere, too), choosing a
+//! password from a one-time link, and a home page with the people and the
+//! recent activity for those allowed to see them.
+
+mod session;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, body::Body};
+use serde::{Deserialize, Serialize};
+
+use super::App;
+use crate::model::accounts::{Role, User};
+use crate::model::dates;
+use crate::services::accounts::{self, AccountError, SignedIn};
+use crate::urls;
+use session::{ClientAddr, Desk};
+
+pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/logout-everywhere", post(logout_everywhere))
+        .route("/password/{token}", get(password_form).post(set_password))
+        .fallback(not_found)
+        .layer(super::security::csrf(&app.public_url, refused_cross_site))
+        .layer(axum::middleware::map_response(no_store))
+}
+
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn plain(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{message}\n"),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    plain(
+        StatusCode::NOT_FOUND,
+        "There is no desk page at this address.",
+    )
+}
+
+fn refused_cross_site() -> Response {
+    plain(
+        StatusCode::FORBIDDEN,
+        "This form was sent from another site, so it was refused. Use the desk's own pages.",
+    )
+}
+
+/// What every desk page shows around its content.
+#[derive(Serialize)]
+struct DeskChrome {
+    language: String,
+    site_title: String,
+    title: String,
+    user: Option<UserView>,
+    csrf: Option<String>,
+}
+
+#[derive(Serialize)]
+struct UserView {
+    name: String,
+    role: &'static str,
+    /// "an" or "a", before the role's name.
+    role_article: &'static str,
+}
+
+fn user_view(user: &User) -> UserView {
+    UserView {
+        name: user.name.clone(),
+        role: user.role.label(),
+        role_article: match user.role {
+            Role::Contributor => "a",
+            Role::Owner | Role::Editor | Role::Author => "an",
+        },
+    }
+}
+
+/// Renders a desk template; a failure is an error page, never a panic.
+async fn render(
+    desk: &Desk,
+    status: StatusCode,
+    template: &str,
+    title: &str,
+    narrow: bool,
+    context: impl Serialize,
+) -> Response {
+    let settings = match crate::services::settings::load(&desk.app.store).await {
+        Ok(settings) => settings,
+        Err(e) => return unavailable(e),
+    };
+    let chrome = DeskChrome {
+        language: settings.language,
+        site_title: settings.title,
+        title: title.to_string(),
+        user: desk.signed_in.as_ref().map(|s| user_view(&s.user)),
+        csrf: desk.signed_in.as_ref().map(|s| s.csrf_token.clone()),
+    };
+    #[derive(Serialize)]
+    struct Page<C> {
+        desk: DeskChrome,
+        narrow: bool,
+        #[serde(flatten)]
+        page: C,
+    }
+    match desk.app.theme.render(
+        template,
+        Page {
+            desk: chrome,
+            narrow,
+            page: context,
+        },
+    ) {
+        Ok(html) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            Body::from(html),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "a desk page failed to render");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "This desk page could not be shown. The error is in the server's log.",
+            )
+        }
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Response {
+    tracing::warn!(error = %e, "the desk cannot reach the database");
+    plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The desk cannot reach its database just now. Try again in a moment.",
+    )
+}
+
+fn see_other(location: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_string())],
+    )
+        .into_response()
+}
+
+#[derive(Serialize)]
+struct PersonView {
+    name: String,
+    email: String,
+    role: &'static str,
+    has_password: bool,
+}
+
+#[derive(Serialize)]
+struct ActivityView {
+    when: crate::web::site::DateView,
+    who: String,
+    action: String,
+    subject: String,
+}
+
+#[derive(Serialize)]
+struct HomeView {
+    people: Vec<PersonView>,
+    activity: Vec<ActivityView>,
+}
+
+async fn home(desk: Desk) -> Response {
+    let Some(me) = &desk.signed_in else {
+        return see_other(&urls::desk_login());
+    };
+    let store = &desk.app.store;
+    let people = if me.user.role.manages_people() {
+        match store.users().await {
+            Ok(users) => users
+                .into_iter()
+                .map(|u| PersonView {
+                    name: u.name,
+                    email: u.email,
+                    role: u.role.label(),
+                    has_password: u.password_hash.is_some(),
+                })
+                .collect(),
+            Err(e) => return unavailable(e),
+        }
+    } else {
+        vec![]
+    };
+    let activity = if me.user.role >= Role::Editor {
+        let settings = match crate::services::settings::load(store).await {
+            Ok(s) => s,
+            Err(e) => return unavailable(e),
+        };
+        let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        match store.activity(30).await {
+            Ok(rows) => rows
+                .into_iter()
+                .map(|a| ActivityView {
+                    when: crate::web::site::DateView {
+                        iso: jiff::Timestamp::from_second(a.at)
+                            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+                            .to_string(),
+                        display: dates::format(a.at, &tz, "%-d %b %Y, %H:%M"),
+                    },
+                    who: a.user_name.unwrap_or_else(|| "the command line".into()),
+                    action: a.action,
+                    subject: a.subject,
+                })
+                .collect(),
+            Err(e) => return unavailable(e),
+        }
+    } else {
+        vec![]
+    };
+    render(
+        &desk,
+        StatusCode::OK,
+        "desk/home.html",
+        "Desk",
+        false,
+        HomeView { people, activity },
+    )
+    .await
+}
+
+#[derive(Serialize, Default)]
+struct LoginView {
+    email: String,
+    error: Option<String>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    #[serde(default)]
+    done: String,
+}
+
+async fn login_form(desk: Desk, Query(query): Query<LoginQuery>) -> Response {
+    if desk.signed_in.is_some() {
+        return see_other(&urls::desk());
+    }
+    let notice = match query.done.as_str() {
+        "password" => Some("Your password is saved: sign in with it."),
+        "signed-out" => Some("You are signed out."),
+        _ => None,
+    };
+    let view = LoginView {
+        notice,
+        ..Default::default()
+    };
+    render(
+        &desk,
+        StatusCode::OK,
+        "desk/login.html",
+        "Sign in",
+        true,
+        view,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login(
+    desk: Desk,
+    ClientAddr(client): ClientAddr,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "The sign-in form arrived incomplete. Go back and try again.",
+        );
+    };
+    let store = &desk.app.store;
+    match accounts::sign_in(
+        store,
+        &form.email,
+        &form.password,
+        &client,
+        desk.token.as_deref(),
+    )
+    .await
+    {
+        Ok(session) => {
+            let mut response = see_other(&urls::desk());
+            response.headers_mut().insert(
+                header::SET_COOKIE,
+                session::cookie(&desk.app.public_url, &session.token),
+            );
+            response
+        }
+        Err(AccountError::Storage(e)) => unavailable(e),
+        Err(e) => {
+            let status = match e {
+                AccountError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            let view = LoginView {
+                email: form.email,
+                error: Some(e.to_string()),
+                notice: None,
+            };
+            let mut response =
+                render(&desk, status, "desk/login.html", "Sign in", true, view).await;
+            if let AccountError::Throttled { retry_after } = e {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            response
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Why a desk form was not accepted.
+enum Refused {
+    /// Its token is not this session's: stale, or made elsewhere.
+    StaleForm,
+    NotSignedIn,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::StaleForm => plain(
+                StatusCode::FORBIDDEN,
+                "This form has expired or did not come from your desk. Reload the page and try again.",
+            ),
+            Refused::NotSignedIn => see_other(&urls::desk_login()),
+        }
+    }
+}
+
+/// The signed-in person of a desk form, once its token is checked.
+fn checked(desk: &Desk, form: &CsrfForm) -> Result<SignedIn, Refused> {
+    match &desk.signed_in {
+        Some(me) if accounts::same_secret(&me.csrf_token, &form.csrf) => Ok(me.clone()),
+        Some(_) => Err(Refused::StaleForm),
+        None => Err(Refused::NotSignedIn),
+    }
+}
+
+async fn logout(desk: Desk, Form(form): Form<CsrfForm>) -> Response {
+    if let Err(refused) = checked(&desk, &form) {
+        return refused.into_response();
+    }
+    if let Some(token) = &desk.token
+        && let Err(e) = accounts::sign_out(&desk.app.store, token).await
+    {
+        return unavailable(e);
+    }
+    signed_out(&desk)
+}
+
+async fn logout_everywhere(desk: Desk, Form(form): Form<CsrfForm>) -> Response {
+    let me = match checked(&desk, &form) {
+        Ok(me) => me,
+        Err(refused) => return refused.into_response(),
+    };
+    if let Err(e) = accounts::sign_out_everywhere(&desk.app.store, &me.user).await {
+        return unavailable(e);
+    }
+    signed_out(&desk)
+}
+
+fn signed_out(desk: &Desk) -> Response {
+    let mut response = see_other(&format!("{}?done=signed-out", urls::desk_login()));
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session::expired_cookie(&desk.app.public_url),
+    );
+    response
+}
+
+#[derive(Serialize, Default)]
+struct PasswordView {
+    invalid_link: Option<String>,
+    person: Option<PersonView>,
+    errors: std::collections::HashMap<&'static str, String>,
+}
+
+async fn password_page(
+    desk: &Desk,
+    token: &str,
+    status: StatusCode,
+    errors: std::collections::HashMap<&'static str, String>,
+) -> Response {
+    let view = match accounts::link_user(&desk.app.store, token).await {
+        Ok(user) => PasswordView {
+            person: Some(PersonView {
+                name: user.name,
+                email: user.email,
+                role: user.role.label(),
+                has_password: user.password_hash.is_some(),
+            }),
+            errors,
+            ..Default::default()
+        },
+        Err(AccountError::Storage(e)) => return unavailable(e),
+        Err(e) => {
+            let view = PasswordView {
+                invalid_link: Some(e.to_string()),
+                ..Default::default()
+            };
+            return render(
+                desk,
+                StatusCode::NOT_FOUND,
+                "desk/password.html",
+                "Choose a password",
+                true,
+                view,
+            )
+            .await;
+        }
+    };
+    render(
+        desk,
+        status,
+        "desk/password.html",
+        "Choose a password",
+        true,
+        view,
+    )
+    .await
+}
+
+async fn password_form(desk: Desk, Path(token): Path<String>) -> Response {
+    password_page(&desk, &token, StatusCode::OK, Default::default()).await
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    repeated: String,
+}
+
+async fn set_password(
+    desk: Desk,
+    Path(token): Path<String>,
+    form: Result<Form<PasswordForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "The form arrived incomplete. Go back and try again.",
+        );
+    };
+    match accounts::set_password(&desk.app.store, &token, &form.password, &form.repeated).await {
+        Ok(_) => {
+            let mut response = see_other(&format!("{}?done=password", urls::desk_login()));
+            // Every session of this person ended: this browser's too.
+            response.headers_mut().insert(
+                header::SET_COOKIE,
+                session::expired_cookie(&desk.app.public_url),
+            );
+            response
+        }
+        Err(AccountError::Invalid { field, message }) => {
+            let errors = std::collections::HashMap::from([(field, message)]);
+            password_page(&desk, &token, StatusCode::BAD_REQUEST, errors).await
+        }
+        Err(AccountError::Storage(e)) => unavailable(e),
+        Err(_) => password_page(&desk, &token, StatusCode::NOT_FOUND, Default::default()).await,
+    }
+}

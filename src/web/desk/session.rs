@@ -1,0 +1,102 @@
+//! Who is asking: the desk's session cookie and the client's address.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::{HeaderValue, header, request::Parts};
+
+use crate::services::accounts::{self, SESSION_MAX_SECS, SignedIn};
+use crate::urls::PublicUrl;
+use crate::web::App;
+
+/// The cookie that carries a desk session. It is sent to `/desk` only: the
+/// public site stays cookie-free, and its pages cacheable.
+const COOKIE: &str = "masthead_session";
+
+/// A desk request: the app, the session token the browser presented, and
+/// the person it belongs to while the session lasts.
+pub struct Desk {
+    pub app: Arc<App>,
+    pub token: Option<String>,
+    pub signed_in: Option<SignedIn>,
+}
+
+impl FromRequestParts<Arc<App>> for Desk {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let State(app) = State::<Arc<App>>::from_request_parts(parts, app)
+            .await
+            .map_err(|never: Infallible| match never {})?;
+        let token = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == COOKIE)
+            .map(|(_, value)| value.to_string())
+            .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+        let signed_in = match &token {
+            Some(token) => accounts::signed_in(&app.store, token)
+                .await
+                .map_err(super::unavailable)?,
+            None => None,
+        };
+        Ok(Desk {
+            app,
+            token,
+            signed_in,
+        })
+    }
+}
+
+/// The client's address, for throttling sign-in attempts ("unknown" when
+/// the server was not started with connection information).
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, for the desk's paths only,
+/// Secure whenever readers reach the site over HTTPS.
+pub fn cookie(public_url: &PublicUrl, token: &str) -> HeaderValue {
+    let secure = if public_url.is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={token}; Path=/desk; HttpOnly; SameSite=Lax; Max-Age={SESSION_MAX_SECS}{secure}"
+    ))
+    .expect("hex tokens make valid headers")
+}
+
+/// A cookie that makes the browser forget the session.
+pub fn expired_cookie(public_url: &PublicUrl) -> HeaderValue {
+    let secure = if public_url.is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}=; Path=/desk; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
+    ))
+    .expect("a valid header")
+}

@@ -1,0 +1,311 @@
+//! The desk's accounts and sessions over real HTTP, on both databases:
+//! one-time links, signing in (throttled), cookies, CSRF tokens, sessions
+//! that expire and end everywhere; the public site stays cookie-free.
+
+use masthead::clock::Clock;
+use masthead::model::accounts::Role;
+use masthead::services::accounts;
+
+use crate::common::{Backend, Reply, TestSite, block_on, http_post_form};
+use crate::on_both_backends;
+
+const PASSWORD: &str = "a tram at dawn, then rain";
+
+/// Creates an account; returns the path of its set-password link.
+fn add_user(site: &TestSite, email: &str, role: Role) -> String {
+    let (_, token) = block_on(accounts::add_user(&site.store, email, "Ines Marlow", role)).unwrap();
+    masthead::urls::desk_password(&token)
+}
+
+fn post(site: &TestSite, path: &str, body: &str, cookie: Option<&str>) -> Reply {
+    let mut headers = vec![];
+    if let Some(cookie) = cookie {
+        headers.push(("cookie", cookie));
+    }
+    http_post_form(&format!("{}{path}", site.url), body, &headers)
+}
+
+/// Signs in; returns the `name=value` of the session cookie.
+fn sign_in(site: &TestSite, email: &str, password: &str) -> Result<String, Reply> {
+    let reply = post(
+        site,
+        "/desk/login",
+        &format!("email={}&password={}", enc(email), enc(password)),
+        None,
+    );
+    if reply.status != 303 {
+        return Err(reply);
+    }
+    let cookie = reply.header("set-cookie").expect("a session cookie");
+    Ok(cookie.split(';').next().unwrap().to_string())
+}
+
+fn enc(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace(' ', "+")
+        .replace('@', "%40")
+        .replace(',', "%2C")
+}
+
+/// The CSRF token of a desk page's forms.
+fn csrf_of(page: &str) -> String {
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a token")
+        + 19;
+    page[at..at + 64].to_string()
+}
+
+fn desk_page(site: &TestSite, cookie: &str) -> Reply {
+    site.get_with("/desk", &[("cookie", cookie)])
+}
+
+on_both_backends!(
+    a_person_sets_a_password_and_signs_in_and_out,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let link = add_user(&site, "ines@example.org", Role::Owner);
+        assert_eq!(site.get("/desk").status, 303, "the desk asks to sign in");
+        assert_eq!(site.get("/desk").header("location"), Some("/desk/login"));
+
+        // the link shows whose password it sets; a short one is refused by name
+        let form = site.get(&link);
+        assert_eq!(form.status, 200);
+        assert!(form.text().contains("ines@example.org"));
+        assert_eq!(form.header("cache-control"), Some("no-store"));
+        let short = post(&site, &link, "password=short&repeated=short", None);
+        assert_eq!(short.status, 400);
+        assert!(short.text().contains("at least 10 characters"));
+        assert!(short.text().contains("aria-invalid=\"true\""));
+        let set = post(
+            &site,
+            &link,
+            &format!("password={}&repeated={}", enc(PASSWORD), enc(PASSWORD)),
+            None,
+        );
+        assert_eq!(set.status, 303);
+        assert_eq!(set.header("location"), Some("/desk/login?done=password"));
+        let again = site.get(&link);
+        assert_eq!(again.status, 404, "a link works once");
+        assert!(again.text().contains("already been used or has expired"));
+
+        // a wrong password never says which part was wrong
+        let wrong = sign_in(&site, "ines@example.org", "not the password").unwrap_err();
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.text().contains("do not match an account"));
+        let unknown = sign_in(&site, "nobody@example.org", PASSWORD).unwrap_err();
+        assert!(unknown.text().contains("do not match an account"));
+
+        let response = post(
+            &site,
+            "/desk/login",
+            &format!("email=Ines%40Example.org&password={}", enc(PASSWORD)),
+            None,
+        );
+        assert_eq!(response.status, 303);
+        let set_cookie = response.header("set-cookie").unwrap();
+        for attribute in ["Path=/desk", "HttpOnly", "SameSite=Lax"] {
+            assert!(set_cookie.contains(attribute), "{set_cookie}");
+        }
+        assert!(!set_cookie.contains("Secure"), "plain http: {set_cookie}");
+        let cookie = set_cookie.split(';').next().unwrap().to_string();
+        let page = desk_page(&site, &cookie);
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains("Welcome, Ines Marlow"));
+        assert!(
+            page.text().contains("<td>ines@example.org</td>"),
+            "owners see the people"
+        );
+        assert!(page.text().contains("signed in"), "and the activity");
+
+        // the public site sets no cookie and keeps serving cached pages
+        for path in ["/", "/latest", "/newsletter"] {
+            let public = site.get_with(path, &[("cookie", &cookie)]);
+            assert!(public.header("set-cookie").is_none(), "{path}");
+            assert!(
+                public.header("etag").is_some(),
+                "{path} came from the page cache"
+            );
+        }
+
+        // signing out needs the page's token
+        let refused = post(&site, "/desk/logout", "csrf=0000", Some(&cookie));
+        assert_eq!(refused.status, 403);
+        assert_eq!(desk_page(&site, &cookie).status, 200, "still signed in");
+        let csrf = csrf_of(&page.text());
+        let out = post(
+            &site,
+            "/desk/logout",
+            &format!("csrf={csrf}"),
+            Some(&cookie),
+        );
+        assert_eq!(out.status, 303);
+        assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+        assert_eq!(desk_page(&site, &cookie).status, 303, "the session is over");
+    }
+);
+
+on_both_backends!(
+    sessions_expire_rotate_and_end_everywhere,
+    |backend: Backend| {
+        let clock = Clock::manual(Clock::system().now());
+        let Some(site) = TestSite::start_with_clock(backend, clock.clone()) else {
+            return;
+        };
+        let link = add_user(&site, "ed@example.org", Role::Editor);
+        post(
+            &site,
+            &link,
+            &format!("password={}&repeated={}", enc(PASSWORD), enc(PASSWORD)),
+            None,
+        );
+        let phone = sign_in(&site, "ed@example.org", PASSWORD).unwrap();
+        let laptop = sign_in(&site, "ed@example.org", PASSWORD).unwrap();
+        assert_ne!(phone, laptop);
+
+        // a new sign-in in a browser that still had a session replaces it
+        let rotated = post(
+            &site,
+            "/desk/login",
+            &format!("email=ed%40example.org&password={}", enc(PASSWORD)),
+            Some(&laptop),
+        );
+        let laptop_new = rotated
+            .header("set-cookie")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        assert_ne!(laptop_new, laptop);
+        assert_eq!(
+            desk_page(&site, &laptop).status,
+            303,
+            "the old session id is gone"
+        );
+        let page = desk_page(&site, &laptop_new);
+        assert_eq!(page.status, 200);
+        assert!(
+            !page.text().contains("<td>ed@example.org</td>"),
+            "editors do not manage people"
+        );
+
+        // sessions end when unused for long
+        clock.advance(accounts::SESSION_IDLE_SECS - 60);
+        assert_eq!(
+            desk_page(&site, &phone).status,
+            200,
+            "still within the idle limit"
+        );
+        clock.advance(accounts::SESSION_IDLE_SECS + 1);
+        assert_eq!(desk_page(&site, &phone).status, 303, "idle too long");
+
+        // and "sign out everywhere" ends every one
+        let other = sign_in(&site, "ed@example.org", PASSWORD).unwrap();
+        let csrf = csrf_of(&desk_page(&site, &other).text());
+        let everywhere = post(
+            &site,
+            "/desk/logout-everywhere",
+            &format!("csrf={csrf}"),
+            Some(&other),
+        );
+        assert_eq!(everywhere.status, 303);
+        assert_eq!(desk_page(&site, &laptop_new).status, 303);
+        assert_eq!(desk_page(&site, &other).status, 303);
+
+        // however active, a session ends a month after sign-in
+        let long = sign_in(&site, "ed@example.org", PASSWORD).unwrap();
+        for _ in 0..62 {
+            clock.advance(accounts::SESSION_IDLE_SECS);
+            if desk_page(&site, &long).status != 200 {
+                break;
+            }
+        }
+        assert_eq!(desk_page(&site, &long).status, 303);
+    }
+);
+
+on_both_backends!(
+    sign_in_is_throttled_but_nobody_is_locked_out,
+    |backend: Backend| {
+        let clock = Clock::manual(Clock::system().now());
+        let Some(site) = TestSite::start_with_clock(backend, clock.clone()) else {
+            return;
+        };
+        let link = add_user(&site, "owner@example.org", Role::Owner);
+        post(
+            &site,
+            &link,
+            &format!("password={}&repeated={}", enc(PASSWORD), enc(PASSWORD)),
+            None,
+        );
+        for _ in 0..accounts::MAX_FAILURES_PER_ACCOUNT {
+            assert_eq!(
+                sign_in(&site, "owner@example.org", "guess guess")
+                    .unwrap_err()
+                    .status,
+                401
+            );
+        }
+        let throttled = sign_in(&site, "owner@example.org", PASSWORD).unwrap_err();
+        assert_eq!(throttled.status, 429, "even the right password waits");
+        assert!(throttled.text().contains("Too many failed attempts"));
+        assert!(throttled.header("retry-after").is_some());
+
+        // a reset link always works, and clears the account's failures
+        let (_, token) = block_on(accounts::reset_link(&site.store, "owner@example.org")).unwrap();
+        let reset = post(
+            &site,
+            &masthead::urls::desk_password(&token),
+            &format!(
+                "password={}&repeated={}",
+                enc("a brand new password"),
+                enc("a brand new password")
+            ),
+            None,
+        );
+        assert_eq!(reset.status, 303);
+        assert!(sign_in(&site, "owner@example.org", "a brand new password").is_ok());
+
+        // and failures are forgotten when the window passes
+        for _ in 0..accounts::MAX_FAILURES_PER_ACCOUNT {
+            let _ = sign_in(&site, "owner@example.org", "guess guess");
+        }
+        assert_eq!(
+            sign_in(&site, "owner@example.org", "a brand new password")
+                .unwrap_err()
+                .status,
+            429
+        );
+        clock.advance(accounts::THROTTLE_WINDOW_SECS + 1);
+        assert!(sign_in(&site, "owner@example.org", "a brand new password").is_ok());
+    }
+);
+
+on_both_backends!(
+    links_expire_and_forms_from_elsewhere_are_refused,
+    |backend: Backend| {
+        let clock = Clock::manual(Clock::system().now());
+        let Some(site) = TestSite::start_with_clock(backend, clock.clone()) else {
+            return;
+        };
+        let link = add_user(&site, "late@example.org", Role::Contributor);
+        clock.advance(accounts::LINK_SECS + 1);
+        let expired = post(
+            &site,
+            &link,
+            &format!("password={}&repeated={}", enc(PASSWORD), enc(PASSWORD)),
+            None,
+        );
+        assert_eq!(expired.status, 404);
+        assert!(expired.text().contains("expired"));
+        let forged = http_post_form(
+            &format!("{}/desk/login", site.url),
+            "email=late%40example.org&password=x",
+            &[("origin", "https://elsewhere.example")],
+        );
+        assert_eq!(forged.status, 403);
+    }
+);
