@@ -268,7 +268,7 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
     let result = match command {
         UserCommand::Add {
             role, name, email, ..
-        } => accounts::add_user(&store, &email, &name, role)
+        } => accounts::add_user(&store, accounts::Actor::CommandLine, &email, &name, role)
             .await
             .map(|(user, token)| {
                 println!(
@@ -294,7 +294,8 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        UserCommand::ResetPassword { email, .. } => accounts::reset_link(&store, &email)
+        UserCommand::ResetPassword { email, .. } => {
+            accounts::reset_link(&store, accounts::Actor::CommandLine, &email)
             .await
             .map(|(user, token)| {
                 println!(
@@ -303,7 +304,8 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
                     user.email,
                     link(&token)
                 );
-            }),
+            })
+        }
     };
     store.close().await;
     result.map_err(|e| anyhow::anyhow!("{e}"))

@@ -49,6 +49,14 @@ pub fn desk_logout() -> String {
 pub fn desk_logout_everywhere() -> String {
     "/desk/logout-everywhere".into()
 }
+/// The people of the publication (owners manage them).
+pub fn desk_people() -> String {
+    "/desk/people".into()
+}
+/// An action on one person's account: `role`, `reset-link`, `sign-out`.
+pub fn desk_person(id: &str, action: &str) -> String {
+    format!("/desk/people/{id}/{action}")
+}
 /// A one-time link to choose a password (a new account, or a reset).
 pub fn desk_password(token: &str) -> String {
     format!("/desk/password/{token}")
@@ -91,6 +99,7 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("desk-login", None) => desk_login(),
         ("desk-logout", None) => desk_logout(),
         ("desk-logout-everywhere", None) => desk_logout_everywhere(),
+        ("desk-people", None) => desk_people(),
         ("story", Some(slug)) => story(slug),
         ("brief", Some(slug)) => brief(slug),
         ("section", Some(slug)) => section(slug),

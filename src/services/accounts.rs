@@ -50,6 +50,8 @@ pub enum AccountError {
     },
     /// The link was used, has expired, or never existed.
     LinkInvalid,
+    /// The person's role does not allow it; says what it would take.
+    Forbidden(String),
     Storage(StoreError),
 }
 
@@ -68,6 +70,7 @@ impl fmt::Display for AccountError {
             AccountError::LinkInvalid => f.write_str(
                 "This link has already been used or has expired. Ask an owner for a new one.",
             ),
+            AccountError::Forbidden(why) => f.write_str(why),
             AccountError::Storage(e) => write!(f, "the accounts could not be read or saved: {e}"),
         }
     }
@@ -124,14 +127,43 @@ pub fn normalize_email(input: &str) -> Result<String, AccountError> {
     }
 }
 
-/// Creates an account and a link for its person to choose a password.
-/// Returns the account and the link's secret.
+/// Who does something to accounts: a person in the desk (whose role is
+/// checked), or an operator at the command line (who holds the database).
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    CommandLine,
+    Person(&'a User),
+}
+
+impl Actor<'_> {
+    fn id(&self) -> Option<&str> {
+        match self {
+            Actor::CommandLine => None,
+            Actor::Person(user) => Some(&user.id),
+        }
+    }
+
+    /// Only owners manage people (the command line may, too).
+    fn must_manage_people(&self) -> Result<(), AccountError> {
+        match self {
+            Actor::Person(user) if !user.role.manages_people() => Err(AccountError::Forbidden(
+                "Only an owner of the publication can manage people.".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Creates an account and a link for its person to choose a password (an
+/// invitation). Returns the account and the link's secret.
 pub async fn add_user(
     store: &Store,
+    actor: Actor<'_>,
     email: &str,
     name: &str,
     role: Role,
 ) -> Result<(User, String), AccountError> {
+    actor.must_manage_people()?;
     let email = normalize_email(email)?;
     if store.user_by_email(&email).await?.is_some() {
         return Err(invalid(
@@ -163,7 +195,7 @@ pub async fn add_user(
     let link = new_link(store, &user, LinkKind::SetPassword).await?;
     store
         .log_activity(
-            None,
+            actor.id(),
             "account created",
             &format!("{} ({})", user.email, role.as_str()),
         )
@@ -172,7 +204,12 @@ pub async fn add_user(
 }
 
 /// A link for the person with this address to choose a new password.
-pub async fn reset_link(store: &Store, email: &str) -> Result<(User, String), AccountError> {
+pub async fn reset_link(
+    store: &Store,
+    actor: Actor<'_>,
+    email: &str,
+) -> Result<(User, String), AccountError> {
+    actor.must_manage_people()?;
     let email = normalize_email(email)?;
     let user = store
         .user_by_email(&email)
@@ -180,9 +217,59 @@ pub async fn reset_link(store: &Store, email: &str) -> Result<(User, String), Ac
         .ok_or_else(|| invalid("email", format!("There is no account for {email}.")))?;
     let link = new_link(store, &user, LinkKind::ResetPassword).await?;
     store
-        .log_activity(None, "password reset link made", &user.email)
+        .log_activity(actor.id(), "password reset link made", &user.email)
         .await?;
     Ok((user, link))
+}
+
+/// Gives a person another role. The last owner stays an owner: a
+/// publication always has someone who can manage people.
+pub async fn change_role(
+    store: &Store,
+    actor: Actor<'_>,
+    user_id: &str,
+    role: Role,
+) -> Result<User, AccountError> {
+    actor.must_manage_people()?;
+    let mut user = store
+        .user_by_id(user_id)
+        .await?
+        .ok_or_else(|| invalid("user", "There is no such account."))?;
+    if user.role == Role::Owner && role != Role::Owner && store.count_role(Role::Owner).await? <= 1
+    {
+        return Err(AccountError::Forbidden(format!(
+            "{} is the only owner: make someone else an owner first.",
+            user.name
+        )));
+    }
+    store.set_role(&user.id, role).await?;
+    store
+        .log_activity(
+            actor.id(),
+            "role changed",
+            &format!("{} is now {}", user.email, role.as_str()),
+        )
+        .await?;
+    user.role = role;
+    Ok(user)
+}
+
+/// Ends every session of someone else (a lost laptop, a departure).
+pub async fn end_sessions_of(
+    store: &Store,
+    actor: Actor<'_>,
+    user_id: &str,
+) -> Result<User, AccountError> {
+    actor.must_manage_people()?;
+    let user = store
+        .user_by_id(user_id)
+        .await?
+        .ok_or_else(|| invalid("user", "There is no such account."))?;
+    store.end_sessions_of(&user.id).await?;
+    store
+        .log_activity(actor.id(), "sessions ended", &user.email)
+        .await?;
+    Ok(user)
 }
 
 async fn new_link(store: &Store, user: &User, kind: LinkKind) -> Result<String, AccountError> {

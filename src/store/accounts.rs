@@ -2,7 +2,7 @@
 //! None of it is content: these writes move no content version.
 
 use crate::model::UnixTime;
-use crate::model::accounts::{LinkKind, User};
+use crate::model::accounts::{LinkKind, Role, User};
 
 use super::{Store, StoreResult, exec};
 
@@ -78,6 +78,22 @@ macro_rules! queries {
                 )))
                 .fetch_all(pool)
                 .await?)
+            }
+
+            pub async fn set_role(pool: &Pool<Db>, user_id: &str, role: crate::model::accounts::Role) -> StoreResult<()> {
+                sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(role)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn count_role(pool: &Pool<Db>, role: crate::model::accounts::Role) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
+                    .bind(role)
+                    .fetch_one(pool)
+                    .await?)
             }
 
             pub async fn set_password_hash(pool: &Pool<Db>, user_id: &str, hash: &str) -> StoreResult<()> {
@@ -277,6 +293,15 @@ impl Store {
 
     pub async fn users(&self) -> StoreResult<Vec<User>> {
         exec!(self, accounts::users())
+    }
+
+    pub async fn set_role(&self, user_id: &str, role: Role) -> StoreResult<()> {
+        exec!(self, accounts::set_role(user_id, role))
+    }
+
+    /// How many accounts have this role.
+    pub async fn count_role(&self, role: Role) -> StoreResult<i64> {
+        exec!(self, accounts::count_role(role))
     }
 
     pub async fn set_password_hash(&self, user_id: &str, hash: &str) -> StoreResult<()> {

@@ -2,6 +2,9 @@
 // (no browser is downloaded). Usage: node run.mjs BASE_URL STORY_PATH PAGE_PATH...
 //  1. "Keep reading" / "Show less" on a related story, with JavaScript on and off.
 //  2. axe-core on every page given: no WCAG 2 A/AA violations.
+//  3. With MASTHEAD_DESK_LINK (a set-password path) and MASTHEAD_DESK_EMAIL:
+//     choose a password, sign in, visit the desk's pages, sign out, with
+//     axe on every page on the way.
 // Prints one line per check and a closing "N passed, N failed" line.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -143,6 +146,43 @@ await check("no layout shift from images on a phone", async () => {
   assert(missing.length === 0, `images without dimensions: ${missing.join(", ")}`);
   await context.close();
 });
+
+const deskLink = process.env.MASTHEAD_DESK_LINK;
+const deskEmail = process.env.MASTHEAD_DESK_EMAIL;
+if (deskLink && deskEmail) {
+  await check("desk: choose a password, sign in, visit, sign out", async () => {
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 820, height: 1180 } });
+    const page = await context.newPage();
+    const clean = async (where) => {
+      const problems = await axeViolations(page);
+      assert(problems.length === 0, `${where}: ${problems.join("; ")}`);
+    };
+    await page.goto(base + deskLink);
+    await clean("password page");
+    const password = "a lighthouse keeper's notebook";
+    await page.getByLabel("New password").fill(password);
+    await page.getByLabel("The same password again").fill(password);
+    await page.getByRole("button", { name: "Save the password" }).click();
+    await page.waitForLoadState();
+    assert((await page.locator(".notice").innerText()).includes("Your password is saved"), "the password was saved");
+    await clean("sign-in page");
+    await page.getByLabel("Email address").fill(deskEmail);
+    await page.getByLabel("Password").fill(password);
+    // Enter in the form signs in, as a keyboard user would.
+    await page.getByLabel("Password").press("Enter");
+    await page.waitForLoadState();
+    assert((await page.locator("h1").innerText()).startsWith("Welcome"), "signed in to the desk");
+    await clean("desk home");
+    await page.getByRole("link", { name: "People", exact: true }).click();
+    await page.waitForLoadState();
+    assert((await page.locator("h1").innerText()) === "People", "the people page");
+    await clean("people page");
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.waitForLoadState();
+    assert((await page.locator(".notice").innerText()).includes("signed out"), "signed out");
+    await context.close();
+  });
+}
 
 await browser.close();
 console.log(`browser: ${passed} passed, ${failed} failed`);

@@ -62,7 +62,17 @@ fn chromium_end_to_end_and_axe() {
         );
     }
     let site = TestSite::start(Backend::Sqlite).expect("SQLite site");
+    let (_, token) = crate::common::block_on(masthead::services::accounts::add_user(
+        &site.store,
+        masthead::services::accounts::Actor::CommandLine,
+        "keeper@example.org",
+        "Lighthouse Keeper",
+        masthead::model::accounts::Role::Owner,
+    ))
+    .unwrap();
     let out = Command::new("node")
+        .env("MASTHEAD_DESK_LINK", masthead::urls::desk_password(&token))
+        .env("MASTHEAD_DESK_EMAIL", "keeper@example.org")
         .arg(browser_dir().join("run.mjs"))
         .arg(&site.url)
         .arg(STORY)
@@ -121,6 +131,7 @@ fn every_page_type_is_valid_html() {
     // sign-in, and the home page of a signed-in owner.
     let (_, token) = crate::common::block_on(masthead::services::accounts::add_user(
         &site.store,
+        masthead::services::accounts::Actor::CommandLine,
         "checker@example.org",
         "Nu Checker",
         masthead::model::accounts::Role::Owner,
@@ -153,6 +164,10 @@ fn every_page_type_is_valid_html() {
         .expect("signed in")
         .to_string();
     desk_pages.push(("desk-home", site.get_with("/desk", &[("cookie", &cookie)])));
+    desk_pages.push((
+        "desk-people",
+        site.get_with("/desk/people", &[("cookie", &cookie)]),
+    ));
     for (name, reply) in desk_pages {
         assert!(reply.status < 500, "{name}: {}", reply.status);
         let file = dir.path().join(format!("{name}.html"));

@@ -13,7 +13,14 @@ const PASSWORD: &str = "a tram at dawn, then rain";
 
 /// Creates an account; returns the path of its set-password link.
 fn add_user(site: &TestSite, email: &str, role: Role) -> String {
-    let (_, token) = block_on(accounts::add_user(&site.store, email, "Ines Marlow", role)).unwrap();
+    let (_, token) = block_on(accounts::add_user(
+        &site.store,
+        accounts::Actor::CommandLine,
+        email,
+        "Ines Marlow",
+        role,
+    ))
+    .unwrap();
     masthead::urls::desk_password(&token)
 }
 
@@ -115,8 +122,8 @@ on_both_backends!(
         assert_eq!(page.status, 200);
         assert!(page.text().contains("Welcome, Ines Marlow"));
         assert!(
-            page.text().contains("<td>ines@example.org</td>"),
-            "owners see the people"
+            page.text().contains("href=\"/desk/people\""),
+            "owners find the people"
         );
         assert!(page.text().contains("signed in"), "and the activity");
 
@@ -188,7 +195,7 @@ on_both_backends!(
         let page = desk_page(&site, &laptop_new);
         assert_eq!(page.status, 200);
         assert!(
-            !page.text().contains("<td>ed@example.org</td>"),
+            !page.text().contains("href=\"/desk/people\""),
             "editors do not manage people"
         );
 
@@ -255,7 +262,12 @@ on_both_backends!(
         assert!(throttled.header("retry-after").is_some());
 
         // a reset link always works, and clears the account's failures
-        let (_, token) = block_on(accounts::reset_link(&site.store, "owner@example.org")).unwrap();
+        let (_, token) = block_on(accounts::reset_link(
+            &site.store,
+            accounts::Actor::CommandLine,
+            "owner@example.org",
+        ))
+        .unwrap();
         let reset = post(
             &site,
             &masthead::urls::desk_password(&token),
@@ -307,5 +319,172 @@ on_both_backends!(
             &[("origin", "https://elsewhere.example")],
         );
         assert_eq!(forged.status, 403);
+    }
+);
+
+/// Sets the password behind a link and signs in; returns the cookie.
+fn join(site: &TestSite, link: &str, email: &str) -> String {
+    let set = post(
+        site,
+        link,
+        &format!("password={}&repeated={}", enc(PASSWORD), enc(PASSWORD)),
+        None,
+    );
+    assert_eq!(set.status, 303, "{}", set.text());
+    sign_in(site, email, PASSWORD).unwrap()
+}
+
+/// The path of the first invitation link a people page shows.
+fn shown_link(page: &str) -> String {
+    let at = page.find("/desk/password/").expect("a link on the page");
+    page[at..at + "/desk/password/".len() + 64].to_string()
+}
+
+on_both_backends!(
+    owners_manage_people_and_nobody_else_does,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let owner = join(
+            &site,
+            &add_user(&site, "owner@example.org", Role::Owner),
+            "owner@example.org",
+        );
+        let people = site.get_with("/desk/people", &[("cookie", &owner)]);
+        assert_eq!(people.status, 200);
+        let csrf = csrf_of(&people.text());
+
+        // an invitation shows the link to pass on, absolute
+        let invited = post(
+            &site,
+            "/desk/people",
+            &format!("csrf={csrf}&email=ed%40example.org&name=Ed+Ito&role=editor"),
+            Some(&owner),
+        );
+        assert_eq!(invited.status, 200, "{}", invited.text());
+        assert!(
+            invited
+                .text()
+                .contains("Ed Ito &lt;ed@example.org&gt; is invited as editor")
+        );
+        assert!(
+            invited
+                .text()
+                .contains(&format!("value=\"{}/desk/password/", site.url))
+        );
+        let again = post(
+            &site,
+            "/desk/people",
+            &format!("csrf={csrf}&email=ED%40example.org&name=&role=author"),
+            Some(&owner),
+        );
+        assert_eq!(again.status, 400);
+        assert!(
+            again
+                .text()
+                .contains("There is already an account for ed@example.org")
+        );
+        assert!(again.text().contains("aria-invalid=\"true\""));
+
+        // the editor joins; people are not theirs to manage, whatever they send
+        let editor = join(&site, &shown_link(&invited.text()), "ed@example.org");
+        assert_eq!(
+            site.get_with("/desk/people", &[("cookie", &editor)]).status,
+            403
+        );
+        let editor_csrf = csrf_of(&desk_page(&site, &editor).text());
+        let ed = block_on(site.store.user_by_email("ed@example.org"))
+            .unwrap()
+            .unwrap();
+        let own = block_on(site.store.user_by_email("owner@example.org"))
+            .unwrap()
+            .unwrap();
+        for (path, body) in [
+            (
+                "/desk/people".to_string(),
+                format!("csrf={editor_csrf}&email=x%40example.org&name=&role=owner"),
+            ),
+            (
+                masthead::urls::desk_person(&ed.id, "role"),
+                format!("csrf={editor_csrf}&role=owner"),
+            ),
+            (
+                masthead::urls::desk_person(&own.id, "sign-out"),
+                format!("csrf={editor_csrf}"),
+            ),
+        ] {
+            let crafted = post(&site, &path, &body, Some(&editor));
+            assert_eq!(crafted.status, 403, "POST {path}");
+            assert!(crafted.text().contains("Only an owner"), "POST {path}");
+        }
+        assert_eq!(
+            block_on(site.store.user_by_email("ed@example.org"))
+                .unwrap()
+                .unwrap()
+                .role,
+            Role::Editor
+        );
+
+        // the owner changes roles, but the last owner stays an owner
+        let changed = post(
+            &site,
+            &masthead::urls::desk_person(&ed.id, "role"),
+            &format!("csrf={csrf}&role=author"),
+            Some(&owner),
+        );
+        assert_eq!(changed.status, 200);
+        assert_eq!(
+            block_on(site.store.user_by_email("ed@example.org"))
+                .unwrap()
+                .unwrap()
+                .role,
+            Role::Author
+        );
+        let demoted = post(
+            &site,
+            &masthead::urls::desk_person(&own.id, "role"),
+            &format!("csrf={csrf}&role=editor"),
+            Some(&owner),
+        );
+        assert_eq!(demoted.status, 409);
+        assert!(demoted.text().contains("is the only owner"));
+
+        // a reset link for someone, and their sessions ended
+        let reset = post(
+            &site,
+            &masthead::urls::desk_person(&ed.id, "reset-link"),
+            &format!("csrf={csrf}"),
+            Some(&owner),
+        );
+        assert!(
+            reset
+                .text()
+                .contains("can choose a new password with this link")
+        );
+        assert_eq!(desk_page(&site, &editor).status, 200);
+        let ended = post(
+            &site,
+            &masthead::urls::desk_person(&ed.id, "sign-out"),
+            &format!("csrf={csrf}"),
+            Some(&owner),
+        );
+        assert_eq!(ended.status, 200);
+        assert_eq!(
+            desk_page(&site, &editor).status,
+            303,
+            "their session is over"
+        );
+
+        // all of it is in the activity log
+        let home = desk_page(&site, &owner).text();
+        for action in [
+            "account created",
+            "role changed",
+            "password reset link made",
+            "sessions ended",
+        ] {
+            assert!(home.contains(action), "{action} missing from the activity");
+        }
     }
 );

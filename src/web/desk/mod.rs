@@ -33,6 +33,8 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/logout", post(logout))
         .route("/logout-everywhere", post(logout_everywhere))
         .route("/password/{token}", get(password_form).post(set_password))
+        .route("/people", get(people).post(invite))
+        .route("/people/{id}/{action}", post(person_action))
         .fallback(not_found)
         .layer(super::security::csrf(&app.public_url, refused_cross_site))
         .layer(axum::middleware::map_response(no_store))
@@ -74,6 +76,8 @@ struct DeskChrome {
     language: String,
     site_title: String,
     title: String,
+    /// Which part of the desk the page belongs to (for the navigation).
+    section: &'static str,
     user: Option<UserView>,
     csrf: Option<String>,
 }
@@ -84,12 +88,14 @@ struct UserView {
     role: &'static str,
     /// "an" or "a", before the role's name.
     role_article: &'static str,
+    manages_people: bool,
 }
 
 fn user_view(user: &User) -> UserView {
     UserView {
         name: user.name.clone(),
         role: user.role.label(),
+        manages_people: user.role.manages_people(),
         role_article: match user.role {
             Role::Contributor => "a",
             Role::Owner | Role::Editor | Role::Author => "an",
@@ -97,15 +103,44 @@ fn user_view(user: &User) -> UserView {
     }
 }
 
-/// Renders a desk template; a failure is an error page, never a panic.
-async fn render(
-    desk: &Desk,
+/// How a desk page is framed: its status, template, title, part of the desk.
+struct Frame<'a> {
     status: StatusCode,
-    template: &str,
-    title: &str,
+    template: &'a str,
+    title: &'a str,
+    section: &'static str,
+    /// A narrow column (forms of a few fields).
     narrow: bool,
-    context: impl Serialize,
-) -> Response {
+}
+
+impl Frame<'_> {
+    fn page<'a>(template: &'a str, title: &'a str, section: &'static str) -> Frame<'a> {
+        Frame {
+            status: StatusCode::OK,
+            template,
+            title,
+            section,
+            narrow: false,
+        }
+    }
+
+    fn form<'a>(template: &'a str, title: &'a str) -> Frame<'a> {
+        Frame {
+            status: StatusCode::OK,
+            template,
+            title,
+            section: "",
+            narrow: true,
+        }
+    }
+
+    fn status(self, status: StatusCode) -> Self {
+        Frame { status, ..self }
+    }
+}
+
+/// Renders a desk template; a failure is an error page, never a panic.
+async fn render(desk: &Desk, frame: Frame<'_>, context: impl Serialize) -> Response {
     let settings = match crate::services::settings::load(&desk.app.store).await {
         Ok(settings) => settings,
         Err(e) => return unavailable(e),
@@ -113,7 +148,8 @@ async fn render(
     let chrome = DeskChrome {
         language: settings.language,
         site_title: settings.title,
-        title: title.to_string(),
+        title: frame.title.to_string(),
+        section: frame.section,
         user: desk.signed_in.as_ref().map(|s| user_view(&s.user)),
         csrf: desk.signed_in.as_ref().map(|s| s.csrf_token.clone()),
     };
@@ -125,15 +161,15 @@ async fn render(
         page: C,
     }
     match desk.app.theme.render(
-        template,
+        frame.template,
         Page {
             desk: chrome,
-            narrow,
+            narrow: frame.narrow,
             page: context,
         },
     ) {
         Ok(html) => (
-            status,
+            frame.status,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
             Body::from(html),
         )
@@ -182,7 +218,6 @@ struct ActivityView {
 
 #[derive(Serialize)]
 struct HomeView {
-    people: Vec<PersonView>,
     activity: Vec<ActivityView>,
 }
 
@@ -191,22 +226,6 @@ async fn home(desk: Desk) -> Response {
         return see_other(&urls::desk_login());
     };
     let store = &desk.app.store;
-    let people = if me.user.role.manages_people() {
-        match store.users().await {
-            Ok(users) => users
-                .into_iter()
-                .map(|u| PersonView {
-                    name: u.name,
-                    email: u.email,
-                    role: u.role.label(),
-                    has_password: u.password_hash.is_some(),
-                })
-                .collect(),
-            Err(e) => return unavailable(e),
-        }
-    } else {
-        vec![]
-    };
     let activity = if me.user.role >= Role::Editor {
         let settings = match crate::services::settings::load(store).await {
             Ok(s) => s,
@@ -235,11 +254,8 @@ async fn home(desk: Desk) -> Response {
     };
     render(
         &desk,
-        StatusCode::OK,
-        "desk/home.html",
-        "Desk",
-        false,
-        HomeView { people, activity },
+        Frame::page("desk/home.html", "Desk", "home"),
+        HomeView { activity },
     )
     .await
 }
@@ -270,15 +286,7 @@ async fn login_form(desk: Desk, Query(query): Query<LoginQuery>) -> Response {
         notice,
         ..Default::default()
     };
-    render(
-        &desk,
-        StatusCode::OK,
-        "desk/login.html",
-        "Sign in",
-        true,
-        view,
-    )
-    .await
+    render(&desk, Frame::form("desk/login.html", "Sign in"), view).await
 }
 
 #[derive(Deserialize)]
@@ -329,8 +337,8 @@ async fn login(
                 error: Some(e.to_string()),
                 notice: None,
             };
-            let mut response =
-                render(&desk, status, "desk/login.html", "Sign in", true, view).await;
+            let frame = Frame::form("desk/login.html", "Sign in").status(status);
+            let mut response = render(&desk, frame, view).await;
             if let AccountError::Throttled { retry_after } = e {
                 response
                     .headers_mut()
@@ -347,7 +355,7 @@ struct CsrfForm {
     csrf: String,
 }
 
-/// Why a desk form was not accepted.
+/// Why a desk request was not accepted.
 enum Refused {
     /// Its token is not this session's: stale, or made elsewhere.
     StaleForm,
@@ -437,26 +445,13 @@ async fn password_page(
                 invalid_link: Some(e.to_string()),
                 ..Default::default()
             };
-            return render(
-                desk,
-                StatusCode::NOT_FOUND,
-                "desk/password.html",
-                "Choose a password",
-                true,
-                view,
-            )
-            .await;
+            let frame = Frame::form("desk/password.html", "Choose a password")
+                .status(StatusCode::NOT_FOUND);
+            return render(desk, frame, view).await;
         }
     };
-    render(
-        desk,
-        status,
-        "desk/password.html",
-        "Choose a password",
-        true,
-        view,
-    )
-    .await
+    let frame = Frame::form("desk/password.html", "Choose a password").status(status);
+    render(desk, frame, view).await
 }
 
 async fn password_form(desk: Desk, Path(token): Path<String>) -> Response {
@@ -498,5 +493,289 @@ async fn set_password(
         }
         Err(AccountError::Storage(e)) => unavailable(e),
         Err(_) => password_page(&desk, &token, StatusCode::NOT_FOUND, Default::default()).await,
+    }
+}
+
+/// The signed-in owner of a request, or the page that says who may.
+async fn owner(desk: &Desk) -> Result<SignedIn, Response> {
+    match &desk.signed_in {
+        None => Err(Refused::NotSignedIn.into_response()),
+        Some(me) if !me.user.role.manages_people() => Err(forbidden(
+            desk,
+            "Only an owner of the publication can manage people. Ask one if something about an account needs changing.",
+        )
+        .await),
+        Some(me) => Ok(me.clone()),
+    }
+}
+
+/// 403 with a human message, in the desk's frame.
+async fn forbidden(desk: &Desk, message: &str) -> Response {
+    #[derive(Serialize)]
+    struct Message<'a> {
+        heading: &'a str,
+        message: &'a str,
+    }
+    let frame = Frame::page("desk/message.html", "Not allowed", "").status(StatusCode::FORBIDDEN);
+    render(
+        desk,
+        frame,
+        Message {
+            heading: "Not allowed",
+            message,
+        },
+    )
+    .await
+}
+
+#[derive(Serialize)]
+struct RoleOption {
+    value: &'static str,
+    label: &'static str,
+    explanation: &'static str,
+}
+
+#[derive(Serialize)]
+struct PersonRow {
+    name: String,
+    email: String,
+    role: &'static str,
+    has_password: bool,
+    role_url: String,
+    reset_url: String,
+    sign_out_url: String,
+}
+
+#[derive(Serialize)]
+struct LinkNotice {
+    message: String,
+    url: String,
+    days: i64,
+}
+
+#[derive(Serialize, Default)]
+struct InviteView {
+    email: String,
+    name: String,
+    role: &'static str,
+    errors: std::collections::HashMap<&'static str, String>,
+}
+
+#[derive(Serialize)]
+struct PeopleView {
+    people: Vec<PersonRow>,
+    roles: Vec<RoleOption>,
+    link: Option<LinkNotice>,
+    error: Option<String>,
+    invite: InviteView,
+}
+
+fn explain(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "everything, people and settings included",
+        Role::Editor => "publishes, edits and curates everything",
+        Role::Author => "writes and publishes their own stories",
+        Role::Contributor => "writes drafts for review",
+    }
+}
+
+/// The people page with whatever the last action left to show.
+async fn people_page(
+    desk: &Desk,
+    status: StatusCode,
+    link: Option<LinkNotice>,
+    error: Option<String>,
+    invite: InviteView,
+) -> Response {
+    let users = match desk.app.store.users().await {
+        Ok(users) => users,
+        Err(e) => return unavailable(e),
+    };
+    let view = PeopleView {
+        people: users
+            .into_iter()
+            .map(|u| PersonRow {
+                role_url: urls::desk_person(&u.id, "role"),
+                reset_url: urls::desk_person(&u.id, "reset-link"),
+                sign_out_url: urls::desk_person(&u.id, "sign-out"),
+                name: u.name,
+                email: u.email,
+                role: u.role.label(),
+                has_password: u.password_hash.is_some(),
+            })
+            .collect(),
+        roles: Role::ALL
+            .into_iter()
+            .map(|r| RoleOption {
+                value: r.as_str(),
+                label: r.label(),
+                explanation: explain(r),
+            })
+            .collect(),
+        link,
+        error,
+        invite: InviteView {
+            role: if invite.role.is_empty() {
+                Role::Author.as_str()
+            } else {
+                invite.role
+            },
+            ..invite
+        },
+    };
+    render(
+        desk,
+        Frame::page("desk/people.html", "People", "people").status(status),
+        view,
+    )
+    .await
+}
+
+fn link_notice(desk: &Desk, message: String, token: &str) -> LinkNotice {
+    LinkNotice {
+        message,
+        url: desk.app.public_url.absolute(&urls::desk_password(token)),
+        days: accounts::LINK_SECS / 86_400,
+    }
+}
+
+async fn people(desk: Desk) -> Response {
+    if let Err(refused) = owner(&desk).await {
+        return refused;
+    }
+    people_page(&desk, StatusCode::OK, None, None, InviteView::default()).await
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+}
+
+async fn invite(desk: Desk, Form(form): Form<InviteForm>) -> Response {
+    let me = match owner(&desk).await {
+        Ok(me) => me,
+        Err(refused) => return refused,
+    };
+    if let Err(refused) = checked(&desk, &CsrfForm { csrf: form.csrf }) {
+        return refused.into_response();
+    }
+    let Some(role) = Role::parse(&form.role) else {
+        return plain(StatusCode::BAD_REQUEST, "Choose one of the roles offered.");
+    };
+    let kept = |errors| InviteView {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        role: role.as_str(),
+        errors,
+    };
+    match accounts::add_user(
+        &desk.app.store,
+        accounts::Actor::Person(&me.user),
+        &form.email,
+        &form.name,
+        role,
+    )
+    .await
+    {
+        Ok((user, token)) => {
+            let message = format!(
+                "{} <{}> is invited as {}. Pass them this link to choose a password.",
+                user.name,
+                user.email,
+                role.label().to_lowercase()
+            );
+            let notice = link_notice(&desk, message, &token);
+            people_page(
+                &desk,
+                StatusCode::OK,
+                Some(notice),
+                None,
+                InviteView::default(),
+            )
+            .await
+        }
+        Err(AccountError::Invalid { field, message }) => {
+            let errors = std::collections::HashMap::from([(field, message)]);
+            people_page(&desk, StatusCode::BAD_REQUEST, None, None, kept(errors)).await
+        }
+        Err(AccountError::Storage(e)) => unavailable(e),
+        Err(e) => forbidden(&desk, &e.to_string()).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct PersonForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+}
+
+/// `role`, `reset-link` or `sign-out` for one person.
+async fn person_action(
+    desk: Desk,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<PersonForm>,
+) -> Response {
+    let me = match owner(&desk).await {
+        Ok(me) => me,
+        Err(refused) => return refused,
+    };
+    if let Err(refused) = checked(&desk, &CsrfForm { csrf: form.csrf }) {
+        return refused.into_response();
+    }
+    let store = &desk.app.store;
+    let actor = accounts::Actor::Person(&me.user);
+    let outcome = match action.as_str() {
+        "role" => {
+            let Some(role) = Role::parse(&form.role) else {
+                return plain(StatusCode::BAD_REQUEST, "Choose one of the roles offered.");
+            };
+            accounts::change_role(store, actor, &id, role)
+                .await
+                .map(|_| None)
+        }
+        "reset-link" => match store.user_by_id(&id).await {
+            Ok(Some(user)) => {
+                accounts::reset_link(store, actor, &user.email)
+                    .await
+                    .map(|(user, token)| {
+                        let message = format!(
+                            "{} <{}> can choose a new password with this link.",
+                            user.name, user.email
+                        );
+                        Some(link_notice(&desk, message, &token))
+                    })
+            }
+            Ok(None) => return not_found().await,
+            Err(e) => return unavailable(e),
+        },
+        "sign-out" => accounts::end_sessions_of(store, actor, &id)
+            .await
+            .map(|_| None),
+        _ => return not_found().await,
+    };
+    match outcome {
+        Ok(link) => people_page(&desk, StatusCode::OK, link, None, InviteView::default()).await,
+        Err(AccountError::Storage(e)) => unavailable(e),
+        Err(e @ AccountError::Forbidden(_)) => {
+            people_page(
+                &desk,
+                StatusCode::CONFLICT,
+                None,
+                Some(e.to_string()),
+                InviteView::default(),
+            )
+            .await
+        }
+        Err(AccountError::Invalid { .. }) => not_found().await,
+        Err(e) => forbidden(&desk, &e.to_string()).await,
     }
 }
