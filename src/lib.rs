@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod jobs;
 pub mod model;
 pub mod server;
 pub mod services;

@@ -30,6 +30,9 @@ pub struct RunningServer {
 /// channel (SQLite, or PostgreSQL while the LISTEN connection is down).
 const CHANGE_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
+/// How often the job worker looks for due jobs.
+const JOB_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Opens the data directory and database and brings the schema up to date.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     open_store_with_clock(config, Clock::system()).await
@@ -105,7 +108,10 @@ pub async fn start_with_clock(
             renders: render_concurrency(),
         },
     ));
-    let mut background = vec![tokio::spawn(store.clone().watch_for_changes(CHANGE_POLL))];
+    let mut background = vec![
+        tokio::spawn(store.clone().watch_for_changes(CHANGE_POLL)),
+        tokio::spawn(crate::jobs::worker(store.clone(), JOB_POLL)),
+    ];
     let (metrics, metrics_addr) = match config.metrics_listen {
         Some(addr) => {
             let metrics = Arc::new(web::metrics::Metrics::new(store.clone(), app.cache.clone()));

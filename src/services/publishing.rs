@@ -312,6 +312,7 @@ pub async fn prepare_story(
         seo_description: non_blank(draft.seo_description),
     };
     Ok(StoryWrite {
+        publish_at: publish_job_at(&story.status, story.published_at),
         story,
         author_ids: draft.author_ids,
         tag_ids: draft.tag_ids,
@@ -367,10 +368,79 @@ pub async fn save_brief(
         updated_at: draft.updated_at.unwrap_or_else(|| store.clock().now()),
     };
     store
-        .save_brief(&brief, decided.redirect_from.as_deref())
+        .save_brief(
+            &brief,
+            decided.redirect_from.as_deref(),
+            publish_job_at(&brief.status, brief.published_at),
+        )
         .await
         .map_err(|e| slug_conflict(e, &brief.slug))?;
     Ok(brief)
+}
+
+/// A scheduled piece is flipped to published by a job at its time (readers
+/// see it from that time whether or not the job has run: visibility is
+/// computed; the job makes the status say so, for feeds and notifications).
+fn publish_job_at(status: &Status, published_at: Option<UnixTime>) -> Option<UnixTime> {
+    (*status == Status::Scheduled)
+        .then_some(published_at)
+        .flatten()
+}
+
+/// What a publish job does: a scheduled story or brief whose time has come
+/// becomes published (same date, same everything else). Safe to run again:
+/// anything no longer scheduled, or not yet due, is left as it is.
+pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(), ContentError> {
+    let now = store.clock().now();
+    let due = |status: Status, at: Option<UnixTime>| {
+        status == Status::Scheduled && at.is_some_and(|t| t <= now)
+    };
+    match kind {
+        crate::store::PUBLISH_STORY => {
+            let Some(card) = store.story_cards_by_ids(&[id.to_string()]).await?.pop() else {
+                return Ok(());
+            };
+            if !due(card.story.status, card.story.published_at) {
+                return Ok(());
+            }
+            let story = Story {
+                status: Status::Published,
+                ..card.story
+            };
+            store
+                .save_stories(&[StoryWrite {
+                    story,
+                    author_ids: card.author_ids,
+                    tag_ids: card.tag_ids,
+                    redirect_from: None,
+                    publish_at: None,
+                }])
+                .await?;
+        }
+        crate::store::PUBLISH_BRIEF => {
+            let Some(brief) = store.brief_by_id(id).await? else {
+                return Ok(());
+            };
+            if !due(brief.status, brief.published_at) {
+                return Ok(());
+            }
+            let brief = Brief {
+                status: Status::Published,
+                ..brief
+            };
+            store.save_brief(&brief, None, None).await?;
+        }
+        other => {
+            return Err(invalid(
+                "kind",
+                format!("no publishing job is called {other:?}"),
+            ));
+        }
+    }
+    store
+        .log_activity(None, "published on schedule", id)
+        .await?;
+    Ok(())
 }
 
 /// Adds a dated correction or update note to a story.

@@ -150,14 +150,26 @@ impl Store {
     }
 
     /// Saves a brief and, when its slug changed after publication, the
-    /// redirect from the old one, in one transaction.
-    pub async fn save_brief(&self, brief: &Brief, redirect_from: Option<&str>) -> StoreResult<()> {
+    /// redirect from the old one, and its publish job (`publish_at`, as for
+    /// stories), in one transaction.
+    pub async fn save_brief(
+        &self,
+        brief: &Brief,
+        redirect_from: Option<&str>,
+        publish_at: Option<UnixTime>,
+    ) -> StoreResult<()> {
         let now = self.clock.now();
         write!(self, |conn, db| {
             let before = db::briefs::visibility(conn, &brief.id, now).await?;
             db::briefs::upsert(conn, brief).await?;
             if let Some(old) = redirect_from {
                 db::slugs::add_redirect(conn, SlugKind::Brief, old, &brief.id, now).await?;
+            }
+            match publish_at {
+                Some(at) => {
+                    db::jobs::schedule(conn, super::PUBLISH_BRIEF, &brief.id, at, now).await?
+                }
+                None => db::jobs::cancel(conn, super::PUBLISH_BRIEF, &brief.id, now).await?,
             }
             let change = PieceChange {
                 id: brief.id.clone(),

@@ -286,6 +286,19 @@ macro_rules! schedule_bounds_sql {
     };
 }
 
+/// Claims the next due job nobody holds ($1 now, $2 the end of the lease).
+macro_rules! claim_job_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE jobs SET locked_until = $2, attempts = attempts + 1 WHERE id = (",
+            "SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $1 ",
+            "AND (locked_until IS NULL OR locked_until < $1) ORDER BY run_at LIMIT 1",
+            $lock,
+            ") RETURNING id, kind, subject, attempts"
+        )
+    };
+}
+
 /// What SQLite does its own way.
 pub(crate) mod sqlite_dialect {
     use super::ContentState;
@@ -297,6 +310,9 @@ pub(crate) mod sqlite_dialect {
         "stories INDEXED BY stories_scheduled",
         "briefs INDEXED BY briefs_scheduled"
     );
+
+    /// One statement takes SQLite's write lock: no two processes claim one job.
+    pub(crate) const CLAIM_JOB: &str = claim_job_sql!("");
 
     /// Other processes see the row change through the poll.
     pub(crate) async fn notify(
@@ -312,6 +328,9 @@ pub(crate) mod postgres_dialect {
     use super::{CHANNEL, ContentState};
 
     pub(crate) const SCHEDULE_BOUNDS: &str = schedule_bounds_sql!("stories", "briefs");
+
+    /// Instances claiming at once skip each other's rows instead of waiting.
+    pub(crate) const CLAIM_JOB: &str = claim_job_sql!(" FOR UPDATE SKIP LOCKED");
 
     /// Delivered to every listening instance when the transaction commits.
     pub(crate) async fn notify(

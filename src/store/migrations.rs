@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (4, "related indexes", "0004_related_indexes.sql"),
     (5, "content events", "0005_content_events.sql"),
     (6, "accounts", "0006_accounts.sql"),
+    (7, "jobs", "0007_jobs.sql"),
 ];
 
 fn migrator(

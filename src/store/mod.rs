@@ -14,6 +14,7 @@ mod accounts;
 mod briefs;
 mod content;
 mod error;
+mod jobs;
 mod media;
 mod migrations;
 mod settings;
@@ -36,6 +37,7 @@ pub use accounts::{ActivityRow, SessionRow};
 pub use briefs::BriefCard;
 pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
 pub use error::{StoreError, StoreResult};
+pub use jobs::{Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY};
 pub use slugs::SlugKind;
 pub use stories::{
     ListingPage, StoryAuthor, StoryCard, StorySummary, StoryWrite, TAG_WINDOW, TagWindowEntry,
@@ -89,6 +91,7 @@ macro_rules! engine {
             crate::store::accounts::queries!();
             crate::store::briefs::queries!();
             crate::store::content::queries!();
+            crate::store::jobs::queries!();
             crate::store::media::queries!();
             crate::store::settings::queries!();
             crate::store::slugs::queries!();

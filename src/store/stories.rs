@@ -107,6 +107,9 @@ pub struct StoryWrite {
     pub author_ids: Vec<String>,
     pub tag_ids: Vec<String>,
     pub redirect_from: Option<String>,
+    /// When the publish job should flip a scheduled story to published
+    /// (None: no such job; a pending one is cancelled).
+    pub publish_at: Option<UnixTime>,
 }
 
 /// Reads the `tag:story:section:time` list the window query aggregates.
@@ -707,6 +710,12 @@ impl Store {
                 if let Some(old) = &w.redirect_from {
                     db::slugs::add_redirect(conn, super::SlugKind::Story, old, &w.story.id, now)
                         .await?;
+                }
+                match w.publish_at {
+                    Some(at) => {
+                        db::jobs::schedule(conn, super::PUBLISH_STORY, &w.story.id, at, now).await?
+                    }
+                    None => db::jobs::cancel(conn, super::PUBLISH_STORY, &w.story.id, now).await?,
                 }
                 changes.push(PieceChange {
                     id: w.story.id.clone(),

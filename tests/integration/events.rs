@@ -160,6 +160,7 @@ on_both_backends!(
             author_ids: card.author_ids.clone(),
             tag_ids: vec![],
             redirect_from: Some("an-old-address".into()),
+            publish_at: None,
         };
         let mut fresh = card.story.clone();
         fresh.id = masthead::model::new_id();
@@ -190,6 +191,7 @@ on_both_backends!(
             author_ids: card.author_ids.clone(),
             tag_ids: card.tag_ids.clone(),
             redirect_from: None,
+            publish_at: None,
         }]))
         .unwrap();
         assert_eq!(version_in_database(), before + 1);

@@ -13,6 +13,7 @@ mod content;
 mod desk;
 mod events;
 mod http;
+mod jobs;
 mod ops;
 mod pages;
 mod publishing;

@@ -1,0 +1,78 @@
+//! The job worker: runs due jobs from the durable queue (`store/jobs.rs`)
+//! inside `masthead serve`. Every instance runs one; a job is claimed by one
+//! of them at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL, SQLite's single
+//! writer), held for a lease, retried with backoff when it fails, and taken
+//! over if its worker dies. Jobs missed while every server was down run at
+//! the next start.
+
+use std::time::Duration;
+
+use crate::model::UnixTime;
+use crate::services::publishing;
+use crate::store::{Job, PUBLISH_BRIEF, PUBLISH_STORY, Store, StoreError};
+
+/// How long a claim holds a job: longer than any job takes.
+const LEASE_SECS: UnixTime = 300;
+/// Attempts before a job is given up (kept, with its last error).
+const MAX_ATTEMPTS: i32 = 10;
+
+/// Runs every job that is due now; returns how many ran.
+pub async fn run_due(store: &Store) -> Result<usize, StoreError> {
+    let mut ran = 0;
+    while let Some(job) = store.claim_job(LEASE_SECS).await? {
+        ran += 1;
+        match run(store, &job).await {
+            Ok(()) => store.finish_job(&job.id).await?,
+            Err(error) => {
+                let retry_at = (job.attempts < MAX_ATTEMPTS)
+                    .then(|| store.clock().now() + backoff(job.attempts));
+                if retry_at.is_some() {
+                    tracing::warn!(kind = job.kind, subject = job.subject, %error, attempts = job.attempts, "a job failed; it will be tried again");
+                } else {
+                    tracing::error!(kind = job.kind, subject = job.subject, %error, "a job failed for the last time and was given up");
+                }
+                store.fail_job(&job.id, &error, retry_at).await?;
+            }
+        }
+    }
+    Ok(ran)
+}
+
+async fn run(store: &Store, job: &Job) -> Result<(), String> {
+    match job.kind.as_str() {
+        PUBLISH_STORY | PUBLISH_BRIEF => {
+            publishing::publish_when_due(store, &job.kind, &job.subject)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        other => Err(format!("no worker knows jobs of kind {other:?}")),
+    }
+}
+
+/// Seconds to wait after failed attempt `n`: 1 min, 2 min, 4 min, … up to 6 hours.
+fn backoff(attempts: i32) -> UnixTime {
+    (30i64 << attempts.clamp(0, 20)).min(6 * 3600)
+}
+
+/// Runs due jobs every `every` until the task is dropped. A database that
+/// is down is reported and retried: jobs wait in the queue, nothing is lost.
+pub async fn worker(store: Store, every: Duration) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = run_due(&store).await {
+            tracing::warn!(error = %e, "the job worker cannot reach the queue; will retry");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(super::backoff(1), 60);
+        assert_eq!(super::backoff(2), 120);
+        assert_eq!(super::backoff(30), 6 * 3600);
+    }
+}

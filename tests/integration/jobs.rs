@@ -1,0 +1,241 @@
+//! The durable job queue: scheduled pieces published by it, at their time
+//! (injected clock), once across instances, after downtime too; failures
+//! retried with backoff.
+
+use masthead::clock::Clock;
+use masthead::config::{Config, Overrides};
+use masthead::model::Status;
+use masthead::services::{publishing, settings};
+use masthead::store::Store;
+
+use crate::common::{Backend, TestSite, block_on, drop_postgres_db, fresh_postgres_db};
+use crate::on_both_backends;
+
+const MODEL: &str = "lotsen-straits-ferry-fares-cut-by-a-third";
+
+/// Schedules a copy of the model story at `at`; returns its id.
+fn schedule(store: &Store, headline: &str, at: i64) -> String {
+    block_on(async {
+        let model = store.story_card_by_slug(MODEL).await.unwrap().unwrap();
+        let settings = settings::load(store).await.unwrap();
+        publishing::save_story(
+            store,
+            &settings,
+            None,
+            publishing::StoryDraft {
+                headline: headline.into(),
+                label: model.story.label.clone(),
+                section_id: model.story.section_id.clone(),
+                body_md: "Filed ahead of time.".into(),
+                author_ids: model.author_ids.clone(),
+                status: Some(Status::Scheduled),
+                published_at: Some(at),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id
+    })
+}
+
+fn status_of(store: &Store, id: &str) -> Status {
+    block_on(store.story_by_id(id)).unwrap().unwrap().status
+}
+
+on_both_backends!(
+    scheduled_stories_are_published_by_the_queue,
+    |backend: Backend| {
+        let clock = Clock::manual(Clock::system().now());
+        let Some(site) = TestSite::start_with_clock(backend, clock.clone()) else {
+            return;
+        };
+        let store = &site.store;
+        let at = clock.now() + 600;
+        let id = schedule(store, "Night ferries return in spring", at);
+        let jobs = block_on(store.jobs_of(&id)).unwrap();
+        assert_eq!(jobs.len(), 1, "one job, enqueued with the save");
+        assert_eq!(
+            (jobs[0].kind.as_str(), jobs[0].run_at),
+            ("publish-story", at)
+        );
+
+        // moving the time moves the job; nothing runs early
+        let later = at + 300;
+        block_on(async {
+            let story = store.story_by_id(&id).await.unwrap().unwrap();
+            let model = store.story_card_by_slug(MODEL).await.unwrap().unwrap();
+            let settings = settings::load(store).await.unwrap();
+            publishing::save_story(
+                store,
+                &settings,
+                Some(&story),
+                publishing::StoryDraft {
+                    headline: story.headline.clone(),
+                    label: story.label.clone(),
+                    section_id: story.section_id.clone(),
+                    body_md: story.body_md.clone(),
+                    author_ids: model.author_ids.clone(),
+                    published_at: Some(later),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        });
+        let jobs = block_on(store.jobs_of(&id)).unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].run_at, later);
+        clock.advance(600);
+        assert_eq!(block_on(masthead::jobs::run_due(store)).unwrap(), 0);
+        assert_eq!(status_of(store, &id), Status::Scheduled);
+
+        // at its time the server's worker publishes it, once
+        clock.advance(300);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while status_of(store, &id) != Status::Published {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the worker never published it"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        let job = &block_on(store.jobs_of(&id)).unwrap()[0];
+        assert!(job.done_at.is_some());
+        assert_eq!(job.attempts, 1);
+        assert_eq!(block_on(masthead::jobs::run_due(store)).unwrap(), 0);
+        let story = block_on(store.story_by_id(&id)).unwrap().unwrap();
+        assert_eq!(
+            story.published_at,
+            Some(later),
+            "the date stays the scheduled one"
+        );
+    }
+);
+
+on_both_backends!(a_failing_job_is_retried_with_backoff, |backend: Backend| {
+    let clock = Clock::manual(Clock::system().now());
+    let Some(site) = TestSite::start_with_clock(backend, clock.clone()) else {
+        return;
+    };
+    let store = &site.store;
+    // The site's own worker runs too: whichever claims it, the outcome is one attempt.
+    block_on(store.enqueue_job("no-such-kind", "subject-x", clock.now())).unwrap();
+    let _ = block_on(masthead::jobs::run_due(store)).unwrap();
+    let wait_for = |attempts: i32| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let job = block_on(store.jobs_of("subject-x")).unwrap().remove(0);
+            if job.attempts >= attempts && job.last_error.is_some() {
+                return job;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "attempt {attempts} never ran"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+    };
+    let job = wait_for(1);
+    assert_eq!(job.attempts, 1);
+    assert!(
+        job.last_error
+            .as_deref()
+            .unwrap()
+            .contains("no worker knows")
+    );
+    assert_eq!(job.run_at, clock.now() + 60, "tried again in a minute");
+    assert!(job.done_at.is_none());
+    clock.advance(60);
+    let job = wait_for(2);
+    assert_eq!(job.run_at, clock.now() + 120, "then in two");
+});
+
+#[test]
+fn jobs_missed_while_the_server_was_down_run_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("masthead.db").display());
+    let clock = Clock::manual(Clock::system().now());
+    block_on(async {
+        let store = Store::connect_with_clock(&url, clock.clone())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        masthead::demo::fill_if_empty(&store, &dir.path().join("media"))
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let store = block_on(Store::connect_with_clock(&url, clock.clone())).unwrap();
+    let id = schedule(
+        &store,
+        "Published while nobody was watching",
+        clock.now() + 60,
+    );
+    block_on(store.close());
+    clock.advance(3600); // the server was down when it came due
+    let config = Config::resolve(Overrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(dir.path().to_path_buf()),
+        database_url: Some(url),
+        ..Default::default()
+    })
+    .unwrap();
+    let server = block_on(masthead::server::start_with_clock(&config, false, clock)).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while status_of(&server.store, &id) != Status::Published {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not published at start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    block_on(server.shutdown()).unwrap();
+}
+
+#[test]
+fn two_instances_publish_a_story_once() {
+    let Some(url) = fresh_postgres_db() else {
+        return;
+    };
+    let clock = Clock::manual(Clock::system().now());
+    let (a, b) = block_on(async {
+        let a = Store::connect_with_clock(&url, clock.clone())
+            .await
+            .unwrap();
+        a.migrate().await.unwrap();
+        let media = tempfile::tempdir().unwrap();
+        masthead::demo::fill_if_empty(&a, media.path())
+            .await
+            .unwrap();
+        let b = Store::connect_with_clock(&url, clock.clone())
+            .await
+            .unwrap();
+        b.migrate().await.unwrap();
+        (a, b)
+    });
+    let id = schedule(&a, "Two desks, one story", clock.now() + 60);
+    clock.advance(61);
+    let (ran_a, ran_b) =
+        block_on(async { tokio::join!(masthead::jobs::run_due(&a), masthead::jobs::run_due(&b)) });
+    let ran = ran_a.unwrap() + ran_b.unwrap();
+    let job = &block_on(a.jobs_of(&id)).unwrap()[0];
+    assert_eq!(job.attempts, 1, "claimed once");
+    assert!(job.done_at.is_some());
+    assert!(
+        ran >= 1,
+        "due jobs ran (the demo's own scheduled story may be one)"
+    );
+    let published: Vec<_> = block_on(a.activity(100))
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.action == "published on schedule" && row.subject == id)
+        .collect();
+    assert_eq!(published.len(), 1, "published once");
+    assert_eq!(status_of(&a, &id), Status::Published);
+    block_on(async {
+        a.close().await;
+        b.close().await;
+    });
+    drop_postgres_db(&url);
+}
