@@ -44,11 +44,6 @@ impl Role {
             Role::Contributor => "Contributor",
         }
     }
-
-    /// Whether this role may manage people (accounts, roles, links).
-    pub fn manages_people(self) -> bool {
-        self == Role::Owner
-    }
 }
 
 column::text_column!(Role, |r| r.as_str(), |text| Role::parse(text)
@@ -100,10 +95,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn roles_round_trip_and_only_owners_manage_people() {
+    fn roles_round_trip() {
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
-            assert_eq!(role.manages_people(), role == Role::Owner);
         }
         assert_eq!(Role::parse("admin"), None);
         assert!(Role::Owner > Role::Editor && Role::Author > Role::Contributor);

@@ -14,6 +14,7 @@ use blake2::Digest;
 
 use crate::model::accounts::{LinkKind, Role, User};
 use crate::model::{UnixTime, new_id};
+use crate::services::permissions::{Action, may};
 use crate::store::{SessionRow, Store, StoreError};
 
 /// A session unused for this long ends.
@@ -146,9 +147,11 @@ impl Actor<'_> {
     /// Only owners manage people (the command line may, too).
     fn must_manage_people(&self) -> Result<(), AccountError> {
         match self {
-            Actor::Person(user) if !user.role.manages_people() => Err(AccountError::Forbidden(
-                "Only an owner of the publication can manage people.".into(),
-            )),
+            Actor::Person(user) if !may(user.role, Action::ManagePeople, false) => {
+                Err(AccountError::Forbidden(
+                    "Only an owner of the publication can manage people.".into(),
+                ))
+            }
             _ => Ok(()),
         }
     }

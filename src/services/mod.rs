@@ -2,6 +2,7 @@
 //! how slugs are chosen and kept, what may be published.
 
 pub mod accounts;
+pub mod permissions;
 pub mod publishing;
 pub mod related;
 pub mod settings;

@@ -23,6 +23,7 @@ use super::App;
 use crate::model::accounts::{Role, User};
 use crate::model::dates;
 use crate::services::accounts::{self, AccountError, SignedIn};
+use crate::services::permissions::{Action, may};
 use crate::urls;
 use session::{ClientAddr, Desk};
 
@@ -95,7 +96,7 @@ fn user_view(user: &User) -> UserView {
     UserView {
         name: user.name.clone(),
         role: user.role.label(),
-        manages_people: user.role.manages_people(),
+        manages_people: may(user.role, Action::ManagePeople, false),
         role_article: match user.role {
             Role::Contributor => "a",
             Role::Owner | Role::Editor | Role::Author => "an",
@@ -226,7 +227,7 @@ async fn home(desk: Desk) -> Response {
         return see_other(&urls::desk_login());
     };
     let store = &desk.app.store;
-    let activity = if me.user.role >= Role::Editor {
+    let activity = if may(me.user.role, Action::ReadActivity, false) {
         let settings = match crate::services::settings::load(store).await {
             Ok(s) => s,
             Err(e) => return unavailable(e),
@@ -500,7 +501,7 @@ async fn set_password(
 async fn owner(desk: &Desk) -> Result<SignedIn, Response> {
     match &desk.signed_in {
         None => Err(Refused::NotSignedIn.into_response()),
-        Some(me) if !me.user.role.manages_people() => Err(forbidden(
+        Some(me) if !may(me.user.role, Action::ManagePeople, false) => Err(forbidden(
             desk,
             "Only an owner of the publication can manage people. Ask one if something about an account needs changing.",
         )
