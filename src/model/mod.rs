@@ -27,6 +27,8 @@ pub type UnixTime = i64;
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Draft,
+    /// Submitted for review: waiting for an editor.
+    Review,
     Scheduled,
     Published,
     Archived,
@@ -36,6 +38,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Draft => "draft",
+            Status::Review => "review",
             Status::Scheduled => "scheduled",
             Status::Published => "published",
             Status::Archived => "archived",
@@ -60,6 +63,7 @@ impl Status {
     pub fn parse(s: &str) -> Option<Status> {
         Some(match s {
             "draft" => Status::Draft,
+            "review" => Status::Review,
             "scheduled" => Status::Scheduled,
             "published" => Status::Published,
             "archived" => Status::Archived,
@@ -171,7 +175,7 @@ impl Story {
     pub fn public_from(&self) -> Option<UnixTime> {
         match self.status {
             Status::Published | Status::Scheduled => self.published_at,
-            Status::Draft | Status::Archived => None,
+            Status::Draft | Status::Review | Status::Archived => None,
         }
     }
 

@@ -104,7 +104,10 @@ impl Stored<'_> {
     /// Readers have seen it (it may have been withdrawn since): its slug is
     /// in their links and must keep working.
     fn has_been_public(&self, now: UnixTime) -> bool {
-        self.status != Status::Draft && self.published_at.is_some_and(|t| t <= now)
+        matches!(
+            self.status,
+            Status::Published | Status::Scheduled | Status::Archived
+        ) && self.published_at.is_some_and(|t| t <= now)
     }
 }
 
@@ -223,7 +226,7 @@ fn decide_time(
             }
             Ok(Some(at))
         }
-        Status::Draft | Status::Archived => Ok(requested.or(stored_at)),
+        Status::Draft | Status::Review | Status::Archived => Ok(requested.or(stored_at)),
     }
 }
 
