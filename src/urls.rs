@@ -57,6 +57,39 @@ pub fn desk_people() -> String {
 pub fn desk_person(id: &str, action: &str) -> String {
     format!("/desk/people/{id}/{action}")
 }
+/// The desk's list of stories (filters go in the query).
+pub fn desk_stories() -> String {
+    "/desk/stories".into()
+}
+pub fn desk_new_story() -> String {
+    "/desk/stories/new".into()
+}
+/// A story in the editor.
+pub fn desk_story(id: &str) -> String {
+    format!("/desk/stories/{id}")
+}
+/// An action on a story: `delete`, `preview-link`, `notes`, `revisions`.
+pub fn desk_story_action(id: &str, action: &str) -> String {
+    format!("/desk/stories/{id}/{action}")
+}
+/// Renders the editor's fields as the site would (posted by the editor).
+pub fn desk_story_preview() -> String {
+    "/desk/stories/preview".into()
+}
+/// The secret link that shows a draft to someone without an account.
+pub fn desk_preview(token: &str) -> String {
+    format!("/desk/preview/{token}")
+}
+pub fn desk_briefs() -> String {
+    "/desk/briefs".into()
+}
+pub fn desk_brief(id: &str) -> String {
+    format!("/desk/briefs/{id}")
+}
+/// An action on a brief: `delete`, `revisions`.
+pub fn desk_brief_action(id: &str, action: &str) -> String {
+    format!("/desk/briefs/{id}/{action}")
+}
 /// A one-time link to choose a password (a new account, or a reset).
 pub fn desk_password(token: &str) -> String {
     format!("/desk/password/{token}")
@@ -100,6 +133,12 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("desk-logout", None) => desk_logout(),
         ("desk-logout-everywhere", None) => desk_logout_everywhere(),
         ("desk-people", None) => desk_people(),
+        ("desk-stories", None) => desk_stories(),
+        ("desk-new-story", None) => desk_new_story(),
+        ("desk-story-preview", None) => desk_story_preview(),
+        ("desk-briefs", None) => desk_briefs(),
+        ("desk-story", Some(id)) => desk_story(id),
+        ("desk-brief", Some(id)) => desk_brief(id),
         ("story", Some(slug)) => story(slug),
         ("brief", Some(slug)) => brief(slug),
         ("section", Some(slug)) => section(slug),

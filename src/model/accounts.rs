@@ -59,6 +59,8 @@ pub struct User {
     /// Argon2id, in PHC form; None until the person sets a password.
     pub password_hash: Option<String>,
     pub created_at: UnixTime,
+    /// The author profile this person writes as (bylines, "their own" stories).
+    pub author_id: Option<String>,
 }
 
 /// What a one-time link lets its holder do.

@@ -27,9 +27,37 @@ pub fn format(t: UnixTime, tz: &TimeZone, format: &str) -> String {
         .unwrap_or_else(|_| zoned.strftime("%Y-%m-%d").to_string())
 }
 
+/// The value of a `datetime-local` input for `t` in zone `tz`.
+pub fn local_input(t: UnixTime, tz: &TimeZone) -> String {
+    format(t, tz, "%Y-%m-%dT%H:%M")
+}
+
+/// A `datetime-local` input's value ("2026-05-01T09:30", seconds optional)
+/// read as a time in zone `tz`; None when it is not one.
+pub fn parse_local_input(input: &str, tz: &TimeZone) -> Option<UnixTime> {
+    let input = input.trim();
+    let civil = jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", input)
+        .or_else(|_| jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M:%S", input))
+        .ok()?;
+    civil
+        .to_zoned(tz.clone())
+        .ok()
+        .map(|z| z.timestamp().as_second())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn datetime_inputs_are_read_in_the_sites_zone() {
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let t = parse_local_input("2026-07-01T09:30", &berlin).unwrap();
+        assert_eq!(t, 1_782_891_000);
+        assert_eq!(local_input(t, &berlin), "2026-07-01T09:30");
+        assert_eq!(parse_local_input("tomorrow", &berlin), None);
+        assert_eq!(parse_local_input("2026-02-30T10:00", &berlin), None);
+    }
 
     #[test]
     fn a_broken_format_falls_back_instead_of_panicking() {

@@ -159,6 +159,10 @@ pub struct Story {
     pub reading_minutes: i32,
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,
+    /// The desk account that started it (None: imported, or the account is gone).
+    pub created_by: Option<String>,
+    /// How many times it has been saved: a save made on an older copy is refused.
+    pub revision: i64,
 }
 
 impl Story {
@@ -253,6 +257,8 @@ pub struct Brief {
     pub published_at: Option<UnixTime>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
+    pub created_by: Option<String>,
+    pub revision: i64,
 }
 
 impl Brief {
@@ -342,6 +348,8 @@ mod tests {
             reading_minutes: 1,
             seo_title: None,
             seo_description: None,
+            created_by: None,
+            revision: 1,
         }
     }
 

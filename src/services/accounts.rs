@@ -93,7 +93,7 @@ fn invalid(field: &'static str, message: impl Into<String>) -> AccountError {
 }
 
 /// A fresh secret for a browser or a link: 32 random bytes, in hex.
-fn secret() -> String {
+pub fn secret() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the operating system provides randomness");
     hex(&bytes)
@@ -185,6 +185,7 @@ pub async fn add_user(
         role,
         password_hash: None,
         created_at: store.clock().now(),
+        author_id: None,
     };
     match store.add_user(&user).await {
         Err(StoreError::Conflict(_)) => {

@@ -2,6 +2,8 @@
 //! how slugs are chosen and kept, what may be published.
 
 pub mod accounts;
+pub mod diff;
+pub mod editing;
 pub mod permissions;
 pub mod publishing;
 pub mod related;

@@ -11,7 +11,7 @@ use std::fmt;
 use crate::model::{
     Brief, NoteKind, SiteSettings, Status, Story, StoryNote, UnixTime, new_id, slug, text,
 };
-use crate::store::{SlugKind, Store, StoreError, StoryWrite};
+use crate::store::{BriefWrite, SlugKind, Store, StoreError, StoryWrite};
 
 const MAX_HEADLINE_CHARS: usize = 300;
 
@@ -61,6 +61,10 @@ pub enum ContentError {
         message: String,
     },
     SlugTaken(String),
+    /// The person's role does not allow the change; says what would.
+    Forbidden(String),
+    /// Someone else saved the piece after this copy was loaded.
+    Stale,
     Storage(StoreError),
 }
 
@@ -71,6 +75,10 @@ impl fmt::Display for ContentError {
             ContentError::SlugTaken(s) => write!(
                 f,
                 "the slug {s:?} is already used by another piece (or was its old address): choose another"
+            ),
+            ContentError::Forbidden(why) => f.write_str(why),
+            ContentError::Stale => f.write_str(
+                "someone else saved this piece after you opened it: your changes were not saved over theirs",
             ),
             ContentError::Storage(e) => write!(f, "saving failed: {e}"),
         }
@@ -313,6 +321,8 @@ pub async fn prepare_story(
         updated_at: draft.updated_at.unwrap_or_else(|| store.clock().now()),
         seo_title: non_blank(draft.seo_title),
         seo_description: non_blank(draft.seo_description),
+        created_by: existing.and_then(|s| s.created_by.clone()),
+        revision: existing.map_or(1, |s| s.revision),
     };
     Ok(StoryWrite {
         publish_at: publish_job_at(&story.status, story.published_at),
@@ -320,6 +330,7 @@ pub async fn prepare_story(
         author_ids: draft.author_ids,
         tag_ids: draft.tag_ids,
         redirect_from: decided.redirect_from,
+        edit: None,
     })
 }
 
@@ -329,6 +340,20 @@ pub async fn save_brief(
     existing: Option<&Brief>,
     draft: BriefDraft,
 ) -> Result<Brief, ContentError> {
+    let write = prepare_brief(store, existing, draft).await?;
+    store
+        .save_brief(&write)
+        .await
+        .map_err(|e| slug_conflict(e, &write.brief.slug))?;
+    Ok(write.brief)
+}
+
+/// Checks a brief draft against the rules and builds what the store saves.
+pub async fn prepare_brief(
+    store: &Store,
+    existing: Option<&Brief>,
+    draft: BriefDraft,
+) -> Result<BriefWrite, ContentError> {
     if let Some(url) = &draft.link_url
         && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
     {
@@ -369,16 +394,15 @@ pub async fn save_brief(
         published_at: decided.published_at,
         created_at: decided.created_at,
         updated_at: draft.updated_at.unwrap_or_else(|| store.clock().now()),
+        created_by: existing.and_then(|b| b.created_by.clone()),
+        revision: existing.map_or(1, |b| b.revision),
     };
-    store
-        .save_brief(
-            &brief,
-            decided.redirect_from.as_deref(),
-            publish_job_at(&brief.status, brief.published_at),
-        )
-        .await
-        .map_err(|e| slug_conflict(e, &brief.slug))?;
-    Ok(brief)
+    Ok(BriefWrite {
+        publish_at: publish_job_at(&brief.status, brief.published_at),
+        brief,
+        redirect_from: decided.redirect_from,
+        edit: None,
+    })
 }
 
 /// A scheduled piece is flipped to published by a job at its time (readers
@@ -417,6 +441,7 @@ pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(),
                     tag_ids: card.tag_ids,
                     redirect_from: None,
                     publish_at: None,
+                    edit: None,
                 }])
                 .await?;
         }
@@ -431,7 +456,14 @@ pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(),
                 status: Status::Published,
                 ..brief
             };
-            store.save_brief(&brief, None, None).await?;
+            store
+                .save_brief(&BriefWrite {
+                    brief,
+                    redirect_from: None,
+                    publish_at: None,
+                    edit: None,
+                })
+                .await?;
         }
         other => {
             return Err(invalid(
@@ -469,7 +501,7 @@ pub async fn add_note(
 }
 
 /// Another save took the slug between our check and our commit.
-fn slug_conflict(e: StoreError, slug: &str) -> ContentError {
+pub fn slug_conflict(e: StoreError, slug: &str) -> ContentError {
     match e {
         StoreError::Conflict(_) => ContentError::SlugTaken(slug.to_string()),
         other => ContentError::Storage(other),

@@ -85,6 +85,8 @@ mod tests {
             reading_minutes: 1,
             seo_title: None,
             seo_description: None,
+            created_by: None,
+            revision: 1,
         }
     }
 

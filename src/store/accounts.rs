@@ -36,7 +36,7 @@ macro_rules! queries {
             use crate::store::StoreResult;
             use crate::store::accounts::{ActivityRow, SessionRow};
 
-            const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.password_hash, u.created_at";
+            const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.password_hash, u.created_at, u.author_id";
 
             pub async fn insert_user(pool: &Pool<Db>, u: &User) -> StoreResult<()> {
                 sqlx::query(
@@ -94,6 +94,15 @@ macro_rules! queries {
                     .bind(role)
                     .fetch_one(pool)
                     .await?)
+            }
+
+            pub async fn set_author(pool: &Pool<Db>, user_id: &str, author_id: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE users SET author_id = $1 WHERE id = $2")
+                    .bind(author_id)
+                    .bind(user_id)
+                    .execute(pool)
+                    .await?;
+                Ok(())
             }
 
             pub async fn set_password_hash(pool: &Pool<Db>, user_id: &str, hash: &str) -> StoreResult<()> {
@@ -302,6 +311,11 @@ impl Store {
     /// How many accounts have this role.
     pub async fn count_role(&self, role: Role) -> StoreResult<i64> {
         exec!(self, accounts::count_role(role))
+    }
+
+    /// Links a person to the author profile they write as.
+    pub async fn set_user_author(&self, user_id: &str, author_id: &str) -> StoreResult<()> {
+        exec!(self, accounts::set_author(user_id, author_id))
     }
 
     pub async fn set_password_hash(&self, user_id: &str, hash: &str) -> StoreResult<()> {

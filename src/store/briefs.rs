@@ -3,13 +3,24 @@
 use crate::model::{Brief, Image, UnixTime};
 
 use super::stories::HeroColumns;
-use super::{ContentChange, PieceChange, SlugKind, Store, StoreResult, read, write};
+use super::{
+    ContentChange, Edit, PieceChange, SlugKind, Store, StoreError, StoreResult, read, write,
+};
 
 /// A brief as pages show it: the row and its image, read in one query.
 #[derive(Debug, Clone)]
 pub struct BriefCard {
     pub brief: Brief,
     pub image: Option<Image>,
+}
+
+/// One brief to save, as `StoryWrite` is for stories.
+#[derive(Debug, Clone)]
+pub struct BriefWrite {
+    pub brief: Brief,
+    pub redirect_from: Option<String>,
+    pub publish_at: Option<UnixTime>,
+    pub edit: Option<Edit>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -44,7 +55,7 @@ macro_rules! queries {
             macro_rules! brief_columns {
                 () => {
                     "s.id, s.slug, s.headline, s.body_md, s.body_html, s.link_url, s.image_id, s.status, \
-                     s.published_at, s.created_at, s.updated_at"
+                     s.published_at, s.created_at, s.updated_at, s.created_by, s.revision"
                 };
             }
 
@@ -94,16 +105,18 @@ macro_rules! queries {
                 Ok(row.map_or(Visibility::Hidden, |(status, at)| status.visibility(at, now)))
             }
 
-            pub async fn upsert(conn: &mut Conn, b: &Brief) -> StoreResult<()> {
-                sqlx::query(
+            /// As `stories::upsert`: false when `based_on` is outdated.
+            pub async fn upsert(conn: &mut Conn, b: &Brief, bump: i64, based_on: Option<i64>) -> StoreResult<bool> {
+                let done = sqlx::query(
                     "INSERT INTO briefs (id, slug, headline, body_md, body_html, link_url, image_id, status,
-                       published_at, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                       published_at, created_at, updated_at, created_by, revision)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)
                      ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, headline = excluded.headline,
                        body_md = excluded.body_md, body_html = excluded.body_html,
                        link_url = excluded.link_url, image_id = excluded.image_id,
                        status = excluded.status, published_at = excluded.published_at,
-                       updated_at = excluded.updated_at",
+                       updated_at = excluded.updated_at, revision = briefs.revision + $13
+                     WHERE $14 IS NULL OR briefs.revision = $14",
                 )
                 .bind(&b.id)
                 .bind(&b.slug)
@@ -116,9 +129,30 @@ macro_rules! queries {
                 .bind(b.published_at)
                 .bind(b.created_at)
                 .bind(b.updated_at)
+                .bind(&b.created_by)
+                .bind(bump)
+                .bind(based_on)
                 .execute(&mut *conn)
                 .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            pub async fn delete(conn: &mut Conn, id: &str) -> StoreResult<()> {
+                for sql in [
+                    "DELETE FROM slug_redirects WHERE kind = 'brief' AND target_id = $1",
+                    "DELETE FROM revisions WHERE kind = 'brief' AND piece_id = $1",
+                    "DELETE FROM briefs WHERE id = $1",
+                ] {
+                    sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+                }
                 Ok(())
+            }
+
+            pub async fn revision(conn: &mut Conn, id: &str) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT revision FROM briefs WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *conn)
+                    .await?)
             }
         }
     };
@@ -151,23 +185,33 @@ impl Store {
 
     /// Saves a brief and, when its slug changed after publication, the
     /// redirect from the old one, and its publish job (`publish_at`, as for
-    /// stories), in one transaction.
-    pub async fn save_brief(
-        &self,
-        brief: &Brief,
-        redirect_from: Option<&str>,
-        publish_at: Option<UnixTime>,
-    ) -> StoreResult<()> {
+    /// stories) and the revision a desk save keeps (`edit`), in one transaction.
+    pub async fn save_brief(&self, write: &BriefWrite) -> StoreResult<()> {
         let now = self.clock.now();
+        let BriefWrite {
+            brief,
+            redirect_from,
+            publish_at,
+            edit,
+        } = write;
+        let edit = edit.as_ref();
         write!(self, |conn, db| {
             let before = db::briefs::visibility(conn, &brief.id, now).await?;
-            db::briefs::upsert(conn, brief).await?;
+            let bump = i64::from(edit.is_some());
+            if !db::briefs::upsert(conn, brief, bump, edit.and_then(|e| e.based_on)).await? {
+                return Err(StoreError::Stale);
+            }
+            if let Some(edit) = edit {
+                let number = db::briefs::revision(conn, &brief.id).await?;
+                db::revisions::keep(conn, super::PieceKind::Brief, &brief.id, number, edit, now)
+                    .await?;
+            }
             if let Some(old) = redirect_from {
                 db::slugs::add_redirect(conn, SlugKind::Brief, old, &brief.id, now).await?;
             }
             match publish_at {
                 Some(at) => {
-                    db::jobs::schedule(conn, super::PUBLISH_BRIEF, &brief.id, at, now).await?
+                    db::jobs::schedule(conn, super::PUBLISH_BRIEF, &brief.id, *at, now).await?
                 }
                 None => db::jobs::cancel(conn, super::PUBLISH_BRIEF, &brief.id, now).await?,
             }
@@ -175,6 +219,22 @@ impl Store {
                 id: brief.id.clone(),
                 before,
                 after: brief.visibility(now),
+            };
+            ((), ContentChange::Briefs(vec![change]))
+        })
+    }
+
+    /// Deletes a brief, its revisions, old slugs and pending job.
+    pub async fn delete_brief(&self, id: &str) -> StoreResult<()> {
+        let now = self.clock.now();
+        write!(self, |conn, db| {
+            let before = db::briefs::visibility(conn, id, now).await?;
+            db::jobs::cancel(conn, super::PUBLISH_BRIEF, id, now).await?;
+            db::briefs::delete(conn, id).await?;
+            let change = PieceChange {
+                id: id.to_string(),
+                before,
+                after: crate::model::Visibility::Hidden,
             };
             ((), ContentChange::Briefs(vec![change]))
         })

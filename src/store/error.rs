@@ -10,6 +10,8 @@ pub enum StoreError {
     NotFound,
     /// A unique rule was broken (a slug or an address already taken); names the rule.
     Conflict(String),
+    /// The piece was saved by someone else after the copy being saved was loaded.
+    Stale,
     /// The database cannot be reached or is overloaded: worth retrying.
     Unavailable(sqlx::Error),
     /// Anything else: a bug or a damaged database.
@@ -64,6 +66,7 @@ impl fmt::Display for StoreError {
         match self {
             StoreError::NotFound => f.write_str("not found"),
             StoreError::Conflict(rule) => write!(f, "already taken ({rule})"),
+            StoreError::Stale => f.write_str("saved by someone else in the meantime"),
             StoreError::Unavailable(e) => write!(f, "the database is unavailable: {e}"),
             StoreError::Other(e) => write!(f, "database error: {e}"),
         }

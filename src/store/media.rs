@@ -34,6 +34,14 @@ macro_rules! queries {
                 Ok(())
             }
 
+            pub async fn newest(pool: &Pool<Db>, limit: i64) -> StoreResult<Vec<Image>> {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT id, file, width, height, alt, caption, credit FROM images ORDER BY created_at DESC, id DESC",
+                );
+                super::sql::push_limit(&mut qb, limit, 0);
+                Ok(qb.build_query_as().fetch_all(pool).await?)
+            }
+
             pub async fn by_ids(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<Image>> {
                 let mut qb = QueryBuilder::<Db>::new(
                     "SELECT id, file, width, height, alt, caption, credit FROM images WHERE id IN ",
@@ -53,6 +61,11 @@ impl Store {
             db::media::upsert(conn, image, now).await?;
             ((), ContentChange::Images)
         })
+    }
+
+    /// The library's newest images first.
+    pub async fn newest_images(&self, limit: i64) -> StoreResult<Vec<Image>> {
+        read!(self, media::newest(limit))
     }
 
     pub async fn images_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Image>> {

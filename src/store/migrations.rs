@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (5, "content events", "0005_content_events.sql"),
     (6, "accounts", "0006_accounts.sql"),
     (7, "jobs", "0007_jobs.sql"),
+    (8, "editing", "0008_editing.sql"),
 ];
 
 fn migrator(

@@ -17,11 +17,13 @@ mod error;
 mod jobs;
 mod media;
 mod migrations;
+mod revisions;
 mod settings;
 mod slugs;
 mod stories;
 mod subscribers;
 mod taxonomy;
+mod worklists;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -34,14 +36,16 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{ActivityRow, SessionRow};
-pub use briefs::BriefCard;
+pub use briefs::{BriefCard, BriefWrite};
 pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
 pub use error::{StoreError, StoreResult};
 pub use jobs::{Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY};
+pub use revisions::{Edit, PieceKind, Revision};
 pub use slugs::SlugKind;
 pub use stories::{
     ListingPage, StoryAuthor, StoryCard, StorySummary, StoryWrite, TAG_WINDOW, TagWindowEntry,
 };
+pub use worklists::{Owner, WorkFilter, WorkItem};
 
 use crate::clock::Clock;
 
@@ -93,11 +97,13 @@ macro_rules! engine {
             crate::store::content::queries!();
             crate::store::jobs::queries!();
             crate::store::media::queries!();
+            crate::store::revisions::queries!();
             crate::store::settings::queries!();
             crate::store::slugs::queries!();
             crate::store::stories::queries!();
             crate::store::subscribers::queries!();
             crate::store::taxonomy::queries!();
+            crate::store::worklists::queries!();
         }
     };
 }

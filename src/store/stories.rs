@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::model::{Author, Image, Story, StoryFilter, StoryNote, UnixTime};
 
-use super::{ContentChange, PieceChange, Store, StoreResult, read, write};
+use super::{ContentChange, Edit, PieceChange, Store, StoreError, StoreResult, read, write};
 
 /// An author together with the story it is attached to (batch look-ups).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -110,6 +110,9 @@ pub struct StoryWrite {
     /// When the publish job should flip a scheduled story to published
     /// (None: no such job; a pending one is cancelled).
     pub publish_at: Option<UnixTime>,
+    /// A save made in the desk (kept as a revision, refused when stale);
+    /// None for the publish job, the demo and importers.
+    pub edit: Option<Edit>,
 }
 
 /// Reads the `tag:story:section:time` list the window query aggregates.
@@ -147,7 +150,7 @@ macro_rules! story_columns {
     () => {
         "s.id, s.slug, s.headline, s.dek, s.label, s.section_id, s.body_md, s.body_html, \
          s.custom_excerpt, s.hero_image_id, s.status, s.featured, s.published_at, s.created_at, \
-         s.updated_at, s.reading_minutes, s.seo_title, s.seo_description"
+         s.updated_at, s.reading_minutes, s.seo_title, s.seo_description, s.created_by, s.revision"
     };
 }
 pub(super) use story_columns;
@@ -336,6 +339,31 @@ macro_rules! queries {
                 Ok(row.map(StoryCard::from))
             }
 
+            pub async fn card_by_preview_token(pool: &Pool<Db>, token: &str) -> StoreResult<Option<StoryCard>> {
+                let row: Option<CardRow> = sqlx::query_as(concat!(card_columns!(), " WHERE s.preview_token = $1"))
+                    .bind(token)
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(row.map(StoryCard::from))
+            }
+
+            pub async fn preview_token(pool: &Pool<Db>, id: &str) -> StoreResult<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT preview_token FROM stories WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?
+                    .flatten())
+            }
+
+            pub async fn set_preview_token(pool: &Pool<Db>, id: &str, token: Option<&str>) -> StoreResult<()> {
+                sqlx::query("UPDATE stories SET preview_token = $1 WHERE id = $2")
+                    .bind(token)
+                    .bind(id)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
             pub async fn cards_by_ids(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<StoryCard>> {
                 let mut qb = QueryBuilder::<Db>::new(concat!(card_columns!(), " WHERE s.id IN "));
                 push_id_list(&mut qb, ids);
@@ -492,12 +520,15 @@ macro_rules! queries {
                 Ok(row.map_or(Visibility::Hidden, |(status, at)| status.visibility(at, now)))
             }
 
-            pub async fn upsert(conn: &mut Conn, s: &Story) -> StoreResult<()> {
-                sqlx::query(
+            /// Inserts or updates the story; an update made on an outdated
+            /// copy (`based_on` is not the stored revision) changes nothing
+            /// and answers false. `bump` adds to the save counter.
+            pub async fn upsert(conn: &mut Conn, s: &Story, bump: i64, based_on: Option<i64>) -> StoreResult<bool> {
+                let done = sqlx::query(
                     "INSERT INTO stories (id, slug, headline, dek, label, section_id, body_md, body_html,
                        custom_excerpt, hero_image_id, status, featured, published_at, created_at,
-                       updated_at, reading_minutes, seo_title, seo_description)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                       updated_at, reading_minutes, seo_title, seo_description, created_by, revision)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1)
                      ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, headline = excluded.headline,
                        dek = excluded.dek, label = excluded.label, section_id = excluded.section_id,
                        body_md = excluded.body_md, body_html = excluded.body_html,
@@ -505,7 +536,8 @@ macro_rules! queries {
                        status = excluded.status, featured = excluded.featured,
                        published_at = excluded.published_at, updated_at = excluded.updated_at,
                        reading_minutes = excluded.reading_minutes, seo_title = excluded.seo_title,
-                       seo_description = excluded.seo_description",
+                       seo_description = excluded.seo_description, revision = stories.revision + $20
+                     WHERE $21 IS NULL OR stories.revision = $21",
                 )
                 .bind(&s.id)
                 .bind(&s.slug)
@@ -525,9 +557,31 @@ macro_rules! queries {
                 .bind(s.reading_minutes)
                 .bind(&s.seo_title)
                 .bind(&s.seo_description)
+                .bind(&s.created_by)
+                .bind(bump)
+                .bind(based_on)
                 .execute(&mut *conn)
                 .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            /// Removes a story with everything that hangs on it.
+            pub async fn delete(conn: &mut Conn, id: &str) -> StoreResult<()> {
+                for sql in [
+                    "DELETE FROM slug_redirects WHERE kind = 'story' AND target_id = $1",
+                    "DELETE FROM revisions WHERE kind = 'story' AND piece_id = $1",
+                    "DELETE FROM stories WHERE id = $1",
+                ] {
+                    sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+                }
                 Ok(())
+            }
+
+            pub async fn revision(conn: &mut Conn, id: &str) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT revision FROM stories WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *conn)
+                    .await?)
             }
 
             /// The story's authors, each row carrying the story's public-from
@@ -619,6 +673,21 @@ impl Store {
         read!(self, stories::card_by_slug(slug))
     }
 
+    /// The story a secret preview link shows (any status).
+    pub async fn story_card_by_preview_token(&self, token: &str) -> StoreResult<Option<StoryCard>> {
+        read!(self, stories::card_by_preview_token(token))
+    }
+
+    pub async fn story_preview_token(&self, id: &str) -> StoreResult<Option<String>> {
+        read!(self, stories::preview_token(id))
+    }
+
+    /// Sets (or with None, withdraws) a story's secret preview link. Not
+    /// content: readers' pages do not change.
+    pub async fn set_story_preview_token(&self, id: &str, token: Option<&str>) -> StoreResult<()> {
+        super::exec!(self, stories::set_preview_token(id, token))
+    }
+
     /// Stories by id with their heroes, authors and tags, in no particular order (any status).
     pub async fn story_cards_by_ids(&self, ids: &[String]) -> StoreResult<Vec<StoryCard>> {
         if ids.is_empty() {
@@ -704,7 +773,24 @@ impl Store {
             let mut changes = Vec::with_capacity(writes.len());
             for w in writes {
                 let before = db::stories::visibility(conn, &w.story.id, now).await?;
-                db::stories::upsert(conn, &w.story).await?;
+                let edit = w.edit.as_ref();
+                let bump = i64::from(edit.is_some());
+                if !db::stories::upsert(conn, &w.story, bump, edit.and_then(|e| e.based_on)).await?
+                {
+                    return Err(StoreError::Stale);
+                }
+                if let Some(edit) = edit {
+                    let number = db::stories::revision(conn, &w.story.id).await?;
+                    db::revisions::keep(
+                        conn,
+                        super::PieceKind::Story,
+                        &w.story.id,
+                        number,
+                        edit,
+                        now,
+                    )
+                    .await?;
+                }
                 db::stories::set_authors(conn, &w.story, &w.author_ids).await?;
                 db::stories::set_tags(conn, &w.story, &w.tag_ids).await?;
                 if let Some(old) = &w.redirect_from {
@@ -724,6 +810,22 @@ impl Store {
                 });
             }
             ((), ContentChange::Stories(changes))
+        })
+    }
+
+    /// Deletes a story, its notes, revisions, old slugs and pending job.
+    pub async fn delete_story(&self, id: &str) -> StoreResult<()> {
+        let now = self.clock.now();
+        write!(self, |conn, db| {
+            let before = db::stories::visibility(conn, id, now).await?;
+            db::jobs::cancel(conn, super::PUBLISH_STORY, id, now).await?;
+            db::stories::delete(conn, id).await?;
+            let change = PieceChange {
+                id: id.to_string(),
+                before,
+                after: crate::model::Visibility::Hidden,
+            };
+            ((), ContentChange::Stories(vec![change]))
         })
     }
 

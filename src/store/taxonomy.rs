@@ -45,6 +45,12 @@ macro_rules! queries {
                 .await?)
             }
 
+            pub async fn tags(pool: &Pool<Db>) -> StoreResult<Vec<Tag>> {
+                Ok(sqlx::query_as("SELECT id, slug, name, description FROM tags ORDER BY name")
+                    .fetch_all(pool)
+                    .await?)
+            }
+
             pub async fn tags_by_ids(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<Tag>> {
                 let mut qb = sqlx::QueryBuilder::<Db>::new("SELECT id, slug, name, description FROM tags WHERE id IN ");
                 super::sql::push_id_list(&mut qb, ids);
@@ -122,6 +128,11 @@ impl Store {
     /// Every author (a newsroom's staff and contributors: hundreds at most).
     pub async fn authors(&self) -> StoreResult<Vec<Author>> {
         read!(self, taxonomy::authors())
+    }
+
+    /// Every tag, by name (the editor offers them as suggestions).
+    pub async fn tags(&self) -> StoreResult<Vec<Tag>> {
+        read!(self, taxonomy::tags())
     }
 
     pub async fn tags_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Tag>> {

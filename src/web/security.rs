@@ -14,6 +14,14 @@ use crate::urls::PublicUrl;
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
                    frame-ancestors 'none'";
+/// The same, for a page the site's own pages may frame (the desk's preview).
+const CSP_FRAMABLE: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+                            script-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
+                            form-action 'self'; frame-ancestors 'self'";
+
+/// Put in a response's extensions: the site's own pages may frame it.
+#[derive(Debug, Clone, Copy)]
+pub struct FramableBySite;
 
 pub async fn headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
@@ -24,10 +32,11 @@ pub async fn headers(request: Request, next: Next) -> Response {
 /// Sets the security headers on a response (the page cache calls it for
 /// the responses it answers before the layers).
 pub fn apply(response: &mut Response) {
+    let framable = response.extensions().get::<FramableBySite>().is_some();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
+        HeaderValue::from_static(if framable { CSP_FRAMABLE } else { CSP }),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -37,7 +46,10 @@ pub fn apply(response: &mut Response) {
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static(if framable { "SAMEORIGIN" } else { "DENY" }),
+    );
     h.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),

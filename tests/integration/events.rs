@@ -161,6 +161,7 @@ on_both_backends!(
             tag_ids: vec![],
             redirect_from: Some("an-old-address".into()),
             publish_at: None,
+            edit: None,
         };
         let mut fresh = card.story.clone();
         fresh.id = masthead::model::new_id();
@@ -192,6 +193,7 @@ on_both_backends!(
             tag_ids: card.tag_ids.clone(),
             redirect_from: None,
             publish_at: None,
+            edit: None,
         }]))
         .unwrap();
         assert_eq!(version_in_database(), before + 1);

@@ -7,7 +7,9 @@
 //! password from a one-time link, and a home page with the people and the
 //! recent activity for those allowed to see them.
 
+mod form;
 mod session;
+mod stories;
 
 use std::sync::Arc;
 
@@ -36,6 +38,19 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/password/{token}", get(password_form).post(set_password))
         .route("/people", get(people).post(invite))
         .route("/people/{id}/{action}", post(person_action))
+        .route("/stories", get(stories::list))
+        .route(
+            "/stories/new",
+            get(stories::new_story).post(stories::create_story),
+        )
+        .route("/stories/preview", post(stories::preview))
+        .route(
+            "/stories/{id}",
+            get(stories::edit_story).post(stories::update_story),
+        )
+        .route("/stories/{id}/revisions", get(stories::revisions))
+        .route("/stories/{id}/{action}", post(stories::story_action))
+        .route("/preview/{token}", get(stories::shared_preview))
         .fallback(not_found)
         .layer(super::security::csrf(&app.public_url, refused_cross_site))
         .layer(axum::middleware::map_response(no_store))
@@ -224,7 +239,7 @@ struct HomeView {
 
 async fn home(desk: Desk) -> Response {
     let Some(me) = &desk.signed_in else {
-        return see_other(&urls::desk_login());
+        return desk.sign_in_first();
     };
     let store = &desk.app.store;
     let activity = if may(me.user.role, Action::ReadActivity, false) {
@@ -263,6 +278,8 @@ async fn home(desk: Desk) -> Response {
 
 #[derive(Serialize, Default)]
 struct LoginView {
+    /// The desk page to return to after signing in.
+    next: String,
     email: String,
     error: Option<String>,
     notice: Option<&'static str>,
@@ -272,6 +289,8 @@ struct LoginView {
 struct LoginQuery {
     #[serde(default)]
     done: String,
+    #[serde(default)]
+    next: String,
 }
 
 async fn login_form(desk: Desk, Query(query): Query<LoginQuery>) -> Response {
@@ -285,6 +304,9 @@ async fn login_form(desk: Desk, Query(query): Query<LoginQuery>) -> Response {
     };
     let view = LoginView {
         notice,
+        next: Some(query.next)
+            .filter(|n| is_desk_path(n))
+            .unwrap_or_default(),
         ..Default::default()
     };
     render(&desk, Frame::form("desk/login.html", "Sign in"), view).await
@@ -292,6 +314,8 @@ async fn login_form(desk: Desk, Query(query): Query<LoginQuery>) -> Response {
 
 #[derive(Deserialize)]
 struct LoginForm {
+    #[serde(default)]
+    next: String,
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -320,7 +344,10 @@ async fn login(
     .await
     {
         Ok(session) => {
-            let mut response = see_other(&urls::desk());
+            let back = Some(form.next.as_str())
+                .filter(|n| is_desk_path(n))
+                .map_or_else(urls::desk, str::to_string);
+            let mut response = see_other(&back);
             response.headers_mut().insert(
                 header::SET_COOKIE,
                 session::cookie(&desk.app.public_url, &session.token),
@@ -334,6 +361,9 @@ async fn login(
                 _ => StatusCode::UNAUTHORIZED,
             };
             let view = LoginView {
+                next: Some(form.next)
+                    .filter(|n| is_desk_path(n))
+                    .unwrap_or_default(),
                 email: form.email,
                 error: Some(e.to_string()),
                 notice: None,
@@ -360,7 +390,8 @@ struct CsrfForm {
 enum Refused {
     /// Its token is not this session's: stale, or made elsewhere.
     StaleForm,
-    NotSignedIn,
+    /// Signing in leads back to this desk page.
+    NotSignedIn(String),
 }
 
 impl IntoResponse for Refused {
@@ -370,7 +401,7 @@ impl IntoResponse for Refused {
                 StatusCode::FORBIDDEN,
                 "This form has expired or did not come from your desk. Reload the page and try again.",
             ),
-            Refused::NotSignedIn => see_other(&urls::desk_login()),
+            Refused::NotSignedIn(back) => see_other(&login_then(&back)),
         }
     }
 }
@@ -380,7 +411,33 @@ fn checked(desk: &Desk, form: &CsrfForm) -> Result<SignedIn, Refused> {
     match &desk.signed_in {
         Some(me) if accounts::same_secret(&me.csrf_token, &form.csrf) => Ok(me.clone()),
         Some(_) => Err(Refused::StaleForm),
-        None => Err(Refused::NotSignedIn),
+        None => Err(Refused::NotSignedIn(desk.path.clone())),
+    }
+}
+
+/// The sign-in page, leading back to `back` (a desk page) afterwards.
+fn login_then(back: &str) -> String {
+    if back == urls::desk() || back == urls::desk_login() || !is_desk_path(back) {
+        urls::desk_login()
+    } else {
+        format!("{}?next={}", urls::desk_login(), stories::encode(back))
+    }
+}
+
+/// A path inside the desk (never another site: `//host` or `/desk.evil`).
+fn is_desk_path(path: &str) -> bool {
+    path.starts_with("/desk/")
+        && !path.contains("//")
+        && !path.contains('\\')
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
+}
+
+impl Desk {
+    /// The answer for a page that needs someone signed in.
+    fn sign_in_first(&self) -> Response {
+        Refused::NotSignedIn(self.path.clone()).into_response()
     }
 }
 
@@ -500,7 +557,7 @@ async fn set_password(
 /// The signed-in owner of a request, or the page that says who may.
 async fn owner(desk: &Desk) -> Result<SignedIn, Response> {
     match &desk.signed_in {
-        None => Err(Refused::NotSignedIn.into_response()),
+        None => Err(desk.sign_in_first()),
         Some(me) if !may(me.user.role, Action::ManagePeople, false) => Err(forbidden(
             desk,
             "Only an owner of the publication can manage people. Ask one if something about an account needs changing.",

@@ -19,6 +19,9 @@ const COOKIE: &str = "masthead_session";
 /// the person it belongs to while the session lasts.
 pub struct Desk {
     pub app: Arc<App>,
+    /// Where signing in leads back to: the page asked for, or for a form,
+    /// the page it was sent from.
+    pub path: String,
     pub token: Option<String>,
     pub signed_in: Option<SignedIn>,
 }
@@ -51,10 +54,30 @@ impl FromRequestParts<Arc<App>> for Desk {
         };
         Ok(Desk {
             app,
+            path: back_path(parts),
             token,
             signed_in,
         })
     }
+}
+
+/// The page to come back to after signing in (a form's own address may
+/// answer POST only, so a form goes back to the page that sent it).
+fn back_path(parts: &Parts) -> String {
+    if parts.method == axum::http::Method::GET {
+        // The desk is nested under /desk: the original URI has the full path.
+        return parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path().to_string(), |o| o.0.path().to_string());
+    }
+    parts
+        .headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .map(|uri| uri.path().to_string())
+        .unwrap_or_else(crate::urls::desk)
 }
 
 /// The client's address, for throttling sign-in attempts ("unknown" when

@@ -18,12 +18,12 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use views::{AuthorView, BriefView, Chrome, LinkView, Pager, Presenter, Teaser};
-pub use views::{DateView, SiteContext};
+pub use views::{DateView, Presenter as SitePresenter, SiteContext};
 
 use super::{App, SiteError, cache};
 use crate::model::{Status, StoryFilter};
 use crate::services::subscriptions::{self, SubscribeError, Subscribed};
-use crate::store::{SlugKind, StorySummary};
+use crate::store::{SlugKind, StoryCard, StorySummary};
 use crate::urls;
 
 const PER_PAGE: i64 = 12;
@@ -131,17 +131,27 @@ const RELATED: usize = 4;
 
 async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageResult {
     let p = Presenter::new(&app).await?;
-    let store = &app.store;
-    let Some(card) = store.story_card_by_slug(&slug).await? else {
+    let Some(card) = app.store.story_card_by_slug(&slug).await? else {
         return redirect_old_slug(&app, SlugKind::Story, &slug).await;
     };
-    let story = &card.story;
-    if story.status == Status::Archived {
+    if card.story.status == Status::Archived {
         return Err(SiteError::Gone);
     }
-    if !story.is_public(p.now) {
+    if !card.story.is_public(p.now) {
         return Err(SiteError::NotFound);
     }
+    Ok(html(story_page(&p, &card, false).await?))
+}
+
+/// A story's page as readers see it; `preview` marks it as not yet public
+/// (and keeps search engines away) for the desk's previews.
+pub async fn story_page(
+    p: &Presenter<'_>,
+    card: &StoryCard,
+    preview: bool,
+) -> anyhow::Result<String> {
+    let store = &p.app.store;
+    let story = &card.story;
     let notes = async {
         if card.notes > 0 {
             store.notes_of_story(&story.id).await
@@ -152,7 +162,7 @@ async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
     let (notes, tags, related) = tokio::try_join!(
         async { notes.await.map_err(anyhow::Error::from) },
         p.tags(&card.tag_ids),
-        p.related(&card, RELATED),
+        p.related(card, RELATED),
     )?;
 
     let description = story
@@ -163,18 +173,20 @@ async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
         .seo_title
         .clone()
         .unwrap_or_else(|| story.headline.clone());
+    let mut chrome = p.chrome(Some(&title), &description, &urls::story(&story.slug));
+    chrome.preview = preview;
     let view = StoryView {
-        chrome: p.chrome(Some(&title), &description, &urls::story(&story.slug)),
+        chrome,
         body: story.body_html.clone(),
         updated: story.notably_updated_at().map(|t| p.date(t)),
-        story: p.site.teaser(&StorySummary::from(&card)),
+        story: p.site.teaser(&StorySummary::from(card)),
         tags,
         notes: p.notes(&notes),
         authors: p.authors(&card.author_ids),
         related,
         latest: p.latest(),
     };
-    Ok(html(p.render("story.html", view)?))
+    p.render("story.html", view)
 }
 
 /// An old slug answers 301 to the current address; anything else is 404.

@@ -43,6 +43,8 @@ pub struct Chrome {
     pub canonical: String,
     pub prev_url: Option<String>,
     pub next_url: Option<String>,
+    /// A desk preview: not public yet, not for search engines.
+    pub preview: bool,
 }
 
 #[derive(Serialize)]
@@ -417,6 +419,7 @@ impl<'a> Presenter<'a> {
             canonical: self.app.public_url.absolute(path),
             prev_url: None,
             next_url: None,
+            preview: false,
         }
     }
 

@@ -1,0 +1,1197 @@
+//! Stories in the desk: the list with its filters, the editor with the
+//! workflow's steps, previews (beside the editor, and by secret link),
+//! notes, revisions and deletion. Handlers read the form and show the
+//! answer; who may do what is `services::editing`'s to decide.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::form::{Fields, signed_in_form};
+use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
+use crate::model::accounts::Role;
+use crate::model::{NoteKind, SiteSettings, Status, dates};
+use crate::services::diff::FieldChange;
+use crate::services::editing::{self, Step, StoryFields};
+use crate::services::permissions::{Action, may};
+use crate::services::publishing::{self, ContentError};
+use crate::store::{Owner, PieceKind, StoryCard, WorkFilter};
+use crate::urls;
+use crate::web::site::SitePresenter;
+
+/// Stories on one page of the desk's list.
+const PER_PAGE: i64 = 50;
+/// Library images offered as a hero in the editor's picker.
+const HERO_CHOICES: i64 = 200;
+/// Author choices in the editor (bylines rarely run longer).
+const BYLINE_SLOTS: usize = 4;
+
+#[derive(Deserialize, Default)]
+pub(super) struct ListQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    section: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    author: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: String,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+fn choices<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>, chosen: &str) -> Vec<Choice> {
+    items
+        .into_iter()
+        .map(|(value, label)| Choice {
+            selected: value == chosen,
+            value: value.to_string(),
+            label: label.to_string(),
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct Row {
+    url: String,
+    headline: String,
+    status: &'static str,
+    status_label: &'static str,
+    section: String,
+    label: String,
+    authors: String,
+    updated: String,
+}
+
+#[derive(Serialize)]
+struct ListView {
+    statuses: Vec<Choice>,
+    sections: Vec<Choice>,
+    labels: Vec<Choice>,
+    authors: Vec<Choice>,
+    q: String,
+    rows: Vec<Row>,
+    filtered: bool,
+    page: u32,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+    only_own: bool,
+}
+
+pub(super) fn status_label(status: Status) -> &'static str {
+    match status {
+        Status::Draft => "Draft",
+        Status::Review => "In review",
+        Status::Scheduled => "Scheduled",
+        Status::Published => "Published",
+        Status::Archived => "Archived",
+    }
+}
+
+const STATUSES: [Status; 5] = [
+    Status::Draft,
+    Status::Review,
+    Status::Scheduled,
+    Status::Published,
+    Status::Archived,
+];
+
+fn timezone(settings: &SiteSettings) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// Contributors see their own pieces; everyone else sees the newsroom's.
+pub(super) fn own_only(user: &crate::model::accounts::User) -> Option<Owner> {
+    (user.role == Role::Contributor).then(|| Owner {
+        user_id: user.id.clone(),
+        author_id: user.author_id.clone(),
+    })
+}
+
+/// A page number from the query: 1 when absent; None when it is not one.
+pub(super) fn page_number(raw: &str) -> Option<u32> {
+    if raw.is_empty() {
+        return Some(1);
+    }
+    raw.parse()
+        .ok()
+        .filter(|&n: &u32| (1..=100_000).contains(&n))
+}
+
+/// The list's address with the same filters, at page `page`.
+fn list_url(query: &ListQuery, page: u32) -> String {
+    let mut pairs = url_pairs(&[
+        ("status", &query.status),
+        ("section", &query.section),
+        ("label", &query.label),
+        ("author", &query.author),
+        ("q", &query.q),
+    ]);
+    if page > 1 {
+        pairs.push(format!("page={page}"));
+    }
+    if pairs.is_empty() {
+        urls::desk_stories()
+    } else {
+        format!("{}?{}", urls::desk_stories(), pairs.join("&"))
+    }
+}
+
+pub(super) fn url_pairs(pairs: &[(&str, &str)]) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect()
+}
+
+/// Percent-encodes a query value.
+pub(super) fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub(super) async fn list(desk: Desk, Query(query): Query<ListQuery>) -> Response {
+    let Some(me) = &desk.signed_in else {
+        return desk.sign_in_first();
+    };
+    let Some(page) = page_number(&query.page) else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "The page number is not one the list has.",
+        );
+    };
+    let status = match query.status.as_str() {
+        "" => None,
+        s => match Status::parse(s) {
+            Some(status) => Some(status),
+            None => {
+                return plain(
+                    StatusCode::BAD_REQUEST,
+                    "Choose one of the statuses offered.",
+                );
+            }
+        },
+    };
+    let store = &desk.app.store;
+    let filter = WorkFilter {
+        status,
+        section_id: Some(query.section.clone()).filter(|s| !s.is_empty()),
+        label: Some(query.label.clone()).filter(|s| !s.is_empty()),
+        author_id: Some(query.author.clone()).filter(|s| !s.is_empty()),
+        headline: Some(query.q.trim().to_string()).filter(|s| !s.is_empty()),
+        own: own_only(&me.user),
+    };
+    let offset = i64::from(page - 1) * PER_PAGE;
+    let settings = match crate::services::settings::load(store).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let loaded = tokio::try_join!(
+        store.sections(),
+        store.authors(),
+        store.work_stories(&filter, PER_PAGE + 1, offset),
+    );
+    let (sections, authors, mut items) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => return unavailable(e),
+    };
+    let has_next = items.len() as i64 > PER_PAGE;
+    items.truncate(PER_PAGE as usize);
+    let tz = timezone(&settings);
+    let rows = items
+        .into_iter()
+        .map(|item| Row {
+            url: urls::desk_story(&item.id),
+            status: item.status.as_str(),
+            status_label: status_label(item.status),
+            section: sections
+                .iter()
+                .find(|s| s.id == item.section_id)
+                .map_or_else(String::new, |s| s.name.clone()),
+            label: item.label,
+            authors: item.authors.unwrap_or_default(),
+            updated: dates::format(item.updated_at, &tz, "%-d %b %Y, %H:%M"),
+            headline: item.headline,
+        })
+        .collect();
+    let view = ListView {
+        statuses: choices(
+            STATUSES.iter().map(|s| (s.as_str(), status_label(*s))),
+            &query.status,
+        ),
+        sections: choices(
+            sections.iter().map(|s| (s.id.as_str(), s.name.as_str())),
+            &query.section,
+        ),
+        labels: choices(
+            settings.labels.iter().map(|l| (l.as_str(), l.as_str())),
+            &query.label,
+        ),
+        authors: choices(
+            authors.iter().map(|a| (a.id.as_str(), a.name.as_str())),
+            &query.author,
+        ),
+        filtered: filter.status.is_some()
+            || filter.section_id.is_some()
+            || filter.label.is_some()
+            || filter.author_id.is_some()
+            || filter.headline.is_some(),
+        q: query.q.clone(),
+        rows,
+        page,
+        prev_url: (page > 1).then(|| list_url(&query, page - 1)),
+        next_url: has_next.then(|| list_url(&query, page + 1)),
+        only_own: filter.own.is_some(),
+    };
+    render(
+        &desk,
+        Frame::page("desk/stories.html", "Stories", "stories"),
+        view,
+    )
+    .await
+}
+
+/// A workflow button the editor offers.
+#[derive(Serialize)]
+struct StepButton {
+    step: &'static str,
+    label: &'static str,
+    primary: bool,
+}
+
+#[derive(Serialize)]
+struct NoteRow {
+    kind: &'static str,
+    date: String,
+    body: String,
+}
+
+#[derive(Serialize)]
+struct EditorView {
+    new: bool,
+    /// Empty for a new story.
+    id: String,
+    action: String,
+    revision: i64,
+    fields: StoryFields,
+    status: &'static str,
+    status_label: &'static str,
+    publish_at: String,
+    timezone: String,
+    sections: Vec<Choice>,
+    labels: Vec<Choice>,
+    /// One list of author choices per byline slot.
+    bylines: Vec<Vec<Choice>>,
+    heroes: Vec<Choice>,
+    tag_names: Vec<String>,
+    tags: String,
+    steps: Vec<StepButton>,
+    errors: HashMap<&'static str, String>,
+    notice: Option<String>,
+    conflict: Option<Vec<FieldChange>>,
+    public_url: Option<String>,
+    revisions_url: Option<String>,
+    delete_url: Option<String>,
+    preview_link_url: Option<String>,
+    preview_withdraw_url: Option<String>,
+    preview_link: Option<String>,
+    notes_url: Option<String>,
+    notes: Vec<NoteRow>,
+    may_delete: bool,
+}
+
+/// What the editor page shows around the fields.
+#[derive(Default)]
+struct EditorState {
+    errors: HashMap<&'static str, String>,
+    notice: Option<String>,
+    conflict: Option<Vec<FieldChange>>,
+    /// The publication time as typed, when it could not be read.
+    publish_at_typed: Option<String>,
+}
+
+/// The steps this person may take on a piece in this state, in the order shown.
+fn offered_steps(
+    user: &crate::model::accounts::User,
+    status: Option<Status>,
+    own: bool,
+) -> Vec<StepButton> {
+    let candidates: &[(Step, &'static str)] = match status {
+        None | Some(Status::Draft) => &[
+            (Step::Save, "Save draft"),
+            (Step::Submit, "Submit for review"),
+            (Step::Publish, "Publish"),
+            (Step::Schedule, "Schedule"),
+        ],
+        Some(Status::Review) => &[
+            (Step::Save, "Save"),
+            (Step::Publish, "Approve and publish"),
+            (Step::Schedule, "Approve and schedule"),
+            (Step::Unpublish, "Return to draft"),
+        ],
+        Some(Status::Scheduled) => &[
+            (Step::Save, "Save"),
+            (Step::Publish, "Publish now"),
+            (Step::Unpublish, "Unschedule"),
+        ],
+        Some(Status::Published) => &[
+            (Step::Save, "Update"),
+            (Step::Unpublish, "Unpublish"),
+            (Step::Archive, "Archive"),
+        ],
+        Some(Status::Archived) => &[
+            (Step::Save, "Save"),
+            (Step::Publish, "Publish again"),
+            (Step::Unpublish, "Return to draft"),
+        ],
+    };
+    let allowed: Vec<&(Step, &str)> = candidates
+        .iter()
+        .filter(|(step, _)| {
+            editing::actions_for(*step, status)
+                .iter()
+                .all(|&a| may(user.role, a, own))
+        })
+        .collect();
+    // The step that moves the piece on is the prominent one.
+    let primary = allowed
+        .iter()
+        .map(|(step, _)| *step)
+        .find(|s| matches!(s, Step::Publish | Step::Submit))
+        .or_else(|| allowed.first().map(|(s, _)| *s));
+    allowed
+        .into_iter()
+        .map(|(step, label)| StepButton {
+            step: step.as_str(),
+            label,
+            primary: Some(*step) == primary,
+        })
+        .collect()
+}
+
+/// Loads what the editor needs and shows it.
+async fn editor_page(
+    desk: &Desk,
+    status_code: StatusCode,
+    stored: Option<&StoryCard>,
+    fields: StoryFields,
+    state: EditorState,
+) -> Response {
+    let Some(me) = &desk.signed_in else {
+        return desk.sign_in_first();
+    };
+    let store = &desk.app.store;
+    let id = stored.map(|c| c.story.id.clone());
+    let settings = match crate::services::settings::load(store).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let loaded = tokio::try_join!(
+        store.sections(),
+        store.authors(),
+        store.newest_images(HERO_CHOICES),
+        store.tags(),
+        async {
+            match &id {
+                Some(id) => store.story_preview_token(id).await,
+                None => Ok(None),
+            }
+        },
+        async {
+            match stored {
+                Some(c) if c.notes > 0 => store.notes_of_story(&c.story.id).await,
+                _ => Ok(vec![]),
+            }
+        },
+    );
+    let (sections, authors, mut images, tags, preview_token, notes) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => return unavailable(e),
+    };
+    // The story's own hero is offered even when it is older than the newest.
+    if !fields.hero_image_id.is_empty() && !images.iter().any(|i| i.id == fields.hero_image_id) {
+        match store
+            .images_by_ids(std::slice::from_ref(&fields.hero_image_id))
+            .await
+        {
+            Ok(found) => images.extend(found),
+            Err(e) => return unavailable(e),
+        }
+    }
+    let tz = timezone(&settings);
+    let own = stored
+        .is_none_or(|c| editing::owns(&me.user, c.story.created_by.as_deref(), &c.author_ids));
+    let status = stored.map(|c| c.story.status);
+    let mut bylines: Vec<String> = fields.author_ids.clone();
+    bylines.resize(BYLINE_SLOTS.max(fields.author_ids.len()), String::new());
+    let author_choices = |chosen: &str| {
+        let mut list = vec![Choice {
+            value: String::new(),
+            label: "(none)".into(),
+            selected: chosen.is_empty(),
+        }];
+        list.extend(choices(
+            authors.iter().map(|a| (a.id.as_str(), a.name.as_str())),
+            chosen,
+        ));
+        list
+    };
+    let hero_label = |i: &crate::model::Image| {
+        let about = [i.alt.as_str(), i.caption.as_str()]
+            .into_iter()
+            .find(|t| !t.trim().is_empty())
+            .unwrap_or("no description yet");
+        format!("{} ({about})", i.file)
+    };
+    let mut heroes = vec![Choice {
+        value: String::new(),
+        label: "(no hero image)".into(),
+        selected: fields.hero_image_id.is_empty(),
+    }];
+    heroes.extend(images.iter().map(|i| Choice {
+        value: i.id.clone(),
+        label: hero_label(i),
+        selected: i.id == fields.hero_image_id,
+    }));
+    let story = stored.map(|c| &c.story);
+    let view = EditorView {
+        new: stored.is_none(),
+        id: id.clone().unwrap_or_default(),
+        action: id
+            .as_deref()
+            .map_or_else(urls::desk_new_story, urls::desk_story),
+        revision: story.map_or(0, |s| s.revision),
+        status: status.map_or("new", Status::as_str),
+        status_label: status.map_or("New", status_label),
+        publish_at: state.publish_at_typed.clone().unwrap_or_else(|| {
+            fields
+                .publish_at
+                .filter(|_| {
+                    status == Some(Status::Scheduled) || state.errors.contains_key("published_at")
+                })
+                .map(|t| dates::local_input(t, &tz))
+                .unwrap_or_default()
+        }),
+        timezone: settings.timezone.clone(),
+        sections: choices(
+            sections.iter().map(|s| (s.id.as_str(), s.name.as_str())),
+            &fields.section_id,
+        ),
+        labels: choices(
+            settings.labels.iter().map(|l| (l.as_str(), l.as_str())),
+            &fields.label,
+        ),
+        bylines: bylines
+            .iter()
+            .map(|chosen| author_choices(chosen))
+            .collect(),
+        heroes,
+        tag_names: tags.into_iter().map(|t| t.name).collect(),
+        tags: fields.tags.join(", "),
+        steps: offered_steps(&me.user, status, own),
+        errors: state.errors,
+        notice: state.notice,
+        conflict: state.conflict,
+        public_url: story
+            .filter(|s| s.is_public(store.clock().now()))
+            .map(|s| urls::story(&s.slug)),
+        revisions_url: id
+            .as_deref()
+            .map(|id| urls::desk_story_action(id, "revisions")),
+        delete_url: id
+            .as_deref()
+            .map(|id| urls::desk_story_action(id, "delete")),
+        preview_link_url: id
+            .as_deref()
+            .map(|id| urls::desk_story_action(id, "preview-link")),
+        preview_withdraw_url: id
+            .as_deref()
+            .map(|id| urls::desk_story_action(id, "preview-withdraw")),
+        preview_link: preview_token.map(|t| desk.app.public_url.absolute(&urls::desk_preview(&t))),
+        notes_url: id.as_deref().map(|id| urls::desk_story_action(id, "notes")),
+        notes: notes
+            .iter()
+            .map(|n| NoteRow {
+                kind: n.kind.heading(),
+                date: dates::format(n.noted_at, &tz, "%-d %b %Y"),
+                body: n.body.clone(),
+            })
+            .collect(),
+        may_delete: may(me.user.role, Action::Delete, own),
+        fields,
+    };
+    let title = if view.new {
+        "New story".to_string()
+    } else {
+        format!("Edit: {}", story.map_or("", |s| s.headline.as_str()))
+    };
+    let frame = Frame::page("desk/story.html", &title, "stories").status(status_code);
+    render(desk, frame, view).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct EditorQuery {
+    #[serde(default)]
+    done: String,
+}
+
+fn done_notice(done: &str) -> Option<String> {
+    Some(
+        match done {
+            "save" => "Saved.",
+            "submit" => "Submitted for review: the editors will see it in their queue.",
+            "publish" => "Published: readers can see it now.",
+            "schedule" => "Scheduled: it goes out at the time set.",
+            "unpublish" => "Back to draft: readers no longer see it.",
+            "archive" => "Archived: its address now answers that it is gone.",
+            "restored" => "The revision is restored (saved as a new revision).",
+            "note" => "The note is added at the foot of the story.",
+            "preview-link" => "The preview link is ready below.",
+            "preview-withdrawn" => "The preview link no longer works.",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+pub(super) async fn new_story(desk: Desk) -> Response {
+    let Some(me) = &desk.signed_in else {
+        return desk.sign_in_first();
+    };
+    if !may(me.user.role, Action::Create, true) {
+        return forbidden(
+            &desk,
+            &crate::services::permissions::refusal(me.user.role, Action::Create),
+        )
+        .await;
+    }
+    let store = &desk.app.store;
+    let settings = match crate::services::settings::load(store).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let sections = match store.sections().await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    // A new story is bylined to its writer (with a profile made on first need).
+    let author = match editing::author_of(store, &me.user).await {
+        Ok(author) => author,
+        Err(e) => return content_failure(&desk, e).await,
+    };
+    let fields = StoryFields {
+        label: settings.labels.first().cloned().unwrap_or_default(),
+        section_id: sections.first().map(|s| s.id.clone()).unwrap_or_default(),
+        author_ids: vec![author.id],
+        ..Default::default()
+    };
+    editor_page(&desk, StatusCode::OK, None, fields, EditorState::default()).await
+}
+
+/// The story with this id, or the answer for one that is not there.
+async fn stored_story(desk: &Desk, id: &str) -> Result<StoryCard, Response> {
+    match desk.app.store.story_cards_by_ids(&[id.to_string()]).await {
+        Ok(mut cards) if !cards.is_empty() => Ok(cards.remove(0)),
+        Ok(_) => Err(plain(
+            StatusCode::NOT_FOUND,
+            "There is no story with this address: it may have been deleted.",
+        )),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+pub(super) async fn edit_story(
+    desk: Desk,
+    Path(id): Path<String>,
+    Query(query): Query<EditorQuery>,
+) -> Response {
+    if desk.signed_in.is_none() {
+        return desk.sign_in_first();
+    }
+    let card = match stored_story(&desk, &id).await {
+        Ok(card) => card,
+        Err(answer) => return answer,
+    };
+    let tags = match desk.app.store.tags().await {
+        Ok(tags) => tags,
+        Err(e) => return unavailable(e),
+    };
+    let fields = StoryFields::of(&card, &tags);
+    let state = EditorState {
+        notice: done_notice(&query.done),
+        ..Default::default()
+    };
+    editor_page(&desk, StatusCode::OK, Some(&card), fields, state).await
+}
+
+/// The editor's fields as sent; `Err` names a field that could not be read.
+fn read_fields(form: &Fields, settings: &SiteSettings) -> (StoryFields, Option<String>) {
+    let tz = timezone(settings);
+    let typed_time = form.get("publish_at").trim();
+    let publish_at = dates::parse_local_input(typed_time, &tz);
+    let unreadable_time =
+        (!typed_time.is_empty() && publish_at.is_none()).then(|| typed_time.to_string());
+    let fields = StoryFields {
+        headline: form.get("headline").to_string(),
+        dek: form.get("dek").to_string(),
+        label: form.get("label").to_string(),
+        section_id: form.get("section_id").to_string(),
+        body_md: form.get("body_md").replace("\r\n", "\n"),
+        custom_excerpt: form.get("custom_excerpt").to_string(),
+        hero_image_id: form.get("hero_image_id").to_string(),
+        slug: form.get("slug").trim().to_string(),
+        seo_title: form.get("seo_title").to_string(),
+        seo_description: form.get("seo_description").to_string(),
+        featured: form.has("featured"),
+        author_ids: form.all("author"),
+        tags: form
+            .get("tags")
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        publish_at,
+    };
+    (fields, unreadable_time)
+}
+
+/// The editor's `field` names in error messages, as the form names its inputs.
+fn form_field(field: &'static str) -> &'static str {
+    match field {
+        "image" => "hero_image_id",
+        "author_ids" => "author",
+        other => other,
+    }
+}
+
+/// A refused change, in the desk's words (the form is shown again by the caller).
+async fn content_failure(desk: &Desk, e: ContentError) -> Response {
+    match e {
+        ContentError::Forbidden(why) => forbidden(desk, &why).await,
+        ContentError::Storage(e) => unavailable(e),
+        other => plain(StatusCode::BAD_REQUEST, &other.to_string()),
+    }
+}
+
+pub(super) async fn create_story(desk: Desk, form: Fields) -> Response {
+    save(desk, None, form).await
+}
+
+pub(super) async fn update_story(desk: Desk, Path(id): Path<String>, form: Fields) -> Response {
+    save(desk, Some(id), form).await
+}
+
+async fn save(desk: Desk, id: Option<String>, form: Fields) -> Response {
+    let me = match signed_in_form(&desk, &form) {
+        Ok(me) => me,
+        Err(refused) => return refused.into_response(),
+    };
+    let Some(step) = Step::parse(form.get("step")) else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "Choose one of the buttons under the story.",
+        );
+    };
+    let stored = match &id {
+        Some(id) => match stored_story(&desk, id).await {
+            Ok(card) => Some(card),
+            Err(answer) => return answer,
+        },
+        None => None,
+    };
+    let store = &desk.app.store;
+    let settings = match crate::services::settings::load(store).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let (fields, unreadable_time) = read_fields(&form, &settings);
+    let based_on = form
+        .get("revision")
+        .parse::<i64>()
+        .ok()
+        .filter(|_| stored.is_some());
+    let mut state = EditorState::default();
+    if let Some(typed) = unreadable_time {
+        state.errors.insert(
+            "published_at",
+            format!("{typed:?} is not a date and time: use the date picker, or write it as 2026-05-01T09:30"),
+        );
+        state.publish_at_typed = Some(typed);
+        return editor_page(
+            &desk,
+            StatusCode::BAD_REQUEST,
+            stored.as_ref(),
+            fields,
+            state,
+        )
+        .await;
+    }
+    let saved = editing::save_story(
+        store,
+        &settings,
+        &me.user,
+        stored.as_ref(),
+        fields.clone(),
+        step,
+        based_on,
+    )
+    .await;
+    if form.get("autosave") == "1" {
+        return autosaved(saved);
+    }
+    match saved {
+        Ok(story) => see_other(&format!(
+            "{}?done={}",
+            urls::desk_story(&story.id),
+            step.as_str()
+        )),
+        Err(ContentError::Invalid { field, message }) => {
+            state
+                .errors
+                .insert(form_field(field), capitalized(&message));
+            editor_page(
+                &desk,
+                StatusCode::BAD_REQUEST,
+                stored.as_ref(),
+                fields,
+                state,
+            )
+            .await
+        }
+        Err(e @ ContentError::SlugTaken(_)) => {
+            state.errors.insert("slug", capitalized(&e.to_string()));
+            editor_page(&desk, StatusCode::CONFLICT, stored.as_ref(), fields, state).await
+        }
+        Err(e @ ContentError::Stale) => {
+            // Show what the other save changed; the form keeps this
+            // person's text and now carries the current revision, so
+            // saving again is a choice made knowing both.
+            let Some(id) = &id else {
+                return plain(StatusCode::CONFLICT, &e.to_string());
+            };
+            let current = match stored_story(&desk, id).await {
+                Ok(card) => card,
+                Err(answer) => return answer,
+            };
+            let (tags, sections, authors) =
+                match tokio::try_join!(store.tags(), store.sections(), store.authors()) {
+                    Ok(loaded) => loaded,
+                    Err(e) => return unavailable(e),
+                };
+            let theirs = StoryFields::of(&current, &tags);
+            state.conflict = Some(editing::story_changes(
+                &theirs, &fields, &sections, &authors,
+            ));
+            state.errors.insert(
+                "form",
+                format!(
+                    "{}. Below, what differs between their version (removed) and yours (added). Save again to replace theirs with yours, or reload the page to start from theirs.",
+                    capitalized(&e.to_string())
+                ),
+            );
+            editor_page(&desk, StatusCode::CONFLICT, Some(&current), fields, state).await
+        }
+        Err(e) => content_failure(&desk, e).await,
+    }
+}
+
+/// The answer to the editor's script after an autosave: the new revision
+/// and address, or why it was not saved (the page itself stays as it is).
+fn autosaved(saved: Result<crate::model::Story, ContentError>) -> Response {
+    let (status, body) = match saved {
+        Ok(story) => (
+            StatusCode::OK,
+            serde_json::json!({
+                "id": story.id,
+                "revision": story.revision,
+                "url": urls::desk_story(&story.id),
+            }),
+        ),
+        Err(e) => {
+            let status = match &e {
+                ContentError::Forbidden(_) => StatusCode::FORBIDDEN,
+                ContentError::Stale | ContentError::SlugTaken(_) => StatusCode::CONFLICT,
+                ContentError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+                ContentError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            };
+            (
+                status,
+                serde_json::json!({ "message": capitalized(&e.to_string()) }),
+            )
+        }
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+fn capitalized(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The editor's current fields, rendered by the site's own story template.
+pub(super) async fn preview(desk: Desk, form: Fields) -> Response {
+    if let Err(refused) = signed_in_form(&desk, &form) {
+        return refused.into_response();
+    }
+    let stored = match form.get("id") {
+        "" => None,
+        id => match stored_story(&desk, id).await {
+            Ok(card) => Some(card),
+            Err(answer) => return answer,
+        },
+    };
+    let settings = match crate::services::settings::load(&desk.app.store).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let (fields, _) = read_fields(&form, &settings);
+    match editing::preview_card(&desk.app.store, stored.as_ref(), &fields).await {
+        Ok(card) => site_preview(&desk, &card).await,
+        Err(e) => content_failure(&desk, e).await,
+    }
+}
+
+async fn site_preview(desk: &Desk, card: &StoryCard) -> Response {
+    let presenter = match SitePresenter::new(&desk.app).await {
+        Ok(p) => p,
+        Err(e) => return unavailable(format!("{e:?}")),
+    };
+    match crate::web::site::story_page(&presenter, card, true).await {
+        Ok(html) => {
+            let mut response = (
+                [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                html,
+            )
+                .into_response();
+            // Shown in the frame beside the editor.
+            response
+                .extensions_mut()
+                .insert(crate::web::security::FramableBySite);
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "a preview failed to render");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The preview could not be made. The error is in the server's log.",
+            )
+        }
+    }
+}
+
+/// A draft shown by its secret link, to someone who may have no account.
+pub(super) async fn shared_preview(desk: Desk, Path(token): Path<String>) -> Response {
+    let unknown = || {
+        plain(
+            StatusCode::NOT_FOUND,
+            "This preview link does not work (any more). Ask whoever sent it for a new one.",
+        )
+    };
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return unknown();
+    }
+    match desk.app.store.story_card_by_preview_token(&token).await {
+        Ok(Some(card)) => site_preview(&desk, &card).await,
+        Ok(None) => unknown(),
+        Err(e) => unavailable(e),
+    }
+}
+
+/// `delete`, `preview-link`, `preview-withdraw`, `notes` or `restore` on a story.
+pub(super) async fn story_action(
+    desk: Desk,
+    Path((id, action)): Path<(String, String)>,
+    form: Fields,
+) -> Response {
+    let me = match signed_in_form(&desk, &form) {
+        Ok(me) => me,
+        Err(refused) => return refused.into_response(),
+    };
+    let card = match stored_story(&desk, &id).await {
+        Ok(card) => card,
+        Err(answer) => return answer,
+    };
+    let store = &desk.app.store;
+    let done = |what: &str| see_other(&format!("{}?done={what}", urls::desk_story(&id)));
+    let outcome = match action.as_str() {
+        "delete" => match editing::delete_story(store, &me.user, &card).await {
+            Ok(()) => return see_other(&format!("{}?deleted=1", urls::desk_stories())),
+            Err(e) => Err(e),
+        },
+        "preview-link" => editing::preview_token(store, &me.user, &card)
+            .await
+            .map(|_| done("preview-link")),
+        "preview-withdraw" => editing::withdraw_preview(store, &me.user, &card)
+            .await
+            .map(|_| done("preview-withdrawn")),
+        "notes" => add_note(&desk, &me.user, &card, &form).await,
+        "restore" => restore(&desk, &me.user, &card, &form).await,
+        _ => return not_found().await,
+    };
+    match outcome {
+        Ok(answer) => answer,
+        Err(e) => content_failure(&desk, e).await,
+    }
+}
+
+async fn add_note(
+    desk: &Desk,
+    user: &crate::model::accounts::User,
+    card: &StoryCard,
+    form: &Fields,
+) -> Result<Response, ContentError> {
+    let store = &desk.app.store;
+    let own = editing::owns(user, card.story.created_by.as_deref(), &card.author_ids);
+    editing::check(
+        user,
+        &editing::actions_for(Step::Save, Some(card.story.status)),
+        own,
+    )?;
+    let Some(kind) = NoteKind::parse(form.get("kind")) else {
+        return Ok(plain(
+            StatusCode::BAD_REQUEST,
+            "Choose whether the note is a correction or an update.",
+        ));
+    };
+    let settings = match crate::services::settings::load(store).await {
+        Ok(s) => s,
+        Err(e) => return Ok(unavailable(e)),
+    };
+    let tz = timezone(&settings);
+    let noted_at = match form.get("noted_at").trim() {
+        "" => store.clock().now(),
+        typed => match dates::parse_local_input(typed, &tz) {
+            Some(t) => t,
+            None => {
+                return Ok(plain(
+                    StatusCode::BAD_REQUEST,
+                    "The note's date is not a date and time: use the date picker.",
+                ));
+            }
+        },
+    };
+    match publishing::add_note(store, &card.story, kind, noted_at, form.get("body")).await {
+        Ok(_) => {
+            let _ = store
+                .log_activity(
+                    Some(&user.id),
+                    &format!("added a {} to story", kind.as_str()),
+                    &card.story.headline,
+                )
+                .await;
+            Ok(see_other(&format!(
+                "{}?done=note#notes",
+                urls::desk_story(&card.story.id)
+            )))
+        }
+        Err(ContentError::Invalid { message, .. }) => Ok(plain(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "{}. Go back, write the note and add it again.",
+                capitalized(&message)
+            ),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+async fn restore(
+    desk: &Desk,
+    user: &crate::model::accounts::User,
+    card: &StoryCard,
+    form: &Fields,
+) -> Result<Response, ContentError> {
+    let store = &desk.app.store;
+    let Ok(number) = form.get("number").parse::<i64>() else {
+        return Ok(plain(
+            StatusCode::BAD_REQUEST,
+            "Choose a revision to restore.",
+        ));
+    };
+    let revisions = store.revisions(PieceKind::Story, &card.story.id).await?;
+    let Some(revision) = revisions.iter().find(|r| r.number == number) else {
+        return Ok(plain(
+            StatusCode::NOT_FOUND,
+            "That revision does not exist.",
+        ));
+    };
+    let Ok(fields) = serde_json::from_str::<StoryFields>(&revision.fields) else {
+        return Ok(plain(
+            StatusCode::CONFLICT,
+            "That revision cannot be read back.",
+        ));
+    };
+    let settings = match crate::services::settings::load(store).await {
+        Ok(s) => s,
+        Err(e) => return Ok(unavailable(e)),
+    };
+    let based_on = form.get("revision").parse::<i64>().ok();
+    match editing::save_story(
+        store,
+        &settings,
+        user,
+        Some(card),
+        fields,
+        Step::Save,
+        based_on,
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "{}?done=restored",
+            urls::desk_story(&card.story.id)
+        ))),
+        Err(ContentError::Stale) => Ok(plain(
+            StatusCode::CONFLICT,
+            "Someone saved the story after you opened its revisions. Reload them and choose again.",
+        )),
+        Err(ContentError::Invalid { message, .. }) => Ok(plain(
+            StatusCode::CONFLICT,
+            &format!(
+                "That revision cannot be restored as it is: {message}. Open the story and make the change by hand."
+            ),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct RevisionsQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+#[derive(Serialize)]
+struct RevisionRow {
+    number: i64,
+    who: String,
+    when: String,
+    is_from: bool,
+    is_to: bool,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct RevisionsView {
+    headline: String,
+    compare_url: String,
+    story_url: String,
+    action: String,
+    revision: i64,
+    rows: Vec<RevisionRow>,
+    from: i64,
+    to: i64,
+    changes: Vec<FieldChange>,
+    may_restore: bool,
+}
+
+pub(super) async fn revisions(
+    desk: Desk,
+    Path(id): Path<String>,
+    Query(query): Query<RevisionsQuery>,
+) -> Response {
+    let Some(me) = &desk.signed_in else {
+        return desk.sign_in_first();
+    };
+    let card = match stored_story(&desk, &id).await {
+        Ok(card) => card,
+        Err(answer) => return answer,
+    };
+    let store = &desk.app.store;
+    let settings = match crate::services::settings::load(store).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let loaded = tokio::try_join!(
+        store.revisions(PieceKind::Story, &id),
+        store.sections(),
+        store.authors(),
+    );
+    let (revisions, sections, authors) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => return unavailable(e),
+    };
+    let tz = timezone(&settings);
+    let newest = revisions.first().map_or(0, |r| r.number);
+    let to = query.to.parse().unwrap_or(newest);
+    let from = query.from.parse().unwrap_or_else(|_| {
+        revisions
+            .iter()
+            .map(|r| r.number)
+            .find(|&n| n < to)
+            .unwrap_or(to)
+    });
+    let fields_of = |n: i64| {
+        revisions
+            .iter()
+            .find(|r| r.number == n)
+            .and_then(|r| serde_json::from_str::<StoryFields>(&r.fields).ok())
+    };
+    let changes = match (fields_of(from), fields_of(to)) {
+        (Some(a), Some(b)) => editing::story_changes(&a, &b, &sections, &authors),
+        _ => vec![],
+    };
+    let own = editing::owns(&me.user, card.story.created_by.as_deref(), &card.author_ids);
+    let view = RevisionsView {
+        headline: card.story.headline.clone(),
+        compare_url: urls::desk_story_action(&id, "revisions"),
+        story_url: urls::desk_story(&id),
+        action: urls::desk_story_action(&id, "restore"),
+        revision: card.story.revision,
+        rows: revisions
+            .iter()
+            .map(|r| RevisionRow {
+                number: r.number,
+                who: r.saved_by_name.clone().unwrap_or_else(|| {
+                    if r.saved_by.is_none() {
+                        "before the desk".into()
+                    } else {
+                        "a former account".into()
+                    }
+                }),
+                when: dates::format(r.saved_at, &tz, "%-d %b %Y, %H:%M:%S"),
+                is_from: r.number == from,
+                is_to: r.number == to,
+                current: r.number == card.story.revision,
+            })
+            .collect(),
+        from,
+        to,
+        changes,
+        may_restore: editing::actions_for(Step::Save, Some(card.story.status))
+            .iter()
+            .all(|&a| may(me.user.role, a, own)),
+    };
+    let title = format!("Revisions: {}", card.story.headline);
+    render(
+        &desk,
+        Frame::page("desk/revisions.html", &title, "stories"),
+        view,
+    )
+    .await
+}

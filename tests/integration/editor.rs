@@ -1,0 +1,338 @@
+//! The story editor over real HTTP, on both databases: a contributor's
+//! draft goes to review, an editor publishes it; validation keeps the input;
+//! a save on an outdated copy is refused with the other change shown;
+//! revisions, restore, previews (beside the editor and by secret link),
+//! notes and deletion.
+
+use masthead::model::accounts::Role;
+
+use crate::common::{Backend, TestSite, block_on};
+use crate::newsroom::{Person, input_value, location_path, person};
+use crate::on_both_backends;
+
+/// The fields of a story form, with `changes` replacing defaults.
+fn story_form<'a>(site: &TestSite, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, String)> {
+    let sections = block_on(site.store.sections()).unwrap();
+    let authors = block_on(site.store.authors()).unwrap();
+    let mut fields: Vec<(&str, String)> = vec![
+        ("headline", "Harbour cranes fall silent in Veldt".into()),
+        ("dek", "A strike over night shifts stops the port.".into()),
+        ("label", "News".into()),
+        ("section_id", sections[0].id.clone()),
+        ("author", authors[0].id.clone()),
+        ("tags", "Ports, Labour".into()),
+        (
+            "body_md",
+            "The cranes stopped at midnight.\n\nNobody expected the **strike** to last.".into(),
+        ),
+        ("step", "save".into()),
+    ];
+    for (name, value) in changes {
+        match fields.iter_mut().find(|(n, _)| n == name) {
+            Some(field) => field.1 = value.to_string(),
+            None => fields.push((name, value.to_string())),
+        }
+    }
+    fields
+}
+
+fn post_story(
+    site: &TestSite,
+    who: &Person,
+    path: &str,
+    fields: &[(&str, String)],
+) -> crate::common::Reply {
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    who.post(site, path, &borrowed)
+}
+
+on_both_backends!(
+    a_contributors_draft_is_reviewed_and_published,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let writer = person(&site, "kit@example.org", "Kit Arden", Role::Contributor);
+        let editor = person(&site, "mo@example.org", "Mo Sandler", Role::Editor);
+
+        // the new-story form: bylined to its writer, no publish button for a contributor
+        let form = writer.get(&site, "/desk/stories/new");
+        assert_eq!(form.status, 200);
+        assert_eq!(form.header("cache-control"), Some("no-store"));
+        let page = form.text();
+        assert!(page.contains("Submit for review"));
+        assert!(
+            !page.contains("value=\"publish\""),
+            "contributors cannot publish"
+        );
+        assert!(
+            page.contains(">Kit Arden</option>"),
+            "a profile was made for the writer"
+        );
+
+        // a missing headline: 400, the problem named, the text kept
+        let missing = post_story(
+            &site,
+            &writer,
+            "/desk/stories/new",
+            &story_form(&site, &[("headline", " ")]),
+        );
+        assert_eq!(missing.status, 400);
+        assert!(missing.text().contains("A headline is needed"));
+        assert!(
+            missing
+                .text()
+                .contains("Nobody expected the **strike** to last.")
+        );
+        assert!(missing.text().contains("aria-invalid=\"true\""));
+
+        // saved as a draft, then submitted
+        let saved = post_story(&site, &writer, "/desk/stories/new", &story_form(&site, &[]));
+        assert_eq!(saved.status, 303, "{}", saved.text());
+        let editor_path = location_path(&saved);
+        let id = editor_path.rsplit('/').next().unwrap().to_string();
+        let draft = writer.get(&site, saved.header("location").unwrap()).text();
+        assert!(draft.contains("Saved."));
+        assert_eq!(input_value(&draft, "revision"), "1");
+        let story = block_on(site.store.story_by_id(&id)).unwrap().unwrap();
+        assert_eq!(story.slug, "harbour-cranes-fall-silent-in-veldt");
+        assert_eq!(site.get(&format!("/stories/{}", story.slug)).status, 404);
+
+        // a contributor's request to publish, made by hand, is refused
+        let publish = post_story(
+            &site,
+            &writer,
+            &editor_path,
+            &story_form(&site, &[("step", "publish"), ("revision", "1")]),
+        );
+        assert_eq!(publish.status, 403);
+        assert!(publish.text().contains("cannot publish this piece"));
+
+        // the slug follows the headline until publication
+        let retitled = post_story(
+            &site,
+            &writer,
+            &editor_path,
+            &story_form(
+                &site,
+                &[
+                    ("headline", "Veldt port strike enters its second night"),
+                    ("slug", "harbour-cranes-fall-silent-in-veldt"),
+                    ("step", "submit"),
+                    ("revision", "1"),
+                ],
+            ),
+        );
+        assert_eq!(retitled.status, 303, "{}", retitled.text());
+        let story = block_on(site.store.story_by_id(&id)).unwrap().unwrap();
+        assert_eq!(story.slug, "veldt-port-strike-enters-its-second-night");
+        assert_eq!(story.status.as_str(), "review");
+
+        // the editor finds it in the review queue and publishes it
+        let queue = editor.get(&site, "/desk/stories?status=review").text();
+        assert!(queue.contains("Veldt port strike enters its second night"));
+        assert!(
+            !writer
+                .get(&site, "/desk/stories?status=review&q=nothing+like+this")
+                .text()
+                .contains("Veldt port"),
+            "headline search filters"
+        );
+        let review = editor.get(&site, &editor_path).text();
+        assert!(review.contains("Approve and publish"));
+        let revision = input_value(&review, "revision");
+        let published = post_story(
+            &site,
+            &editor,
+            &editor_path,
+            &story_form(
+                &site,
+                &[
+                    ("headline", "Veldt port strike enters its second night"),
+                    ("step", "publish"),
+                    ("revision", &revision),
+                ],
+            ),
+        );
+        assert_eq!(published.status, 303, "{}", published.text());
+        let public = site.get("/stories/veldt-port-strike-enters-its-second-night");
+        assert_eq!(public.status, 200);
+        assert!(
+            public
+                .text()
+                .contains("Nobody expected the <strong>strike</strong> to last.")
+        );
+        assert!(public.text().contains("Ports"), "tags created on the fly");
+
+        // now live: the contributor may no longer change it
+        let live = writer.get(&site, &editor_path).text();
+        let revision = input_value(&live, "revision");
+        let late = post_story(
+            &site,
+            &writer,
+            &editor_path,
+            &story_form(&site, &[("dek", "Changed."), ("revision", &revision)]),
+        );
+        assert_eq!(late.status, 403);
+
+        // two editors on one copy: the second save is refused and shown the first
+        let first = post_story(
+            &site,
+            &editor,
+            &editor_path,
+            &story_form(
+                &site,
+                &[
+                    ("headline", "Veldt port strike enters its second night"),
+                    ("dek", "Dockers and owners meet at noon."),
+                    ("revision", &revision),
+                ],
+            ),
+        );
+        assert_eq!(first.status, 303, "{}", first.text());
+        let second = post_story(
+            &site,
+            &editor,
+            &editor_path,
+            &story_form(
+                &site,
+                &[
+                    ("headline", "Veldt port strike enters its second night"),
+                    ("dek", "Talks collapse."),
+                    ("revision", &revision),
+                ],
+            ),
+        );
+        assert_eq!(second.status, 409);
+        let conflict = second.text();
+        assert!(
+            conflict.contains("Someone else saved this piece"),
+            "{conflict}"
+        );
+        assert!(conflict.contains("Dockers and owners meet at noon."));
+        assert!(conflict.contains("Talks collapse."), "their input is kept");
+        let story = block_on(site.store.story_by_id(&id)).unwrap().unwrap();
+        assert_eq!(story.dek, "Dockers and owners meet at noon.");
+
+        // revisions: who saved what, a diff, and a restore
+        let revisions = editor
+            .get(&site, &format!("{editor_path}/revisions"))
+            .text();
+        assert!(revisions.contains("Kit Arden") && revisions.contains("Mo Sandler"));
+        assert!(revisions.contains("Dockers and owners meet at noon."));
+        let current = input_value(&editor.get(&site, &editor_path).text(), "revision");
+        let restored = editor.post(
+            &site,
+            &format!("{editor_path}/restore"),
+            &[("number", "1"), ("revision", &current)],
+        );
+        assert_eq!(restored.status, 303, "{}", restored.text());
+        let story = block_on(site.store.story_by_id(&id)).unwrap().unwrap();
+        assert_eq!(story.dek, "A strike over night shifts stops the port.");
+        assert_eq!(
+            story.slug, "veldt-port-strike-enters-its-second-night",
+            "a published slug stays"
+        );
+
+        // a correction note, shown on the story
+        let note = editor.post(
+            &site,
+            &format!("{editor_path}/notes"),
+            &[
+                ("kind", "correction"),
+                ("body", "An earlier version named the wrong union."),
+            ],
+        );
+        assert_eq!(note.status, 303);
+        assert!(
+            site.get("/stories/veldt-port-strike-enters-its-second-night")
+                .text()
+                .contains("An earlier version named the wrong union.")
+        );
+
+        // the contributor cannot delete another's story; the editor can
+        let theirs = post_story(
+            &site,
+            &editor,
+            "/desk/stories/new",
+            &story_form(&site, &[("headline", "An editor's own draft")]),
+        );
+        let theirs_path = location_path(&theirs);
+        assert_eq!(
+            writer
+                .post(&site, &format!("{theirs_path}/delete"), &[])
+                .status,
+            403
+        );
+        assert!(
+            !writer
+                .get(&site, "/desk/stories")
+                .text()
+                .contains("An editor&#x27;s own draft"),
+            "contributors list their own"
+        );
+        assert_eq!(
+            editor
+                .post(&site, &format!("{theirs_path}/delete"), &[])
+                .status,
+            303
+        );
+        assert_eq!(editor.get(&site, &theirs_path).status, 404);
+    }
+);
+
+on_both_backends!(
+    previews_show_the_site_page_and_secret_links_work_without_an_account,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let author = person(&site, "ana@example.org", "Ana Ruiz", Role::Author);
+        let fields = story_form(&site, &[("headline", "A draft for the lawyers")]);
+        let saved = post_story(&site, &author, "/desk/stories/new", &fields);
+        let editor_path = location_path(&saved);
+        let id = editor_path.rsplit('/').next().unwrap().to_string();
+
+        // the editor's unsaved text, rendered by the site's own template
+        let mut unsaved = fields.clone();
+        unsaved.push(("id", id.clone()));
+        unsaved[0].1 = "Not saved yet".into();
+        let preview = post_story(&site, &author, "/desk/stories/preview", &unsaved);
+        assert_eq!(preview.status, 200);
+        let html = preview.text();
+        assert!(html.contains("<h1") && html.contains("Not saved yet"));
+        assert!(html.contains("Preview: readers cannot see this version yet."));
+        assert!(html.contains("noindex"));
+        assert_eq!(preview.header("x-frame-options"), Some("SAMEORIGIN"));
+        assert_eq!(preview.header("cache-control"), Some("no-store"));
+
+        // a secret link shows the draft to anyone, until withdrawn
+        assert_eq!(
+            author
+                .post(&site, &format!("{editor_path}/preview-link"), &[])
+                .status,
+            303
+        );
+        let page = author.get(&site, &editor_path).text();
+        let link = input_value(&page, "preview-link").replace(&site.url, "");
+        assert!(link.starts_with("/desk/preview/"), "{link}");
+        let shared = site.get(&link);
+        assert_eq!(shared.status, 200);
+        assert!(shared.text().contains("A draft for the lawyers"));
+        assert!(shared.header("set-cookie").is_none());
+        author.post(&site, &format!("{editor_path}/preview-withdraw"), &[]);
+        assert_eq!(site.get(&link).status, 404);
+        assert_eq!(site.get("/desk/preview/not-a-token").status, 404);
+
+        // forms without the session's token are refused
+        let forged = author.post_raw(&site, &editor_path, "csrf=0000&headline=x&step=save");
+        assert_eq!(forged.status, 403);
+        // signed out, the editor sends the writer to sign in and back
+        let away = site.get(&editor_path);
+        assert_eq!(away.status, 303);
+        assert_eq!(
+            away.header("location").unwrap(),
+            format!("/desk/login?next={}", editor_path.replace('/', "%2F"))
+        );
+    }
+);

@@ -1,0 +1,227 @@
+// The desk's small progressive helpers. Every form works without them; with
+// them the editor gains a formatting toolbar and shortcuts, a live preview,
+// autosave of drafts, a warning before leaving unsaved changes, a copy of
+// the text kept in this browser (so an expired session loses nothing), and
+// paste from word processors converted to Markdown.
+(function () {
+  "use strict";
+
+  // Forms that ask before doing something that cannot be undone.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+    });
+  });
+
+  var form = document.getElementById("story-form") || document.getElementById("piece-form");
+  if (!form) return;
+  var body = form.querySelector("textarea[name=body_md]");
+  var status = form.querySelector(".autosave-status");
+  var storageKey = "masthead-draft:" + form.getAttribute("action");
+  var dirty = false;
+  var submitting = false;
+
+  function formText() {
+    var data = {};
+    new FormData(form).forEach(function (value, name) {
+      if (name === "csrf" || name === "revision" || name === "step") return;
+      data[name] = data[name] === undefined ? value : [].concat(data[name], value);
+    });
+    return data;
+  }
+
+  function say(text) {
+    if (status) status.textContent = text;
+  }
+
+  // ---- A copy in this browser, offered back when the page comes without it.
+  function keepCopy() {
+    try {
+      window.localStorage.setItem(storageKey, JSON.stringify({ at: Date.now(), fields: formText() }));
+    } catch (e) { /* storage full or disabled: autosave still runs */ }
+  }
+  function dropCopy() {
+    try { window.localStorage.removeItem(storageKey); } catch (e) { /* nothing kept */ }
+  }
+  function offerCopy() {
+    var kept;
+    try { kept = JSON.parse(window.localStorage.getItem(storageKey) || "null"); } catch (e) { kept = null; }
+    if (!kept || !kept.fields) return;
+    if (JSON.stringify(kept.fields) === JSON.stringify(formText())) { dropCopy(); return; }
+    var offer = document.createElement("div");
+    offer.className = "notice restore-offer";
+    offer.setAttribute("role", "status");
+    var text = document.createElement("p");
+    text.textContent = "This browser kept text that was not saved (" + new Date(kept.at).toLocaleString() + ").";
+    var restore = document.createElement("button");
+    restore.type = "button";
+    restore.className = "quiet";
+    restore.textContent = "Put it back in the form";
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "quiet";
+    discard.textContent = "Discard it";
+    restore.addEventListener("click", function () {
+      Object.keys(kept.fields).forEach(function (name) {
+        var values = [].concat(kept.fields[name]);
+        var inputs = form.querySelectorAll("[name='" + name + "']");
+        inputs.forEach(function (input, i) {
+          if (input.type === "checkbox") input.checked = values.indexOf(input.value) >= 0;
+          else if (values[i] !== undefined) input.value = values[i];
+        });
+      });
+      dirty = true;
+      offer.remove();
+      say("The kept text is back in the form: save to keep it.");
+    });
+    discard.addEventListener("click", function () { dropCopy(); offer.remove(); });
+    offer.append(text, restore, discard);
+    form.parentNode.insertBefore(offer, form);
+  }
+  offerCopy();
+
+  form.addEventListener("input", function () { dirty = true; keepCopy(); });
+  form.addEventListener("change", function () { dirty = true; keepCopy(); });
+  form.addEventListener("submit", function () { submitting = true; });
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty && !submitting) { event.preventDefault(); event.returnValue = ""; }
+  });
+
+  // ---- Autosave of drafts: every half minute, when something changed.
+  var revision = form.querySelector("input[name=revision]");
+  if (form.getAttribute("data-autosave") === "yes" && window.fetch) {
+    window.setInterval(function () {
+      if (!dirty || submitting) return;
+      var data = new FormData(form);
+      data.set("step", "save");
+      data.set("autosave", "1");
+      say("Saving…");
+      window.fetch(form.getAttribute("action"), { method: "POST", body: new URLSearchParams(data), credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) {
+          if (response.redirected && response.url.indexOf("/desk/login") >= 0) {
+            say("Your session has ended. Your text is kept in this browser: sign in again in another tab, then save.");
+            return null;
+          }
+          return response.json().then(function (answer) { return { ok: response.ok, answer: answer }; });
+        })
+        .then(function (result) {
+          if (!result) return;
+          if (!result.ok) { say("Not saved automatically: " + result.answer.message); return; }
+          if (revision) revision.value = result.answer.revision;
+          if (result.answer.url && form.getAttribute("action") !== result.answer.url) {
+            // A new story now has an address: later saves go there.
+            form.setAttribute("action", result.answer.url);
+            window.history.replaceState(null, "", result.answer.url);
+            var id = form.querySelector("input[name=id]");
+            if (id) id.value = result.answer.id;
+          }
+          dirty = false;
+          dropCopy();
+          say("Saved automatically at " + new Date().toLocaleTimeString() + ".");
+        })
+        .catch(function () { say("Not saved automatically: the desk cannot be reached. Your text is kept in this browser."); });
+    }, 30000);
+  }
+
+  if (!body) return;
+
+  // ---- Formatting toolbar and shortcuts.
+  var toolbar = form.querySelector(".toolbar");
+  if (toolbar) toolbar.hidden = false;
+
+  function wrap(before, after, placeholder) {
+    var start = body.selectionStart, end = body.selectionEnd;
+    var chosen = body.value.slice(start, end) || placeholder;
+    body.setRangeText(before + chosen + after, start, end, "end");
+    body.setSelectionRange(start + before.length, start + before.length + chosen.length);
+    body.focus();
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  function prefixLines(prefix) {
+    var start = body.value.lastIndexOf("\n", body.selectionStart - 1) + 1;
+    var end = body.selectionEnd;
+    var lines = body.value.slice(start, end).split("\n").map(function (line) { return prefix + line; });
+    body.setRangeText(lines.join("\n"), start, end, "end");
+    body.focus();
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  var formats = {
+    heading: function () { prefixLines("## "); },
+    bold: function () { wrap("**", "**", "bold text"); },
+    italic: function () { wrap("*", "*", "italic text"); },
+    link: function () {
+      var url = window.prompt("Address of the link (https://…)");
+      if (url) wrap("[", "](" + url + ")", "link text");
+    },
+    quote: function () { prefixLines("> "); },
+    list: function () { prefixLines("- "); }
+  };
+  if (toolbar) {
+    toolbar.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-format]");
+      if (button) formats[button.getAttribute("data-format")]();
+    });
+  }
+  body.addEventListener("keydown", function (event) {
+    if (!(event.ctrlKey || event.metaKey)) return;
+    var key = event.key.toLowerCase();
+    var format = key === "b" ? "bold" : key === "i" ? "italic" : key === "k" ? "link" : (event.altKey && key === "2") ? "heading" : null;
+    if (format) { event.preventDefault(); formats[format](); }
+  });
+
+  // ---- Paste from a word processor or a web page: keep headings, links,
+  // emphasis and lists, drop the rest.
+  function markdownOf(node) {
+    if (node.nodeType === 3) return node.nodeValue.replace(/\s+/g, " ");
+    if (node.nodeType !== 1) return "";
+    var tag = node.tagName.toLowerCase();
+    if (tag === "style" || tag === "script" || tag === "meta" || tag === "title") return "";
+    var inner = Array.prototype.map.call(node.childNodes, markdownOf).join("");
+    switch (tag) {
+      case "h1": case "h2": return "\n\n## " + inner.trim() + "\n\n";
+      case "h3": case "h4": case "h5": case "h6": return "\n\n### " + inner.trim() + "\n\n";
+      case "strong": case "b": return inner.trim() ? "**" + inner.trim() + "** " : "";
+      case "em": case "i": return inner.trim() ? "*" + inner.trim() + "* " : "";
+      case "a":
+        var href = node.getAttribute("href") || "";
+        return /^(https?:|mailto:|\/)/.test(href) ? "[" + inner.trim() + "](" + href + ")" : inner;
+      case "li":
+        var ordered = node.parentNode && node.parentNode.tagName && node.parentNode.tagName.toLowerCase() === "ol";
+        return "\n" + (ordered ? "1. " : "- ") + inner.trim();
+      case "ul": case "ol": return "\n" + inner + "\n\n";
+      case "blockquote": return "\n\n> " + inner.trim().replace(/\n/g, "\n> ") + "\n\n";
+      case "p": case "div": return "\n\n" + inner.trim() + "\n\n";
+      case "br": return "\n";
+      default: return inner;
+    }
+  }
+  body.addEventListener("paste", function (event) {
+    var html = event.clipboardData && event.clipboardData.getData("text/html");
+    if (!html) return;
+    event.preventDefault();
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var text = markdownOf(doc.body).replace(/[ \t]+\n/g, "\n").replace(/\n{3,}/g, "\n\n").trim();
+    body.setRangeText(text, body.selectionStart, body.selectionEnd, "end");
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  // ---- Live preview beside the editor: refreshed a moment after typing stops.
+  var frame = document.querySelector("iframe[name=preview-frame]");
+  var previewButton = form.querySelector("button[value=preview]");
+  if (frame && previewButton) {
+    var timer = null;
+    var refresh = function () {
+      var data = new FormData(form);
+      data.set("step", "preview");
+      window.fetch(previewButton.getAttribute("formaction"), { method: "POST", body: new URLSearchParams(data), credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) { if (html !== null) frame.srcdoc = html; })
+        .catch(function () { /* the button still previews */ });
+    };
+    form.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(refresh, 800);
+    });
+    if (window.matchMedia("(min-width: 80rem)").matches) refresh();
+  }
+})();
