@@ -168,6 +168,47 @@ fn every_page_type_is_valid_html() {
         "desk-people",
         site.get_with("/desk/people", &[("cookie", &cookie)]),
     ));
+    // The story desk: the list, a new story, a demo story saved once (so it
+    // has revisions), its revisions, and a form answered with an error.
+    let as_owner = [("cookie", cookie.as_str())];
+    desk_pages.push(("desk-stories", site.get_with("/desk/stories", &as_owner)));
+    desk_pages.push((
+        "desk-stories-filtered",
+        site.get_with("/desk/stories?status=published&q=the", &as_owner),
+    ));
+    let new_story = site.get_with("/desk/stories/new", &as_owner);
+    let csrf = crate::newsroom::csrf_of(&new_story.text());
+    desk_pages.push(("desk-new-story", new_story));
+    let slug = STORY.trim_start_matches("/stories/");
+    let card = crate::common::block_on(site.store.story_card_by_slug(slug))
+        .unwrap()
+        .unwrap();
+    let editor = masthead::urls::desk_story(&card.story.id);
+    let saved = crate::common::http_post_form(
+        &format!("{}{editor}", site.url),
+        &format!(
+            "csrf={csrf}&revision={}&headline=A+checked+headline&label={}&section_id={}&author={}&body_md=Checked.&step=save",
+            card.story.revision,
+            crate::newsroom::enc(&card.story.label),
+            card.story.section_id,
+            card.author_ids[0],
+        ),
+        &as_owner,
+    );
+    assert_eq!(saved.status, 303, "{}", saved.text());
+    desk_pages.push(("desk-story", site.get_with(&editor, &as_owner)));
+    desk_pages.push((
+        "desk-revisions",
+        site.get_with(&format!("{editor}/revisions"), &as_owner),
+    ));
+    desk_pages.push((
+        "desk-story-invalid",
+        crate::common::http_post_form(
+            &format!("{}/desk/stories/new", site.url),
+            &format!("csrf={csrf}&headline=&body_md=Kept.&step=save"),
+            &as_owner,
+        ),
+    ));
     for (name, reply) in desk_pages {
         assert!(reply.status < 500, "{name}: {}", reply.status);
         let file = dir.path().join(format!("{name}.html"));
