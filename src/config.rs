@@ -22,6 +22,30 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     pub cache_mb: Option<usize>,
     pub metrics_listen: Option<String>,
+    pub media: Option<MediaLimits>,
+}
+
+/// What the media library accepts (the `[media]` table of the file).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaLimits {
+    /// The largest file accepted, in MiB.
+    pub max_upload_mb: usize,
+    /// The most pixels an image may decode to, in millions: a small file
+    /// that would unpack to more (a decompression bomb) is refused.
+    pub max_megapixels: usize,
+    /// How many images a contributor may upload in all.
+    pub contributor_uploads: usize,
+}
+
+impl Default for MediaLimits {
+    fn default() -> Self {
+        MediaLimits {
+            max_upload_mb: 25,
+            max_megapixels: 60,
+            contributor_uploads: 20,
+        }
+    }
 }
 
 /// Values given on the command line or in the environment (clap reads both).
@@ -36,6 +60,8 @@ pub struct Overrides {
     pub log_format: Option<String>,
     pub cache_mb: Option<usize>,
     pub metrics_listen: Option<String>,
+    /// Set by embedders and tests (the file's `[media]` table otherwise).
+    pub media: Option<MediaLimits>,
 }
 
 /// How log lines are written.
@@ -65,6 +91,7 @@ pub struct Config {
     pub cache_mb: usize,
     /// Where Prometheus metrics are served (off when None).
     pub metrics_listen: Option<SocketAddr>,
+    pub media: MediaLimits,
 }
 
 fn parse_listen(key: &str, text: &str) -> anyhow::Result<SocketAddr> {
@@ -127,7 +154,21 @@ impl Config {
         {
             bail!("public_url {url:?} must start with http:// or https://");
         }
+        let media = overrides.media.or(file.media).unwrap_or_default();
+        if media.max_upload_mb == 0 || media.max_upload_mb > 1024 {
+            bail!(
+                "[media] max_upload_mb = {} is out of range: allow between 1 and 1024 MiB",
+                media.max_upload_mb
+            );
+        }
+        if media.max_megapixels == 0 || media.max_megapixels > 500 {
+            bail!(
+                "[media] max_megapixels = {} is out of range: allow between 1 and 500",
+                media.max_megapixels
+            );
+        }
         Ok(Config {
+            media,
             listen,
             data_dir,
             database_url,
@@ -150,6 +191,12 @@ impl Config {
 
     pub fn media_dir(&self) -> PathBuf {
         self.data_dir.join("media")
+    }
+
+    /// Where uploaded originals are kept: beside the media, never served
+    /// (they may carry camera and location data).
+    pub fn originals_dir(&self) -> PathBuf {
+        self.data_dir.join("originals")
     }
 
     /// Creates the data directory and proves it is writable, so a bad one
@@ -225,6 +272,15 @@ pub const TEMPLATE: &str = r#"# Masthead configuration. Every key is optional; t
 # Serve Prometheus metrics at http://ADDR/metrics (off unless set). Keep it
 # on a private address: it is not meant for the public.
 # metrics_listen = "127.0.0.1:9100"
+
+# What the media library accepts.
+# [media]
+# The largest upload, in MiB.
+# max_upload_mb = 25
+# The most pixels an image may unpack to, in millions (refuses decompression bombs).
+# max_megapixels = 60
+# How many images a contributor may upload in all.
+# contributor_uploads = 20
 "#;
 
 #[cfg(test)]

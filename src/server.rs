@@ -103,6 +103,13 @@ pub async fn start_with_clock(
         theme,
         PublicUrl::new(&public_url),
         config.media_dir(),
+        crate::services::media::Library {
+            storage: Arc::new(crate::storage::LocalDisk::new(
+                config.media_dir(),
+                config.originals_dir(),
+            )),
+            limits: config.media,
+        },
         CacheLimits {
             bytes: config.cache_mb * 1024 * 1024,
             renders: render_concurrency(),

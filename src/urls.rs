@@ -80,6 +80,14 @@ pub fn desk_story_preview() -> String {
 pub fn desk_preview(token: &str) -> String {
     format!("/desk/preview/{token}")
 }
+/// The media library in the desk.
+pub fn desk_media() -> String {
+    "/desk/media".into()
+}
+/// One image of the library in the desk.
+pub fn desk_image(id: &str) -> String {
+    format!("/desk/media/{id}")
+}
 pub fn desk_briefs() -> String {
     "/desk/briefs".into()
 }
@@ -137,6 +145,7 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("desk-new-story", None) => desk_new_story(),
         ("desk-story-preview", None) => desk_story_preview(),
         ("desk-briefs", None) => desk_briefs(),
+        ("desk-media", None) => desk_media(),
         ("desk-story", Some(id)) => desk_story(id),
         ("desk-brief", Some(id)) => desk_brief(id),
         ("story", Some(slug)) => story(slug),

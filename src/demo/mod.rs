@@ -388,6 +388,7 @@ async fn save_svg(
         alt: meta.alt.clone(),
         caption: meta.caption.clone(),
         credit: meta.credit.clone(),
+        ..Default::default()
     };
     store.save_image(&image).await?;
     Ok(image.id)

@@ -126,10 +126,10 @@ pub struct Link {
     pub url: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct Image {
     pub id: String,
-    /// File name inside the media directory.
+    /// File name inside the media directory: the largest served copy.
     pub file: String,
     pub width: i32,
     pub height: i32,
@@ -137,6 +137,31 @@ pub struct Image {
     pub caption: String,
     /// Photographer / agency, e.g. "Jane Roe/Agency".
     pub credit: String,
+    /// Smaller served copies, by width ("320,640,960"): `stem-320.ext`.
+    pub widths: String,
+    /// Whether every served copy also exists as WebP (`stem[-w].webp`).
+    pub webp: bool,
+}
+
+impl Image {
+    /// The widths of the smaller copies, narrowest first.
+    pub fn smaller_widths(&self) -> Vec<i32> {
+        self.widths
+            .split(',')
+            .filter_map(|w| w.trim().parse().ok())
+            .collect()
+    }
+
+    /// The served file of width `width` (the full copy when it is the image's own).
+    pub fn file_at(&self, width: i32, extension: Option<&str>) -> String {
+        let (stem, ext) = self.file.rsplit_once('.').unwrap_or((&self.file, ""));
+        let ext = extension.unwrap_or(ext);
+        if width == self.width {
+            format!("{stem}.{ext}")
+        } else {
+            format!("{stem}-{width}.{ext}")
+        }
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -159,6 +184,11 @@ pub struct Story {
     pub reading_minutes: i32,
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,
+    /// What this story says of its hero instead of the library's alt text,
+    /// caption and credit (None: the library's).
+    pub hero_alt: Option<String>,
+    pub hero_caption: Option<String>,
+    pub hero_credit: Option<String>,
     /// The desk account that started it (None: imported, or the account is gone).
     pub created_by: Option<String>,
     /// How many times it has been saved: a save made on an older copy is refused.
@@ -348,6 +378,9 @@ mod tests {
             reading_minutes: 1,
             seo_title: None,
             seo_description: None,
+            hero_alt: None,
+            hero_caption: None,
+            hero_credit: None,
             created_by: None,
             revision: 1,
         }

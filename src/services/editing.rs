@@ -8,7 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::accounts::User;
-use crate::model::{Author, Brief, SiteSettings, Status, Story, Tag, UnixTime, new_id, slug};
+use crate::model::{
+    Author, Brief, Image, SiteSettings, Status, Story, Tag, UnixTime, new_id, slug,
+};
 use crate::services::diff::{self, FieldChange};
 use crate::services::permissions::{Action, may, refusal};
 use crate::services::publishing::{
@@ -139,6 +141,10 @@ pub struct StoryFields {
     pub body_md: String,
     pub custom_excerpt: String,
     pub hero_image_id: String,
+    /// This story's words for its hero (empty: the library's).
+    pub hero_alt: String,
+    pub hero_caption: String,
+    pub hero_credit: String,
     /// Empty: follows the headline until first publication.
     pub slug: String,
     pub seo_title: String,
@@ -164,6 +170,9 @@ impl StoryFields {
             body_md: s.body_md.clone(),
             custom_excerpt: s.custom_excerpt.clone().unwrap_or_default(),
             hero_image_id: s.hero_image_id.clone().unwrap_or_default(),
+            hero_alt: s.hero_alt.clone().unwrap_or_default(),
+            hero_caption: s.hero_caption.clone().unwrap_or_default(),
+            hero_credit: s.hero_credit.clone().unwrap_or_default(),
             slug: s.slug.clone(),
             seo_title: s.seo_title.clone().unwrap_or_default(),
             seo_description: s.seo_description.clone().unwrap_or_default(),
@@ -226,6 +235,9 @@ pub async fn save_story(
         body_md: fields.body_md.clone(),
         custom_excerpt: blank_to_none(&fields.custom_excerpt),
         hero_image_id: blank_to_none(&fields.hero_image_id),
+        hero_alt: blank_to_none(&fields.hero_alt),
+        hero_caption: blank_to_none(&fields.hero_caption),
+        hero_credit: blank_to_none(&fields.hero_credit),
         status: step.status(),
         featured: fields.featured,
         published_at: scheduled_time(step, stored.map(|c| c.story.status), fields.publish_at),
@@ -413,6 +425,9 @@ pub fn story_changes(
         pair("Authors", &|f| bylines(&f.author_ids)),
         pair("Tags", &|f| f.tags.join(", ")),
         pair("Hero image", &|f| f.hero_image_id.clone()),
+        pair("Hero alt text", &|f| f.hero_alt.clone()),
+        pair("Hero caption", &|f| f.hero_caption.clone()),
+        pair("Hero credit", &|f| f.hero_credit.clone()),
         pair("Body", &|f| f.body_md.clone()),
         pair("Excerpt", &|f| f.custom_excerpt.clone()),
         pair("Slug", &|f| f.slug.clone()),
@@ -453,7 +468,12 @@ pub async fn preview_card(
         .map(|t| t.id.clone())
         .collect();
     let hero = match blank_to_none(&fields.hero_image_id) {
-        Some(id) => store.images_by_ids(&[id]).await?.pop(),
+        Some(id) => store.images_by_ids(&[id]).await?.pop().map(|image| Image {
+            alt: blank_to_none(&fields.hero_alt).unwrap_or(image.alt),
+            caption: blank_to_none(&fields.hero_caption).unwrap_or(image.caption),
+            credit: blank_to_none(&fields.hero_credit).unwrap_or(image.credit),
+            ..image
+        }),
         None => None,
     };
     let now = store.clock().now();
@@ -477,6 +497,9 @@ pub async fn preview_card(
         updated_at: now,
         seo_title: blank_to_none(&fields.seo_title),
         seo_description: blank_to_none(&fields.seo_description),
+        hero_alt: blank_to_none(&fields.hero_alt),
+        hero_caption: blank_to_none(&fields.hero_caption),
+        hero_credit: blank_to_none(&fields.hero_credit),
         created_by: None,
         revision: 0,
     };
@@ -708,6 +731,9 @@ mod tests {
             reading_minutes: 1,
             seo_title: None,
             seo_description: None,
+            hero_alt: None,
+            hero_caption: None,
+            hero_credit: None,
             created_by: None,
             revision: 1,
         };

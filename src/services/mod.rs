@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod diff;
 pub mod editing;
+pub mod media;
 pub mod permissions;
 pub mod publishing;
 pub mod related;

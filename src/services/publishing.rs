@@ -27,6 +27,10 @@ pub struct StoryDraft {
     pub body_md: String,
     pub custom_excerpt: Option<String>,
     pub hero_image_id: Option<String>,
+    /// The story's own words for its hero (None: the library's).
+    pub hero_alt: Option<String>,
+    pub hero_caption: Option<String>,
+    pub hero_credit: Option<String>,
     /// None: unchanged (a new piece starts as a draft).
     pub status: Option<Status>,
     pub featured: bool,
@@ -138,6 +142,8 @@ struct Request<'a> {
     status: Option<Status>,
     published_at: Option<UnixTime>,
     image_id: Option<&'a str>,
+    /// The piece's own alt text for its image, over the library's.
+    image_alt: Option<&'a str>,
     body_md: &'a str,
 }
 
@@ -167,7 +173,7 @@ async fn decide(
         .unwrap_or(Status::Draft);
     let published_at = decide_time(status, request.published_at, stored.as_ref(), now)?;
     if matches!(status, Status::Published | Status::Scheduled) {
-        check_alt_text(store, request.image_id, request.body_md).await?;
+        check_alt_text(store, request.image_id, request.image_alt, request.body_md).await?;
     }
 
     let id = stored_id.map_or_else(new_id, str::to_string);
@@ -298,6 +304,7 @@ pub async fn prepare_story(
             status: draft.status,
             published_at: draft.published_at,
             image_id: draft.hero_image_id.as_deref(),
+            image_alt: draft.hero_alt.as_deref(),
             body_md: &draft.body_md,
         },
     )
@@ -321,6 +328,9 @@ pub async fn prepare_story(
         updated_at: draft.updated_at.unwrap_or_else(|| store.clock().now()),
         seo_title: non_blank(draft.seo_title),
         seo_description: non_blank(draft.seo_description),
+        hero_alt: non_blank(draft.hero_alt),
+        hero_caption: non_blank(draft.hero_caption),
+        hero_credit: non_blank(draft.hero_credit),
         created_by: existing.and_then(|s| s.created_by.clone()),
         revision: existing.map_or(1, |s| s.revision),
     };
@@ -378,6 +388,7 @@ pub async fn prepare_brief(
             status: draft.status,
             published_at: draft.published_at,
             image_id: draft.image_id.as_deref(),
+            image_alt: None,
             body_md: &draft.body_md,
         },
     )
@@ -553,13 +564,15 @@ async fn choose_slug(
 async fn check_alt_text(
     store: &Store,
     image_id: Option<&str>,
+    own_alt: Option<&str>,
     body_md: &str,
 ) -> Result<(), ContentError> {
+    let described_here = own_alt.is_some_and(|alt| !alt.trim().is_empty());
     if let Some(id) = image_id {
         let images = store.images_by_ids(&[id.to_string()]).await?;
         match images.first() {
             None => return Err(invalid("image", "the chosen image does not exist")),
-            Some(img) if img.alt.trim().is_empty() => {
+            Some(img) if img.alt.trim().is_empty() && !described_here => {
                 return Err(invalid(
                     "image",
                     format!(

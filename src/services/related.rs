@@ -85,6 +85,9 @@ mod tests {
             reading_minutes: 1,
             seo_title: None,
             seo_description: None,
+            hero_alt: None,
+            hero_caption: None,
+            hero_credit: None,
             created_by: None,
             revision: 1,
         }

@@ -1,8 +1,45 @@
-//! Image records: the file, its size, alt text, caption and credit.
+//! Image records: the file, its size, alt text, caption and credit; the
+//! library's view of them (who uploaded what, where each is used).
 
-use crate::model::Image;
+use crate::model::{Image, UnixTime};
 
-use super::{ContentChange, Store, StoreResult, read, write};
+use super::{ContentChange, Store, StoreResult, exec, read, write};
+
+/// An image as the library lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LibraryImage {
+    #[sqlx(flatten)]
+    pub image: Image,
+    pub bytes: i64,
+    pub created_at: UnixTime,
+    pub uploaded_by: Option<String>,
+    pub uploaded_by_name: Option<String>,
+    /// Storage name of the kept original (None: made by the demo or imported).
+    pub original: Option<String>,
+}
+
+/// A place an image appears.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ImageUse {
+    /// "story", "brief" or "author".
+    pub kind: String,
+    pub id: String,
+    /// The headline or name.
+    pub title: String,
+}
+
+/// What an upload adds besides the image itself.
+#[derive(Debug, Clone)]
+pub struct UploadRecord {
+    pub original: String,
+    pub bytes: i64,
+    pub uploaded_by: Option<String>,
+}
+
+/// `%text%` for LIKE with the pattern characters taken literally.
+pub(super) fn contains(text: &str) -> String {
+    super::worklists::contains_pattern(text)
+}
 
 macro_rules! queries {
     () => {
@@ -12,14 +49,15 @@ macro_rules! queries {
             use super::{Conn, Db, sql::push_id_list};
             use crate::model::{Image, UnixTime};
             use crate::store::StoreResult;
+            use crate::store::media::{ImageUse, LibraryImage, UploadRecord, contains};
 
             pub async fn upsert(conn: &mut Conn, i: &Image, now: UnixTime) -> StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO images (id, file, width, height, alt, caption, credit, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    "INSERT INTO images (id, file, width, height, alt, caption, credit, created_at, widths, webp)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                      ON CONFLICT (id) DO UPDATE SET file = excluded.file, width = excluded.width,
                        height = excluded.height, alt = excluded.alt, caption = excluded.caption,
-                       credit = excluded.credit",
+                       credit = excluded.credit, widths = excluded.widths, webp = excluded.webp",
                 )
                 .bind(&i.id)
                 .bind(&i.file)
@@ -29,14 +67,90 @@ macro_rules! queries {
                 .bind(&i.caption)
                 .bind(&i.credit)
                 .bind(now)
+                .bind(&i.widths)
+                .bind(i.webp)
                 .execute(&mut *conn)
                 .await?;
                 Ok(())
             }
 
+            pub async fn record_upload(conn: &mut Conn, id: &str, u: &UploadRecord) -> StoreResult<()> {
+                sqlx::query("UPDATE images SET original = $1, bytes = $2, uploaded_by = $3 WHERE id = $4")
+                    .bind(&u.original)
+                    .bind(u.bytes)
+                    .bind(&u.uploaded_by)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn library(pool: &Pool<Db>, search: Option<&str>, limit: i64, offset: i64) -> StoreResult<Vec<LibraryImage>> {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT i.id, i.file, i.width, i.height, i.alt, i.caption, i.credit, i.widths, i.webp,
+                       i.bytes, i.created_at, i.uploaded_by, u.name AS uploaded_by_name, i.original
+                     FROM images i LEFT JOIN users u ON u.id = i.uploaded_by",
+                );
+                if let Some(words) = search {
+                    let pattern = contains(words);
+                    qb.push(" WHERE lower(i.alt) LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
+                    qb.push(" OR lower(i.caption) LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
+                    qb.push(" OR lower(i.credit) LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
+                    qb.push(" OR lower(i.file) LIKE ").push_bind(pattern).push(" ESCAPE '\\'");
+                }
+                qb.push(" ORDER BY i.created_at DESC, i.id DESC");
+                super::sql::push_limit(&mut qb, limit, offset);
+                Ok(qb.build_query_as().fetch_all(pool).await?)
+            }
+
+            pub async fn library_one(pool: &Pool<Db>, id: &str) -> StoreResult<Option<LibraryImage>> {
+                Ok(sqlx::query_as(
+                    "SELECT i.id, i.file, i.width, i.height, i.alt, i.caption, i.credit, i.widths, i.webp,
+                       i.bytes, i.created_at, i.uploaded_by, u.name AS uploaded_by_name, i.original
+                     FROM images i LEFT JOIN users u ON u.id = i.uploaded_by WHERE i.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(pool)
+                .await?)
+            }
+
+            pub async fn uploads_by(pool: &Pool<Db>, user_id: &str) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM images WHERE uploaded_by = $1")
+                    .bind(user_id)
+                    .fetch_one(pool)
+                    .await?)
+            }
+
+            /// Stories and briefs showing the image or naming its file in
+            /// their text, and authors whose photo it is.
+            pub async fn uses(pool: &Pool<Db>, id: &str, file_stem: &str) -> StoreResult<Vec<ImageUse>> {
+                let in_text = contains(&format!("/media/{file_stem}"));
+                Ok(sqlx::query_as(
+                    "SELECT 'story' AS kind, s.id, s.headline AS title FROM stories s
+                       WHERE s.hero_image_id = $1 OR lower(s.body_md) LIKE $2 ESCAPE '\\'
+                     UNION ALL
+                     SELECT 'brief' AS kind, b.id, b.headline AS title FROM briefs b
+                       WHERE b.image_id = $1 OR lower(b.body_md) LIKE $2 ESCAPE '\\'
+                     UNION ALL
+                     SELECT 'author' AS kind, a.id, a.name AS title FROM authors a WHERE a.photo_id = $1",
+                )
+                .bind(id)
+                .bind(in_text)
+                .fetch_all(pool)
+                .await?)
+            }
+
+            pub async fn delete(conn: &mut Conn, id: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM images WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
             pub async fn newest(pool: &Pool<Db>, limit: i64) -> StoreResult<Vec<Image>> {
                 let mut qb = QueryBuilder::<Db>::new(
-                    "SELECT id, file, width, height, alt, caption, credit FROM images ORDER BY created_at DESC, id DESC",
+                    "SELECT id, file, width, height, alt, caption, credit, widths, webp FROM images ORDER BY created_at DESC, id DESC",
                 );
                 super::sql::push_limit(&mut qb, limit, 0);
                 Ok(qb.build_query_as().fetch_all(pool).await?)
@@ -44,7 +158,7 @@ macro_rules! queries {
 
             pub async fn by_ids(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<Image>> {
                 let mut qb = QueryBuilder::<Db>::new(
-                    "SELECT id, file, width, height, alt, caption, credit FROM images WHERE id IN ",
+                    "SELECT id, file, width, height, alt, caption, credit, widths, webp FROM images WHERE id IN ",
                 );
                 push_id_list(&mut qb, ids);
                 Ok(qb.build_query_as().fetch_all(pool).await?)
@@ -59,6 +173,52 @@ impl Store {
         let now = self.clock.now();
         write!(self, |conn, db| {
             db::media::upsert(conn, image, now).await?;
+            ((), ContentChange::Images)
+        })
+    }
+
+    /// Saves an uploaded image with what the library keeps of its upload.
+    pub async fn save_upload(&self, image: &Image, upload: &UploadRecord) -> StoreResult<()> {
+        let now = self.clock.now();
+        write!(self, |conn, db| {
+            db::media::upsert(conn, image, now).await?;
+            db::media::record_upload(conn, &image.id, upload).await?;
+            ((), ContentChange::Images)
+        })
+    }
+
+    /// The library, newest first, optionally searched by alt text,
+    /// caption, credit and file name.
+    pub async fn library(
+        &self,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<LibraryImage>> {
+        read!(self, media::library(search, limit, offset))
+    }
+
+    pub async fn library_image(&self, id: &str) -> StoreResult<Option<LibraryImage>> {
+        read!(self, media::library_one(id))
+    }
+
+    /// How many images this person has uploaded.
+    pub async fn uploads_by(&self, user_id: &str) -> StoreResult<i64> {
+        exec!(self, media::uploads_by(user_id))
+    }
+
+    /// Where an image appears (see `media::uses`).
+    pub async fn image_uses(&self, image: &Image) -> StoreResult<Vec<ImageUse>> {
+        let stem = image
+            .file
+            .rsplit_once('.')
+            .map_or(image.file.as_str(), |(stem, _)| stem);
+        read!(self, media::uses(&image.id, stem))
+    }
+
+    pub async fn delete_image(&self, id: &str) -> StoreResult<()> {
+        write!(self, |conn, db| {
+            db::media::delete(conn, id).await?;
             ((), ContentChange::Images)
         })
     }

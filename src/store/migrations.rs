@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (6, "accounts", "0006_accounts.sql"),
     (7, "jobs", "0007_jobs.sql"),
     (8, "editing", "0008_editing.sql"),
+    (9, "media", "0009_media.sql"),
 ];
 
 fn migrator(

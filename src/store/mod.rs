@@ -40,6 +40,7 @@ pub use briefs::{BriefCard, BriefWrite};
 pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
 pub use error::{StoreError, StoreResult};
 pub use jobs::{Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY};
+pub use media::{ImageUse, LibraryImage, UploadRecord};
 pub use revisions::{Edit, PieceKind, Revision};
 pub use slugs::SlugKind;
 pub use stories::{

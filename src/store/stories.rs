@@ -29,24 +29,28 @@ pub struct StoryCard {
 /// columns of `hero_columns!`): all empty when there is none.
 #[derive(sqlx::FromRow)]
 pub(super) struct HeroColumns {
-    hero_file: Option<String>,
-    hero_width: Option<i32>,
-    hero_height: Option<i32>,
-    hero_alt: Option<String>,
-    hero_caption: Option<String>,
-    hero_credit: Option<String>,
+    img_file: Option<String>,
+    img_width: Option<i32>,
+    img_height: Option<i32>,
+    img_alt: Option<String>,
+    img_caption: Option<String>,
+    img_credit: Option<String>,
+    img_widths: Option<String>,
+    img_webp: Option<bool>,
 }
 
 impl HeroColumns {
     pub(super) fn into_image(self, id: Option<&String>) -> Option<Image> {
         Some(Image {
             id: id?.clone(),
-            file: self.hero_file?,
-            width: self.hero_width.unwrap_or_default(),
-            height: self.hero_height.unwrap_or_default(),
-            alt: self.hero_alt.unwrap_or_default(),
-            caption: self.hero_caption.unwrap_or_default(),
-            credit: self.hero_credit.unwrap_or_default(),
+            file: self.img_file?,
+            width: self.img_width.unwrap_or_default(),
+            height: self.img_height.unwrap_or_default(),
+            alt: self.img_alt.unwrap_or_default(),
+            caption: self.img_caption.unwrap_or_default(),
+            credit: self.img_credit.unwrap_or_default(),
+            widths: self.img_widths.unwrap_or_default(),
+            webp: self.img_webp.unwrap_or_default(),
         })
     }
 }
@@ -54,11 +58,23 @@ impl HeroColumns {
 /// The image columns of `HeroColumns`, from `images h`.
 macro_rules! hero_columns {
     () => {
-        "h.file AS hero_file, h.width AS hero_width, h.height AS hero_height, \
-         h.alt AS hero_alt, h.caption AS hero_caption, h.credit AS hero_credit"
+        "h.file AS img_file, h.width AS img_width, h.height AS img_height, \
+         h.alt AS img_alt, h.caption AS img_caption, h.credit AS img_credit, \
+         h.widths AS img_widths, h.webp AS img_webp"
     };
 }
 pub(super) use hero_columns;
+
+/// `hero_columns!` for a story `s`: its own alt text, caption and credit
+/// for the image, where it has them, over the library's.
+macro_rules! story_hero_columns {
+    () => {
+        "h.file AS img_file, h.width AS img_width, h.height AS img_height, \
+         COALESCE(s.hero_alt, h.alt) AS img_alt, COALESCE(s.hero_caption, h.caption) AS img_caption, \
+         COALESCE(s.hero_credit, h.credit) AS img_credit, h.widths AS img_widths, h.webp AS img_webp"
+    };
+}
+pub(super) use story_hero_columns;
 
 /// The row `card_columns!` selects.
 #[derive(sqlx::FromRow)]
@@ -150,7 +166,8 @@ macro_rules! story_columns {
     () => {
         "s.id, s.slug, s.headline, s.dek, s.label, s.section_id, s.body_md, s.body_html, \
          s.custom_excerpt, s.hero_image_id, s.status, s.featured, s.published_at, s.created_at, \
-         s.updated_at, s.reading_minutes, s.seo_title, s.seo_description, s.created_by, s.revision"
+         s.updated_at, s.reading_minutes, s.seo_title, s.seo_description, s.hero_alt, s.hero_caption, \
+         s.hero_credit, s.created_by, s.revision"
     };
 }
 pub(super) use story_columns;
@@ -240,7 +257,7 @@ macro_rules! summary_columns {
         concat!(
             "s.id, s.slug, s.headline, s.dek, s.label, s.section_id, s.custom_excerpt, \
              substr(s.body_md, 1, 1500) AS lead, s.featured, s.hero_image_id, s.published_at, s.reading_minutes, ",
-            hero_columns!(),
+            story_hero_columns!(),
             ", (SELECT string_agg(sa.author_id, ',' ORDER BY sa.position) FROM story_authors sa WHERE sa.story_id = s.id) AS author_ids"
         )
     };
@@ -271,7 +288,7 @@ macro_rules! card_columns {
             "SELECT ",
             story_columns!(),
             ", ",
-            hero_columns!(),
+            story_hero_columns!(),
             ", (SELECT string_agg(sa.author_id, ',' ORDER BY sa.position) FROM story_authors sa WHERE sa.story_id = s.id) AS author_ids, \
              (SELECT string_agg(st.tag_id, ',' ORDER BY st.position) FROM story_tags st WHERE st.story_id = s.id) AS tag_ids, \
              (SELECT COUNT(*) FROM story_notes n WHERE n.story_id = s.id) AS notes \
@@ -300,7 +317,7 @@ macro_rules! queries {
             use crate::store::StoreResult;
             use crate::store::stories::{
                 CardRow, ListedRow, ListingPage, StoryAuthor, StoryCard, StorySummary, SummaryRow,
-                TAG_WINDOW, TagWindowEntry, card_columns, hero_columns, parse_windows,
+                TAG_WINDOW, TagWindowEntry, card_columns, parse_windows, story_hero_columns,
                 public_piece, story_columns, summary_columns,
             };
 
@@ -527,8 +544,10 @@ macro_rules! queries {
                 let done = sqlx::query(
                     "INSERT INTO stories (id, slug, headline, dek, label, section_id, body_md, body_html,
                        custom_excerpt, hero_image_id, status, featured, published_at, created_at,
-                       updated_at, reading_minutes, seo_title, seo_description, created_by, revision)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1)
+                       updated_at, reading_minutes, seo_title, seo_description, created_by, hero_alt,
+                       hero_caption, hero_credit, revision)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                       $22, $23, $24, 1)
                      ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, headline = excluded.headline,
                        dek = excluded.dek, label = excluded.label, section_id = excluded.section_id,
                        body_md = excluded.body_md, body_html = excluded.body_html,
@@ -536,7 +555,9 @@ macro_rules! queries {
                        status = excluded.status, featured = excluded.featured,
                        published_at = excluded.published_at, updated_at = excluded.updated_at,
                        reading_minutes = excluded.reading_minutes, seo_title = excluded.seo_title,
-                       seo_description = excluded.seo_description, revision = stories.revision + $20
+                       seo_description = excluded.seo_description, hero_alt = excluded.hero_alt,
+                       hero_caption = excluded.hero_caption, hero_credit = excluded.hero_credit,
+                       revision = stories.revision + $20
                      WHERE $21 IS NULL OR stories.revision = $21",
                 )
                 .bind(&s.id)
@@ -560,6 +581,9 @@ macro_rules! queries {
                 .bind(&s.created_by)
                 .bind(bump)
                 .bind(based_on)
+                .bind(&s.hero_alt)
+                .bind(&s.hero_caption)
+                .bind(&s.hero_credit)
                 .execute(&mut *conn)
                 .await?;
                 Ok(done.rows_affected() > 0)

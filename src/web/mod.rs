@@ -56,6 +56,8 @@ pub struct App {
     /// The site's public address, from configuration (never from the Host header).
     pub public_url: PublicUrl,
     pub media_dir: PathBuf,
+    /// The media library: its file storage and upload limits.
+    pub library: crate::services::media::Library,
 }
 
 /// How much the page layer may hold and do at once.
@@ -73,6 +75,7 @@ impl App {
         theme: Theme,
         public_url: PublicUrl,
         media_dir: PathBuf,
+        library: crate::services::media::Library,
         limits: CacheLimits,
     ) -> App {
         let assets = theme
@@ -98,6 +101,7 @@ impl App {
             assets,
             public_url,
             media_dir,
+            library,
         }
     }
 }
@@ -173,11 +177,13 @@ async fn asset(
     }
 }
 
+/// A media file never changes under its name (an upload gets a name of its
+/// own, and new text about an image changes no file): cached for a year.
 async fn media_cache_control(mut response: Response) -> Response {
     if response.status().is_success() {
         response.headers_mut().insert(
             header::CACHE_CONTROL,
-            header::HeaderValue::from_static("public, max-age=86400"),
+            header::HeaderValue::from_static("public, max-age=31536000, immutable"),
         );
     }
     response

@@ -163,6 +163,13 @@ pub struct TestSite {
     _dir: tempfile::TempDir,
 }
 
+impl TestSite {
+    /// The site's data directory (database, media, originals).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+}
+
 /// How a test site differs from the plain demo site.
 #[derive(Default)]
 pub struct SiteOptions {
@@ -170,6 +177,8 @@ pub struct SiteOptions {
     pub clock: Clock,
     /// Serve Prometheus metrics on a port of their own.
     pub metrics: bool,
+    /// What the media library accepts (the defaults when None).
+    pub media: Option<masthead::config::MediaLimits>,
 }
 
 impl TestSite {
@@ -200,6 +209,7 @@ impl TestSite {
             data_dir: Some(dir.path().to_path_buf()),
             database_url: Some(database_url.clone()),
             metrics_listen: options.metrics.then(|| "127.0.0.1:0".to_string()),
+            media: options.media,
             ..Default::default()
         })
         .expect("config");
@@ -286,6 +296,15 @@ pub fn http_get(url: &str, headers: &[(&str, &str)]) -> Reply {
 
 pub fn http_head(url: &str) -> Reply {
     into_reply(agent().head(url).call().expect("request"))
+}
+
+/// A POST of any body (a multipart upload, say).
+pub fn http_post(url: &str, content_type: &str, body: &[u8], headers: &[(&str, &str)]) -> Reply {
+    let mut request = agent().post(url).header("content-type", content_type);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    into_reply(request.send(body).expect("request"))
 }
 
 pub fn http_post_form(url: &str, body: &str, headers: &[(&str, &str)]) -> Reply {

@@ -228,6 +228,7 @@ on_both_backends!(site_settings_shape_every_page, |backend: Backend| {
         alt: "".into(),
         caption: "".into(),
         credit: "".into(),
+        ..Default::default()
     };
     block_on(site.store.save_image(&logo)).unwrap();
     settings.logo_image_id = Some(logo.id.clone());

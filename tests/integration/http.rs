@@ -115,7 +115,10 @@ on_both_backends!(
         let img = site.get("/media/the-kiyoshima-islands-build-a-sea-wall-and-a-debate.svg");
         assert_eq!(img.status, 200);
         assert_eq!(img.header("content-type"), Some("image/svg+xml"));
-        assert_eq!(img.header("cache-control"), Some("public, max-age=86400"));
+        assert_eq!(
+            img.header("cache-control"),
+            Some("public, max-age=31536000, immutable")
+        );
         assert_eq!(site.get("/media/../masthead.db").status, 404);
     }
 );

@@ -15,6 +15,7 @@ mod editor;
 mod events;
 mod http;
 mod jobs;
+mod media;
 mod newsroom;
 mod ops;
 mod pages;

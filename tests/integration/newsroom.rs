@@ -3,7 +3,7 @@
 use masthead::model::accounts::Role;
 use masthead::services::accounts;
 
-use crate::common::{Reply, TestSite, block_on, http_post_form};
+use crate::common::{Reply, TestSite, block_on, http_post, http_post_form};
 
 pub const PASSWORD: &str = "a tram at dawn, then rain";
 
@@ -62,6 +62,48 @@ impl Person {
             body.push_str(&format!("&{name}={}", enc(value)));
         }
         self.post_raw(site, path, &body)
+    }
+
+    /// Uploads a file to the media library as a browser's form would
+    /// (`json`: as the editor's script does).
+    pub fn upload(
+        &self,
+        site: &TestSite,
+        file_name: &str,
+        bytes: &[u8],
+        fields: &[(&str, &str)],
+        json: bool,
+    ) -> Reply {
+        let boundary = "masthead-test-boundary-7e3f";
+        let mut body = Vec::new();
+        let mut text = |name: &str, value: &str| {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        };
+        text("csrf", &self.csrf);
+        for (name, value) in fields {
+            text(name, value);
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut headers = vec![("cookie", self.cookie.as_str())];
+        if json {
+            headers.push(("accept", "application/json"));
+        }
+        http_post(
+            &format!("{}/desk/media", site.url),
+            &format!("multipart/form-data; boundary={boundary}"),
+            &body,
+            &headers,
+        )
     }
 
     pub fn post_raw(&self, site: &TestSite, path: &str, body: &str) -> Reply {

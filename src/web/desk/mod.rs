@@ -8,6 +8,7 @@
 //! recent activity for those allowed to see them.
 
 mod form;
+mod media;
 mod session;
 mod stories;
 
@@ -51,6 +52,14 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/stories/{id}/revisions", get(stories::revisions))
         .route("/stories/{id}/{action}", post(stories::story_action))
         .route("/preview/{token}", get(stories::shared_preview))
+        .route(
+            "/media",
+            get(media::library)
+                .post(media::upload)
+                .layer(media::upload_limit(app.library.limits.max_upload_mb)),
+        )
+        .route("/media/{id}", get(media::image).post(media::describe))
+        .route("/media/{id}/delete", post(media::delete))
         .fallback(not_found)
         .layer(super::security::csrf(&app.public_url, refused_cross_site))
         .layer(axum::middleware::map_response(no_store))

@@ -57,9 +57,10 @@ pub struct NavItem {
 #[derive(Serialize, Clone)]
 pub struct ImageView {
     pub src: String,
-    /// Width descriptors for srcset: one per stored variant (the original
-    /// until resizing arrives with the media work).
+    /// Width descriptors for srcset: one per served width.
     pub srcset: String,
+    /// The same widths as WebP (empty when the image has none).
+    pub webp_srcset: String,
     pub width: i32,
     pub height: i32,
     pub alt: String,
@@ -345,10 +346,26 @@ pub struct Presenter<'a> {
     pub now: UnixTime,
 }
 
-fn image_view(image: &Image) -> ImageView {
+/// `url 320w, url 640w, …` for each served width of an image.
+fn srcset(image: &Image, extension: Option<&str>) -> String {
+    let mut widths = image.smaller_widths();
+    widths.push(image.width);
+    widths
+        .iter()
+        .map(|&w| format!("{} {w}w", urls::media(&image.file_at(w, extension))))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn image_view(image: &Image) -> ImageView {
     let src = urls::media(&image.file);
     ImageView {
-        srcset: format!("{src} {}w", image.width),
+        srcset: srcset(image, None),
+        webp_srcset: if image.webp {
+            srcset(image, Some("webp"))
+        } else {
+            String::new()
+        },
         src,
         width: image.width,
         height: image.height,

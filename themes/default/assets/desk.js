@@ -13,8 +13,57 @@
     });
   });
 
+  // A file dropped anywhere on an upload form's drop zone fills its file input.
+  document.querySelectorAll(".drop-zone").forEach(function (zone) {
+    var input = zone.querySelector("input[type=file]");
+    if (!input) return;
+    ["dragenter", "dragover"].forEach(function (type) {
+      zone.addEventListener(type, function (event) { event.preventDefault(); zone.classList.add("dragging"); });
+    });
+    ["dragleave", "drop"].forEach(function (type) {
+      zone.addEventListener(type, function () { zone.classList.remove("dragging"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      if (event.dataTransfer && event.dataTransfer.files.length) input.files = event.dataTransfer.files;
+    });
+  });
+
   var form = document.getElementById("story-form") || document.getElementById("piece-form");
   if (!form) return;
+
+  // ---- Upload a hero image from the editor, and choose it.
+  var heroUpload = form.querySelector(".hero-upload");
+  if (heroUpload && window.fetch) {
+    heroUpload.hidden = false;
+    var noScript = form.querySelector(".no-script-upload");
+    if (noScript) noScript.hidden = true;
+    var uploadStatus = heroUpload.querySelector(".hero-upload-status");
+    heroUpload.querySelector("button").addEventListener("click", function () {
+      var file = heroUpload.querySelector("input[type=file]").files[0];
+      if (!file) { uploadStatus.textContent = "Choose an image file first."; return; }
+      var data = new FormData();
+      data.append("csrf", form.querySelector("input[name=csrf]").value);
+      data.append("alt", document.getElementById("hero-upload-alt").value);
+      data.append("credit", document.getElementById("hero-upload-credit").value);
+      data.append("file", file);
+      uploadStatus.textContent = "Uploading…";
+      window.fetch(heroUpload.getAttribute("data-upload-to"), { method: "POST", body: data, credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.json().then(function (answer) { return { ok: response.ok, answer: answer }; }); })
+        .then(function (result) {
+          if (!result.ok) { uploadStatus.textContent = "Not uploaded: " + result.answer.message; return; }
+          var select = document.getElementById("hero_image_id");
+          var option = document.createElement("option");
+          option.value = result.answer.id;
+          option.textContent = result.answer.label;
+          select.appendChild(option);
+          select.value = result.answer.id;
+          select.dispatchEvent(new Event("change", { bubbles: true }));
+          uploadStatus.textContent = "Uploaded, and chosen as the hero image.";
+        })
+        .catch(function () { uploadStatus.textContent = "Not uploaded: the desk cannot be reached."; });
+    });
+  }
   var body = form.querySelector("textarea[name=body_md]");
   var status = form.querySelector(".autosave-status");
   var storageKey = "masthead-draft:" + form.getAttribute("action");
