@@ -195,9 +195,8 @@ fn main() {
     }
 
     // Saving: the same story, a different dek each time, from its latest revision.
-    let mut revision = card.story.revision;
     let mut saves = Vec::with_capacity(ROUNDS);
-    for i in 0..ROUNDS {
+    for (i, revision) in (card.story.revision..).take(ROUNDS).enumerate() {
         let body = format!(
             "csrf={csrf}&revision={revision}&headline={}&dek=Revision+{i}&label={}&section_id={}&author={}&body_md={}&step=save",
             enc(&card.story.headline),
@@ -215,7 +214,6 @@ fn main() {
             .unwrap();
         saves.push(t.elapsed());
         assert_eq!(r.status().as_u16(), 303, "save {i}");
-        revision += 1;
     }
     all_ok &= Timings {
         kind: "save a story",
