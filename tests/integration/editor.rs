@@ -336,3 +336,96 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    briefs_are_written_in_the_quick_form_and_edited,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let author = person(&site, "ana@example.org", "Ana Ruiz", Role::Author);
+        let contributor = person(&site, "kit@example.org", "Kit Arden", Role::Contributor);
+
+        let list = author.get(&site, "/desk/briefs").text();
+        assert!(list.contains("A quick brief") && list.contains("value=\"publish\""));
+        assert!(
+            !contributor
+                .get(&site, "/desk/briefs")
+                .text()
+                .contains("value=\"publish\"")
+        );
+
+        let bad = author.post(
+            &site,
+            "/desk/briefs",
+            &[
+                ("headline", "Ferry resumes"),
+                ("link_url", "ftp://x"),
+                ("step", "publish"),
+            ],
+        );
+        assert_eq!(bad.status, 400);
+        assert!(bad.text().contains("must start with https://"));
+        assert!(
+            bad.text().contains("value=\"Ferry resumes\""),
+            "the input is kept"
+        );
+
+        let published = author.post(
+            &site,
+            "/desk/briefs",
+            &[
+                ("headline", "Ferry to Oskarhamn resumes"),
+                ("body_md", "Sailings restart on Monday."),
+                ("step", "publish"),
+            ],
+        );
+        assert_eq!(published.status, 303, "{}", published.text());
+        assert_eq!(site.get("/briefs/ferry-to-oskarhamn-resumes").status, 200);
+        let editor_path = location_path(&published);
+
+        // a contributor's hand-made publish request is refused
+        let refused = contributor.post(
+            &site,
+            "/desk/briefs",
+            &[("headline", "Not mine to publish"), ("step", "publish")],
+        );
+        assert_eq!(refused.status, 403);
+
+        // edited, with a revision kept
+        let page = author.get(&site, &editor_path).text();
+        let revision = input_value(&page, "revision");
+        let edited = author.post(
+            &site,
+            &editor_path,
+            &[
+                ("revision", &revision),
+                ("headline", "Ferry to Oskarhamn resumes"),
+                ("body_md", "Sailings restart on Tuesday."),
+                ("slug", "ferry-to-oskarhamn-resumes"),
+                ("step", "save"),
+            ],
+        );
+        assert_eq!(edited.status, 303, "{}", edited.text());
+        assert!(
+            site.get("/briefs/ferry-to-oskarhamn-resumes")
+                .text()
+                .contains("Sailings restart on Tuesday.")
+        );
+        let revisions = author
+            .get(&site, &format!("{editor_path}/revisions"))
+            .text();
+        assert!(
+            revisions.contains("Sailings restart on Monday."),
+            "{revisions}"
+        );
+        assert!(revisions.contains("Sailings restart on Tuesday."));
+        // the contributor may not delete it
+        assert_eq!(
+            contributor
+                .post(&site, &format!("{editor_path}/delete"), &[])
+                .status,
+            403
+        );
+    }
+);

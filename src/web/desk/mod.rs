@@ -7,8 +7,10 @@
 //! password from a one-time link, and a home page with the people and the
 //! recent activity for those allowed to see them.
 
+mod briefs;
 mod form;
 mod media;
+mod revisions;
 mod session;
 mod stories;
 
@@ -52,6 +54,10 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/stories/{id}/revisions", get(stories::revisions))
         .route("/stories/{id}/{action}", post(stories::story_action))
         .route("/preview/{token}", get(stories::shared_preview))
+        .route("/briefs", get(briefs::list).post(briefs::create))
+        .route("/briefs/{id}", get(briefs::edit).post(briefs::update))
+        .route("/briefs/{id}/revisions", get(briefs::revisions))
+        .route("/briefs/{id}/{action}", post(briefs::action))
         .route(
             "/media",
             get(media::library)

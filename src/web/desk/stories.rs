@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::form::{Fields, signed_in_form};
+use super::revisions::{Piece, RevisionsQuery, revisions_page};
 use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
 use crate::model::accounts::Role;
 use crate::model::{NoteKind, SiteSettings, Status, dates};
@@ -273,8 +274,8 @@ pub(super) async fn list(desk: Desk, Query(query): Query<ListQuery>) -> Response
 
 /// A workflow button the editor offers.
 #[derive(Serialize)]
-struct StepButton {
-    step: &'static str,
+pub(super) struct StepButton {
+    pub step: &'static str,
     label: &'static str,
     primary: bool,
 }
@@ -331,7 +332,7 @@ struct EditorState {
 }
 
 /// The steps this person may take on a piece in this state, in the order shown.
-fn offered_steps(
+pub(super) fn offered_steps(
     user: &crate::model::accounts::User,
     status: Option<Status>,
     own: bool,
@@ -1081,38 +1082,6 @@ async fn restore(
     }
 }
 
-#[derive(Deserialize)]
-pub(super) struct RevisionsQuery {
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
-}
-
-#[derive(Serialize)]
-struct RevisionRow {
-    number: i64,
-    who: String,
-    when: String,
-    is_from: bool,
-    is_to: bool,
-    current: bool,
-}
-
-#[derive(Serialize)]
-struct RevisionsView {
-    headline: String,
-    compare_url: String,
-    story_url: String,
-    action: String,
-    revision: i64,
-    rows: Vec<RevisionRow>,
-    from: i64,
-    to: i64,
-    changes: Vec<FieldChange>,
-    may_restore: bool,
-}
-
 pub(super) async fn revisions(
     desk: Desk,
     Path(id): Path<String>,
@@ -1126,75 +1095,29 @@ pub(super) async fn revisions(
         Err(answer) => return answer,
     };
     let store = &desk.app.store;
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
-    let loaded = tokio::try_join!(
-        store.revisions(PieceKind::Story, &id),
-        store.sections(),
-        store.authors(),
-    );
-    let (revisions, sections, authors) = match loaded {
+    let (sections, authors) = match tokio::try_join!(store.sections(), store.authors()) {
         Ok(loaded) => loaded,
         Err(e) => return unavailable(e),
     };
-    let tz = timezone(&settings);
-    let newest = revisions.first().map_or(0, |r| r.number);
-    let to = query.to.parse().unwrap_or(newest);
-    let from = query.from.parse().unwrap_or_else(|_| {
-        revisions
-            .iter()
-            .map(|r| r.number)
-            .find(|&n| n < to)
-            .unwrap_or(to)
-    });
-    let fields_of = |n: i64| {
-        revisions
-            .iter()
-            .find(|r| r.number == n)
-            .and_then(|r| serde_json::from_str::<StoryFields>(&r.fields).ok())
-    };
-    let changes = match (fields_of(from), fields_of(to)) {
-        (Some(a), Some(b)) => editing::story_changes(&a, &b, &sections, &authors),
+    let own = editing::owns(&me.user, card.story.created_by.as_deref(), &card.author_ids);
+    let compare = |a: &str, b: &str| match (
+        serde_json::from_str::<StoryFields>(a),
+        serde_json::from_str::<StoryFields>(b),
+    ) {
+        (Ok(a), Ok(b)) => editing::story_changes(&a, &b, &sections, &authors),
         _ => vec![],
     };
-    let own = editing::owns(&me.user, card.story.created_by.as_deref(), &card.author_ids);
-    let view = RevisionsView {
-        headline: card.story.headline.clone(),
-        compare_url: urls::desk_story_action(&id, "revisions"),
-        story_url: urls::desk_story(&id),
-        action: urls::desk_story_action(&id, "restore"),
-        revision: card.story.revision,
-        rows: revisions
-            .iter()
-            .map(|r| RevisionRow {
-                number: r.number,
-                who: r.saved_by_name.clone().unwrap_or_else(|| {
-                    if r.saved_by.is_none() {
-                        "before the desk".into()
-                    } else {
-                        "a former account".into()
-                    }
-                }),
-                when: dates::format(r.saved_at, &tz, "%-d %b %Y, %H:%M:%S"),
-                is_from: r.number == from,
-                is_to: r.number == to,
-                current: r.number == card.story.revision,
-            })
-            .collect(),
-        from,
-        to,
-        changes,
+    let piece = Piece {
+        kind: PieceKind::Story,
+        id: &id,
+        headline: &card.story.headline,
+        back_url: urls::desk_story(&id),
+        base_url: urls::desk_story(&id),
+        current: card.story.revision,
         may_restore: editing::actions_for(Step::Save, Some(card.story.status))
             .iter()
             .all(|&a| may(me.user.role, a, own)),
+        desk_section: "stories",
     };
-    let title = format!("Revisions: {}", card.story.headline);
-    render(
-        &desk,
-        Frame::page("desk/revisions.html", &title, "stories"),
-        view,
-    )
-    .await
+    revisions_page(&desk, piece, &query, &compare).await
 }
