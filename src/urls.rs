@@ -57,6 +57,10 @@ pub fn desk_people() -> String {
 pub fn desk_person(id: &str, action: &str) -> String {
     format!("/desk/people/{id}/{action}")
 }
+/// A static page (About, Contact, …).
+pub fn static_page(slug: &str) -> String {
+    format!("/{slug}")
+}
 /// The desk's list of stories (filters go in the query).
 pub fn desk_stories() -> String {
     "/desk/stories".into()
@@ -87,6 +91,22 @@ pub fn desk_media() -> String {
 /// One image of the library in the desk.
 pub fn desk_image(id: &str) -> String {
     format!("/desk/media/{id}")
+}
+pub fn desk_pages() -> String {
+    "/desk/pages".into()
+}
+pub fn desk_new_page() -> String {
+    "/desk/pages/new".into()
+}
+pub fn desk_page(id: &str) -> String {
+    format!("/desk/pages/{id}")
+}
+pub fn desk_page_preview() -> String {
+    "/desk/pages/preview".into()
+}
+/// Arranging the front page.
+pub fn desk_front() -> String {
+    "/desk/front".into()
 }
 pub fn desk_briefs() -> String {
     "/desk/briefs".into()
@@ -145,6 +165,10 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("desk-new-story", None) => desk_new_story(),
         ("desk-story-preview", None) => desk_story_preview(),
         ("desk-briefs", None) => desk_briefs(),
+        ("desk-pages", None) => desk_pages(),
+        ("desk-new-page", None) => desk_new_page(),
+        ("desk-page-preview", None) => desk_page_preview(),
+        ("desk-front", None) => desk_front(),
         ("desk-media", None) => desk_media(),
         ("desk-story", Some(id)) => desk_story(id),
         ("desk-brief", Some(id)) => desk_brief(id),

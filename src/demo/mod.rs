@@ -29,6 +29,16 @@ struct DemoContent {
     tags: Vec<DemoTag>,
     stories: Vec<DemoStory>,
     briefs: Vec<DemoBrief>,
+    pages: Vec<DemoPage>,
+}
+
+#[derive(Deserialize)]
+struct DemoPage {
+    title: String,
+    slug: String,
+    in_navigation: bool,
+    in_footer: bool,
+    body: String,
 }
 
 #[derive(Deserialize)]
@@ -276,6 +286,27 @@ pub async fn fill_if_empty(store: &Store, media_dir: &Path) -> anyhow::Result<us
             },
         )
         .await?;
+    }
+
+    for (position, p) in demo.pages.iter().enumerate() {
+        let body_md = p.body.trim().to_string();
+        let page = crate::model::Page {
+            id: new_id(),
+            slug: p.slug.clone(),
+            title: p.title.clone(),
+            body_html: crate::model::text::render_markdown(&body_md),
+            body_md,
+            hero_image_id: None,
+            status: Status::Published,
+            in_navigation: p.in_navigation,
+            in_footer: p.in_footer,
+            position: position as i32,
+            created_at: now,
+            updated_at: now,
+            created_by: None,
+            revision: 1,
+        };
+        store.save_page(&page, None).await?;
     }
 
     store.optimize().await?;

@@ -301,6 +301,43 @@ impl Brief {
     }
 }
 
+/// A static page: About, Contact, the staff, the corrections policy.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Page {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub body_md: String,
+    pub body_html: SafeHtml,
+    pub hero_image_id: Option<String>,
+    /// Draft or published (pages are not scheduled).
+    pub status: Status,
+    /// Linked from the main navigation, after the sections.
+    pub in_navigation: bool,
+    /// Linked from the footer.
+    pub in_footer: bool,
+    /// Order among the links.
+    pub position: i32,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+    pub created_by: Option<String>,
+    pub revision: i64,
+}
+
+impl Page {
+    pub fn is_public(&self) -> bool {
+        self.status == Status::Published
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        if self.is_public() {
+            Visibility::Public
+        } else {
+            Visibility::Hidden
+        }
+    }
+}
+
 /// The publication's settings, edited by the newsroom (stored as one JSON document).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -322,6 +359,12 @@ pub struct SiteSettings {
     pub social: Vec<Link>,
     pub newsletter_heading: String,
     pub newsletter_pitch: String,
+    /// The story the editors chose to lead the front page (None: the
+    /// newest featured story).
+    pub front_lead: Option<String>,
+    /// Stories pinned at the top of the front page, in order; the rest
+    /// follow by date.
+    pub front_pinned: Vec<String>,
 }
 
 impl Default for SiteSettings {
@@ -340,6 +383,8 @@ impl Default for SiteSettings {
             social: vec![],
             newsletter_heading: "The weekly round-up".into(),
             newsletter_pitch: "Our best analysis, once a week. Leave in one click.".into(),
+            front_lead: None,
+            front_pinned: vec![],
         }
     }
 }

@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod diff;
 pub mod editing;
+pub mod front_page;
 pub mod media;
+pub mod pages;
 pub mod permissions;
 pub mod publishing;
 pub mod related;

@@ -561,7 +561,7 @@ async fn choose_slug(
 }
 
 /// Readers who cannot see an image get its alt text: publishing insists on it.
-async fn check_alt_text(
+pub(crate) async fn check_alt_text(
     store: &Store,
     image_id: Option<&str>,
     own_alt: Option<&str>,

@@ -61,6 +61,7 @@ pub struct PieceChange {
 pub enum ContentChange {
     Stories(Vec<PieceChange>),
     Briefs(Vec<PieceChange>),
+    Pages(Vec<PieceChange>),
     /// A correction or update note on a story.
     Note {
         story_id: String,
@@ -79,7 +80,9 @@ impl ContentChange {
     /// Whether a reader could see the difference.
     pub fn is_visible(&self) -> bool {
         match self {
-            ContentChange::Stories(pieces) | ContentChange::Briefs(pieces) => pieces
+            ContentChange::Stories(pieces)
+            | ContentChange::Briefs(pieces)
+            | ContentChange::Pages(pieces) => pieces
                 .iter()
                 .any(|p| p.before == Visibility::Public || p.after == Visibility::Public),
             ContentChange::Note { story, .. } => *story == Visibility::Public,

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (7, "jobs", "0007_jobs.sql"),
     (8, "editing", "0008_editing.sql"),
     (9, "media", "0009_media.sql"),
+    (10, "pages", "0010_pages.sql"),
 ];
 
 fn migrator(

@@ -17,6 +17,7 @@ mod error;
 mod jobs;
 mod media;
 mod migrations;
+mod pages;
 mod revisions;
 mod settings;
 mod slugs;
@@ -98,6 +99,7 @@ macro_rules! engine {
             crate::store::content::queries!();
             crate::store::jobs::queries!();
             crate::store::media::queries!();
+            crate::store::pages::queries!();
             crate::store::revisions::queries!();
             crate::store::settings::queries!();
             crate::store::slugs::queries!();

@@ -36,6 +36,7 @@ pub struct Revision {
 pub enum PieceKind {
     Story,
     Brief,
+    Page,
 }
 
 impl PieceKind {
@@ -43,6 +44,7 @@ impl PieceKind {
         match self {
             PieceKind::Story => "story",
             PieceKind::Brief => "brief",
+            PieceKind::Page => "page",
         }
     }
 }

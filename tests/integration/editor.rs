@@ -268,7 +268,7 @@ on_both_backends!(
             !writer
                 .get(&site, "/desk/stories")
                 .text()
-                .contains("An editor&#x27;s own draft"),
+                .contains("An editor&#39;s own draft"),
             "contributors list their own"
         );
         assert_eq!(
@@ -427,5 +427,131 @@ on_both_backends!(
                 .status,
             403
         );
+    }
+);
+
+on_both_backends!(
+    editors_keep_pages_and_arrange_the_front_page,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let editor = person(&site, "mo@example.org", "Mo Sandler", Role::Editor);
+        let author = person(&site, "ana@example.org", "Ana Ruiz", Role::Author);
+
+        // the demo's pages are in the footer
+        let home = site.get("/").text();
+        assert!(home.contains("href=\"/about\"") && home.contains("href=\"/staff\""));
+        assert_eq!(site.get("/about").status, 200);
+        assert!(site.get("/staff").text().contains("Mira Castellan"));
+
+        // pages are the editors' and owners'
+        assert_eq!(author.get(&site, "/desk/pages").status, 403);
+        assert_eq!(
+            author
+                .post(
+                    &site,
+                    "/desk/pages/new",
+                    &[("title", "Mine"), ("step", "publish")]
+                )
+                .status,
+            403
+        );
+        let reserved = editor.post(
+            &site,
+            "/desk/pages/new",
+            &[("title", "Latest"), ("slug", "latest"), ("step", "publish")],
+        );
+        assert_eq!(reserved.status, 400);
+        assert!(reserved.text().contains("an address the site uses itself"));
+        let preview = editor.post(
+            &site,
+            "/desk/pages/preview",
+            &[("title", "Contact"), ("body_md", "Write to *us*.")],
+        );
+        assert_eq!(preview.status, 200);
+        assert!(preview.text().contains("Preview: readers cannot see"));
+        assert!(preview.text().contains("Write to <em>us</em>."));
+        let contact = editor.post(
+            &site,
+            "/desk/pages/new",
+            &[
+                ("title", "Contact"),
+                ("body_md", "Write to the newsroom."),
+                ("in_navigation", "yes"),
+                ("position", "5"),
+                ("step", "publish"),
+            ],
+        );
+        assert_eq!(contact.status, 303, "{}", contact.text());
+        assert!(
+            site.get("/contact")
+                .text()
+                .contains("Write to the newsroom.")
+        );
+        assert!(
+            site.get("/").text().contains("href=\"/contact\""),
+            "in the navigation"
+        );
+        let page_path = location_path(&contact);
+        let revision = input_value(&editor.get(&site, &page_path).text(), "revision");
+        let unpublished = editor.post(
+            &site,
+            &page_path,
+            &[
+                ("revision", &revision),
+                ("title", "Contact"),
+                ("body_md", "Write to the newsroom."),
+                ("step", "unpublish"),
+            ],
+        );
+        assert_eq!(unpublished.status, 303);
+        assert_eq!(site.get("/contact").status, 404);
+        assert!(
+            editor
+                .get(&site, &format!("{page_path}/revisions"))
+                .text()
+                .contains("Mo Sandler")
+        );
+
+        // the front page: an older story chosen to lead, another pinned
+        let published =
+            block_on(
+                site.store
+                    .stories(&Default::default(), site.store.clock().now(), 10, 0),
+            )
+            .unwrap();
+        let (older, pinned) = (&published[6], &published[8]);
+        assert_eq!(
+            author
+                .post(&site, "/desk/front", &[("lead", &older.id)])
+                .status,
+            403
+        );
+        let arranged = editor.post(
+            &site,
+            "/desk/front",
+            &[("lead", &older.id), ("pinned", &pinned.id), ("pinned", "")],
+        );
+        assert_eq!(arranged.status, 303, "{}", arranged.text());
+        let home = site.get("/").text();
+        let lead_at = home
+            .find(&older.headline.replace('\'', "&#39;"))
+            .expect("the lead is on the front page");
+        let pinned_at = home
+            .find(&pinned.headline.replace('\'', "&#39;"))
+            .unwrap_or_else(|| panic!("{} is not on the front page: {home}", pinned.headline));
+        let newest_at = home
+            .find(&published[0].headline.replace('\'', "&#39;"))
+            .unwrap();
+        assert!(
+            lead_at < pinned_at && pinned_at < newest_at,
+            "lead, then pinned, then by date"
+        );
+        let form = editor.get(&site, "/desk/front").text();
+        assert!(form.contains(&format!("<option value=\"{}\" selected>", older.id)));
+        let refused = editor.post(&site, "/desk/front", &[("lead", "no-such-story")]);
+        assert_eq!(refused.status, 400);
+        assert!(refused.text().contains("is not published"));
     }
 );

@@ -286,7 +286,7 @@ on_both_backends!(
         assert!(
             refused
                 .text()
-                .contains(&card.story.headline.replace('\'', "&#x27;"))
+                .contains(&card.story.headline.replace('\'', "&#39;"))
         );
         // the badge is unused: deleted with every file
         let deleted = editor.post(&site, &format!("/desk/media/{}/delete", badge.id), &[]);

@@ -9,7 +9,9 @@
 
 mod briefs;
 mod form;
+mod front;
 mod media;
+mod pages;
 mod revisions;
 mod session;
 mod stories;
@@ -54,6 +56,13 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/stories/{id}/revisions", get(stories::revisions))
         .route("/stories/{id}/{action}", post(stories::story_action))
         .route("/preview/{token}", get(stories::shared_preview))
+        .route("/front", get(front::show).post(front::arrange))
+        .route("/pages", get(pages::list))
+        .route("/pages/new", get(pages::new_page).post(pages::create))
+        .route("/pages/preview", post(pages::preview))
+        .route("/pages/{id}", get(pages::edit).post(pages::update))
+        .route("/pages/{id}/revisions", get(pages::revisions))
+        .route("/pages/{id}/{action}", post(pages::action))
         .route("/briefs", get(briefs::list).post(briefs::create))
         .route("/briefs/{id}", get(briefs::edit).post(briefs::update))
         .route("/briefs/{id}/revisions", get(briefs::revisions))
@@ -120,6 +129,8 @@ struct UserView {
     /// "an" or "a", before the role's name.
     role_article: &'static str,
     manages_people: bool,
+    /// Arranges the front page and looks after pages.
+    curates: bool,
 }
 
 fn user_view(user: &User) -> UserView {
@@ -127,6 +138,7 @@ fn user_view(user: &User) -> UserView {
         name: user.name.clone(),
         role: user.role.label(),
         manages_people: may(user.role, Action::ManagePeople, false),
+        curates: may(user.role, Action::Curate, false),
         role_article: match user.role {
             Role::Contributor => "a",
             Role::Owner | Role::Editor | Role::Author => "an",

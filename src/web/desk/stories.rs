@@ -884,18 +884,7 @@ async fn site_preview(desk: &Desk, card: &StoryCard) -> Response {
         Err(e) => return unavailable(format!("{e:?}")),
     };
     match crate::web::site::story_page(&presenter, card, true).await {
-        Ok(html) => {
-            let mut response = (
-                [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                html,
-            )
-                .into_response();
-            // Shown in the frame beside the editor.
-            response
-                .extensions_mut()
-                .insert(crate::web::security::FramableBySite);
-            response
-        }
+        Ok(html) => framable_html(html),
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "a preview failed to render");
             plain(
@@ -904,6 +893,19 @@ async fn site_preview(desk: &Desk, card: &StoryCard) -> Response {
             )
         }
     }
+}
+
+/// A rendered preview, which the desk's own pages may show in a frame.
+pub(super) fn framable_html(html: String) -> Response {
+    let mut response = (
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
+    response
+        .extensions_mut()
+        .insert(crate::web::security::FramableBySite);
+    response
 }
 
 /// A draft shown by its secret link, to someone who may have no account.

@@ -66,6 +66,7 @@ fn routes() -> Router<Arc<App>> {
         .route("/author/{slug}", get(author))
         .route("/author/{slug}/page/{page}", get(author_page))
         .route("/newsletter", get(newsletter).post(subscribe))
+        .route("/{slug}", get(page))
 }
 
 type PageResult = Result<Response, SiteError>;
@@ -187,6 +188,57 @@ pub async fn story_page(
         latest: p.latest(),
     };
     p.render("story.html", view)
+}
+
+#[derive(Serialize)]
+struct PageView {
+    chrome: Chrome,
+    title: String,
+    body: crate::model::SafeHtml,
+    hero: Option<views::ImageView>,
+    latest: Vec<Teaser>,
+}
+
+/// A static page (About, Contact, …) at /{slug}.
+async fn page(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageResult {
+    let p = Presenter::new(&app).await?;
+    match app.store.page_by_slug(&slug).await? {
+        Some(page) if page.is_public() => Ok(html(page_html(&p, &page, false).await?)),
+        _ => Err(SiteError::NotFound),
+    }
+}
+
+/// A page as readers see it (`preview`: the desk's, not yet public).
+pub async fn page_html(
+    p: &Presenter<'_>,
+    page: &crate::model::Page,
+    preview: bool,
+) -> anyhow::Result<String> {
+    let hero = match &page.hero_image_id {
+        Some(id) => p
+            .app
+            .store
+            .images_by_ids(std::slice::from_ref(id))
+            .await?
+            .first()
+            .map(views::image_view),
+        None => None,
+    };
+    let description = crate::model::text::excerpt(None, &page.body_md);
+    let mut chrome = p.chrome(
+        Some(&page.title),
+        &description,
+        &urls::static_page(&page.slug),
+    );
+    chrome.preview = preview;
+    let view = PageView {
+        chrome,
+        title: page.title.clone(),
+        body: page.body_html.clone(),
+        hero,
+        latest: p.latest(),
+    };
+    p.render("page.html", view)
 }
 
 /// An old slug answers 301 to the current address; anything else is 404.

@@ -45,6 +45,8 @@ pub struct Chrome {
     pub next_url: Option<String>,
     /// A desk preview: not public yet, not for search engines.
     pub preview: bool,
+    /// Pages linked from the footer.
+    pub footer_links: Vec<NavItem>,
 }
 
 #[derive(Serialize)]
@@ -179,6 +181,8 @@ pub struct SiteContext {
     /// The newest public briefs.
     pub briefs: Vec<BriefView>,
     pub front: FrontPage,
+    /// Published pages linked from the navigation or the footer, in order.
+    pages: Vec<crate::model::Page>,
 }
 
 impl SiteContext {
@@ -202,13 +206,22 @@ impl SiteContext {
             },
         ];
         // Independent look-ups, on connections of their own at once.
-        let (settings, authors, sections, lists, briefs) = tokio::try_join!(
+        let (settings, authors, sections, lists, briefs, pages) = tokio::try_join!(
             services::settings::load(store),
             async { Ok(store.authors().await?) },
             async { Ok(store.sections().await?) },
             async { Ok(store.story_lists(&listings, now).await?) },
             async { Ok(store.briefs(now, RAIL_BRIEFS, 0).await?) },
+            async { Ok(store.linked_pages().await?) },
         )?;
+        // The editors' picks for the front page, where still public.
+        let picked: Vec<String> = settings
+            .front_lead
+            .iter()
+            .chain(settings.front_pinned.iter())
+            .cloned()
+            .collect();
+        let picks = store.public_story_summaries(&picked, now).await?;
         let tz = TimeZone::get(&settings.timezone).unwrap_or(TimeZone::UTC);
         let image_ids: Vec<String> = authors
             .iter()
@@ -250,6 +263,7 @@ impl SiteContext {
                 top: vec![],
                 river: vec![],
             },
+            pages,
         };
         let [featured, newest]: [Vec<StorySummary>; 2] =
             lists.try_into().expect("one list per listing");
@@ -258,19 +272,36 @@ impl SiteContext {
             .take(LATEST_STORIES)
             .map(|s| context.teaser(s))
             .collect();
-        let lead = featured
-            .into_iter()
-            .next()
+        let picked_story = |id: &String| picks.iter().find(|s| &s.id == id).cloned();
+        // The chosen lead; else the newest featured story; else the newest.
+        let lead = context
+            .settings
+            .front_lead
+            .as_ref()
+            .and_then(picked_story)
+            .or_else(|| featured.into_iter().next())
             .or_else(|| newest.first().cloned());
         let lead_id = lead.as_ref().map(|s| s.id.clone());
-        let mut rest = newest.iter().filter(|s| Some(&s.id) != lead_id.as_ref());
+        // Pinned stories first, in the editors' order; the rest by date.
+        let pinned: Vec<StorySummary> = context
+            .settings
+            .front_pinned
+            .iter()
+            .filter(|id| Some(*id) != lead_id.as_ref())
+            .filter_map(picked_story)
+            .collect();
+        let mut rest = newest
+            .iter()
+            .filter(|s| Some(&s.id) != lead_id.as_ref() && !pinned.iter().any(|p| p.id == s.id));
+        let mut top: Vec<Teaser> = pinned.iter().map(|s| context.teaser(s)).collect();
+        top.extend(
+            rest.by_ref()
+                .take(FRONT_TOP.saturating_sub(top.len()))
+                .map(|s| context.teaser(s)),
+        );
         context.front = FrontPage {
             lead: lead.map(|s| context.teaser(&s)),
-            top: rest
-                .by_ref()
-                .take(FRONT_TOP)
-                .map(|s| context.teaser(s))
-                .collect(),
+            top,
             river: rest.take(FRONT_RIVER).map(|s| context.teaser(s)).collect(),
         };
         context.briefs = briefs.iter().map(|b| context.brief(b)).collect();
@@ -413,11 +444,33 @@ impl<'a> Presenter<'a> {
                 }
             })
             .collect();
+        let page_link = |p: &crate::model::Page| {
+            let url = urls::static_page(&p.slug);
+            NavItem {
+                current: path == url,
+                name: p.title.clone(),
+                url,
+            }
+        };
+        nav.extend(
+            self.site
+                .pages
+                .iter()
+                .filter(|p| p.in_navigation)
+                .map(page_link),
+        );
         nav.extend(settings.navigation.iter().map(|l| NavItem {
             current: path == l.url,
             name: l.label.clone(),
             url: l.url.clone(),
         }));
+        let footer_links = self
+            .site
+            .pages
+            .iter()
+            .filter(|p| p.in_footer)
+            .map(page_link)
+            .collect();
         Chrome {
             language: settings.language.clone(),
             site_title: settings.title.clone(),
@@ -437,6 +490,7 @@ impl<'a> Presenter<'a> {
             prev_url: None,
             next_url: None,
             preview: false,
+            footer_links,
         }
     }
 
