@@ -108,6 +108,27 @@ pub fn desk_page_preview() -> String {
 pub fn desk_front() -> String {
     "/desk/front".into()
 }
+/// Sections, tags and labels.
+pub fn desk_sections() -> String {
+    "/desk/sections".into()
+}
+pub fn desk_tags() -> String {
+    "/desk/tags".into()
+}
+pub fn desk_authors() -> String {
+    "/desk/authors".into()
+}
+pub fn desk_author(id: &str) -> String {
+    format!("/desk/authors/{id}")
+}
+/// The site's settings (owners).
+pub fn desk_settings() -> String {
+    "/desk/settings".into()
+}
+/// The activity log, with filters in the query.
+pub fn desk_activity() -> String {
+    "/desk/activity".into()
+}
 pub fn desk_briefs() -> String {
     "/desk/briefs".into()
 }
@@ -169,6 +190,11 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("desk-new-page", None) => desk_new_page(),
         ("desk-page-preview", None) => desk_page_preview(),
         ("desk-front", None) => desk_front(),
+        ("desk-sections", None) => desk_sections(),
+        ("desk-authors", None) => desk_authors(),
+        ("desk-settings", None) => desk_settings(),
+        ("desk-activity", None) => desk_activity(),
+        ("desk-labels", None) => format!("{}/labels", desk_sections()),
         ("desk-media", None) => desk_media(),
         ("desk-story", Some(id)) => desk_story(id),
         ("desk-brief", Some(id)) => desk_brief(id),

@@ -12,3 +12,4 @@ pub mod publishing;
 pub mod related;
 pub mod settings;
 pub mod subscriptions;
+pub mod taxonomy;

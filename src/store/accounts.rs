@@ -25,6 +25,16 @@ pub struct ActivityRow {
     pub user_name: Option<String>,
 }
 
+/// Which lines of the activity log to show. Empty fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    pub user_id: Option<String>,
+    /// Words in the action or its subject.
+    pub words: Option<String>,
+    pub since: Option<UnixTime>,
+    pub until: Option<UnixTime>,
+}
+
 macro_rules! queries {
     () => {
         pub mod accounts {
@@ -274,12 +284,35 @@ macro_rules! queries {
                 Ok(())
             }
 
-            pub async fn activity(pool: &Pool<Db>, limit: i64) -> StoreResult<Vec<ActivityRow>> {
+            pub async fn activity(
+                pool: &Pool<Db>,
+                filter: &crate::store::accounts::ActivityFilter,
+                limit: i64,
+                offset: i64,
+            ) -> StoreResult<Vec<ActivityRow>> {
                 let mut qb = sqlx::QueryBuilder::<Db>::new(
                     "SELECT a.at, a.action, a.subject, u.name AS user_name
-                     FROM activity a LEFT JOIN users u ON u.id = a.user_id ORDER BY a.at DESC, a.id DESC",
+                     FROM activity a LEFT JOIN users u ON u.id = a.user_id WHERE 1 = 1",
                 );
-                super::sql::push_limit(&mut qb, limit, 0);
+                if let Some(user) = &filter.user_id {
+                    qb.push(" AND a.user_id = ").push_bind(user.clone());
+                }
+                if let Some(words) = &filter.words {
+                    let pattern = crate::store::worklists::contains_pattern(words);
+                    qb.push(" AND (lower(a.action) LIKE ")
+                        .push_bind(pattern.clone())
+                        .push(" ESCAPE '\\' OR lower(a.subject) LIKE ")
+                        .push_bind(pattern)
+                        .push(" ESCAPE '\\')");
+                }
+                if let Some(since) = filter.since {
+                    qb.push(" AND a.at >= ").push_bind(since);
+                }
+                if let Some(until) = filter.until {
+                    qb.push(" AND a.at < ").push_bind(until);
+                }
+                qb.push(" ORDER BY a.at DESC, a.id DESC");
+                super::sql::push_limit(&mut qb, limit, offset);
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
         }
@@ -406,7 +439,19 @@ impl Store {
         exec!(self, accounts::log(user_id, action, subject, now))
     }
 
+    /// The newest lines of the activity log.
     pub async fn activity(&self, limit: i64) -> StoreResult<Vec<ActivityRow>> {
-        exec!(self, accounts::activity(limit))
+        self.activity_log(&ActivityFilter::default(), limit, 0)
+            .await
+    }
+
+    /// Lines of the activity log matching `filter`, newest first.
+    pub async fn activity_log(
+        &self,
+        filter: &ActivityFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<ActivityRow>> {
+        exec!(self, accounts::activity(filter, limit, offset))
     }
 }

@@ -24,7 +24,7 @@ mod slugs;
 mod stories;
 mod subscribers;
 mod taxonomy;
-mod worklists;
+pub(crate) mod worklists;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -36,7 +36,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use accounts::{ActivityRow, SessionRow};
+pub use accounts::{ActivityFilter, ActivityRow, SessionRow};
 pub use briefs::{BriefCard, BriefWrite};
 pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
 pub use error::{StoreError, StoreResult};

@@ -79,6 +79,33 @@ macro_rules! queries {
                 Ok(())
             }
 
+            /// Stories per section and per tag (any status): what deleting would touch.
+            pub async fn usage(pool: &Pool<Db>) -> StoreResult<Vec<(String, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT section_id, COUNT(*) FROM stories GROUP BY section_id
+                     UNION ALL
+                     SELECT tag_id, COUNT(*) FROM story_tags GROUP BY tag_id",
+                )
+                .fetch_all(pool)
+                .await?)
+            }
+
+            pub async fn delete_section(conn: &mut Conn, id: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM sections WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
+            /// Removes a tag from every story, then the tag.
+            pub async fn delete_tag(conn: &mut Conn, id: &str) -> StoreResult<()> {
+                for sql in ["DELETE FROM story_tags WHERE tag_id = $1", "DELETE FROM tags WHERE id = $1"] {
+                    sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
             pub async fn author_by_slug(pool: &Pool<Db>, slug: &str) -> StoreResult<Option<Author>> {
                 Ok(sqlx::query_as(
                     "SELECT id, slug, name, bio, role_line, photo_id, links FROM authors WHERE slug = $1",
@@ -149,6 +176,27 @@ impl Store {
     pub async fn save_tag(&self, tag: &Tag) -> StoreResult<()> {
         write!(self, |conn, db| {
             db::taxonomy::upsert_tag(conn, tag).await?;
+            ((), ContentChange::Taxonomy)
+        })
+    }
+
+    /// How many stories each section and tag has (by id; absent: none).
+    pub async fn taxonomy_usage(&self) -> StoreResult<std::collections::HashMap<String, i64>> {
+        Ok(read!(self, taxonomy::usage())?.into_iter().collect())
+    }
+
+    /// Deletes a section (the caller makes sure no story is in it).
+    pub async fn delete_section(&self, id: &str) -> StoreResult<()> {
+        write!(self, |conn, db| {
+            db::taxonomy::delete_section(conn, id).await?;
+            ((), ContentChange::Taxonomy)
+        })
+    }
+
+    /// Deletes a tag, taking it off every story.
+    pub async fn delete_tag(&self, id: &str) -> StoreResult<()> {
+        write!(self, |conn, db| {
+            db::taxonomy::delete_tag(conn, id).await?;
             ((), ContentChange::Taxonomy)
         })
     }

@@ -14,7 +14,9 @@ mod media;
 mod pages;
 mod revisions;
 mod session;
+mod settings;
 mod stories;
+mod taxonomy;
 
 use std::sync::Arc;
 
@@ -57,6 +59,17 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/stories/{id}/{action}", post(stories::story_action))
         .route("/preview/{token}", get(stories::shared_preview))
         .route("/front", get(front::show).post(front::arrange))
+        .route("/sections", get(taxonomy::show).post(taxonomy::add_section))
+        .route("/sections/labels", post(taxonomy::labels))
+        .route("/sections/{id}", post(taxonomy::change_section))
+        .route("/tags/{id}", post(taxonomy::change_tag))
+        .route("/settings", get(settings::show).post(settings::save))
+        .route("/activity", get(settings::activity))
+        .route("/authors", get(taxonomy::authors))
+        .route(
+            "/authors/{id}",
+            get(taxonomy::author).post(taxonomy::save_author),
+        )
         .route("/pages", get(pages::list))
         .route("/pages/new", get(pages::new_page).post(pages::create))
         .route("/pages/preview", post(pages::preview))
@@ -131,6 +144,10 @@ struct UserView {
     manages_people: bool,
     /// Arranges the front page and looks after pages.
     curates: bool,
+    /// Sections, tags and labels.
+    manages_taxonomy: bool,
+    manages_settings: bool,
+    reads_activity: bool,
 }
 
 fn user_view(user: &User) -> UserView {
@@ -139,6 +156,9 @@ fn user_view(user: &User) -> UserView {
         role: user.role.label(),
         manages_people: may(user.role, Action::ManagePeople, false),
         curates: may(user.role, Action::Curate, false),
+        manages_taxonomy: may(user.role, Action::ManageTaxonomy, false),
+        manages_settings: may(user.role, Action::ChangeSettings, false),
+        reads_activity: may(user.role, Action::ReadActivity, false),
         role_article: match user.role {
             Role::Contributor => "a",
             Role::Owner | Role::Editor | Role::Author => "an",
