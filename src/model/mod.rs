@@ -8,6 +8,7 @@
 pub mod accounts;
 mod column;
 pub mod dates;
+pub mod embeds;
 pub mod slug;
 pub mod text;
 

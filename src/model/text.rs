@@ -18,7 +18,11 @@ impl SafeHtml {
         let mut cleaner = ammonia::Builder::default();
         cleaner
             .link_rel(Some("noopener noreferrer"))
-            .add_tag_attributes("img", ["loading", "decoding", "width", "height"]);
+            .add_tag_attributes("img", ["loading", "decoding", "width", "height"])
+            // Embed cards (see `embeds`): the player address is checked
+            // again by the script that loads it.
+            .add_allowed_classes("figure", ["embed"])
+            .add_tag_attributes("figure", ["data-player", "data-provider"]);
         SafeHtml(cleaner.clean(untrusted_html).to_string())
     }
 
@@ -48,8 +52,49 @@ fn options() -> Options {
 /// written into a body never reaches a page.
 pub fn render_markdown(markdown: &str) -> SafeHtml {
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut raw, Parser::new_ext(markdown, options()));
+    html::push_html(
+        &mut raw,
+        with_embeds(Parser::new_ext(markdown, options())).into_iter(),
+    );
     SafeHtml::sanitize(&raw)
+}
+
+/// A paragraph that is only the address of a video or a post becomes its
+/// card (`embeds::detect`); everything else passes as it is.
+fn with_embeds<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
+    let mut out = Vec::new();
+    let mut paragraph: Option<Vec<Event<'a>>> = None;
+    for event in events {
+        match (&mut paragraph, event) {
+            (None, Event::Start(Tag::Paragraph)) => {
+                paragraph = Some(vec![Event::Start(Tag::Paragraph)])
+            }
+            (Some(held), Event::End(TagEnd::Paragraph)) => {
+                let only_text = held[1..].iter().all(|e| matches!(e, Event::Text(_)));
+                let text: String = held[1..]
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::Text(t) => Some(t.as_ref()),
+                        _ => None,
+                    })
+                    .collect();
+                match super::embeds::detect(&text).filter(|_| only_text) {
+                    Some(embed) => out.push(Event::Html(embed.card().into())),
+                    None => {
+                        out.append(held);
+                        out.push(Event::End(TagEnd::Paragraph));
+                    }
+                }
+                paragraph = None;
+            }
+            (Some(held), event) => held.push(event),
+            (None, event) => out.push(event),
+        }
+    }
+    if let Some(mut held) = paragraph {
+        out.append(&mut held);
+    }
+    out
 }
 
 /// The words a reader reads: text and inline code, without markup.
@@ -162,6 +207,24 @@ mod tests {
         assert!(!s.contains("onerror"), "{s}");
         assert!(!s.contains("javascript:"), "{s}");
         assert!(s.contains("Hello"));
+    }
+
+    #[test]
+    fn a_video_address_alone_becomes_a_card_that_loads_nothing() {
+        let html = render_markdown(
+            "Watch this:\n\nhttps://youtu.be/abc123\n\nAnd https://youtu.be/abc123 inline.",
+        );
+        let s = html.as_str();
+        assert!(s.contains("<figure class=\"embed\" data-player=\"https://www.youtube-nocookie.com/embed/abc123\""), "{s}");
+        assert!(
+            !s.contains("<iframe"),
+            "nothing loads until the reader asks"
+        );
+        assert!(s.contains("<p>And https://youtu.be/abc123 inline.</p>"));
+        let forged = render_markdown(
+            "<figure class=\"embed\" data-player=\"javascript:alert(1)\" onclick=\"x()\"></figure>",
+        );
+        assert!(!forged.as_str().contains("onclick"));
     }
 
     #[test]

@@ -11,13 +11,16 @@ use tower_http::csrf::{CsrfLayer, ProtectionError};
 use crate::urls::PublicUrl;
 
 /// No inline script or style anywhere: the theme's own files only.
+/// Frames only from the video players a reader chose to play (see `embeds`).
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+                   frame-src 'self' https://www.youtube-nocookie.com https://player.vimeo.com; \
                    frame-ancestors 'none'";
 /// The same, for a page the site's own pages may frame (the desk's preview).
 const CSP_FRAMABLE: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
                             script-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
-                            form-action 'self'; frame-ancestors 'self'";
+                            form-action 'self'; frame-src 'self' https://www.youtube-nocookie.com \
+                            https://player.vimeo.com; frame-ancestors 'self'";
 
 /// Put in a response's extensions: the site's own pages may frame it.
 #[derive(Debug, Clone, Copy)]

@@ -193,10 +193,95 @@ if (deskLink && deskEmail) {
     await page.waitForLoadState();
     assert((await page.locator("h1").innerText()).includes("A lighthouse keeper retires"), "its revisions");
     await clean("revisions page");
+    // Every other part of the desk an owner reaches from the navigation.
+    for (const name of ["Briefs", "Media", "Front page", "Pages", "Sections and tags", "Authors", "Activity", "Settings"]) {
+      await page.getByRole("navigation", { name: "Desk" }).getByRole("link", { name, exact: true }).click();
+      await page.waitForLoadState();
+      await clean(`desk: ${name}`);
+    }
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.waitForLoadState();
     assert((await page.locator(".notice").innerText()).includes("signed out"), "signed out");
     await context.close();
+  });
+}
+
+const newsroomPassword = process.env.MASTHEAD_NEWSROOM_PASSWORD;
+const uploadFile = process.env.MASTHEAD_UPLOAD_FILE;
+if (newsroomPassword && uploadFile) {
+  await check("newsroom: a contributor's story with an uploaded hero, reviewed, published, leading the front page", async () => {
+    const headline = "Night ferries return to the Veldt estuary";
+    const signIn = async (email) => {
+      const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 1000 } });
+      const page = await context.newPage();
+      await page.goto(base + "/desk/login");
+      await page.getByLabel("Email address").fill(email);
+      await page.getByLabel("Password").fill(newsroomPassword);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.waitForLoadState();
+      return { context, page };
+    };
+    const clean = async (page, where) => {
+      const problems = await axeViolations(page);
+      assert(problems.length === 0, `${where}: ${problems.join("; ")}`);
+    };
+
+    // The contributor writes, uploads a hero with its credit, previews, submits.
+    const writer = await signIn("writer@example.org");
+    let page = writer.page;
+    await page.goto(base + "/desk/stories/new");
+    await clean(page, "new story (contributor)");
+    assert(await page.getByRole("button", { name: "Publish", exact: true }).count() === 0, "no publish button for a contributor");
+    await page.getByLabel("Headline").fill(headline);
+    await page.getByLabel("Dek").fill("After two winters of silence the crossing runs again at night.");
+    await page.locator("#body_md").fill("The first boat left at ten.");
+    await page.locator("#body_md").press("End");
+    await page.locator("#body_md").press("Control+b");
+    await page.setInputFiles("#hero-upload-file", uploadFile);
+    await page.getByLabel("Its alt text").fill("A ferry's lights on dark water");
+    await page.getByLabel("Its credit").fill("Wren Writer/Estuary Pictures");
+    await page.getByRole("button", { name: "Upload and use it" }).click();
+    await page.locator(".hero-upload-status", { hasText: "Uploaded" }).waitFor();
+    assert((await page.locator("#hero_image_id").inputValue()) !== "", "the upload is chosen as the hero");
+    assert((await page.locator("#body_md").inputValue()).includes("**bold text**"), "Ctrl+B makes bold text");
+    await page.getByRole("button", { name: "Preview" }).click();
+    const preview = page.frameLocator("iframe[name=preview-frame]");
+    await preview.locator("h1", { hasText: headline }).waitFor();
+    const credit = await preview.locator(".hero .credit").textContent();
+    assert(credit.includes("Estuary Pictures"), `the preview shows the hero's credit (${credit})`);
+    await page.getByRole("button", { name: "Submit for review" }).click();
+    await page.waitForLoadState();
+    assert((await page.locator(".notice").first().innerText()).includes("Submitted for review"), "submitted");
+    await clean(page, "story in review (contributor)");
+    await writer.context.close();
+
+    // The editor finds it in the review queue, publishes it, makes it the lead.
+    const editor = await signIn("editor@example.org");
+    page = editor.page;
+    await page.goto(base + "/desk/stories?status=review");
+    await clean(page, "review queue");
+    await page.getByRole("link", { name: headline }).click();
+    await page.waitForLoadState();
+    await page.getByRole("button", { name: "Approve and publish" }).click();
+    await page.waitForLoadState();
+    assert((await page.locator(".notice").first().innerText()).includes("Published"), "published");
+    await page.goto(base + "/desk/front");
+    const leadSelect = page.getByLabel("Lead story");
+    const value = await leadSelect.locator("option", { hasText: headline }).getAttribute("value");
+    await leadSelect.selectOption(value);
+    await page.getByRole("button", { name: "Arrange the front page" }).click();
+    await page.waitForLoadState();
+    await clean(page, "front page (desk)");
+    await editor.context.close();
+
+    // Readers see it lead the home page, with the photo's credit.
+    const reader = await browser.newContext();
+    const home = await reader.newPage();
+    await home.goto(base + "/");
+    const lead = home.locator(".lead").first();
+    assert((await lead.innerText()).includes(headline), "the story leads the home page");
+    assert(await lead.locator("img").count() === 1, "with its hero image");
+    await reader.close();
   });
 }
 

@@ -70,9 +70,54 @@ fn chromium_end_to_end_and_axe() {
         masthead::model::accounts::Role::Owner,
     ))
     .unwrap();
+    // A contributor and an editor for the newsroom flow, and a photo to upload.
+    let password = "a harbour at low tide";
+    for (email, name, role) in [
+        (
+            "writer@example.org",
+            "Wren Writer",
+            masthead::model::accounts::Role::Contributor,
+        ),
+        (
+            "editor@example.org",
+            "Eda Editor",
+            masthead::model::accounts::Role::Editor,
+        ),
+    ] {
+        let (_, link) = crate::common::block_on(masthead::services::accounts::add_user(
+            &site.store,
+            masthead::services::accounts::Actor::CommandLine,
+            email,
+            name,
+            role,
+        ))
+        .unwrap();
+        crate::common::block_on(masthead::services::accounts::set_password(
+            &site.store,
+            &link,
+            password,
+            password,
+        ))
+        .unwrap();
+    }
+    let files = tempfile::tempdir().unwrap();
+    let photo = files.path().join("harbour.jpg");
+    {
+        use image::ImageEncoder;
+        let img = image::RgbImage::from_fn(1200, 800, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 200) as u8])
+        });
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+            .write_image(&img, 1200, 800, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        std::fs::write(&photo, out).unwrap();
+    }
     let out = Command::new("node")
         .env("MASTHEAD_DESK_LINK", masthead::urls::desk_password(&token))
         .env("MASTHEAD_DESK_EMAIL", "keeper@example.org")
+        .env("MASTHEAD_NEWSROOM_PASSWORD", password)
+        .env("MASTHEAD_UPLOAD_FILE", &photo)
         .arg(browser_dir().join("run.mjs"))
         .arg(&site.url)
         .arg(STORY)
@@ -200,6 +245,53 @@ fn every_page_type_is_valid_html() {
     desk_pages.push((
         "desk-revisions",
         site.get_with(&format!("{editor}/revisions"), &as_owner),
+    ));
+    let image = crate::common::block_on(site.store.newest_images(1))
+        .unwrap()
+        .remove(0);
+    for (name, path) in [
+        ("desk-image", masthead::urls::desk_image(&image.id)),
+        ("desk-briefs", "/desk/briefs".to_string()),
+        ("desk-pages", "/desk/pages".to_string()),
+        ("desk-new-page", "/desk/pages/new".to_string()),
+        ("desk-front", "/desk/front".to_string()),
+        ("desk-sections", "/desk/sections".to_string()),
+        ("desk-authors", "/desk/authors".to_string()),
+        ("desk-settings", "/desk/settings".to_string()),
+        ("desk-activity", "/desk/activity".to_string()),
+        ("desk-media", "/desk/media".to_string()),
+        ("about-page", "/about".to_string()),
+    ] {
+        desk_pages.push((name, site.get_with(&path, &as_owner)));
+    }
+    let about = crate::common::block_on(site.store.page_by_slug("about"))
+        .unwrap()
+        .unwrap();
+    desk_pages.push((
+        "desk-page",
+        site.get_with(&masthead::urls::desk_page(&about.id), &as_owner),
+    ));
+    let author = crate::common::block_on(site.store.authors())
+        .unwrap()
+        .remove(0);
+    desk_pages.push((
+        "desk-author",
+        site.get_with(&masthead::urls::desk_author(&author.id), &as_owner),
+    ));
+    let brief = crate::common::block_on(site.store.briefs(site.store.clock().now(), 1, 0))
+        .unwrap()
+        .remove(0);
+    desk_pages.push((
+        "desk-brief",
+        site.get_with(&masthead::urls::desk_brief(&brief.brief.id), &as_owner),
+    ));
+    desk_pages.push((
+        "desk-settings-invalid",
+        crate::common::http_post_form(
+            &format!("{}/desk/settings", site.url),
+            &format!("csrf={csrf}&title=&timezone=Mars&language=en&date_format=%25Y"),
+            &as_owner,
+        ),
     ));
     desk_pages.push((
         "desk-story-invalid",

@@ -272,6 +272,17 @@ pub(super) async fn list(desk: Desk, Query(query): Query<ListQuery>) -> Response
     .await
 }
 
+/// An image of the library offered in the editor (as the hero, or for the body).
+#[derive(Serialize)]
+struct ImageChoice {
+    value: String,
+    label: String,
+    selected: bool,
+    /// Its address, for `![alt](src)` in the body.
+    src: String,
+    alt: String,
+}
+
 /// A workflow button the editor offers.
 #[derive(Serialize)]
 pub(super) struct StepButton {
@@ -303,7 +314,7 @@ struct EditorView {
     labels: Vec<Choice>,
     /// One list of author choices per byline slot.
     bylines: Vec<Vec<Choice>>,
-    heroes: Vec<Choice>,
+    heroes: Vec<ImageChoice>,
     tag_names: Vec<String>,
     tags: String,
     steps: Vec<StepButton>,
@@ -464,15 +475,19 @@ async fn editor_page(
             .unwrap_or("no description yet");
         format!("{} ({about})", i.file)
     };
-    let mut heroes = vec![Choice {
+    let mut heroes = vec![ImageChoice {
         value: String::new(),
         label: "(no hero image)".into(),
         selected: fields.hero_image_id.is_empty(),
+        src: String::new(),
+        alt: String::new(),
     }];
-    heroes.extend(images.iter().map(|i| Choice {
+    heroes.extend(images.iter().map(|i| ImageChoice {
         value: i.id.clone(),
         label: hero_label(i),
         selected: i.id == fields.hero_image_id,
+        src: urls::media(&i.file),
+        alt: i.alt.clone(),
     }));
     let story = stored.map(|c| &c.story);
     let view = EditorView {

@@ -203,8 +203,40 @@
       if (url) wrap("[", "](" + url + ")", "link text");
     },
     quote: function () { prefixLines("> "); },
-    list: function () { prefixLines("- "); }
+    list: function () { prefixLines("- "); },
+    image: function () {
+      var picker = document.getElementById("image-picker");
+      if (!picker) return;
+      picker.hidden = !picker.hidden;
+      var toggle = toolbar && toolbar.querySelector("[data-format=image]");
+      if (toggle) toggle.setAttribute("aria-expanded", String(!picker.hidden));
+      if (!picker.hidden) document.getElementById("body-image").focus();
+    },
+    embed: function () {
+      var url = window.prompt("Address of the video or post (https://…)");
+      if (!url) return;
+      var start = body.selectionStart;
+      body.setRangeText("\n\n" + url.trim() + "\n\n", start, body.selectionEnd, "end");
+      body.focus();
+      body.dispatchEvent(new Event("input", { bubbles: true }));
+    }
   };
+  var picker = document.getElementById("image-picker");
+  if (picker) {
+    picker.addEventListener("click", function (event) {
+      var action = event.target.getAttribute("data-picker");
+      if (!action) return;
+      var select = document.getElementById("body-image");
+      if (action === "insert" && select.value) {
+        var option = select.options[select.selectedIndex];
+        var alt = option.getAttribute("data-alt") || "Describe the image";
+        body.setRangeText("\n\n![" + alt + "](" + select.value + ")\n\n", body.selectionStart, body.selectionEnd, "end");
+        body.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+      picker.hidden = true;
+      body.focus();
+    });
+  }
   if (toolbar) {
     toolbar.addEventListener("click", function (event) {
       var button = event.target.closest("button[data-format]");

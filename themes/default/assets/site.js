@@ -20,4 +20,28 @@
       }
     });
   });
+
+  // Embedded videos load from their provider only when the reader asks.
+  var PLAYERS = ["https://www.youtube-nocookie.com/embed/", "https://player.vimeo.com/video/"];
+  document.querySelectorAll("figure.embed[data-player]").forEach(function (figure) {
+    var player = figure.getAttribute("data-player") || "";
+    var allowed = PLAYERS.some(function (prefix) { return player.indexOf(prefix) === 0; });
+    if (!allowed) return;
+    var provider = figure.getAttribute("data-provider") || "its site";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "embed-play";
+    button.textContent = "Play here (loads from " + provider + ")";
+    button.addEventListener("click", function () {
+      var frame = document.createElement("iframe");
+      frame.src = player + (player.indexOf("?") < 0 ? "?autoplay=1" : "&autoplay=1");
+      frame.title = "Video from " + provider;
+      frame.allow = "autoplay; fullscreen; picture-in-picture";
+      frame.setAttribute("allowfullscreen", "");
+      frame.loading = "lazy";
+      figure.replaceChild(frame, button);
+      frame.focus();
+    });
+    figure.insertBefore(button, figure.firstChild);
+  });
 })();
