@@ -244,6 +244,20 @@ if (newsroomPassword && uploadFile) {
     await page.locator(".hero-upload-status", { hasText: "Uploaded" }).waitFor();
     assert((await page.locator("#hero_image_id").inputValue()) !== "", "the upload is chosen as the hero");
     assert((await page.locator("#body_md").inputValue()).includes("**bold text**"), "Ctrl+B makes bold text");
+    // Pasted from a word processor: headings, emphasis, links and lists kept, the rest dropped.
+    await page.evaluate(() => {
+      const body = document.getElementById("body_md");
+      body.focus();
+      body.setSelectionRange(body.value.length, body.value.length);
+      const data = new DataTransfer();
+      data.setData("text/html", "<meta charset='utf-8'><h2 style='font-family:Calibri'>Why now</h2><p class='MsoNormal'>The <b>harbour</b> board <a href='https://example.org/vote'>voted</a> <span style='color:red'>late</span>.</p><ul><li>one</li><li>two</li></ul>");
+      body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    });
+    const pasted = await page.locator("#body_md").inputValue();
+    for (const kept of ["## Why now", "**harbour**", "[voted](https://example.org/vote)", "- one", "- two"]) {
+      assert(pasted.includes(kept), `the paste keeps ${kept}: ${pasted}`);
+    }
+    assert(!pasted.includes("MsoNormal") && !pasted.includes("color"), "the paste drops styling");
     await page.getByRole("button", { name: "Preview" }).click();
     const preview = page.frameLocator("iframe[name=preview-frame]");
     await preview.locator("h1", { hasText: headline }).waitFor();

@@ -98,12 +98,35 @@ on_both_backends!(
         assert_eq!(story.slug, "harbour-cranes-fall-silent-in-veldt");
         assert_eq!(site.get(&format!("/stories/{}", story.slug)).status, 404);
 
+        // autosave answers the editor's script with the new revision (and
+        // a stale one with why it was not saved)
+        let autosaved = post_story(
+            &site,
+            &writer,
+            &editor_path,
+            &story_form(
+                &site,
+                &[("revision", "1"), ("autosave", "1"), ("dek", "Autosaved.")],
+            ),
+        );
+        assert_eq!(autosaved.status, 200, "{}", autosaved.text());
+        let answer: serde_json::Value = serde_json::from_slice(&autosaved.body).unwrap();
+        assert_eq!(answer["revision"], 2);
+        let stale = post_story(
+            &site,
+            &writer,
+            &editor_path,
+            &story_form(&site, &[("revision", "1"), ("autosave", "1")]),
+        );
+        assert_eq!(stale.status, 409);
+        assert!(stale.text().contains("Someone else saved this piece"));
+
         // a contributor's request to publish, made by hand, is refused
         let publish = post_story(
             &site,
             &writer,
             &editor_path,
-            &story_form(&site, &[("step", "publish"), ("revision", "1")]),
+            &story_form(&site, &[("step", "publish"), ("revision", "2")]),
         );
         assert_eq!(publish.status, 403);
         assert!(publish.text().contains("cannot publish this piece"));
@@ -119,7 +142,7 @@ on_both_backends!(
                     ("headline", "Veldt port strike enters its second night"),
                     ("slug", "harbour-cranes-fall-silent-in-veldt"),
                     ("step", "submit"),
-                    ("revision", "1"),
+                    ("revision", "2"),
                 ],
             ),
         );
@@ -128,7 +151,13 @@ on_both_backends!(
         assert_eq!(story.slug, "veldt-port-strike-enters-its-second-night");
         assert_eq!(story.status.as_str(), "review");
 
-        // the editor finds it in the review queue and publishes it
+        // the editor's desk says a story is waiting; the queue lists it
+        assert!(
+            editor
+                .get(&site, "/desk")
+                .text()
+                .contains("Review queue</a>: 1 story waiting")
+        );
         let queue = editor.get(&site, "/desk/stories?status=review").text();
         assert!(queue.contains("Veldt port strike enters its second night"));
         assert!(
@@ -226,6 +255,7 @@ on_both_backends!(
             &format!("{editor_path}/restore"),
             &[("number", "1"), ("revision", &current)],
         );
+        // (revision 1 is the first draft: its dek, before autosave changed it)
         assert_eq!(restored.status, 303, "{}", restored.text());
         let story = block_on(site.store.story_by_id(&id)).unwrap().unwrap();
         assert_eq!(story.dek, "A strike over night shifts stops the port.");

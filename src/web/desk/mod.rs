@@ -282,7 +282,14 @@ struct ActivityView {
 #[derive(Serialize)]
 struct HomeView {
     activity: Vec<ActivityView>,
+    /// Stories waiting for an editor (shown to those who may publish them).
+    in_review: Option<usize>,
+    /// The person's own drafts and pieces in review (contributors).
+    own_drafts: Option<usize>,
 }
+
+/// Counted up to this many; more shows as "100+".
+const QUEUE_COUNT_LIMIT: i64 = 100;
 
 async fn home(desk: Desk) -> Response {
     let Some(me) = &desk.signed_in else {
@@ -315,10 +322,40 @@ async fn home(desk: Desk) -> Response {
     } else {
         vec![]
     };
+    let in_review = if may(me.user.role, Action::Publish, false) {
+        let filter = crate::store::WorkFilter {
+            status: Some(crate::model::Status::Review),
+            ..Default::default()
+        };
+        match store.work_stories(&filter, QUEUE_COUNT_LIMIT, 0).await {
+            Ok(items) => Some(items.len()),
+            Err(e) => return unavailable(e),
+        }
+    } else {
+        None
+    };
+    let own_drafts = match stories::own_only(&me.user) {
+        Some(own) => {
+            let filter = crate::store::WorkFilter {
+                status: Some(crate::model::Status::Draft),
+                own: Some(own),
+                ..Default::default()
+            };
+            match store.work_stories(&filter, QUEUE_COUNT_LIMIT, 0).await {
+                Ok(items) => Some(items.len()),
+                Err(e) => return unavailable(e),
+            }
+        }
+        None => None,
+    };
     render(
         &desk,
         Frame::page("desk/home.html", "Desk", "home"),
-        HomeView { activity },
+        HomeView {
+            activity,
+            in_review,
+            own_drafts,
+        },
     )
     .await
 }
