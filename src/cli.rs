@@ -120,6 +120,10 @@ struct ServeArgs {
     /// Log lines as "text" or "json" [default: text]
     #[arg(long, env = "MASTHEAD_LOG_FORMAT", value_name = "FORMAT")]
     log_format: Option<String>,
+    /// The SMTP relay newsletters go through: smtp://HOST:PORT (STARTTLS when
+    /// offered; required with a user), smtps://USER:PASS@HOST:465 (TLS)
+    #[arg(long, env = "MASTHEAD_SMTP_URL", value_name = "URL")]
+    smtp_url: Option<String>,
     /// Fill an empty database with demo content first
     #[arg(long)]
     demo: bool,
@@ -182,6 +186,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             overrides.cache_mb = args.cache_mb;
             overrides.metrics_listen = args.metrics_listen;
             overrides.log_format = args.log_format;
+            overrides.smtp_url = args.smtp_url;
             let config = Config::resolve(overrides)?;
             init_logging(&config);
             let started = std::time::Instant::now();

@@ -22,6 +22,7 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     pub cache_mb: Option<usize>,
     pub metrics_listen: Option<String>,
+    pub smtp_url: Option<String>,
     pub media: Option<MediaLimits>,
 }
 
@@ -60,6 +61,7 @@ pub struct Overrides {
     pub log_format: Option<String>,
     pub cache_mb: Option<usize>,
     pub metrics_listen: Option<String>,
+    pub smtp_url: Option<String>,
     /// Set by embedders and tests (the file's `[media]` table otherwise).
     pub media: Option<MediaLimits>,
 }
@@ -92,6 +94,8 @@ pub struct Config {
     /// Where Prometheus metrics are served (off when None).
     pub metrics_listen: Option<SocketAddr>,
     pub media: MediaLimits,
+    /// The SMTP relay (None: mail cannot be sent yet; sign-ups still work).
+    pub smtp: Option<crate::mail::RelayUrl>,
 }
 
 fn parse_listen(key: &str, text: &str) -> anyhow::Result<SocketAddr> {
@@ -167,7 +171,14 @@ impl Config {
                 media.max_megapixels
             );
         }
+        let smtp = overrides
+            .smtp_url
+            .or(file.smtp_url)
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| crate::mail::RelayUrl::parse(&u))
+            .transpose()?;
         Ok(Config {
+            smtp,
             media,
             listen,
             data_dir,
@@ -272,6 +283,13 @@ pub const TEMPLATE: &str = r#"# Masthead configuration. Every key is optional; t
 # Serve Prometheus metrics at http://ADDR/metrics (off unless set). Keep it
 # on a private address: it is not meant for the public.
 # metrics_listen = "127.0.0.1:9100"
+
+# The SMTP relay newsletters and confirmation emails go through (also
+# MASTHEAD_SMTP_URL or --smtp-url). smtp://HOST:PORT uses STARTTLS when the
+# relay offers it (and insists on it when a user is given);
+# smtps://USER:PASSWORD@HOST:465 speaks TLS from the start. Without one,
+# sign-ups are kept and confirmations wait until a relay is configured.
+# smtp_url = "smtp://user:password@mail.example.org:587"
 
 # What the media library accepts.
 # [media]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod imaging;
 pub mod jobs;
+pub mod mail;
 pub mod model;
 pub mod server;
 pub mod services;
