@@ -7,17 +7,44 @@
 
 use std::time::Duration;
 
+use crate::mail::Mailer;
 use crate::model::UnixTime;
-use crate::services::publishing;
-use crate::store::{Job, PUBLISH_BRIEF, PUBLISH_STORY, Store, StoreError};
+use crate::services::{publishing, subscriptions};
+use crate::store::{CONFIRM_SUBSCRIBER, Job, PUBLISH_BRIEF, PUBLISH_STORY, Store, StoreError};
+use crate::theme::Theme;
+use crate::urls::PublicUrl;
+
+/// What jobs work with besides the store.
+#[derive(Clone)]
+pub struct JobContext {
+    pub store: Store,
+    /// None: no relay configured; mail jobs wait (retried with backoff).
+    pub mailer: Option<Mailer>,
+    pub theme: std::sync::Arc<Theme>,
+    pub public_url: PublicUrl,
+}
 
 /// How long a claim holds a job: longer than any job takes.
 const LEASE_SECS: UnixTime = 300;
 /// Attempts before a job is given up (kept, with its last error).
 const MAX_ATTEMPTS: i32 = 10;
 
+impl JobContext {
+    /// A context with no relay and the built-in theme: for tools and tests
+    /// that run jobs outside a server.
+    pub fn without_mail(store: &Store) -> JobContext {
+        JobContext {
+            store: store.clone(),
+            mailer: None,
+            theme: std::sync::Arc::new(Theme::load(None).expect("the built-in theme loads")),
+            public_url: PublicUrl::new("http://localhost"),
+        }
+    }
+}
+
 /// Runs every job that is due now; returns how many ran.
-pub async fn run_due(store: &Store) -> Result<usize, StoreError> {
+pub async fn run_due(context: &JobContext) -> Result<usize, StoreError> {
+    let store = &context.store;
     // A read first: claiming is a write, and most ticks find nothing due.
     if store
         .next_job_at()
@@ -29,7 +56,7 @@ pub async fn run_due(store: &Store) -> Result<usize, StoreError> {
     let mut ran = 0;
     while let Some(job) = store.claim_job(LEASE_SECS).await? {
         ran += 1;
-        match run(store, &job).await {
+        match run(context, &job).await {
             Ok(()) => store.finish_job(&job.id).await?,
             Err(error) => {
                 let retry_at = (job.attempts < MAX_ATTEMPTS)
@@ -46,8 +73,17 @@ pub async fn run_due(store: &Store) -> Result<usize, StoreError> {
     Ok(ran)
 }
 
-async fn run(store: &Store, job: &Job) -> Result<(), String> {
+async fn run(context: &JobContext, job: &Job) -> Result<(), String> {
+    let store = &context.store;
     match job.kind.as_str() {
+        CONFIRM_SUBSCRIBER => {
+            let mail = subscriptions::MailContext {
+                mailer: context.mailer.as_ref(),
+                theme: &context.theme,
+                public_url: &context.public_url,
+            };
+            subscriptions::send_confirmation(store, &mail, &job.subject).await
+        }
         PUBLISH_STORY | PUBLISH_BRIEF => {
             publishing::publish_when_due(store, &job.kind, &job.subject)
                 .await
@@ -64,12 +100,12 @@ fn backoff(attempts: i32) -> UnixTime {
 
 /// Runs due jobs every `every` until the task is dropped. A database that
 /// is down is reported and retried: jobs wait in the queue, nothing is lost.
-pub async fn worker(store: Store, every: Duration) {
+pub async fn worker(context: JobContext, every: Duration) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        if let Err(e) = run_due(&store).await {
+        if let Err(e) = run_due(&context).await {
             tracing::warn!(error = %e, "the job worker cannot reach the queue; will retry");
         }
     }

@@ -26,6 +26,9 @@ pub struct RunningServer {
     background: Vec<tokio::task::JoinHandle<()>>,
 }
 
+/// SMTP connections kept open to the relay.
+const MAIL_CONNECTIONS: u32 = 8;
+
 /// How often a server reads the content version when it has no notification
 /// channel (SQLite, or PostgreSQL while the LISTEN connection is down).
 const CHANGE_POLL: std::time::Duration = std::time::Duration::from_millis(250);
@@ -65,7 +68,7 @@ pub async fn start_with_clock(
     demo: bool,
     clock: Clock,
 ) -> anyhow::Result<RunningServer> {
-    let theme = Theme::load(config.theme_dir.as_deref())?;
+    let theme = Arc::new(Theme::load(config.theme_dir.as_deref())?);
     let store = open_store_with_clock(config, clock).await?;
     if !config.database_url.starts_with("sqlite:") {
         // Media live in the data directory whatever the database is
@@ -98,6 +101,17 @@ pub async fn start_with_clock(
             format!("http://{host}:{}", addr.port())
         }
     };
+    let mailer = config
+        .smtp
+        .as_ref()
+        .map(|relay| crate::mail::Mailer::new(relay, MAIL_CONNECTIONS))
+        .transpose()?;
+    let job_context = crate::jobs::JobContext {
+        store: store.clone(),
+        mailer: mailer.clone(),
+        theme: theme.clone(),
+        public_url: PublicUrl::new(&public_url),
+    };
     let app = Arc::new(App::new(
         store.clone(),
         theme,
@@ -117,7 +131,7 @@ pub async fn start_with_clock(
     ));
     let mut background = vec![
         tokio::spawn(store.clone().watch_for_changes(CHANGE_POLL)),
-        tokio::spawn(crate::jobs::worker(store.clone(), JOB_POLL)),
+        tokio::spawn(crate::jobs::worker(job_context, JOB_POLL)),
     ];
     let (metrics, metrics_addr) = match config.metrics_listen {
         Some(addr) => {

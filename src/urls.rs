@@ -61,6 +61,18 @@ pub fn desk_person(id: &str, action: &str) -> String {
 pub fn static_page(slug: &str) -> String {
     format!("/{slug}")
 }
+/// A confirmation link (double opt-in).
+pub fn newsletter_confirm(token: &str) -> String {
+    format!("/newsletter/confirm/{token}")
+}
+/// A reader's preferences: which newsletters, or none.
+pub fn newsletter_preferences(token: &str) -> String {
+    format!("/newsletter/preferences/{token}")
+}
+/// One-click unsubscribe (RFC 8058 POST), and its page for people (GET).
+pub fn newsletter_unsubscribe(token: &str) -> String {
+    format!("/newsletter/unsubscribe/{token}")
+}
 /// The desk's list of stories (filters go in the query).
 pub fn desk_stories() -> String {
     "/desk/stories".into()

@@ -9,6 +9,7 @@ pub mod accounts;
 mod column;
 pub mod dates;
 pub mod embeds;
+pub mod newsletters;
 pub mod slug;
 pub mod text;
 

@@ -100,7 +100,7 @@ pub fn secret() -> String {
 }
 
 /// What the database keeps of a secret.
-fn digest(secret: &str) -> String {
+pub fn digest(secret: &str) -> String {
     hex(&blake2::Blake2s256::digest(secret.as_bytes()))
 }
 

@@ -1,12 +1,23 @@
-//! Newsletter sign-ups from the public site.
+//! Readers signing up for newsletters, confirming their address (double
+//! opt-in), choosing what they receive and leaving — never needing an
+//! account. The sign-up form always answers the same way, so nobody can
+//! learn whether an address is subscribed.
 
-use crate::store::{Store, StoreError};
+use serde::Serialize;
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum Subscribed {
-    New,
-    AlreadySubscribed,
-}
+use crate::mail::{Mailer, Outgoing, mailbox};
+use crate::model::newsletters::{Newsletter, Subscriber, SubscriberStatus};
+use crate::model::{SiteSettings, UnixTime};
+use crate::store::{Signup, Store, StoreError};
+use crate::theme::Theme;
+use crate::urls::{self, PublicUrl};
+
+/// How long a confirmation link works.
+pub const CONFIRM_SECS: UnixTime = 7 * 86_400;
+/// Sign-ups within an hour: per address, and per client address.
+const PER_ADDRESS_PER_HOUR: i64 = 3;
+const PER_CLIENT_PER_HOUR: i64 = 20;
+const MAX_NAME_CHARS: usize = 100;
 
 /// Checks an address the way a reader would expect: one `@`, something on
 /// both sides, a dot in the domain, no spaces. Delivery proves the rest.
@@ -26,7 +37,9 @@ pub fn normalize_email(input: &str) -> Result<String, String> {
                 && !domain.contains('@')
                 && domain.contains('.')
                 && !domain.starts_with('.')
-                && !domain.ends_with('.') =>
+                && !domain.ends_with('.')
+                && !local.contains(['<', '>', '"', ',', ';', '\\'])
+                && !domain.contains(['<', '>', '"', ',', ';', '\\', '/']) =>
         {
             Ok(format!("{local}@{}", domain.to_lowercase()))
         }
@@ -36,19 +49,282 @@ pub fn normalize_email(input: &str) -> Result<String, String> {
     }
 }
 
-pub async fn subscribe(store: &Store, input: &str) -> Result<Subscribed, SubscribeError> {
-    let email = normalize_email(input).map_err(SubscribeError::Invalid)?;
-    match store.add_subscriber(&email).await {
-        Ok(true) => Ok(Subscribed::New),
-        Ok(false) => Ok(Subscribed::AlreadySubscribed),
-        Err(e) => Err(SubscribeError::Storage(e)),
-    }
+/// What a sign-up form sent.
+pub struct SignupRequest<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    /// Newsletter ids ticked.
+    pub newsletters: Vec<String>,
+    /// The form offered a choice (the sign-up page): ticking none is a
+    /// mistake. Otherwise (a footer) none ticked means the first offered.
+    pub choosing: bool,
+    /// The hidden field only bots fill in.
+    pub honeypot: &'a str,
+    /// The client's address, for the rate limit.
+    pub client: &'a str,
 }
 
 #[derive(Debug)]
 pub enum SubscribeError {
-    Invalid(String),
+    /// Names the field.
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// Too many sign-ups; try again after this many seconds.
+    Throttled(i64),
     Storage(StoreError),
+}
+
+impl std::fmt::Display for SubscribeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SubscribeError::Invalid { message, .. } => f.write_str(message),
+            SubscribeError::Throttled(_) => f.write_str(
+                "There have been several sign-ups from here in the last hour. Please try again in an hour.",
+            ),
+            SubscribeError::Storage(e) => write!(f, "the sign-up could not be saved: {e}"),
+        }
+    }
+}
+
+impl From<StoreError> for SubscribeError {
+    fn from(e: StoreError) -> Self {
+        SubscribeError::Storage(e)
+    }
+}
+
+/// Records a sign-up and queues the confirmation email. Succeeds in the
+/// same way whether the address is new, pending or already subscribed.
+pub async fn sign_up(store: &Store, request: SignupRequest<'_>) -> Result<(), SubscribeError> {
+    if !request.honeypot.trim().is_empty() {
+        // A bot: answered like anyone, recorded nowhere.
+        return Ok(());
+    }
+    let email = normalize_email(request.email).map_err(|message| SubscribeError::Invalid {
+        field: "email",
+        message,
+    })?;
+    let name = request.name.trim();
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(SubscribeError::Invalid {
+            field: "name",
+            message: format!("Please keep your name under {MAX_NAME_CHARS} characters."),
+        });
+    }
+    let offered: Vec<Newsletter> = store
+        .newsletters()
+        .await?
+        .into_iter()
+        .filter(|n| n.offered)
+        .collect();
+    let mut chosen: Vec<String> = request
+        .newsletters
+        .iter()
+        .filter(|id| offered.iter().any(|n| &&n.id == id))
+        .cloned()
+        .collect();
+    chosen.dedup();
+    if chosen.is_empty() {
+        match offered.first() {
+            Some(first) if !request.choosing || offered.len() == 1 => chosen.push(first.id.clone()),
+            _ => {
+                return Err(SubscribeError::Invalid {
+                    field: "newsletters",
+                    message: "Choose at least one newsletter.".into(),
+                });
+            }
+        }
+    }
+    let key = email.to_lowercase();
+    let since = store.clock().now() - 3600;
+    let (by_address, by_client) = store.signup_attempts(&key, request.client, since).await?;
+    if by_address >= PER_ADDRESS_PER_HOUR || by_client >= PER_CLIENT_PER_HOUR {
+        return Err(SubscribeError::Throttled(3600));
+    }
+    store.add_signup_attempt(&key, request.client).await?;
+    store
+        .sign_up(&Signup {
+            email,
+            name: name.to_string(),
+            newsletter_ids: chosen,
+            manage_token: crate::services::accounts::secret(),
+        })
+        .await?;
+    Ok(())
+}
+
+/// A reader confirmed through their link: they now receive what they asked
+/// for. None when the link is unknown, used or expired.
+pub async fn confirm(store: &Store, token: &str) -> Result<Option<Subscriber>, StoreError> {
+    if !token_shaped(token) {
+        return Ok(None);
+    }
+    match store
+        .confirm_subscriber(&crate::services::accounts::digest(token))
+        .await?
+    {
+        Some(id) => store.subscriber_by_id(&id).await,
+        None => Ok(None),
+    }
+}
+
+/// Links are 64 hex characters: anything else is not looked up.
+pub fn token_shaped(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The reader behind a manage link (preferences, unsubscribe).
+pub async fn by_manage_token(store: &Store, token: &str) -> Result<Option<Subscriber>, StoreError> {
+    if !token_shaped(token) {
+        return Ok(None);
+    }
+    store.subscriber_by_manage_token(token).await
+}
+
+/// What a reader receives from now on; none unsubscribes them from all.
+pub async fn choose(
+    store: &Store,
+    subscriber: &Subscriber,
+    newsletter_ids: &[String],
+) -> Result<(), StoreError> {
+    let known = store.newsletters().await?;
+    let kept: Vec<String> = newsletter_ids
+        .iter()
+        .filter(|id| known.iter().any(|n| &&n.id == id))
+        .cloned()
+        .collect();
+    store.set_subscriptions(&subscriber.id, &kept).await
+}
+
+/// Everything the confirmation email needs from outside the store.
+pub struct MailContext<'a> {
+    pub mailer: Option<&'a Mailer>,
+    pub theme: &'a Theme,
+    pub public_url: &'a PublicUrl,
+}
+
+impl MailContext<'_> {
+    /// The site's host, for Message-IDs and the default sender.
+    pub fn host(&self) -> String {
+        let url = self.public_url.absolute("");
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        let host = rest.split(['/', ':']).next().unwrap_or("localhost");
+        host.to_string()
+    }
+}
+
+/// Who a newsletter's messages are from.
+pub fn sender(
+    newsletter: Option<&Newsletter>,
+    settings: &SiteSettings,
+    host: &str,
+) -> (String, String) {
+    let name = newsletter
+        .map(|n| n.sender_name.trim())
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&settings.title)
+        .to_string();
+    let address = newsletter
+        .map(|n| n.sender_email.trim())
+        .filter(|a| !a.is_empty())
+        .map_or_else(|| format!("newsletter@{host}"), str::to_string);
+    (name, address)
+}
+
+#[derive(Serialize)]
+struct ConfirmEmail {
+    site_title: String,
+    site_url: String,
+    name: String,
+    newsletters: Vec<String>,
+    confirm_url: String,
+    days: i64,
+}
+
+/// The job that sends a pending reader their confirmation link. Safe to run
+/// again: a reader with nothing pending (confirmed meanwhile) gets nothing.
+pub async fn send_confirmation(
+    store: &Store,
+    context: &MailContext<'_>,
+    subscriber_id: &str,
+) -> Result<(), String> {
+    let Some(subscriber) = store
+        .subscriber_by_id(subscriber_id)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(());
+    };
+    let pending = subscriber.pending_ids();
+    if pending.is_empty() || subscriber.status == SubscriberStatus::Complained {
+        return Ok(());
+    }
+    let Some(mailer) = context.mailer else {
+        return Err(
+            "no SMTP relay is configured, so the confirmation waits: set smtp_url (or MASTHEAD_SMTP_URL)"
+                .into(),
+        );
+    };
+    let settings = crate::services::settings::load(store)
+        .await
+        .map_err(|e| e.to_string())?;
+    let newsletters = store.newsletters().await.map_err(|e| e.to_string())?;
+    let asked: Vec<&Newsletter> = newsletters
+        .iter()
+        .filter(|n| pending.contains(&n.id))
+        .collect();
+    // Readers from before manage links existed get theirs now.
+    if subscriber.manage_token.is_none() {
+        store
+            .ensure_manage_token(&subscriber.id, &crate::services::accounts::secret())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let token = crate::services::accounts::secret();
+    let expires = store.clock().now() + CONFIRM_SECS;
+    store
+        .add_subscriber_token(
+            &crate::services::accounts::digest(&token),
+            &subscriber.id,
+            expires,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let view = ConfirmEmail {
+        site_title: settings.title.clone(),
+        site_url: context.public_url.absolute(&urls::home()),
+        name: subscriber.name.clone(),
+        newsletters: asked.iter().map(|n| n.name.clone()).collect(),
+        confirm_url: context
+            .public_url
+            .absolute(&urls::newsletter_confirm(&token)),
+        days: CONFIRM_SECS / 86_400,
+    };
+    let text = context
+        .theme
+        .render("email/confirm.txt", &view)
+        .map_err(|e| format!("{e:#}"))?;
+    let html = context
+        .theme
+        .render("email/confirm.html", &view)
+        .map_err(|e| format!("{e:#}"))?;
+    let host = context.host();
+    let (from_name, from_address) = sender(asked.first().copied(), &settings, &host);
+    let subject = format!("Confirm your subscription to {}", settings.title);
+    let message = Outgoing {
+        from: mailbox(&from_name, &from_address)?,
+        reply_to: None,
+        to: mailbox(&subscriber.name, &subscriber.email)?,
+        subject: &subject,
+        text,
+        html,
+        list: None,
+        domain: &host,
+    }
+    .build()
+    .map_err(|e| e.to_string())?;
+    mailer.send(message).await.map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -74,6 +350,8 @@ mod tests {
             "a b@example.org",
             "a@b@c.org",
             "ada@.org",
+            "a<b>@example.org",
+            "ada@exa\"mple.org",
         ] {
             assert!(normalize_email(bad).is_err(), "{bad:?} was accepted");
         }

@@ -10,6 +10,8 @@ use super::{Store, StoreResult, exec};
 pub const PUBLISH_STORY: &str = "publish-story";
 /// The same for a brief.
 pub const PUBLISH_BRIEF: &str = "publish-brief";
+/// Sends a subscriber the link that confirms their address.
+pub const CONFIRM_SUBSCRIBER: &str = "confirm-subscriber";
 
 /// A claimed job.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (8, "editing", "0008_editing.sql"),
     (9, "media", "0009_media.sql"),
     (10, "pages", "0010_pages.sql"),
+    (11, "newsletters", "0011_newsletters.sql"),
 ];
 
 fn migrator(

@@ -40,13 +40,14 @@ pub use accounts::{ActivityFilter, ActivityRow, SessionRow};
 pub use briefs::{BriefCard, BriefWrite};
 pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
 pub use error::{StoreError, StoreResult};
-pub use jobs::{Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY};
+pub use jobs::{CONFIRM_SUBSCRIBER, Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY};
 pub use media::{ImageUse, LibraryImage, UploadRecord};
 pub use revisions::{Edit, PieceKind, Revision};
 pub use slugs::SlugKind;
 pub use stories::{
     ListingPage, StoryAuthor, StoryCard, StorySummary, StoryWrite, TAG_WINDOW, TagWindowEntry,
 };
+pub use subscribers::{Signup, SignupOutcome};
 pub use worklists::{Owner, WorkFilter, WorkItem};
 
 use crate::clock::Clock;

@@ -11,6 +11,7 @@
 
 mod api;
 pub mod cache;
+mod client;
 mod desk;
 pub mod encoded;
 mod errors;
@@ -47,7 +48,7 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Everything a request handler may need, shared by all requests.
 pub struct App {
     pub store: Store,
-    pub theme: Theme,
+    pub theme: Arc<Theme>,
     pub cache: Arc<Cache>,
     /// Settings, navigation and the Latest rail, once per content generation.
     site: PerGeneration<SiteContext>,
@@ -72,7 +73,7 @@ pub struct CacheLimits {
 impl App {
     pub fn new(
         store: Store,
-        theme: Theme,
+        theme: Arc<Theme>,
         public_url: PublicUrl,
         media_dir: PathBuf,
         library: crate::services::media::Library,

@@ -179,6 +179,8 @@ pub struct SiteOptions {
     pub metrics: bool,
     /// What the media library accepts (the defaults when None).
     pub media: Option<masthead::config::MediaLimits>,
+    /// The SMTP relay (none: mail waits).
+    pub smtp_url: Option<String>,
 }
 
 impl TestSite {
@@ -210,6 +212,7 @@ impl TestSite {
             database_url: Some(database_url.clone()),
             metrics_listen: options.metrics.then(|| "127.0.0.1:0".to_string()),
             media: options.media,
+            smtp_url: options.smtp_url,
             ..Default::default()
         })
         .expect("config");

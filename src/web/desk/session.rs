@@ -1,10 +1,9 @@
 //! Who is asking: the desk's session cookie and the client's address.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::{HeaderValue, header, request::Parts};
 
 use crate::services::accounts::{self, SESSION_MAX_SECS, SignedIn};
@@ -80,22 +79,7 @@ fn back_path(parts: &Parts) -> String {
         .unwrap_or_else(crate::urls::desk)
 }
 
-/// The client's address, for throttling sign-in attempts ("unknown" when
-/// the server was not started with connection information).
-pub struct ClientAddr(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string()),
-        ))
-    }
-}
+pub use crate::web::client::ClientAddr;
 
 /// The session cookie: HttpOnly, SameSite=Lax, for the desk's paths only,
 /// Secure whenever readers reach the site over HTTPS.

@@ -4,25 +4,24 @@
 
 mod errors;
 mod lookups;
+mod newsletter;
 mod views;
 
 use std::sync::Arc;
 
-use axum::Form;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use views::{AuthorView, BriefView, Chrome, LinkView, Pager, Presenter, Teaser};
 pub use views::{DateView, Presenter as SitePresenter, SiteContext};
 
 use super::{App, SiteError, cache};
 use crate::model::{Status, StoryFilter};
-use crate::services::subscriptions::{self, SubscribeError, Subscribed};
 use crate::store::{SlugKind, StoryCard, StorySummary};
 use crate::urls;
 
@@ -65,7 +64,19 @@ fn routes() -> Router<Arc<App>> {
         .route("/tag/{slug}/page/{page}", get(tag_page))
         .route("/author/{slug}", get(author))
         .route("/author/{slug}/page/{page}", get(author_page))
-        .route("/newsletter", get(newsletter).post(subscribe))
+        .route(
+            "/newsletter",
+            get(newsletter::signup_page).post(newsletter::sign_up),
+        )
+        .route("/newsletter/confirm/{token}", get(newsletter::confirm))
+        .route(
+            "/newsletter/preferences/{token}",
+            get(newsletter::preferences).post(newsletter::save_preferences),
+        )
+        .route(
+            "/newsletter/unsubscribe/{token}",
+            get(newsletter::unsubscribe_page).post(newsletter::unsubscribe),
+        )
         .route("/{slug}", get(page))
 }
 
@@ -531,88 +542,4 @@ async fn briefs_listing(app: &App, page: Option<String>) -> PageResult {
         latest: p.latest(),
     };
     Ok(html(p.render("briefs.html", view)?))
-}
-
-#[derive(Serialize)]
-struct NewsletterView {
-    chrome: Chrome,
-    email: String,
-    error: Option<String>,
-    subscribed: Option<bool>,
-}
-
-async fn newsletter(State(app): State<Arc<App>>) -> PageResult {
-    newsletter_page(&app, StatusCode::OK, String::new(), None, None).await
-}
-
-async fn newsletter_page(
-    app: &App,
-    status: StatusCode,
-    email: String,
-    error: Option<String>,
-    subscribed: Option<bool>,
-) -> PageResult {
-    let p = Presenter::new(app).await?;
-    let settings = p.settings();
-    let view = NewsletterView {
-        chrome: p.chrome(
-            Some(&settings.newsletter_heading),
-            &settings.newsletter_pitch,
-            &urls::newsletter(),
-        ),
-        email,
-        error,
-        subscribed,
-    };
-    let mut response = html(p.render("newsletter.html", view)?);
-    *response.status_mut() = status;
-    if status != StatusCode::OK || subscribed.is_some() {
-        response.headers_mut().insert(
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-store"),
-        );
-    }
-    Ok(response)
-}
-
-#[derive(Deserialize)]
-struct SubscribeForm {
-    #[serde(default)]
-    email: String,
-}
-
-/// Cross-site posts never get here: the site's CSRF layer refuses them.
-async fn subscribe(
-    State(app): State<Arc<App>>,
-    form: Result<Form<SubscribeForm>, axum::extract::rejection::FormRejection>,
-) -> PageResult {
-    let Ok(Form(form)) = form else {
-        return Err(SiteError::BadRequest(
-            "The sign-up form arrived incomplete. Please fill in your email address and try again."
-                .into(),
-        ));
-    };
-    match subscriptions::subscribe(&app.store, &form.email).await {
-        Ok(outcome) => {
-            newsletter_page(
-                &app,
-                StatusCode::OK,
-                String::new(),
-                None,
-                Some(outcome == Subscribed::New),
-            )
-            .await
-        }
-        Err(SubscribeError::Invalid(message)) => {
-            newsletter_page(
-                &app,
-                StatusCode::BAD_REQUEST,
-                form.email,
-                Some(message),
-                None,
-            )
-            .await
-        }
-        Err(SubscribeError::Storage(e)) => Err(SiteError::from(e)),
-    }
 }

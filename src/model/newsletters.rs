@@ -1,0 +1,99 @@
+//! Newsletters and the readers who receive them.
+
+use super::{UnixTime, column};
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Newsletter {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    /// Empty: the site's title.
+    pub sender_name: String,
+    /// Empty: newsletter@ the site's host.
+    pub sender_email: String,
+    pub reply_to: String,
+    /// Offered on the sign-up forms.
+    pub offered: bool,
+    pub position: i32,
+    pub created_at: UnixTime,
+}
+
+/// Where a reader stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubscriberStatus {
+    /// Signed up, not confirmed yet: receives nothing but the confirmation.
+    Pending,
+    Active,
+    Unsubscribed,
+    /// Their address failed for good, repeatedly.
+    Bounced,
+    /// They reported a message as spam.
+    Complained,
+}
+
+impl SubscriberStatus {
+    pub const ALL: [SubscriberStatus; 5] = [
+        SubscriberStatus::Pending,
+        SubscriberStatus::Active,
+        SubscriberStatus::Unsubscribed,
+        SubscriberStatus::Bounced,
+        SubscriberStatus::Complained,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriberStatus::Pending => "pending",
+            SubscriberStatus::Active => "active",
+            SubscriberStatus::Unsubscribed => "unsubscribed",
+            SubscriberStatus::Bounced => "bounced",
+            SubscriberStatus::Complained => "complained",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SubscriberStatus> {
+        SubscriberStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+column::text_column!(SubscriberStatus, |s| s.as_str(), |text| {
+    SubscriberStatus::parse(text)
+        .ok_or_else(|| format!("unknown subscriber status {text:?} in the database"))
+});
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Subscriber {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub status: SubscriberStatus,
+    pub created_at: UnixTime,
+    pub confirmed_at: Option<UnixTime>,
+    pub updated_at: UnixTime,
+    /// In every message: opens the preferences, unsubscribes in one click.
+    pub manage_token: Option<String>,
+    pub permanent_failures: i32,
+    /// Newsletter ids asked for and received once confirmed.
+    pub pending_newsletters: String,
+}
+
+impl Subscriber {
+    pub fn pending_ids(&self) -> Vec<String> {
+        self.pending_newsletters
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// One line of a subscriber's history.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SubscriberEvent {
+    pub at: UnixTime,
+    pub event: String,
+    pub detail: String,
+}
