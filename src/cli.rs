@@ -40,6 +40,9 @@ enum Command {
     /// Manage the newsroom's accounts
     #[command(subcommand)]
     User(UserCommand),
+    /// Newsletters: compose an issue, send it, list them
+    #[command(subcommand)]
+    Newsletter(NewsletterCommand),
     /// Fill an empty database with the demo publication, or add generated archive stories for load tests
     Seed {
         #[command(flatten)]
@@ -48,6 +51,52 @@ enum Command {
         /// generated ones). On one with content: generated stories to add.
         #[arg(long, default_value_t = 0)]
         stories: usize,
+    },
+}
+
+/// What the newsletter commands need besides the store.
+#[derive(Args)]
+struct MailArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The SMTP relay (as for serve)
+    #[arg(long, env = "MASTHEAD_SMTP_URL", value_name = "URL")]
+    smtp_url: Option<String>,
+    /// The site's public address, for the links in the email
+    #[arg(long, env = "MASTHEAD_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+impl MailArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            smtp_url: self.smtp_url.clone(),
+            public_url: self.public_url.clone(),
+            ..self.store.overrides()
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum NewsletterCommand {
+    /// The newsletters, and their issues newest first
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Compose a round-up issue (a draft) from what was published since the last one
+    Compose {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The newsletter's slug, e.g. weekly
+        newsletter: String,
+    },
+    /// Send an issue to every active subscriber, showing progress (resumes a send that stopped)
+    Send {
+        #[command(flatten)]
+        mail: MailArgs,
+        /// The issue's id (see `masthead newsletter list`)
+        issue: String,
     },
 }
 
@@ -235,6 +284,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(command) => user_command(command).await,
+        Command::Newsletter(command) => newsletter_command(command).await,
         Command::Seed { store, stories } => {
             let config = Config::resolve(store.overrides())?;
             init_logging(&config);
@@ -255,6 +305,142 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             store.close().await;
             Ok(())
+        }
+    }
+}
+
+async fn newsletter_command(command: NewsletterCommand) -> anyhow::Result<()> {
+    use crate::services::sending;
+    let overrides = match &command {
+        NewsletterCommand::List { store } | NewsletterCommand::Compose { store, .. } => {
+            store.overrides()
+        }
+        NewsletterCommand::Send { mail, .. } => mail.overrides(),
+    };
+    let config = Config::resolve(overrides)?;
+    init_logging(&config);
+    let store = crate::server::open_store(&config).await?;
+    let result = async {
+        match command {
+            NewsletterCommand::List { .. } => {
+                for n in store.newsletters().await? {
+                    println!("{} ({}): {}", n.name, n.slug, n.description);
+                }
+                for issue in store.issues(false, 50).await? {
+                    let progress = store.issue_progress(&issue.id).await?;
+                    println!(
+                        "  {}  {:<9} {}  (sent {}, failed {}, waiting {})",
+                        issue.id,
+                        issue.status,
+                        issue.subject,
+                        progress.sent,
+                        progress.failed,
+                        progress.queued
+                    );
+                }
+                Ok(())
+            }
+            NewsletterCommand::Compose { newsletter, .. } => {
+                let newsletters = store.newsletters().await?;
+                let Some(n) = newsletters.iter().find(|n| n.slug == newsletter) else {
+                    anyhow::bail!(
+                        "there is no newsletter {newsletter:?}; these exist: {}",
+                        newsletters
+                            .iter()
+                            .map(|n| n.slug.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                };
+                let (issue, items) = sending::compose_roundup(&store, n, None).await?;
+                store.save_issue(&issue, &items).await?;
+                println!(
+                    "Composed {:?} with {} stories and briefs: issue {}",
+                    issue.subject,
+                    items.len(),
+                    issue.id
+                );
+                Ok(())
+            }
+            NewsletterCommand::Send { issue, .. } => send_issue(&config, &store, &issue).await,
+        }
+    }
+    .await;
+    store.close().await;
+    result
+}
+
+/// Sends an issue from the command line, with a progress line, until every
+/// delivery is sent or failed (or the relay keeps failing: then it pauses).
+async fn send_issue(config: &Config, store: &crate::store::Store, id: &str) -> anyhow::Result<()> {
+    use crate::services::sending::{self, Stretch};
+    use std::io::Write;
+    let Some(relay) = &config.smtp else {
+        anyhow::bail!(
+            "no SMTP relay is configured: pass --smtp-url or set smtp_url (or MASTHEAD_SMTP_URL)"
+        );
+    };
+    let Some(issue) = store.issue_by_id(id).await? else {
+        anyhow::bail!("there is no issue {id:?}: `masthead newsletter list` shows them");
+    };
+    let mailer = crate::mail::Mailer::new(relay, config.sending.concurrency as u32)?;
+    let theme = crate::theme::Theme::load(config.theme_dir.as_deref())?;
+    let public_url = crate::urls::PublicUrl::new(&config.site_url());
+    let queued = sending::start(store, &issue)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!(
+        "Sending {:?} through {} ({queued} new deliveries queued)",
+        issue.subject,
+        relay.redacted()
+    );
+    let sender = sending::Sender {
+        store,
+        mailer: &mailer,
+        theme: &theme,
+        public_url: &public_url,
+        limits: config.sending,
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let stretch = sending::send_for(&sender, id, std::time::Duration::from_secs(1))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let p = store.issue_progress(id).await?;
+        let done = p.sent + p.failed;
+        let total = (done + p.queued).max(1);
+        let width = 30;
+        let filled = (done * width / total) as usize;
+        eprint!(
+            "\r[{}{}] {done}/{total} sent or failed ({} failed), {:.0} messages/s   ",
+            "#".repeat(filled),
+            " ".repeat(width as usize - filled),
+            p.failed,
+            p.sent as f64 / started.elapsed().as_secs_f64().max(0.001)
+        );
+        let _ = std::io::stderr().flush();
+        match stretch {
+            Stretch::More(at) => {
+                let wait = at - store.clock().now();
+                if wait > 0 {
+                    tokio::time::sleep(std::time::Duration::from_secs(wait.min(5) as u64)).await;
+                }
+            }
+            Stretch::Finished(p) => {
+                eprintln!();
+                println!(
+                    "Sent {:?}: {} delivered to the relay, {} failed, in {:.1} s.",
+                    issue.subject,
+                    p.sent,
+                    p.failed,
+                    started.elapsed().as_secs_f64()
+                );
+                return Ok(());
+            }
+            Stretch::Paused(why) => {
+                eprintln!();
+                anyhow::bail!("{why} Run the same command again to resume.");
+            }
         }
     }
 }

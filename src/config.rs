@@ -24,6 +24,7 @@ pub struct FileConfig {
     pub metrics_listen: Option<String>,
     pub smtp_url: Option<String>,
     pub media: Option<MediaLimits>,
+    pub newsletters: Option<crate::services::sending::SendLimits>,
 }
 
 /// What the media library accepts (the `[media]` table of the file).
@@ -64,6 +65,8 @@ pub struct Overrides {
     pub smtp_url: Option<String>,
     /// Set by embedders and tests (the file's `[media]` table otherwise).
     pub media: Option<MediaLimits>,
+    /// Likewise for `[newsletters]`.
+    pub newsletters: Option<crate::services::sending::SendLimits>,
 }
 
 /// How log lines are written.
@@ -96,6 +99,8 @@ pub struct Config {
     pub media: MediaLimits,
     /// The SMTP relay (None: mail cannot be sent yet; sign-ups still work).
     pub smtp: Option<crate::mail::RelayUrl>,
+    /// How fast newsletters go out.
+    pub sending: crate::services::sending::SendLimits,
 }
 
 fn parse_listen(key: &str, text: &str) -> anyhow::Result<SocketAddr> {
@@ -177,7 +182,17 @@ impl Config {
             .filter(|u| !u.trim().is_empty())
             .map(|u| crate::mail::RelayUrl::parse(&u))
             .transpose()?;
+        let sending = overrides
+            .newsletters
+            .or(file.newsletters)
+            .unwrap_or_default();
+        if sending.concurrency == 0 || sending.concurrency > 256 || sending.rate == 0 {
+            bail!(
+                "[newsletters] concurrency must be between 1 and 256 and rate above 0 (messages a second)"
+            );
+        }
         Ok(Config {
+            sending,
             smtp,
             media,
             listen,
@@ -299,6 +314,13 @@ pub const TEMPLATE: &str = r#"# Masthead configuration. Every key is optional; t
 # max_megapixels = 60
 # How many images a contributor may upload in all.
 # contributor_uploads = 20
+
+# How fast newsletters go out.
+# [newsletters]
+# Messages in flight at once (also the most a crash can send twice).
+# concurrency = 8
+# Messages a second, at most (keep within what the relay allows).
+# rate = 200
 "#;
 
 #[cfg(test)]

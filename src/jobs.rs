@@ -9,8 +9,11 @@ use std::time::Duration;
 
 use crate::mail::Mailer;
 use crate::model::UnixTime;
+use crate::services::sending::{self, SendLimits, Stretch};
 use crate::services::{publishing, subscriptions};
-use crate::store::{CONFIRM_SUBSCRIBER, Job, PUBLISH_BRIEF, PUBLISH_STORY, Store, StoreError};
+use crate::store::{
+    CONFIRM_SUBSCRIBER, Job, PUBLISH_BRIEF, PUBLISH_STORY, SEND_ISSUE, Store, StoreError,
+};
 use crate::theme::Theme;
 use crate::urls::PublicUrl;
 
@@ -22,10 +25,15 @@ pub struct JobContext {
     pub mailer: Option<Mailer>,
     pub theme: std::sync::Arc<Theme>,
     pub public_url: PublicUrl,
+    pub sending: SendLimits,
 }
 
+/// How long one run of a sending job sends before it yields (and commits
+/// to running again): short enough that a lease outlives it.
+const SEND_STRETCH: Duration = Duration::from_secs(10);
+
 /// How long a claim holds a job: longer than any job takes.
-const LEASE_SECS: UnixTime = 300;
+const LEASE_SECS: UnixTime = 90;
 /// Attempts before a job is given up (kept, with its last error).
 const MAX_ATTEMPTS: i32 = 10;
 
@@ -38,6 +46,7 @@ impl JobContext {
             mailer: None,
             theme: std::sync::Arc::new(Theme::load(None).expect("the built-in theme loads")),
             public_url: PublicUrl::new("http://localhost"),
+            sending: SendLimits::default(),
         }
     }
 }
@@ -57,7 +66,8 @@ pub async fn run_due(context: &JobContext) -> Result<usize, StoreError> {
     while let Some(job) = store.claim_job(LEASE_SECS).await? {
         ran += 1;
         match run(context, &job).await {
-            Ok(()) => store.finish_job(&job.id).await?,
+            Ok(None) => store.finish_job(&job.id).await?,
+            Ok(Some(at)) => store.job_again(&job.id, at).await?,
             Err(error) => {
                 let retry_at = (job.attempts < MAX_ATTEMPTS)
                     .then(|| store.clock().now() + backoff(job.attempts));
@@ -73,7 +83,8 @@ pub async fn run_due(context: &JobContext) -> Result<usize, StoreError> {
     Ok(ran)
 }
 
-async fn run(context: &JobContext, job: &Job) -> Result<(), String> {
+/// Runs one job: done (None), or to run again at a time (a part of its work done).
+async fn run(context: &JobContext, job: &Job) -> Result<Option<UnixTime>, String> {
     let store = &context.store;
     match job.kind.as_str() {
         CONFIRM_SUBSCRIBER => {
@@ -82,11 +93,34 @@ async fn run(context: &JobContext, job: &Job) -> Result<(), String> {
                 theme: &context.theme,
                 public_url: &context.public_url,
             };
-            subscriptions::send_confirmation(store, &mail, &job.subject).await
+            subscriptions::send_confirmation(store, &mail, &job.subject)
+                .await
+                .map(|_| None)
+        }
+        SEND_ISSUE => {
+            let Some(mailer) = &context.mailer else {
+                return Err(
+                    "no SMTP relay is configured, so the issue waits: set smtp_url (or MASTHEAD_SMTP_URL)"
+                        .into(),
+                );
+            };
+            let sender = sending::Sender {
+                store,
+                mailer,
+                theme: &context.theme,
+                public_url: &context.public_url,
+                limits: context.sending,
+            };
+            match sending::send_for(&sender, &job.subject, SEND_STRETCH).await {
+                Ok(Stretch::More(at)) => Ok(Some(at)),
+                Ok(Stretch::Finished(_) | Stretch::Paused(_)) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            }
         }
         PUBLISH_STORY | PUBLISH_BRIEF => {
             publishing::publish_when_due(store, &job.kind, &job.subject)
                 .await
+                .map(|_| None)
                 .map_err(|e| e.to_string())
         }
         other => Err(format!("no worker knows jobs of kind {other:?}")),

@@ -111,6 +111,7 @@ pub async fn start_with_clock(
         mailer: mailer.clone(),
         theme: theme.clone(),
         public_url: PublicUrl::new(&public_url),
+        sending: config.sending,
     };
     let app = Arc::new(App::new(
         store.clone(),

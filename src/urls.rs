@@ -61,6 +61,14 @@ pub fn desk_person(id: &str, action: &str) -> String {
 pub fn static_page(slug: &str) -> String {
     format!("/{slug}")
 }
+/// Sent issues, newest first.
+pub fn newsletter_archive() -> String {
+    "/newsletter/archive".into()
+}
+/// A sent issue's web version.
+pub fn newsletter_issue(slug: &str) -> String {
+    format!("/newsletter/archive/{slug}")
+}
 /// A confirmation link (double opt-in).
 pub fn newsletter_confirm(token: &str) -> String {
     format!("/newsletter/confirm/{token}")
@@ -189,6 +197,7 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("latest", None) => latest(),
         ("briefs", None) => briefs(),
         ("newsletter", None) => newsletter(),
+        ("newsletter-archive", None) => newsletter_archive(),
         ("desk", None) => desk(),
         ("desk-login", None) => desk_login(),
         ("desk-logout", None) => desk_logout(),

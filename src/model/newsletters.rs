@@ -97,3 +97,33 @@ pub struct SubscriberEvent {
     pub event: String,
     pub detail: String,
 }
+
+/// One issue of a newsletter.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NewsletterIssue {
+    pub id: String,
+    pub newsletter_id: String,
+    /// Its web version's address in the archive.
+    pub slug: String,
+    pub subject: String,
+    /// The line mail clients show after the subject.
+    pub preheader: String,
+    pub intro_md: String,
+    /// draft, scheduled, sending, paused, sent.
+    pub status: String,
+    pub send_at: Option<UnixTime>,
+    pub started_at: Option<UnixTime>,
+    pub finished_at: Option<UnixTime>,
+    pub last_error: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+/// A story or a brief in an issue.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct IssueItem {
+    /// "story" or "brief".
+    pub kind: String,
+    pub piece_id: String,
+}

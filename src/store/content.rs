@@ -302,6 +302,21 @@ macro_rules! claim_job_sql {
     };
 }
 
+/// Takes up to $4 queued deliveries of issue $1 that are due at $2 and
+/// held by nobody, for the lease ending at $3.
+macro_rules! claim_deliveries_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE deliveries SET locked_until = $3, attempts = attempts + 1 ",
+            "WHERE issue_id = $1 AND subscriber_id IN (",
+            "SELECT subscriber_id FROM deliveries WHERE issue_id = $1 AND status = 'queued' ",
+            "AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2) LIMIT $4",
+            $lock,
+            ") RETURNING subscriber_id, attempts"
+        )
+    };
+}
+
 /// What SQLite does its own way.
 pub(crate) mod sqlite_dialect {
     use super::ContentState;
@@ -316,6 +331,7 @@ pub(crate) mod sqlite_dialect {
 
     /// One statement takes SQLite's write lock: no two processes claim one job.
     pub(crate) const CLAIM_JOB: &str = claim_job_sql!("");
+    pub(crate) const CLAIM_DELIVERIES: &str = claim_deliveries_sql!("");
 
     /// Other processes see the row change through the poll.
     pub(crate) async fn notify(
@@ -334,6 +350,7 @@ pub(crate) mod postgres_dialect {
 
     /// Instances claiming at once skip each other's rows instead of waiting.
     pub(crate) const CLAIM_JOB: &str = claim_job_sql!(" FOR UPDATE SKIP LOCKED");
+    pub(crate) const CLAIM_DELIVERIES: &str = claim_deliveries_sql!(" FOR UPDATE SKIP LOCKED");
 
     /// Delivered to every listening instance when the transaction commits.
     pub(crate) async fn notify(

@@ -12,6 +12,8 @@ pub const PUBLISH_STORY: &str = "publish-story";
 pub const PUBLISH_BRIEF: &str = "publish-brief";
 /// Sends a subscriber the link that confirms their address.
 pub const CONFIRM_SUBSCRIBER: &str = "confirm-subscriber";
+/// Sends (a part of) a newsletter issue; runs again until all is sent.
+pub const SEND_ISSUE: &str = "send-issue";
 
 /// A claimed job.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -124,6 +126,18 @@ macro_rules! queries {
                 Ok(())
             }
 
+            /// The job ran a part of its work: run it again at `at`, afresh.
+            pub async fn again(pool: &Pool<Db>, id: &str, at: UnixTime) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE jobs SET run_at = $2, locked_until = NULL, attempts = 0, last_error = NULL WHERE id = $1",
+                )
+                .bind(id)
+                .bind(at)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
             pub async fn next_run_at(pool: &Pool<Db>) -> StoreResult<Option<UnixTime>> {
                 Ok(sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE done_at IS NULL")
                     .fetch_one(pool)
@@ -170,6 +184,11 @@ impl Store {
     ) -> StoreResult<()> {
         let now = self.clock.now();
         exec!(self, jobs::fail(id, error, retry_at, now))
+    }
+
+    /// A job that did part of its work runs again at `at` (not a failure).
+    pub async fn job_again(&self, id: &str, at: UnixTime) -> StoreResult<()> {
+        exec!(self, jobs::again(id, at))
     }
 
     /// When the next pending job is due.

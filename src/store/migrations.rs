@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (9, "media", "0009_media.sql"),
     (10, "pages", "0010_pages.sql"),
     (11, "newsletters", "0011_newsletters.sql"),
+    (12, "issues", "0012_issues.sql"),
 ];
 
 fn migrator(

@@ -14,6 +14,7 @@ mod accounts;
 mod briefs;
 mod content;
 mod error;
+mod issues;
 mod jobs;
 mod media;
 mod migrations;
@@ -40,14 +41,15 @@ pub use accounts::{ActivityFilter, ActivityRow, SessionRow};
 pub use briefs::{BriefCard, BriefWrite};
 pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
 pub use error::{StoreError, StoreResult};
-pub use jobs::{CONFIRM_SUBSCRIBER, Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY};
+pub use issues::{BOUNCE_AFTER, Progress, Recipient};
+pub use jobs::{CONFIRM_SUBSCRIBER, Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY, SEND_ISSUE};
 pub use media::{ImageUse, LibraryImage, UploadRecord};
 pub use revisions::{Edit, PieceKind, Revision};
 pub use slugs::SlugKind;
 pub use stories::{
     ListingPage, StoryAuthor, StoryCard, StorySummary, StoryWrite, TAG_WINDOW, TagWindowEntry,
 };
-pub use subscribers::{Signup, SignupOutcome};
+pub use subscribers::{ConfirmedSubscriber, Signup, SignupOutcome};
 pub use worklists::{Owner, WorkFilter, WorkItem};
 
 use crate::clock::Clock;
@@ -98,6 +100,7 @@ macro_rules! engine {
             crate::store::accounts::queries!();
             crate::store::briefs::queries!();
             crate::store::content::queries!();
+            crate::store::issues::queries!();
             crate::store::jobs::queries!();
             crate::store::media::queries!();
             crate::store::pages::queries!();

@@ -16,6 +16,15 @@ pub struct Signup {
     pub manage_token: String,
 }
 
+/// A reader who already confirmed elsewhere (an import, the demo).
+#[derive(Debug, Clone)]
+pub struct ConfirmedSubscriber {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub manage_token: String,
+}
+
 /// What became of a sign-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignupOutcome {
@@ -265,6 +274,49 @@ macro_rules! queries {
                 event(conn, id, &what, "", now).await
             }
 
+            /// Adds confirmed readers (addresses already known are left as
+            /// they are) and subscribes them all to `newsletter_id`.
+            pub async fn add_confirmed(
+                conn: &mut super::Conn,
+                rows: &[crate::store::subscribers::ConfirmedSubscriber],
+                newsletter_id: &str,
+                now: UnixTime,
+            ) -> StoreResult<()> {
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                let mut qb = sqlx::QueryBuilder::<Db>::new(
+                    "INSERT INTO subscribers (id, email, name, status, created_at, confirmed_at, updated_at, manage_token, pending_newsletters) ",
+                );
+                qb.push_values(rows, |mut row, r| {
+                    row.push_bind(r.id.clone())
+                        .push_bind(r.email.clone())
+                        .push_bind(r.name.clone())
+                        .push_bind("active")
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(r.manage_token.clone())
+                        .push_bind("");
+                });
+                qb.push(" ON CONFLICT (email) DO NOTHING");
+                qb.build().execute(&mut *conn).await?;
+                let mut qb = sqlx::QueryBuilder::<Db>::new(
+                    "INSERT INTO subscriptions (subscriber_id, newsletter_id, created_at) SELECT id, ",
+                );
+                qb.push_bind(newsletter_id.to_string())
+                    .push(", ")
+                    .push_bind(now)
+                    .push(" FROM subscribers WHERE email IN (");
+                let mut list = qb.separated(", ");
+                for r in rows {
+                    list.push_bind(r.email.clone());
+                }
+                qb.push(") ON CONFLICT (subscriber_id, newsletter_id) DO NOTHING");
+                qb.build().execute(&mut *conn).await?;
+                Ok(())
+            }
+
             pub async fn add_attempt(pool: &Pool<Db>, email: &str, client: &str, now: UnixTime) -> StoreResult<()> {
                 sqlx::query("INSERT INTO signup_attempts (id, email, client, at) VALUES ($1, $2, $3, $4)")
                     .bind(new_id())
@@ -297,7 +349,8 @@ macro_rules! queries {
 }
 pub(super) use queries;
 
-/// Runs a subscriber write in one transaction on whichever engine.
+/// Runs a write that moves no content (subscribers, issues) in one
+/// transaction on whichever engine.
 macro_rules! subscriber_tx {
     ($store:expr, |$conn:ident, $db:ident| $body:expr) => {{
         match &$store.backend {
@@ -322,6 +375,8 @@ macro_rules! subscriber_tx {
         }
     }};
 }
+
+pub(super) use subscriber_tx;
 
 impl Store {
     pub async fn subscriber_count(&self) -> StoreResult<i64> {
@@ -401,6 +456,21 @@ impl Store {
             now
         )
         .await?);
+        Ok(())
+    }
+
+    /// Adds confirmed readers in batches (see `subscribers::add_confirmed`).
+    pub async fn add_confirmed_subscribers(
+        &self,
+        rows: &[ConfirmedSubscriber],
+        newsletter_id: &str,
+    ) -> StoreResult<()> {
+        let now = self.clock.now();
+        for chunk in rows.chunks(500) {
+            subscriber_tx!(self, |conn, db| {
+                db::subscribers::add_confirmed(conn, chunk, newsletter_id, now).await?
+            });
+        }
         Ok(())
     }
 

@@ -216,3 +216,222 @@ on_both_backends!(bots_and_floods_are_turned_away, |backend: Backend| {
         jobs[0].last_error
     );
 });
+
+/// `n` confirmed readers of the weekly round-up: reader-0@example.com, …
+fn readers(site: &TestSite, n: usize) -> Vec<String> {
+    let rows: Vec<masthead::store::ConfirmedSubscriber> = (0..n)
+        .map(|i| masthead::store::ConfirmedSubscriber {
+            id: masthead::model::new_id(),
+            email: format!("reader-{i}@example.com"),
+            name: format!("Reader {i}"),
+            manage_token: masthead::services::accounts::secret(),
+        })
+        .collect();
+    block_on(site.store.add_confirmed_subscribers(&rows, "weekly")).unwrap();
+    rows.into_iter().map(|r| r.email).collect()
+}
+
+/// Composes the round-up and starts sending it; returns the issue.
+fn send_roundup(site: &TestSite) -> masthead::model::newsletters::NewsletterIssue {
+    let weekly = block_on(site.store.newsletters()).unwrap().remove(0);
+    let (issue, items) = block_on(masthead::services::sending::compose_roundup(
+        &site.store,
+        &weekly,
+        None,
+    ))
+    .unwrap();
+    assert!(!items.is_empty(), "the demo has stories from this week");
+    block_on(site.store.save_issue(&issue, &items)).unwrap();
+    block_on(masthead::services::sending::start(&site.store, &issue)).unwrap();
+    issue
+}
+
+/// Recipients of the received messages, each as often as it arrived.
+fn recipients(messages: &[Vec<u8>]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|raw| {
+            let m = MessageParser::default().parse(raw).unwrap();
+            m.to()
+                .unwrap()
+                .first()
+                .unwrap()
+                .address()
+                .unwrap()
+                .to_lowercase()
+        })
+        .collect()
+}
+
+on_both_backends!(
+    an_issue_reaches_every_reader_with_its_own_links,
+    |backend: Backend| {
+        let Some(smtp) = SmtpSink::start() else {
+            return;
+        };
+        let Some(site) = TestSite::start_with(
+            backend,
+            SiteOptions {
+                smtp_url: Some(smtp.url()),
+                ..Default::default()
+            },
+        ) else {
+            return;
+        };
+        let emails = readers(&site, 25);
+        let issue = send_roundup(&site);
+        let messages = smtp.wait_for(25, Duration::from_secs(30));
+        let mut got = recipients(&messages);
+        got.sort();
+        let mut expected = emails.clone();
+        expected.sort();
+        assert_eq!(got, expected, "each reader once");
+        // the issue is marked sent once the worker finds nothing left
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while block_on(site.store.issue_by_id(&issue.id))
+            .unwrap()
+            .unwrap()
+            .status
+            != "sent"
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the issue is marked sent"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let progress = block_on(site.store.issue_progress(&issue.id)).unwrap();
+        assert_eq!(
+            (progress.sent, progress.failed, progress.queued),
+            (25, 0, 0)
+        );
+
+        // one message, as an independent parser reads it
+        let raw = messages
+            .iter()
+            .find(|m| recipients(&[m.to_vec()])[0] == "reader-3@example.com")
+            .unwrap();
+        let message = MessageParser::default().parse(raw).unwrap();
+        assert!(message.message_id().is_some() && message.date().is_some());
+        assert_eq!(message.subject(), Some(issue.subject.as_str()));
+        assert_eq!(
+            message.content_type().map(|c| (c.ctype(), c.subtype())),
+            Some(("multipart", Some("alternative")))
+        );
+        let header = |name: &str| {
+            message
+                .header_raw(name)
+                .unwrap_or_else(|| panic!("a {name} header"))
+                .trim()
+                .to_string()
+        };
+        assert_eq!(
+            header("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click"
+        );
+        assert!(
+            header("List-Id").contains("weekly."),
+            "{}",
+            header("List-Id")
+        );
+        let reader = block_on(site.store.subscriber_by_email("reader-3@example.com"))
+            .unwrap()
+            .unwrap();
+        let token = reader.manage_token.clone().unwrap();
+        let unsubscribe = header("List-Unsubscribe");
+        assert_eq!(
+            unsubscribe,
+            format!("<{}/newsletter/unsubscribe/{token}>", site.url),
+            "each message carries its reader's own link"
+        );
+        let html = message.body_html(0).unwrap().to_string();
+        let text = message.body_text(0).unwrap().to_string();
+        let first = block_on(site.store.issue_items(&issue.id))
+            .unwrap()
+            .remove(0);
+        let story = block_on(site.store.story_by_id(&first.piece_id))
+            .unwrap()
+            .unwrap();
+        assert!(
+            html.contains(&story.headline.replace('\'', "&#39;")) || html.contains(&story.headline)
+        );
+        assert!(text.contains(&story.headline));
+        assert!(
+            html.contains(&format!("{}/stories/{}", site.url, story.slug)),
+            "absolute links"
+        );
+        assert!(
+            html.contains("<table role=\"presentation\""),
+            "a table layout for mail clients"
+        );
+        assert!(html.contains(&format!("/newsletter/preferences/{token}")));
+
+        // the mail provider's one-click unsubscribe, exactly as RFC 8058 has it
+        let url = unsubscribe.trim_matches(['<', '>']);
+        let reply = http_post_form(url, "List-Unsubscribe=One-Click", &[]);
+        assert_eq!(reply.status, 200);
+        let reader = block_on(site.store.subscriber_by_id(&reader.id))
+            .unwrap()
+            .unwrap();
+        assert_eq!(reader.status, SubscriberStatus::Unsubscribed);
+    }
+);
+
+on_both_backends!(
+    a_relay_that_defers_then_accepts_and_one_that_refuses_an_address,
+    |backend: Backend| {
+        let Some(smtp) = SmtpSink::start_with(crate::smtp::Misbehaviour {
+            tempfail: 6,
+            reject: vec!["reader-7@example.com".into()],
+        }) else {
+            return;
+        };
+        let clock = masthead::clock::Clock::manual(masthead::clock::Clock::system().now());
+        let Some(site) = TestSite::start_with(
+            backend,
+            SiteOptions {
+                smtp_url: Some(smtp.url()),
+                clock: clock.clone(),
+                ..Default::default()
+            },
+        ) else {
+            return;
+        };
+        readers(&site, 12);
+        let issue = send_roundup(&site);
+        // 12 readers: 6 deferred (451), 1 refused (550), the rest delivered now
+        smtp.wait_for(5, Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(
+            smtp.messages().len(),
+            5,
+            "the deferred ones wait for their retry time"
+        );
+        // their retry time comes: everything but the refused address arrives
+        clock.advance(120);
+        let messages = smtp.wait_for(11, Duration::from_secs(20));
+        let got = recipients(&messages);
+        assert!(!got.contains(&"reader-7@example.com".to_string()));
+        assert_eq!(got.len(), 11, "no one twice, no one lost");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let progress = block_on(site.store.issue_progress(&issue.id)).unwrap();
+            if (progress.sent, progress.failed, progress.queued) == (11, 1, 0) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{progress:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let refused = block_on(site.store.subscriber_by_email("reader-7@example.com"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(refused.permanent_failures, 1);
+        let history = block_on(site.store.subscriber_history(&refused.id)).unwrap();
+        assert!(
+            history
+                .iter()
+                .any(|e| e.event == "delivery refused" && e.detail.contains("550")),
+            "{history:?}"
+        );
+    }
+);

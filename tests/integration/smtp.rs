@@ -1,6 +1,7 @@
-//! A real SMTP server in its own process for the mail tests: aiosmtpd
-//! (Debian's python3-aiosmtpd, or from PyPI) writing what it receives into
-//! a maildir, read back and parsed with an independent parser.
+//! A real SMTP server in its own process for the mail tests:
+//! `tests/smtp/relay.py` on aiosmtpd (Debian's python3-aiosmtpd, or from
+//! PyPI) writing what it accepts into a maildir, read back and parsed with
+//! an independent parser; it can answer 4xx or 5xx on purpose.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -34,9 +35,22 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// How the relay should misbehave.
+#[derive(Default)]
+pub struct Misbehaviour {
+    /// "451 try again later" for the first this many recipients.
+    pub tempfail: usize,
+    /// "550 no such user" for these addresses.
+    pub reject: Vec<String>,
+}
+
 impl SmtpSink {
     /// None (after a notice) when aiosmtpd is not installed.
     pub fn start() -> Option<SmtpSink> {
+        SmtpSink::start_with(Misbehaviour::default())
+    }
+
+    pub fn start_with(misbehaviour: Misbehaviour) -> Option<SmtpSink> {
         let Some(python) = python() else {
             skip_or_fail(
                 "SMTP tests",
@@ -46,10 +60,18 @@ impl SmtpSink {
         };
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let child = Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/relay.py");
+        let mut command = Command::new(python);
+        command
+            .arg(script)
+            .args(["--port", &port.to_string()])
+            .arg("--maildir")
             .arg(dir.path().join("box"))
+            .args(["--tempfail", &misbehaviour.tempfail.to_string()]);
+        for address in &misbehaviour.reject {
+            command.args(["--reject", address]);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -1,0 +1,482 @@
+//! Newsletter issues: composed (the weekly round-up from what was published
+//! since the last one), rendered once as HTML and text (personalized per
+//! reader by their own links), and sent durably: deliveries are claimed in
+//! small batches, sent with bounded concurrency and rate, and marked one by
+//! one, so a killed sender resumes where it stopped.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::mail::{ListHeaders, Mailer, Outgoing, SendError, mailbox};
+use crate::model::newsletters::{IssueItem, Newsletter, NewsletterIssue};
+use crate::model::{StoryFilter, UnixTime, dates, new_id, slug};
+use crate::store::{Progress, Recipient, Store, StoreError};
+use crate::theme::Theme;
+use crate::urls::{self, PublicUrl};
+
+/// How a sender paces itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SendLimits {
+    /// Messages in flight at once (also the most a crash can send twice).
+    pub concurrency: usize,
+    /// Messages per second, at most.
+    pub rate: u32,
+}
+
+impl Default for SendLimits {
+    fn default() -> Self {
+        SendLimits {
+            concurrency: 8,
+            rate: 200,
+        }
+    }
+}
+
+/// How long a claimed batch of deliveries is held: a sender that dies
+/// lets its batch go after this.
+pub const DELIVERY_LEASE: UnixTime = 15;
+/// Temporary failures in a row that pause a send (the relay is down).
+const PAUSE_AFTER_FAILURES: usize = 20;
+/// Attempts for one message before it counts as failed.
+const MAX_ATTEMPTS: i32 = 8;
+/// The placeholder the rendered issue carries for each reader's token.
+const TOKEN_SLOT: &str = "masthead-reader-token-slot";
+
+/// Everything sending needs from outside the store.
+pub struct Sender<'a> {
+    pub store: &'a Store,
+    pub mailer: &'a Mailer,
+    pub theme: &'a Theme,
+    pub public_url: &'a PublicUrl,
+    pub limits: SendLimits,
+}
+
+#[derive(Debug)]
+pub enum SendingError {
+    /// The issue cannot be sent as it is; says why.
+    Refused(String),
+    Storage(StoreError),
+}
+
+impl std::fmt::Display for SendingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendingError::Refused(why) => f.write_str(why),
+            SendingError::Storage(e) => write!(f, "the issue's deliveries are unavailable: {e}"),
+        }
+    }
+}
+
+impl From<StoreError> for SendingError {
+    fn from(e: StoreError) -> Self {
+        SendingError::Storage(e)
+    }
+}
+
+/// A draft round-up: every story published since the newsletter's last
+/// issue (up to 12, newest first) and the briefs of the same days (up to 6).
+pub async fn compose_roundup(
+    store: &Store,
+    newsletter: &Newsletter,
+    created_by: Option<&str>,
+) -> anyhow::Result<(NewsletterIssue, Vec<IssueItem>)> {
+    let now = store.clock().now();
+    let since = store
+        .last_issue_sent_at(&newsletter.id)
+        .await?
+        .unwrap_or(now - 7 * 86_400);
+    let stories = store.stories(&StoryFilter::default(), now, 12, 0).await?;
+    let briefs = store.briefs(now, 6, 0).await?;
+    let mut items: Vec<IssueItem> = stories
+        .iter()
+        .filter(|s| s.published_at.is_some_and(|t| t > since))
+        .map(|s| IssueItem {
+            kind: "story".into(),
+            piece_id: s.id.clone(),
+        })
+        .collect();
+    items.extend(
+        briefs
+            .iter()
+            .filter(|b| b.brief.published_at.is_some_and(|t| t > since))
+            .map(|b| IssueItem {
+                kind: "brief".into(),
+                piece_id: b.brief.id.clone(),
+            }),
+    );
+    let settings = crate::services::settings::load(store).await?;
+    let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let day = dates::format(now, &tz, "%-d %B %Y");
+    let issue = NewsletterIssue {
+        id: new_id(),
+        newsletter_id: newsletter.id.clone(),
+        slug: format!("{}-{}", newsletter.slug, slug::slugify(&day)),
+        subject: format!("{}: {day}", newsletter.name),
+        preheader: stories
+            .first()
+            .map(|s| s.headline.clone())
+            .unwrap_or_default(),
+        intro_md: String::new(),
+        status: "draft".into(),
+        send_at: None,
+        started_at: None,
+        finished_at: None,
+        last_error: None,
+        created_by: created_by.map(str::to_string),
+        created_at: now,
+        updated_at: now,
+    };
+    Ok((issue, items))
+}
+
+#[derive(Serialize, Clone)]
+struct ItemView {
+    kind: &'static str,
+    headline: String,
+    dek: String,
+    kicker: String,
+    url: String,
+    image: Option<EmailImage>,
+}
+
+#[derive(Serialize, Clone)]
+struct EmailImage {
+    src: String,
+    width: i32,
+    height: i32,
+    alt: String,
+    credit: String,
+}
+
+#[derive(Serialize)]
+struct IssueEmail {
+    site_title: String,
+    site_url: String,
+    newsletter: String,
+    subject: String,
+    preheader: String,
+    intro: crate::model::SafeHtml,
+    intro_text: String,
+    items: Vec<ItemView>,
+    web_url: String,
+    preferences_url: String,
+    unsubscribe_url: String,
+}
+
+/// An issue rendered once for everyone: each reader's copy only differs by
+/// the token in their links (`TOKEN_SLOT`).
+pub struct RenderedIssue {
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    pub from_name: String,
+    pub from_address: String,
+    pub reply_to: Option<String>,
+    pub list_id: String,
+    pub host: String,
+}
+
+/// The width of the image copies emails show.
+const EMAIL_IMAGE_WIDTH: i32 = 640;
+
+/// Renders an issue's email (also its web version's content).
+pub async fn render(
+    store: &Store,
+    theme: &Theme,
+    public_url: &PublicUrl,
+    issue: &NewsletterIssue,
+) -> Result<RenderedIssue, SendingError> {
+    let settings = crate::services::settings::load(store)
+        .await
+        .map_err(|e| SendingError::Refused(e.to_string()))?;
+    let newsletters = store.newsletters().await?;
+    let newsletter = newsletters
+        .iter()
+        .find(|n| n.id == issue.newsletter_id)
+        .ok_or_else(|| SendingError::Refused("the issue's newsletter no longer exists".into()))?;
+    let items = store.issue_items(&issue.id).await?;
+    let views = item_views(store, public_url, &items).await?;
+    let intro = crate::model::text::render_markdown(&issue.intro_md);
+    let view = IssueEmail {
+        site_title: settings.title.clone(),
+        site_url: public_url.absolute(&urls::home()),
+        newsletter: newsletter.name.clone(),
+        subject: issue.subject.clone(),
+        preheader: issue.preheader.clone(),
+        intro_text: crate::model::text::plain_text(&issue.intro_md),
+        intro,
+        items: views,
+        web_url: public_url.absolute(&urls::newsletter_issue(&issue.slug)),
+        preferences_url: public_url.absolute(&urls::newsletter_preferences(TOKEN_SLOT)),
+        unsubscribe_url: public_url.absolute(&urls::newsletter_unsubscribe(TOKEN_SLOT)),
+    };
+    let render = |name: &str| {
+        theme
+            .render(name, &view)
+            .map_err(|e| SendingError::Refused(format!("{e:#}")))
+    };
+    let context = crate::services::subscriptions::MailContext {
+        mailer: None,
+        theme,
+        public_url,
+    };
+    let host = context.host();
+    let (from_name, from_address) =
+        crate::services::subscriptions::sender(Some(newsletter), &settings, &host);
+    Ok(RenderedIssue {
+        subject: issue.subject.clone(),
+        html: render("email/issue.html")?,
+        text: render("email/issue.txt")?,
+        from_name,
+        from_address,
+        reply_to: Some(newsletter.reply_to.trim().to_string()).filter(|r| !r.is_empty()),
+        list_id: format!("{} <{}.{host}>", newsletter.name, newsletter.slug),
+        host,
+    })
+}
+
+async fn item_views(
+    store: &Store,
+    public_url: &PublicUrl,
+    items: &[IssueItem],
+) -> Result<Vec<ItemView>, StoreError> {
+    let story_ids: Vec<String> = items
+        .iter()
+        .filter(|i| i.kind == "story")
+        .map(|i| i.piece_id.clone())
+        .collect();
+    let cards: HashMap<String, crate::store::StoryCard> = store
+        .story_cards_by_ids(&story_ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.story.id.clone(), c))
+        .collect();
+    let sections: HashMap<String, String> = store
+        .sections()
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let mut views = Vec::with_capacity(items.len());
+    for item in items {
+        match item.kind.as_str() {
+            "story" => {
+                let Some(card) = cards.get(&item.piece_id) else {
+                    continue;
+                };
+                let s = &card.story;
+                views.push(ItemView {
+                    kind: "story",
+                    headline: s.headline.clone(),
+                    dek: if s.dek.is_empty() {
+                        s.excerpt()
+                    } else {
+                        s.dek.clone()
+                    },
+                    kicker: format!(
+                        "{} | {}",
+                        s.label,
+                        sections.get(&s.section_id).cloned().unwrap_or_default()
+                    ),
+                    url: public_url.absolute(&urls::story(&s.slug)),
+                    image: card.hero.as_ref().map(|h| {
+                        let width = h
+                            .smaller_widths()
+                            .into_iter()
+                            .find(|&w| w >= EMAIL_IMAGE_WIDTH)
+                            .unwrap_or(h.width);
+                        EmailImage {
+                            src: public_url.absolute(&urls::media(&h.file_at(width, None))),
+                            width: EMAIL_IMAGE_WIDTH.min(width),
+                            height: (i64::from(h.height) * i64::from(EMAIL_IMAGE_WIDTH.min(width))
+                                / i64::from(h.width.max(1)))
+                                as i32,
+                            alt: h.alt.clone(),
+                            credit: h.credit.clone(),
+                        }
+                    }),
+                });
+            }
+            "brief" => {
+                let Some(brief) = store.brief_by_id(&item.piece_id).await? else {
+                    continue;
+                };
+                views.push(ItemView {
+                    kind: "brief",
+                    headline: brief.headline.clone(),
+                    dek: crate::model::text::derive_excerpt(&brief.body_md, 220),
+                    kicker: "Brief".into(),
+                    url: public_url.absolute(&urls::brief(&brief.slug)),
+                    image: None,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(views)
+}
+
+/// Starts sending an issue now: one delivery per active subscriber.
+pub async fn start(store: &Store, issue: &NewsletterIssue) -> Result<u64, SendingError> {
+    if issue.status == "sent" {
+        return Err(SendingError::Refused(format!(
+            "the issue {:?} has already been sent",
+            issue.subject
+        )));
+    }
+    Ok(store.start_sending(issue).await?)
+}
+
+/// What a stretch of sending came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stretch {
+    /// Every delivery is sent or failed: the issue is sent.
+    Finished(Progress),
+    /// More is queued (or waiting for a retry): go on at this time.
+    More(UnixTime),
+    /// The relay keeps failing: paused with the error, resumed when retried.
+    Paused(String),
+}
+
+/// Sends for at most `budget`, then says what is left.
+pub async fn send_for(
+    sender: &Sender<'_>,
+    issue_id: &str,
+    budget: Duration,
+) -> Result<Stretch, SendingError> {
+    let store = sender.store;
+    let issue = store
+        .issue_by_id(issue_id)
+        .await?
+        .ok_or_else(|| SendingError::Refused("the issue no longer exists".into()))?;
+    if issue.status == "sent" {
+        return Ok(Stretch::Finished(store.issue_progress(issue_id).await?));
+    }
+    let rendered = render(store, sender.theme, sender.public_url, &issue).await?;
+    let started = Instant::now();
+    let pace = Duration::from_secs_f64(1.0 / f64::from(sender.limits.rate.max(1)));
+    let mut sent_here: u32 = 0;
+    let mut failures_in_a_row = 0usize;
+    let batch = (sender.limits.concurrency * 4).max(1) as i64;
+    while started.elapsed() < budget {
+        let recipients = store
+            .claim_deliveries(issue_id, DELIVERY_LEASE, batch)
+            .await?;
+        if recipients.is_empty() {
+            break;
+        }
+        let results: Vec<(Recipient, Result<(), SendError>)> =
+            futures_util::stream::iter(recipients)
+                .map(|recipient| {
+                    // Pace the start of each message to the configured rate.
+                    let due = pace * sent_here;
+                    sent_here += 1;
+                    let rendered = &rendered;
+                    async move {
+                        if let Some(wait) = due.checked_sub(started.elapsed()) {
+                            tokio::time::sleep(wait).await;
+                        }
+                        let outcome = send_one(sender, rendered, &recipient).await;
+                        // Marked at once: a crash resends only what is in flight.
+                        let marked = match &outcome {
+                            Ok(()) => store.delivery_sent(issue_id, &recipient.id).await,
+                            Err(SendError::Permanent(why)) => {
+                                store.delivery_failed(issue_id, &recipient.id, why).await
+                            }
+                            Err(SendError::Temporary(why)) if recipient.attempts >= MAX_ATTEMPTS => {
+                                store.delivery_failed(issue_id, &recipient.id, why).await
+                            }
+                            Err(SendError::Temporary(why)) => {
+                                let at = store.clock().now() + retry_after(recipient.attempts);
+                                store.delivery_retry(issue_id, &recipient.id, at, why).await
+                            }
+                        };
+                        if let Err(e) = marked {
+                            tracing::warn!(error = %e, "a delivery's outcome could not be recorded; it may be sent again");
+                        }
+                        (recipient, outcome)
+                    }
+                })
+                .buffer_unordered(sender.limits.concurrency.max(1))
+                .collect()
+                .await;
+        for (_, outcome) in &results {
+            match outcome {
+                Err(SendError::Temporary(_)) => failures_in_a_row += 1,
+                _ => failures_in_a_row = 0,
+            }
+        }
+        if failures_in_a_row >= PAUSE_AFTER_FAILURES {
+            let why = results
+                .iter()
+                .find_map(|(_, o)| match o {
+                    Err(SendError::Temporary(why)) => Some(why.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let message = format!(
+                "sending is paused: the relay {} keeps failing ({why}). Nothing is lost; resume once it works again.",
+                sender.mailer.relay.redacted()
+            );
+            store
+                .set_issue_status(issue_id, "paused", Some(&message))
+                .await?;
+            return Ok(Stretch::Paused(message));
+        }
+    }
+    match store.next_delivery_attempt(issue_id).await? {
+        Some(at) => Ok(Stretch::More(at.max(store.clock().now()))),
+        None => {
+            store.set_issue_status(issue_id, "sent", None).await?;
+            Ok(Stretch::Finished(store.issue_progress(issue_id).await?))
+        }
+    }
+}
+
+/// Seconds before trying a temporarily failed message again.
+fn retry_after(attempts: i32) -> UnixTime {
+    (15i64 << attempts.clamp(0, 10)).min(3600)
+}
+
+async fn send_one(
+    sender: &Sender<'_>,
+    rendered: &RenderedIssue,
+    recipient: &Recipient,
+) -> Result<(), SendError> {
+    let Some(token) = recipient.manage_token.as_deref() else {
+        return Err(SendError::Permanent(
+            "the subscriber has no unsubscribe link yet".into(),
+        ));
+    };
+    let personal = |text: &str| text.replace(TOKEN_SLOT, token);
+    let from =
+        mailbox(&rendered.from_name, &rendered.from_address).map_err(SendError::Permanent)?;
+    let to = mailbox(&recipient.name, &recipient.email).map_err(SendError::Permanent)?;
+    let reply_to = match &rendered.reply_to {
+        Some(r) => Some(mailbox("", r).map_err(SendError::Permanent)?),
+        None => None,
+    };
+    let message = Outgoing {
+        from,
+        reply_to,
+        to,
+        subject: &rendered.subject,
+        text: personal(&rendered.text),
+        html: personal(&rendered.html),
+        list: Some(ListHeaders {
+            id: rendered.list_id.clone(),
+            unsubscribe_url: personal(
+                &sender
+                    .public_url
+                    .absolute(&urls::newsletter_unsubscribe(TOKEN_SLOT)),
+            ),
+        }),
+        domain: &rendered.host,
+    }
+    .build()?;
+    sender.mailer.send(message).await
+}
