@@ -435,3 +435,84 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    a_send_killed_half_way_resumes_without_losing_anyone,
+    |backend: Backend| {
+        let Some(smtp) = SmtpSink::start() else {
+            return;
+        };
+        // The server here has no relay: only the command line sends.
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let emails = readers(&site, 2000);
+        let weekly = block_on(site.store.newsletters()).unwrap().remove(0);
+        let (issue, items) = block_on(masthead::services::sending::compose_roundup(
+            &site.store,
+            &weekly,
+            None,
+        ))
+        .unwrap();
+        block_on(site.store.save_issue(&issue, &items)).unwrap();
+        let concurrency = 8;
+        let config = site.data_dir().join("send.toml");
+        std::fs::write(
+            &config,
+            format!("[newsletters]\nconcurrency = {concurrency}\nrate = 400\n"),
+        )
+        .unwrap();
+        let send = || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_masthead"))
+                .args(["newsletter", "send", &issue.id])
+                .arg("--config")
+                .arg(&config)
+                .arg("--data-dir")
+                .arg(site.data_dir())
+                .args(["--database-url", &site.database_url])
+                .args(["--smtp-url", &smtp.url()])
+                .args(["--public-url", &site.url])
+                .env("MASTHEAD_LOG", "warn")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("the binary starts")
+        };
+        let mut first = send();
+        smtp.wait_for(500, Duration::from_secs(60));
+        first.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix
+        first.wait().unwrap();
+        let at_kill = smtp.messages().len();
+        assert!(at_kill < 2000, "killed part-way ({at_kill} sent)");
+
+        let second = send().wait_with_output().unwrap();
+        assert!(
+            second.status.success(),
+            "the second run finishes: {}",
+            String::from_utf8_lossy(&second.stderr)
+        );
+        let summary = String::from_utf8_lossy(&second.stdout);
+        assert!(summary.contains("failed"), "{summary}");
+        let stderr = String::from_utf8_lossy(&second.stderr);
+        assert!(stderr.contains("2000/2000"), "progress is shown: {stderr}");
+
+        let got = recipients(&smtp.messages());
+        let mut counts = std::collections::HashMap::new();
+        for to in &got {
+            *counts.entry(to.clone()).or_insert(0) += 1;
+        }
+        for email in &emails {
+            assert!(
+                counts.contains_key(email),
+                "{email} never received the issue"
+            );
+        }
+        let duplicates = got.len() - counts.len();
+        assert!(
+            duplicates <= concurrency,
+            "{duplicates} duplicates, more than the {concurrency} that can be in flight"
+        );
+        let progress = block_on(site.store.issue_progress(&issue.id)).unwrap();
+        assert_eq!((progress.sent, progress.queued), (2000, 0));
+    }
+);
