@@ -5,10 +5,12 @@
 use std::fmt;
 use std::time::Duration;
 
+use std::sync::{Arc, Mutex};
+
 use lettre::message::{Mailbox, Message, MultiPart};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 
 /// How long one SMTP conversation may take before it counts as failed.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -128,45 +130,157 @@ impl fmt::Display for SendError {
     }
 }
 
-/// A connection (pool) to the relay, shared by every sender.
+/// Connections to the relay, kept open and shared by every sender.
+///
+/// The pool is our own (on lettre's `AsyncSmtpConnection`) so that plain and
+/// STARTTLS connections can be opened with `TCP_NODELAY`: lettre writes a
+/// message and its final `.` separately, and without it that small last
+/// write waits for the relay's delayed acknowledgement (some 40 ms a
+/// message). Implicit-TLS (`smtps`) connections are opened by lettre itself.
 #[derive(Clone)]
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
     pub relay: RelayUrl,
+    tls: Option<TlsParameters>,
+    hello: ClientId,
+    idle: Arc<Mutex<Vec<AsyncSmtpConnection>>>,
+    /// Connections kept open at most.
+    keep: usize,
 }
 
 impl Mailer {
     pub fn new(relay: &RelayUrl, pool_size: u32) -> anyhow::Result<Mailer> {
-        let tls_parameters = || {
-            TlsParameters::new(relay.host.clone())
-                .map_err(|e| anyhow::anyhow!("cannot set up TLS for {}: {e}", relay.host))
-        };
-        let tls = if relay.implicit_tls {
-            Tls::Wrapper(tls_parameters()?)
-        } else if relay.credentials.is_some() {
-            Tls::Required(tls_parameters()?)
-        } else {
-            Tls::Opportunistic(tls_parameters()?)
-        };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&relay.host)
-            .port(relay.port)
-            .tls(tls)
-            .timeout(Some(TIMEOUT))
-            .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(pool_size.max(1)));
-        if let Some((user, pass)) = &relay.credentials {
-            builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
-        }
+        let tls = TlsParameters::new(relay.host.clone())
+            .map_err(|e| anyhow::anyhow!("cannot set up TLS for {}: {e}", relay.host))?;
         Ok(Mailer {
-            transport: builder.build(),
             relay: relay.clone(),
+            tls: Some(tls),
+            hello: ClientId::default(),
+            idle: Arc::new(Mutex::new(Vec::new())),
+            keep: pool_size.max(1) as usize,
         })
     }
 
+    fn temporary(e: impl fmt::Display) -> SendError {
+        SendError::Temporary(e.to_string())
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let relay = &self.relay;
+        let tls = self
+            .tls
+            .clone()
+            .expect("TLS parameters are made with the mailer");
+        let mut connection = if relay.implicit_tls {
+            AsyncSmtpConnection::connect_tokio1(
+                (relay.host.as_str(), relay.port),
+                Some(TIMEOUT),
+                &self.hello,
+                Some(tls.clone()),
+                None,
+            )
+            .await
+            .map_err(Self::temporary)?
+        } else {
+            let stream = tokio::time::timeout(
+                TIMEOUT,
+                tokio::net::TcpStream::connect((relay.host.as_str(), relay.port)),
+            )
+            .await
+            .map_err(|_| {
+                SendError::Temporary(format!("connecting to {} timed out", relay.redacted()))
+            })?
+            .map_err(|e| SendError::Temporary(format!("cannot reach {}: {e}", relay.redacted())))?;
+            stream.set_nodelay(true).map_err(Self::temporary)?;
+            let mut connection = tokio::time::timeout(
+                TIMEOUT,
+                AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello),
+            )
+            .await
+            .map_err(|_| SendError::Temporary("the relay did not greet us in time".into()))?
+            .map_err(Self::temporary)?;
+            // STARTTLS when offered; insisted on before sending a password.
+            if connection.can_starttls() {
+                connection
+                    .starttls(tls, &self.hello)
+                    .await
+                    .map_err(Self::temporary)?;
+            } else if relay.credentials.is_some() {
+                return Err(SendError::Permanent(format!(
+                    "{} does not offer STARTTLS, and the password is not sent unencrypted: use smtps:// or a relay that offers it",
+                    relay.redacted()
+                )));
+            }
+            connection
+        };
+        if let Some((user, pass)) = &relay.credentials {
+            connection
+                .auth(
+                    &[Mechanism::Plain, Mechanism::Login],
+                    &Credentials::new(user.clone(), pass.clone()),
+                )
+                .await
+                .map_err(|e| {
+                    if e.is_permanent() {
+                        SendError::Permanent(format!("the relay refused the credentials: {e}"))
+                    } else {
+                        Self::temporary(e)
+                    }
+                })?;
+        }
+        Ok(connection)
+    }
+
     pub async fn send(&self, message: Message) -> Result<(), SendError> {
-        match self.transport.send(message).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-            Err(e) => Err(SendError::Temporary(e.to_string())),
+        let idle = self.idle.lock().expect("the pool's lock").pop();
+        let reused = idle.is_some();
+        match self.send_on(idle, &message).await {
+            // A kept connection the relay closed meanwhile: once more, afresh.
+            Err(SendError::Temporary(_)) if reused => self.send_on(None, &message).await,
+            outcome => outcome,
+        }
+    }
+
+    async fn send_on(
+        &self,
+        idle: Option<AsyncSmtpConnection>,
+        message: &Message,
+    ) -> Result<(), SendError> {
+        let mut connection = match idle {
+            Some(connection) => connection,
+            None => self.connect().await?,
+        };
+        let sent = tokio::time::timeout(
+            TIMEOUT,
+            connection.send(message.envelope(), &message.formatted()),
+        )
+        .await;
+        match sent {
+            Ok(Ok(_)) => {
+                let mut idle = self.idle.lock().expect("the pool's lock");
+                if idle.len() < self.keep {
+                    idle.push(connection);
+                }
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                // A refusal of this message leaves a usable connection.
+                if !connection.has_broken() && e.is_permanent() {
+                    let mut idle = self.idle.lock().expect("the pool's lock");
+                    if idle.len() < self.keep {
+                        idle.push(connection);
+                    }
+                }
+                if e.is_permanent() {
+                    Err(SendError::Permanent(e.to_string()))
+                } else {
+                    Err(Self::temporary(e))
+                }
+            }
+            Err(_) => Err(SendError::Temporary(format!(
+                "{} took longer than {} s to accept a message",
+                self.relay.redacted(),
+                TIMEOUT.as_secs()
+            ))),
         }
     }
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::mail::{ListHeaders, Mailer, Outgoing, SendError, mailbox};
 use crate::model::newsletters::{IssueItem, Newsletter, NewsletterIssue};
 use crate::model::{StoryFilter, UnixTime, dates, new_id, slug};
-use crate::store::{Progress, Recipient, Store, StoreError};
+use crate::store::{DeliveryMark, Progress, Recipient, Store, StoreError};
 use crate::theme::Theme;
 use crate::urls::{self, PublicUrl};
 
@@ -362,6 +362,7 @@ pub async fn send_for(
     let mut sent_here: u32 = 0;
     let mut failures_in_a_row = 0usize;
     let batch = (sender.limits.concurrency * 4).max(1) as i64;
+    let marker = Marker::start(store.clone(), issue_id.to_string());
     while started.elapsed() < budget {
         let recipients = store
             .claim_deliveries(issue_id, DELIVERY_LEASE, batch)
@@ -376,26 +377,29 @@ pub async fn send_for(
                     let due = pace * sent_here;
                     sent_here += 1;
                     let rendered = &rendered;
+                    let marker = &marker;
                     async move {
                         if let Some(wait) = due.checked_sub(started.elapsed()) {
                             tokio::time::sleep(wait).await;
                         }
                         let outcome = send_one(sender, rendered, &recipient).await;
-                        // Marked at once: a crash resends only what is in flight.
-                        let marked = match &outcome {
-                            Ok(()) => store.delivery_sent(issue_id, &recipient.id).await,
+                        let mark = match &outcome {
+                            Ok(()) => DeliveryMark::Sent(recipient.id.clone()),
                             Err(SendError::Permanent(why)) => {
-                                store.delivery_failed(issue_id, &recipient.id, why).await
+                                DeliveryMark::Failed(recipient.id.clone(), why.clone())
                             }
                             Err(SendError::Temporary(why)) if recipient.attempts >= MAX_ATTEMPTS => {
-                                store.delivery_failed(issue_id, &recipient.id, why).await
+                                DeliveryMark::Failed(recipient.id.clone(), why.clone())
                             }
-                            Err(SendError::Temporary(why)) => {
-                                let at = store.clock().now() + retry_after(recipient.attempts);
-                                store.delivery_retry(issue_id, &recipient.id, at, why).await
-                            }
+                            Err(SendError::Temporary(why)) => DeliveryMark::Retry(
+                                recipient.id.clone(),
+                                store.clock().now() + retry_after(recipient.attempts),
+                                why.clone(),
+                            ),
                         };
-                        if let Err(e) = marked {
+                        // Waits for the mark to commit: a crash resends at
+                        // most one message per sender (what is in flight).
+                        if let Err(e) = marker.record(mark).await {
                             tracing::warn!(error = %e, "a delivery's outcome could not be recorded; it may be sent again");
                         }
                         (recipient, outcome)
@@ -434,6 +438,56 @@ pub async fn send_for(
             store.set_issue_status(issue_id, "sent", None).await?;
             Ok(Stretch::Finished(store.issue_progress(issue_id).await?))
         }
+    }
+}
+
+/// Records outcomes for the senders of one stretch: whatever marks are
+/// waiting are written in one transaction (group commit), and each sender
+/// hears when its own is safe.
+struct Marker {
+    sender: tokio::sync::mpsc::Sender<(
+        DeliveryMark,
+        tokio::sync::oneshot::Sender<Result<(), String>>,
+    )>,
+}
+
+impl Marker {
+    fn start(store: Store, issue_id: String) -> Marker {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<(
+            DeliveryMark,
+            tokio::sync::oneshot::Sender<Result<(), String>>,
+        )>(1024);
+        tokio::spawn(async move {
+            while let Some(first) = receiver.recv().await {
+                let mut waiting = vec![first];
+                while waiting.len() < 512 {
+                    match receiver.try_recv() {
+                        Ok(next) => waiting.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let marks: Vec<DeliveryMark> = waiting.iter().map(|(m, _)| m.clone()).collect();
+                let result = store
+                    .record_deliveries(&issue_id, &marks)
+                    .await
+                    .map_err(|e| e.to_string());
+                for (_, reply) in waiting {
+                    let _ = reply.send(result.clone());
+                }
+            }
+        });
+        Marker { sender }
+    }
+
+    async fn record(&self, mark: DeliveryMark) -> Result<(), String> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.sender
+            .send((mark, reply))
+            .await
+            .map_err(|_| "the recorder stopped".to_string())?;
+        answer
+            .await
+            .map_err(|_| "the recorder stopped".to_string())?
     }
 }
 

@@ -27,6 +27,16 @@ pub struct Progress {
     pub failed: i64,
 }
 
+/// What became of one message, to record.
+#[derive(Debug, Clone)]
+pub enum DeliveryMark {
+    Sent(String),
+    /// Try again at this time (the subscriber, the time, why).
+    Retry(String, UnixTime, String),
+    /// Refused for good (the subscriber, why).
+    Failed(String, String),
+}
+
 /// Failures for good before an address counts as bounced.
 pub const BOUNCE_AFTER: i32 = 3;
 
@@ -172,7 +182,7 @@ macro_rules! queries {
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
-            pub async fn mark_sent(pool: &Pool<Db>, issue_id: &str, subscriber_id: &str, now: UnixTime) -> StoreResult<()> {
+            pub async fn mark_sent_in(conn: &mut Conn, issue_id: &str, subscriber_id: &str, now: UnixTime) -> StoreResult<()> {
                 sqlx::query(
                     "UPDATE deliveries SET status = 'sent', sent_at = $3, locked_until = NULL, last_error = NULL
                      WHERE issue_id = $1 AND subscriber_id = $2",
@@ -180,12 +190,12 @@ macro_rules! queries {
                 .bind(issue_id)
                 .bind(subscriber_id)
                 .bind(now)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await?;
                 Ok(())
             }
 
-            pub async fn mark_retry(pool: &Pool<Db>, issue_id: &str, subscriber_id: &str, at: UnixTime, error: &str) -> StoreResult<()> {
+            pub async fn mark_retry_in(conn: &mut Conn, issue_id: &str, subscriber_id: &str, at: UnixTime, error: &str) -> StoreResult<()> {
                 sqlx::query(
                     "UPDATE deliveries SET next_attempt_at = $3, locked_until = NULL, last_error = $4
                      WHERE issue_id = $1 AND subscriber_id = $2",
@@ -194,7 +204,7 @@ macro_rules! queries {
                 .bind(subscriber_id)
                 .bind(at)
                 .bind(error)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await?;
                 Ok(())
             }
@@ -351,30 +361,28 @@ impl Store {
         Ok(recipients)
     }
 
-    pub async fn delivery_sent(&self, issue_id: &str, subscriber_id: &str) -> StoreResult<()> {
-        let now = self.clock.now();
-        exec!(self, issues::mark_sent(issue_id, subscriber_id, now))
-    }
-
-    pub async fn delivery_retry(
+    /// Records several messages' outcomes in one transaction (the senders
+    /// wait for it: a message counts as in flight until its mark commits).
+    pub async fn record_deliveries(
         &self,
         issue_id: &str,
-        subscriber_id: &str,
-        at: UnixTime,
-        error: &str,
-    ) -> StoreResult<()> {
-        exec!(self, issues::mark_retry(issue_id, subscriber_id, at, error))
-    }
-
-    pub async fn delivery_failed(
-        &self,
-        issue_id: &str,
-        subscriber_id: &str,
-        error: &str,
+        marks: &[DeliveryMark],
     ) -> StoreResult<()> {
         let now = self.clock.now();
         super::subscribers::subscriber_tx!(self, |conn, db| {
-            db::issues::mark_failed(conn, issue_id, subscriber_id, error, now).await?
+            for mark in marks {
+                match mark {
+                    DeliveryMark::Sent(id) => {
+                        db::issues::mark_sent_in(conn, issue_id, id, now).await?
+                    }
+                    DeliveryMark::Retry(id, at, why) => {
+                        db::issues::mark_retry_in(conn, issue_id, id, *at, why).await?
+                    }
+                    DeliveryMark::Failed(id, why) => {
+                        db::issues::mark_failed(conn, issue_id, id, why, now).await?
+                    }
+                }
+            }
         });
         Ok(())
     }

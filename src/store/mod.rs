@@ -41,7 +41,7 @@ pub use accounts::{ActivityFilter, ActivityRow, SessionRow};
 pub use briefs::{BriefCard, BriefWrite};
 pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
 pub use error::{StoreError, StoreResult};
-pub use issues::{BOUNCE_AFTER, Progress, Recipient};
+pub use issues::{BOUNCE_AFTER, DeliveryMark, Progress, Recipient};
 pub use jobs::{CONFIRM_SUBSCRIBER, Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY, SEND_ISSUE};
 pub use media::{ImageUse, LibraryImage, UploadRecord};
 pub use revisions::{Edit, PieceKind, Revision};
