@@ -309,8 +309,71 @@ pub async fn fill_if_empty(store: &Store, media_dir: &Path) -> anyhow::Result<us
         store.save_page(&page, None).await?;
     }
 
+    add_newsletters(store).await?;
     store.optimize().await?;
     Ok(demo.stories.len())
+}
+
+/// Fictional readers the demo's newsletters go to (all under example.com).
+const DEMO_SUBSCRIBERS: usize = 300;
+
+/// The weekly round-up (made by the migrations) gets a sister list, a few
+/// hundred fictional readers and one issue already sent, in the archive.
+async fn add_newsletters(store: &Store) -> anyhow::Result<()> {
+    let now = store.clock().now();
+    let mut newsletters = store.newsletters().await?;
+    if let Some(weekly) = newsletters.iter_mut().find(|n| n.id == "weekly") {
+        weekly.description = "Our best analysis of the week, every Friday morning.".into();
+        weekly.reply_to = "letters@meridian.example".into();
+        store.save_newsletter(weekly).await?;
+    }
+    store
+        .save_newsletter(&crate::model::newsletters::Newsletter {
+            id: "daily-briefs".into(),
+            slug: "daily-briefs".into(),
+            name: "Daily briefs".into(),
+            description: "The day's short news, every evening at six.".into(),
+            sender_name: String::new(),
+            sender_email: String::new(),
+            reply_to: String::new(),
+            offered: true,
+            position: 1,
+            created_at: now,
+        })
+        .await?;
+    let first = [
+        "Ada", "Bo", "Cai", "Dana", "Eli", "Fen", "Gus", "Hana", "Ivo", "Juno",
+    ];
+    let last = [
+        "Marsh", "Okoro", "Lind", "Varga", "Quist", "Brandt", "Sato", "Ferro", "Holm", "Reyes",
+    ];
+    let readers: Vec<crate::store::ConfirmedSubscriber> = (0..DEMO_SUBSCRIBERS)
+        .map(|i| {
+            let (f, l) = (first[i % first.len()], last[(i / first.len()) % last.len()]);
+            crate::store::ConfirmedSubscriber {
+                id: new_id(),
+                email: format!("{}.{}{}@example.com", f.to_lowercase(), l.to_lowercase(), i),
+                name: format!("{f} {l}"),
+                manage_token: crate::services::accounts::secret(),
+            }
+        })
+        .collect();
+    store.add_confirmed_subscribers(&readers, "weekly").await?;
+    store
+        .add_confirmed_subscribers(&readers[..DEMO_SUBSCRIBERS / 3], "daily-briefs")
+        .await?;
+    let weekly = store
+        .newsletters()
+        .await?
+        .into_iter()
+        .find(|n| n.id == "weekly")
+        .context("the weekly round-up exists")?;
+    let (mut issue, items) =
+        crate::services::sending::compose_roundup(store, &weekly, None).await?;
+    issue.intro_md = "Good morning. This week: a sea wall that divides an island, and a railway that could sink a coalition.".into();
+    store.save_issue(&issue, &items).await?;
+    store.set_issue_status(&issue.id, "sent", None).await?;
+    Ok(())
 }
 
 /// Adds `count` generated archive stories, each a copy of one of the newest

@@ -134,7 +134,7 @@ pub async fn compose_roundup(
 }
 
 #[derive(Serialize, Clone)]
-struct ItemView {
+pub struct ItemView {
     kind: &'static str,
     headline: String,
     dek: String,
@@ -144,7 +144,7 @@ struct ItemView {
 }
 
 #[derive(Serialize, Clone)]
-struct EmailImage {
+pub struct EmailImage {
     src: String,
     width: i32,
     height: i32,
@@ -152,8 +152,9 @@ struct EmailImage {
     credit: String,
 }
 
+/// What an issue shows: the email's content and its web version's.
 #[derive(Serialize)]
-struct IssueEmail {
+pub struct IssueEmail {
     site_title: String,
     site_url: String,
     newsletter: String,
@@ -183,24 +184,23 @@ pub struct RenderedIssue {
 /// The width of the image copies emails show.
 const EMAIL_IMAGE_WIDTH: i32 = 640;
 
-/// Renders an issue's email (also its web version's content).
-pub async fn render(
+/// An issue's content, with links for the reader whose token fills
+/// `TOKEN_SLOT` (the web version shows none of them).
+pub async fn issue_view(
     store: &Store,
-    theme: &Theme,
     public_url: &PublicUrl,
     issue: &NewsletterIssue,
-) -> Result<RenderedIssue, SendingError> {
+) -> Result<(IssueEmail, Newsletter, crate::model::SiteSettings), SendingError> {
     let settings = crate::services::settings::load(store)
         .await
         .map_err(|e| SendingError::Refused(e.to_string()))?;
-    let newsletters = store.newsletters().await?;
-    let newsletter = newsletters
-        .iter()
+    let newsletter = store
+        .newsletters()
+        .await?
+        .into_iter()
         .find(|n| n.id == issue.newsletter_id)
         .ok_or_else(|| SendingError::Refused("the issue's newsletter no longer exists".into()))?;
     let items = store.issue_items(&issue.id).await?;
-    let views = item_views(store, public_url, &items).await?;
-    let intro = crate::model::text::render_markdown(&issue.intro_md);
     let view = IssueEmail {
         site_title: settings.title.clone(),
         site_url: public_url.absolute(&urls::home()),
@@ -208,12 +208,23 @@ pub async fn render(
         subject: issue.subject.clone(),
         preheader: issue.preheader.clone(),
         intro_text: crate::model::text::plain_text(&issue.intro_md),
-        intro,
-        items: views,
+        intro: crate::model::text::render_markdown(&issue.intro_md),
+        items: item_views(store, public_url, &items).await?,
         web_url: public_url.absolute(&urls::newsletter_issue(&issue.slug)),
         preferences_url: public_url.absolute(&urls::newsletter_preferences(TOKEN_SLOT)),
         unsubscribe_url: public_url.absolute(&urls::newsletter_unsubscribe(TOKEN_SLOT)),
     };
+    Ok((view, newsletter, settings))
+}
+
+/// Renders an issue's email, once for every reader.
+pub async fn render(
+    store: &Store,
+    theme: &Theme,
+    public_url: &PublicUrl,
+    issue: &NewsletterIssue,
+) -> Result<RenderedIssue, SendingError> {
+    let (view, newsletter, settings) = issue_view(store, public_url, issue).await?;
     let render = |name: &str| {
         theme
             .render(name, &view)
@@ -226,7 +237,7 @@ pub async fn render(
     };
     let host = context.host();
     let (from_name, from_address) =
-        crate::services::subscriptions::sender(Some(newsletter), &settings, &host);
+        crate::services::subscriptions::sender(Some(&newsletter), &settings, &host);
     Ok(RenderedIssue {
         subject: issue.subject.clone(),
         html: render("email/issue.html")?,

@@ -72,6 +72,8 @@ pub enum ContentChange {
     /// Image records (alt text, captions, credits).
     Images,
     Settings,
+    /// A newsletter issue went out: the public archive changed.
+    NewsletterArchive,
     /// Changed by another process or instance; seen through the shared state.
     Elsewhere,
 }
@@ -86,7 +88,10 @@ impl ContentChange {
                 .iter()
                 .any(|p| p.before == Visibility::Public || p.after == Visibility::Public),
             ContentChange::Note { story, .. } => *story == Visibility::Public,
-            ContentChange::Taxonomy | ContentChange::Images | ContentChange::Settings => true,
+            ContentChange::Taxonomy
+            | ContentChange::Images
+            | ContentChange::Settings
+            | ContentChange::NewsletterArchive => true,
             ContentChange::Elsewhere => false,
         }
     }

@@ -268,6 +268,11 @@ macro_rules! queries {
             }
 
             pub async fn set_status(pool: &Pool<Db>, issue_id: &str, status: &str, error: Option<&str>, now: UnixTime) -> StoreResult<()> {
+                let mut conn = pool.acquire().await?;
+                set_status_in(&mut conn, issue_id, status, error, now).await
+            }
+
+            pub async fn set_status_in(conn: &mut Conn, issue_id: &str, status: &str, error: Option<&str>, now: UnixTime) -> StoreResult<()> {
                 sqlx::query(
                     "UPDATE newsletter_issues SET status = $2, last_error = $3, updated_at = $4,
                        finished_at = CASE WHEN $2 = 'sent' THEN $4 ELSE finished_at END WHERE id = $1",
@@ -276,7 +281,7 @@ macro_rules! queries {
                 .bind(status)
                 .bind(error)
                 .bind(now)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await?;
                 Ok(())
             }

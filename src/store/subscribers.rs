@@ -61,6 +61,30 @@ macro_rules! queries {
                 .await?)
             }
 
+            pub async fn upsert_newsletter(pool: &Pool<Db>, n: &Newsletter) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO newsletters (id, slug, name, description, sender_name, sender_email, reply_to,
+                       offered, position, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, name = excluded.name,
+                       description = excluded.description, sender_name = excluded.sender_name,
+                       sender_email = excluded.sender_email, reply_to = excluded.reply_to,
+                       offered = excluded.offered, position = excluded.position",
+                )
+                .bind(&n.id)
+                .bind(&n.slug)
+                .bind(&n.name)
+                .bind(&n.description)
+                .bind(&n.sender_name)
+                .bind(&n.sender_email)
+                .bind(&n.reply_to)
+                .bind(n.offered)
+                .bind(n.position)
+                .bind(n.created_at)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
             pub async fn by_email(pool: &Pool<Db>, email: &str) -> StoreResult<Option<Subscriber>> {
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM subscribers s WHERE lower(s.email) = lower($1)"
@@ -385,6 +409,11 @@ impl Store {
 
     pub async fn newsletters(&self) -> StoreResult<Vec<Newsletter>> {
         read!(self, subscribers::newsletters())
+    }
+
+    /// Adds or changes a newsletter (not content: sign-up forms read them live).
+    pub async fn save_newsletter(&self, newsletter: &Newsletter) -> StoreResult<()> {
+        exec!(self, subscribers::upsert_newsletter(newsletter))
     }
 
     pub async fn subscriber_by_email(&self, email: &str) -> StoreResult<Option<Subscriber>> {

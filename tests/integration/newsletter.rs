@@ -217,8 +217,27 @@ on_both_backends!(bots_and_floods_are_turned_away, |backend: Backend| {
     );
 });
 
-/// `n` confirmed readers of the weekly round-up: reader-0@example.com, …
+/// A newsletter of the test's own, so that the demo's readers stay out of it.
+const TEST_LIST: &str = "test-list";
+
+/// `n` confirmed readers of the test's newsletter: reader-0@example.com, …
 fn readers(site: &TestSite, n: usize) -> Vec<String> {
+    block_on(
+        site.store
+            .save_newsletter(&masthead::model::newsletters::Newsletter {
+                id: TEST_LIST.into(),
+                slug: TEST_LIST.into(),
+                name: "The test list".into(),
+                description: String::new(),
+                sender_name: String::new(),
+                sender_email: String::new(),
+                reply_to: String::new(),
+                offered: false,
+                position: 9,
+                created_at: 0,
+            }),
+    )
+    .unwrap();
     let rows: Vec<masthead::store::ConfirmedSubscriber> = (0..n)
         .map(|i| masthead::store::ConfirmedSubscriber {
             id: masthead::model::new_id(),
@@ -227,21 +246,41 @@ fn readers(site: &TestSite, n: usize) -> Vec<String> {
             manage_token: masthead::services::accounts::secret(),
         })
         .collect();
-    block_on(site.store.add_confirmed_subscribers(&rows, "weekly")).unwrap();
+    block_on(site.store.add_confirmed_subscribers(&rows, TEST_LIST)).unwrap();
     rows.into_iter().map(|r| r.email).collect()
 }
 
-/// Composes the round-up and starts sending it; returns the issue.
-fn send_roundup(site: &TestSite) -> masthead::model::newsletters::NewsletterIssue {
-    let weekly = block_on(site.store.newsletters()).unwrap().remove(0);
-    let (issue, items) = block_on(masthead::services::sending::compose_roundup(
+/// An issue of the test's newsletter carrying the five newest stories
+/// (the demo's own round-up was just sent, so nothing is new since).
+fn compose(site: &TestSite) -> masthead::model::newsletters::NewsletterIssue {
+    let weekly = block_on(site.store.newsletters())
+        .unwrap()
+        .into_iter()
+        .find(|n| n.id == TEST_LIST)
+        .unwrap();
+    let (mut issue, _) = block_on(masthead::services::sending::compose_roundup(
         &site.store,
         &weekly,
         None,
     ))
     .unwrap();
-    assert!(!items.is_empty(), "the demo has stories from this week");
+    issue.slug = format!("test-{}", issue.id);
+    let now = site.store.clock().now();
+    let newest = block_on(site.store.stories(&Default::default(), now, 5, 0)).unwrap();
+    let items: Vec<_> = newest
+        .iter()
+        .map(|s| masthead::model::newsletters::IssueItem {
+            kind: "story".into(),
+            piece_id: s.id.clone(),
+        })
+        .collect();
     block_on(site.store.save_issue(&issue, &items)).unwrap();
+    issue
+}
+
+/// Composes a round-up and starts sending it; returns the issue.
+fn send_roundup(site: &TestSite) -> masthead::model::newsletters::NewsletterIssue {
+    let issue = compose(site);
     block_on(masthead::services::sending::start(&site.store, &issue)).unwrap();
     issue
 }
@@ -330,7 +369,7 @@ on_both_backends!(
             "List-Unsubscribe=One-Click"
         );
         assert!(
-            header("List-Id").contains("weekly."),
+            header("List-Id").contains("<test-list."),
             "{}",
             header("List-Id")
         );
@@ -447,14 +486,7 @@ on_both_backends!(
             return;
         };
         let emails = readers(&site, 2000);
-        let weekly = block_on(site.store.newsletters()).unwrap().remove(0);
-        let (issue, items) = block_on(masthead::services::sending::compose_roundup(
-            &site.store,
-            &weekly,
-            None,
-        ))
-        .unwrap();
-        block_on(site.store.save_issue(&issue, &items)).unwrap();
+        let issue = compose(&site);
         let concurrency = 8;
         let config = site.data_dir().join("send.toml");
         std::fs::write(
@@ -514,5 +546,41 @@ on_both_backends!(
         );
         let progress = block_on(site.store.issue_progress(&issue.id)).unwrap();
         assert_eq!((progress.sent, progress.queued), (2000, 0));
+    }
+);
+
+on_both_backends!(
+    the_demo_has_newsletters_readers_and_an_archive,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let newsletters = block_on(site.store.newsletters()).unwrap();
+        assert_eq!(newsletters.len(), 2);
+        assert!(block_on(site.store.subscriber_count()).unwrap() >= 300);
+        let page = site.get("/newsletter").text();
+        assert!(
+            page.contains("The weekly round-up") && page.contains("Daily briefs"),
+            "a choice on the sign-up page"
+        );
+        let archive = site.get("/newsletter/archive");
+        assert_eq!(archive.status, 200);
+        let issue = block_on(site.store.issues(true, 1)).unwrap().remove(0);
+        assert!(archive.text().contains(&issue.subject));
+        let web = site.get(&format!("/newsletter/archive/{}", issue.slug));
+        assert_eq!(web.status, 200);
+        assert!(web.text().contains("a sea wall that divides an island"));
+        // an issue not sent yet has no public web version
+        let weekly = newsletters.into_iter().find(|n| n.id == "weekly").unwrap();
+        let (draft, items) = block_on(masthead::services::sending::compose_roundup(
+            &site.store,
+            &weekly,
+            None,
+        ))
+        .unwrap();
+        let mut draft = draft;
+        draft.slug = "not-sent-yet".into();
+        block_on(site.store.save_issue(&draft, &items)).unwrap();
+        assert_eq!(site.get("/newsletter/archive/not-sent-yet").status, 404);
     }
 );

@@ -68,6 +68,8 @@ fn routes() -> Router<Arc<App>> {
             "/newsletter",
             get(newsletter::signup_page).post(newsletter::sign_up),
         )
+        .route("/newsletter/archive", get(newsletter::archive))
+        .route("/newsletter/archive/{slug}", get(newsletter::web_version))
         .route("/newsletter/confirm/{token}", get(newsletter::confirm))
         .route(
             "/newsletter/preferences/{token}",

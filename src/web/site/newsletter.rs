@@ -398,3 +398,74 @@ pub(super) async fn unsubscribe(
     )
     .await
 }
+
+#[derive(Serialize)]
+struct ArchiveEntry {
+    subject: String,
+    url: String,
+    sent: Option<super::views::DateView>,
+}
+
+#[derive(Serialize)]
+struct ArchiveView {
+    chrome: Chrome,
+    issues: Vec<ArchiveEntry>,
+}
+
+/// Issues sent so far, newest first.
+const ARCHIVE_ISSUES: i64 = 100;
+
+pub(super) async fn archive(State(app): State<Arc<App>>) -> PageResult {
+    let p = Presenter::new(&app).await?;
+    let issues = app.store.issues(true, ARCHIVE_ISSUES).await?;
+    let view = ArchiveView {
+        chrome: p.chrome(
+            Some("Newsletter archive"),
+            "Every issue of our newsletters, as it was sent",
+            &urls::newsletter_archive(),
+        ),
+        issues: issues
+            .into_iter()
+            .map(|i| ArchiveEntry {
+                url: urls::newsletter_issue(&i.slug),
+                sent: i.finished_at.map(|t| p.date(t)),
+                subject: i.subject,
+            })
+            .collect(),
+    };
+    Ok(html(p.render("newsletter-archive.html", view)?))
+}
+
+#[derive(Serialize)]
+struct WebVersionView {
+    chrome: Chrome,
+    issue: crate::services::sending::IssueEmail,
+    sent: Option<super::views::DateView>,
+}
+
+/// A sent issue's web version (drafts and sends in progress are not public).
+pub(super) async fn web_version(
+    State(app): State<Arc<App>>,
+    Path(slug): Path<String>,
+) -> PageResult {
+    let Some(issue) = app.store.issue_by_slug(&slug).await? else {
+        return Err(SiteError::NotFound);
+    };
+    if issue.status != "sent" {
+        return Err(SiteError::NotFound);
+    }
+    let p = Presenter::new(&app).await?;
+    let (view, _, _) = crate::services::sending::issue_view(&app.store, &app.public_url, &issue)
+        .await
+        .map_err(|e| SiteError::Unavailable(anyhow::anyhow!("{e}")))?;
+    let page = WebVersionView {
+        chrome: p.chrome(
+            Some(&issue.subject),
+            &issue.preheader,
+            &urls::newsletter_issue(&slug),
+        ),
+        sent: issue.finished_at.map(|t| p.date(t)),
+        issue: view,
+    };
+    Ok(html(p.render("newsletter-issue.html", page)?))
+}
