@@ -113,7 +113,7 @@ pub async fn start_with_clock(
         public_url: PublicUrl::new(&public_url),
         sending: config.sending,
     };
-    let app = Arc::new(App::new(
+    let mut app = App::new(
         store.clone(),
         theme,
         PublicUrl::new(&public_url),
@@ -129,7 +129,9 @@ pub async fn start_with_clock(
             bytes: config.cache_mb * 1024 * 1024,
             renders: render_concurrency(),
         },
-    ));
+    );
+    app.mailer = mailer.clone();
+    let app = Arc::new(app);
     let mut background = vec![
         tokio::spawn(store.clone().watch_for_changes(CHANGE_POLL)),
         tokio::spawn(crate::jobs::worker(job_context, JOB_POLL)),

@@ -211,6 +211,7 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("desk-new-page", None) => desk_new_page(),
         ("desk-page-preview", None) => desk_page_preview(),
         ("desk-front", None) => desk_front(),
+        ("desk-newsletters", None) => "/desk/newsletters".into(),
         ("desk-sections", None) => desk_sections(),
         ("desk-authors", None) => desk_authors(),
         ("desk-settings", None) => desk_settings(),

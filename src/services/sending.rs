@@ -545,3 +545,116 @@ async fn send_one(
     .build()?;
     sender.mailer.send(message).await
 }
+
+/// The longest subject and preheader an editor may write.
+const MAX_SUBJECT_CHARS: usize = 200;
+
+/// What an editor changes on a draft issue.
+pub struct IssueEdit<'a> {
+    pub subject: &'a str,
+    pub preheader: &'a str,
+    pub intro_md: &'a str,
+    pub items: Vec<IssueItem>,
+}
+
+/// Saves an editor's changes to an issue not yet sending.
+pub async fn edit(
+    store: &Store,
+    issue: &NewsletterIssue,
+    change: IssueEdit<'_>,
+) -> Result<NewsletterIssue, SendingError> {
+    if !matches!(issue.status.as_str(), "draft" | "scheduled") {
+        return Err(SendingError::Refused(
+            "this issue is being sent or has been sent: it can no longer change".into(),
+        ));
+    }
+    let subject = change.subject.trim();
+    if subject.is_empty() || subject.chars().count() > MAX_SUBJECT_CHARS {
+        return Err(SendingError::Refused(format!(
+            "the subject is needed, and at most {MAX_SUBJECT_CHARS} characters"
+        )));
+    }
+    let updated = NewsletterIssue {
+        subject: subject.to_string(),
+        preheader: change
+            .preheader
+            .trim()
+            .chars()
+            .take(MAX_SUBJECT_CHARS)
+            .collect(),
+        intro_md: change.intro_md.to_string(),
+        updated_at: store.clock().now(),
+        ..issue.clone()
+    };
+    store.save_issue(&updated, &change.items).await?;
+    Ok(updated)
+}
+
+/// Schedules an issue for a time to come (its job is queued with it).
+pub async fn schedule(
+    store: &Store,
+    issue: &NewsletterIssue,
+    at: UnixTime,
+) -> Result<(), SendingError> {
+    if at <= store.clock().now() {
+        return Err(SendingError::Refused(
+            "that time has passed: send the issue now, or choose a later time".into(),
+        ));
+    }
+    if !matches!(issue.status.as_str(), "draft" | "scheduled") {
+        return Err(SendingError::Refused(
+            "this issue is already going out".into(),
+        ));
+    }
+    let items = store.issue_items(&issue.id).await?;
+    let scheduled = NewsletterIssue {
+        status: "scheduled".into(),
+        send_at: Some(at),
+        ..issue.clone()
+    };
+    store.save_issue(&scheduled, &items).await?;
+    Ok(())
+}
+
+/// Sends one copy of an issue to `address` (a test: its links are not a
+/// reader's own).
+pub async fn send_test(
+    store: &Store,
+    mailer: &Mailer,
+    theme: &Theme,
+    public_url: &PublicUrl,
+    issue: &NewsletterIssue,
+    address: &str,
+) -> Result<(), String> {
+    let address = crate::services::subscriptions::normalize_email(address)?;
+    let rendered = render(store, theme, public_url, issue)
+        .await
+        .map_err(|e| e.to_string())?;
+    let test = |text: &str| text.replace(TOKEN_SLOT, "test-copy");
+    let message = Outgoing {
+        from: mailbox(&rendered.from_name, &rendered.from_address)?,
+        reply_to: None,
+        to: mailbox("", &address)?,
+        subject: &format!("[Test] {}", rendered.subject),
+        text: test(&rendered.text),
+        html: test(&rendered.html),
+        list: None,
+        domain: &rendered.host,
+    }
+    .build()
+    .map_err(|e| e.to_string())?;
+    mailer.send(message).await.map_err(|e| e.to_string())
+}
+
+/// The issue's email as a browser shows it (the desk's preview).
+pub async fn preview_html(
+    store: &Store,
+    theme: &Theme,
+    public_url: &PublicUrl,
+    issue: &NewsletterIssue,
+) -> Result<String, SendingError> {
+    Ok(render(store, theme, public_url, issue)
+        .await?
+        .html
+        .replace(TOKEN_SLOT, "preview"))
+}

@@ -59,6 +59,8 @@ pub struct App {
     pub media_dir: PathBuf,
     /// The media library: its file storage and upload limits.
     pub library: crate::services::media::Library,
+    /// The SMTP relay (None: not configured; mail waits).
+    pub mailer: Option<crate::mail::Mailer>,
 }
 
 /// How much the page layer may hold and do at once.
@@ -103,6 +105,7 @@ impl App {
             public_url,
             media_dir,
             library,
+            mailer: None,
         }
     }
 }

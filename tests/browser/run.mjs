@@ -194,7 +194,7 @@ if (deskLink && deskEmail) {
     assert((await page.locator("h1").innerText()).includes("A lighthouse keeper retires"), "its revisions");
     await clean("revisions page");
     // Every other part of the desk an owner reaches from the navigation.
-    for (const name of ["Briefs", "Media", "Front page", "Pages", "Sections and tags", "Authors", "Activity", "Settings"]) {
+    for (const name of ["Briefs", "Media", "Newsletters", "Front page", "Pages", "Sections and tags", "Authors", "Activity", "Settings"]) {
       await page.getByRole("navigation", { name: "Desk" }).getByRole("link", { name, exact: true }).click();
       await page.waitForLoadState();
       await clean(`desk: ${name}`);

@@ -252,6 +252,8 @@ fn every_page_type_is_valid_html() {
     for (name, path) in [
         ("desk-image", masthead::urls::desk_image(&image.id)),
         ("desk-briefs", "/desk/briefs".to_string()),
+        ("desk-newsletters", "/desk/newsletters".to_string()),
+        ("newsletter-archive", "/newsletter/archive".to_string()),
         ("desk-pages", "/desk/pages".to_string()),
         ("desk-new-page", "/desk/pages/new".to_string()),
         ("desk-front", "/desk/front".to_string()),

@@ -584,3 +584,109 @@ on_both_backends!(
         assert_eq!(site.get("/newsletter/archive/not-sent-yet").status, 404);
     }
 );
+
+on_both_backends!(
+    editors_compose_preview_test_and_send_from_the_desk,
+    |backend: Backend| {
+        let Some(smtp) = SmtpSink::start() else {
+            return;
+        };
+        let Some(site) = TestSite::start_with(
+            backend,
+            SiteOptions {
+                smtp_url: Some(smtp.url()),
+                ..Default::default()
+            },
+        ) else {
+            return;
+        };
+        let editor = crate::newsroom::person(
+            &site,
+            "mo@example.org",
+            "Mo Sandler",
+            masthead::model::accounts::Role::Editor,
+        );
+        let author = crate::newsroom::person(
+            &site,
+            "ana@example.org",
+            "Ana Ruiz",
+            masthead::model::accounts::Role::Author,
+        );
+        assert_eq!(author.get(&site, "/desk/newsletters").status, 403);
+        let page = editor.get(&site, "/desk/newsletters").text();
+        assert!(page.contains("Mail goes through smtp://127.0.0.1"));
+        readers(&site, 3);
+
+        // compose a round-up of the test list, give it a subject and a story
+        let composed = editor.post(
+            &site,
+            &format!("/desk/newsletters/{TEST_LIST}/compose"),
+            &[],
+        );
+        assert_eq!(composed.status, 303, "{}", composed.text());
+        let issue_path = crate::newsroom::location_path(&composed);
+        let newest =
+            block_on(
+                site.store
+                    .stories(&Default::default(), site.store.clock().now(), 1, 0),
+            )
+            .unwrap()
+            .remove(0);
+        let saved = editor.post(
+            &site,
+            &issue_path,
+            &[
+                ("subject", "Friday: the estuary reopens"),
+                ("preheader", "And more"),
+                ("intro_md", "Good *morning*."),
+                ("add_story", &newest.id),
+            ],
+        );
+        assert_eq!(saved.status, 303, "{}", saved.text());
+        let preview = editor.get(&site, &format!("{issue_path}/preview"));
+        assert_eq!(preview.status, 200);
+        assert_eq!(preview.header("x-frame-options"), Some("SAMEORIGIN"));
+        assert!(preview.text().contains("Good <em>morning</em>."));
+        assert!(
+            preview
+                .text()
+                .contains(&newest.headline.replace('\'', "&#39;"))
+        );
+
+        // a test copy to one address
+        let test = editor.post(
+            &site,
+            &format!("{issue_path}/test"),
+            &[("address", "desk@example.org")],
+        );
+        assert_eq!(test.status, 303, "{}", test.text());
+        let raw = smtp.wait_for(1, Duration::from_secs(15)).remove(0);
+        let message = MessageParser::default().parse(&raw).unwrap();
+        assert_eq!(
+            message.subject(),
+            Some("[Test] Friday: the estuary reopens")
+        );
+        assert_eq!(
+            message.to().unwrap().first().unwrap().address(),
+            Some("desk@example.org")
+        );
+
+        // sent for real: the three readers, and the desk follows the counts
+        let sent = editor.post(&site, &format!("{issue_path}/send"), &[]);
+        assert_eq!(sent.status, 303, "{}", sent.text());
+        smtp.wait_for(4, Duration::from_secs(20));
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let progress = editor.get(&site, &format!("{issue_path}/progress"));
+            let counts: serde_json::Value = serde_json::from_slice(&progress.body).unwrap();
+            if counts["status"] == "sent" {
+                assert_eq!(counts["sent"], 3);
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{counts}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let done = editor.get(&site, &issue_path).text();
+        assert!(done.contains("it no longer changes"));
+    }
+);

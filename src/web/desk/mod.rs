@@ -11,6 +11,7 @@ mod briefs;
 mod form;
 mod front;
 mod media;
+mod newsletters;
 mod pages;
 mod revisions;
 mod session;
@@ -59,6 +60,21 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/stories/{id}/{action}", post(stories::story_action))
         .route("/preview/{token}", get(stories::shared_preview))
         .route("/front", get(front::show).post(front::arrange))
+        .route("/newsletters", get(newsletters::list))
+        .route("/newsletters/{slug}/compose", post(newsletters::compose))
+        .route(
+            "/newsletters/issues/{id}",
+            get(newsletters::issue).post(newsletters::save),
+        )
+        .route(
+            "/newsletters/issues/{id}/preview",
+            get(newsletters::preview),
+        )
+        .route(
+            "/newsletters/issues/{id}/progress",
+            get(newsletters::progress),
+        )
+        .route("/newsletters/issues/{id}/{action}", post(newsletters::act))
         .route("/sections", get(taxonomy::show).post(taxonomy::add_section))
         .route("/sections/labels", post(taxonomy::labels))
         .route("/sections/{id}", post(taxonomy::change_section))

@@ -29,6 +29,24 @@
     });
   });
 
+  // Live counts while an issue is being sent.
+  var progress = document.querySelector("[data-progress]");
+  if (progress && window.fetch) {
+    var poll = window.setInterval(function () {
+      window.fetch(progress.getAttribute("data-progress"), { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (counts) {
+          if (!counts) return;
+          ["sent", "failed", "queued"].forEach(function (name) {
+            var cell = progress.querySelector("[data-count=" + name + "]");
+            if (cell) cell.textContent = counts[name];
+          });
+          if (counts.status !== "sending" && counts.status !== "scheduled") window.clearInterval(poll);
+        })
+        .catch(function () { /* the counts on the page stay */ });
+    }, 2000);
+  }
+
   var form = document.getElementById("story-form") || document.getElementById("piece-form");
   if (!form) return;
 
