@@ -357,3 +357,152 @@ mod tests {
         }
     }
 }
+
+/// What an import found, line by line.
+#[derive(Debug, Default, Serialize)]
+pub struct ImportReport {
+    /// Addresses that are (or, in a dry run, would be) added.
+    pub accepted: usize,
+    /// Addresses already known: left as they are.
+    pub known: usize,
+    /// Line, what it held, and why it was not taken.
+    pub rejected: Vec<(usize, String, String)>,
+    pub dry_run: bool,
+}
+
+/// Most rows one import takes (larger lists: split the file).
+pub const MAX_IMPORT_ROWS: usize = 200_000;
+
+/// Reads a CSV of readers (`email[,name]`, an optional header line) and,
+/// unless `dry_run`, adds the new ones as confirmed readers of
+/// `newsletter_id`. Every refused line is reported with its number.
+pub async fn import_csv(
+    store: &Store,
+    bytes: &[u8],
+    newsletter_id: &str,
+    dry_run: bool,
+) -> Result<ImportReport, StoreError> {
+    let mut report = ImportReport {
+        dry_run,
+        ..Default::default()
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut rows = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 1;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                report
+                    .rejected
+                    .push((line, String::new(), format!("not readable as CSV: {e}")));
+                continue;
+            }
+        };
+        let email = record.get(0).unwrap_or("").to_string();
+        let name = record.get(1).unwrap_or("").to_string();
+        if line == 1 && email.eq_ignore_ascii_case("email") {
+            continue;
+        }
+        if email.is_empty() && record.len() <= 1 {
+            continue;
+        }
+        if rows.len() >= MAX_IMPORT_ROWS {
+            report.rejected.push((
+                line,
+                email,
+                format!("past the {MAX_IMPORT_ROWS} rows one import takes: split the file"),
+            ));
+            continue;
+        }
+        let normalized = match normalize_email(&email) {
+            Ok(n) => n,
+            Err(why) => {
+                report.rejected.push((line, email, why));
+                continue;
+            }
+        };
+        let key = normalized.to_lowercase();
+        if let Some(first) = seen.get(&key) {
+            report
+                .rejected
+                .push((line, email, format!("the same address is on line {first}")));
+            continue;
+        }
+        seen.insert(key, line);
+        if store.subscriber_by_email(&normalized).await?.is_some() {
+            report.known += 1;
+            continue;
+        }
+        rows.push(crate::store::ConfirmedSubscriber {
+            id: crate::model::new_id(),
+            email: normalized,
+            name: name.chars().take(MAX_NAME_CHARS).collect(),
+            manage_token: crate::services::accounts::secret(),
+        });
+    }
+    report.accepted = rows.len();
+    if !dry_run {
+        store
+            .add_confirmed_subscribers(&rows, newsletter_id)
+            .await?;
+    }
+    Ok(report)
+}
+
+/// Every reader as CSV (address, name, status, newsletters, dates), read a
+/// page at a time.
+pub async fn export_csv(store: &Store) -> Result<Vec<u8>, StoreError> {
+    const PAGE: i64 = 2000;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "email",
+        "name",
+        "status",
+        "newsletters",
+        "signed_up",
+        "confirmed",
+    ];
+    writer.write_record(header).map_err(csv_error)?;
+    let date = |t: Option<UnixTime>| {
+        t.and_then(|t| jiff::Timestamp::from_second(t).ok())
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    };
+    let mut after = String::new();
+    loop {
+        let page = store.subscribers(None, None, &after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.email.clone();
+        for s in &page {
+            let newsletters = store.subscriptions_of(&s.id).await?.join(" ");
+            writer
+                .write_record([
+                    s.email.as_str(),
+                    s.name.as_str(),
+                    s.status.as_str(),
+                    newsletters.as_str(),
+                    date(Some(s.created_at)).as_str(),
+                    date(s.confirmed_at).as_str(),
+                ])
+                .map_err(csv_error)?;
+        }
+        if (page.len() as i64) < PAGE {
+            break;
+        }
+    }
+    writer
+        .into_inner()
+        .map_err(|e| csv_error(e.into_error().into()))
+}
+
+fn csv_error(e: csv::Error) -> StoreError {
+    StoreError::Other(sqlx::Error::Protocol(format!(
+        "the CSV could not be written: {e}"
+    )))
+}

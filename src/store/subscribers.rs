@@ -2,7 +2,7 @@
 //! sign-up attempts. Not content: no reader's page changes with them.
 
 use crate::model::UnixTime;
-use crate::model::newsletters::{Newsletter, Subscriber, SubscriberEvent};
+use crate::model::newsletters::{Newsletter, Subscriber, SubscriberEvent, SubscriberStatus};
 
 use super::{Store, StoreResult, exec, read};
 
@@ -336,9 +336,37 @@ macro_rules! queries {
                 for r in rows {
                     list.push_bind(r.email.clone());
                 }
-                qb.push(") ON CONFLICT (subscriber_id, newsletter_id) DO NOTHING");
+                // Only readers who are active: an address that left stays left.
+                qb.push(") AND status = 'active' ON CONFLICT (subscriber_id, newsletter_id) DO NOTHING");
                 qb.build().execute(&mut *conn).await?;
                 Ok(())
+            }
+
+            /// Subscribers by status and words in the address or name,
+            /// ordered by address, after `after` (keyset paging).
+            pub async fn list(
+                pool: &Pool<Db>,
+                status: Option<SubscriberStatus>,
+                words: Option<&str>,
+                after: &str,
+                limit: i64,
+            ) -> StoreResult<Vec<Subscriber>> {
+                let mut qb = sqlx::QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM subscribers s WHERE s.email > "));
+                qb.push_bind(after.to_string());
+                if let Some(status) = status {
+                    qb.push(" AND s.status = ").push_bind(status);
+                }
+                if let Some(words) = words {
+                    let pattern = crate::store::worklists::contains_pattern(words);
+                    qb.push(" AND (lower(s.email) LIKE ")
+                        .push_bind(pattern.clone())
+                        .push(" ESCAPE '\\' OR lower(s.name) LIKE ")
+                        .push_bind(pattern)
+                        .push(" ESCAPE '\\')");
+                }
+                qb.push(" ORDER BY s.email");
+                super::sql::push_limit(&mut qb, limit, 0);
+                Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
             pub async fn add_attempt(pool: &Pool<Db>, email: &str, client: &str, now: UnixTime) -> StoreResult<()> {
@@ -486,6 +514,17 @@ impl Store {
         )
         .await?);
         Ok(())
+    }
+
+    /// A page of subscribers (see `subscribers::list`).
+    pub async fn subscribers(
+        &self,
+        status: Option<SubscriberStatus>,
+        words: Option<&str>,
+        after: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<Subscriber>> {
+        read!(self, subscribers::list(status, words, after, limit))
     }
 
     /// Adds confirmed readers in batches (see `subscribers::add_confirmed`).

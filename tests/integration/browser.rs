@@ -253,6 +253,7 @@ fn every_page_type_is_valid_html() {
         ("desk-image", masthead::urls::desk_image(&image.id)),
         ("desk-briefs", "/desk/briefs".to_string()),
         ("desk-newsletters", "/desk/newsletters".to_string()),
+        ("desk-subscribers", "/desk/subscribers".to_string()),
         ("newsletter-archive", "/newsletter/archive".to_string()),
         ("desk-pages", "/desk/pages".to_string()),
         ("desk-new-page", "/desk/pages/new".to_string()),

@@ -690,3 +690,101 @@ on_both_backends!(
         assert!(done.contains("it no longer changes"));
     }
 );
+
+on_both_backends!(
+    editors_find_import_and_export_subscribers,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let editor = crate::newsroom::person(
+            &site,
+            "mo@example.org",
+            "Mo Sandler",
+            masthead::model::accounts::Role::Editor,
+        );
+        let author = crate::newsroom::person(
+            &site,
+            "ana@example.org",
+            "Ana Ruiz",
+            masthead::model::accounts::Role::Author,
+        );
+        assert_eq!(author.get(&site, "/desk/subscribers").status, 403);
+        let csv = "email,name\nnew.one@example.net,New One\nbroken-address,Someone\nnew.one@example.net,Again\n\nada.marsh0@example.com,Known\nsecond@example.net\n";
+
+        // a dry run reports, line by line, and changes nothing
+        let dry = editor.upload_to(
+            &site,
+            "/desk/subscribers/import",
+            "list.csv",
+            csv.as_bytes(),
+            &[("newsletter", "daily-briefs"), ("dry_run", "yes")],
+            false,
+        );
+        assert_eq!(dry.status, 200, "{}", dry.text());
+        let report = dry.text();
+        assert!(report.contains("Dry run: nothing was changed"));
+        assert!(
+            report.contains("2 new would be added; 1 already known"),
+            "{report}"
+        );
+        assert!(
+            report.contains("<td>3</td><td>broken-address</td>"),
+            "{report}"
+        );
+        assert!(report.contains("the same address is on line 2"));
+        assert!(
+            block_on(site.store.subscriber_by_email("new.one@example.net"))
+                .unwrap()
+                .is_none()
+        );
+
+        // the import itself
+        let done = editor.upload_to(
+            &site,
+            "/desk/subscribers/import",
+            "list.csv",
+            csv.as_bytes(),
+            &[("newsletter", "daily-briefs")],
+            false,
+        );
+        assert_eq!(done.status, 200);
+        assert!(done.text().contains("2 new were added"));
+        let added = block_on(site.store.subscriber_by_email("new.one@example.net"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(added.status, SubscriberStatus::Active);
+        assert_eq!(
+            block_on(site.store.subscriptions_of(&added.id)).unwrap(),
+            ["daily-briefs"]
+        );
+
+        // found by search and status; their page shows what they receive
+        let found = editor
+            .get(&site, "/desk/subscribers?q=new.one&status=active")
+            .text();
+        assert!(found.contains("new.one@example.net") && !found.contains("second@example.net"));
+        let page = editor
+            .get(&site, &format!("/desk/subscribers/{}", added.id))
+            .text();
+        assert!(page.contains("Daily briefs"));
+
+        // the export has everyone, with their status
+        let export = editor.get(&site, "/desk/subscribers/export.csv");
+        assert_eq!(
+            export.header("content-type"),
+            Some("text/csv; charset=utf-8")
+        );
+        let text = export.text();
+        assert!(text.starts_with("email,name,status,newsletters"));
+        assert!(
+            text.contains("new.one@example.net,New One,active,daily-briefs"),
+            "{}",
+            &text[..300]
+        );
+        assert_eq!(
+            text.lines().count(),
+            1 + block_on(site.store.subscriber_count()).unwrap() as usize
+        );
+    }
+);

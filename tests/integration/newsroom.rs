@@ -74,6 +74,19 @@ impl Person {
         fields: &[(&str, &str)],
         json: bool,
     ) -> Reply {
+        self.upload_to(site, "/desk/media", file_name, bytes, fields, json)
+    }
+
+    /// A multipart form with one file, to any desk address.
+    pub fn upload_to(
+        &self,
+        site: &TestSite,
+        path: &str,
+        file_name: &str,
+        bytes: &[u8],
+        fields: &[(&str, &str)],
+        json: bool,
+    ) -> Reply {
         let boundary = "masthead-test-boundary-7e3f";
         let mut body = Vec::new();
         let mut text = |name: &str, value: &str| {
@@ -99,7 +112,7 @@ impl Person {
             headers.push(("accept", "application/json"));
         }
         http_post(
-            &format!("{}/desk/media", site.url),
+            &format!("{}{path}", site.url),
             &format!("multipart/form-data; boundary={boundary}"),
             &body,
             &headers,

@@ -17,6 +17,7 @@ mod revisions;
 mod session;
 mod settings;
 mod stories;
+mod subscribers;
 mod taxonomy;
 
 use std::sync::Arc;
@@ -61,6 +62,13 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/preview/{token}", get(stories::shared_preview))
         .route("/front", get(front::show).post(front::arrange))
         .route("/newsletters", get(newsletters::list))
+        .route("/subscribers", get(subscribers::list))
+        .route("/subscribers/export.csv", get(subscribers::export))
+        .route(
+            "/subscribers/import",
+            post(subscribers::import).layer(subscribers::import_limit()),
+        )
+        .route("/subscribers/{id}", get(subscribers::reader))
         .route("/newsletters/{slug}/compose", post(newsletters::compose))
         .route(
             "/newsletters/issues/{id}",
