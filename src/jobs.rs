@@ -12,7 +12,8 @@ use crate::model::UnixTime;
 use crate::services::sending::{self, SendLimits, Stretch};
 use crate::services::{publishing, subscriptions};
 use crate::store::{
-    CONFIRM_SUBSCRIBER, Job, PUBLISH_BRIEF, PUBLISH_STORY, SEND_ISSUE, Store, StoreError,
+    CONFIRM_SUBSCRIBER, Job, PUBLISH_BRIEF, PUBLISH_STORY, SEND_ISSUE, SEND_MANAGE_LINK, Store,
+    StoreError,
 };
 use crate::theme::Theme;
 use crate::urls::PublicUrl;
@@ -87,15 +88,18 @@ pub async fn run_due(context: &JobContext) -> Result<usize, StoreError> {
 async fn run(context: &JobContext, job: &Job) -> Result<Option<UnixTime>, String> {
     let store = &context.store;
     match job.kind.as_str() {
-        CONFIRM_SUBSCRIBER => {
+        CONFIRM_SUBSCRIBER | SEND_MANAGE_LINK => {
             let mail = subscriptions::MailContext {
                 mailer: context.mailer.as_ref(),
                 theme: &context.theme,
                 public_url: &context.public_url,
             };
-            subscriptions::send_confirmation(store, &mail, &job.subject)
-                .await
-                .map(|_| None)
+            let sent = if job.kind == CONFIRM_SUBSCRIBER {
+                subscriptions::send_confirmation(store, &mail, &job.subject).await
+            } else {
+                subscriptions::send_manage_link(store, &mail, &job.subject).await
+            };
+            sent.map(|_| None)
         }
         SEND_ISSUE => {
             let Some(mailer) = &context.mailer else {

@@ -61,6 +61,10 @@ pub fn desk_person(id: &str, action: &str) -> String {
 pub fn static_page(slug: &str) -> String {
     format!("/{slug}")
 }
+/// Where a reader asks for a link to their preferences (no account needed).
+pub fn newsletter_manage() -> String {
+    "/newsletter/manage".into()
+}
 /// Sent issues, newest first.
 pub fn newsletter_archive() -> String {
     "/newsletter/archive".into()
@@ -198,6 +202,7 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("briefs", None) => briefs(),
         ("newsletter", None) => newsletter(),
         ("newsletter-archive", None) => newsletter_archive(),
+        ("newsletter-manage", None) => newsletter_manage(),
         ("desk", None) => desk(),
         ("desk-login", None) => desk_login(),
         ("desk-logout", None) => desk_logout(),

@@ -506,3 +506,103 @@ fn csv_error(e: csv::Error) -> StoreError {
         "the CSV could not be written: {e}"
     )))
 }
+
+/// A reader asks for a link to their preferences. Answered the same way
+/// whether the address is known or not (rate-limited like sign-ups); the
+/// link goes by email, to the address itself.
+pub async fn ask_for_manage_link(
+    store: &Store,
+    email: &str,
+    client: &str,
+) -> Result<(), SubscribeError> {
+    let email = normalize_email(email).map_err(|message| SubscribeError::Invalid {
+        field: "email",
+        message,
+    })?;
+    let key = email.to_lowercase();
+    let since = store.clock().now() - 3600;
+    let (by_address, by_client) = store.signup_attempts(&key, client, since).await?;
+    if by_address >= PER_ADDRESS_PER_HOUR || by_client >= PER_CLIENT_PER_HOUR {
+        return Err(SubscribeError::Throttled(3600));
+    }
+    store.add_signup_attempt(&key, client).await?;
+    if let Some(subscriber) = store.subscriber_by_email(&email).await? {
+        store
+            .enqueue_job(
+                crate::store::SEND_MANAGE_LINK,
+                &subscriber.id,
+                store.clock().now(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ManageEmail {
+    site_title: String,
+    site_url: String,
+    preferences_url: String,
+}
+
+/// The job that emails a reader the link to their preferences.
+pub async fn send_manage_link(
+    store: &Store,
+    context: &MailContext<'_>,
+    subscriber_id: &str,
+) -> Result<(), String> {
+    let Some(subscriber) = store
+        .subscriber_by_id(subscriber_id)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(());
+    };
+    let Some(mailer) = context.mailer else {
+        return Err(
+            "no SMTP relay is configured, so the link waits: set smtp_url (or MASTHEAD_SMTP_URL)"
+                .into(),
+        );
+    };
+    let token = match &subscriber.manage_token {
+        Some(token) => token.clone(),
+        None => store
+            .ensure_manage_token(&subscriber.id, &crate::services::accounts::secret())
+            .await
+            .map_err(|e| e.to_string())?,
+    };
+    let settings = crate::services::settings::load(store)
+        .await
+        .map_err(|e| e.to_string())?;
+    let view = ManageEmail {
+        site_title: settings.title.clone(),
+        site_url: context.public_url.absolute(&urls::home()),
+        preferences_url: context
+            .public_url
+            .absolute(&urls::newsletter_preferences(&token)),
+    };
+    let text = context
+        .theme
+        .render("email/manage.txt", &view)
+        .map_err(|e| format!("{e:#}"))?;
+    let html = context
+        .theme
+        .render("email/manage.html", &view)
+        .map_err(|e| format!("{e:#}"))?;
+    let host = context.host();
+    let (from_name, from_address) = sender(None, &settings, &host);
+    let subject = format!("Your newsletters from {}", settings.title);
+    let message = Outgoing {
+        from: mailbox(&from_name, &from_address)?,
+        reply_to: None,
+        to: mailbox(&subscriber.name, &subscriber.email)?,
+        subject: &subject,
+        text,
+        html,
+        list: None,
+        domain: &host,
+    }
+    .build()
+    .map_err(|e| e.to_string())?;
+    mailer.send(message).await.map_err(|e| e.to_string())
+}

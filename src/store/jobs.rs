@@ -12,6 +12,8 @@ pub const PUBLISH_STORY: &str = "publish-story";
 pub const PUBLISH_BRIEF: &str = "publish-brief";
 /// Sends a subscriber the link that confirms their address.
 pub const CONFIRM_SUBSCRIBER: &str = "confirm-subscriber";
+/// Emails a reader the link to their preferences (they asked, from the site).
+pub const SEND_MANAGE_LINK: &str = "send-manage-link";
 /// Sends (a part of) a newsletter issue; runs again until all is sent.
 pub const SEND_ISSUE: &str = "send-issue";
 

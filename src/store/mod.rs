@@ -42,7 +42,9 @@ pub use briefs::{BriefCard, BriefWrite};
 pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
 pub use error::{StoreError, StoreResult};
 pub use issues::{BOUNCE_AFTER, DeliveryMark, Progress, Recipient};
-pub use jobs::{CONFIRM_SUBSCRIBER, Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY, SEND_ISSUE};
+pub use jobs::{
+    CONFIRM_SUBSCRIBER, Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY, SEND_ISSUE, SEND_MANAGE_LINK,
+};
 pub use media::{ImageUse, LibraryImage, UploadRecord};
 pub use revisions::{Edit, PieceKind, Revision};
 pub use slugs::SlugKind;

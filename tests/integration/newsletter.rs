@@ -162,6 +162,28 @@ on_both_backends!(double_opt_in_round_trip, |backend: Backend| {
         "{history:?}"
     );
     assert_eq!(site.get("/newsletter/preferences/not-a-token").status, 404);
+
+    // from any footer: a link to one's choices, by email, for anyone who asks
+    assert!(site.get("/").text().contains("href=\"/newsletter/manage\""));
+    let manage = format!("{}/newsletter/manage", site.url);
+    let asked = http_post_form(&manage, "email=ann.reader%40example.com", &[]);
+    let unknown = http_post_form(&manage, "email=nobody%40example.com", &[]);
+    assert_eq!((asked.status, unknown.status), (200, 200));
+    assert_eq!(
+        asked.text(),
+        unknown.text(),
+        "it never says who is subscribed"
+    );
+    let raw = smtp.wait_for(2, Duration::from_secs(15)).remove(1);
+    let message = MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(
+        message.to().unwrap().first().unwrap().address(),
+        Some("Ann.Reader@example.com")
+    );
+    let text = message.body_text(0).unwrap().to_string();
+    assert!(text.contains(&format!("{}/newsletter/preferences/{token}", site.url)));
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(smtp.messages().len(), 2, "nothing to an unknown address");
 });
 
 on_both_backends!(bots_and_floods_are_turned_away, |backend: Backend| {

@@ -68,6 +68,10 @@ fn routes() -> Router<Arc<App>> {
             "/newsletter",
             get(newsletter::signup_page).post(newsletter::sign_up),
         )
+        .route(
+            "/newsletter/manage",
+            get(newsletter::manage_page).post(newsletter::ask_for_link),
+        )
         .route("/newsletter/archive", get(newsletter::archive))
         .route("/newsletter/archive/{slug}", get(newsletter::web_version))
         .route("/newsletter/confirm/{token}", get(newsletter::confirm))

@@ -469,3 +469,80 @@ pub(super) async fn web_version(
     };
     Ok(html(p.render("newsletter-issue.html", page)?))
 }
+
+#[derive(Serialize)]
+struct ManageView {
+    chrome: Chrome,
+    email: String,
+    error: Option<String>,
+    sent: bool,
+}
+
+async fn manage_view(
+    app: &App,
+    status: StatusCode,
+    email: String,
+    error: Option<String>,
+    sent: bool,
+) -> PageResult {
+    let p = Presenter::new(app).await?;
+    let view = ManageView {
+        chrome: p.chrome(
+            Some("Manage your subscription"),
+            "Choose your newsletters, or leave them",
+            &urls::newsletter_manage(),
+        ),
+        email,
+        error,
+        sent,
+    };
+    let mut response = html(p.render("newsletter-manage.html", view)?);
+    *response.status_mut() = status;
+    Ok(if status != StatusCode::OK || sent {
+        no_store(response)
+    } else {
+        response
+    })
+}
+
+pub(super) async fn manage_page(State(app): State<Arc<App>>) -> PageResult {
+    manage_view(&app, StatusCode::OK, String::new(), None, false).await
+}
+
+/// The footer's "manage your subscription": the link goes to the address,
+/// and the answer never says whether it is subscribed.
+pub(super) async fn ask_for_link(
+    State(app): State<Arc<App>>,
+    ClientAddr(client): ClientAddr,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> PageResult {
+    let pairs = form.map(|f| f.0).unwrap_or_default();
+    let email = pairs
+        .iter()
+        .find(|(n, _)| n == "email")
+        .map_or(String::new(), |(_, v)| v.clone());
+    match subscriptions::ask_for_manage_link(&app.store, &email, &client).await {
+        Ok(()) => manage_view(&app, StatusCode::OK, String::new(), None, true).await,
+        Err(SubscribeError::Storage(e)) => Err(SiteError::from(e)),
+        Err(e @ SubscribeError::Throttled(_)) => {
+            manage_view(
+                &app,
+                StatusCode::TOO_MANY_REQUESTS,
+                email,
+                Some(e.to_string()),
+                false,
+            )
+            .await
+        }
+        Err(e) => {
+            manage_view(
+                &app,
+                StatusCode::BAD_REQUEST,
+                email,
+                Some(e.to_string()),
+                false,
+            )
+            .await
+        }
+    }
+}
