@@ -658,3 +658,58 @@ pub async fn preview_html(
         .html
         .replace(TOKEN_SLOT, "preview"))
 }
+
+/// A story sent as its own email to a newsletter (the way Ghost sends a
+/// post): an issue of that one story, sent now, or at `at` when the story
+/// is scheduled.
+pub async fn send_story(
+    store: &Store,
+    story: &crate::model::Story,
+    newsletter_id: &str,
+    created_by: Option<&str>,
+    at: Option<UnixTime>,
+) -> Result<NewsletterIssue, SendingError> {
+    let exists = store
+        .newsletters()
+        .await?
+        .iter()
+        .any(|n| n.id == newsletter_id);
+    if !exists {
+        return Err(SendingError::Refused(
+            "that newsletter does not exist".into(),
+        ));
+    }
+    let now = store.clock().now();
+    let issue = NewsletterIssue {
+        id: new_id(),
+        newsletter_id: newsletter_id.to_string(),
+        slug: format!("{}-{}", story.slug, &new_id()[26..]),
+        subject: story.headline.clone(),
+        preheader: if story.dek.is_empty() {
+            story.excerpt()
+        } else {
+            story.dek.clone()
+        },
+        intro_md: String::new(),
+        status: "draft".into(),
+        send_at: None,
+        started_at: None,
+        finished_at: None,
+        last_error: None,
+        created_by: created_by.map(str::to_string),
+        created_at: now,
+        updated_at: now,
+    };
+    let items = [IssueItem {
+        kind: "story".into(),
+        piece_id: story.id.clone(),
+    }];
+    store.save_issue(&issue, &items).await?;
+    match at {
+        Some(at) if at > now => schedule(store, &issue, at).await?,
+        _ => {
+            start(store, &issue).await?;
+        }
+    }
+    Ok(issue)
+}

@@ -810,3 +810,73 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    a_story_goes_out_as_its_own_email_when_published,
+    |backend: Backend| {
+        let Some(smtp) = SmtpSink::start() else {
+            return;
+        };
+        let Some(site) = TestSite::start_with(
+            backend,
+            SiteOptions {
+                smtp_url: Some(smtp.url()),
+                ..Default::default()
+            },
+        ) else {
+            return;
+        };
+        readers(&site, 2);
+        let editor = crate::newsroom::person(
+            &site,
+            "mo@example.org",
+            "Mo Sandler",
+            masthead::model::accounts::Role::Editor,
+        );
+        let form = editor.get(&site, "/desk/stories/new").text();
+        assert!(form.contains("also send it as an email to"));
+        let sections = block_on(site.store.sections()).unwrap();
+        let authors = block_on(site.store.authors()).unwrap();
+        let published = editor.post(
+            &site,
+            "/desk/stories/new",
+            &[
+                ("headline", "The lighthouse keeper's last night"),
+                ("label", "News"),
+                ("section_id", &sections[0].id),
+                ("author", &authors[0].id),
+                ("body_md", "The lamp goes automatic at dawn."),
+                ("send_to", TEST_LIST),
+                ("step", "publish"),
+            ],
+        );
+        assert_eq!(published.status, 303, "{}", published.text());
+        let messages = smtp.wait_for(2, Duration::from_secs(20));
+        for raw in &messages {
+            let message = MessageParser::default().parse(raw).unwrap();
+            assert_eq!(
+                message.subject(),
+                Some("The lighthouse keeper's last night")
+            );
+            assert!(
+                message
+                    .body_text(0)
+                    .unwrap()
+                    .contains("/stories/the-lighthouse-keepers-last-night")
+            );
+        }
+        // an author may publish, but not mail every subscriber
+        let author = crate::newsroom::person(
+            &site,
+            "ana@example.org",
+            "Ana Ruiz",
+            masthead::model::accounts::Role::Author,
+        );
+        assert!(
+            !author
+                .get(&site, "/desk/stories/new")
+                .text()
+                .contains("also send it as an email to")
+        );
+    }
+);

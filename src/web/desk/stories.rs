@@ -330,6 +330,8 @@ struct EditorView {
     notes_url: Option<String>,
     notes: Vec<NoteRow>,
     may_delete: bool,
+    /// Newsletters the story may go out to when published (editors and owners).
+    send_to: Vec<Choice>,
 }
 
 /// What the editor page shows around the fields.
@@ -554,6 +556,23 @@ async fn editor_page(
             })
             .collect(),
         may_delete: may(me.user.role, Action::Delete, own),
+        send_to: if may(me.user.role, Action::Curate, false)
+            && !matches!(status, Some(Status::Published))
+        {
+            match store.newsletters().await {
+                Ok(all) => all
+                    .iter()
+                    .map(|n| Choice {
+                        value: n.id.clone(),
+                        label: n.name.clone(),
+                        selected: false,
+                    })
+                    .collect(),
+                Err(e) => return unavailable(e),
+            }
+        } else {
+            vec![]
+        },
         fields,
     };
     let title = if view.new {
@@ -779,11 +798,41 @@ async fn save(desk: Desk, id: Option<String>, form: Fields) -> Response {
         return autosaved(saved);
     }
     match saved {
-        Ok(story) => see_other(&format!(
-            "{}?done={}",
-            urls::desk_story(&story.id),
-            step.as_str()
-        )),
+        Ok(story) => {
+            let newsletter = form.get("send_to");
+            let going_out = matches!(step, Step::Publish | Step::Schedule);
+            if going_out && !newsletter.is_empty() {
+                if !may(me.user.role, Action::Curate, false) {
+                    return forbidden(
+                        &desk,
+                        "The story is saved, but only an editor or an owner sends it to a newsletter.",
+                    )
+                    .await;
+                }
+                let at = (step == Step::Schedule)
+                    .then_some(story.published_at)
+                    .flatten();
+                if let Err(e) = crate::services::sending::send_story(
+                    store,
+                    &story,
+                    newsletter,
+                    Some(&me.user.id),
+                    at,
+                )
+                .await
+                {
+                    return plain(
+                        StatusCode::CONFLICT,
+                        &format!("The story is saved, but it could not go out as an email: {e}."),
+                    );
+                }
+            }
+            see_other(&format!(
+                "{}?done={}",
+                urls::desk_story(&story.id),
+                step.as_str()
+            ))
+        }
         Err(ContentError::Invalid { field, message }) => {
             state
                 .errors
