@@ -880,3 +880,60 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    a_relay_that_is_gone_pauses_the_send_and_nothing_is_lost,
+    |backend: Backend| {
+        // The relay is down when the send starts.
+        let port = crate::smtp::free_port();
+        let clock = masthead::clock::Clock::manual(masthead::clock::Clock::system().now());
+        let Some(site) = TestSite::start_with(
+            backend,
+            SiteOptions {
+                smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+                clock: clock.clone(),
+                ..Default::default()
+            },
+        ) else {
+            return;
+        };
+        let emails = readers(&site, 25);
+        let issue = send_roundup(&site);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let paused = loop {
+            let now = block_on(site.store.issue_by_id(&issue.id))
+                .unwrap()
+                .unwrap();
+            if now.status == "paused" {
+                break now;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the send pauses ({})",
+                now.status
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let why = paused.last_error.unwrap();
+        assert!(
+            why.contains("keeps failing") && why.contains("Nothing is lost"),
+            "{why}"
+        );
+        let progress = block_on(site.store.issue_progress(&issue.id)).unwrap();
+        assert_eq!((progress.sent, progress.queued), (0, 25));
+
+        // the relay is back; the editor resumes; the retries come due
+        let Some(smtp) =
+            crate::smtp::SmtpSink::start_on(port, crate::smtp::Misbehaviour::default())
+        else {
+            return;
+        };
+        block_on(masthead::services::sending::start(&site.store, &issue)).unwrap();
+        clock.advance(3600);
+        let mut got = recipients(&smtp.wait_for(25, Duration::from_secs(30)));
+        got.sort();
+        let mut expected = emails;
+        expected.sort();
+        assert_eq!(got, expected);
+    }
+);

@@ -27,7 +27,7 @@ fn python() -> Option<&'static str> {
     })
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -51,6 +51,11 @@ impl SmtpSink {
     }
 
     pub fn start_with(misbehaviour: Misbehaviour) -> Option<SmtpSink> {
+        SmtpSink::start_on(free_port(), misbehaviour)
+    }
+
+    /// On a given port (a relay that comes back where it was).
+    pub fn start_on(port: u16, misbehaviour: Misbehaviour) -> Option<SmtpSink> {
         let Some(python) = python() else {
             skip_or_fail(
                 "SMTP tests",
@@ -59,7 +64,6 @@ impl SmtpSink {
             return None;
         };
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/relay.py");
         let mut command = Command::new(python);
         command
