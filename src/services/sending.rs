@@ -713,3 +713,87 @@ pub async fn send_story(
     }
     Ok(issue)
 }
+
+/// What an editor sets on a newsletter.
+pub struct NewsletterForm<'a> {
+    pub name: &'a str,
+    pub slug: &'a str,
+    pub description: &'a str,
+    pub sender_name: &'a str,
+    pub sender_email: &'a str,
+    pub reply_to: &'a str,
+    pub offered: bool,
+    pub position: &'a str,
+}
+
+/// Adds (`existing` None) or changes a newsletter; each problem names its field.
+pub async fn save_newsletter(
+    store: &Store,
+    existing: Option<&Newsletter>,
+    form: NewsletterForm<'_>,
+) -> Result<Newsletter, (&'static str, String)> {
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(("name", "A name is needed, under 100 characters.".into()));
+    }
+    let slug = match form.slug.trim() {
+        "" => slug::slugify(name),
+        typed => typed.to_string(),
+    };
+    if !slug::is_valid(&slug) {
+        return Err((
+            "slug",
+            format!(
+                "The slug {slug:?} may hold only lowercase letters, digits and single hyphens."
+            ),
+        ));
+    }
+    let all = store
+        .newsletters()
+        .await
+        .map_err(|e| ("form", e.to_string()))?;
+    if all
+        .iter()
+        .any(|n| n.slug == slug && Some(&n.id) != existing.map(|e| &e.id))
+    {
+        return Err((
+            "slug",
+            format!("Another newsletter is called {slug:?}: choose another slug."),
+        ));
+    }
+    for (field, address) in [
+        ("sender_email", form.sender_email),
+        ("reply_to", form.reply_to),
+    ] {
+        if !address.trim().is_empty()
+            && crate::services::subscriptions::normalize_email(address).is_err()
+        {
+            return Err((
+                field,
+                format!("{:?} is not an email address.", address.trim()),
+            ));
+        }
+    }
+    let position = form
+        .position
+        .trim()
+        .parse::<i32>()
+        .unwrap_or(existing.map_or(all.len() as i32, |n| n.position));
+    let newsletter = Newsletter {
+        id: existing.map_or_else(|| slug.clone(), |n| n.id.clone()),
+        slug,
+        name: name.to_string(),
+        description: form.description.trim().to_string(),
+        sender_name: form.sender_name.trim().to_string(),
+        sender_email: form.sender_email.trim().to_string(),
+        reply_to: form.reply_to.trim().to_string(),
+        offered: form.offered,
+        position,
+        created_at: existing.map_or(store.clock().now(), |n| n.created_at),
+    };
+    store
+        .save_newsletter(&newsletter)
+        .await
+        .map_err(|e| ("form", e.to_string()))?;
+    Ok(newsletter)
+}

@@ -72,8 +72,8 @@ pub enum ContentChange {
     /// Image records (alt text, captions, credits).
     Images,
     Settings,
-    /// A newsletter issue went out: the public archive changed.
-    NewsletterArchive,
+    /// The newsletters offered, or their public archive, changed.
+    Newsletters,
     /// Changed by another process or instance; seen through the shared state.
     Elsewhere,
 }
@@ -91,7 +91,7 @@ impl ContentChange {
             ContentChange::Taxonomy
             | ContentChange::Images
             | ContentChange::Settings
-            | ContentChange::NewsletterArchive => true,
+            | ContentChange::Newsletters => true,
             ContentChange::Elsewhere => false,
         }
     }

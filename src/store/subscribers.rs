@@ -61,7 +61,7 @@ macro_rules! queries {
                 .await?)
             }
 
-            pub async fn upsert_newsletter(pool: &Pool<Db>, n: &Newsletter) -> StoreResult<()> {
+            pub async fn upsert_newsletter(conn: &mut super::Conn, n: &Newsletter) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO newsletters (id, slug, name, description, sender_name, sender_email, reply_to,
                        offered, position, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -80,7 +80,7 @@ macro_rules! queries {
                 .bind(n.offered)
                 .bind(n.position)
                 .bind(n.created_at)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await?;
                 Ok(())
             }
@@ -439,9 +439,13 @@ impl Store {
         read!(self, subscribers::newsletters())
     }
 
-    /// Adds or changes a newsletter (not content: sign-up forms read them live).
+    /// Adds or changes a newsletter: the sign-up pages show it, so caches
+    /// learn of it.
     pub async fn save_newsletter(&self, newsletter: &Newsletter) -> StoreResult<()> {
-        exec!(self, subscribers::upsert_newsletter(newsletter))
+        super::write!(self, |conn, db| {
+            db::subscribers::upsert_newsletter(conn, newsletter).await?;
+            ((), super::ContentChange::Newsletters)
+        })
     }
 
     pub async fn subscriber_by_email(&self, email: &str) -> StoreResult<Option<Subscriber>> {

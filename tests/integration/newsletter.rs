@@ -937,3 +937,61 @@ on_both_backends!(
         assert_eq!(got, expected);
     }
 );
+
+on_both_backends!(
+    editors_keep_the_newsletters_themselves,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let editor = crate::newsroom::person(
+            &site,
+            "mo@example.org",
+            "Mo Sandler",
+            masthead::model::accounts::Role::Editor,
+        );
+        let bad = editor.post(
+            &site,
+            "/desk/newsletters/new/settings",
+            &[
+                ("name", "Sunday long read"),
+                ("sender_email", "not an address"),
+                ("offered", "yes"),
+            ],
+        );
+        assert_eq!(bad.status, 400);
+        assert!(bad.text().contains("is not an email address"));
+        assert!(
+            bad.text().contains("value=\"Sunday long read\""),
+            "the input is kept"
+        );
+        let added = editor.post(
+            &site,
+            "/desk/newsletters/new/settings",
+            &[
+                ("name", "Sunday long read"),
+                ("description", "One long piece, every Sunday."),
+                ("sender_name", "The Meridian, Sunday"),
+                ("sender_email", "sunday@meridian.example"),
+                ("reply_to", "letters@meridian.example"),
+                ("offered", "yes"),
+                ("position", "2"),
+            ],
+        );
+        assert_eq!(added.status, 303, "{}", added.text());
+        let signup = site.get("/newsletter").text();
+        assert!(
+            signup.contains("Sunday long read"),
+            "offered on the sign-up page"
+        );
+        // no longer offered: gone from the forms, kept for its readers
+        let withdrawn = editor.post(
+            &site,
+            "/desk/newsletters/sunday-long-read/settings",
+            &[("name", "Sunday long read"), ("slug", "sunday-long-read")],
+        );
+        assert_eq!(withdrawn.status, 303);
+        assert!(!site.get("/newsletter").text().contains("Sunday long read"));
+        assert_eq!(block_on(site.store.newsletters()).unwrap().len(), 3);
+    }
+);

@@ -71,6 +71,10 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/subscribers/{id}", get(subscribers::reader))
         .route("/newsletters/{slug}/compose", post(newsletters::compose))
         .route(
+            "/newsletters/{slug}/settings",
+            get(newsletters::settings).post(newsletters::save_settings),
+        )
+        .route(
             "/newsletters/issues/{id}",
             get(newsletters::issue).post(newsletters::save),
         )

@@ -52,6 +52,7 @@ struct NewsletterRow {
     slug: String,
     description: String,
     compose_url: String,
+    edit_url: String,
 }
 
 #[derive(Serialize)]
@@ -96,6 +97,7 @@ pub(super) async fn list(desk: Desk) -> Response {
             .into_iter()
             .map(|n| NewsletterRow {
                 compose_url: format!("{}/{}/compose", desk_newsletters(), n.slug),
+                edit_url: format!("{}/{}/settings", desk_newsletters(), n.slug),
                 name: n.name,
                 slug: n.slug,
                 description: n.description,
@@ -510,4 +512,116 @@ pub(super) async fn progress(desk: Desk, Path(id): Path<String>) -> Response {
         "error": issue.last_error,
     }))
     .into_response()
+}
+
+#[derive(Serialize, Default)]
+struct NewsletterView {
+    new: bool,
+    action: String,
+    name: String,
+    slug: String,
+    description: String,
+    sender_name: String,
+    sender_email: String,
+    reply_to: String,
+    offered: bool,
+    position: String,
+    field: Option<&'static str>,
+    error: Option<String>,
+}
+
+async fn newsletter_page(desk: &Desk, status: StatusCode, view: NewsletterView) -> Response {
+    let title = if view.new {
+        "New newsletter".to_string()
+    } else {
+        format!("Newsletter: {}", view.name)
+    };
+    render(
+        desk,
+        Frame::page("desk/newsletter.html", &title, "newsletters").status(status),
+        view,
+    )
+    .await
+}
+
+/// A newsletter's name, sender and place on the sign-up forms (`new` for a new one).
+pub(super) async fn settings(desk: Desk, Path(slug): Path<String>) -> Response {
+    if let Err(answer) = curator(&desk).await {
+        return answer;
+    }
+    if slug == "new" {
+        let view = NewsletterView {
+            new: true,
+            action: format!("{}/new/settings", desk_newsletters()),
+            offered: true,
+            ..Default::default()
+        };
+        return newsletter_page(&desk, StatusCode::OK, view).await;
+    }
+    let found = match desk.app.store.newsletters().await {
+        Ok(all) => all.into_iter().find(|n| n.slug == slug),
+        Err(e) => return unavailable(e),
+    };
+    let Some(n) = found else {
+        return not_found().await;
+    };
+    let view = NewsletterView {
+        action: format!("{}/{}/settings", desk_newsletters(), n.slug),
+        name: n.name,
+        slug: n.slug,
+        description: n.description,
+        sender_name: n.sender_name,
+        sender_email: n.sender_email,
+        reply_to: n.reply_to,
+        offered: n.offered,
+        position: n.position.to_string(),
+        ..Default::default()
+    };
+    newsletter_page(&desk, StatusCode::OK, view).await
+}
+
+pub(super) async fn save_settings(desk: Desk, Path(slug): Path<String>, form: Fields) -> Response {
+    if let Err(refused) = signed_in_form(&desk, &form) {
+        return refused.into_response();
+    }
+    if let Err(answer) = curator(&desk).await {
+        return answer;
+    }
+    let existing = match desk.app.store.newsletters().await {
+        Ok(all) => all.into_iter().find(|n| n.slug == slug),
+        Err(e) => return unavailable(e),
+    };
+    if slug != "new" && existing.is_none() {
+        return not_found().await;
+    }
+    let input = sending::NewsletterForm {
+        name: form.get("name"),
+        slug: form.get("slug"),
+        description: form.get("description"),
+        sender_name: form.get("sender_name"),
+        sender_email: form.get("sender_email"),
+        reply_to: form.get("reply_to"),
+        offered: form.has("offered"),
+        position: form.get("position"),
+    };
+    match sending::save_newsletter(&desk.app.store, existing.as_ref(), input).await {
+        Ok(_) => see_other(&desk_newsletters()),
+        Err((field, message)) => {
+            let view = NewsletterView {
+                new: existing.is_none(),
+                action: format!("{}/{slug}/settings", desk_newsletters()),
+                name: form.get("name").to_string(),
+                slug: form.get("slug").to_string(),
+                description: form.get("description").to_string(),
+                sender_name: form.get("sender_name").to_string(),
+                sender_email: form.get("sender_email").to_string(),
+                reply_to: form.get("reply_to").to_string(),
+                offered: form.has("offered"),
+                position: form.get("position").to_string(),
+                field: Some(field),
+                error: Some(message),
+            };
+            newsletter_page(&desk, StatusCode::BAD_REQUEST, view).await
+        }
+    }
 }
