@@ -205,7 +205,9 @@ impl Mailer {
                     .await
                     .map_err(Self::temporary)?;
             } else if relay.credentials.is_some() {
-                return Err(SendError::Permanent(format!(
+                // The relay's setup, not the reader's address: a temporary
+                // failure, so that the send pauses instead of failing everyone.
+                return Err(SendError::Temporary(format!(
                     "{} does not offer STARTTLS, and the password is not sent unencrypted: use smtps:// or a relay that offers it",
                     relay.redacted()
                 )));
@@ -219,12 +221,10 @@ impl Mailer {
                     &Credentials::new(user.clone(), pass.clone()),
                 )
                 .await
+                // Refused credentials are the relay's setup, not the reader's
+                // address: temporary, so the send pauses with the reason.
                 .map_err(|e| {
-                    if e.is_permanent() {
-                        SendError::Permanent(format!("the relay refused the credentials: {e}"))
-                    } else {
-                        Self::temporary(e)
-                    }
+                    SendError::Temporary(format!("the relay refused the credentials: {e}"))
                 })?;
         }
         Ok(connection)
