@@ -171,6 +171,7 @@ struct IssueView {
     editable: bool,
     items: Vec<ItemRow>,
     stories: Vec<StoryChoice>,
+    briefs: Vec<StoryChoice>,
     sent: i64,
     failed: i64,
     queued: i64,
@@ -210,12 +211,14 @@ async fn issue_page(
     };
     let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let everything = StoryFilter::default();
+    let now = store.clock().now();
     let loaded = tokio::try_join!(
         store.issue_items(id),
         store.issue_progress(id),
-        store.stories(&everything, store.clock().now(), 50, 0),
+        store.stories(&everything, now, 50, 0),
+        store.briefs(now, 20, 0),
     );
-    let (items, progress, stories) = match loaded {
+    let (items, progress, stories, briefs) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => return unavailable(e),
     };
@@ -266,6 +269,13 @@ async fn issue_page(
             .map(|s| StoryChoice {
                 id: s.id,
                 headline: s.headline,
+            })
+            .collect(),
+        briefs: briefs
+            .into_iter()
+            .map(|b| StoryChoice {
+                id: b.brief.id,
+                headline: b.brief.headline,
             })
             .collect(),
         sent: progress.sent,
