@@ -148,6 +148,16 @@ fn first_block(markdown: &str) -> &str {
     &markdown[..end]
 }
 
+/// A message with its first letter made a capital (errors are written to
+/// run on after a colon; shown alone they start a sentence).
+pub fn capitalized(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 pub fn truncate_words(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
         return text.to_string();

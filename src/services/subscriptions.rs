@@ -232,6 +232,45 @@ pub fn sender(
     (name, address)
 }
 
+/// Renders `template` (`.txt` and `.html`) with `view` and sends it to one
+/// reader from the given newsletter's sender (or the site's).
+#[allow(clippy::too_many_arguments)]
+async fn send_notice(
+    store: &Store,
+    context: &MailContext<'_>,
+    mailer: &Mailer,
+    to: &Subscriber,
+    newsletter: Option<&Newsletter>,
+    template: &str,
+    subject: &str,
+    view: &impl Serialize,
+) -> Result<(), String> {
+    let settings = crate::services::settings::load(store)
+        .await
+        .map_err(|e| e.to_string())?;
+    let render = |ext: &str| {
+        context
+            .theme
+            .render(&format!("email/{template}.{ext}"), view)
+            .map_err(|e| format!("{e:#}"))
+    };
+    let host = context.host();
+    let (from_name, from_address) = sender(newsletter, &settings, &host);
+    let message = Outgoing {
+        from: mailbox(&from_name, &from_address)?,
+        reply_to: None,
+        to: mailbox(&to.name, &to.email)?,
+        subject,
+        text: render("txt")?,
+        html: render("html")?,
+        list: None,
+        domain: &host,
+    }
+    .build()
+    .map_err(|e| e.to_string())?;
+    mailer.send(message).await.map_err(|e| e.to_string())
+}
+
 #[derive(Serialize)]
 struct ConfirmEmail {
     site_title: String,
@@ -301,30 +340,18 @@ pub async fn send_confirmation(
             .absolute(&urls::newsletter_confirm(&token)),
         days: CONFIRM_SECS / 86_400,
     };
-    let text = context
-        .theme
-        .render("email/confirm.txt", &view)
-        .map_err(|e| format!("{e:#}"))?;
-    let html = context
-        .theme
-        .render("email/confirm.html", &view)
-        .map_err(|e| format!("{e:#}"))?;
-    let host = context.host();
-    let (from_name, from_address) = sender(asked.first().copied(), &settings, &host);
     let subject = format!("Confirm your subscription to {}", settings.title);
-    let message = Outgoing {
-        from: mailbox(&from_name, &from_address)?,
-        reply_to: None,
-        to: mailbox(&subscriber.name, &subscriber.email)?,
-        subject: &subject,
-        text,
-        html,
-        list: None,
-        domain: &host,
-    }
-    .build()
-    .map_err(|e| e.to_string())?;
-    mailer.send(message).await.map_err(|e| e.to_string())
+    send_notice(
+        store,
+        context,
+        mailer,
+        &subscriber,
+        asked.first().copied(),
+        "confirm",
+        &subject,
+        &view,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -581,28 +608,16 @@ pub async fn send_manage_link(
             .public_url
             .absolute(&urls::newsletter_preferences(&token)),
     };
-    let text = context
-        .theme
-        .render("email/manage.txt", &view)
-        .map_err(|e| format!("{e:#}"))?;
-    let html = context
-        .theme
-        .render("email/manage.html", &view)
-        .map_err(|e| format!("{e:#}"))?;
-    let host = context.host();
-    let (from_name, from_address) = sender(None, &settings, &host);
     let subject = format!("Your newsletters from {}", settings.title);
-    let message = Outgoing {
-        from: mailbox(&from_name, &from_address)?,
-        reply_to: None,
-        to: mailbox(&subscriber.name, &subscriber.email)?,
-        subject: &subject,
-        text,
-        html,
-        list: None,
-        domain: &host,
-    }
-    .build()
-    .map_err(|e| e.to_string())?;
-    mailer.send(message).await.map_err(|e| e.to_string())
+    send_notice(
+        store,
+        context,
+        mailer,
+        &subscriber,
+        None,
+        "manage",
+        &subject,
+        &view,
+    )
+    .await
 }

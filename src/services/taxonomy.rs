@@ -6,6 +6,7 @@
 use std::fmt;
 
 use crate::model::accounts::User;
+use crate::model::text::capitalized;
 use crate::model::{Author, Link, Section, Tag, new_id, slug};
 use crate::services::permissions::{Action, may, refusal};
 use crate::services::settings::{self, SettingsError};
@@ -271,14 +272,6 @@ pub async fn save_labels(store: &Store, user: &User, lines: &str) -> Result<(), 
     })?;
     log(store, user, "changed the labels", "").await;
     Ok(())
-}
-
-fn capitalized(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// Links written one a line as "Label | https://…".

@@ -13,6 +13,7 @@ use super::form::{Fields, signed_in_form};
 use super::revisions::{Piece, RevisionsQuery, revisions_page};
 use super::stories::{StepButton, offered_steps, own_only, page_number, status_label, url_pairs};
 use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
+use crate::model::text::capitalized;
 use crate::model::{Brief, Status, dates};
 use crate::services::editing::{self, BriefFields, Step};
 use crate::services::permissions::{Action, may};
@@ -247,14 +248,6 @@ async fn failure(desk: &Desk, e: ContentError) -> Response {
         ContentError::Forbidden(why) => forbidden(desk, &why).await,
         ContentError::Storage(e) => unavailable(e),
         other => plain(StatusCode::CONFLICT, &capitalized(&other.to_string())),
-    }
-}
-
-fn capitalized(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 

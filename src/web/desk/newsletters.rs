@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::form::{Fields, signed_in_form};
 use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
 use crate::model::newsletters::{IssueItem, NewsletterIssue};
+use crate::model::text::capitalized;
 use crate::model::{StoryFilter, dates};
 use crate::services::permissions::{Action, may, refusal};
 use crate::services::sending::{self, IssueEdit};
@@ -389,14 +390,6 @@ pub(super) async fn save(desk: Desk, Path(id): Path<String>, form: Fields) -> Re
             )
             .await
         }
-    }
-}
-
-fn capitalized(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 

@@ -12,6 +12,7 @@ use super::form::{Fields, signed_in_form};
 use super::revisions::{Piece, RevisionsQuery, revisions_page};
 use super::stories::status_label;
 use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
+use crate::model::text::capitalized;
 use crate::model::{Page, Status};
 use crate::services::editing::Step;
 use crate::services::pages::{self, PageFields};
@@ -272,14 +273,6 @@ pub(super) async fn create(desk: Desk, form: Fields) -> Response {
 
 pub(super) async fn update(desk: Desk, Path(id): Path<String>, form: Fields) -> Response {
     save(desk, Some(id), form).await
-}
-
-fn capitalized(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 async fn save(desk: Desk, id: Option<String>, form: Fields) -> Response {

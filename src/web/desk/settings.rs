@@ -166,11 +166,7 @@ pub(super) async fn save(desk: Desk, form: Fields) -> Response {
                 return see_other(&format!("{}?done=saved", urls::desk_settings()));
             }
             Err(SettingsError::Invalid { field, message }) => {
-                let mut chars = message.chars();
-                let message = chars
-                    .next()
-                    .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect());
-                errors.insert(field, message);
+                errors.insert(field, crate::model::text::capitalized(&message));
             }
             Err(SettingsError::Storage(e)) => return unavailable(e),
         }

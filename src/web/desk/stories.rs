@@ -14,6 +14,7 @@ use super::form::{Fields, signed_in_form};
 use super::revisions::{Piece, RevisionsQuery, revisions_page};
 use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
 use crate::model::accounts::Role;
+use crate::model::text::capitalized;
 use crate::model::{NoteKind, SiteSettings, Status, dates};
 use crate::services::diff::FieldChange;
 use crate::services::editing::{self, Step, StoryFields};
@@ -909,14 +910,6 @@ fn autosaved(saved: Result<crate::model::Story, ContentError>) -> Response {
         }
     };
     (status, axum::Json(body)).into_response()
-}
-
-fn capitalized(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// The editor's current fields, rendered by the site's own story template.
