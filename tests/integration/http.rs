@@ -12,7 +12,7 @@ on_both_backends!(
             return;
         };
         // Last-Modified is offered once the second of the last change is over.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         let first = loop {
             let reply = site.get(STORY);
             if reply.header("last-modified").is_some() || std::time::Instant::now() > deadline {

@@ -98,8 +98,11 @@ on_both_backends!(
 
         // at its time the server's worker publishes it, once
         clock.advance(300);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while status_of(store, &id) != Status::Published {
+        // (the job is marked done just after the story is saved: wait for both)
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while status_of(store, &id) != Status::Published
+            || block_on(store.jobs_of(&id)).unwrap()[0].done_at.is_none()
+        {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the worker never published it"
@@ -138,7 +141,7 @@ on_both_backends!(a_failing_job_is_retried_with_backoff, |backend: Backend| {
     ))
     .unwrap();
     let wait_for = |attempts: i32| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let job = block_on(store.jobs_of("subject-x")).unwrap().remove(0);
             if job.attempts >= attempts && job.last_error.is_some() {
@@ -197,7 +200,7 @@ fn jobs_missed_while_the_server_was_down_run_at_start() {
     })
     .unwrap();
     let server = block_on(masthead::server::start_with_clock(&config, false, clock)).unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while status_of(&server.store, &id) != Status::Published {
         assert!(
             std::time::Instant::now() < deadline,
