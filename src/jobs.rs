@@ -41,14 +41,14 @@ const MAX_ATTEMPTS: i32 = 10;
 impl JobContext {
     /// A context with no relay and the built-in theme: for tools and tests
     /// that run jobs outside a server.
-    pub fn without_mail(store: &Store) -> JobContext {
-        JobContext {
+    pub fn without_mail(store: &Store) -> anyhow::Result<JobContext> {
+        Ok(JobContext {
             store: store.clone(),
             mailer: None,
-            theme: std::sync::Arc::new(Theme::load(None).expect("the built-in theme loads")),
+            theme: std::sync::Arc::new(Theme::load(None)?),
             public_url: PublicUrl::new("http://localhost"),
             sending: SendLimits::default(),
-        }
+        })
     }
 }
 

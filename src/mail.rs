@@ -140,7 +140,7 @@ impl fmt::Display for SendError {
 #[derive(Clone)]
 pub struct Mailer {
     pub relay: RelayUrl,
-    tls: Option<TlsParameters>,
+    tls: TlsParameters,
     hello: ClientId,
     idle: Arc<Mutex<Vec<AsyncSmtpConnection>>>,
     /// Connections kept open at most.
@@ -153,7 +153,7 @@ impl Mailer {
             .map_err(|e| anyhow::anyhow!("cannot set up TLS for {}: {e}", relay.host))?;
         Ok(Mailer {
             relay: relay.clone(),
-            tls: Some(tls),
+            tls,
             hello: ClientId::default(),
             idle: Arc::new(Mutex::new(Vec::new())),
             keep: pool_size.max(1) as usize,
@@ -166,10 +166,7 @@ impl Mailer {
 
     async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
         let relay = &self.relay;
-        let tls = self
-            .tls
-            .clone()
-            .expect("TLS parameters are made with the mailer");
+        let tls = self.tls.clone();
         let mut connection = if relay.implicit_tls {
             AsyncSmtpConnection::connect_tokio1(
                 (relay.host.as_str(), relay.port),
@@ -231,7 +228,11 @@ impl Mailer {
     }
 
     pub async fn send(&self, message: Message) -> Result<(), SendError> {
-        let idle = self.idle.lock().expect("the pool's lock").pop();
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
         let reused = idle.is_some();
         match self.send_on(idle, &message).await {
             // A kept connection the relay closed meanwhile: once more, afresh.
@@ -256,7 +257,10 @@ impl Mailer {
         .await;
         match sent {
             Ok(Ok(_)) => {
-                let mut idle = self.idle.lock().expect("the pool's lock");
+                let mut idle = self
+                    .idle
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if idle.len() < self.keep {
                     idle.push(connection);
                 }
@@ -265,7 +269,10 @@ impl Mailer {
             Ok(Err(e)) => {
                 // A refusal of this message leaves a usable connection.
                 if !connection.has_broken() && e.is_permanent() {
-                    let mut idle = self.idle.lock().expect("the pool's lock");
+                    let mut idle = self
+                        .idle
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     if idle.len() < self.keep {
                         idle.push(connection);
                     }

@@ -85,6 +85,12 @@ impl Step {
     }
 }
 
+/// A piece's editable fields as a revision keeps them. Serializing a
+/// struct of strings, numbers and lists cannot fail.
+pub(crate) fn fields_json(fields: &impl Serialize) -> String {
+    serde_json::to_string(fields).expect("plain fields always serialize")
+}
+
 /// Whether a piece is this person's: they started it or write it.
 pub fn owns(user: &User, created_by: Option<&str>, author_ids: &[String]) -> bool {
     created_by == Some(user.id.as_str())
@@ -259,9 +265,8 @@ pub async fn save_story(
     write.edit = Some(Edit {
         saved_by: Some(user.id.clone()),
         based_on,
-        fields: serde_json::to_string(&fields).expect("fields serialize"),
-        baseline: stored
-            .map(|c| serde_json::to_string(&StoryFields::of(c, &tags)).expect("fields serialize")),
+        fields: fields_json(&fields),
+        baseline: stored.map(|c| fields_json(&StoryFields::of(c, &tags))),
     });
     let mut story = write.story.clone();
     store
@@ -626,8 +631,8 @@ pub async fn save_brief(
     write.edit = Some(Edit {
         saved_by: Some(user.id.clone()),
         based_on,
-        fields: serde_json::to_string(&fields).expect("fields serialize"),
-        baseline: stored.map(|b| serde_json::to_string(&BriefFields::of(b)).expect("serialize")),
+        fields: fields_json(&fields),
+        baseline: stored.map(|b| fields_json(&BriefFields::of(b))),
     });
     store
         .save_brief(&write)

@@ -189,8 +189,8 @@ pub async fn save(
     let edit = Edit {
         saved_by: Some(user.id.clone()),
         based_on,
-        fields: serde_json::to_string(&fields).expect("fields serialize"),
-        baseline: stored.map(|p| serde_json::to_string(&PageFields::of(p)).expect("serialize")),
+        fields: crate::services::editing::fields_json(&fields),
+        baseline: stored.map(|p| crate::services::editing::fields_json(&PageFields::of(p))),
     };
     store
         .save_page(&page, Some(&edit))

@@ -381,7 +381,7 @@ pub async fn save_author(
         bio: check_text("bio", form.bio)?,
         role_line: check_text("role_line", form.role_line)?,
         photo_id,
-        links: serde_json::to_string(&links).expect("links serialize"),
+        links: crate::services::editing::fields_json(&links),
     };
     store.save_author(&author).await?;
     log(store, user, "saved author profile", &author.name).await;

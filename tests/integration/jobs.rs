@@ -89,7 +89,7 @@ on_both_backends!(
         clock.advance(600);
         assert_eq!(
             block_on(masthead::jobs::run_due(
-                &masthead::jobs::JobContext::without_mail(store)
+                &masthead::jobs::JobContext::without_mail(store).unwrap()
             ))
             .unwrap(),
             0
@@ -114,7 +114,7 @@ on_both_backends!(
         assert_eq!(job.attempts, 1);
         assert_eq!(
             block_on(masthead::jobs::run_due(
-                &masthead::jobs::JobContext::without_mail(store)
+                &masthead::jobs::JobContext::without_mail(store).unwrap()
             ))
             .unwrap(),
             0
@@ -137,7 +137,7 @@ on_both_backends!(a_failing_job_is_retried_with_backoff, |backend: Backend| {
     // The site's own worker runs too: whichever claims it, the outcome is one attempt.
     block_on(store.enqueue_job("no-such-kind", "subject-x", clock.now())).unwrap();
     let _ = block_on(masthead::jobs::run_due(
-        &masthead::jobs::JobContext::without_mail(store),
+        &masthead::jobs::JobContext::without_mail(store).unwrap(),
     ))
     .unwrap();
     let wait_for = |attempts: i32| {
@@ -237,8 +237,8 @@ fn two_instances_publish_a_story_once() {
     let id = schedule(&a, "Two desks, one story", clock.now() + 60);
     clock.advance(61);
     let (context_a, context_b) = (
-        masthead::jobs::JobContext::without_mail(&a),
-        masthead::jobs::JobContext::without_mail(&b),
+        masthead::jobs::JobContext::without_mail(&a).unwrap(),
+        masthead::jobs::JobContext::without_mail(&b).unwrap(),
     );
     let (ran_a, ran_b) = block_on(async {
         tokio::join!(
