@@ -43,6 +43,9 @@ enum Command {
     /// Newsletters: compose an issue, send it, list them
     #[command(subcommand)]
     Newsletter(NewsletterCommand),
+    /// The search index
+    #[command(subcommand)]
+    Search(SearchCommand),
     /// Fill an empty database with the demo publication, or add generated archive stories for load tests
     Seed {
         #[command(flatten)]
@@ -97,6 +100,18 @@ enum NewsletterCommand {
         mail: MailArgs,
         /// The issue's id (see `masthead newsletter list`)
         issue: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Rebuild the search index from the stories, showing progress (safe while serving)
+    Reindex {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Also work out every story's related stories (slower: a search per story)
+        #[arg(long)]
+        related: bool,
     },
 }
 
@@ -285,6 +300,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(command) => user_command(command).await,
         Command::Newsletter(command) => newsletter_command(command).await,
+        Command::Search(SearchCommand::Reindex { store, related }) => {
+            use crate::progress::Progress;
+            use crate::services::search;
+            let config = Config::resolve(store.overrides())?;
+            init_logging(&config);
+            let store = crate::server::open_store(&config).await?;
+            let total = store.count_all_stories().await? as usize;
+            let started = std::time::Instant::now();
+            let progress = Progress::new(total, "indexed", "stories");
+            let indexed = search::reindex(&store, |done| progress.show(done)).await?;
+            progress.finish();
+            println!(
+                "Rebuilt the search index: {indexed} stories in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
+            if related {
+                let started = std::time::Instant::now();
+                let progress = Progress::new(total, "related", "stories");
+                let related = search::relate_all(&store, |done| progress.show(done)).await?;
+                progress.finish();
+                println!(
+                    "Worked out the related stories of {related} stories in {:.1} s.",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            store.close().await;
+            Ok(())
+        }
         Command::Seed { store, stories } => {
             let config = Config::resolve(store.overrides())?;
             init_logging(&config);

@@ -10,10 +10,10 @@ use std::time::Duration;
 use crate::mail::Mailer;
 use crate::model::UnixTime;
 use crate::services::sending::{self, SendLimits, Stretch};
-use crate::services::{publishing, subscriptions};
+use crate::services::{publishing, related, subscriptions};
 use crate::store::{
-    CONFIRM_SUBSCRIBER, Job, PUBLISH_BRIEF, PUBLISH_STORY, SEND_ISSUE, SEND_MANAGE_LINK, Store,
-    StoreError,
+    CONFIRM_SUBSCRIBER, Job, PUBLISH_BRIEF, PUBLISH_STORY, RELATE_STORY, SEND_ISSUE,
+    SEND_MANAGE_LINK, Store, StoreError,
 };
 use crate::theme::Theme;
 use crate::urls::PublicUrl;
@@ -127,8 +127,22 @@ async fn run(context: &JobContext, job: &Job) -> Result<Option<UnixTime>, String
                 .map(|_| None)
                 .map_err(|e| e.to_string())
         }
+        RELATE_STORY => relate(store, &job.subject)
+            .await
+            .map(|_| None)
+            .map_err(|e| e.to_string()),
         other => Err(format!("no worker knows jobs of kind {other:?}")),
     }
+}
+
+/// Works out a story's related stories, then those of the few it found
+/// closest: they learn of the new story too (one step, never further).
+async fn relate(store: &Store, story_id: &str) -> Result<(), StoreError> {
+    let found = related::compute(store, story_id).await?;
+    for neighbour in found.iter().take(related::NEIGHBOURS_UPDATED) {
+        related::compute(store, neighbour).await?;
+    }
+    Ok(())
 }
 
 /// Seconds to wait after failed attempt `n`: 1 min, 2 min, 4 min, … up to 6 hours.

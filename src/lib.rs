@@ -12,6 +12,7 @@ pub mod imaging;
 pub mod jobs;
 pub mod mail;
 pub mod model;
+pub mod progress;
 pub mod server;
 pub mod services;
 pub mod storage;

@@ -185,6 +185,90 @@ pub fn media(file: &str) -> String {
     path
 }
 
+pub fn search() -> String {
+    "/search".into()
+}
+
+/// `path?name=value&…` with the values percent-encoded; empty values left out.
+pub fn with_query(path: &str, params: &[(&str, &str)]) -> String {
+    let query: Vec<String> = params
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name}={}", query_encode(value)))
+        .collect();
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+/// A value percent-encoded for a query string (unreserved characters kept).
+pub fn query_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// The formats every feed comes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedFormat {
+    Rss,
+    Atom,
+    Json,
+}
+
+impl FeedFormat {
+    pub const ALL: [FeedFormat; 3] = [FeedFormat::Rss, FeedFormat::Atom, FeedFormat::Json];
+
+    pub fn file(self) -> &'static str {
+        match self {
+            FeedFormat::Rss => "feed.xml",
+            FeedFormat::Atom => "feed.atom",
+            FeedFormat::Json => "feed.json",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FeedFormat::Rss => "application/rss+xml; charset=utf-8",
+            FeedFormat::Atom => "application/atom+xml; charset=utf-8",
+            FeedFormat::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+
+    /// The type `<link rel="alternate">` names.
+    pub fn link_type(self) -> &'static str {
+        match self {
+            FeedFormat::Rss => "application/rss+xml",
+            FeedFormat::Atom => "application/atom+xml",
+            FeedFormat::Json => "application/feed+json",
+        }
+    }
+}
+
+/// The feed of the listing at `base` ("" for the whole site): `/feed.xml`,
+/// `/section/europe/feed.atom`, `/briefs/feed.json`.
+pub fn feed(base: &str, format: FeedFormat) -> String {
+    format!("{}/{}", base.trim_end_matches('/'), format.file())
+}
+
+pub fn sitemap_index() -> String {
+    "/sitemap.xml".into()
+}
+
+/// One file of the sitemap: `/sitemaps/stories-1.xml`, `/sitemaps/news.xml`.
+pub fn sitemap(name: &str) -> String {
+    format!("/sitemaps/{name}.xml")
+}
+
 /// Page 1 of a listing lives at its base; page n at base/page/n.
 pub fn page(base: &str, page: u32) -> String {
     if page <= 1 {
@@ -200,6 +284,7 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("home", None) => home(),
         ("latest", None) => latest(),
         ("briefs", None) => briefs(),
+        ("search", None) => search(),
         ("newsletter", None) => newsletter(),
         ("newsletter-archive", None) => newsletter_archive(),
         ("newsletter-manage", None) => newsletter_manage(),

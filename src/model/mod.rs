@@ -12,6 +12,7 @@ pub mod embeds;
 pub mod newsletters;
 pub mod slug;
 pub mod text;
+pub mod words;
 
 use serde::{Deserialize, Serialize};
 

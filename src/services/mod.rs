@@ -10,6 +10,7 @@ pub mod pages;
 pub mod permissions;
 pub mod publishing;
 pub mod related;
+pub mod search;
 pub mod sending;
 pub mod settings;
 pub mod subscriptions;

@@ -341,6 +341,7 @@ pub async fn prepare_story(
         tag_ids: draft.tag_ids,
         redirect_from: decided.redirect_from,
         edit: None,
+        relate: true,
     })
 }
 
@@ -453,6 +454,7 @@ pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(),
                     redirect_from: None,
                     publish_at: None,
                     edit: None,
+                    relate: true,
                 }])
                 .await?;
         }

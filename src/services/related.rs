@@ -1,17 +1,195 @@
 //! What "related" means: the stories offered to a reader at the end of one.
 //!
-//! Those that share the most of its tags come first, then those of its
-//! section, then the newest. Only the newest public stories of each tag are
-//! weighed (`store::TAG_WINDOW` of them), so choosing costs the same in a
-//! small magazine and a deep archive, and the windows can be kept and shared
-//! by every story under the same tag. When tags give too few, the newest
+//! Worked out when a story is saved (a job, `compute`), from its text and
+//! its tags: the stories the search index finds for its most telling words
+//! (words rare in the archive but present in it), and those sharing its
+//! tags and section, newer ones preferred. The editors' pins come first and
+//! their exclusions never show. Rendering reads the stored list.
+//!
+//! Until a story's list is worked out (an archive just loaded, before
+//! `masthead search reindex --related`), pages rank from tags alone: those
+//! that share the most of its tags come first, then those of its section,
+//! then the newest. Only the newest public stories of each tag are weighed
+//! (`store::TAG_WINDOW` of them), so choosing costs the same in a small
+//! magazine and a deep archive, and the windows can be kept and shared by
+//! every story under the same tag. When tags give too few, the newest
 //! stories of its section fill the rest. Never the story itself, never one
 //! readers cannot see (windows and listings hold public stories only).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use crate::model::{Story, StoryFilter, UnixTime};
-use crate::store::TagWindowEntry;
+use crate::model::{Story, StoryFilter, UnixTime, words};
+use crate::store::{SearchRequest, Store, StoreResult, TagWindowEntry};
+
+/// Stories kept in a computed list.
+pub const KEPT: usize = 8;
+/// Stories whose lists are worked out again when a story finds them
+/// related (they may now have it as related in turn).
+pub const NEIGHBOURS_UPDATED: usize = 3;
+/// Words of a story weighed for its telling ones.
+const CANDIDATE_WORDS: usize = 24;
+/// Words searched for: the rarest candidates.
+const TELLING_WORDS: usize = 8;
+/// A word in more documents than this says little about a subject.
+const COMMON_AFTER: i64 = 400;
+/// Stories the text search offers.
+const TEXT_CANDIDATES: i64 = 30;
+
+/// Works out and stores the related stories of a story; returns them.
+/// Public stories only, never the story itself; nothing for a story that
+/// is not public.
+pub async fn compute(store: &Store, story_id: &str) -> StoreResult<Vec<String>> {
+    let now = store.clock().now();
+    let Some(card) = store
+        .story_cards_by_ids(&[story_id.to_string()])
+        .await?
+        .pop()
+    else {
+        return Ok(vec![]);
+    };
+    let story = &card.story;
+    if !story.is_public(now) {
+        store.set_related_stories(story_id, &[]).await?;
+        return Ok(vec![]);
+    }
+    let mut telling = Vec::new();
+    for word in candidate_words(story) {
+        let frequency = store.word_frequency(&word, COMMON_AFTER + 1).await?;
+        // In one document: only this story has it.
+        if (2..=COMMON_AFTER).contains(&frequency) {
+            telling.push((frequency, word));
+        }
+    }
+    telling.sort();
+    telling.truncate(TELLING_WORDS);
+    let by_text = if telling.is_empty() {
+        vec![]
+    } else {
+        store
+            .search(&SearchRequest {
+                terms: telling.into_iter().map(|(_, w)| vec![w]).collect(),
+                any: true,
+                exclude_story: Some(story.id.clone()),
+                now,
+                limit: TEXT_CANDIDATES,
+                ..Default::default()
+            })
+            .await?
+    };
+    let tags: Vec<String> = card.tag_ids.iter().take(TAGS_WEIGHED).cloned().collect();
+    let windows = store.tag_windows(&tags, now).await?;
+    let windows: Vec<&[TagWindowEntry]> = windows.values().map(|w| w.as_slice()).collect();
+    let text: Vec<TextMatch> = by_text
+        .iter()
+        .map(|hit| TextMatch {
+            story_id: hit.story_id.clone(),
+            section_id: hit.section_id.clone(),
+            published_at: hit.published_at,
+        })
+        .collect();
+    let ranked = combine(story, &text, &windows, now, KEPT);
+    store.set_related_stories(story_id, &ranked).await?;
+    Ok(ranked)
+}
+
+/// A story the text search found, best first.
+#[derive(Debug, Clone)]
+pub struct TextMatch {
+    pub story_id: String,
+    pub section_id: String,
+    pub published_at: UnixTime,
+}
+
+/// Scores candidates from the text search (by rank) and the tag windows
+/// (by tags shared), with the same section and newness counting for a
+/// little: a close text match outweighs one shared tag; two shared tags
+/// about match the best text match.
+pub fn combine(
+    story: &Story,
+    text: &[TextMatch],
+    windows: &[&[TagWindowEntry]],
+    now: UnixTime,
+    limit: usize,
+) -> Vec<String> {
+    struct Candidate {
+        score: f64,
+        section_id: String,
+        published_at: UnixTime,
+    }
+    let mut candidates: HashMap<String, Candidate> = HashMap::new();
+    let count = text.len().max(1) as f64;
+    for (rank, m) in text.iter().enumerate() {
+        candidates.insert(
+            m.story_id.clone(),
+            Candidate {
+                score: 2.0 * (1.0 - rank as f64 / count) + 0.5,
+                section_id: m.section_id.clone(),
+                published_at: m.published_at,
+            },
+        );
+    }
+    for entry in windows.iter().flat_map(|w| w.iter()) {
+        candidates
+            .entry(entry.story_id.clone())
+            .or_insert(Candidate {
+                score: 0.0,
+                section_id: entry.section_id.clone(),
+                published_at: entry.published_at,
+            })
+            .score += 1.0;
+    }
+    candidates.remove(&story.id);
+    let year = 365.0 * 86_400.0;
+    let mut ranked: Vec<(f64, String)> = candidates
+        .into_iter()
+        .map(|(id, c)| {
+            let section = if c.section_id == story.section_id { 0.5 } else { 0.0 };
+            let age_years = (now - c.published_at).max(0) as f64 / year;
+            ((c.score + section) / (1.0 + age_years / 2.0), id)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    ranked.into_iter().take(limit).map(|(_, id)| id).collect()
+}
+
+/// Words that might say what a story is about: those of its headline and
+/// dek, then its body's most frequent, once each by stem, without
+/// stopwords, numbers or very short words.
+fn candidate_words(story: &Story) -> Vec<String> {
+    let useful = |w: &String| {
+        w.chars().count() >= 3 && !words::is_stopword(w) && !w.chars().all(|c| c.is_numeric())
+    };
+    let mut seen = HashSet::new();
+    let mut chosen = Vec::new();
+    let lead = format!("{} {}", story.headline, story.dek);
+    for w in words::words(&lead).into_iter().map(|w| w.folded) {
+        if useful(&w) && seen.insert(words::stem(&w)) {
+            chosen.push(w);
+        }
+    }
+    let mut counts: HashMap<String, (usize, String)> = HashMap::new();
+    for w in words::words(&crate::model::text::plain_text(&story.body_md)) {
+        if useful(&w.folded) {
+            let entry = counts
+                .entry(words::stem(&w.folded))
+                .or_insert((0, w.folded.clone()));
+            entry.0 += 1;
+        }
+    }
+    let mut frequent: Vec<(usize, String, String)> =
+        counts.into_iter().map(|(s, (n, w))| (n, s, w)).collect();
+    frequent.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    for (_, stem, word) in frequent {
+        if chosen.len() >= CANDIDATE_WORDS {
+            break;
+        }
+        if seen.insert(stem) {
+            chosen.push(word);
+        }
+    }
+    chosen.truncate(CANDIDATE_WORDS);
+    chosen
+}
 
 /// Tags beyond this many do not widen the search.
 pub const TAGS_WEIGHED: usize = 8;

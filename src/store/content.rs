@@ -62,8 +62,9 @@ pub enum ContentChange {
     Stories(Vec<PieceChange>),
     Briefs(Vec<PieceChange>),
     Pages(Vec<PieceChange>),
-    /// A correction or update note on a story.
-    Note {
+    /// Something a story's page shows beside the story itself: a
+    /// correction or update note, its related stories.
+    StoryExtras {
         story_id: String,
         story: Visibility,
     },
@@ -87,7 +88,7 @@ impl ContentChange {
             | ContentChange::Pages(pieces) => pieces
                 .iter()
                 .any(|p| p.before == Visibility::Public || p.after == Visibility::Public),
-            ContentChange::Note { story, .. } => *story == Visibility::Public,
+            ContentChange::StoryExtras { story, .. } => *story == Visibility::Public,
             ContentChange::Taxonomy
             | ContentChange::Images
             | ContentChange::Settings

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (10, "pages", "0010_pages.sql"),
     (11, "newsletters", "0011_newsletters.sql"),
     (12, "issues", "0012_issues.sql"),
+    (13, "discovery", "0013_discovery.sql"),
 ];
 
 fn migrator(

@@ -20,6 +20,7 @@ mod media;
 mod migrations;
 mod pages;
 mod revisions;
+mod search;
 mod settings;
 mod slugs;
 mod stories;
@@ -43,10 +44,12 @@ pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentSt
 pub use error::{StoreError, StoreResult};
 pub use issues::{BOUNCE_AFTER, DeliveryMark, Progress, Recipient};
 pub use jobs::{
-    CONFIRM_SUBSCRIBER, Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY, SEND_ISSUE, SEND_MANAGE_LINK,
+    CONFIRM_SUBSCRIBER, Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY, RELATE_STORY, SEND_ISSUE,
+    SEND_MANAGE_LINK,
 };
 pub use media::{ImageUse, LibraryImage, UploadRecord};
 pub use revisions::{Edit, PieceKind, Revision};
+pub use search::{RelatedChoice, RelatedLists, SearchDocument, SearchHit, SearchRequest};
 pub use slugs::SlugKind;
 pub use stories::{
     ListingPage, StoryAuthor, StoryCard, StorySummary, StoryWrite, TAG_WINDOW, TagWindowEntry,
@@ -69,13 +72,15 @@ const POSTGRES_CHECK_AFTER_IDLE: Duration = Duration::from_secs(30);
 
 /// The query modules of one engine, stamped out from the shared SQL text.
 macro_rules! engine {
-    ($db:ty => $module:ident, $dialect:path) => {
+    ($db:ty => $module:ident, $dialect:path, $search:path) => {
         #[allow(clippy::too_many_arguments)]
         mod $module {
             pub type Db = $db;
             pub type Conn = <$db as sqlx::Database>::Connection;
             /// What this engine does its own way.
             pub(crate) use $dialect as dialect;
+            /// Its full-text search.
+            pub(crate) use $search as search_dialect;
 
             pub mod sql {
                 use super::Db;
@@ -107,6 +112,7 @@ macro_rules! engine {
             crate::store::media::queries!();
             crate::store::pages::queries!();
             crate::store::revisions::queries!();
+            crate::store::search::queries!();
             crate::store::settings::queries!();
             crate::store::slugs::queries!();
             crate::store::stories::queries!();
@@ -116,8 +122,16 @@ macro_rules! engine {
         }
     };
 }
-engine!(sqlx::Sqlite => sqlite, crate::store::content::sqlite_dialect);
-engine!(sqlx::Postgres => postgres, crate::store::content::postgres_dialect);
+engine!(
+    sqlx::Sqlite => sqlite,
+    crate::store::content::sqlite_dialect,
+    crate::store::search::sqlite_search
+);
+engine!(
+    sqlx::Postgres => postgres,
+    crate::store::content::postgres_dialect,
+    crate::store::search::postgres_search
+);
 
 /// Runs a read query on whichever engine this store uses:
 /// `read!(self, stories::story_by_slug(slug))`. On PostgreSQL a read whose
@@ -358,12 +372,15 @@ impl Store {
 
     /// Tables, columns and indexes as `table.column` / `index:name` lines,
     /// sorted: lets a test prove both migration folders describe one schema.
+    /// Each engine's own full-text index is left out (SQLite's FTS5 table
+    /// and its shadow tables; PostgreSQL's `terms` column and its index).
     pub async fn logical_schema(&self) -> StoreResult<Vec<String>> {
         let mut lines: Vec<String> = match &self.backend {
             Backend::Sqlite(pool) => {
                 sqlx::query_scalar(
-                    "SELECT m.name || '.' || p.name FROM sqlite_master m, pragma_table_info(m.name) p
-                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'
+                    "SELECT m.name || '.' || p.name FROM pragma_table_list m, pragma_table_info(m.name) p
+                     WHERE m.schema = 'main' AND m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+                       AND m.name NOT LIKE '_sqlx%'
                      UNION ALL
                      SELECT 'index:' || name FROM sqlite_master
                      WHERE type = 'index' AND sql IS NOT NULL",
@@ -375,9 +392,11 @@ impl Store {
                 sqlx::query_scalar(
                     "SELECT table_name || '.' || column_name FROM information_schema.columns
                      WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'
+                       AND NOT (table_name = 'search_documents' AND column_name = 'terms')
                      UNION ALL
                      SELECT 'index:' || indexname FROM pg_indexes
-                     WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'",
+                     WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'
+                       AND indexname <> 'search_documents_terms'",
                 )
                 .fetch_all(pool)
                 .await?

@@ -129,6 +129,10 @@ pub struct StoryWrite {
     /// A save made in the desk (kept as a revision, refused when stale);
     /// None for the publish job, the demo and importers.
     pub edit: Option<Edit>,
+    /// Work out its related stories once saved (a job, when it is
+    /// published). Bulk loads say no and leave it to
+    /// `masthead search reindex --related`.
+    pub relate: bool,
 }
 
 /// Reads the `tag:story:section:time` list the window query aggregates.
@@ -817,6 +821,10 @@ impl Store {
                 }
                 db::stories::set_authors(conn, &w.story, &w.author_ids).await?;
                 db::stories::set_tags(conn, &w.story, &w.tag_ids).await?;
+                db::search::index_story(conn, &w.story).await?;
+                if w.relate && w.story.status == crate::model::Status::Published {
+                    db::jobs::schedule(conn, super::RELATE_STORY, &w.story.id, now, now).await?;
+                }
                 if let Some(old) = &w.redirect_from {
                     db::slugs::add_redirect(conn, super::SlugKind::Story, old, &w.story.id, now)
                         .await?;
@@ -860,7 +868,7 @@ impl Store {
             db::stories::upsert_note(conn, note).await?;
             (
                 (),
-                ContentChange::Note {
+                ContentChange::StoryExtras {
                     story_id: note.story_id.clone(),
                     story,
                 },

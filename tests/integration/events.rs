@@ -162,6 +162,7 @@ on_both_backends!(
             redirect_from: Some("an-old-address".into()),
             publish_at: None,
             edit: None,
+            relate: false,
         };
         let mut fresh = card.story.clone();
         fresh.id = masthead::model::new_id();
@@ -194,6 +195,7 @@ on_both_backends!(
             redirect_from: None,
             publish_at: None,
             edit: None,
+            relate: false,
         }]))
         .unwrap();
         assert_eq!(version_in_database(), before + 1);

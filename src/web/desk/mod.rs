@@ -532,7 +532,7 @@ fn login_then(back: &str) -> String {
     if back == urls::desk() || back == urls::desk_login() || !is_desk_path(back) {
         urls::desk_login()
     } else {
-        format!("{}?next={}", urls::desk_login(), stories::encode(back))
+        format!("{}?next={}", urls::desk_login(), urls::query_encode(back))
     }
 }
 

@@ -155,20 +155,7 @@ pub(super) fn url_pairs(pairs: &[(&str, &str)]) -> Vec<String> {
     pairs
         .iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect()
-}
-
-/// Percent-encodes a query value.
-pub(super) fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
+        .map(|(k, v)| format!("{k}={}", urls::query_encode(v)))
         .collect()
 }
 

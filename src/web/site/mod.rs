@@ -5,6 +5,7 @@
 mod errors;
 mod lookups;
 mod newsletter;
+mod search;
 mod views;
 
 use std::sync::Arc;
@@ -53,6 +54,7 @@ fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/", get(home))
         .route("/stories/{slug}", get(story))
+        .route("/search", get(search::page))
         .route("/latest", get(latest))
         .route("/latest/page/{page}", get(latest_page))
         .route("/briefs", get(briefs))

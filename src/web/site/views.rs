@@ -45,6 +45,8 @@ pub struct Chrome {
     pub next_url: Option<String>,
     /// A desk preview: not public yet, not for search engines.
     pub preview: bool,
+    /// What search engines are asked (`noindex, follow` on search results).
+    pub robots: Option<&'static str>,
     /// Pages linked from the footer.
     pub footer_links: Vec<NavItem>,
 }
@@ -490,12 +492,32 @@ impl<'a> Presenter<'a> {
             prev_url: None,
             next_url: None,
             preview: false,
+            robots: None,
             footer_links,
         }
     }
 
     pub fn date(&self, t: UnixTime) -> DateView {
         self.site.date(t)
+    }
+
+    /// The start of a day (`YYYY-MM-DD`) in the publication's time zone.
+    pub fn day_start(&self, day: &str) -> Option<UnixTime> {
+        let date: jiff::civil::Date = day.trim().parse().ok()?;
+        let zoned = date.to_zoned(self.site.tz.clone()).ok()?;
+        Some(zoned.timestamp().as_second())
+    }
+
+    /// Every author as (slug, name, id), by name.
+    pub fn author_list(&self) -> Vec<(String, String, String)> {
+        let mut list: Vec<(String, String, String)> = self
+            .site
+            .authors
+            .values()
+            .map(|e| (e.author.slug.clone(), e.author.name.clone(), e.author.id.clone()))
+            .collect();
+        list.sort_by(|a, b| a.1.cmp(&b.1));
+        list
     }
 
     pub fn teasers(&self, stories: &[StorySummary]) -> Vec<Teaser> {
@@ -536,9 +558,55 @@ impl<'a> Presenter<'a> {
             .await
     }
 
-    /// Stories related to the story of `card`, as teasers: ranked from the
-    /// windows of its tags, topped up from its section.
+    /// Stories related to the story of `card`, as teasers: the editors'
+    /// pins, then its worked-out list (see `services::related`), or while
+    /// that is missing, ranked from the windows of its tags and topped up
+    /// from its section. Never one the editors excluded.
     pub async fn related(&self, card: &StoryCard, limit: usize) -> anyhow::Result<Vec<Teaser>> {
+        let store = &self.app.store;
+        let now = self.now;
+        let lists = store.related_lists(&card.story.id).await?;
+        let mut ids: Vec<String> = lists.pinned.clone();
+        let from_tags = lists.computed.is_empty();
+        let chosen = if from_tags {
+            self.related_by_tags(card, limit + lists.excluded.len()).await?
+        } else {
+            lists.computed
+        };
+        ids.extend(chosen);
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|id| {
+            id != &card.story.id && !lists.excluded.contains(id) && seen.insert(id.clone())
+        });
+        let site = &self.site;
+        let by_id = site
+            .teasers
+            .get(&ids, |missing| async move {
+                Ok::<_, anyhow::Error>(
+                    store
+                        .public_story_summaries(&missing, now)
+                        .await?
+                        .iter()
+                        .map(|s| (s.id.clone(), site.teaser(s)))
+                        .collect(),
+                )
+            })
+            .await?;
+        let mut teasers: Vec<Teaser> = by_id.into_iter().take(limit).collect();
+        if teasers.len() < limit && from_tags {
+            let mut shown = ids.clone();
+            shown.extend(lists.excluded.iter().cloned());
+            let filter = related::fill_from_section(&card.story, &shown);
+            let more = store
+                .stories(&filter, now, (limit - teasers.len()) as i64, 0)
+                .await?;
+            teasers.extend(self.teasers(&more));
+        }
+        Ok(teasers)
+    }
+
+    /// The ids of the stories sharing most tags with the story of `card`.
+    async fn related_by_tags(&self, card: &StoryCard, limit: usize) -> anyhow::Result<Vec<String>> {
         let store = &self.app.store;
         let now = self.now;
         let tags: Vec<String> = card
@@ -562,29 +630,7 @@ impl<'a> Presenter<'a> {
             })
             .await?;
         let windows: Vec<&[TagWindowEntry]> = windows.iter().map(|w| w.as_slice()).collect();
-        let ids = related::rank(&card.story, &windows, limit);
-        let site = &self.site;
-        let mut teasers = site
-            .teasers
-            .get(&ids, |missing| async move {
-                Ok::<_, anyhow::Error>(
-                    store
-                        .public_story_summaries(&missing, now)
-                        .await?
-                        .iter()
-                        .map(|s| (s.id.clone(), site.teaser(s)))
-                        .collect(),
-                )
-            })
-            .await?;
-        if teasers.len() < limit {
-            let filter = related::fill_from_section(&card.story, &ids);
-            let more = store
-                .stories(&filter, now, (limit - teasers.len()) as i64, 0)
-                .await?;
-            teasers.extend(self.teasers(&more));
-        }
-        Ok(teasers)
+        Ok(related::rank(&card.story, &windows, limit))
     }
 
     /// Author cards (bio, portrait, links) by id, in byline order.

@@ -1,0 +1,526 @@
+//! The search index and related stories.
+//!
+//! Every published story has one search document, written in the same
+//! transaction as the story (`index_story`, called by every save), so the
+//! index never lags the site and every instance sharing a database sees the
+//! same index. The index engine is each database's own: FTS5 on SQLite,
+//! a weighted `tsvector` with a GIN index on PostgreSQL (`sqlite_search`,
+//! `postgres_search` below); the documents and everything around them are
+//! shared SQL.
+
+use crate::model::{Story, UnixTime, words};
+
+use super::{Store, StoreResult, read};
+
+/// What the index holds of a story.
+#[derive(Debug, Clone)]
+pub struct SearchDocument {
+    pub story_id: String,
+    pub section_id: String,
+    pub label: String,
+    pub published_at: UnixTime,
+    pub headline_key: String,
+    pub headline: String,
+    pub dek: String,
+    pub body: String,
+    /// Section, tag and author names.
+    pub topics: String,
+}
+
+impl SearchDocument {
+    pub(crate) fn of(story: &Story, names: &[String]) -> SearchDocument {
+        SearchDocument {
+            story_id: story.id.clone(),
+            section_id: story.section_id.clone(),
+            label: story.label.clone(),
+            published_at: story.published_at.unwrap_or(story.created_at),
+            headline_key: words::key(&story.headline),
+            headline: story.headline.clone(),
+            dek: story.dek.clone(),
+            body: crate::model::text::plain_text(&story.body_md),
+            topics: names.join(" · "),
+        }
+    }
+}
+
+/// A search: terms already cleaned into words (folded, letters and digits
+/// only), so each engine writes its own query language from them without
+/// any character of the reader's reaching it.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// Each term is a word or a phrase (words that must follow each other).
+    pub terms: Vec<Vec<String>>,
+    pub excluded: Vec<Vec<String>>,
+    /// Any term rather than every term.
+    pub any: bool,
+    /// A document whose headline has this key comes first.
+    pub headline_key: String,
+    pub section_id: Option<String>,
+    pub label: Option<String>,
+    pub author_id: Option<String>,
+    pub from: Option<UnixTime>,
+    pub until: Option<UnixTime>,
+    pub exclude_story: Option<String>,
+    pub now: UnixTime,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A story found, with the text its snippet is cut from.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SearchHit {
+    pub story_id: String,
+    pub section_id: String,
+    pub published_at: UnixTime,
+    pub headline: String,
+    pub dek: String,
+    pub body: String,
+    pub topics: String,
+}
+
+/// An editor's choice about one related story.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelatedChoice {
+    Pin,
+    Exclude,
+}
+
+impl RelatedChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelatedChoice::Pin => "pin",
+            RelatedChoice::Exclude => "exclude",
+        }
+    }
+}
+
+/// What is stored about a story's related stories: the editors' pins and
+/// exclusions, and the computed list (best first).
+#[derive(Debug, Clone, Default)]
+pub struct RelatedLists {
+    pub pinned: Vec<String>,
+    pub excluded: Vec<String>,
+    pub computed: Vec<String>,
+}
+
+macro_rules! queries {
+    () => {
+        pub mod search {
+            use sqlx::{Pool, QueryBuilder};
+
+            use super::{Conn, Db};
+            use crate::model::{Status, Story};
+            use crate::store::search::{RelatedLists, SearchDocument, SearchHit, SearchRequest};
+            use crate::store::StoreResult;
+
+            /// Keeps a story's document in step with the story: one while it
+            /// is published (or scheduled), none otherwise. Runs after its
+            /// tags and authors are saved (their names are indexed).
+            pub async fn index_story(conn: &mut Conn, story: &Story) -> StoreResult<()> {
+                if story.status != Status::Published {
+                    sqlx::query("DELETE FROM search_documents WHERE story_id = $1")
+                        .bind(&story.id)
+                        .execute(&mut *conn)
+                        .await?;
+                    return Ok(());
+                }
+                let names: Vec<String> = sqlx::query_scalar(
+                    "SELECT name FROM (
+                       SELECT 0 AS part, 0 AS position, name FROM sections WHERE id = $1
+                       UNION ALL
+                       SELECT 1, st.position, t.name FROM story_tags st JOIN tags t ON t.id = st.tag_id
+                       WHERE st.story_id = $2
+                       UNION ALL
+                       SELECT 2, sa.position, a.name FROM story_authors sa JOIN authors a ON a.id = sa.author_id
+                       WHERE sa.story_id = $2
+                     ) names ORDER BY part, position",
+                )
+                .bind(&story.section_id)
+                .bind(&story.id)
+                .fetch_all(&mut *conn)
+                .await?;
+                let doc = SearchDocument::of(story, &names);
+                super::search_dialect::upsert(conn, &doc).await?;
+                Ok(())
+            }
+
+            pub async fn find(pool: &Pool<Db>, request: &SearchRequest) -> StoreResult<Vec<SearchHit>> {
+                if request.terms.is_empty() {
+                    return Ok(vec![]);
+                }
+                let mut qb = QueryBuilder::<Db>::new("");
+                super::search_dialect::push_match(&mut qb, request);
+                let q = qb.build_query_as::<SearchHit>();
+                Ok(q.fetch_all(pool).await?)
+            }
+
+            /// In how many documents a word appears, counting no further than `cap`.
+            pub async fn frequency(pool: &Pool<Db>, word: &str, cap: i64) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar(super::search_dialect::FREQUENCY)
+                    .bind(word)
+                    .bind(cap)
+                    .fetch_one(pool)
+                    .await?)
+            }
+
+            /// The labels of indexed stories, one index step per label (a
+            /// skip scan) rather than a walk over every document.
+            pub async fn labels(pool: &Pool<Db>) -> StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar(
+                    "WITH RECURSIVE found (label) AS (
+                       SELECT min(label) FROM search_documents
+                       UNION ALL
+                       SELECT (SELECT min(label) FROM search_documents WHERE label > found.label)
+                       FROM found WHERE found.label IS NOT NULL
+                     )
+                     SELECT label FROM found WHERE label IS NOT NULL",
+                )
+                .fetch_all(pool)
+                .await?)
+            }
+
+            /// Story ids after `after`, in id order: the walk of a reindex.
+            pub async fn story_ids_after(pool: &Pool<Db>, after: &str, limit: i64) -> StoreResult<Vec<String>> {
+                let mut qb = QueryBuilder::<Db>::new("SELECT id FROM stories WHERE id > ");
+                qb.push_bind(after.to_string());
+                qb.push(" ORDER BY id");
+                super::sql::push_limit(&mut qb, limit, 0);
+                Ok(qb.build_query_scalar().fetch_all(pool).await?)
+            }
+
+            /// Documents whose story is gone from under them cannot exist
+            /// (foreign key); this drops those of stories no longer published.
+            pub async fn index_stories(conn: &mut Conn, ids: &[String]) -> StoreResult<usize> {
+                let mut done = 0;
+                for id in ids {
+                    let story: Option<Story> = sqlx::query_as("SELECT * FROM stories WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    if let Some(story) = story {
+                        index_story(conn, &story).await?;
+                        done += 1;
+                    }
+                }
+                Ok(done)
+            }
+
+            pub async fn related_lists(pool: &Pool<Db>, story_id: &str) -> StoreResult<RelatedLists> {
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT kind, related_id FROM (
+                       SELECT choice AS kind, related_id, position FROM related_choices WHERE story_id = $1
+                       UNION ALL
+                       SELECT 'computed', related_id, position FROM related_stories WHERE story_id = $1
+                     ) lists ORDER BY kind, position",
+                )
+                .bind(story_id)
+                .fetch_all(pool)
+                .await?;
+                let mut lists = RelatedLists::default();
+                for (kind, id) in rows {
+                    match kind.as_str() {
+                        "pin" => lists.pinned.push(id),
+                        "exclude" => lists.excluded.push(id),
+                        _ => lists.computed.push(id),
+                    }
+                }
+                Ok(lists)
+            }
+
+            pub async fn set_related(conn: &mut Conn, story_id: &str, related: &[String]) -> StoreResult<()> {
+                sqlx::query("DELETE FROM related_stories WHERE story_id = $1")
+                    .bind(story_id)
+                    .execute(&mut *conn)
+                    .await?;
+                if related.is_empty() {
+                    return Ok(());
+                }
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO related_stories (story_id, position, related_id) ",
+                );
+                qb.push_values(related.iter().enumerate(), |mut row, (position, id)| {
+                    row.push_bind(story_id.to_string())
+                        .push_bind(position as i32)
+                        .push_bind(id.clone());
+                });
+                qb.build().execute(&mut *conn).await?;
+                Ok(())
+            }
+
+            pub async fn set_choices(
+                conn: &mut Conn,
+                story_id: &str,
+                choices: &[(String, crate::store::search::RelatedChoice)],
+            ) -> StoreResult<()> {
+                sqlx::query("DELETE FROM related_choices WHERE story_id = $1")
+                    .bind(story_id)
+                    .execute(&mut *conn)
+                    .await?;
+                if choices.is_empty() {
+                    return Ok(());
+                }
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO related_choices (story_id, related_id, choice, position) ",
+                );
+                qb.push_values(choices.iter().enumerate(), |mut row, (position, (id, choice))| {
+                    row.push_bind(story_id.to_string())
+                        .push_bind(id.clone())
+                        .push_bind(choice.as_str())
+                        .push_bind(position as i32);
+                });
+                qb.build().execute(&mut *conn).await?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(super) use queries;
+
+/// The filters every engine adds after its own match, bound, never written
+/// into the SQL.
+macro_rules! push_filters {
+    ($qb:expr, $r:expr) => {{
+        let qb = $qb;
+        let r = $r;
+        qb.push(" AND d.published_at <= ").push_bind(r.now);
+        if let Some(section) = &r.section_id {
+            qb.push(" AND d.section_id = ").push_bind(section.clone());
+        }
+        if let Some(label) = &r.label {
+            qb.push(" AND d.label = ").push_bind(label.clone());
+        }
+        if let Some(from) = r.from {
+            qb.push(" AND d.published_at >= ").push_bind(from);
+        }
+        if let Some(until) = r.until {
+            qb.push(" AND d.published_at < ").push_bind(until);
+        }
+        if let Some(author) = &r.author_id {
+            qb.push(" AND EXISTS (SELECT 1 FROM story_authors sa WHERE sa.story_id = d.story_id AND sa.author_id = ")
+                .push_bind(author.clone())
+                .push(")");
+        }
+        if let Some(story) = &r.exclude_story {
+            qb.push(" AND d.story_id <> ").push_bind(story.clone());
+        }
+    }};
+}
+
+/// How much older stories give way: a story two years older needs twice
+/// the relevance to rank level with a new one.
+const RECENCY_HALF_SECONDS: f64 = 2.0 * 365.0 * 86_400.0;
+
+/// SQLite: FTS5.
+pub(crate) mod sqlite_search {
+    use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+    use super::{RECENCY_HALF_SECONDS, SearchDocument, SearchRequest};
+    use crate::store::StoreResult;
+
+    pub(crate) const FREQUENCY: &str = "SELECT count(*) FROM (SELECT 1 FROM search_index
+         WHERE search_index MATCH '\"' || $1 || '\"' LIMIT $2) found";
+
+    pub(crate) async fn upsert(conn: &mut SqliteConnection, d: &SearchDocument) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO search_documents (story_id, section_id, label, published_at, headline_key,
+               headline, dek, body, topics)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (story_id) DO UPDATE SET section_id = excluded.section_id,
+               label = excluded.label, published_at = excluded.published_at,
+               headline_key = excluded.headline_key, headline = excluded.headline,
+               dek = excluded.dek, body = excluded.body, topics = excluded.topics",
+        )
+        .bind(&d.story_id)
+        .bind(&d.section_id)
+        .bind(&d.label)
+        .bind(d.published_at)
+        .bind(&d.headline_key)
+        .bind(&d.headline)
+        .bind(&d.dek)
+        .bind(&d.body)
+        .bind(&d.topics)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// FTS5's query language from clean words: each term quoted (a phrase
+    /// when it has several words), joined by AND or OR, exclusions by NOT.
+    fn expression(r: &SearchRequest) -> String {
+        let quote = |term: &Vec<String>| format!("\"{}\"", term.join(" "));
+        let joiner = if r.any { " OR " } else { " AND " };
+        let terms: Vec<String> = r.terms.iter().map(quote).collect();
+        let mut expr = format!("({})", terms.join(joiner));
+        if !r.excluded.is_empty() {
+            let excluded: Vec<String> = r.excluded.iter().map(quote).collect();
+            expr = format!("{expr} NOT ({})", excluded.join(" OR "));
+        }
+        expr
+    }
+
+    pub(crate) fn push_match(qb: &mut QueryBuilder<Sqlite>, r: &SearchRequest) {
+        qb.push(
+            "SELECT d.story_id, d.section_id, d.published_at, d.headline, d.dek, d.body, d.topics
+             FROM search_index JOIN search_documents d ON d.doc = search_index.rowid
+             WHERE search_index MATCH ",
+        )
+        .push_bind(expression(r));
+        push_filters!(&mut *qb, r);
+        qb.push(" ORDER BY d.headline_key = ")
+            .push_bind(r.headline_key.clone())
+            .push(" DESC, bm25(search_index, 10.0, 4.0, 1.0, 3.0) / (1.0 + (")
+            .push_bind(r.now)
+            .push(format!(
+                " - d.published_at) / {RECENCY_HALF_SECONDS:.1}), d.published_at DESC"
+            ));
+        crate::store::sqlite::sql::push_limit(qb, r.limit, r.offset);
+    }
+}
+
+/// PostgreSQL: a weighted tsvector per document, GIN-indexed.
+pub(crate) mod postgres_search {
+    use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+    use super::{RECENCY_HALF_SECONDS, SearchDocument, SearchRequest};
+    use crate::model::words;
+    use crate::store::StoreResult;
+
+    pub(crate) const FREQUENCY: &str = "SELECT count(*) FROM (SELECT 1 FROM search_documents
+         WHERE terms @@ to_tsquery('english', quote_literal($1)) LIMIT $2) found";
+
+    pub(crate) async fn upsert(conn: &mut PgConnection, d: &SearchDocument) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO search_documents (story_id, section_id, label, published_at, headline_key,
+               headline, dek, body, topics, terms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+               setweight(to_tsvector('english', $5), 'A')
+               || setweight(to_tsvector('english', $10), 'B')
+               || setweight(to_tsvector('english', $11), 'D'))
+             ON CONFLICT (story_id) DO UPDATE SET section_id = excluded.section_id,
+               label = excluded.label, published_at = excluded.published_at,
+               headline_key = excluded.headline_key, headline = excluded.headline,
+               dek = excluded.dek, body = excluded.body, topics = excluded.topics,
+               terms = excluded.terms",
+        )
+        .bind(&d.story_id)
+        .bind(&d.section_id)
+        .bind(&d.label)
+        .bind(d.published_at)
+        .bind(&d.headline_key)
+        .bind(&d.headline)
+        .bind(&d.dek)
+        .bind(&d.body)
+        .bind(&d.topics)
+        .bind(format!("{} {}", words::key(&d.dek), words::key(&d.topics)))
+        .bind(words::key(&d.body))
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// A tsquery from clean words: phrases with `<->`, joined by `&` or
+    /// `|`, exclusions with `!`. The words are letters and digits only.
+    fn expression(r: &SearchRequest) -> String {
+        let phrase = |term: &Vec<String>| {
+            let quoted: Vec<String> = term.iter().map(|w| format!("'{w}'")).collect();
+            format!("({})", quoted.join(" <-> "))
+        };
+        let joiner = if r.any { " | " } else { " & " };
+        let terms: Vec<String> = r.terms.iter().map(phrase).collect();
+        let mut expr = format!("({})", terms.join(joiner));
+        for term in &r.excluded {
+            expr = format!("{expr} & !{}", phrase(term));
+        }
+        expr
+    }
+
+    pub(crate) fn push_match(qb: &mut QueryBuilder<Postgres>, r: &SearchRequest) {
+        qb.push(
+            "SELECT d.story_id, d.section_id, d.published_at, d.headline, d.dek, d.body, d.topics
+             FROM search_documents d, to_tsquery('english', ",
+        )
+        .push_bind(expression(r))
+        .push(") q WHERE d.terms @@ q");
+        push_filters!(&mut *qb, r);
+        qb.push(" ORDER BY d.headline_key = ")
+            .push_bind(r.headline_key.clone())
+            .push(" DESC, ts_rank(d.terms, q) / (1.0 + (")
+            .push_bind(r.now)
+            .push(format!(
+                " - d.published_at) / {RECENCY_HALF_SECONDS:.1}) DESC, d.published_at DESC"
+            ));
+        crate::store::postgres::sql::push_limit(qb, r.limit, r.offset);
+    }
+}
+
+impl Store {
+    /// Stories matching a search, best first (public ones only).
+    pub async fn search(&self, request: &SearchRequest) -> StoreResult<Vec<SearchHit>> {
+        read!(self, search::find(request))
+    }
+
+    /// The labels stories in the index carry, in order.
+    pub async fn search_labels(&self) -> StoreResult<Vec<String>> {
+        read!(self, search::labels())
+    }
+
+    /// In how many public-or-scheduled stories a folded word appears, up to `cap`.
+    pub async fn word_frequency(&self, word: &str, cap: i64) -> StoreResult<i64> {
+        read!(self, search::frequency(word, cap))
+    }
+
+    /// Story ids after `after`, in id order (walks over every story).
+    pub async fn story_ids_after(&self, after: &str, limit: i64) -> StoreResult<Vec<String>> {
+        read!(self, search::story_ids_after(after, limit))
+    }
+
+    /// Rebuilds the search documents of these stories, in one transaction.
+    /// Not a content change: pages do not show the index.
+    pub async fn reindex_stories(&self, ids: &[String]) -> StoreResult<usize> {
+        let done = super::subscribers::subscriber_tx!(self, |conn, db| {
+            db::search::index_stories(conn, ids).await?
+        });
+        Ok(done)
+    }
+
+    pub async fn related_lists(&self, story_id: &str) -> StoreResult<RelatedLists> {
+        read!(self, search::related_lists(story_id))
+    }
+
+    /// Stores the computed related stories of a story. Readers see them on
+    /// the story's next render (its page cache generation moves).
+    pub async fn set_related_stories(&self, story_id: &str, related: &[String]) -> StoreResult<()> {
+        let now = self.clock.now();
+        super::write!(self, |conn, db| {
+            let story = db::stories::visibility(conn, story_id, now).await?;
+            db::search::set_related(conn, story_id, related).await?;
+            (
+                (),
+                super::ContentChange::StoryExtras {
+                    story_id: story_id.to_string(),
+                    story,
+                },
+            )
+        })
+    }
+
+    /// The editors' pinned and excluded related stories of a story.
+    pub async fn set_related_choices(
+        &self,
+        story_id: &str,
+        choices: &[(String, RelatedChoice)],
+    ) -> StoreResult<()> {
+        let now = self.clock.now();
+        super::write!(self, |conn, db| {
+            let story = db::stories::visibility(conn, story_id, now).await?;
+            db::search::set_choices(conn, story_id, choices).await?;
+            (
+                (),
+                super::ContentChange::StoryExtras {
+                    story_id: story_id.to_string(),
+                    story,
+                },
+            )
+        })
+    }
+}
