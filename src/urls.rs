@@ -244,6 +244,15 @@ impl FeedFormat {
         }
     }
 
+    /// Its name, for readers.
+    pub fn label(self) -> &'static str {
+        match self {
+            FeedFormat::Rss => "RSS",
+            FeedFormat::Atom => "Atom",
+            FeedFormat::Json => "JSON Feed",
+        }
+    }
+
     /// The type `<link rel="alternate">` names.
     pub fn link_type(self) -> &'static str {
         match self {

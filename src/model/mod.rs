@@ -368,6 +368,8 @@ pub struct SiteSettings {
     /// Stories pinned at the top of the front page, in order; the rest
     /// follow by date.
     pub front_pinned: Vec<String>,
+    /// Feeds carry each story's whole text (true) or only its summary.
+    pub feed_full_text: bool,
 }
 
 impl Default for SiteSettings {
@@ -388,6 +390,7 @@ impl Default for SiteSettings {
             newsletter_pitch: "Our best analysis, once a week. Leave in one click.".into(),
             front_lead: None,
             front_pinned: vec![],
+            feed_full_text: true,
         }
     }
 }

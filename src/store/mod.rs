@@ -22,6 +22,7 @@ mod pages;
 mod revisions;
 mod search;
 mod settings;
+mod sitemaps;
 mod slugs;
 mod stories;
 mod subscribers;
@@ -50,6 +51,7 @@ pub use jobs::{
 pub use media::{ImageUse, LibraryImage, UploadRecord};
 pub use revisions::{Edit, PieceKind, Revision};
 pub use search::{RelatedChoice, RelatedLists, SearchDocument, SearchHit, SearchRequest};
+pub use sitemaps::{SitemapEntry, SitemapKind};
 pub use slugs::SlugKind;
 pub use stories::{
     ListingPage, StoryAuthor, StoryCard, StorySummary, StoryWrite, TAG_WINDOW, TagWindowEntry,
@@ -114,6 +116,7 @@ macro_rules! engine {
             crate::store::revisions::queries!();
             crate::store::search::queries!();
             crate::store::settings::queries!();
+            crate::store::sitemaps::queries!();
             crate::store::slugs::queries!();
             crate::store::stories::queries!();
             crate::store::subscribers::queries!();

@@ -114,10 +114,11 @@ macro_rules! queries {
             use crate::store::StoreResult;
 
             /// Keeps a story's document in step with the story: one while it
-            /// is published (or scheduled), none otherwise. Runs after its
+            /// is published or scheduled (queries ask for those public at
+            /// their time), none otherwise. Runs after its
             /// tags and authors are saved (their names are indexed).
             pub async fn index_story(conn: &mut Conn, story: &Story) -> StoreResult<()> {
-                if story.status != Status::Published {
+                if !matches!(story.status, Status::Published | Status::Scheduled) {
                     sqlx::query("DELETE FROM search_documents WHERE story_id = $1")
                         .bind(&story.id)
                         .execute(&mut *conn)

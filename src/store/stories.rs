@@ -822,7 +822,7 @@ impl Store {
                 db::stories::set_authors(conn, &w.story, &w.author_ids).await?;
                 db::stories::set_tags(conn, &w.story, &w.tag_ids).await?;
                 db::search::index_story(conn, &w.story).await?;
-                if w.relate && w.story.status == crate::model::Status::Published {
+                if w.relate && w.story.is_public(now) {
                     db::jobs::schedule(conn, super::RELATE_STORY, &w.story.id, now, now).await?;
                 }
                 if let Some(old) = &w.redirect_from {

@@ -98,8 +98,9 @@ impl Theme {
     }
 }
 
-/// Auto-escaping for HTML that leaves `/` alone (minijinja's default writes
-/// `&#x2f;`, which is valid but bloats every URL in a page).
+/// Auto-escaping for HTML and XML that leaves `/` alone (minijinja's
+/// default writes `&#x2f;`, which is valid but bloats every URL in a page)
+/// and drops control characters (which neither allows).
 fn html_formatter(
     out: &mut minijinja::Output,
     state: &minijinja::State,
@@ -111,6 +112,9 @@ fn html_formatter(
             let mut last = 0;
             for (i, b) in text.bytes().enumerate() {
                 let entity = match b {
+                    // Control characters are valid in neither HTML nor XML.
+                    b'\t' | b'\n' | b'\r' => continue,
+                    0..=0x1f => "",
                     b'&' => "&amp;",
                     b'<' => "&lt;",
                     b'>' => "&gt;",
@@ -237,6 +241,7 @@ pub fn content_type_for(name: &str) -> &'static str {
         "png" => "image/png",
         "jpg" | "jpeg" => "image/jpeg",
         "webp" => "image/webp",
+        "gif" => "image/gif",
         "avif" => "image/avif",
         "ico" => "image/x-icon",
         "woff2" => "font/woff2",

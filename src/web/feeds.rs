@@ -1,30 +1,488 @@
-//! Feeds, sitemaps and files for machines (`robots.txt`): cacheable like the
-//! site's pages, each with its own content type. RSS, Atom, JSON Feed and
-//! sitemaps arrive here with the discovery work.
+//! Feeds and files for machines (`robots.txt`; sitemaps in `sitemaps.rs`):
+//! behind the page cache like the site's pages (so ETag, Last-Modified and
+//! 304 come with them), each with its own content type.
+//!
+//! Every feed comes as RSS 2.0, Atom 1.0 and JSON Feed 1.1, for the whole
+//! site, each section, tag and author, and the briefs. One `Feed` model is
+//! built per request and written in the format asked: RSS and Atom through
+//! the theme's XML templates (`feeds/rss.xml`, `feeds/atom.xml`), JSON Feed
+//! by serde. Entry ids are the pieces' own ids (`urn:uuid:…`), so a
+//! changed headline or slug never makes a feed reader show a story twice.
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{Path, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde::Serialize;
 
-use super::{App, cache};
-use crate::urls;
+use super::site::{SitePresenter as Presenter, image_view};
+use super::{App, SiteError, cache};
+use crate::model::{Image, StoryFilter, UnixTime};
+use crate::urls::{self, FeedFormat};
+
+/// Entries in a feed.
+const ENTRIES: i64 = 20;
 
 pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
-    Router::new()
-        .route(&urls::robots(), get(robots))
+    let mut router = Router::new().route(&urls::robots(), get(robots));
+    for format in FeedFormat::ALL {
+        router = router
+            .route(
+                &urls::feed("", format),
+                get(move |State(app): State<Arc<App>>| async move {
+                    feed(&app, Source::Site, format).await
+                }),
+            )
+            .route(
+                &urls::feed(&urls::briefs(), format),
+                get(move |State(app): State<Arc<App>>| async move {
+                    feed(&app, Source::Briefs, format).await
+                }),
+            )
+            .route(
+                &urls::feed(&urls::section("{slug}"), format),
+                get(
+                    move |State(app): State<Arc<App>>, Path(slug): Path<String>| async move {
+                        feed(&app, Source::Section(slug), format).await
+                    },
+                ),
+            )
+            .route(
+                &urls::feed(&urls::tag("{slug}"), format),
+                get(
+                    move |State(app): State<Arc<App>>, Path(slug): Path<String>| async move {
+                        feed(&app, Source::Tag(slug), format).await
+                    },
+                ),
+            )
+            .route(
+                &urls::feed(&urls::author("{slug}"), format),
+                get(
+                    move |State(app): State<Arc<App>>, Path(slug): Path<String>| async move {
+                        feed(&app, Source::Author(slug), format).await
+                    },
+                ),
+            );
+    }
+    router
+        .merge(super::sitemaps::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             app.cache.clone(),
             cache::serve,
         ))
 }
 
-/// Crawlers are welcome everywhere but the desk.
-async fn robots() -> impl IntoResponse {
+/// Crawlers are welcome everywhere but the desk; the sitemap says where
+/// everything is.
+async fn robots(State(app): State<Arc<App>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("User-agent: *\nDisallow: {}/\n", urls::desk()),
+        format!(
+            "User-agent: *\nDisallow: {}/\n\nSitemap: {}\n",
+            urls::desk(),
+            app.public_url.absolute(&urls::sitemap_index())
+        ),
     )
+}
+
+/// What a feed follows.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Site,
+    Briefs,
+    Section(String),
+    Tag(String),
+    Author(String),
+}
+
+/// A feed, whatever its format.
+#[derive(Debug, Serialize)]
+pub struct Feed {
+    pub title: String,
+    pub description: String,
+    pub language: String,
+    /// The page the feed follows (absolute).
+    pub home_url: String,
+    /// The feed's own address (absolute).
+    pub feed_url: String,
+    pub updated: Dates,
+    pub generator: &'static str,
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Entry {
+    /// Never changes: `urn:uuid:` and the piece's id.
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub summary: String,
+    /// Sanitized HTML with absolute links (empty in summary-only feeds).
+    pub content: String,
+    pub authors: Vec<Person>,
+    pub categories: Vec<Category>,
+    pub published: Dates,
+    pub updated: Dates,
+    pub image: Option<FeedImage>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Person {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Category {
+    pub name: String,
+    /// Atom's scheme-free term: the category's address.
+    pub url: String,
+}
+
+/// One time, written as each format wants it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dates {
+    /// RFC 3339 (Atom, JSON Feed).
+    pub rfc3339: String,
+    /// RFC 822 (RSS).
+    pub rfc822: String,
+}
+
+impl Dates {
+    pub fn of(t: UnixTime) -> Dates {
+        let stamp = jiff::Timestamp::from_second(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let system = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64);
+        Dates {
+            rfc3339: stamp.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            rfc822: httpdate::fmt_http_date(system),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct FeedImage {
+    pub url: String,
+    pub mime: &'static str,
+    pub width: i32,
+    pub height: i32,
+    pub alt: String,
+    pub caption: String,
+    pub credit: String,
+}
+
+async fn feed(app: &App, source: Source, format: FeedFormat) -> Result<Response, SiteError> {
+    let p = Presenter::new(app).await?;
+    let feed = build(&p, &source, format).await?;
+    let body = match format {
+        FeedFormat::Rss => p.render("feeds/rss.xml", &feed)?,
+        FeedFormat::Atom => p.render("feeds/atom.xml", &feed)?,
+        FeedFormat::Json => json_feed(&feed),
+    };
+    Ok(([(header::CONTENT_TYPE, format.content_type())], body).into_response())
+}
+
+/// The feed of `source`: its newest pieces, newest first. Unknown
+/// sections, tags and authors are 404.
+pub async fn build(
+    p: &Presenter<'_>,
+    source: &Source,
+    format: FeedFormat,
+) -> Result<Feed, SiteError> {
+    let app = p.app;
+    let settings = p.settings();
+    let site = &settings.title;
+    let mut filter = StoryFilter::default();
+    let (title, description, base) = match source {
+        Source::Site => (site.clone(), settings.tagline.clone(), urls::home()),
+        Source::Briefs => (
+            format!("{site}: Briefs"),
+            "Short news items, as they happen".to_string(),
+            urls::briefs(),
+        ),
+        Source::Section(slug) => {
+            let section = p
+                .site
+                .sections
+                .iter()
+                .find(|s| &s.slug == slug)
+                .ok_or(SiteError::NotFound)?;
+            filter.section_id = Some(section.id.clone());
+            (
+                format!("{site}: {}", section.name),
+                section.description.clone(),
+                urls::section(slug),
+            )
+        }
+        Source::Tag(slug) => {
+            let tag = app
+                .store
+                .tag_by_slug(slug)
+                .await?
+                .ok_or(SiteError::NotFound)?;
+            filter.tag_id = Some(tag.id.clone());
+            (
+                format!("{site}: {}", tag.name),
+                tag.description,
+                urls::tag(slug),
+            )
+        }
+        Source::Author(slug) => {
+            let author = app
+                .store
+                .author_by_slug(slug)
+                .await?
+                .ok_or(SiteError::NotFound)?;
+            filter.author_id = Some(author.id.clone());
+            (
+                format!("{site}: {}", author.name),
+                format!("Stories by {}", author.name),
+                urls::author(slug),
+            )
+        }
+    };
+    let entries = match source {
+        Source::Briefs => brief_entries(p).await?,
+        _ => story_entries(p, &filter).await?,
+    };
+    // RFC 3339 in UTC sorts as time does.
+    let updated = entries
+        .iter()
+        .map(|e| &e.updated)
+        .max_by(|a, b| a.rfc3339.cmp(&b.rfc3339))
+        .cloned()
+        .unwrap_or_else(|| Dates::of(p.now));
+    let public = &app.public_url;
+    Ok(Feed {
+        title,
+        description: if description.is_empty() {
+            settings.tagline.clone()
+        } else {
+            description
+        },
+        language: settings.language.clone(),
+        home_url: public.absolute(&base),
+        feed_url: public.absolute(&urls::feed(
+            if matches!(source, Source::Site) { "" } else { &base },
+            format,
+        )),
+        updated,
+        generator: "Masthead",
+        entries,
+    })
+}
+
+async fn story_entries(p: &Presenter<'_>, filter: &StoryFilter) -> Result<Vec<Entry>, SiteError> {
+    let app = p.app;
+    let public = &app.public_url;
+    let listed = app.store.stories(filter, p.now, ENTRIES, 0).await?;
+    let ids: Vec<String> = listed.iter().map(|s| s.id.clone()).collect();
+    let mut cards = app.store.story_cards_by_ids(&ids).await?;
+    // Newest first, as listed.
+    cards.sort_by_key(|c| ids.iter().position(|id| id == &c.story.id));
+    let full_text = p.settings().feed_full_text;
+    let mut entries = Vec::with_capacity(cards.len());
+    for card in cards {
+        let story = &card.story;
+        let section = p.site.section(&story.section_id);
+        let mut categories = vec![Category {
+            name: section.name,
+            url: public.absolute(&section.url),
+        }];
+        for tag in p.tags(&card.tag_ids).await? {
+            categories.push(Category {
+                name: tag.name,
+                url: public.absolute(&tag.url),
+            });
+        }
+        let summary = if story.dek.is_empty() {
+            story.excerpt()
+        } else {
+            story.dek.clone()
+        };
+        let published = story.published_at.unwrap_or(story.created_at);
+        entries.push(Entry {
+            id: entry_id("story", &story.id, public),
+            title: story.headline.clone(),
+            url: public.absolute(&urls::story(&story.slug)),
+            summary,
+            content: if full_text {
+                absolute_links(story.body_html.as_str(), public)
+            } else {
+                String::new()
+            },
+            authors: p
+                .authors(&card.author_ids)
+                .into_iter()
+                .map(|a| Person {
+                    name: a.name,
+                    url: public.absolute(&a.url),
+                })
+                .collect(),
+            categories,
+            published: Dates::of(published),
+            updated: Dates::of(story.updated_at.max(published)),
+            image: card.hero.as_ref().map(|i| feed_image(i, public)),
+        });
+    }
+    Ok(entries)
+}
+
+async fn brief_entries(p: &Presenter<'_>) -> Result<Vec<Entry>, SiteError> {
+    let public = &p.app.public_url;
+    let briefs = p.app.store.briefs(p.now, ENTRIES, 0).await?;
+    let views = p.briefs(&briefs);
+    Ok(briefs
+        .iter()
+        .zip(views)
+        .map(|(card, view)| {
+            let brief = &card.brief;
+            let published = brief.published_at.unwrap_or(brief.created_at);
+            Entry {
+                id: entry_id("brief", &brief.id, public),
+                title: brief.headline.clone(),
+                url: public.absolute(&urls::brief(&brief.slug)),
+                summary: view.summary,
+                content: absolute_links(brief.body_html.as_str(), public),
+                authors: vec![],
+                categories: vec![],
+                published: Dates::of(published),
+                updated: Dates::of(brief.updated_at.max(published)),
+                image: card.image.as_ref().map(|i| feed_image(i, public)),
+            }
+        })
+        .collect())
+}
+
+/// A piece's permanent id: `urn:uuid:…` for Masthead's own (UUID) ids; a
+/// `tag:` URI for others (imported archives may keep their ids).
+fn entry_id(kind: &str, id: &str, public: &urls::PublicUrl) -> String {
+    match uuid::Uuid::try_parse(id) {
+        Ok(uuid) => uuid.urn().to_string(),
+        Err(_) => {
+            let host = public.origin().split("://").nth(1).unwrap_or("localhost");
+            let host = host.split(':').next().unwrap_or(host);
+            format!("tag:{host},2026:{kind}/{id}")
+        }
+    }
+}
+
+fn feed_image(image: &Image, public: &urls::PublicUrl) -> FeedImage {
+    let view = image_view(image);
+    FeedImage {
+        url: public.absolute(&view.src),
+        mime: crate::theme::content_type_for(&view.src),
+        width: image.width,
+        height: image.height,
+        alt: image.alt.clone(),
+        caption: image.caption.clone(),
+        credit: image.credit.clone(),
+    }
+}
+
+/// Links and images in a body made absolute: a feed reader shows the body
+/// away from the site. The sanitizer writes every attribute in double
+/// quotes, so `="/` starts exactly the site-relative ones (`="//` leaves
+/// the site and is left alone).
+pub fn absolute_links(html: &str, public: &urls::PublicUrl) -> String {
+    let base = public.absolute("");
+    let mut out = String::with_capacity(html.len() + 64);
+    let mut rest = html;
+    while let Some(at) = rest.find("=\"/") {
+        let after = &rest[at + 3..];
+        out.push_str(&rest[..at + 2]);
+        if !after.starts_with('/') {
+            out.push_str(&base);
+        }
+        out.push('/');
+        rest = after;
+        // srcset lists more addresses, each after ", ".
+        if out.ends_with("srcset=\"/") || out.ends_with(&format!("srcset=\"{base}/")) {
+            let end = rest.find('"').unwrap_or(rest.len());
+            out.push_str(&rest[..end].replace(", /", &format!(", {base}/")));
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/).
+fn json_feed(feed: &Feed) -> String {
+    let items: Vec<serde_json::Value> = feed
+        .entries
+        .iter()
+        .map(|e| {
+            let mut item = serde_json::json!({
+                "id": e.id,
+                "url": e.url,
+                "title": e.title,
+                "summary": e.summary,
+                "date_published": e.published.rfc3339,
+                "date_modified": e.updated.rfc3339,
+                "authors": e.authors.iter().map(|a| serde_json::json!({"name": a.name, "url": a.url})).collect::<Vec<_>>(),
+                "tags": e.categories.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+            });
+            if e.content.is_empty() {
+                item["content_text"] = e.summary.clone().into();
+            } else {
+                item["content_html"] = e.content.clone().into();
+            }
+            if let Some(image) = &e.image {
+                item["image"] = image.url.clone().into();
+                item["_masthead_image"] = serde_json::json!({
+                    "alt": image.alt,
+                    "caption": image.caption,
+                    "credit": image.credit,
+                    "width": image.width,
+                    "height": image.height,
+                });
+            }
+            item
+        })
+        .collect();
+    let feed = serde_json::json!({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": feed.title,
+        "home_page_url": feed.home_url,
+        "feed_url": feed.feed_url,
+        "description": feed.description,
+        "language": feed.language,
+        "items": items,
+    });
+    feed.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_links_become_absolute() {
+        let public = urls::PublicUrl::new("https://news.example");
+        let html = r#"<p><a href="/stories/a">a</a> <a href="//elsewhere.example/x">b</a> <a href="https://x.example/">c</a></p><img src="/media/a.jpg" srcset="/media/a-480.jpg 480w, /media/a-960.jpg 960w" alt="">"#;
+        assert_eq!(
+            absolute_links(html, &public),
+            r#"<p><a href="https://news.example/stories/a">a</a> <a href="//elsewhere.example/x">b</a> <a href="https://x.example/">c</a></p><img src="https://news.example/media/a.jpg" srcset="https://news.example/media/a-480.jpg 480w, https://news.example/media/a-960.jpg 960w" alt="">"#
+        );
+    }
+
+    #[test]
+    fn entry_ids_are_uris() {
+        let public = urls::PublicUrl::new("https://news.example:8443");
+        assert_eq!(
+            entry_id("story", "01a229ac56e172d0ab3fb5cff7548509", &public),
+            "urn:uuid:01a229ac-56e1-72d0-ab3f-b5cff7548509"
+        );
+        assert_eq!(entry_id("brief", "wp-42", &public), "tag:news.example,2026:brief/wp-42");
+    }
+
+    #[test]
+    fn dates_in_both_formats() {
+        let d = Dates::of(1_700_000_000);
+        assert_eq!(d.rfc3339, "2023-11-14T22:13:20Z");
+        assert_eq!(d.rfc822, "Tue, 14 Nov 2023 22:13:20 GMT");
+    }
 }

@@ -19,6 +19,7 @@ mod feeds;
 pub mod metrics;
 mod security;
 mod site;
+mod sitemaps;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

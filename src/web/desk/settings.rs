@@ -29,6 +29,7 @@ struct SettingsView {
     social: String,
     newsletter_heading: String,
     newsletter_pitch: String,
+    feed_full_text: bool,
     logos: Vec<LogoChoice>,
     errors: HashMap<&'static str, String>,
     notice: Option<&'static str>,
@@ -81,6 +82,7 @@ fn view_of(s: &SiteSettings) -> SettingsView {
         social: links_text(&s.social),
         newsletter_heading: s.newsletter_heading.clone(),
         newsletter_pitch: s.newsletter_pitch.clone(),
+        feed_full_text: s.feed_full_text,
         ..Default::default()
     }
 }
@@ -140,6 +142,7 @@ pub(super) async fn save(desk: Desk, form: Fields) -> Response {
     next.date_format = form.get("date_format").to_string();
     next.newsletter_heading = form.get("newsletter_heading").trim().to_string();
     next.newsletter_pitch = form.get("newsletter_pitch").trim().to_string();
+    next.feed_full_text = form.get("feed_full_text") == "yes";
     next.logo_image_id = Some(form.get("logo_image_id").to_string()).filter(|l| !l.is_empty());
     let mut errors = HashMap::new();
     for (field, target) in [

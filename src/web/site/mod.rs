@@ -19,7 +19,7 @@ use axum::routing::get;
 use serde::Serialize;
 
 use views::{AuthorView, BriefView, Chrome, LinkView, Pager, Presenter, Teaser};
-pub use views::{DateView, Presenter as SitePresenter, SiteContext};
+pub use views::{DateView, Presenter as SitePresenter, SiteContext, image_view};
 
 use super::{App, SiteError, cache};
 use crate::model::{Status, StoryFilter};
@@ -416,6 +416,11 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
         heading.clone()
     };
     let mut chrome = p.chrome(Some(&title), &description, &urls::page(&base, page));
+    if !matches!(listing, Listing::Latest) {
+        let mut feeds = views::feed_links(&format!("{}: {heading}", p.settings().title), &base);
+        feeds.append(&mut chrome.feeds);
+        chrome.feeds = feeds;
+    }
     chrome.prev_url = pager.prev_url.clone();
     chrome.next_url = pager.next_url.clone();
     // The Latest page is its own rail.
@@ -541,6 +546,9 @@ async fn briefs_listing(app: &App, page: Option<String>) -> PageResult {
         "Short news items, as they happen",
         &urls::page(&base, page),
     );
+    let mut feeds = views::feed_links(&format!("{}: Briefs", p.settings().title), &base);
+    feeds.append(&mut chrome.feeds);
+    chrome.feeds = feeds;
     chrome.prev_url = pager.prev_url.clone();
     chrome.next_url = pager.next_url.clone();
     let view = BriefsView {

@@ -45,10 +45,32 @@ pub struct Chrome {
     pub next_url: Option<String>,
     /// A desk preview: not public yet, not for search engines.
     pub preview: bool,
+    /// Feeds offered with `<link rel="alternate">`: the page's own first.
+    pub feeds: Vec<FeedLink>,
     /// What search engines are asked (`noindex, follow` on search results).
     pub robots: Option<&'static str>,
     /// Pages linked from the footer.
     pub footer_links: Vec<NavItem>,
+}
+
+/// A feed a page offers.
+#[derive(Serialize, Clone, Debug)]
+pub struct FeedLink {
+    pub title: String,
+    pub url: String,
+    pub kind: &'static str,
+}
+
+/// The feeds (every format) of the listing at `base` ("" for the site).
+pub fn feed_links(name: &str, base: &str) -> Vec<FeedLink> {
+    urls::FeedFormat::ALL
+        .iter()
+        .map(|format| FeedLink {
+            title: format!("{name} ({})", format.label()),
+            url: urls::feed(base, *format),
+            kind: format.link_type(),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -492,6 +514,7 @@ impl<'a> Presenter<'a> {
             prev_url: None,
             next_url: None,
             preview: false,
+            feeds: feed_links(&settings.title, ""),
             robots: None,
             footer_links,
         }
