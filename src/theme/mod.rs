@@ -28,6 +28,8 @@ pub struct Asset {
 pub struct Theme {
     env: Environment<'static>,
     assets: Vec<Asset>,
+    /// Each asset's address by its name.
+    asset_urls: Arc<HashMap<String, String>>,
 }
 
 impl Theme {
@@ -52,8 +54,9 @@ impl Theme {
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         env.set_formatter(html_formatter);
         let asset_urls = Arc::new(asset_urls);
+        let names = asset_urls.clone();
         env.add_function("asset", move |name: &str| {
-            asset_urls.get(name).cloned().ok_or_else(|| {
+            names.get(name).cloned().ok_or_else(|| {
                 minijinja::Error::new(
                     minijinja::ErrorKind::InvalidOperation,
                     format!("the theme has no asset named {name:?}"),
@@ -74,7 +77,11 @@ impl Theme {
             env.add_template_owned(name, source)
                 .map_err(|e| template_error(&file.origin, &e))?;
         }
-        Ok(Theme { env, assets })
+        Ok(Theme {
+            env,
+            assets,
+            asset_urls,
+        })
     }
 
     pub fn render(&self, template: &str, context: impl Serialize) -> anyhow::Result<String> {
@@ -95,6 +102,11 @@ impl Theme {
 
     pub fn assets(&self) -> &[Asset] {
         &self.assets
+    }
+
+    /// The address of the asset named `name` (e.g. "favicon.svg").
+    pub fn asset_url(&self, name: &str) -> Option<String> {
+        self.asset_urls.get(name).cloned()
     }
 }
 

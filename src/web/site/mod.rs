@@ -4,6 +4,7 @@
 
 mod errors;
 mod lookups;
+mod metadata;
 mod newsletter;
 mod search;
 mod views;
@@ -122,8 +123,10 @@ async fn home(State(app): State<Arc<App>>) -> PageResult {
     // the content (see `SiteContext`): rendering it needs no query.
     let p = Presenter::new(&app).await?;
     let front = &p.site.front;
+    let mut chrome = p.chrome(None, &p.settings().tagline, &urls::home());
+    p.home_meta(&mut chrome.meta);
     let view = HomeView {
-        chrome: p.chrome(None, &p.settings().tagline, &urls::home()),
+        chrome,
         lead: front.lead.clone(),
         top: front.top.clone(),
         river: front.river.clone(),
@@ -193,13 +196,34 @@ pub async fn story_page(
         .seo_title
         .clone()
         .unwrap_or_else(|| story.headline.clone());
-    let mut chrome = p.chrome(Some(&title), &description, &urls::story(&story.slug));
+    let path = urls::story(&story.slug);
+    let mut chrome = p.chrome(Some(&title), &description, &path);
     chrome.preview = preview;
+    let teaser = p.site.teaser(&StorySummary::from(card));
+    let published = story.published_at.unwrap_or(story.created_at);
+    p.article_meta(
+        &mut chrome.meta,
+        &metadata::Article {
+            headline: &story.headline,
+            description: &description,
+            path: &path,
+            image: teaser.image.as_ref(),
+            published,
+            modified: story.updated_at.max(published),
+            section: Some((&teaser.section.name, &teaser.section.url)),
+            tags: tags.iter().map(|t| t.name.clone()).collect(),
+            authors: teaser
+                .authors
+                .iter()
+                .map(|a| (a.name.clone(), a.url.clone()))
+                .collect(),
+        },
+    );
     let view = StoryView {
         chrome,
         body: story.body_html.clone(),
         updated: story.notably_updated_at().map(|t| p.date(t)),
-        story: p.site.teaser(&StorySummary::from(card)),
+        story: teaser,
         tags,
         notes: p.notes(&notes),
         authors: p.authors(&card.author_ids),
@@ -315,12 +339,25 @@ async fn brief(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
         .take(5)
         .cloned()
         .collect();
+    let path = urls::brief(&brief.slug);
+    let mut chrome = p.chrome(Some(&brief.headline), &view.summary, &path);
+    let published = brief.published_at.unwrap_or(brief.created_at);
+    p.article_meta(
+        &mut chrome.meta,
+        &metadata::Article {
+            headline: &brief.headline,
+            description: &view.summary,
+            path: &path,
+            image: view.image.as_ref(),
+            published,
+            modified: brief.updated_at.max(published),
+            section: Some(("Briefs", &urls::briefs())),
+            tags: vec![],
+            authors: vec![],
+        },
+    );
     let page = BriefPageView {
-        chrome: p.chrome(
-            Some(&brief.headline),
-            &view.summary,
-            &urls::brief(&brief.slug),
-        ),
+        chrome,
         brief: view,
         briefs: others,
         latest: p.latest(),
@@ -416,6 +453,7 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
         heading.clone()
     };
     let mut chrome = p.chrome(Some(&title), &description, &urls::page(&base, page));
+    p.listing_meta(&mut chrome.meta, kind, &heading, &base);
     if !matches!(listing, Listing::Latest) {
         let mut feeds = views::feed_links(&format!("{}: {heading}", p.settings().title), &base);
         feeds.append(&mut chrome.feeds);
@@ -546,6 +584,7 @@ async fn briefs_listing(app: &App, page: Option<String>) -> PageResult {
         "Short news items, as they happen",
         &urls::page(&base, page),
     );
+    p.listing_meta(&mut chrome.meta, "briefs", "Briefs", &base);
     let mut feeds = views::feed_links(&format!("{}: Briefs", p.settings().title), &base);
     feeds.append(&mut chrome.feeds);
     chrome.feeds = feeds;

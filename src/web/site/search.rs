@@ -200,6 +200,7 @@ pub(super) async fn page(
     chrome.prev_url = prev_url.clone();
     chrome.next_url = next_url.clone();
     chrome.robots = Some("noindex, follow");
+    p.listing_meta(&mut chrome.meta, "search", "Search", &urls::search());
     let view = SearchView {
         chrome,
         q: asked.q.clone(),

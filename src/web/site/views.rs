@@ -51,6 +51,8 @@ pub struct Chrome {
     pub robots: Option<&'static str>,
     /// Pages linked from the footer.
     pub footer_links: Vec<NavItem>,
+    /// OpenGraph, Twitter card and JSON-LD (see `metadata.rs`).
+    pub meta: super::metadata::PageMeta,
 }
 
 /// A feed a page offers.
@@ -445,12 +447,17 @@ impl<'a> Presenter<'a> {
         &self.site.settings
     }
 
+    pub fn site_logo(&self) -> Option<ImageView> {
+        self.site.logo.clone()
+    }
+
     pub fn render(&self, template: &str, context: impl Serialize) -> anyhow::Result<String> {
         self.app.theme.render(template, context)
     }
 
     pub fn chrome(&self, title: Option<&str>, description: &str, path: &str) -> Chrome {
         let settings = &self.site.settings;
+        let meta = self.page_meta(title.unwrap_or(&settings.title), description, path);
         let title = match title {
             Some(t) => format!("{t} | {}", settings.title),
             None => format!("{} | {}", settings.title, settings.tagline),
@@ -517,6 +524,7 @@ impl<'a> Presenter<'a> {
             feeds: feed_links(&settings.title, ""),
             robots: None,
             footer_links,
+            meta,
         }
     }
 
