@@ -16,7 +16,7 @@ use crate::services::permissions::{Action, may, refusal};
 use crate::services::publishing::{
     BriefDraft, ContentError, StoryDraft, prepare_brief, prepare_story, slug_conflict,
 };
-use crate::store::{Edit, Store, StoreError, StoryCard};
+use crate::store::{Edit, RelatedChoice, Store, StoreError, StoryCard};
 
 /// The step a save takes in the workflow: draft → review → scheduled or
 /// published → unpublished (back to draft) or archived.
@@ -542,6 +542,73 @@ pub async fn preview_token(
     )
     .await;
     Ok(token)
+}
+
+/// A story's pinned and excluded related stories as the desk shows them:
+/// slugs, one a line.
+pub async fn related_choices(store: &Store, story_id: &str) -> Result<(String, String), StoreError> {
+    let lists = store.related_lists(story_id).await?;
+    let ids: Vec<String> = lists.pinned.iter().chain(&lists.excluded).cloned().collect();
+    let cards = store.story_cards_by_ids(&ids).await?;
+    let slugs = |ids: &[String]| {
+        ids.iter()
+            .filter_map(|id| cards.iter().find(|c| &c.story.id == id))
+            .map(|c| c.story.slug.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Ok((slugs(&lists.pinned), slugs(&lists.excluded)))
+}
+
+/// Saves the editors' word on a story's related stories from the desk's
+/// text: each line a story's slug or address. Pinned ones show first, in
+/// their order; excluded ones never show. Needs the right to edit it.
+pub async fn set_related_choices(
+    store: &Store,
+    user: &User,
+    card: &StoryCard,
+    pinned: &str,
+    excluded: &str,
+) -> Result<(), ContentError> {
+    let own = owns(user, card.story.created_by.as_deref(), &card.author_ids);
+    check(user, &[Action::Edit], own)?;
+    let mut choices: Vec<(String, RelatedChoice)> = Vec::new();
+    for (text, choice, field) in [
+        (pinned, RelatedChoice::Pin, "related_pinned"),
+        (excluded, RelatedChoice::Exclude, "related_excluded"),
+    ] {
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            // A pasted address: its last part is the slug.
+            let slug = line.trim_end_matches('/').rsplit('/').next().unwrap_or(line);
+            let Some(found) = store.story_by_slug(slug).await? else {
+                return Err(ContentError::Invalid {
+                    field,
+                    message: format!(
+                        "there is no story at \u{201c}{line}\u{201d}: give a story's address or slug, one a line"
+                    ),
+                });
+            };
+            if found.id == card.story.id {
+                return Err(ContentError::Invalid {
+                    field,
+                    message: "a story cannot be related to itself".into(),
+                });
+            }
+            if choices.iter().any(|(id, _)| id == &found.id) {
+                return Err(ContentError::Invalid {
+                    field,
+                    message: format!(
+                        "\u{201c}{}\u{201d} is named twice: pin it or exclude it, once",
+                        found.headline
+                    ),
+                });
+            }
+            choices.push((found.id, choice));
+        }
+    }
+    store.set_related_choices(&card.story.id, &choices).await?;
+    log(store, user, "chose the related stories of", "story", &card.story.headline).await;
+    Ok(())
 }
 
 /// Withdraws the secret preview link: the old one stops working.

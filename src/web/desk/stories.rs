@@ -316,6 +316,9 @@ struct EditorView {
     preview_withdraw_url: Option<String>,
     preview_link: Option<String>,
     notes_url: Option<String>,
+    related_url: Option<String>,
+    related_pinned: String,
+    related_excluded: String,
     notes: Vec<NoteRow>,
     may_delete: bool,
     /// Newsletters the story may go out to when published (editors and owners).
@@ -330,6 +333,8 @@ struct EditorState {
     conflict: Option<Vec<FieldChange>>,
     /// The publication time as typed, when it could not be read.
     publish_at_typed: Option<String>,
+    /// The related stories as typed (pinned, excluded), when refused.
+    related: Option<(String, String)>,
 }
 
 /// The steps this person may take on a piece in this state, in the order shown.
@@ -425,8 +430,14 @@ async fn editor_page(
                 _ => Ok(vec![]),
             }
         },
+        async {
+            match &id {
+                Some(id) => editing::related_choices(store, id).await,
+                None => Ok(Default::default()),
+            }
+        },
     );
-    let (sections, authors, mut images, tags, preview_token, notes) = match loaded {
+    let (sections, authors, mut images, tags, preview_token, notes, related) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => return unavailable(e),
     };
@@ -535,6 +546,9 @@ async fn editor_page(
             .map(|id| urls::desk_story_action(id, "preview-withdraw")),
         preview_link: preview_token.map(|t| desk.app.public_url.absolute(&urls::desk_preview(&t))),
         notes_url: id.as_deref().map(|id| urls::desk_story_action(id, "notes")),
+        related_url: id.as_deref().map(|id| urls::desk_story_action(id, "related")),
+        related_pinned: state.related.clone().map_or(related.0, |r| r.0),
+        related_excluded: state.related.clone().map_or(related.1, |r| r.1),
         notes: notes
             .iter()
             .map(|n| NoteRow {
@@ -589,6 +603,7 @@ fn done_notice(done: &str) -> Option<String> {
             "archive" => "Archived: its address now answers that it is gone.",
             "restored" => "The revision is restored (saved as a new revision).",
             "note" => "The note is added at the foot of the story.",
+            "related" => "The related stories are saved: readers see them on the story\u{2019}s next view.",
             "preview-link" => "The preview link is ready below.",
             "preview-withdrawn" => "The preview link no longer works.",
             _ => return None,
@@ -998,6 +1013,38 @@ pub(super) async fn story_action(
             .await
             .map(|_| done("preview-withdrawn")),
         "notes" => add_note(&desk, &me.user, &card, &form).await,
+        "related" => {
+            let (pinned, excluded) = (form.get("related_pinned"), form.get("related_excluded"));
+            match editing::set_related_choices(store, &me.user, &card, pinned, excluded).await {
+                Ok(()) => Ok(see_other(&format!(
+                    "{}?done=related#related",
+                    urls::desk_story(&id)
+                ))),
+                Err(ContentError::Invalid { field, message }) => {
+                    let mut state = EditorState {
+                        related: Some((pinned.to_string(), excluded.to_string())),
+                        ..Default::default()
+                    };
+                    state
+                        .errors
+                        .insert(field, crate::model::text::capitalized(&message));
+                    let tags = match store.tags().await {
+                        Ok(tags) => tags,
+                        Err(e) => return unavailable(e),
+                    };
+                    let fields = StoryFields::of(&card, &tags);
+                    return editor_page(
+                        &desk,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        Some(&card),
+                        fields,
+                        state,
+                    )
+                    .await;
+                }
+                Err(e) => Err(e),
+            }
+        }
         "restore" => restore(&desk, &me.user, &card, &form).await,
         _ => return not_found().await,
     };
