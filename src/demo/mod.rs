@@ -14,9 +14,9 @@ use crate::model::{
     Author, Image, Link, NoteKind, Section, SiteSettings, Status, StoryFilter, Tag, UnixTime,
     new_id, slug,
 };
+use crate::progress::Progress;
 use crate::services::publishing::{self, BriefDraft, ContentError, StoryDraft};
 use crate::services::settings;
-use crate::progress::Progress;
 use crate::store::{Store, StoryWrite};
 
 const CONTENT: &str = include_str!("content.toml");
@@ -310,6 +310,9 @@ pub async fn fill_if_empty(store: &Store, media_dir: &Path) -> anyhow::Result<us
     }
 
     add_newsletters(store).await?;
+    // Worked out now rather than by the queued jobs, so a new site's pages
+    // settle before its first reader (the jobs then find nothing to change).
+    crate::services::search::relate_all(store, |_| {}).await?;
     store.optimize().await?;
     Ok(demo.stories.len())
 }

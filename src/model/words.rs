@@ -83,14 +83,14 @@ pub fn stem(folded: &str) -> String {
 /// Words too common to say what a story is about.
 pub fn is_stopword(folded: &str) -> bool {
     const STOPWORDS: &[&str] = &[
-        "a", "about", "after", "again", "all", "also", "an", "and", "any", "are", "as", "at",
-        "be", "been", "before", "but", "by", "can", "could", "did", "do", "does", "for", "from",
-        "had", "has", "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it",
-        "its", "just", "more", "most", "no", "not", "now", "of", "on", "one", "only", "or",
-        "other", "our", "out", "over", "said", "says", "she", "so", "some", "than", "that",
-        "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "two",
-        "up", "was", "we", "were", "what", "when", "where", "which", "while", "who", "will",
-        "with", "would", "year", "years", "you",
+        "a", "about", "after", "again", "all", "also", "an", "and", "any", "are", "as", "at", "be",
+        "been", "before", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had",
+        "has", "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its",
+        "just", "more", "most", "no", "not", "now", "of", "on", "one", "only", "or", "other",
+        "our", "out", "over", "said", "says", "she", "so", "some", "than", "that", "the", "their",
+        "them", "then", "there", "these", "they", "this", "those", "to", "two", "up", "was", "we",
+        "were", "what", "when", "where", "which", "while", "who", "will", "with", "would", "year",
+        "years", "you",
     ];
     STOPWORDS.binary_search(&folded).is_ok()
 }

@@ -546,9 +546,17 @@ pub async fn preview_token(
 
 /// A story's pinned and excluded related stories as the desk shows them:
 /// slugs, one a line.
-pub async fn related_choices(store: &Store, story_id: &str) -> Result<(String, String), StoreError> {
+pub async fn related_choices(
+    store: &Store,
+    story_id: &str,
+) -> Result<(String, String), StoreError> {
     let lists = store.related_lists(story_id).await?;
-    let ids: Vec<String> = lists.pinned.iter().chain(&lists.excluded).cloned().collect();
+    let ids: Vec<String> = lists
+        .pinned
+        .iter()
+        .chain(&lists.excluded)
+        .cloned()
+        .collect();
     let cards = store.story_cards_by_ids(&ids).await?;
     let slugs = |ids: &[String]| {
         ids.iter()
@@ -579,7 +587,11 @@ pub async fn set_related_choices(
     ] {
         for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
             // A pasted address: its last part is the slug.
-            let slug = line.trim_end_matches('/').rsplit('/').next().unwrap_or(line);
+            let slug = line
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or(line);
             let Some(found) = store.story_by_slug(slug).await? else {
                 return Err(ContentError::Invalid {
                     field,
@@ -607,7 +619,14 @@ pub async fn set_related_choices(
         }
     }
     store.set_related_choices(&card.story.id, &choices).await?;
-    log(store, user, "chose the related stories of", "story", &card.story.headline).await;
+    log(
+        store,
+        user,
+        "chose the related stories of",
+        "story",
+        &card.story.headline,
+    )
+    .await;
     Ok(())
 }
 

@@ -44,6 +44,34 @@ pub struct StoryDraft {
     pub updated_at: Option<UnixTime>,
 }
 
+impl StoryDraft {
+    /// A stored story as a draft, to change and save again (the API, tools).
+    pub fn of(card: &crate::store::StoryCard) -> StoryDraft {
+        let s = &card.story;
+        StoryDraft {
+            slug: Some(s.slug.clone()),
+            headline: s.headline.clone(),
+            dek: s.dek.clone(),
+            label: s.label.clone(),
+            section_id: s.section_id.clone(),
+            body_md: s.body_md.clone(),
+            custom_excerpt: s.custom_excerpt.clone(),
+            hero_image_id: s.hero_image_id.clone(),
+            hero_alt: s.hero_alt.clone(),
+            hero_caption: s.hero_caption.clone(),
+            hero_credit: s.hero_credit.clone(),
+            status: Some(s.status),
+            featured: s.featured,
+            published_at: s.published_at,
+            author_ids: card.author_ids.clone(),
+            tag_ids: card.tag_ids.clone(),
+            seo_title: s.seo_title.clone(),
+            seo_description: s.seo_description.clone(),
+            updated_at: None,
+        }
+    }
+}
+
 /// What an editor submits for a brief (new or existing).
 #[derive(Debug, Clone, Default)]
 pub struct BriefDraft {

@@ -19,7 +19,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::model::{Story, StoryFilter, UnixTime, words};
-use crate::store::{SearchRequest, Store, StoreResult, TagWindowEntry};
+use crate::store::{Store, StoreResult, TagWindowEntry};
 
 /// Stories kept in a computed list.
 pub const KEPT: usize = 8;
@@ -28,16 +28,23 @@ pub const KEPT: usize = 8;
 pub const NEIGHBOURS_UPDATED: usize = 3;
 /// Words of a story weighed for its telling ones.
 const CANDIDATE_WORDS: usize = 24;
-/// Words searched for: the rarest candidates.
+/// Words that count: the rarest candidates.
 const TELLING_WORDS: usize = 8;
-/// A word in more documents than this says little about a subject.
+/// A word in more stories than this says little about a subject (and
+/// looking it up stops here: the cost never grows with the archive).
 const COMMON_AFTER: i64 = 400;
-/// Stories the text search offers.
-const TEXT_CANDIDATES: i64 = 30;
 
 /// Works out and stores the related stories of a story; returns them.
 /// Public stories only, never the story itself; nothing for a story that
 /// is not public.
+///
+/// Its telling words are those of its headline, dek and most frequent body
+/// words that appear in other stories, but rarely (each looked up in the
+/// index, at most `COMMON_AFTER` matches); the rarest count. Each story
+/// sharing them scores the sum of their rarity (ln of how much rarer than
+/// common they are), so two stories sharing "saltmarsh" and "redshank"
+/// outrank two sharing "wall" however often it is repeated. The same on
+/// both engines: only "which stories have this word" is asked of them.
 pub async fn compute(store: &Store, story_id: &str) -> StoreResult<Vec<String>> {
     let now = store.clock().now();
     let Some(card) = store
@@ -49,61 +56,64 @@ pub async fn compute(store: &Store, story_id: &str) -> StoreResult<Vec<String>> 
     };
     let story = &card.story;
     if !story.is_public(now) {
-        store.set_related_stories(story_id, &[]).await?;
+        keep(store, story_id, &[]).await?;
         return Ok(vec![]);
     }
     let mut telling = Vec::new();
     for word in candidate_words(story) {
-        let frequency = store.word_frequency(&word, COMMON_AFTER + 1).await?;
-        // In one document: only this story has it.
-        if (2..=COMMON_AFTER).contains(&frequency) {
-            telling.push((frequency, word));
+        let matches = store.word_matches(&word, COMMON_AFTER + 1).await?;
+        // In one story only: this one.
+        if (2..=COMMON_AFTER as usize).contains(&matches.len()) {
+            telling.push(matches);
         }
     }
-    telling.sort();
+    telling.sort_by_key(Vec::len);
     telling.truncate(TELLING_WORDS);
-    let by_text = if telling.is_empty() {
-        vec![]
-    } else {
-        store
-            .search(&SearchRequest {
-                terms: telling.into_iter().map(|(_, w)| vec![w]).collect(),
-                any: true,
-                exclude_story: Some(story.id.clone()),
-                now,
-                limit: TEXT_CANDIDATES,
-                ..Default::default()
-            })
-            .await?
-    };
+    let mut text: HashMap<String, TextMatch> = HashMap::new();
+    for matches in &telling {
+        let rarity = ((COMMON_AFTER + 1) as f64 / matches.len() as f64).ln();
+        for m in matches.iter().filter(|m| m.story_id != story.id) {
+            text.entry(m.story_id.clone())
+                .or_insert(TextMatch {
+                    story_id: m.story_id.clone(),
+                    section_id: m.section_id.clone(),
+                    published_at: m.published_at,
+                    score: 0.0,
+                })
+                .score += rarity;
+        }
+    }
+    let text: Vec<TextMatch> = text.into_values().collect();
     let tags: Vec<String> = card.tag_ids.iter().take(TAGS_WEIGHED).cloned().collect();
     let windows = store.tag_windows(&tags, now).await?;
     let windows: Vec<&[TagWindowEntry]> = windows.values().map(|w| w.as_slice()).collect();
-    let text: Vec<TextMatch> = by_text
-        .iter()
-        .map(|hit| TextMatch {
-            story_id: hit.story_id.clone(),
-            section_id: hit.section_id.clone(),
-            published_at: hit.published_at,
-        })
-        .collect();
     let ranked = combine(story, &text, &windows, now, KEPT);
-    store.set_related_stories(story_id, &ranked).await?;
+    keep(store, story_id, &ranked).await?;
     Ok(ranked)
 }
 
-/// A story the text search found, best first.
+/// Stores a computed list, unless it is the one stored: an unchanged list
+/// must not move the content version (every cached page would go).
+async fn keep(store: &Store, story_id: &str, ranked: &[String]) -> StoreResult<()> {
+    if store.related_lists(story_id).await?.computed != ranked {
+        store.set_related_stories(story_id, ranked).await?;
+    }
+    Ok(())
+}
+
+/// A story sharing telling words, with how telling they are together.
 #[derive(Debug, Clone)]
 pub struct TextMatch {
     pub story_id: String,
     pub section_id: String,
     pub published_at: UnixTime,
+    pub score: f64,
 }
 
-/// Scores candidates from the text search (by rank) and the tag windows
-/// (by tags shared), with the same section and newness counting for a
-/// little: a close text match outweighs one shared tag; two shared tags
-/// about match the best text match.
+/// Scores candidates: shared words (up to 4 points for the best text
+/// match, the rest in proportion), one point a shared tag, half a point
+/// for the same section, all divided down with age (a story two years
+/// older needs twice the score). Never the story itself.
 pub fn combine(
     story: &Story,
     text: &[TextMatch],
@@ -117,12 +127,16 @@ pub fn combine(
         published_at: UnixTime,
     }
     let mut candidates: HashMap<String, Candidate> = HashMap::new();
-    let count = text.len().max(1) as f64;
-    for (rank, m) in text.iter().enumerate() {
+    let best = text.iter().map(|m| m.score).fold(0.0, f64::max);
+    for m in text {
         candidates.insert(
             m.story_id.clone(),
             Candidate {
-                score: 2.0 * (1.0 - rank as f64 / count) + 0.5,
+                score: if best > 0.0 {
+                    4.0 * m.score / best
+                } else {
+                    0.0
+                },
                 section_id: m.section_id.clone(),
                 published_at: m.published_at,
             },
@@ -143,7 +157,11 @@ pub fn combine(
     let mut ranked: Vec<(f64, String)> = candidates
         .into_iter()
         .map(|(id, c)| {
-            let section = if c.section_id == story.section_id { 0.5 } else { 0.0 };
+            let section = if c.section_id == story.section_id {
+                0.5
+            } else {
+                0.0
+            };
             let age_years = (now - c.published_at).max(0) as f64 / year;
             ((c.score + section) / (1.0 + age_years / 2.0), id)
         })

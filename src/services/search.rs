@@ -43,7 +43,11 @@ impl Query {
 
     /// The stems of every word looked for (to mark them in results).
     pub fn stems(&self) -> HashSet<String> {
-        self.terms.iter().flatten().map(|w| words::stem(w)).collect()
+        self.terms
+            .iter()
+            .flatten()
+            .map(|w| words::stem(w))
+            .collect()
     }
 }
 
@@ -379,13 +383,23 @@ mod tests {
         let s = snippet(&text, &stems, 12);
         assert_eq!(s.first().map(|f| f.text.as_str()), Some("\u{2026}"));
         assert_eq!(s.last().map(|f| f.text.as_str()), Some("\u{2026}"));
-        let marked: Vec<&str> = s.iter().filter(|f| f.hit).map(|f| f.text.as_str()).collect();
+        let marked: Vec<&str> = s
+            .iter()
+            .filter(|f| f.hit)
+            .map(|f| f.text.as_str())
+            .collect();
         assert_eq!(marked, ["striking"]);
         let all: String = s.iter().map(|f| f.text.as_str()).collect();
         assert!(all.contains("Dockers were striking again"), "{all}");
 
         let headline = mark("Strikes close the port", &stems);
-        assert_eq!(headline[0], Fragment { text: "Strikes".into(), hit: true });
+        assert_eq!(
+            headline[0],
+            Fragment {
+                text: "Strikes".into(),
+                hit: true
+            }
+        );
         assert_eq!(headline[1].text, " close the port");
         // a short text is shown whole, without ellipses
         let short = snippet("The strike ended.", &stems, 32);

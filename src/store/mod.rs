@@ -50,7 +50,9 @@ pub use jobs::{
 };
 pub use media::{ImageUse, LibraryImage, UploadRecord};
 pub use revisions::{Edit, PieceKind, Revision};
-pub use search::{RelatedChoice, RelatedLists, SearchDocument, SearchHit, SearchRequest};
+pub use search::{
+    RelatedChoice, RelatedLists, SearchDocument, SearchHit, SearchRequest, WordMatch,
+};
 pub use sitemaps::{SitemapEntry, SitemapKind};
 pub use slugs::SlugKind;
 pub use stories::{

@@ -78,6 +78,14 @@ pub struct SearchHit {
     pub topics: String,
 }
 
+/// A story that has a word (for related stories).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WordMatch {
+    pub story_id: String,
+    pub section_id: String,
+    pub published_at: UnixTime,
+}
+
 /// An editor's choice about one related story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RelatedChoice {
@@ -155,12 +163,19 @@ macro_rules! queries {
                 Ok(q.fetch_all(pool).await?)
             }
 
-            /// In how many documents a word appears, counting no further than `cap`.
-            pub async fn frequency(pool: &Pool<Db>, word: &str, cap: i64) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar(super::search_dialect::FREQUENCY)
+            /// The public stories whose text has a word (stemmed as the
+            /// index stems), no more than `cap` of them, in no order.
+            pub async fn word_matches(
+                pool: &Pool<Db>,
+                word: &str,
+                now: crate::model::UnixTime,
+                cap: i64,
+            ) -> StoreResult<Vec<crate::store::search::WordMatch>> {
+                Ok(sqlx::query_as(super::search_dialect::WORD_MATCHES)
                     .bind(word)
+                    .bind(now)
                     .bind(cap)
-                    .fetch_one(pool)
+                    .fetch_all(pool)
                     .await?)
             }
 
@@ -318,8 +333,9 @@ pub(crate) mod sqlite_search {
     use super::{RECENCY_HALF_SECONDS, SearchDocument, SearchRequest};
     use crate::store::StoreResult;
 
-    pub(crate) const FREQUENCY: &str = "SELECT count(*) FROM (SELECT 1 FROM search_index
-         WHERE search_index MATCH '\"' || $1 || '\"' LIMIT $2) found";
+    pub(crate) const WORD_MATCHES: &str = "SELECT d.story_id, d.section_id, d.published_at
+         FROM search_index JOIN search_documents d ON d.doc = search_index.rowid
+         WHERE search_index MATCH '\"' || $1 || '\"' AND d.published_at <= $2 LIMIT $3";
 
     pub(crate) async fn upsert(conn: &mut SqliteConnection, d: &SearchDocument) -> StoreResult<()> {
         sqlx::query(
@@ -386,8 +402,10 @@ pub(crate) mod postgres_search {
     use crate::model::words;
     use crate::store::StoreResult;
 
-    pub(crate) const FREQUENCY: &str = "SELECT count(*) FROM (SELECT 1 FROM search_documents
-         WHERE terms @@ to_tsquery('english', quote_literal($1)) LIMIT $2) found";
+    pub(crate) const WORD_MATCHES: &str = "SELECT d.story_id, d.section_id, d.published_at
+         FROM search_documents d
+         WHERE d.terms @@ to_tsquery('english', quote_literal($1::text)) AND d.published_at <= $2
+         LIMIT $3";
 
     pub(crate) async fn upsert(conn: &mut PgConnection, d: &SearchDocument) -> StoreResult<()> {
         sqlx::query(
@@ -465,9 +483,10 @@ impl Store {
         read!(self, search::labels())
     }
 
-    /// In how many public-or-scheduled stories a folded word appears, up to `cap`.
-    pub async fn word_frequency(&self, word: &str, cap: i64) -> StoreResult<i64> {
-        read!(self, search::frequency(word, cap))
+    /// Public stories whose text has a folded word, up to `cap` of them.
+    pub async fn word_matches(&self, word: &str, cap: i64) -> StoreResult<Vec<WordMatch>> {
+        let now = self.clock.now();
+        read!(self, search::word_matches(word, now, cap))
     }
 
     /// Story ids after `after`, in id order (walks over every story).

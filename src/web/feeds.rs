@@ -265,7 +265,11 @@ pub async fn build(
         language: settings.language.clone(),
         home_url: public.absolute(&base),
         feed_url: public.absolute(&urls::feed(
-            if matches!(source, Source::Site) { "" } else { &base },
+            if matches!(source, Source::Site) {
+                ""
+            } else {
+                &base
+            },
             format,
         )),
         updated,
@@ -476,7 +480,10 @@ mod tests {
             entry_id("story", "01a229ac56e172d0ab3fb5cff7548509", &public),
             "urn:uuid:01a229ac-56e1-72d0-ab3f-b5cff7548509"
         );
-        assert_eq!(entry_id("brief", "wp-42", &public), "tag:news.example,2026:brief/wp-42");
+        assert_eq!(
+            entry_id("brief", "wp-42", &public),
+            "tag:news.example,2026:brief/wp-42"
+        );
     }
 
     #[test]

@@ -89,7 +89,10 @@ async fn index(State(app): State<Arc<App>>) -> Result<Response, SiteError> {
         url: public.absolute(&urls::sitemap("pages")),
         lastmod: None,
     }];
-    for (kind, name) in [(SitemapKind::Stories, "stories"), (SitemapKind::Briefs, "briefs")] {
+    for (kind, name) in [
+        (SitemapKind::Stories, "stories"),
+        (SitemapKind::Briefs, "briefs"),
+    ] {
         let (count, newest) = app.store.sitemap_extent(kind).await?;
         for n in 1..=files_for(count) {
             files.push(FileView {
@@ -104,7 +107,9 @@ async fn index(State(app): State<Arc<App>>) -> Result<Response, SiteError> {
         url: public.absolute(&urls::sitemap("news")),
         lastmod: None,
     });
-    Ok(xml(p.render("feeds/sitemap-index.xml", IndexView { files })?))
+    Ok(xml(
+        p.render("feeds/sitemap-index.xml", IndexView { files })?
+    ))
 }
 
 async fn file(
@@ -170,7 +175,11 @@ async fn pages(p: &Presenter<'_>) -> Result<Response, SiteError> {
     let mut paths = vec![urls::home(), urls::latest(), urls::briefs()];
     paths.extend(p.site.sections.iter().map(|s| urls::section(&s.slug)));
     paths.extend(tags.iter().map(|t| urls::tag(&t.slug)));
-    paths.extend(p.author_list().iter().map(|(slug, _, _)| urls::author(slug)));
+    paths.extend(
+        p.author_list()
+            .iter()
+            .map(|(slug, _, _)| urls::author(slug)),
+    );
     paths.extend(
         pages
             .iter()

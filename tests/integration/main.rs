@@ -12,6 +12,7 @@ mod common;
 mod content;
 mod desk;
 mod desk_admin;
+mod discovery;
 mod editor;
 mod events;
 mod http;

@@ -546,7 +546,9 @@ async fn editor_page(
             .map(|id| urls::desk_story_action(id, "preview-withdraw")),
         preview_link: preview_token.map(|t| desk.app.public_url.absolute(&urls::desk_preview(&t))),
         notes_url: id.as_deref().map(|id| urls::desk_story_action(id, "notes")),
-        related_url: id.as_deref().map(|id| urls::desk_story_action(id, "related")),
+        related_url: id
+            .as_deref()
+            .map(|id| urls::desk_story_action(id, "related")),
         related_pinned: state.related.clone().map_or(related.0, |r| r.0),
         related_excluded: state.related.clone().map_or(related.1, |r| r.1),
         notes: notes
@@ -603,7 +605,9 @@ fn done_notice(done: &str) -> Option<String> {
             "archive" => "Archived: its address now answers that it is gone.",
             "restored" => "The revision is restored (saved as a new revision).",
             "note" => "The note is added at the foot of the story.",
-            "related" => "The related stories are saved: readers see them on the story\u{2019}s next view.",
+            "related" => {
+                "The related stories are saved: readers see them on the story\u{2019}s next view."
+            }
             "preview-link" => "The preview link is ready below.",
             "preview-withdrawn" => "The preview link no longer works.",
             _ => return None,

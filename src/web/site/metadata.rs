@@ -137,7 +137,12 @@ impl Presenter<'_> {
     pub fn home_meta(&self, meta: &mut PageMeta) {
         let mut organization = self.organization();
         organization["@context"] = "https://schema.org".into();
-        let links: Vec<&str> = self.settings().social.iter().map(|l| l.url.as_str()).collect();
+        let links: Vec<&str> = self
+            .settings()
+            .social
+            .iter()
+            .map(|l| l.url.as_str())
+            .collect();
         if !links.is_empty() {
             organization["sameAs"] = json!(links);
         }
@@ -180,7 +185,8 @@ impl Presenter<'_> {
         });
         if kind == "author" {
             meta.og_type = "profile";
-            page["mainEntity"] = json!({"@type": "Person", "name": name, "url": self.absolute(path)});
+            page["mainEntity"] =
+                json!({"@type": "Person", "name": name, "url": self.absolute(path)});
         }
         meta.json_ld = vec![
             script_json(&page),
@@ -213,7 +219,9 @@ impl Presenter<'_> {
         let authors: Vec<Value> = a
             .authors
             .iter()
-            .map(|(name, path)| json!({"@type": "Person", "name": name, "url": self.absolute(path)}))
+            .map(
+                |(name, path)| json!({"@type": "Person", "name": name, "url": self.absolute(path)}),
+            )
             .collect();
         let mut article = json!({
             "@context": "https://schema.org",
@@ -257,9 +265,16 @@ impl Presenter<'_> {
             modified: rfc3339(a.modified),
             section: a.section.map(|(s, _)| s.to_string()).unwrap_or_default(),
             tags: a.tags.clone(),
-            authors: a.authors.iter().map(|(_, path)| self.absolute(path)).collect(),
+            authors: a
+                .authors
+                .iter()
+                .map(|(_, path)| self.absolute(path))
+                .collect(),
         });
-        meta.json_ld = vec![script_json(&article), script_json(&self.breadcrumbs(&trail))];
+        meta.json_ld = vec![
+            script_json(&article),
+            script_json(&self.breadcrumbs(&trail)),
+        ];
     }
 }
 

@@ -13,8 +13,8 @@ use serde::Serialize;
 use super::views::{Chrome, LinkView, Presenter, Teaser};
 use super::{PageResult, html};
 use crate::services::search::{self, Filters, Fragment};
-use crate::web::{App, SiteError};
 use crate::urls;
+use crate::web::{App, SiteError};
 
 const PER_PAGE: i64 = 10;
 /// Pages of results offered at most (deeper pages answer 404).
@@ -55,7 +55,11 @@ impl Asked {
 
     /// This search's address at another page (or with changes).
     fn url(&self, page: u32) -> String {
-        let page = if page > 1 { page.to_string() } else { String::new() };
+        let page = if page > 1 {
+            page.to_string()
+        } else {
+            String::new()
+        };
         urls::with_query(
             &urls::search(),
             &[
@@ -71,9 +75,15 @@ impl Asked {
     }
 
     fn has_filters(&self) -> bool {
-        [&self.section, &self.label, &self.author, &self.from, &self.to]
-            .iter()
-            .any(|f| !f.is_empty())
+        [
+            &self.section,
+            &self.label,
+            &self.author,
+            &self.from,
+            &self.to,
+        ]
+        .iter()
+        .any(|f| !f.is_empty())
     }
 }
 
@@ -121,7 +131,9 @@ pub(super) async fn page(
     let p = Presenter::new(&app).await?;
     let page = match asked.page.as_str() {
         "" => 1,
-        raw if !raw.bytes().all(|b| b.is_ascii_digit()) || raw.trim_start_matches('0').is_empty() => {
+        raw if !raw.bytes().all(|b| b.is_ascii_digit())
+            || raw.trim_start_matches('0').is_empty() =>
+        {
             return Err(SiteError::BadRequest(format!(
                 "\u{201c}{raw}\u{201d} is not a page number: pages are numbered from 1."
             )));
@@ -133,8 +145,7 @@ pub(super) async fn page(
     };
     let filters = filters(&p, &asked)?;
     let query = search::parse(&asked.q);
-    let results =
-        search::search(&app.store, &query, &filters, p.now, page, PER_PAGE).await?;
+    let results = search::search(&app.store, &query, &filters, p.now, page, PER_PAGE).await?;
     if page > 1 && results.found.is_empty() {
         return Err(SiteError::NotFound);
     }

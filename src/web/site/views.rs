@@ -545,7 +545,13 @@ impl<'a> Presenter<'a> {
             .site
             .authors
             .values()
-            .map(|e| (e.author.slug.clone(), e.author.name.clone(), e.author.id.clone()))
+            .map(|e| {
+                (
+                    e.author.slug.clone(),
+                    e.author.name.clone(),
+                    e.author.id.clone(),
+                )
+            })
             .collect();
         list.sort_by(|a, b| a.1.cmp(&b.1));
         list
@@ -600,7 +606,8 @@ impl<'a> Presenter<'a> {
         let mut ids: Vec<String> = lists.pinned.clone();
         let from_tags = lists.computed.is_empty();
         let chosen = if from_tags {
-            self.related_by_tags(card, limit + lists.excluded.len()).await?
+            self.related_by_tags(card, limit + lists.excluded.len())
+                .await?
         } else {
             lists.computed
         };
