@@ -232,6 +232,69 @@ fn seed_generates_archive_stories_with_progress() {
 }
 
 #[test]
+fn search_reindex_rebuilds_the_index_with_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, text) = run(masthead()
+        .args(["seed", "--stories", "60", "--data-dir"])
+        .arg(dir.path()));
+    assert!(ok, "{text}");
+    let url = format!("sqlite://{}", dir.path().join("masthead.db").display());
+    let search = |word: &str| {
+        crate::common::block_on(async {
+            let store = masthead::store::Store::connect(&url).await.unwrap();
+            let request = masthead::store::SearchRequest {
+                terms: vec![vec![word.to_string()]],
+                now: store.clock().now(),
+                limit: 100,
+                ..Default::default()
+            };
+            let found = store.search(&request).await.unwrap().len();
+            store.close().await;
+            found
+        })
+    };
+    // generated stories are indexed as they are saved
+    assert_eq!(
+        search("varvarvar"),
+        8,
+        "the first generated place, in eight stories"
+    );
+    // an index lost (emptied behind Masthead's back) comes back whole
+    crate::common::block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("DELETE FROM search_documents")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    assert_eq!(search("varvarvar"), 0);
+    let (ok, text) = run(masthead()
+        .args(["search", "reindex", "--related", "--data-dir"])
+        .arg(dir.path()));
+    assert!(ok, "{text}");
+    assert!(text.contains("indexed 60/60 stories"), "{text}");
+    assert!(
+        text.contains("Rebuilt the search index: 60 stories"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Worked out the related stories of 60 stories"),
+        "{text}"
+    );
+    assert_eq!(search("varvarvar"), 8);
+    // a mistyped database is refused with advice, not created
+    let (ok, text) = run(masthead().args([
+        "search",
+        "reindex",
+        "--database-url",
+        "postgres://postgres@127.0.0.1:1/none",
+    ]));
+    assert!(!ok);
+    assert!(text.contains("cannot reach PostgreSQL"), "{text}");
+}
+
+#[test]
 fn logs_can_be_json_for_collectors() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = masthead()

@@ -414,15 +414,14 @@ on_both_backends!(every_page_type_describes_itself, |backend: Backend| {
                 "{path}: {property}"
             );
         }
-        if path != "/" && kind != "NewsArticle" {
-            if kind != "WebPage" {
-                let crumbs = of_type(&docs, "BreadcrumbList");
-                assert_eq!(
-                    crumbs["itemListElement"][0]["item"],
-                    format!("{}/", site.url),
-                    "{path}"
-                );
-            }
+        // Listings sit under the home page.
+        if !["WebSite", "NewsArticle", "WebPage"].contains(&kind) {
+            let crumbs = of_type(&docs, "BreadcrumbList");
+            assert_eq!(
+                crumbs["itemListElement"][0]["item"],
+                format!("{}/", site.url),
+                "{path}"
+            );
         }
     }
     // the home page: the publication and its search
@@ -620,15 +619,15 @@ on_both_backends!(
             ["Rivers of the lowlands break their levees"]
         );
         // accents, either way round
-        assert_eq!(search(&site, "q=zurich+cafe"), [cafe.headline.clone()]);
-        assert_eq!(search(&site, "q=Z%C3%BCRICH"), [cafe.headline.clone()]);
+        assert_eq!(search(&site, "q=zurich+cafe"), [cafe.headline.as_str()]);
+        assert_eq!(search(&site, "q=Z%C3%BCRICH"), [cafe.headline.as_str()]);
         // a quoted phrase must appear as written; a minus leaves out
         assert_eq!(
             search(&site, "q=%22night+shift%22"),
-            [cafe.headline.clone()]
+            [cafe.headline.as_str()]
         );
         assert!(search(&site, "q=%22shift+night%22").is_empty());
-        assert_eq!(search(&site, "q=vell+-fees"), [exact.headline.clone()]);
+        assert_eq!(search(&site, "q=vell+-fees"), [exact.headline.as_str()]);
         // filters: section, label, author, dates
         assert!(search(&site, "q=levee&section=europe").is_empty());
         assert_eq!(
@@ -643,7 +642,7 @@ on_both_backends!(
         };
         assert_eq!(
             search(&site, &format!("q=vell&from={}&to={}", day(40), day(20))),
-            [exact.headline.clone()]
+            [exact.headline.as_str()]
         );
         // the page shows snippets with the words marked
         let page = site.get("/search?q=dredging").text();
