@@ -10,9 +10,9 @@ use std::time::Duration;
 use crate::mail::Mailer;
 use crate::model::UnixTime;
 use crate::services::sending::{self, SendLimits, Stretch};
-use crate::services::{publishing, related, subscriptions};
+use crate::services::{publishing, related, search, subscriptions};
 use crate::store::{
-    CONFIRM_SUBSCRIBER, Job, PUBLISH_BRIEF, PUBLISH_STORY, RELATE_STORY, SEND_ISSUE,
+    CONFIRM_SUBSCRIBER, Job, PUBLISH_BRIEF, PUBLISH_STORY, REINDEX_STALE, RELATE_STORY, SEND_ISSUE,
     SEND_MANAGE_LINK, Store, StoreError,
 };
 use crate::theme::Theme;
@@ -127,6 +127,10 @@ async fn run(context: &JobContext, job: &Job) -> Result<Option<UnixTime>, String
                 .map(|_| None)
                 .map_err(|e| e.to_string())
         }
+        REINDEX_STALE => search::reindex_stale(store)
+            .await
+            .map(|_| None)
+            .map_err(|e| e.to_string()),
         RELATE_STORY => relate(store, &job.subject)
             .await
             .map(|_| None)

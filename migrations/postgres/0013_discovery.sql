@@ -17,9 +17,14 @@ CREATE TABLE search_documents (
     dek TEXT NOT NULL,
     body TEXT NOT NULL,
     topics TEXT NOT NULL,
-    terms TSVECTOR NOT NULL
+    terms TSVECTOR NOT NULL,
+    -- A name it shows (section, tag, author) changed: rewritten soon by a
+    -- job (renaming a tag on thousands of stories must not hold the lock).
+    stale BOOLEAN NOT NULL DEFAULT FALSE
 );
+CREATE INDEX search_documents_stale ON search_documents (story_id) WHERE stale;
 CREATE INDEX search_documents_label ON search_documents (label);
+CREATE INDEX search_documents_headline ON search_documents (headline_key);
 CREATE INDEX search_documents_terms ON search_documents USING GIN (terms);
 
 -- Related stories, worked out when a story is saved (a job), best first.

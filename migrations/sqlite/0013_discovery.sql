@@ -3,7 +3,10 @@
 -- transaction as every save. The text columns are what the index reads and
 -- what result snippets are cut from; `headline_key` is the headline folded
 -- (lower case, no accents, words only) so an exact headline match can come
--- first.
+-- first. `doc` numbers documents newest first (seconds before a far
+-- future, shifted left 20 bits, plus a count within the second): the index
+-- hands back the newest matches first in its natural order, and a query
+-- ranks a bounded window of them whatever the archive's size.
 CREATE TABLE search_documents (
     doc INTEGER PRIMARY KEY,
     story_id TEXT NOT NULL UNIQUE REFERENCES stories(id) ON DELETE CASCADE,
@@ -14,9 +17,14 @@ CREATE TABLE search_documents (
     headline TEXT NOT NULL,
     dek TEXT NOT NULL,
     body TEXT NOT NULL,
-    topics TEXT NOT NULL
+    topics TEXT NOT NULL,
+    -- A name it shows (section, tag, author) changed: rewritten soon by a
+    -- job (renaming a tag on thousands of stories must not hold the lock).
+    stale BOOLEAN NOT NULL DEFAULT FALSE
 );
+CREATE INDEX search_documents_stale ON search_documents (story_id) WHERE stale;
 CREATE INDEX search_documents_label ON search_documents (label);
+CREATE INDEX search_documents_headline ON search_documents (headline_key);
 
 -- SQLite's full-text engine over those columns (an external-content table:
 -- the text lives once, in search_documents). Porter stemming for English,
@@ -34,7 +42,7 @@ CREATE TRIGGER search_documents_removed AFTER DELETE ON search_documents BEGIN
     INSERT INTO search_index (search_index, rowid, headline, dek, body, topics)
     VALUES ('delete', old.doc, old.headline, old.dek, old.body, old.topics);
 END;
-CREATE TRIGGER search_documents_changed AFTER UPDATE ON search_documents BEGIN
+CREATE TRIGGER search_documents_changed AFTER UPDATE OF headline, dek, body, topics ON search_documents BEGIN
     INSERT INTO search_index (search_index, rowid, headline, dek, body, topics)
     VALUES ('delete', old.doc, old.headline, old.dek, old.body, old.topics);
     INSERT INTO search_index (rowid, headline, dek, body, topics)

@@ -44,6 +44,9 @@ fn word(text: &str, at: Range<usize>) -> Word {
 /// Lower case without accents; letters without a decomposition of their own
 /// (ø, æ, ß, ł) written as a reader would type them on an English keyboard.
 pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.nfd() {
         if is_combining_mark(c) {

@@ -27,7 +27,9 @@ pub const KEPT: usize = 8;
 /// related (they may now have it as related in turn).
 pub const NEIGHBOURS_UPDATED: usize = 3;
 /// Words of a story weighed for its telling ones.
-const CANDIDATE_WORDS: usize = 24;
+const CANDIDATE_WORDS: usize = 16;
+/// Stories the words offer, looked up for the final ranking.
+const TEXT_CANDIDATES: usize = 30;
 /// Words that count: the rarest candidates.
 const TELLING_WORDS: usize = 8;
 /// A word in more stories than this says little about a subject (and
@@ -69,21 +71,33 @@ pub async fn compute(store: &Store, story_id: &str) -> StoreResult<Vec<String>> 
     }
     telling.sort_by_key(Vec::len);
     telling.truncate(TELLING_WORDS);
-    let mut text: HashMap<String, TextMatch> = HashMap::new();
+    let mut scores: HashMap<i64, f64> = HashMap::new();
     for matches in &telling {
         let rarity = ((COMMON_AFTER + 1) as f64 / matches.len() as f64).ln();
-        for m in matches.iter().filter(|m| m.story_id != story.id) {
-            text.entry(m.story_id.clone())
-                .or_insert(TextMatch {
-                    story_id: m.story_id.clone(),
-                    section_id: m.section_id.clone(),
-                    published_at: m.published_at,
-                    score: 0.0,
-                })
-                .score += rarity;
+        for doc in matches {
+            *scores.entry(*doc).or_default() += rarity;
         }
     }
-    let text: Vec<TextMatch> = text.into_values().collect();
+    // The best few (and the story itself, to leave out) looked up.
+    let mut best: Vec<(i64, f64)> = scores.into_iter().collect();
+    best.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+    best.truncate(TEXT_CANDIDATES);
+    let docs: Vec<i64> = best.iter().map(|(doc, _)| *doc).collect();
+    let text: Vec<TextMatch> = store
+        .search_documents(&docs)
+        .await?
+        .into_iter()
+        .filter(|m| m.story_id != story.id)
+        .filter_map(|m| {
+            let score = best.iter().find(|(doc, _)| *doc == m.doc)?.1;
+            Some(TextMatch {
+                story_id: m.story_id,
+                section_id: m.section_id,
+                published_at: m.published_at,
+                score,
+            })
+        })
+        .collect();
     let tags: Vec<String> = card.tag_ids.iter().take(TAGS_WEIGHED).cloned().collect();
     let windows = store.tag_windows(&tags, now).await?;
     let windows: Vec<&[TagWindowEntry]> = windows.values().map(|w| w.as_slice()).collect();

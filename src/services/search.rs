@@ -23,6 +23,9 @@ pub const MAX_QUERY_CHARS: usize = 300;
 pub const MAX_WORDS: usize = 10;
 /// Words in a result's snippet.
 const SNIPPET_WORDS: usize = 32;
+/// How far into a body a snippet is looked for (a long read's later
+/// matches are not worth reading the whole text for, ten times a page).
+const SNIPPET_REACH: usize = 6_000;
 
 /// A reader's query, cleaned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -110,7 +113,10 @@ pub fn parse(input: &str) -> Query {
         );
         query.excluded.clear();
     }
-    query.key = words::key(input);
+    // An exact headline is one with every word and nothing left out.
+    if query.excluded.is_empty() {
+        query.key = words::key(input);
+    }
     query
 }
 
@@ -219,14 +225,18 @@ pub fn mark(text: &str, stems: &HashSet<String>) -> Vec<Fragment> {
 /// About `length` words of `text` around where most of the words looked
 /// for are, marked; "…" where the text was cut.
 pub fn snippet(text: &str, stems: &HashSet<String>, length: usize) -> Vec<Fragment> {
+    let reach = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .find(|i| *i >= SNIPPET_REACH)
+        .unwrap_or(text.len());
+    let cut = reach < text.len();
+    let text = &text[..reach];
     let found = words::words(text);
     if found.is_empty() {
         return vec![];
     }
-    let hits: Vec<bool> = found
-        .iter()
-        .map(|w| stems.contains(&words::stem(&w.folded)))
-        .collect();
+    let hits: Vec<bool> = found.iter().map(|w| is_hit(&w.folded, stems)).collect();
     // The window of `length` words holding the most hits (the first such).
     let length = length.min(found.len());
     let mut in_window: usize = hits[..length].iter().filter(|h| **h).count();
@@ -252,10 +262,22 @@ pub fn snippet(text: &str, stems: &HashSet<String>, length: usize) -> Vec<Fragme
     if start > 0 {
         out.insert(0, plain("\u{2026}"));
     }
-    if end < found.len() {
+    if end < found.len() || cut {
         out.push(plain("\u{2026}"));
     }
     out
+}
+
+/// Whether a folded word has one of the stems looked for. A word starts
+/// with its stem but for the stem's last letter ("happy", "happi"), so
+/// only words that could match are stemmed (stemming every word of ten
+/// bodies was most of a search's time).
+fn is_hit(folded: &str, stems: &HashSet<String>) -> bool {
+    let could = stems.iter().any(|stem| {
+        let cut = stem.char_indices().last().map_or(0, |(i, _)| i);
+        folded.starts_with(&stem[..cut])
+    });
+    could && stems.contains(&words::stem(folded))
 }
 
 fn plain(text: &str) -> Fragment {
@@ -282,7 +304,7 @@ fn fragments(text: &str, range: std::ops::Range<usize>, stems: &HashSet<String>)
     };
     let mut at = 0;
     for w in words::words(part) {
-        if stems.contains(&words::stem(&w.folded)) {
+        if is_hit(&w.folded, stems) {
             push(&part[at..w.at.start], false);
             push(&part[w.at.clone()], true);
             at = w.at.end;
@@ -311,6 +333,21 @@ pub async fn reindex(store: &Store, mut progress: impl FnMut(usize)) -> StoreRes
     }
     store.optimize().await?;
     Ok(done)
+}
+
+/// Rewrites the search documents marked stale (a section, tag or author
+/// they show was renamed or removed), a batch per transaction, until none
+/// is left.
+pub async fn reindex_stale(store: &Store) -> StoreResult<usize> {
+    let mut done = 0;
+    loop {
+        let ids = store.stale_search_documents(REINDEX_BATCH).await?;
+        if ids.is_empty() {
+            return Ok(done);
+        }
+        done += ids.len();
+        store.reindex_stories(&ids).await?;
+    }
 }
 
 /// Works out the related stories of every story (see `related::compute`).

@@ -16,6 +16,8 @@ pub const CONFIRM_SUBSCRIBER: &str = "confirm-subscriber";
 pub const SEND_MANAGE_LINK: &str = "send-manage-link";
 /// Sends (a part of) a newsletter issue; runs again until all is sent.
 pub const SEND_ISSUE: &str = "send-issue";
+/// Rewrites search documents showing a name that changed.
+pub const REINDEX_STALE: &str = "reindex-stale";
 /// Works out a story's related stories (after it is saved).
 pub const RELATE_STORY: &str = "relate-story";
 

@@ -45,8 +45,8 @@ pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentSt
 pub use error::{StoreError, StoreResult};
 pub use issues::{BOUNCE_AFTER, DeliveryMark, Progress, Recipient};
 pub use jobs::{
-    CONFIRM_SUBSCRIBER, Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY, RELATE_STORY, SEND_ISSUE,
-    SEND_MANAGE_LINK,
+    CONFIRM_SUBSCRIBER, Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY, REINDEX_STALE, RELATE_STORY,
+    SEND_ISSUE, SEND_MANAGE_LINK,
 };
 pub use media::{ImageUse, LibraryImage, UploadRecord};
 pub use revisions::{Edit, PieceKind, Revision};

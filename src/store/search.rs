@@ -78,9 +78,18 @@ pub struct SearchHit {
     pub topics: String,
 }
 
-/// A story that has a word (for related stories).
+/// Whose name a search document shows besides the story's own text.
+#[derive(Debug, Clone, Copy)]
+pub enum Topic<'a> {
+    Section(&'a str),
+    Tag(&'a str),
+    Author(&'a str),
+}
+
+/// A document's story (for related stories).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WordMatch {
+    pub doc: i64,
     pub story_id: String,
     pub section_id: String,
     pub published_at: UnixTime,
@@ -148,9 +157,21 @@ macro_rules! queries {
                 .bind(&story.id)
                 .fetch_all(&mut *conn)
                 .await?;
-                let doc = SearchDocument::of(story, &names);
-                super::search_dialect::upsert(conn, &doc).await?;
-                Ok(())
+                write_document(conn, story, &names).await
+            }
+
+            /// The document of a story whose names (section, tags,
+            /// authors) are known: written while it is published or
+            /// scheduled, removed otherwise.
+            async fn write_document(conn: &mut Conn, story: &Story, names: &[String]) -> StoreResult<()> {
+                if !matches!(story.status, Status::Published | Status::Scheduled) {
+                    sqlx::query("DELETE FROM search_documents WHERE story_id = $1")
+                        .bind(&story.id)
+                        .execute(&mut *conn)
+                        .await?;
+                    return Ok(());
+                }
+                super::search_dialect::upsert(conn, &SearchDocument::of(story, names)).await
             }
 
             pub async fn find(pool: &Pool<Db>, request: &SearchRequest) -> StoreResult<Vec<SearchHit>> {
@@ -163,20 +184,33 @@ macro_rules! queries {
                 Ok(q.fetch_all(pool).await?)
             }
 
-            /// The public stories whose text has a word (stemmed as the
-            /// index stems), no more than `cap` of them, in no order.
+            /// The documents of public stories whose text has a word
+            /// (stemmed as the index stems), no more than `cap` of them.
             pub async fn word_matches(
                 pool: &Pool<Db>,
                 word: &str,
                 now: crate::model::UnixTime,
                 cap: i64,
-            ) -> StoreResult<Vec<crate::store::search::WordMatch>> {
-                Ok(sqlx::query_as(super::search_dialect::WORD_MATCHES)
+            ) -> StoreResult<Vec<i64>> {
+                Ok(sqlx::query_scalar(super::search_dialect::WORD_MATCHES)
                     .bind(word)
-                    .bind(now)
+                    .bind(super::search_dialect::public_bound(now))
                     .bind(cap)
                     .fetch_all(pool)
                     .await?)
+            }
+
+            /// Which stories some documents are.
+            pub async fn documents(pool: &Pool<Db>, docs: &[i64]) -> StoreResult<Vec<crate::store::search::WordMatch>> {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT doc, story_id, section_id, published_at FROM search_documents WHERE doc IN (",
+                );
+                let mut list = qb.separated(", ");
+                for doc in docs {
+                    list.push_bind(*doc);
+                }
+                qb.push(")");
+                Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
             /// The labels of indexed stories, one index step per label (a
@@ -195,6 +229,45 @@ macro_rules! queries {
                 .await?)
             }
 
+            /// Marks the documents showing a section's, tag's or author's
+            /// name as stale (set-based: no text is rewritten here).
+            pub async fn mark_stale(conn: &mut Conn, topic: crate::store::search::Topic<'_>) -> StoreResult<()> {
+                use crate::store::search::Topic;
+                let (sql, id) = match topic {
+                    Topic::Section(id) => ("UPDATE search_documents SET stale = TRUE WHERE section_id = $1", id),
+                    Topic::Tag(id) => (
+                        "UPDATE search_documents SET stale = TRUE
+                         WHERE story_id IN (SELECT story_id FROM story_tags WHERE tag_id = $1)",
+                        id,
+                    ),
+                    Topic::Author(id) => (
+                        "UPDATE search_documents SET stale = TRUE
+                         WHERE story_id IN (SELECT story_id FROM story_authors WHERE author_id = $1)",
+                        id,
+                    ),
+                };
+                sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+                Ok(())
+            }
+
+            /// Marks what shows a changed name stale, and asks the job
+            /// queue to rewrite it.
+            pub async fn names_changed(
+                conn: &mut Conn,
+                topic: crate::store::search::Topic<'_>,
+                now: crate::model::UnixTime,
+            ) -> StoreResult<()> {
+                mark_stale(conn, topic).await?;
+                super::jobs::schedule(conn, crate::store::REINDEX_STALE, "search", now, now).await
+            }
+
+            /// Some stale documents' story ids (none: the index is whole).
+            pub async fn stale(pool: &Pool<Db>, limit: i64) -> StoreResult<Vec<String>> {
+                let mut qb = QueryBuilder::<Db>::new("SELECT story_id FROM search_documents WHERE stale");
+                super::sql::push_limit(&mut qb, limit, 0);
+                Ok(qb.build_query_scalar().fetch_all(pool).await?)
+            }
+
             /// Story ids after `after`, in id order: the walk of a reindex.
             pub async fn story_ids_after(pool: &Pool<Db>, after: &str, limit: i64) -> StoreResult<Vec<String>> {
                 let mut qb = QueryBuilder::<Db>::new("SELECT id FROM stories WHERE id > ");
@@ -204,21 +277,45 @@ macro_rules! queries {
                 Ok(qb.build_query_scalar().fetch_all(pool).await?)
             }
 
-            /// Documents whose story is gone from under them cannot exist
-            /// (foreign key); this drops those of stories no longer published.
+            /// Rewrites the documents of these stories, reading them and
+            /// the names they show in two queries (a reindex walks the
+            /// archive in such batches). A story no longer published loses
+            /// its document; one deleted has lost it already (foreign key).
             pub async fn index_stories(conn: &mut Conn, ids: &[String]) -> StoreResult<usize> {
-                let mut done = 0;
-                for id in ids {
-                    let story: Option<Story> = sqlx::query_as("SELECT * FROM stories WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    if let Some(story) = story {
-                        index_story(conn, &story).await?;
-                        done += 1;
-                    }
+                if ids.is_empty() {
+                    return Ok(0);
                 }
-                Ok(done)
+                let mut qb = QueryBuilder::<Db>::new("SELECT * FROM stories WHERE id IN ");
+                super::sql::push_id_list(&mut qb, ids);
+                let stories: Vec<Story> = qb.build_query_as().fetch_all(&mut *conn).await?;
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT s.id, 0 AS part, 0 AS position, c.name FROM stories s
+                     JOIN sections c ON c.id = s.section_id WHERE s.id IN ",
+                );
+                super::sql::push_id_list(&mut qb, ids);
+                qb.push(
+                    " UNION ALL SELECT st.story_id, 1, st.position, t.name FROM story_tags st
+                     JOIN tags t ON t.id = st.tag_id WHERE st.story_id IN ",
+                );
+                super::sql::push_id_list(&mut qb, ids);
+                qb.push(
+                    " UNION ALL SELECT sa.story_id, 2, sa.position, a.name FROM story_authors sa
+                     JOIN authors a ON a.id = sa.author_id WHERE sa.story_id IN ",
+                );
+                super::sql::push_id_list(&mut qb, ids);
+                qb.push(" ORDER BY 1, 2, 3");
+                let rows: Vec<(String, i32, i32, String)> =
+                    qb.build_query_as().fetch_all(&mut *conn).await?;
+                let mut names: std::collections::HashMap<&str, Vec<String>> =
+                    std::collections::HashMap::new();
+                for (story_id, _, _, name) in &rows {
+                    names.entry(story_id.as_str()).or_default().push(name.clone());
+                }
+                for story in &stories {
+                    let names = names.get(story.id.as_str()).map_or(&[][..], |n| n.as_slice());
+                    write_document(conn, story, names).await?;
+                }
+                Ok(stories.len())
             }
 
             pub async fn related_lists(pool: &Pool<Db>, story_id: &str) -> StoreResult<RelatedLists> {
@@ -322,6 +419,23 @@ macro_rules! push_filters {
     }};
 }
 
+/// Matches a query ranks at most: the newest ones. Ranking costs the same
+/// in a small magazine and a deep archive; a query so common that more
+/// match is one where newness decides anyway.
+pub const SEARCH_WINDOW: i64 = 500;
+
+/// SQLite numbers documents newest first: the seconds before a far future
+/// (2^40 s), shifted left 20 bits, plus a count within the second. The
+/// full-text index walks its matches in that (ascending) order, so "the
+/// newest N matches" stops after N, and a document's time is its number.
+const FAR_FUTURE: i64 = 1 << 40;
+
+/// The first (lowest) number of documents published in second `t`; those
+/// of second `t` lie in `[doc_range(t), doc_range(t - 1))`.
+fn doc_range(t: UnixTime) -> i64 {
+    FAR_FUTURE.saturating_sub(t).saturating_mul(1 << 20)
+}
+
 /// How much older stories give way: a story two years older needs twice
 /// the relevance to rank level with a new one.
 const RECENCY_HALF_SECONDS: f64 = 2.0 * 365.0 * 86_400.0;
@@ -330,22 +444,43 @@ const RECENCY_HALF_SECONDS: f64 = 2.0 * 365.0 * 86_400.0;
 pub(crate) mod sqlite_search {
     use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-    use super::{RECENCY_HALF_SECONDS, SearchDocument, SearchRequest};
+    use super::{RECENCY_HALF_SECONDS, SEARCH_WINDOW, SearchDocument, SearchRequest};
     use crate::store::StoreResult;
 
-    pub(crate) const WORD_MATCHES: &str = "SELECT d.story_id, d.section_id, d.published_at
-         FROM search_index JOIN search_documents d ON d.doc = search_index.rowid
-         WHERE search_index MATCH '\"' || $1 || '\"' AND d.published_at <= $2 LIMIT $3";
+    /// `WORD_MATCHES`' bound for "public now": documents from this second back.
+    pub(crate) fn public_bound(now: crate::model::UnixTime) -> i64 {
+        super::doc_range(now)
+    }
 
+    /// The newest documents with a word: the index's own order, no join.
+    pub(crate) const WORD_MATCHES: &str = "SELECT rowid FROM search_index
+         WHERE search_index MATCH '\"' || $1 || '\"' AND rowid >= $2
+         ORDER BY rowid LIMIT $3";
+
+    /// Inserts or rewrites a document; one whose text and filters are
+    /// unchanged is left alone (no work for the full-text index).
     pub(crate) async fn upsert(conn: &mut SqliteConnection, d: &SearchDocument) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO search_documents (story_id, section_id, label, published_at, headline_key,
-               headline, dek, body, topics)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (story_id) DO UPDATE SET section_id = excluded.section_id,
+            "INSERT INTO search_documents (doc, story_id, section_id, label, published_at,
+               headline_key, headline, dek, body, topics)
+             VALUES (COALESCE((SELECT max(doc) + 1 FROM search_documents
+                                WHERE doc >= $10 AND doc < $10 + 1048576), $10),
+               $1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (story_id) DO UPDATE SET
+               doc = CASE WHEN search_documents.published_at = excluded.published_at
+                          THEN search_documents.doc ELSE excluded.doc END,
+               section_id = excluded.section_id,
                label = excluded.label, published_at = excluded.published_at,
                headline_key = excluded.headline_key, headline = excluded.headline,
-               dek = excluded.dek, body = excluded.body, topics = excluded.topics",
+               dek = excluded.dek, body = excluded.body, topics = excluded.topics,
+               stale = FALSE
+             WHERE search_documents.stale OR search_documents.published_at <> excluded.published_at
+               OR search_documents.section_id <> excluded.section_id
+               OR search_documents.label <> excluded.label
+               OR search_documents.headline <> excluded.headline
+               OR search_documents.dek <> excluded.dek
+               OR search_documents.body <> excluded.body
+               OR search_documents.topics <> excluded.topics",
         )
         .bind(&d.story_id)
         .bind(&d.section_id)
@@ -356,6 +491,7 @@ pub(crate) mod sqlite_search {
         .bind(&d.dek)
         .bind(&d.body)
         .bind(&d.topics)
+        .bind(super::doc_range(d.published_at))
         .execute(conn)
         .await?;
         Ok(())
@@ -375,22 +511,56 @@ pub(crate) mod sqlite_search {
         expr
     }
 
+    /// Ranks the newest `SEARCH_WINDOW` matches (the index walks them
+    /// newest first, in its natural order, and stops) by BM25 with the recency boost, together
+    /// with any story whose headline is the query (found by its key, and
+    /// put first). Times are read off the document numbers, so only the
+    /// page's own rows are read from the documents table (and, for a
+    /// section, label or author filter, the window's).
     pub(crate) fn push_match(qb: &mut QueryBuilder<Sqlite>, r: &SearchRequest) {
+        let joined = r.section_id.is_some() || r.label.is_some() || r.author_id.is_some();
+        let public = super::doc_range(r.now);
         qb.push(
             "SELECT d.story_id, d.section_id, d.published_at, d.headline, d.dek, d.body, d.topics
-             FROM search_index JOIN search_documents d ON d.doc = search_index.rowid
-             WHERE search_index MATCH ",
+             FROM (SELECT doc, min(score) / (1.0 + (",
         )
-        .push_bind(expression(r));
+        .push_bind(r.now)
+        .push(format!(
+            " - ({} - (doc >> 20))) / {RECENCY_HALF_SECONDS:.1}) AS rank FROM (
+               SELECT * FROM (SELECT search_index.rowid AS doc,
+                   bm25(search_index, 10.0, 4.0, 1.0, 3.0) AS score FROM search_index",
+            super::FAR_FUTURE
+        ));
+        if joined {
+            qb.push(" JOIN search_documents d ON d.doc = search_index.rowid");
+        }
+        qb.push(" WHERE search_index MATCH ")
+            .push_bind(expression(r))
+            .push(" AND search_index.rowid >= ")
+            .push_bind(public);
+        // Published at or after `from`: numbered below the second before it.
+        if let Some(from) = r.from {
+            qb.push(" AND search_index.rowid < ")
+                .push_bind(super::doc_range(from - 1));
+        }
+        // Published before `until`: numbered from the second before it.
+        if let Some(until) = r.until {
+            qb.push(" AND search_index.rowid >= ")
+                .push_bind(super::doc_range(until - 1));
+        }
+        if joined {
+            push_filters!(&mut *qb, r);
+        }
+        qb.push(format!(
+            " ORDER BY search_index.rowid LIMIT {SEARCH_WINDOW})
+               UNION ALL
+               SELECT d.doc, -1e300 FROM search_documents d WHERE d.headline_key = "
+        ))
+        .push_bind(r.headline_key.clone());
         push_filters!(&mut *qb, r);
-        qb.push(" ORDER BY d.headline_key = ")
-            .push_bind(r.headline_key.clone())
-            .push(" DESC, bm25(search_index, 10.0, 4.0, 1.0, 3.0) / (1.0 + (")
-            .push_bind(r.now)
-            .push(format!(
-                " - d.published_at) / {RECENCY_HALF_SECONDS:.1}), d.published_at DESC"
-            ));
+        qb.push(") GROUP BY doc ORDER BY rank, doc");
         crate::store::sqlite::sql::push_limit(qb, r.limit, r.offset);
+        qb.push(") m JOIN search_documents d ON d.doc = m.doc ORDER BY m.rank, m.doc");
     }
 }
 
@@ -402,10 +572,14 @@ pub(crate) mod postgres_search {
     use crate::model::words;
     use crate::store::StoreResult;
 
-    pub(crate) const WORD_MATCHES: &str = "SELECT d.story_id, d.section_id, d.published_at
-         FROM search_documents d
+    pub(crate) const WORD_MATCHES: &str = "SELECT d.doc FROM search_documents d
          WHERE d.terms @@ to_tsquery('english', quote_literal($1::text)) AND d.published_at <= $2
          LIMIT $3";
+
+    /// `WORD_MATCHES`' bound for "public now".
+    pub(crate) fn public_bound(now: crate::model::UnixTime) -> i64 {
+        now
+    }
 
     pub(crate) async fn upsert(conn: &mut PgConnection, d: &SearchDocument) -> StoreResult<()> {
         sqlx::query(
@@ -419,7 +593,7 @@ pub(crate) mod postgres_search {
                label = excluded.label, published_at = excluded.published_at,
                headline_key = excluded.headline_key, headline = excluded.headline,
                dek = excluded.dek, body = excluded.body, topics = excluded.topics,
-               terms = excluded.terms",
+               terms = excluded.terms, stale = FALSE",
         )
         .bind(&d.story_id)
         .bind(&d.section_id)
@@ -483,10 +657,24 @@ impl Store {
         read!(self, search::labels())
     }
 
-    /// Public stories whose text has a folded word, up to `cap` of them.
-    pub async fn word_matches(&self, word: &str, cap: i64) -> StoreResult<Vec<WordMatch>> {
+    /// The documents of public stories whose text has a folded word, up
+    /// to `cap` of them.
+    pub async fn word_matches(&self, word: &str, cap: i64) -> StoreResult<Vec<i64>> {
         let now = self.clock.now();
         read!(self, search::word_matches(word, now, cap))
+    }
+
+    /// Which stories these documents are.
+    pub async fn search_documents(&self, docs: &[i64]) -> StoreResult<Vec<WordMatch>> {
+        if docs.is_empty() {
+            return Ok(vec![]);
+        }
+        read!(self, search::documents(docs))
+    }
+
+    /// Some stories whose search documents show an outdated name.
+    pub async fn stale_search_documents(&self, limit: i64) -> StoreResult<Vec<String>> {
+        read!(self, search::stale(limit))
     }
 
     /// Story ids after `after`, in id order (walks over every story).

@@ -146,8 +146,11 @@ impl Store {
     }
 
     pub async fn save_section(&self, section: &Section) -> StoreResult<()> {
+        let now = self.clock.now();
         write!(self, |conn, db| {
             db::taxonomy::upsert_section(conn, section).await?;
+            db::search::names_changed(conn, super::search::Topic::Section(&section.id), now)
+                .await?;
             ((), ContentChange::Taxonomy)
         })
     }
@@ -174,8 +177,10 @@ impl Store {
     }
 
     pub async fn save_tag(&self, tag: &Tag) -> StoreResult<()> {
+        let now = self.clock.now();
         write!(self, |conn, db| {
             db::taxonomy::upsert_tag(conn, tag).await?;
+            db::search::names_changed(conn, super::search::Topic::Tag(&tag.id), now).await?;
             ((), ContentChange::Taxonomy)
         })
     }
@@ -195,7 +200,9 @@ impl Store {
 
     /// Deletes a tag, taking it off every story.
     pub async fn delete_tag(&self, id: &str) -> StoreResult<()> {
+        let now = self.clock.now();
         write!(self, |conn, db| {
+            db::search::names_changed(conn, super::search::Topic::Tag(id), now).await?;
             db::taxonomy::delete_tag(conn, id).await?;
             ((), ContentChange::Taxonomy)
         })
@@ -206,8 +213,10 @@ impl Store {
     }
 
     pub async fn save_author(&self, author: &Author) -> StoreResult<()> {
+        let now = self.clock.now();
         write!(self, |conn, db| {
             db::taxonomy::upsert_author(conn, author).await?;
+            db::search::names_changed(conn, super::search::Topic::Author(&author.id), now).await?;
             ((), ContentChange::Taxonomy)
         })
     }

@@ -134,6 +134,29 @@ await check("newsletter sign-up from the footer, with a mistake first", async ()
   await context.close();
 });
 
+await check("search from the box in the header, then narrow by section, on a phone", async () => {
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 360, height: 740 } });
+  const page = await context.newPage();
+  await page.goto(base + storyPath);
+  await page.getByLabel("Search the site").fill("harbour");
+  await page.keyboard.press("Enter");
+  await page.waitForLoadState();
+  assert(new URL(page.url()).pathname === "/search", `landed on ${page.url()}`);
+  const results = page.locator(".search-result");
+  const count = await results.count();
+  assert(count > 0, "results for harbour");
+  assert((await page.locator(".search-results mark").first().innerText()).toLowerCase().startsWith("harbour"), "the word is marked");
+  await page.getByLabel("Section", { exact: true }).selectOption("europe");
+  await page.getByRole("button", { name: "Search", exact: true }).last().click();
+  await page.waitForLoadState();
+  assert(new URL(page.url()).searchParams.get("section") === "europe", "the filter is in the address");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `the search page is ${overflow}px wider than a 360px phone`);
+  const problems = await axeViolations(page);
+  assert(problems.length === 0, `search page: ${problems.join("; ")}`);
+  await context.close();
+});
+
 await check("no layout shift from images on a phone", async () => {
   const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
   const page = await context.newPage();

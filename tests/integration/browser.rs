@@ -23,6 +23,9 @@ const PAGES: &[&str] = &[
     "/stories/kaldmarks-transport-minister-to-resign-sources-say",
     "/latest/page/abc",
     "/desk/login",
+    "/search",
+    "/search?q=harbour",
+    "/search?q=xylophone+zeppelin&section=europe",
 ];
 const STORY: &str = "/stories/the-kiyoshima-islands-build-a-sea-wall-and-a-debate";
 

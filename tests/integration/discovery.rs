@@ -728,6 +728,31 @@ on_both_backends!(
             "deleted: gone from search"
         );
 
+        // renaming a tag reaches every story carrying it (a job rewrites them)
+        let mut tag = block_on(store.tag_by_slug("water")).unwrap().unwrap();
+        let tagged = block_on(store.stories(
+            &StoryFilter {
+                tag_id: Some(tag.id.clone()),
+                ..Default::default()
+            },
+            store.clock().now(),
+            100,
+            0,
+        ))
+        .unwrap()
+        .len();
+        assert!(search(&site, "q=limnology").is_empty());
+        tag.name = "Limnology".into();
+        block_on(store.save_tag(&tag)).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while search(&site, "q=limnology").len() < tagged.min(10) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the rename reached the index"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+
         // nothing matches every word: the search broadens, and says so
         let broadened = site.get("/search?q=harbour+xylophone").text();
         assert!(
