@@ -339,9 +339,12 @@ pub async fn reindex(store: &Store, mut progress: impl FnMut(usize)) -> StoreRes
 /// they show was renamed or removed), a batch per transaction, until none
 /// is left.
 pub async fn reindex_stale(store: &Store) -> StoreResult<usize> {
+    // Small batches: this runs beside the newsroom's own saves, and a
+    // batch's rows stay locked until it commits.
+    const STALE_BATCH: i64 = 100;
     let mut done = 0;
     loop {
-        let ids = store.stale_search_documents(REINDEX_BATCH).await?;
+        let ids = store.stale_search_documents(STALE_BATCH).await?;
         if ids.is_empty() {
             return Ok(done);
         }

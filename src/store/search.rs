@@ -311,6 +311,10 @@ macro_rules! queries {
                 for (story_id, _, _, name) in &rows {
                     names.entry(story_id.as_str()).or_default().push(name.clone());
                 }
+                // In id order, as every batch locks its rows: two batches
+                // at once never wait on each other in a circle.
+                let mut stories = stories;
+                stories.sort_by(|a, b| a.id.cmp(&b.id));
                 for story in &stories {
                     let names = names.get(story.id.as_str()).map_or(&[][..], |n| n.as_slice());
                     write_document(conn, story, names).await?;

@@ -139,8 +139,8 @@ await check("search from the box in the header, then narrow by section, on a pho
   const page = await context.newPage();
   await page.goto(base + storyPath);
   await page.getByLabel("Search the site").fill("harbour");
-  await page.keyboard.press("Enter");
-  await page.waitForLoadState();
+  await page.getByLabel("Search the site").press("Enter");
+  await page.waitForURL(/\/search\?q=harbour/);
   assert(new URL(page.url()).pathname === "/search", `landed on ${page.url()}`);
   const results = page.locator(".search-result");
   const count = await results.count();
@@ -148,7 +148,7 @@ await check("search from the box in the header, then narrow by section, on a pho
   assert((await page.locator(".search-results mark").first().innerText()).toLowerCase().startsWith("harbour"), "the word is marked");
   await page.getByLabel("Section", { exact: true }).selectOption("europe");
   await page.getByRole("button", { name: "Search", exact: true }).last().click();
-  await page.waitForLoadState();
+  await page.waitForURL(/section=europe/);
   assert(new URL(page.url()).searchParams.get("section") === "europe", "the filter is in the address");
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert(overflow <= 0, `the search page is ${overflow}px wider than a 360px phone`);
