@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (11, "newsletters", "0011_newsletters.sql"),
     (12, "issues", "0012_issues.sql"),
     (13, "discovery", "0013_discovery.sql"),
+    (14, "search window", "0014_search_window.sql"),
 ];
 
 fn migrator(

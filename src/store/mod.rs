@@ -14,6 +14,7 @@ mod accounts;
 mod briefs;
 mod content;
 mod error;
+mod fts_rank;
 mod issues;
 mod jobs;
 mod media;
@@ -265,6 +266,14 @@ impl Store {
                 // An SQLite connection lives in this process and cannot drop
                 // away: pinging it before each use only costs a thread hop.
                 .test_before_acquire(false)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        let mut handle = conn.lock_handle().await?;
+                        // SAFETY: the locked handle is this task's alone.
+                        unsafe { fts_rank::register(handle.as_raw_handle().as_ptr()) }
+                            .map_err(|e| sqlx::Error::Configuration(e.into()))
+                    })
+                })
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await

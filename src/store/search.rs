@@ -516,23 +516,28 @@ pub(crate) mod sqlite_search {
     }
 
     /// Ranks the newest `SEARCH_WINDOW` matches (the index walks them
-    /// newest first, in its natural order, and stops) by BM25 with the recency boost, together
-    /// with any story whose headline is the query (found by its key, and
-    /// put first). Times are read off the document numbers, so only the
-    /// page's own rows are read from the documents table (and, for a
-    /// section, label or author filter, the window's).
+    /// newest first, in its natural order, and stops) by `masthead_rank`
+    /// (see `fts_rank`) with the recency boost, together with any story
+    /// whose headline is the query (found by its key, and put first).
+    /// Times are read off the document numbers, so only the page's own
+    /// rows are read from the documents table (and, for a section, label
+    /// or author filter, the window's).
     pub(crate) fn push_match(qb: &mut QueryBuilder<Sqlite>, r: &SearchRequest) {
         let joined = r.section_id.is_some() || r.label.is_some() || r.author_id.is_some();
         let public = super::doc_range(r.now);
+        // The window's best, as many as the page reaches and one more (the
+        // story with the exact headline may be among them as well).
+        let candidates = r.offset.max(0) + r.limit.max(0) + 1;
         qb.push(
             "SELECT d.story_id, d.section_id, d.published_at, d.headline, d.dek, d.body, d.topics
-             FROM (SELECT doc, min(score) / (1.0 + (",
+             FROM (SELECT doc, min(rank) AS rank FROM (
+               SELECT * FROM (SELECT doc, score / (1.0 + (",
         )
         .push_bind(r.now)
         .push(format!(
             " - ({} - (doc >> 20))) / {RECENCY_HALF_SECONDS:.1}) AS rank FROM (
-               SELECT * FROM (SELECT search_index.rowid AS doc,
-                   bm25(search_index, 10.0, 4.0, 1.0, 3.0) AS score FROM search_index",
+                 SELECT search_index.rowid AS doc,
+                   masthead_rank(search_index, 10.0, 4.0, 1.0, 3.0) AS score FROM search_index",
             super::FAR_FUTURE
         ));
         if joined {
@@ -556,7 +561,7 @@ pub(crate) mod sqlite_search {
             push_filters!(&mut *qb, r);
         }
         qb.push(format!(
-            " ORDER BY search_index.rowid LIMIT {SEARCH_WINDOW})
+            " ORDER BY search_index.rowid LIMIT {SEARCH_WINDOW}) ORDER BY rank, doc LIMIT {candidates})
                UNION ALL
                SELECT d.doc, -1e300 FROM search_documents d WHERE d.headline_key = "
         ))
@@ -572,7 +577,7 @@ pub(crate) mod sqlite_search {
 pub(crate) mod postgres_search {
     use sqlx::{PgConnection, Postgres, QueryBuilder};
 
-    use super::{RECENCY_HALF_SECONDS, SearchDocument, SearchRequest};
+    use super::{RECENCY_HALF_SECONDS, SEARCH_WINDOW, SearchDocument, SearchRequest};
     use crate::model::words;
     use crate::store::StoreResult;
 
@@ -597,7 +602,13 @@ pub(crate) mod postgres_search {
                label = excluded.label, published_at = excluded.published_at,
                headline_key = excluded.headline_key, headline = excluded.headline,
                dek = excluded.dek, body = excluded.body, topics = excluded.topics,
-               terms = excluded.terms, stale = FALSE",
+               terms = excluded.terms, stale = FALSE
+             WHERE search_documents.stale
+               OR (search_documents.published_at, search_documents.section_id,
+                   search_documents.label, search_documents.headline, search_documents.dek,
+                   search_documents.body, search_documents.topics)
+                  IS DISTINCT FROM (excluded.published_at, excluded.section_id, excluded.label,
+                   excluded.headline, excluded.dek, excluded.body, excluded.topics)",
         )
         .bind(&d.story_id)
         .bind(&d.section_id)
@@ -631,20 +642,34 @@ pub(crate) mod postgres_search {
         expr
     }
 
+    /// Ranks the newest `SEARCH_WINDOW` matches by `ts_rank` with the
+    /// recency boost (ranking every match of a common word read every
+    /// one's text), with any match whose headline is the query first.
     pub(crate) fn push_match(qb: &mut QueryBuilder<Postgres>, r: &SearchRequest) {
         qb.push(
             "SELECT d.story_id, d.section_id, d.published_at, d.headline, d.dek, d.body, d.topics
-             FROM search_documents d, to_tsquery('english', ",
+             FROM to_tsquery('english', ",
         )
         .push_bind(expression(r))
-        .push(") q WHERE d.terms @@ q");
+        .push(
+            ") q, LATERAL (
+               (SELECT d.doc FROM search_documents d WHERE d.terms @@ q",
+        );
         push_filters!(&mut *qb, r);
-        qb.push(" ORDER BY d.headline_key = ")
+        qb.push(format!(
+            " ORDER BY d.published_at DESC LIMIT {SEARCH_WINDOW})
+               UNION
+               SELECT d.doc FROM search_documents d WHERE d.headline_key = "
+        ))
+        .push_bind(r.headline_key.clone())
+        .push(" AND d.terms @@ q");
+        push_filters!(&mut *qb, r);
+        qb.push(") w JOIN search_documents d ON d.doc = w.doc ORDER BY d.headline_key = ")
             .push_bind(r.headline_key.clone())
             .push(" DESC, ts_rank(d.terms, q) / (1.0 + (")
             .push_bind(r.now)
             .push(format!(
-                " - d.published_at) / {RECENCY_HALF_SECONDS:.1}) DESC, d.published_at DESC"
+                " - d.published_at) / {RECENCY_HALF_SECONDS:.1}) DESC, d.published_at DESC, d.doc"
             ));
         crate::store::postgres::sql::push_limit(qb, r.limit, r.offset);
     }

@@ -227,15 +227,14 @@ pub(super) async fn page(
                 name: s.name.clone(),
             })
             .collect(),
-        labels: app
-            .store
-            .search_labels()
-            .await?
-            .into_iter()
+        labels: p
+            .site
+            .search_labels
+            .iter()
             .map(|l| Choice {
-                selected: l == asked.label,
+                selected: *l == asked.label,
                 value: l.clone(),
-                name: l,
+                name: l.clone(),
             })
             .collect(),
         authors: p

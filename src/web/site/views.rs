@@ -209,6 +209,8 @@ pub struct SiteContext {
     pub front: FrontPage,
     /// Published pages linked from the navigation or the footer, in order.
     pages: Vec<crate::model::Page>,
+    /// The labels public stories carry (the search page's choices).
+    pub search_labels: Vec<String>,
 }
 
 impl SiteContext {
@@ -232,13 +234,14 @@ impl SiteContext {
             },
         ];
         // Independent look-ups, on connections of their own at once.
-        let (settings, authors, sections, lists, briefs, pages) = tokio::try_join!(
+        let (settings, authors, sections, lists, briefs, pages, search_labels) = tokio::try_join!(
             services::settings::load(store),
             async { Ok(store.authors().await?) },
             async { Ok(store.sections().await?) },
             async { Ok(store.story_lists(&listings, now).await?) },
             async { Ok(store.briefs(now, RAIL_BRIEFS, 0).await?) },
             async { Ok(store.linked_pages().await?) },
+            async { Ok(store.search_labels().await?) },
         )?;
         // The editors' picks for the front page, where still public.
         let picked: Vec<String> = settings
@@ -290,6 +293,7 @@ impl SiteContext {
                 river: vec![],
             },
             pages,
+            search_labels,
         };
         let [featured, newest]: [Vec<StorySummary>; 2] =
             lists.try_into().expect("one list per listing");
