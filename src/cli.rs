@@ -225,10 +225,21 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Where sqlx logs PostgreSQL's notices.
+const PG_NOTICES: &str = "sqlx::postgres::notice";
+
 fn init_logging(config: &Config) {
-    let filter = std::env::var("MASTHEAD_LOG").unwrap_or_else(|_| config.log.clone());
-    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+    let wanted = std::env::var("MASTHEAD_LOG").unwrap_or_else(|_| config.log.clone());
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&wanted)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // PostgreSQL answers a search for stop words alone ("the") with a
+    // NOTICE that the query was ignored: a reader's ordinary input, not
+    // news for the log. Shown again when the filter names the target.
+    if !wanted.contains(PG_NOTICES)
+        && let Ok(quiet) = format!("{PG_NOTICES}=warn").parse()
+    {
+        filter = filter.add_directive(quiet);
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -317,16 +317,39 @@ fn fragments(text: &str, range: std::ops::Range<usize>, stems: &HashSet<String>)
 /// Stories per transaction in a reindex.
 const REINDEX_BATCH: i64 = 500;
 
+/// Every story's id, a batch at a time, in id order.
+struct StoryBatches<'a> {
+    store: &'a Store,
+    after: String,
+}
+
+impl<'a> StoryBatches<'a> {
+    fn new(store: &'a Store) -> Self {
+        StoryBatches {
+            store,
+            after: String::new(),
+        }
+    }
+
+    async fn next(&mut self) -> StoreResult<Option<Vec<String>>> {
+        let ids = self
+            .store
+            .story_ids_after(&self.after, REINDEX_BATCH)
+            .await?;
+        Ok(ids.last().cloned().map(|last| {
+            self.after = last;
+            ids
+        }))
+    }
+}
+
 /// Rebuilds every story's search document (published ones are indexed,
 /// others dropped), a batch per transaction; `progress` hears how many
 /// stories are done.
 pub async fn reindex(store: &Store, mut progress: impl FnMut(usize)) -> StoreResult<usize> {
-    let mut after = String::new();
+    let mut batches = StoryBatches::new(store);
     let mut done = 0;
-    loop {
-        let ids = store.story_ids_after(&after, REINDEX_BATCH).await?;
-        let Some(last) = ids.last() else { break };
-        after = last.clone();
+    while let Some(ids) = batches.next().await? {
         store.reindex_stories(&ids).await?;
         done += ids.len();
         progress(done);
@@ -355,12 +378,9 @@ pub async fn reindex_stale(store: &Store) -> StoreResult<usize> {
 
 /// Works out the related stories of every story (see `related::compute`).
 pub async fn relate_all(store: &Store, mut progress: impl FnMut(usize)) -> StoreResult<usize> {
-    let mut after = String::new();
+    let mut batches = StoryBatches::new(store);
     let mut done = 0;
-    loop {
-        let ids = store.story_ids_after(&after, REINDEX_BATCH).await?;
-        let Some(last) = ids.last() else { break };
-        after = last.clone();
+    while let Some(ids) = batches.next().await? {
         for id in &ids {
             super::related::compute(store, id).await?;
             done += 1;
