@@ -130,48 +130,11 @@ macro_rules! queries {
             use crate::store::search::{RelatedLists, SearchDocument, SearchHit, SearchRequest};
             use crate::store::StoreResult;
 
-            /// Keeps a story's document in step with the story: one while it
-            /// is published or scheduled (queries ask for those public at
-            /// their time), none otherwise. Runs after its
-            /// tags and authors are saved (their names are indexed).
+            /// Keeps a story's document in step with the story (see
+            /// `write_documents`). Runs after its tags and authors are
+            /// saved (their names are indexed).
             pub async fn index_story(conn: &mut Conn, story: &Story) -> StoreResult<()> {
-                if !matches!(story.status, Status::Published | Status::Scheduled) {
-                    sqlx::query("DELETE FROM search_documents WHERE story_id = $1")
-                        .bind(&story.id)
-                        .execute(&mut *conn)
-                        .await?;
-                    return Ok(());
-                }
-                let names: Vec<String> = sqlx::query_scalar(
-                    "SELECT name FROM (
-                       SELECT 0 AS part, 0 AS position, name FROM sections WHERE id = $1
-                       UNION ALL
-                       SELECT 1, st.position, t.name FROM story_tags st JOIN tags t ON t.id = st.tag_id
-                       WHERE st.story_id = $2
-                       UNION ALL
-                       SELECT 2, sa.position, a.name FROM story_authors sa JOIN authors a ON a.id = sa.author_id
-                       WHERE sa.story_id = $2
-                     ) names ORDER BY part, position",
-                )
-                .bind(&story.section_id)
-                .bind(&story.id)
-                .fetch_all(&mut *conn)
-                .await?;
-                write_document(conn, story, &names).await
-            }
-
-            /// The document of a story whose names (section, tags,
-            /// authors) are known: written while it is published or
-            /// scheduled, removed otherwise.
-            async fn write_document(conn: &mut Conn, story: &Story, names: &[String]) -> StoreResult<()> {
-                if !matches!(story.status, Status::Published | Status::Scheduled) {
-                    sqlx::query("DELETE FROM search_documents WHERE story_id = $1")
-                        .bind(&story.id)
-                        .execute(&mut *conn)
-                        .await?;
-                    return Ok(());
-                }
-                super::search_dialect::upsert(conn, &SearchDocument::of(story, names)).await
+                write_documents(conn, std::slice::from_ref(story)).await
             }
 
             pub async fn find(pool: &Pool<Db>, request: &SearchRequest) -> StoreResult<Vec<SearchHit>> {
@@ -250,13 +213,26 @@ macro_rules! queries {
                 Ok(())
             }
 
-            /// Marks what shows a changed name stale, and asks the job
-            /// queue to rewrite it.
+            /// Before a section, tag or author is saved under `name` (or
+            /// removed: `None`): when the name it had changes, marks what
+            /// shows it stale and asks the job queue to rewrite that. Saves
+            /// that keep the name (a new description) cost one look-up.
             pub async fn names_changed(
                 conn: &mut Conn,
                 topic: crate::store::search::Topic<'_>,
+                name: Option<&str>,
                 now: crate::model::UnixTime,
             ) -> StoreResult<()> {
+                use crate::store::search::Topic;
+                let (sql, id) = match topic {
+                    Topic::Section(id) => ("SELECT name FROM sections WHERE id = $1", id),
+                    Topic::Tag(id) => ("SELECT name FROM tags WHERE id = $1", id),
+                    Topic::Author(id) => ("SELECT name FROM authors WHERE id = $1", id),
+                };
+                let old: Option<String> = sqlx::query_scalar(sql).bind(id).fetch_optional(&mut *conn).await?;
+                if old.is_none() || old.as_deref() == name {
+                    return Ok(());
+                }
                 mark_stale(conn, topic).await?;
                 super::jobs::schedule(conn, crate::store::REINDEX_STALE, "search", now, now).await
             }
@@ -277,49 +253,67 @@ macro_rules! queries {
                 Ok(qb.build_query_scalar().fetch_all(pool).await?)
             }
 
-            /// Rewrites the documents of these stories, reading them and
-            /// the names they show in two queries (a reindex walks the
-            /// archive in such batches). A story no longer published loses
-            /// its document; one deleted has lost it already (foreign key).
+            /// Rewrites the documents of these stories (a reindex walks
+            /// the archive in such batches); one deleted has lost its
+            /// document already (foreign key).
             pub async fn index_stories(conn: &mut Conn, ids: &[String]) -> StoreResult<usize> {
                 if ids.is_empty() {
                     return Ok(0);
                 }
                 let mut qb = QueryBuilder::<Db>::new("SELECT * FROM stories WHERE id IN ");
                 super::sql::push_id_list(&mut qb, ids);
-                let stories: Vec<Story> = qb.build_query_as().fetch_all(&mut *conn).await?;
-                let mut qb = QueryBuilder::<Db>::new(
-                    "SELECT s.id, 0 AS part, 0 AS position, c.name FROM stories s
-                     JOIN sections c ON c.id = s.section_id WHERE s.id IN ",
-                );
-                super::sql::push_id_list(&mut qb, ids);
-                qb.push(
-                    " UNION ALL SELECT st.story_id, 1, st.position, t.name FROM story_tags st
-                     JOIN tags t ON t.id = st.tag_id WHERE st.story_id IN ",
-                );
-                super::sql::push_id_list(&mut qb, ids);
-                qb.push(
-                    " UNION ALL SELECT sa.story_id, 2, sa.position, a.name FROM story_authors sa
-                     JOIN authors a ON a.id = sa.author_id WHERE sa.story_id IN ",
-                );
-                super::sql::push_id_list(&mut qb, ids);
-                qb.push(" ORDER BY 1, 2, 3");
-                let rows: Vec<(String, i32, i32, String)> =
-                    qb.build_query_as().fetch_all(&mut *conn).await?;
-                let mut names: std::collections::HashMap<&str, Vec<String>> =
-                    std::collections::HashMap::new();
-                for (story_id, _, _, name) in &rows {
-                    names.entry(story_id.as_str()).or_default().push(name.clone());
-                }
                 // In id order, as every batch locks its rows: two batches
                 // at once never wait on each other in a circle.
-                let mut stories = stories;
-                stories.sort_by(|a, b| a.id.cmp(&b.id));
-                for story in &stories {
-                    let names = names.get(story.id.as_str()).map_or(&[][..], |n| n.as_slice());
-                    write_document(conn, story, names).await?;
-                }
+                qb.push(" ORDER BY id");
+                let stories: Vec<Story> = qb.build_query_as().fetch_all(&mut *conn).await?;
+                write_documents(conn, &stories).await?;
                 Ok(stories.len())
+            }
+
+            /// Each story's document: written while it is published or
+            /// scheduled (queries ask for those public at their time),
+            /// with the names it shows (section, tags, authors; one query
+            /// for them all), removed otherwise.
+            async fn write_documents(conn: &mut Conn, stories: &[Story]) -> StoreResult<()> {
+                let indexed = |story: &Story| matches!(story.status, Status::Published | Status::Scheduled);
+                let public: Vec<String> = stories.iter().filter(|s| indexed(s)).map(|s| s.id.clone()).collect();
+                let mut names: std::collections::HashMap<String, Vec<String>> =
+                    std::collections::HashMap::new();
+                if !public.is_empty() {
+                    let mut qb = QueryBuilder::<Db>::new(
+                        "SELECT s.id, 0 AS part, 0 AS position, c.name FROM stories s
+                         JOIN sections c ON c.id = s.section_id WHERE s.id IN ",
+                    );
+                    super::sql::push_id_list(&mut qb, &public);
+                    qb.push(
+                        " UNION ALL SELECT st.story_id, 1, st.position, t.name FROM story_tags st
+                         JOIN tags t ON t.id = st.tag_id WHERE st.story_id IN ",
+                    );
+                    super::sql::push_id_list(&mut qb, &public);
+                    qb.push(
+                        " UNION ALL SELECT sa.story_id, 2, sa.position, a.name FROM story_authors sa
+                         JOIN authors a ON a.id = sa.author_id WHERE sa.story_id IN ",
+                    );
+                    super::sql::push_id_list(&mut qb, &public);
+                    qb.push(" ORDER BY 1, 2, 3");
+                    let rows: Vec<(String, i32, i32, String)> =
+                        qb.build_query_as().fetch_all(&mut *conn).await?;
+                    for (story_id, _, _, name) in rows {
+                        names.entry(story_id).or_default().push(name);
+                    }
+                }
+                for story in stories {
+                    if indexed(story) {
+                        let names = names.get(&story.id).map_or(&[][..], |n| n.as_slice());
+                        super::search_dialect::upsert(conn, &SearchDocument::of(story, names)).await?;
+                    } else {
+                        sqlx::query("DELETE FROM search_documents WHERE story_id = $1")
+                            .bind(&story.id)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                }
+                Ok(())
             }
 
             pub async fn related_lists(pool: &Pool<Db>, story_id: &str) -> StoreResult<RelatedLists> {

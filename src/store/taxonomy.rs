@@ -148,9 +148,9 @@ impl Store {
     pub async fn save_section(&self, section: &Section) -> StoreResult<()> {
         let now = self.clock.now();
         write!(self, |conn, db| {
+            let topic = super::search::Topic::Section(&section.id);
+            db::search::names_changed(conn, topic, Some(&section.name), now).await?;
             db::taxonomy::upsert_section(conn, section).await?;
-            db::search::names_changed(conn, super::search::Topic::Section(&section.id), now)
-                .await?;
             ((), ContentChange::Taxonomy)
         })
     }
@@ -179,8 +179,9 @@ impl Store {
     pub async fn save_tag(&self, tag: &Tag) -> StoreResult<()> {
         let now = self.clock.now();
         write!(self, |conn, db| {
+            let topic = super::search::Topic::Tag(&tag.id);
+            db::search::names_changed(conn, topic, Some(&tag.name), now).await?;
             db::taxonomy::upsert_tag(conn, tag).await?;
-            db::search::names_changed(conn, super::search::Topic::Tag(&tag.id), now).await?;
             ((), ContentChange::Taxonomy)
         })
     }
@@ -202,7 +203,7 @@ impl Store {
     pub async fn delete_tag(&self, id: &str) -> StoreResult<()> {
         let now = self.clock.now();
         write!(self, |conn, db| {
-            db::search::names_changed(conn, super::search::Topic::Tag(id), now).await?;
+            db::search::names_changed(conn, super::search::Topic::Tag(id), None, now).await?;
             db::taxonomy::delete_tag(conn, id).await?;
             ((), ContentChange::Taxonomy)
         })
@@ -215,8 +216,9 @@ impl Store {
     pub async fn save_author(&self, author: &Author) -> StoreResult<()> {
         let now = self.clock.now();
         write!(self, |conn, db| {
+            let topic = super::search::Topic::Author(&author.id);
+            db::search::names_changed(conn, topic, Some(&author.name), now).await?;
             db::taxonomy::upsert_author(conn, author).await?;
-            db::search::names_changed(conn, super::search::Topic::Author(&author.id), now).await?;
             ((), ContentChange::Taxonomy)
         })
     }

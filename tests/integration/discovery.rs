@@ -752,6 +752,15 @@ on_both_backends!(
             );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
+        // a save that keeps the name (a new description) leaves the index be
+        tag.description = "Lakes, rivers and the people who study them.".into();
+        block_on(store.save_tag(&tag)).unwrap();
+        assert!(
+            block_on(store.stale_search_documents(1))
+                .unwrap()
+                .is_empty(),
+            "a description change marked documents for rewriting"
+        );
 
         // nothing matches every word: the search broadens, and says so
         let broadened = site.get("/search?q=harbour+xylophone").text();
