@@ -1,5 +1,6 @@
 //! What operators rely on: metrics, a discreet health check, request
-//! credentials never answered from the shared cache.
+//! credentials never answered from the shared cache, searches kept out of
+//! it.
 
 use crate::common::{Backend, SiteOptions, TestSite, block_on, http_get};
 use crate::on_both_backends;
@@ -58,6 +59,22 @@ on_both_backends!(metrics_tell_what_the_server_does, |backend: Backend| {
     assert_eq!(sample(&text, "masthead_page_cache_hits_total"), hits);
     // and the metrics are not on the public port
     assert_eq!(site.get("/metrics").status, 404);
+
+    // Searches pass the page layer by: its one render turn per address
+    // (the query is not part of it) would line every search up behind
+    // the one before.
+    let text = http_get(&metrics_url, &[]).text();
+    let misses = sample(&text, "masthead_page_cache_misses_total");
+    for q in ["harbour", "railway", "harbour+vote"] {
+        let reply = site.get(&format!("/search?q={q}"));
+        assert_eq!(reply.status, 200);
+        assert!(
+            reply.text().contains("class=\"search-result\""),
+            "{q} finds stories"
+        );
+    }
+    let text = http_get(&metrics_url, &[]).text();
+    assert_eq!(sample(&text, "masthead_page_cache_misses_total"), misses);
 });
 
 on_both_backends!(the_health_check_is_discreet, |backend: Backend| {

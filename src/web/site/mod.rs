@@ -30,15 +30,19 @@ use crate::urls;
 const PER_PAGE: i64 = 12;
 const HTML: &str = "text/html; charset=utf-8";
 
-/// The public site's router: its pages behind the page cache, its own
-/// cross-site form protection, and themed error pages for everything it
-/// answers (including unknown addresses).
+/// The public site's router: its pages behind the page cache (search
+/// beside it), its own cross-site form protection, and themed error pages
+/// for everything it answers (including unknown addresses).
 pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
     routes()
         .route_layer(axum::middleware::from_fn_with_state(
             app.cache.clone(),
             cache::serve,
         ))
+        // Results differ per query and are never kept, so search stays
+        // outside the page layer: its one render turn per address would
+        // line every search up behind the one before.
+        .route("/search", get(search::page))
         .merge(super::feeds::routes(app))
         .fallback(not_found)
         .layer(super::security::csrf(
@@ -55,7 +59,6 @@ fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/", get(home))
         .route("/stories/{slug}", get(story))
-        .route("/search", get(search::page))
         .route("/latest", get(latest))
         .route("/latest/page/{page}", get(latest_page))
         .route("/briefs", get(briefs))
