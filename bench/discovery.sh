@@ -69,10 +69,18 @@ start=$(date +%s.%N)
 echo "seeded in $(seconds_since "$start") s (each story indexed as it is saved)"
 
 echo "== reindex"
-start=$(date +%s.%N)
-"$bin" search reindex --data-dir "$data" ${DATABASE_URL:+--database-url "$DATABASE_URL"} >"$work/reindex.log"
-reindex_s=$(seconds_since "$start")
+# An index lost behind Masthead's back (the documents deleted), rebuilt
+# whole; then a second run, where every document is already up to date.
+sql "DELETE FROM search_documents" >/dev/null
+reindex() {
+  local start
+  start=$(date +%s.%N)
+  "$bin" search reindex --data-dir "$data" ${DATABASE_URL:+--database-url "$DATABASE_URL"} >"$work/reindex.log"
+  seconds_since "$start"
+}
+reindex_s=$(reindex)
 indexed=$(sql "SELECT count(*) FROM search_documents")
+refresh_s=$(reindex)
 
 echo "== serving"
 MASTHEAD_LOG=warn "$bin" serve --data-dir "$data" ${DATABASE_URL:+--database-url "$DATABASE_URL"} \
@@ -157,7 +165,7 @@ echo "== related stories"
 
 echo
 echo "== discovery, $(sql "SELECT count(*) FROM stories") stories on ${DATABASE_URL:+PostgreSQL}${DATABASE_URL:-SQLite}"
-awk -v r="$reindex_s" -v n="$indexed" 'BEGIN { printf "reindex          %6.1f s for %d documents   target < 60 s   %s\n", r, n, (r < 60 ? "ok" : "SLOW") }'
+awk -v r="$reindex_s" -v f="$refresh_s" -v n="$indexed" 'BEGIN { printf "reindex          %6.1f s for %d documents into an empty index (%.1f s when up to date)   target < 60 s   %s\n", r, n, f, (r < 60 ? "ok" : "SLOW") }'
 awk '{ printf "search %-9s p99 %6.2f ms (p50 %.2f, %d req/s)   target p99 < 20 ms   %s\n", $1, $5, $4, $3, ($5 < 20 ? "ok" : "SLOW") }' "$work/search.txt"
 awk -v c="$feed_cold" -v w="$feed_warm" 'BEGIN { split(w, f, "p50 "); p = f[2] + 0; printf "section feed     cached %s; uncached %.2f ms   target p50 < 2 ms   %s\n", w, c, (p < 2 ? "ok" : "SLOW") }'
 awk '{ printf "related          p50 %.2f ms, p99 %.2f ms a story   target < 5 ms   %s\n", $3, $4, $7 }' "$work/related.txt"

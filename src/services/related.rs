@@ -61,14 +61,14 @@ pub async fn compute(store: &Store, story_id: &str) -> StoreResult<Vec<String>> 
         keep(store, story_id, &[]).await?;
         return Ok(vec![]);
     }
-    let mut telling = Vec::new();
-    for word in candidate_words(story) {
-        let matches = store.word_matches(&word, COMMON_AFTER + 1).await?;
-        // In one story only: this one.
-        if (2..=COMMON_AFTER as usize).contains(&matches.len()) {
-            telling.push(matches);
-        }
-    }
+    let words = candidate_words(story);
+    // Found in one story only (this one), or in too many: not telling.
+    let mut telling: Vec<Vec<i64>> = store
+        .word_matches(&words, COMMON_AFTER + 1)
+        .await?
+        .into_iter()
+        .filter(|matches| (2..=COMMON_AFTER as usize).contains(&matches.len()))
+        .collect();
     telling.sort_by_key(Vec::len);
     telling.truncate(TELLING_WORDS);
     let mut scores: HashMap<i64, f64> = HashMap::new();

@@ -147,20 +147,38 @@ macro_rules! queries {
                 Ok(q.fetch_all(pool).await?)
             }
 
-            /// The documents of public stories whose text has a word
-            /// (stemmed as the index stems), no more than `cap` of them.
+            /// For each word, the documents of public stories whose text
+            /// has it (stemmed as the index stems), no more than `cap` of
+            /// them: one query, one row a word (the documents joined into
+            /// a list, rather than a row each to pass back).
             pub async fn word_matches(
                 pool: &Pool<Db>,
-                word: &str,
+                words: &[String],
                 now: crate::model::UnixTime,
                 cap: i64,
-            ) -> StoreResult<Vec<i64>> {
-                Ok(sqlx::query_scalar(super::search_dialect::WORD_MATCHES)
-                    .bind(word)
-                    .bind(super::search_dialect::public_bound(now))
-                    .bind(cap)
-                    .fetch_all(pool)
-                    .await?)
+            ) -> StoreResult<Vec<Vec<i64>>> {
+                let mut found = vec![Vec::new(); words.len()];
+                if words.is_empty() {
+                    return Ok(found);
+                }
+                let mut qb = QueryBuilder::<Db>::new("");
+                for (i, word) in words.iter().enumerate() {
+                    if i > 0 {
+                        qb.push(" UNION ALL ");
+                    }
+                    qb.push(format!(
+                        "SELECT {i} AS word, (SELECT string_agg(CAST(m.doc AS TEXT), ',') FROM ("
+                    ));
+                    super::search_dialect::push_word_matches(&mut qb, word, now, cap);
+                    qb.push(") m) AS docs");
+                }
+                let rows: Vec<(i32, Option<String>)> = qb.build_query_as().fetch_all(pool).await?;
+                for (i, docs) in rows {
+                    if let (Some(list), Some(docs)) = (found.get_mut(i as usize), docs) {
+                        list.extend(docs.split(',').filter_map(|doc| doc.parse::<i64>().ok()));
+                    }
+                }
+                Ok(found)
             }
 
             /// Which stories some documents are.
@@ -445,15 +463,20 @@ pub(crate) mod sqlite_search {
     use super::{RECENCY_HALF_SECONDS, SEARCH_WINDOW, SearchDocument, SearchRequest};
     use crate::store::StoreResult;
 
-    /// `WORD_MATCHES`' bound for "public now": documents from this second back.
-    pub(crate) fn public_bound(now: crate::model::UnixTime) -> i64 {
-        super::doc_range(now)
+    /// The newest public documents with a word, `cap` at most: the
+    /// index's own order, no join (documents from this second back).
+    pub(crate) fn push_word_matches(
+        qb: &mut QueryBuilder<Sqlite>,
+        word: &str,
+        now: crate::model::UnixTime,
+        cap: i64,
+    ) {
+        qb.push("SELECT rowid AS doc FROM search_index WHERE search_index MATCH '\"' || ")
+            .push_bind(word.to_string())
+            .push(" || '\"' AND rowid >= ")
+            .push_bind(super::doc_range(now))
+            .push(format!(" ORDER BY rowid LIMIT {}", cap.max(0)));
     }
-
-    /// The newest documents with a word: the index's own order, no join.
-    pub(crate) const WORD_MATCHES: &str = "SELECT rowid FROM search_index
-         WHERE search_index MATCH '\"' || $1 || '\"' AND rowid >= $2
-         ORDER BY rowid LIMIT $3";
 
     /// Inserts or rewrites a document; one whose text and filters are
     /// unchanged is left alone (no work for the full-text index).
@@ -575,34 +598,41 @@ pub(crate) mod postgres_search {
     use crate::model::words;
     use crate::store::StoreResult;
 
-    pub(crate) const WORD_MATCHES: &str = "SELECT d.doc FROM search_documents d
-         WHERE d.terms @@ to_tsquery('english', quote_literal($1::text)) AND d.published_at <= $2
-         LIMIT $3";
-
-    /// `WORD_MATCHES`' bound for "public now".
-    pub(crate) fn public_bound(now: crate::model::UnixTime) -> i64 {
-        now
+    /// Public documents with a word, `cap` at most.
+    pub(crate) fn push_word_matches(
+        qb: &mut QueryBuilder<Postgres>,
+        word: &str,
+        now: crate::model::UnixTime,
+        cap: i64,
+    ) {
+        qb.push("SELECT d.doc FROM search_documents d WHERE d.terms @@ to_tsquery('english', quote_literal(")
+            .push_bind(word.to_string())
+            .push("::text)) AND d.published_at <= ")
+            .push_bind(now)
+            .push(format!(" LIMIT {}", cap.max(0)));
     }
 
+    /// Inserts or rewrites a document. One whose text and filters are
+    /// unchanged (and not marked stale) is left alone before its words are
+    /// parsed: `to_tsvector` over a body is most of a write's cost, and a
+    /// reindex meets mostly unchanged documents.
     pub(crate) async fn upsert(conn: &mut PgConnection, d: &SearchDocument) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO search_documents (story_id, section_id, label, published_at, headline_key,
                headline, dek, body, topics, terms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,
                setweight(to_tsvector('english', $5), 'A')
                || setweight(to_tsvector('english', $10), 'B')
-               || setweight(to_tsvector('english', $11), 'D'))
+               || setweight(to_tsvector('english', $11), 'D')
+             WHERE NOT EXISTS (
+               SELECT 1 FROM search_documents s WHERE s.story_id = $1 AND NOT s.stale
+                 AND (s.published_at, s.section_id, s.label, s.headline, s.dek, s.body, s.topics)
+                     IS NOT DISTINCT FROM ($4, $2, $3, $6, $7, $8, $9))
              ON CONFLICT (story_id) DO UPDATE SET section_id = excluded.section_id,
                label = excluded.label, published_at = excluded.published_at,
                headline_key = excluded.headline_key, headline = excluded.headline,
                dek = excluded.dek, body = excluded.body, topics = excluded.topics,
-               terms = excluded.terms, stale = FALSE
-             WHERE search_documents.stale
-               OR (search_documents.published_at, search_documents.section_id,
-                   search_documents.label, search_documents.headline, search_documents.dek,
-                   search_documents.body, search_documents.topics)
-                  IS DISTINCT FROM (excluded.published_at, excluded.section_id, excluded.label,
-                   excluded.headline, excluded.dek, excluded.body, excluded.topics)",
+               terms = excluded.terms, stale = FALSE",
         )
         .bind(&d.story_id)
         .bind(&d.section_id)
@@ -684,11 +714,11 @@ impl Store {
         read!(self, search::labels())
     }
 
-    /// The documents of public stories whose text has a folded word, up
-    /// to `cap` of them.
-    pub async fn word_matches(&self, word: &str, cap: i64) -> StoreResult<Vec<i64>> {
+    /// For each folded word, the documents of public stories whose text
+    /// has it, up to `cap` of them.
+    pub async fn word_matches(&self, words: &[String], cap: i64) -> StoreResult<Vec<Vec<i64>>> {
         let now = self.clock.now();
-        read!(self, search::word_matches(word, now, cap))
+        read!(self, search::word_matches(words, now, cap))
     }
 
     /// Which stories these documents are.
