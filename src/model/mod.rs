@@ -10,6 +10,7 @@ mod column;
 pub mod dates;
 pub mod embeds;
 pub mod newsletters;
+pub mod nql;
 pub mod slug;
 pub mod text;
 pub mod words;
