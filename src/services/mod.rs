@@ -16,3 +16,4 @@ pub mod sending;
 pub mod settings;
 pub mod subscriptions;
 pub mod taxonomy;
+pub mod webhooks;
