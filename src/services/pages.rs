@@ -10,7 +10,7 @@ use crate::services::diff::{self, FieldChange};
 use crate::services::editing::Step;
 use crate::services::permissions::{Action, may};
 use crate::services::publishing::{ContentError, check_alt_text};
-use crate::store::{Edit, Store, StoreError};
+use crate::store::{Edit, SlugKind, Store, StoreError};
 
 const MAX_TITLE_CHARS: usize = 200;
 
@@ -126,9 +126,8 @@ async fn prepare(
         ));
     }
     let id = stored.map_or_else(new_id, |p| p.id.clone());
-    if let Some(other) = store.page_by_slug(&slug).await?
-        && other.id != id
-    {
+    // Another page's slug, or one it was known by (a redirect to it).
+    if store.slug_taken(SlugKind::Page, &slug, &id).await? {
         return Err(ContentError::SlugTaken(slug));
     }
     let hero = Some(fields.hero_image_id.trim().to_string()).filter(|h| !h.is_empty());

@@ -62,6 +62,14 @@ macro_rules! queries {
                 })
             }
 
+            /// The slug readers know a page by: its slug while published.
+            pub async fn public_slug(conn: &mut Conn, id: &str) -> StoreResult<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT slug FROM pages WHERE id = $1 AND status = 'published'")
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?)
+            }
+
             /// As `stories::upsert`: false when `based_on` is outdated.
             pub async fn upsert(conn: &mut Conn, p: &Page, bump: i64, based_on: Option<i64>) -> StoreResult<bool> {
                 let done = sqlx::query(
@@ -105,6 +113,7 @@ macro_rules! queries {
 
             pub async fn delete(conn: &mut Conn, id: &str) -> StoreResult<()> {
                 for sql in [
+                    "DELETE FROM slug_redirects WHERE kind = 'page' AND target_id = $1",
                     "DELETE FROM revisions WHERE kind = 'page' AND piece_id = $1",
                     "DELETE FROM pages WHERE id = $1",
                 ] {
@@ -135,14 +144,20 @@ impl Store {
         read!(self, pages::linked())
     }
 
-    /// Saves a page (and the revision a desk save keeps), in one transaction.
+    /// Saves a page (and the revision a desk save keeps), in one
+    /// transaction. A published page whose slug changes keeps its old
+    /// address as a redirect, so links to it go on working.
     pub async fn save_page(&self, page: &Page, edit: Option<&Edit>) -> StoreResult<()> {
         let now: UnixTime = self.clock.now();
         write!(self, |conn, db| {
             let before = db::pages::visibility(conn, &page.id).await?;
+            let known_as = db::pages::public_slug(conn, &page.id).await?;
             let bump = i64::from(edit.is_some());
             if !db::pages::upsert(conn, page, bump, edit.and_then(|e| e.based_on)).await? {
                 return Err(StoreError::Stale);
+            }
+            if let Some(old) = known_as.filter(|old| *old != page.slug) {
+                db::slugs::add_redirect(conn, super::SlugKind::Page, &old, &page.id, now).await?;
             }
             if let Some(edit) = edit {
                 let number = db::pages::revision(conn, &page.id).await?;

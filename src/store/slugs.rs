@@ -7,6 +7,7 @@ use super::{Store, StoreResult, read};
 pub enum SlugKind {
     Story,
     Brief,
+    Page,
 }
 
 impl SlugKind {
@@ -14,6 +15,7 @@ impl SlugKind {
         match self {
             SlugKind::Story => "story",
             SlugKind::Brief => "brief",
+            SlugKind::Page => "page",
         }
     }
 }
@@ -32,6 +34,7 @@ macro_rules! queries {
                     "SELECT
                        (SELECT COUNT(*) FROM stories WHERE $1 = 'story' AND slug = $2 AND id <> $3)
                      + (SELECT COUNT(*) FROM briefs WHERE $1 = 'brief' AND slug = $2 AND id <> $3)
+                     + (SELECT COUNT(*) FROM pages WHERE $1 = 'page' AND slug = $2 AND id <> $3)
                      + (SELECT COUNT(*) FROM slug_redirects WHERE kind = $1 AND old_slug = $2 AND target_id <> $3)",
                 )
                 .bind(kind.as_str())
@@ -75,7 +78,8 @@ macro_rules! queries {
 pub(super) use queries;
 
 impl Store {
-    /// Whether `slug` is used by another story/brief, now or as an old address.
+    /// Whether `slug` is used by another story/brief/page, now or as an
+    /// old address.
     pub async fn slug_taken(
         &self,
         kind: SlugKind,

@@ -524,6 +524,38 @@ on_both_backends!(
             "in the navigation"
         );
         let page_path = location_path(&contact);
+        // a published page given a new slug: its old address redirects
+        let revision = input_value(&editor.get(&site, &page_path).text(), "revision");
+        let renamed = editor.post(
+            &site,
+            &page_path,
+            &[
+                ("revision", &revision),
+                ("title", "Contact"),
+                ("slug", "write-to-us"),
+                ("body_md", "Write to the newsroom."),
+                ("in_navigation", "yes"),
+                ("position", "5"),
+                ("step", "publish"),
+            ],
+        );
+        assert_eq!(renamed.status, 303, "{}", renamed.text());
+        let old = site.get("/contact");
+        assert_eq!(old.status, 301);
+        assert_eq!(old.header("location"), Some("/write-to-us"));
+        assert_eq!(site.get("/write-to-us").status, 200);
+        // and no other page may take the old address meanwhile
+        let taken = editor.post(
+            &site,
+            "/desk/pages/new",
+            &[
+                ("title", "Contact"),
+                ("slug", "contact"),
+                ("step", "publish"),
+            ],
+        );
+        assert_eq!(taken.status, 409);
+        assert!(taken.text().contains("or was its old address"));
         let revision = input_value(&editor.get(&site, &page_path).text(), "revision");
         let unpublished = editor.post(
             &site,
@@ -531,11 +563,14 @@ on_both_backends!(
             &[
                 ("revision", &revision),
                 ("title", "Contact"),
+                ("slug", "write-to-us"),
                 ("body_md", "Write to the newsroom."),
                 ("step", "unpublish"),
             ],
         );
         assert_eq!(unpublished.status, 303);
+        assert_eq!(site.get("/write-to-us").status, 404);
+        // an unpublished page's old address leads nowhere either
         assert_eq!(site.get("/contact").status, 404);
         assert!(
             editor

@@ -250,7 +250,8 @@ async fn page(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageResu
     let p = Presenter::new(&app).await?;
     match app.store.page_by_slug(&slug).await? {
         Some(page) if page.is_public() => Ok(html(page_html(&p, &page, false).await?)),
-        _ => Err(SiteError::NotFound),
+        Some(_) => Err(SiteError::NotFound),
+        None => redirect_old_slug(&app, SlugKind::Page, &slug).await,
     }
 }
 
@@ -303,6 +304,12 @@ async fn redirect_old_slug(app: &App, kind: SlugKind, slug: &str) -> PageResult 
             .brief_by_id(&target)
             .await?
             .map(|b| urls::brief(&b.slug)),
+        SlugKind::Page => app
+            .store
+            .page_by_id(&target)
+            .await?
+            .filter(|page| page.is_public())
+            .map(|page| urls::static_page(&page.slug)),
     };
     match url {
         Some(url) if url != slug => Ok(moved_permanently(&url)),
