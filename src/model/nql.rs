@@ -178,35 +178,33 @@ impl Parser<'_> {
 
     /// Conditions joined by `,`.
     fn any(&mut self) -> Result<Filter, NqlError> {
-        let mut parts = vec![self.all()?];
-        loop {
-            self.skip_spaces();
-            if !self.eat(",") {
-                break;
-            }
-            parts.push(self.all()?);
-        }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Filter::Any(parts)
-        })
+        self.joined(",", Self::all, Filter::Any)
     }
 
     /// Conditions joined by `+`.
     fn all(&mut self) -> Result<Filter, NqlError> {
-        let mut parts = vec![self.term()?];
+        self.joined("+", Self::term, Filter::All)
+    }
+
+    /// One or more `part`s separated by `joiner`; several are `group`ed.
+    fn joined(
+        &mut self,
+        joiner: &str,
+        part: fn(&mut Self) -> Result<Filter, NqlError>,
+        group: fn(Vec<Filter>) -> Filter,
+    ) -> Result<Filter, NqlError> {
+        let mut parts = vec![part(self)?];
         loop {
             self.skip_spaces();
-            if !self.eat("+") {
+            if !self.eat(joiner) {
                 break;
             }
-            parts.push(self.term()?);
+            parts.push(part(self)?);
         }
         Ok(if parts.len() == 1 {
             parts.remove(0)
         } else {
-            Filter::All(parts)
+            group(parts)
         })
     }
 
