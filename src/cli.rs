@@ -46,6 +46,9 @@ enum Command {
     /// The search index
     #[command(subcommand)]
     Search(SearchCommand),
+    /// API keys for tools (Ghost-compatible Content and Admin APIs)
+    #[command(subcommand)]
+    Integration(IntegrationCommand),
     /// Fill an empty database with the demo publication, or add generated archive stories for load tests
     Seed {
         #[command(flatten)]
@@ -141,6 +144,36 @@ enum UserCommand {
         store: StoreArgs,
         email: String,
     },
+}
+
+#[derive(Subcommand)]
+enum IntegrationCommand {
+    /// Create an integration and print its Content API key and Admin API key
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// What the Admin API may do with it: editor, author or contributor
+        #[arg(long, default_value = "editor", value_parser = parse_integration_role)]
+        role: Role,
+        /// What it is, e.g. "Website front-end" or "Zapier"
+        name: String,
+    },
+    /// List the integrations and their keys
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke an integration: its keys stop working at once
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Its name (or id)
+        name: String,
+    },
+}
+
+fn parse_integration_role(text: &str) -> Result<Role, String> {
+    crate::services::integrations::parse_role(text).map_err(|e| e.to_string())
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -311,6 +344,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(command) => user_command(command).await,
         Command::Newsletter(command) => newsletter_command(command).await,
+        Command::Integration(command) => integration_command(command).await,
         Command::Search(SearchCommand::Reindex { store, related }) => {
             use crate::progress::Progress;
             use crate::services::search;
@@ -497,6 +531,63 @@ async fn send_issue(config: &Config, store: &crate::store::Store, id: &str) -> a
             }
         }
     }
+}
+
+async fn integration_command(command: IntegrationCommand) -> anyhow::Result<()> {
+    use crate::services::integrations;
+    let store_args = match &command {
+        IntegrationCommand::Add { store, .. }
+        | IntegrationCommand::List { store }
+        | IntegrationCommand::Revoke { store, .. } => store.clone(),
+    };
+    let config = Config::resolve(store_args.overrides())?;
+    init_logging(&config);
+    let store = crate::server::open_store(&config).await?;
+    let result = match command {
+        IntegrationCommand::Add { role, name, .. } => {
+            integrations::create(&store, None, &name, role)
+                .await
+                .map(|created| {
+                    let i = &created.integration;
+                    println!(
+                        "Created the integration {:?}, acting as {} {}.
+  Content API key: {}
+  Admin API key:   {}
+  API URL:         {}
+Keep the Admin API key secret: it can change the site.",
+                        i.name,
+                        if role == Role::Editor || role == Role::Author { "an" } else { "a" },
+                        role.as_str(),
+                        i.content_key,
+                        created.admin_key,
+                        config.site_url(),
+                    );
+                })
+        }
+        IntegrationCommand::List { .. } => {
+            let list = store.integrations().await?;
+            if list.is_empty() {
+                println!("There are no integrations yet: create one with `masthead integration add NAME`.");
+            }
+            for i in list {
+                let state = if i.revoked_at.is_some() { "  (revoked)" } else { "" };
+                println!(
+                    "{:<24} {:<12} content {}  admin {}:{}{state}",
+                    i.name,
+                    i.role.as_str(),
+                    i.content_key,
+                    i.admin_key_id,
+                    i.admin_secret
+                );
+            }
+            Ok(())
+        }
+        IntegrationCommand::Revoke { name, .. } => integrations::revoke(&store, None, &name)
+            .await
+            .map(|i| println!("Revoked {:?}: its keys no longer work and its webhooks are not sent.", i.name)),
+    };
+    store.close().await;
+    result.map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 async fn user_command(command: UserCommand) -> anyhow::Result<()> {

@@ -25,6 +25,17 @@ pub struct FileConfig {
     pub smtp_url: Option<String>,
     pub media: Option<MediaLimits>,
     pub newsletters: Option<crate::services::sending::SendLimits>,
+    pub webhooks: Option<WebhookRules>,
+}
+
+/// Where webhooks may be sent (the `[webhooks]` table of the file).
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookRules {
+    /// Allow targets on this machine or a private network (off: anyone who
+    /// may save a webhook could otherwise make the server call into the
+    /// network it runs in).
+    pub allow_private: bool,
 }
 
 /// What the media library accepts (the `[media]` table of the file).
@@ -67,6 +78,8 @@ pub struct Overrides {
     pub media: Option<MediaLimits>,
     /// Likewise for `[newsletters]`.
     pub newsletters: Option<crate::services::sending::SendLimits>,
+    /// Likewise for `[webhooks]`.
+    pub webhooks: Option<WebhookRules>,
 }
 
 /// How log lines are written.
@@ -101,6 +114,7 @@ pub struct Config {
     pub smtp: Option<crate::mail::RelayUrl>,
     /// How fast newsletters go out.
     pub sending: crate::services::sending::SendLimits,
+    pub webhooks: WebhookRules,
 }
 
 fn parse_listen(key: &str, text: &str) -> anyhow::Result<SocketAddr> {
@@ -191,7 +205,9 @@ impl Config {
                 "[newsletters] concurrency must be between 1 and 256 and rate above 0 (messages a second)"
             );
         }
+        let webhooks = overrides.webhooks.or(file.webhooks).unwrap_or_default();
         Ok(Config {
+            webhooks,
             sending,
             smtp,
             media,
@@ -321,6 +337,13 @@ pub const TEMPLATE: &str = r#"# Masthead configuration. Every key is optional; t
 # concurrency = 8
 # Messages a second, at most (keep within what the relay allows).
 # rate = 200
+
+# Where webhooks may be sent.
+# [webhooks]
+# Allow targets on this machine or a private network (10.x, 192.168.x,
+# localhost…). Off, so that saving a webhook cannot make the server call
+# into the network it runs in; turn it on for a receiver you run beside it.
+# allow_private = false
 "#;
 
 #[cfg(test)]

@@ -10,9 +10,9 @@ use std::time::Duration;
 use crate::mail::Mailer;
 use crate::model::UnixTime;
 use crate::services::sending::{self, SendLimits, Stretch};
-use crate::services::{publishing, related, search, subscriptions};
+use crate::services::{publishing, related, search, subscriptions, webhook_events};
 use crate::store::{
-    CONFIRM_SUBSCRIBER, Job, PUBLISH_BRIEF, PUBLISH_STORY, REINDEX_STALE, RELATE_STORY, SEND_ISSUE,
+    CONFIRM_SUBSCRIBER, DELIVER_WEBHOOK, Job, PUBLISH_BRIEF, PUBLISH_STORY, REINDEX_STALE, RELATE_STORY, SEND_ISSUE,
     SEND_MANAGE_LINK, Store, StoreError,
 };
 use crate::theme::Theme;
@@ -27,6 +27,8 @@ pub struct JobContext {
     pub theme: std::sync::Arc<Theme>,
     pub public_url: PublicUrl,
     pub sending: SendLimits,
+    /// Webhooks may be sent to private addresses (`[webhooks] allow_private`).
+    pub allow_private_webhooks: bool,
 }
 
 /// How long one run of a sending job sends before it yields (and commits
@@ -48,6 +50,7 @@ impl JobContext {
             theme: std::sync::Arc::new(Theme::load(None)?),
             public_url: PublicUrl::new("http://localhost"),
             sending: SendLimits::default(),
+            allow_private_webhooks: false,
         })
     }
 }
@@ -135,6 +138,14 @@ async fn run(context: &JobContext, job: &Job) -> Result<Option<UnixTime>, String
             .await
             .map(|_| None)
             .map_err(|e| e.to_string()),
+        DELIVER_WEBHOOK => webhook_events::deliver(
+            store,
+            &context.public_url,
+            &job.subject,
+            context.allow_private_webhooks,
+        )
+        .await
+        .map(|_| None),
         other => Err(format!("no worker knows jobs of kind {other:?}")),
     }
 }

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Masthead: a publishing platform for independent newsrooms.
 //!
 //! The layers, top to bottom: `web` (HTTP surfaces) → `services` (the

@@ -112,6 +112,7 @@ pub async fn start_with_clock(
         theme: theme.clone(),
         public_url: PublicUrl::new(&public_url),
         sending: config.sending,
+        allow_private_webhooks: config.webhooks.allow_private,
     };
     let mut app = App::new(
         store.clone(),
@@ -131,6 +132,7 @@ pub async fn start_with_clock(
         },
     );
     app.mailer = mailer.clone();
+    app.allow_private_webhooks = config.webhooks.allow_private;
     let app = Arc::new(app);
     let mut background = vec![
         tokio::spawn(store.clone().watch_for_changes(CHANGE_POLL)),

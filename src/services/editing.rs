@@ -275,6 +275,8 @@ pub async fn save_story(
         .map_err(|e| refused_save(e, &story.slug))?;
     // The counter the save moved on (what the editor's next save is based on).
     story.revision += i64::from(stored.is_some());
+    crate::services::webhook_events::story_changed(store, stored.map(|c| &c.story), Some(&story))
+        .await;
     log(
         store,
         user,
@@ -351,6 +353,7 @@ async fn tag_ids(store: &Store, names: &[String]) -> Result<Vec<String>, Content
                     description: String::new(),
                 };
                 store.save_tag(&tag).await?;
+                crate::services::webhook_events::tag_added(store, &tag.id).await;
                 tag.id
             }
         };
@@ -656,6 +659,7 @@ pub async fn delete_story(
     check(user, &actions, own)?;
     store.delete_story(&card.story.id).await?;
     log(store, user, "deleted", "story", &card.story.headline).await;
+    crate::services::webhook_events::story_changed(store, Some(&card.story), None).await;
     Ok(())
 }
 

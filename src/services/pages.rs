@@ -212,6 +212,7 @@ pub async fn save(
         tracing::warn!(error = %e, "could not record a change in the activity log");
     }
     page.revision += i64::from(stored.is_some());
+    crate::services::webhook_events::page_changed(store, stored, &page).await;
     Ok(page)
 }
 

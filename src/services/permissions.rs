@@ -26,10 +26,12 @@ pub enum Action {
     ManagePeople,
     ChangeSettings,
     ReadActivity,
+    /// API keys and webhooks (the desk's Integrations).
+    ManageIntegrations,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::Create,
         Action::Edit,
         Action::SubmitForReview,
@@ -43,6 +45,7 @@ impl Action {
         Action::ManagePeople,
         Action::ChangeSettings,
         Action::ReadActivity,
+        Action::ManageIntegrations,
     ];
 }
 
@@ -56,13 +59,14 @@ pub fn may(role: Role, action: Action, own: bool) -> bool {
         Role::Author => match action {
             Create | Upload | SubmitForReview => true,
             Edit | Publish | Schedule | Unpublish | Delete => own,
-            Curate | ManageTaxonomy | ManagePeople | ChangeSettings | ReadActivity => false,
+            Curate | ManageTaxonomy | ManagePeople | ChangeSettings | ReadActivity
+            | ManageIntegrations => false,
         },
         Role::Contributor => match action {
             Create | Upload => true,
             Edit | SubmitForReview | Delete => own,
             Publish | Schedule | Unpublish | Curate | ManageTaxonomy | ManagePeople
-            | ChangeSettings | ReadActivity => false,
+            | ChangeSettings | ReadActivity | ManageIntegrations => false,
         },
     }
 }
@@ -83,9 +87,11 @@ pub fn refusal(role: Role, action: Action) -> String {
         Action::ManagePeople => "manage people",
         Action::ChangeSettings => "change the site's settings",
         Action::ReadActivity => "read the activity log",
+        Action::ManageIntegrations => "manage integrations and their API keys",
     };
     let who = match action {
         Action::ManagePeople | Action::ChangeSettings => "an owner",
+        Action::ManageIntegrations => "an editor or an owner",
         Action::Publish | Action::Schedule | Action::Unpublish if role == Role::Contributor => {
             "an author or an editor; submit it for review instead"
         }
@@ -132,6 +138,7 @@ mod tests {
             ManagePeople,
             ChangeSettings,
             ReadActivity,
+            ManageIntegrations,
         ] {
             assert!(!may(Role::Author, action, true), "author {action:?}");
             assert!(

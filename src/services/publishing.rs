@@ -470,6 +470,7 @@ pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(),
             if !due(card.story.status, card.story.published_at) {
                 return Ok(());
             }
+            let scheduled = card.story.clone();
             let story = Story {
                 status: Status::Published,
                 ..card.story
@@ -485,6 +486,7 @@ pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(),
                     relate: true,
                 }])
                 .await?;
+            crate::services::webhook_events::story_came_out(store, &scheduled).await;
         }
         crate::store::PUBLISH_BRIEF => {
             let Some(brief) = store.brief_by_id(id).await? else {

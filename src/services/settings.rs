@@ -43,7 +43,9 @@ pub async fn save(store: &Store, settings: &SiteSettings) -> Result<(), Settings
     store
         .put_setting(KEY, &json)
         .await
-        .map_err(SettingsError::Storage)
+        .map_err(SettingsError::Storage)?;
+    crate::services::webhook_events::site_changed(store).await;
+    Ok(())
 }
 
 /// Every rule a setting must meet, each naming its field.

@@ -164,7 +164,10 @@ pub async fn confirm(store: &Store, token: &str) -> Result<Option<Subscriber>, S
         .confirm_subscriber(&crate::services::accounts::digest(token))
         .await?
     {
-        Some(id) => store.subscriber_by_id(&id).await,
+        Some(id) => {
+            crate::services::webhook_events::member_added(store, &id).await;
+            store.subscriber_by_id(&id).await
+        }
         None => Ok(None),
     }
 }

@@ -234,6 +234,36 @@ pub async fn save_tag(
     Ok(tag)
 }
 
+/// Adds a tag (the Admin API's tags.add; in the desk, tags are made by
+/// typing them on a story).
+pub async fn add_tag(
+    store: &Store,
+    user: &User,
+    name: &str,
+    slug: &str,
+    description: &str,
+) -> Result<Tag, TaxonomyError> {
+    must_manage(user)?;
+    let name = check_name(name)?;
+    let slug = check_slug(slug, &name)?;
+    if store.tag_by_slug(&slug).await?.is_some() {
+        return Err(invalid(
+            "slug",
+            format!("A tag is already at /tag/{slug}: choose another slug."),
+        ));
+    }
+    let tag = Tag {
+        id: crate::model::new_id(),
+        slug,
+        name,
+        description: check_text("description", description)?,
+    };
+    store.save_tag(&tag).await?;
+    log(store, user, "added tag", &tag.name).await;
+    crate::services::webhook_events::tag_added(store, &tag.id).await;
+    Ok(tag)
+}
+
 /// Deletes a tag, taking it off the stories that carry it.
 pub async fn delete_tag(store: &Store, user: &User, id: &str) -> Result<(), TaxonomyError> {
     must_manage(user)?;

@@ -66,7 +66,7 @@ macro_rules! queries {
 
             pub async fn user_by_email(pool: &Pool<Db>, email: &str) -> StoreResult<Option<User>> {
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"
+                    "SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1 AND NOT u.integration"
                 )))
                 .bind(email)
                 .fetch_optional(pool)
@@ -84,7 +84,7 @@ macro_rules! queries {
 
             pub async fn users(pool: &Pool<Db>) -> StoreResult<Vec<User>> {
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {USER_COLUMNS} FROM users u ORDER BY u.name, u.email"
+                    "SELECT {USER_COLUMNS} FROM users u WHERE NOT u.integration ORDER BY u.name, u.email"
                 )))
                 .fetch_all(pool)
                 .await?)
@@ -100,7 +100,7 @@ macro_rules! queries {
             }
 
             pub async fn count_role(pool: &Pool<Db>, role: crate::model::accounts::Role) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1 AND NOT integration")
                     .bind(role)
                     .fetch_one(pool)
                     .await?)

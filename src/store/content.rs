@@ -75,6 +75,9 @@ pub enum ContentChange {
     Settings,
     /// The newsletters offered, or their public archive, changed.
     Newsletters,
+    /// Integrations, their keys or webhooks. Only a revoked key is
+    /// visible: every API answer kept for it must go.
+    Integrations { revoked: bool },
     /// Changed by another process or instance; seen through the shared state.
     Elsewhere,
 }
@@ -89,6 +92,7 @@ impl ContentChange {
                 .iter()
                 .any(|p| p.before == Visibility::Public || p.after == Visibility::Public),
             ContentChange::StoryExtras { story, .. } => *story == Visibility::Public,
+            ContentChange::Integrations { revoked } => *revoked,
             ContentChange::Taxonomy
             | ContentChange::Images
             | ContentChange::Settings

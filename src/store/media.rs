@@ -163,6 +163,15 @@ macro_rules! queries {
                 push_id_list(&mut qb, ids);
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
+
+            pub async fn by_file(pool: &Pool<Db>, file: &str) -> StoreResult<Option<Image>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, file, width, height, alt, caption, credit, widths, webp FROM images WHERE file = $1",
+                )
+                .bind(file)
+                .fetch_optional(pool)
+                .await?)
+            }
         }
     };
 }
@@ -226,6 +235,11 @@ impl Store {
     /// The library's newest images first.
     pub async fn newest_images(&self, limit: i64) -> StoreResult<Vec<Image>> {
         read!(self, media::newest(limit))
+    }
+
+    /// The image whose largest served copy is `file` (as its URL names it).
+    pub async fn image_by_file(&self, file: &str) -> StoreResult<Option<Image>> {
+        read!(self, media::by_file(file))
     }
 
     pub async fn images_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Image>> {

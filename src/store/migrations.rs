@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (12, "issues", "0012_issues.sql"),
     (13, "discovery", "0013_discovery.sql"),
     (14, "search window", "0014_search_window.sql"),
+    (15, "integrations", "0015_integrations.sql"),
 ];
 
 fn migrator(

@@ -12,9 +12,11 @@
 
 mod accounts;
 mod briefs;
+pub mod browse;
 mod content;
 mod error;
 mod fts_rank;
+mod integrations;
 mod issues;
 mod jobs;
 mod media;
@@ -44,6 +46,7 @@ pub use accounts::{ActivityFilter, ActivityRow, SessionRow};
 pub use briefs::{BriefCard, BriefWrite};
 pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
 pub use error::{StoreError, StoreResult};
+pub use integrations::{DELIVER_WEBHOOK, Integration, NewDelivery, Webhook, WebhookDelivery};
 pub use issues::{BOUNCE_AFTER, DeliveryMark, Progress, Recipient};
 pub use jobs::{
     CONFIRM_SUBSCRIBER, Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY, REINDEX_STALE, RELATE_STORY,
@@ -111,7 +114,9 @@ macro_rules! engine {
 
             crate::store::accounts::queries!();
             crate::store::briefs::queries!();
+            crate::store::browse::queries!();
             crate::store::content::queries!();
+            crate::store::integrations::queries!();
             crate::store::issues::queries!();
             crate::store::jobs::queries!();
             crate::store::media::queries!();

@@ -62,6 +62,10 @@ pub struct App {
     pub library: crate::services::media::Library,
     /// The SMTP relay (None: not configured; mail waits).
     pub mailer: Option<crate::mail::Mailer>,
+    /// Webhooks may point at private addresses (`[webhooks] allow_private`).
+    pub allow_private_webhooks: bool,
+    /// Content API answers, kept per generation by address and query.
+    pub api_cache: Arc<Cache>,
 }
 
 /// How much the page layer may hold and do at once.
@@ -97,6 +101,7 @@ impl App {
                 (a.url.clone(), Arc::new(asset.with_all_codings()))
             })
             .collect();
+        let store_for_api = store.clone();
         App {
             cache: Arc::new(Cache::new(store.clone(), limits.bytes, limits.renders)),
             store,
@@ -107,6 +112,12 @@ impl App {
             media_dir,
             library,
             mailer: None,
+            allow_private_webhooks: false,
+            api_cache: Arc::new(Cache::keyed_by_query(
+                store_for_api,
+                limits.bytes / 4,
+                limits.renders,
+            )),
         }
     }
 }
@@ -122,7 +133,7 @@ pub fn router(app: Arc<App>, metrics: Option<Arc<metrics::Metrics>>) -> Router {
     let mut surfaces = Router::new()
         .merge(site::router(&app))
         .nest("/desk", desk::router(&app))
-        .nest("/ghost/api", api::router())
+        .nest("/ghost/api", api::router(&app))
         .route("/assets/{*file}", get(asset))
         .route("/healthz", get(healthz))
         .nest("/media", media);

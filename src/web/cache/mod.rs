@@ -36,6 +36,10 @@ pub struct Cache {
     pub freshness: Freshness,
     pub pages: PageCache,
     renders: Semaphore,
+    /// Whether the query string is part of the key (the Content API, whose
+    /// answers depend on it) or ignored (pages, where tracking parameters
+    /// must not multiply copies).
+    by_query: bool,
 }
 
 impl std::fmt::Debug for Cache {
@@ -54,6 +58,22 @@ impl Cache {
             freshness: Freshness::new(store),
             pages: PageCache::new(budget),
             renders: Semaphore::new(renders.max(1)),
+            by_query: false,
+        }
+    }
+
+    /// A cache whose keys are the path and the whole query string.
+    pub fn keyed_by_query(store: Store, budget: usize, renders: usize) -> Cache {
+        Cache {
+            by_query: true,
+            ..Cache::new(store, budget, renders)
+        }
+    }
+
+    fn key(&self, request: &Request) -> String {
+        match (self.by_query, request.uri().query()) {
+            (true, Some(query)) => format!("{}?{query}", request.uri().path()),
+            _ => request.uri().path().to_string(),
         }
     }
 }
@@ -96,9 +116,7 @@ pub async fn serve(State(cache): State<Arc<Cache>>, request: Request, next: Next
         Ok(snapshot) => snapshot,
         Err(e) => return super::SiteError::from(e).into_response(),
     };
-    // Query strings are not part of the key: tracking parameters must not
-    // multiply copies of one page (cacheable handlers ignore queries).
-    let key = request.uri().path().to_string();
+    let key = cache.key(&request);
     if let Some(page) = cache.pages.get(&key, snapshot.generation) {
         return respond(&cache, &key, snapshot.generation, page, request.headers());
     }

@@ -1,0 +1,523 @@
+//! Masthead's content in the shapes of Ghost 5's API resources (posts,
+//! pages, tags, authors, settings), for the Content and Admin APIs and for
+//! webhook payloads.
+//!
+//! The mapping (also in the README):
+//! - a story is a post; its **section is the primary tag** (listed first
+//!   among its tags) and its first author the primary author;
+//! - the **dek is `custom_excerpt`** (the standfirst Ghost themes show
+//!   under the title); `excerpt` is the story's teaser: the desk's own
+//!   excerpt if it has one, else the body's first paragraph;
+//! - the hero image is `feature_image` with its alt text and caption;
+//! - the SEO title and description are `meta_title`/`meta_description`
+//!   (and OpenGraph's and Twitter's, which Masthead does not keep apart);
+//! - what Ghost has no field for sits under `masthead`: the dek and label,
+//!   the section, the photo credit, the teaser, the workflow status and the
+//!   correction and update notes. Ghost clients ignore it.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{Author, Image, Page, Section, Status, Tag, UnixTime, text};
+use crate::store::{Store, StoryCard, StoreResult};
+use crate::urls::{self, PublicUrl};
+
+/// Ghost's time format: `2025-01-31T18:00:00.000Z`.
+pub fn time(t: UnixTime) -> Value {
+    match jiff::Timestamp::from_second(t) {
+        Ok(ts) => Value::String(ts.strftime("%Y-%m-%dT%H:%M:%S.000Z").to_string()),
+        Err(_) => Value::Null,
+    }
+}
+
+fn optional_time(t: Option<UnixTime>) -> Value {
+    t.map_or(Value::Null, time)
+}
+
+/// An id written as a UUID (Masthead's ids are UUIDv7 without hyphens).
+pub fn uuid(id: &str) -> String {
+    uuid::Uuid::try_parse(id).map_or_else(|_| id.to_string(), |u| u.hyphenated().to_string())
+}
+
+/// Ghost's status names: Masthead's review and archived pieces are drafts
+/// to Ghost clients (the real status is under `masthead.status`).
+pub fn status(s: Status) -> &'static str {
+    match s {
+        Status::Published => "published",
+        Status::Scheduled => "scheduled",
+        Status::Draft | Status::Review | Status::Archived => "draft",
+    }
+}
+
+/// What a browse or read asked to be included.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Include {
+    pub tags: bool,
+    pub authors: bool,
+    /// `count.posts` on tags and authors.
+    pub count_posts: bool,
+}
+
+/// Which representations of the body to include.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    pub html: bool,
+    pub plaintext: bool,
+}
+
+impl Default for Formats {
+    fn default() -> Self {
+        Formats {
+            html: true,
+            plaintext: false,
+        }
+    }
+}
+
+/// Shapes resources: the site's address and the store to look names up in.
+#[derive(Clone, Copy)]
+pub struct Shaper<'a> {
+    pub store: &'a Store,
+    pub public_url: &'a PublicUrl,
+}
+
+fn image_url(public_url: &PublicUrl, image: &Image) -> String {
+    public_url.absolute(&urls::media(&image.file))
+}
+
+impl Shaper<'_> {
+    fn section_tag(&self, s: &Section, count: Option<i64>) -> Value {
+        let mut tag = json!({
+            "id": s.id,
+            "name": s.name,
+            "slug": s.slug,
+            "description": Some(&s.description).filter(|d| !d.is_empty()),
+            "feature_image": null,
+            "visibility": "public",
+            "og_image": null, "og_title": null, "og_description": null,
+            "twitter_image": null, "twitter_title": null, "twitter_description": null,
+            "meta_title": null, "meta_description": null,
+            "codeinjection_head": null, "codeinjection_foot": null,
+            "canonical_url": null, "accent_color": null,
+            "url": self.public_url.absolute(&urls::section(&s.slug)),
+            "masthead": {"kind": "section", "position": s.position},
+        });
+        if let Some(n) = count {
+            tag["count"] = json!({ "posts": n });
+        }
+        tag
+    }
+
+    fn tag(&self, t: &Tag, count: Option<i64>) -> Value {
+        let internal = t.name.starts_with('#');
+        let mut tag = json!({
+            "id": t.id,
+            "name": t.name,
+            "slug": t.slug,
+            "description": Some(&t.description).filter(|d| !d.is_empty()),
+            "feature_image": null,
+            "visibility": if internal { "internal" } else { "public" },
+            "og_image": null, "og_title": null, "og_description": null,
+            "twitter_image": null, "twitter_title": null, "twitter_description": null,
+            "meta_title": null, "meta_description": null,
+            "codeinjection_head": null, "codeinjection_foot": null,
+            "canonical_url": null, "accent_color": null,
+            "url": self.public_url.absolute(&urls::tag(&t.slug)),
+            "masthead": {"kind": "tag"},
+        });
+        if let Some(n) = count {
+            tag["count"] = json!({ "posts": n });
+        }
+        tag
+    }
+
+    fn author(&self, a: &Author, photos: &HashMap<String, Image>, count: Option<i64>) -> Value {
+        let links = a.links();
+        let website = links.first().map(|l| l.url.clone());
+        let mut author = json!({
+            "id": a.id,
+            "name": a.name,
+            "slug": a.slug,
+            "profile_image": a.photo_id.as_ref().and_then(|id| photos.get(id)).map(|i| image_url(self.public_url, i)),
+            "cover_image": null,
+            "bio": Some(&a.bio).filter(|b| !b.is_empty()),
+            "website": website,
+            "location": null,
+            "facebook": null,
+            "twitter": null,
+            "meta_title": null,
+            "meta_description": null,
+            "url": self.public_url.absolute(&urls::author(&a.slug)),
+            "masthead": {"role_line": a.role_line, "links": links.iter().map(|l| json!({"label": l.label, "url": l.url})).collect::<Vec<_>>()},
+        });
+        if let Some(n) = count {
+            author["count"] = json!({ "posts": n });
+        }
+        author
+    }
+
+    async fn photos(&self, authors: &[&Author]) -> StoreResult<HashMap<String, Image>> {
+        let ids: Vec<String> = authors.iter().filter_map(|a| a.photo_id.clone()).collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Ok(self
+            .store
+            .images_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|i| (i.id.clone(), i))
+            .collect())
+    }
+
+    /// Posts for these stories, in the order of `cards`.
+    pub async fn posts(
+        &self,
+        cards: &[StoryCard],
+        formats: Formats,
+        include: Include,
+    ) -> StoreResult<Vec<Value>> {
+        let story_ids: Vec<String> = cards.iter().map(|c| c.story.id.clone()).collect();
+        let tag_ids: Vec<String> = cards.iter().flat_map(|c| c.tag_ids.clone()).collect();
+        let (sections, tags, authors) = tokio::try_join!(
+            self.store.sections(),
+            async {
+                if include.tags && !tag_ids.is_empty() {
+                    self.store.tags_by_ids(&tag_ids).await
+                } else {
+                    Ok(vec![])
+                }
+            },
+            async {
+                if include.authors && !story_ids.is_empty() {
+                    self.store.authors_of_stories(&story_ids).await
+                } else {
+                    Ok(vec![])
+                }
+            },
+        )?;
+        let author_refs: Vec<&Author> = authors.iter().map(|a| &a.author).collect();
+        let photos = self.photos(&author_refs).await?;
+        let tags: HashMap<&str, &Tag> = tags.iter().map(|t| (t.id.as_str(), t)).collect();
+        let mut out = Vec::with_capacity(cards.len());
+        for card in cards {
+            let s = &card.story;
+            let mut post = self.post_fields(card, formats);
+            if include.tags {
+                let mut list: Vec<Value> = sections
+                    .iter()
+                    .filter(|sec| sec.id == s.section_id)
+                    .map(|sec| self.section_tag(sec, None))
+                    .collect();
+                list.extend(
+                    card.tag_ids
+                        .iter()
+                        .filter_map(|id| tags.get(id.as_str()))
+                        .map(|t| self.tag(t, None)),
+                );
+                post.insert(
+                    "primary_tag".into(),
+                    list.first().cloned().unwrap_or(Value::Null),
+                );
+                post.insert("tags".into(), Value::Array(list));
+            }
+            if include.authors {
+                let list: Vec<Value> = card
+                    .author_ids
+                    .iter()
+                    .filter_map(|id| {
+                        authors
+                            .iter()
+                            .find(|a| a.story_id == s.id && &a.author.id == id)
+                    })
+                    .map(|a| self.author(&a.author, &photos, None))
+                    .collect();
+                post.insert(
+                    "primary_author".into(),
+                    list.first().cloned().unwrap_or(Value::Null),
+                );
+                post.insert("authors".into(), Value::Array(list));
+            }
+            let section = sections.iter().find(|sec| sec.id == s.section_id);
+            let notes = if card.notes > 0 {
+                self.store.notes_of_story(&s.id).await?
+            } else {
+                vec![]
+            };
+            post.insert(
+                "masthead".into(),
+                json!({
+                    "kind": "story",
+                    "status": s.status.as_str(),
+                    "dek": s.dek,
+                    "label": s.label,
+                    "section": section.map(|sec| json!({"id": sec.id, "slug": sec.slug, "name": sec.name})),
+                    "teaser": s.custom_excerpt,
+                    "feature_image_credit": card.hero.as_ref().map(|h| h.credit.clone()).filter(|c| !c.is_empty()),
+                    "revision": s.revision,
+                    "notes": notes.iter().map(|n| json!({
+                        "kind": n.kind.as_str(), "noted_at": time(n.noted_at), "body": n.body,
+                    })).collect::<Vec<_>>(),
+                }),
+            );
+            out.push(Value::Object(post));
+        }
+        Ok(out)
+    }
+
+    fn post_fields(&self, card: &StoryCard, formats: Formats) -> Map<String, Value> {
+        let s = &card.story;
+        let hero = card.hero.as_ref();
+        let meta_title = s.seo_title.clone();
+        let meta_description = s.seo_description.clone();
+        let mut post = json!({
+            "id": s.id,
+            "uuid": uuid(&s.id),
+            "title": s.headline,
+            "slug": s.slug,
+            "comment_id": s.id,
+            "feature_image": hero.map(|h| image_url(self.public_url, h)),
+            "feature_image_alt": hero.map(|h| h.alt.clone()).filter(|a| !a.is_empty()),
+            "feature_image_caption": hero.map(|h| h.caption.clone()).filter(|c| !c.is_empty()),
+            "featured": s.featured,
+            "status": status(s.status),
+            "visibility": "public",
+            "created_at": time(s.created_at),
+            "updated_at": time(s.updated_at),
+            "published_at": optional_time(s.published_at),
+            "custom_excerpt": Some(&s.dek).filter(|d| !d.is_empty()),
+            "excerpt": s.excerpt(),
+            "reading_time": s.reading_minutes,
+            "access": true,
+            "comments": false,
+            "codeinjection_head": null,
+            "codeinjection_foot": null,
+            "custom_template": null,
+            "canonical_url": null,
+            // Where it is (or will be) read; a draft answers 404 there.
+            "url": self.public_url.absolute(&urls::story(&s.slug)),
+            "og_image": null,
+            "og_title": meta_title,
+            "og_description": meta_description,
+            "twitter_image": null,
+            "twitter_title": meta_title,
+            "twitter_description": meta_description,
+            "meta_title": meta_title,
+            "meta_description": meta_description,
+            "email_subject": null,
+            "frontmatter": null,
+        });
+        let map = post.as_object_mut().expect("a JSON object");
+        if formats.html {
+            map.insert("html".into(), Value::String(s.body_html.as_str().to_string()));
+        }
+        if formats.plaintext {
+            map.insert("plaintext".into(), Value::String(text::plain_text(&s.body_md)));
+        }
+        std::mem::take(map)
+    }
+
+    pub async fn pages(&self, pages: &[Page], formats: Formats) -> StoreResult<Vec<Value>> {
+        let image_ids: Vec<String> = pages.iter().filter_map(|p| p.hero_image_id.clone()).collect();
+        let images: HashMap<String, Image> = if image_ids.is_empty() {
+            HashMap::new()
+        } else {
+            self.store
+                .images_by_ids(&image_ids)
+                .await?
+                .into_iter()
+                .map(|i| (i.id.clone(), i))
+                .collect()
+        };
+        Ok(pages
+            .iter()
+            .map(|p| {
+                let hero = p.hero_image_id.as_ref().and_then(|id| images.get(id));
+                let mut page = json!({
+                    "id": p.id,
+                    "uuid": uuid(&p.id),
+                    "title": p.title,
+                    "slug": p.slug,
+                    "comment_id": p.id,
+                    "feature_image": hero.map(|h| image_url(self.public_url, h)),
+                    "feature_image_alt": hero.map(|h| h.alt.clone()).filter(|a| !a.is_empty()),
+                    "feature_image_caption": hero.map(|h| h.caption.clone()).filter(|c| !c.is_empty()),
+                    "featured": false,
+                    "status": status(p.status),
+                    "visibility": "public",
+                    "created_at": time(p.created_at),
+                    "updated_at": time(p.updated_at),
+                    "published_at": if p.is_public() { time(p.created_at) } else { Value::Null },
+                    "custom_excerpt": null,
+                    "excerpt": text::derive_excerpt(&p.body_md, 500),
+                    "reading_time": text::reading_minutes(&p.body_md),
+                    "access": true,
+                    "codeinjection_head": null,
+                    "codeinjection_foot": null,
+                    "custom_template": null,
+                    "canonical_url": null,
+                    "url": self.public_url.absolute(&urls::static_page(&p.slug)),
+                    "og_image": null, "og_title": null, "og_description": null,
+                    "twitter_image": null, "twitter_title": null, "twitter_description": null,
+                    "meta_title": null, "meta_description": null,
+                    "tags": [], "authors": [], "primary_tag": null, "primary_author": null,
+                    "masthead": {
+                        "kind": "page",
+                        "status": p.status.as_str(),
+                        "in_navigation": p.in_navigation,
+                        "in_footer": p.in_footer,
+                        "position": p.position,
+                        "revision": p.revision,
+                    },
+                });
+                let map = page.as_object_mut().expect("a JSON object");
+                if formats.html {
+                    map.insert("html".into(), Value::String(p.body_html.as_str().to_string()));
+                }
+                if formats.plaintext {
+                    map.insert("plaintext".into(), Value::String(text::plain_text(&p.body_md)));
+                }
+                page
+            })
+            .collect())
+    }
+
+    /// Tags for these ids (sections or tags), in the order of `ids`.
+    pub async fn tags(&self, ids: &[String], count_posts: bool) -> StoreResult<Vec<Value>> {
+        let (sections, tags) =
+            tokio::try_join!(self.store.sections(), self.store.tags_by_ids(ids))?;
+        let counts = if count_posts {
+            self.store
+                .public_post_counts(crate::store::browse::Resource::Tags, ids)
+                .await?
+        } else {
+            HashMap::new()
+        };
+        let count = |id: &str| count_posts.then(|| counts.get(id).copied().unwrap_or(0));
+        Ok(ids
+            .iter()
+            .filter_map(|id| {
+                if let Some(s) = sections.iter().find(|s| &s.id == id) {
+                    Some(self.section_tag(s, count(id)))
+                } else {
+                    tags.iter().find(|t| &t.id == id).map(|t| self.tag(t, count(id)))
+                }
+            })
+            .collect())
+    }
+
+    /// Authors for these ids, in the order of `ids`.
+    pub async fn authors(&self, ids: &[String], count_posts: bool) -> StoreResult<Vec<Value>> {
+        let all = self.store.authors().await?;
+        let chosen: Vec<&Author> = ids
+            .iter()
+            .filter_map(|id| all.iter().find(|a| &a.id == id))
+            .collect();
+        let photos = self.photos(&chosen).await?;
+        let counts = if count_posts {
+            self.store
+                .public_post_counts(crate::store::browse::Resource::Authors, ids)
+                .await?
+        } else {
+            HashMap::new()
+        };
+        Ok(chosen
+            .into_iter()
+            .map(|a| {
+                let count = count_posts.then(|| counts.get(&a.id).copied().unwrap_or(0));
+                self.author(a, &photos, count)
+            })
+            .collect())
+    }
+
+    /// The site's settings as Ghost's `settings` resource has them.
+    pub async fn settings(&self) -> anyhow::Result<Value> {
+        let settings = crate::services::settings::load(self.store).await?;
+        let sections = self.store.sections().await?;
+        let logo = match &settings.logo_image_id {
+            Some(id) => self
+                .store
+                .images_by_ids(std::slice::from_ref(id))
+                .await?
+                .first()
+                .map(|i| image_url(self.public_url, i)),
+            None => None,
+        };
+        let mut navigation: Vec<Value> = sections
+            .iter()
+            .map(|s| json!({"label": s.name, "url": urls::section(&s.slug)}))
+            .collect();
+        navigation.extend(
+            settings
+                .navigation
+                .iter()
+                .map(|l| json!({"label": l.label, "url": l.url})),
+        );
+        let social = |name: &str| {
+            settings
+                .social
+                .iter()
+                .find(|l| l.label.eq_ignore_ascii_case(name))
+                .map(|l| l.url.clone())
+        };
+        Ok(json!({
+            "title": settings.title,
+            "description": settings.tagline,
+            "logo": logo,
+            "icon": null,
+            "accent_color": null,
+            "cover_image": null,
+            "facebook": social("facebook"),
+            "twitter": social("twitter").or_else(|| social("x")),
+            "lang": settings.language,
+            "locale": settings.language,
+            "timezone": settings.timezone,
+            "codeinjection_head": null,
+            "codeinjection_foot": null,
+            "navigation": navigation,
+            "secondary_navigation": [],
+            "meta_title": null,
+            "meta_description": null,
+            "og_image": null, "og_title": null, "og_description": null,
+            "twitter_image": null, "twitter_title": null, "twitter_description": null,
+            "members_support_address": "noreply",
+            "url": self.public_url.absolute("/"),
+        }))
+    }
+}
+
+/// Keeps only the named top-level fields of each resource (`?fields=`).
+pub fn keep_fields(resources: &mut [Value], fields: &[String]) {
+    if fields.is_empty() {
+        return;
+    }
+    for resource in resources {
+        if let Value::Object(map) = resource {
+            map.retain(|k, _| fields.iter().any(|f| f == k));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_ids_look_like_ghosts() {
+        assert_eq!(time(1_735_689_600), json!("2025-01-01T00:00:00.000Z"));
+        assert_eq!(
+            uuid("0190a1b2c3d47e8f9a0b1c2d3e4f5a6b"),
+            "0190a1b2-c3d4-7e8f-9a0b-1c2d3e4f5a6b"
+        );
+        assert_eq!(uuid("demo-id"), "demo-id");
+        assert_eq!(status(Status::Review), "draft");
+    }
+
+    #[test]
+    fn fields_keep_only_what_was_asked() {
+        let mut list = vec![json!({"id": "1", "title": "A", "html": "<p>x</p>"})];
+        keep_fields(&mut list, &["id".into(), "title".into()]);
+        assert_eq!(list[0], json!({"id": "1", "title": "A"}));
+    }
+}

@@ -1,0 +1,334 @@
+//! The JSON APIs (`/ghost/api/…`), shaped like Ghost 5's so that Ghost's
+//! own clients and the tools built on them work unchanged:
+//!
+//! - `content.rs`: the Content API (read-only, `?key=`), its answers kept
+//!   per generation by address and query (`App::api_cache`);
+//! - `admin.rs`: the Admin API (read-write, `Authorization: Ghost <jwt>`),
+//!   acting as the integration's own staff account;
+//! - `params.rs`: the query parameters both read (filter, include, fields,
+//!   formats, limit, page, order).
+//!
+//! Every answer is JSON, errors included, in Ghost's shape
+//! (`{"errors": [{"message", "type", …}]}`), never a themed HTML page.
+//! API clients authenticate with keys and tokens, not cookies, so no CSRF
+//! layer applies. Both APIs are also served under the versioned prefixes
+//! older clients use (`/ghost/api/v4/content/…`, v2, v3 and canary).
+
+mod admin;
+mod content;
+mod params;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::App;
+use crate::services::ghost::{Formats, Include, Shaper};
+use crate::store::StoreError;
+use crate::store::browse::{Browse, BrowseError, Resource};
+
+/// What the Content-Version header says the API speaks.
+const CONTENT_VERSION: &str = "v5.0";
+
+/// The prefixes older clients put before `content/` and `admin/`.
+const VERSION_PREFIXES: [&str; 5] = ["", "/v2", "/v3", "/v4", "/canary"];
+
+/// An API error as Ghost clients expect it.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// Ghost's error type name, e.g. "NotFoundError".
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "NotFoundError", message)
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "BadRequestError", message)
+    }
+
+    pub fn validation(message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ValidationError",
+            message,
+        )
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "UnauthorizedError", message)
+    }
+
+    pub fn no_permission(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "NoPermissionError", message)
+    }
+
+    pub fn collision(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, "UpdateCollisionError", message)
+    }
+
+    /// The database failed: the cause goes to the log, the client learns
+    /// whether trying again may help.
+    pub fn storage(e: impl std::fmt::Display) -> ApiError {
+        tracing::warn!(error = %e, "an API request could not reach the database");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "InternalServerError",
+            "The database did not answer: try again in a moment.",
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found("Resource not found."),
+            other => ApiError::storage(other),
+        }
+    }
+}
+
+impl From<BrowseError> for ApiError {
+    fn from(e: BrowseError) -> Self {
+        match e {
+            BrowseError::Store(e) => e.into(),
+            other => ApiError::bad_request(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "errors": [{
+                "message": self.message,
+                "context": null,
+                "type": self.kind,
+                "details": null,
+                "property": null,
+                "help": null,
+                "code": null,
+                "id": crate::model::new_id(),
+                "ghostErrorCode": null,
+            }]
+        });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+pub type ApiResult = Result<Response, ApiError>;
+
+/// A JSON answer with the headers every API answer carries.
+fn json_answer(status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        "content-version",
+        HeaderValue::from_static(CONTENT_VERSION),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Version"));
+    response
+}
+
+pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
+    let mut router = Router::new();
+    for prefix in VERSION_PREFIXES {
+        router = router
+            .nest(&format!("{prefix}/content"), content::router(app))
+            .nest(&format!("{prefix}/admin"), admin::router());
+    }
+    router
+        .fallback(|| async {
+            ApiError::not_found("Resource not found: no API endpoint answers at this address.")
+        })
+        .layer(axum::middleware::from_fn(json_errors))
+}
+
+/// `path` and `path/`: Ghost's addresses end in a slash, and clients
+/// written by hand often leave it off.
+fn both_forms(path: &str) -> [String; 2] {
+    [path.to_string(), format!("{path}/")]
+}
+
+/// Errors raised before a handler runs (a method not allowed, a garbled
+/// address) leave axum as plain text: give them the API's JSON shape.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let (kind, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "MethodNotAllowedError",
+            "This endpoint does not take that method.",
+        ),
+        StatusCode::NOT_FOUND => ("NotFoundError", "Resource not found."),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "RequestEntityTooLargeError",
+            "The request is larger than this endpoint accepts.",
+        ),
+        StatusCode::REQUEST_TIMEOUT => ("RequestTimeoutError", "The request took too long."),
+        s if s.is_server_error() => ("InternalServerError", "Something went wrong on our side."),
+        _ => ("BadRequestError", "The request could not be read."),
+    };
+    let mut json = ApiError::new(status, kind, message).into_response();
+    if let Some(allow) = allow {
+        json.headers_mut().insert(header::ALLOW, allow);
+    }
+    json
+}
+
+/// The envelope name of a resource.
+fn envelope(resource: Resource) -> &'static str {
+    match resource {
+        Resource::Posts => "posts",
+        Resource::Pages => "pages",
+        Resource::Tags => "tags",
+        Resource::Authors => "authors",
+    }
+}
+
+/// The shaped resources for these ids, in their order.
+async fn shaped(
+    app: &App,
+    resource: Resource,
+    ids: &[String],
+    formats: Formats,
+    include: Include,
+) -> Result<Vec<Value>, ApiError> {
+    let shaper = Shaper {
+        store: &app.store,
+        public_url: &app.public_url,
+    };
+    Ok(match resource {
+        Resource::Posts => {
+            let mut cards = app.store.story_cards_by_ids(ids).await?;
+            cards.sort_by_key(|c| ids.iter().position(|id| *id == c.story.id));
+            shaper.posts(&cards, formats, include).await?
+        }
+        Resource::Pages => {
+            let mut pages = app.store.pages().await?;
+            pages.retain(|p| ids.contains(&p.id));
+            pages.sort_by_key(|p| ids.iter().position(|id| *id == p.id));
+            shaper.pages(&pages, formats).await?
+        }
+        Resource::Tags => shaper.tags(ids, include.count_posts).await?,
+        Resource::Authors => shaper.authors(ids, include.count_posts).await?,
+    })
+}
+
+/// One page of a resource in Ghost's envelope, with its pagination.
+async fn browse(
+    app: &App,
+    resource: Resource,
+    params: &params::Params,
+    public_only: bool,
+) -> Result<Value, ApiError> {
+    let limit = params.limit;
+    let page = params.page;
+    let found = app
+        .store
+        .browse(&Browse {
+            resource,
+            filter: params.filter.clone(),
+            order: params.order.clone(),
+            limit,
+            offset: limit.map_or(0, |l| (page - 1).saturating_mul(l)),
+            public_only,
+        })
+        .await?;
+    let mut list = shaped(app, resource, &found.ids, params.formats, params.include).await?;
+    crate::services::ghost::keep_fields(&mut list, &params.fields);
+    let pages = match limit {
+        Some(l) if l > 0 => ((found.total + l - 1) / l).max(1),
+        _ => 1,
+    };
+    let pagination = json!({
+        "page": page,
+        "limit": limit.map_or(json!("all"), |l| json!(l)),
+        "pages": pages,
+        "total": found.total,
+        "next": if page < pages { json!(page + 1) } else { Value::Null },
+        "prev": if page > 1 { json!(page - 1) } else { Value::Null },
+    });
+    Ok(json!({
+        envelope(resource): list,
+        "meta": { "pagination": pagination },
+    }))
+}
+
+/// Which resource a read names: by id or by slug.
+enum Lookup<'a> {
+    Id(&'a str),
+    Slug(&'a str),
+}
+
+/// One resource in Ghost's envelope (a list of one, without meta).
+async fn read_one(
+    app: &App,
+    resource: Resource,
+    lookup: Lookup<'_>,
+    params: &params::Params,
+    public_only: bool,
+) -> Result<Value, ApiError> {
+    use crate::model::nql::{Condition, Filter, Op, Value as NqlValue};
+    let (field, value) = match lookup {
+        Lookup::Id(id) => ("id", id),
+        Lookup::Slug(slug) => ("slug", slug),
+    };
+    let found = app
+        .store
+        .browse(&Browse {
+            resource,
+            filter: Some(Filter::Condition(Condition {
+                field: field.into(),
+                negated: false,
+                op: Op::Eq,
+                value: NqlValue::Text(value.to_string()),
+            })),
+            order: vec![],
+            limit: Some(1),
+            offset: 0,
+            public_only,
+        })
+        .await?;
+    if found.ids.is_empty() {
+        let what = match resource {
+            Resource::Posts => "Post",
+            Resource::Pages => "Page",
+            Resource::Tags => "Tag",
+            Resource::Authors => "Author",
+        };
+        return Err(ApiError::not_found(format!("{what} not found.")));
+    }
+    let mut list = shaped(app, resource, &found.ids, params.formats, params.include).await?;
+    crate::services::ghost::keep_fields(&mut list, &params.fields);
+    Ok(json!({ envelope(resource): list }))
+}
