@@ -556,7 +556,11 @@ async fn integration_command(command: IntegrationCommand) -> anyhow::Result<()> 
   API URL:         {}
 Keep the Admin API key secret: it can change the site.",
                         i.name,
-                        if role == Role::Editor || role == Role::Author { "an" } else { "a" },
+                        if role == Role::Editor || role == Role::Author {
+                            "an"
+                        } else {
+                            "a"
+                        },
                         role.as_str(),
                         i.content_key,
                         created.admin_key,
@@ -567,10 +571,16 @@ Keep the Admin API key secret: it can change the site.",
         IntegrationCommand::List { .. } => {
             let list = store.integrations().await?;
             if list.is_empty() {
-                println!("There are no integrations yet: create one with `masthead integration add NAME`.");
+                println!(
+                    "There are no integrations yet: create one with `masthead integration add NAME`."
+                );
             }
             for i in list {
-                let state = if i.revoked_at.is_some() { "  (revoked)" } else { "" };
+                let state = if i.revoked_at.is_some() {
+                    "  (revoked)"
+                } else {
+                    ""
+                };
                 println!(
                     "{:<24} {:<12} content {}  admin {}:{}{state}",
                     i.name,
@@ -582,9 +592,14 @@ Keep the Admin API key secret: it can change the site.",
             }
             Ok(())
         }
-        IntegrationCommand::Revoke { name, .. } => integrations::revoke(&store, None, &name)
-            .await
-            .map(|i| println!("Revoked {:?}: its keys no longer work and its webhooks are not sent.", i.name)),
+        IntegrationCommand::Revoke { name, .. } => {
+            integrations::revoke(&store, None, &name).await.map(|i| {
+                println!(
+                    "Revoked {:?}: its keys no longer work and its webhooks are not sent.",
+                    i.name
+                )
+            })
+        }
     };
     store.close().await;
     result.map_err(|e| anyhow::anyhow!("{e}"))

@@ -12,8 +12,8 @@ use crate::model::UnixTime;
 use crate::services::sending::{self, SendLimits, Stretch};
 use crate::services::{publishing, related, search, subscriptions, webhook_events};
 use crate::store::{
-    CONFIRM_SUBSCRIBER, DELIVER_WEBHOOK, Job, PUBLISH_BRIEF, PUBLISH_STORY, REINDEX_STALE, RELATE_STORY, SEND_ISSUE,
-    SEND_MANAGE_LINK, Store, StoreError,
+    CONFIRM_SUBSCRIBER, DELIVER_WEBHOOK, Job, PUBLISH_BRIEF, PUBLISH_STORY, REINDEX_STALE,
+    RELATE_STORY, SEND_ISSUE, SEND_MANAGE_LINK, Store, StoreError,
 };
 use crate::theme::Theme;
 use crate::urls::PublicUrl;

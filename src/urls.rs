@@ -315,6 +315,7 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("desk-authors", None) => desk_authors(),
         ("desk-settings", None) => desk_settings(),
         ("desk-activity", None) => desk_activity(),
+        ("desk-integrations", None) => "/desk/integrations".into(),
         ("desk-labels", None) => format!("{}/labels", desk_sections()),
         ("desk-media", None) => desk_media(),
         ("desk-story", Some(id)) => desk_story(id),

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use crate::model::{Author, Image, Page, Section, Status, Tag, UnixTime, text};
-use crate::store::{Store, StoryCard, StoreResult};
+use crate::store::{Store, StoreResult, StoryCard};
 use crate::urls::{self, PublicUrl};
 
 /// Ghost's time format: `2025-01-31T18:00:00.000Z`.
@@ -29,6 +29,29 @@ pub fn time(t: UnixTime) -> Value {
         Ok(ts) => Value::String(ts.strftime("%Y-%m-%dT%H:%M:%S.000Z").to_string()),
         Err(_) => Value::Null,
     }
+}
+
+/// A piece's `updated_at`: the time of its last save, its milliseconds
+/// carrying the save counter (modulo 1000). Masthead keeps times in
+/// seconds, and an Admin API edit proves it was made on the latest copy by
+/// sending back the `updated_at` it read: two saves within one second must
+/// still read differently.
+pub fn updated_time(updated_at: UnixTime, revision: i64) -> Value {
+    match jiff::Timestamp::from_second(updated_at) {
+        Ok(ts) => Value::String(format!(
+            "{}.{:03}Z",
+            ts.strftime("%Y-%m-%dT%H:%M:%S"),
+            revision.rem_euclid(1000)
+        )),
+        Err(_) => Value::Null,
+    }
+}
+
+/// Whether an `updated_at` sent back names this version of a piece.
+pub fn is_current(sent: &str, updated_at: UnixTime, revision: i64) -> bool {
+    sent.trim()
+        .parse::<jiff::Timestamp>()
+        .is_ok_and(|ts| ts.as_millisecond() == updated_at * 1000 + revision.rem_euclid(1000))
 }
 
 fn optional_time(t: Option<UnixTime>) -> Value {
@@ -284,7 +307,7 @@ impl Shaper<'_> {
             "status": status(s.status),
             "visibility": "public",
             "created_at": time(s.created_at),
-            "updated_at": time(s.updated_at),
+            "updated_at": updated_time(s.updated_at, s.revision),
             "published_at": optional_time(s.published_at),
             "custom_excerpt": Some(&s.dek).filter(|d| !d.is_empty()),
             "excerpt": s.excerpt(),
@@ -310,16 +333,25 @@ impl Shaper<'_> {
         });
         let map = post.as_object_mut().expect("a JSON object");
         if formats.html {
-            map.insert("html".into(), Value::String(s.body_html.as_str().to_string()));
+            map.insert(
+                "html".into(),
+                Value::String(s.body_html.as_str().to_string()),
+            );
         }
         if formats.plaintext {
-            map.insert("plaintext".into(), Value::String(text::plain_text(&s.body_md)));
+            map.insert(
+                "plaintext".into(),
+                Value::String(text::plain_text(&s.body_md)),
+            );
         }
         std::mem::take(map)
     }
 
     pub async fn pages(&self, pages: &[Page], formats: Formats) -> StoreResult<Vec<Value>> {
-        let image_ids: Vec<String> = pages.iter().filter_map(|p| p.hero_image_id.clone()).collect();
+        let image_ids: Vec<String> = pages
+            .iter()
+            .filter_map(|p| p.hero_image_id.clone())
+            .collect();
         let images: HashMap<String, Image> = if image_ids.is_empty() {
             HashMap::new()
         } else {
@@ -347,7 +379,7 @@ impl Shaper<'_> {
                     "status": status(p.status),
                     "visibility": "public",
                     "created_at": time(p.created_at),
-                    "updated_at": time(p.updated_at),
+                    "updated_at": updated_time(p.updated_at, p.revision),
                     "published_at": if p.is_public() { time(p.created_at) } else { Value::Null },
                     "custom_excerpt": null,
                     "excerpt": text::derive_excerpt(&p.body_md, 500),
@@ -401,7 +433,9 @@ impl Shaper<'_> {
                 if let Some(s) = sections.iter().find(|s| &s.id == id) {
                     Some(self.section_tag(s, count(id)))
                 } else {
-                    tags.iter().find(|t| &t.id == id).map(|t| self.tag(t, count(id)))
+                    tags.iter()
+                        .find(|t| &t.id == id)
+                        .map(|t| self.tag(t, count(id)))
                 }
             })
             .collect())
@@ -512,6 +546,11 @@ mod tests {
         );
         assert_eq!(uuid("demo-id"), "demo-id");
         assert_eq!(status(Status::Review), "draft");
+        let sent = updated_time(1_735_689_600, 1_003);
+        assert_eq!(sent, json!("2025-01-01T00:00:00.003Z"));
+        assert!(is_current(sent.as_str().unwrap(), 1_735_689_600, 1_003));
+        assert!(!is_current(sent.as_str().unwrap(), 1_735_689_600, 1_004));
+        assert!(!is_current("yesterday", 1_735_689_600, 1_003));
     }
 
     #[test]

@@ -129,7 +129,11 @@ pub async fn site_changed(store: &Store) {
 }
 
 /// The Ghost-shaped body of a delivery, from the content as it is now.
-async fn compose(store: &Store, public_url: &PublicUrl, d: &WebhookDelivery) -> anyhow::Result<String> {
+async fn compose(
+    store: &Store,
+    public_url: &PublicUrl,
+    d: &WebhookDelivery,
+) -> anyhow::Result<String> {
     let shaper = Shaper { store, public_url };
     let previous: Value = serde_json::from_str(&d.previous).unwrap_or_else(|_| json!({}));
     let include = Include {
@@ -143,14 +147,19 @@ async fn compose(store: &Store, public_url: &PublicUrl, d: &WebhookDelivery) -> 
     };
     let current = match d.subject_kind.as_str() {
         "post" => {
-            let cards = store.story_cards_by_ids(std::slice::from_ref(&d.subject_id)).await?;
+            let cards = store
+                .story_cards_by_ids(std::slice::from_ref(&d.subject_id))
+                .await?;
             shaper.posts(&cards, formats, include).await?.pop()
         }
         "page" => match store.page_by_id(&d.subject_id).await? {
             Some(page) => shaper.pages(&[page], formats).await?.pop(),
             None => None,
         },
-        "tag" => shaper.tags(std::slice::from_ref(&d.subject_id), false).await?.pop(),
+        "tag" => shaper
+            .tags(std::slice::from_ref(&d.subject_id), false)
+            .await?
+            .pop(),
         "member" => store.subscriber_by_id(&d.subject_id).await?.map(|s| {
             json!({
                 "id": s.id,
@@ -238,7 +247,11 @@ async fn post(url: String, secret: String, body: String, now: UnixTime) -> Resul
             .timeout_global(Some(TIMEOUT))
             .max_redirects(0)
             .http_status_as_error(false)
-            .user_agent(concat!("Masthead/", env!("CARGO_PKG_VERSION"), " (webhooks)"))
+            .user_agent(concat!(
+                "Masthead/",
+                env!("CARGO_PKG_VERSION"),
+                " (webhooks)"
+            ))
             .build()
             .into();
         let signature = webhooks::signature(&secret, body.as_bytes(), now * 1000);

@@ -51,9 +51,15 @@ pub struct BrowsePage {
 #[derive(Debug)]
 pub enum BrowseError {
     /// The filter or the order names a field that does not exist here.
-    UnknownField { field: String, known: String },
+    UnknownField {
+        field: String,
+        known: String,
+    },
     /// A value that does not suit its field (a date that is not one).
-    BadValue { field: String, message: String },
+    BadValue {
+        field: String,
+        message: String,
+    },
     Store(StoreError),
 }
 
@@ -61,7 +67,10 @@ impl std::fmt::Display for BrowseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BrowseError::UnknownField { field, known } => {
-                write!(f, "There is no field {field:?} to filter or order by here; use one of: {known}.")
+                write!(
+                    f,
+                    "There is no field {field:?} to filter or order by here; use one of: {known}."
+                )
             }
             BrowseError::BadValue { field, message } => write!(f, "{field}: {message}"),
             BrowseError::Store(e) => write!(f, "{e}"),
@@ -102,8 +111,7 @@ const SECTION_OF_STORY: (&str, &str) = (
     "EXISTS (SELECT 1 FROM sections sec WHERE sec.id = s.section_id AND ",
     "sec.",
 );
-const AUTHORS_OF_STORY: &str =
-    "EXISTS (SELECT 1 FROM story_authors sa JOIN authors a ON a.id = sa.author_id WHERE sa.story_id = s.id AND ";
+const AUTHORS_OF_STORY: &str = "EXISTS (SELECT 1 FROM story_authors sa JOIN authors a ON a.id = sa.author_id WHERE sa.story_id = s.id AND ";
 const FIRST_AUTHOR_OF_STORY: &str = "EXISTS (SELECT 1 FROM story_authors sa JOIN authors a ON a.id = sa.author_id WHERE sa.story_id = s.id AND sa.position = 0 AND ";
 
 /// `(subquery, column)` pairs, as `Column::AnyOf` takes them, for each
@@ -175,22 +183,31 @@ impl Resource {
             (Resource::Posts, "published_at") => Column::Plain("s.published_at", Time),
             // Pages are not scheduled: they are public from when they were made.
             (Resource::Pages, "published_at") => Column::Plain("s.created_at", Time),
-            (Resource::Posts | Resource::Pages, "created_at") => Column::Plain("s.created_at", Time),
-            (Resource::Posts | Resource::Pages, "updated_at") => Column::Plain("s.updated_at", Time),
+            (Resource::Posts | Resource::Pages, "created_at") => {
+                Column::Plain("s.created_at", Time)
+            }
+            (Resource::Posts | Resource::Pages, "updated_at") => {
+                Column::Plain("s.updated_at", Time)
+            }
             (Resource::Posts, "label") => Column::Plain("s.label", Text),
             (Resource::Posts, "tag" | "tags" | "tags.slug") => {
-                related!((TAGS_OF_STORY.0, "t.slug"), (SECTION_OF_STORY.0, "sec.slug"))
+                related!(
+                    (TAGS_OF_STORY.0, "t.slug"),
+                    (SECTION_OF_STORY.0, "sec.slug")
+                )
             }
             (Resource::Posts, "tags.name") => {
-                related!((TAGS_OF_STORY.0, "t.name"), (SECTION_OF_STORY.0, "sec.name"))
+                related!(
+                    (TAGS_OF_STORY.0, "t.name"),
+                    (SECTION_OF_STORY.0, "sec.name")
+                )
             }
             (Resource::Posts, "tags.id") => {
                 related!((TAGS_OF_STORY.0, "t.id"), (SECTION_OF_STORY.0, "sec.id"))
             }
-            (
-                Resource::Posts,
-                "primary_tag" | "primary_tag.slug" | "section" | "section.slug",
-            ) => related!((SECTION_OF_STORY.0, "sec.slug")),
+            (Resource::Posts, "primary_tag" | "primary_tag.slug" | "section" | "section.slug") => {
+                related!((SECTION_OF_STORY.0, "sec.slug"))
+            }
             (Resource::Posts, "primary_tag.id" | "section.id") => {
                 related!((SECTION_OF_STORY.0, "sec.id"))
             }
@@ -268,7 +285,12 @@ pub(super) enum Bound {
 }
 
 /// A filter value as its column's kind reads it.
-pub(super) fn bound(field: &str, kind: Kind, value: &Value, now: UnixTime) -> Result<Bound, BrowseError> {
+pub(super) fn bound(
+    field: &str,
+    kind: Kind,
+    value: &Value,
+    now: UnixTime,
+) -> Result<Bound, BrowseError> {
     let bad = |message: &str| BrowseError::BadValue {
         field: field.to_string(),
         message: message.to_string(),
@@ -276,10 +298,9 @@ pub(super) fn bound(field: &str, kind: Kind, value: &Value, now: UnixTime) -> Re
     Ok(match (kind, value) {
         (Kind::Time, Value::Relative(delta)) => Bound::Int(now + delta),
         (Kind::Time, Value::Number(n)) => Bound::Int(*n),
-        (Kind::Time, Value::Text(text)) => Bound::Int(
-            parse_time(text)
-                .ok_or_else(|| bad("takes a date such as '2025-01-31' or '2025-01-31 18:00:00' (UTC), or now-30d"))?,
-        ),
+        (Kind::Time, Value::Text(text)) => Bound::Int(parse_time(text).ok_or_else(|| {
+            bad("takes a date such as '2025-01-31' or '2025-01-31 18:00:00' (UTC), or now-30d")
+        })?),
         (Kind::Time, _) => return Err(bad("takes a date such as '2025-01-31', or now-30d")),
         (Kind::Bool, Value::Bool(b)) => Bound::Bool(*b),
         (Kind::Bool, Value::Text(t)) if t == "true" || t == "false" => Bound::Bool(t == "true"),
@@ -301,7 +322,10 @@ pub(super) fn parse_time(text: &str) -> Option<UnixTime> {
         return Some(ts.as_second());
     }
     if let Ok(dt) = text.replace(' ', "T").parse::<jiff::civil::DateTime>() {
-        return dt.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_second());
+        return dt
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp().as_second());
     }
     let date = text.parse::<jiff::civil::Date>().ok()?;
     date.to_zoned(jiff::tz::TimeZone::UTC)
@@ -594,7 +618,9 @@ impl Store {
         let now = self.clock.now();
         match &self.backend {
             super::Backend::Sqlite(pool) => super::sqlite::browse::page(pool, browse, now).await,
-            super::Backend::Postgres(pool) => super::postgres::browse::page(pool, browse, now).await,
+            super::Backend::Postgres(pool) => {
+                super::postgres::browse::page(pool, browse, now).await
+            }
         }
     }
 
@@ -648,8 +674,11 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_named_with_the_known_ones() {
-        let filter = crate::model::nql::parse("tag:news+colour:red").unwrap().unwrap();
-        let Err(BrowseError::UnknownField { field, known }) = check_fields(Resource::Posts, &filter)
+        let filter = crate::model::nql::parse("tag:news+colour:red")
+            .unwrap()
+            .unwrap();
+        let Err(BrowseError::UnknownField { field, known }) =
+            check_fields(Resource::Posts, &filter)
         else {
             panic!("colour is no field");
         };

@@ -77,7 +77,9 @@ pub enum ContentChange {
     Newsletters,
     /// Integrations, their keys or webhooks. Only a revoked key is
     /// visible: every API answer kept for it must go.
-    Integrations { revoked: bool },
+    Integrations {
+        revoked: bool,
+    },
     /// Changed by another process or instance; seen through the shared state.
     Elsewhere,
 }

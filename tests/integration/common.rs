@@ -181,6 +181,8 @@ pub struct SiteOptions {
     pub media: Option<masthead::config::MediaLimits>,
     /// The SMTP relay (none: mail waits).
     pub smtp_url: Option<String>,
+    /// Webhooks may go to loopback (a receiver the test runs).
+    pub allow_private_webhooks: bool,
 }
 
 impl TestSite {
@@ -213,6 +215,9 @@ impl TestSite {
             metrics_listen: options.metrics.then(|| "127.0.0.1:0".to_string()),
             media: options.media,
             smtp_url: options.smtp_url,
+            webhooks: Some(masthead::config::WebhookRules {
+                allow_private: options.allow_private_webhooks,
+            }),
             ..Default::default()
         })
         .expect("config");
@@ -308,6 +313,29 @@ pub fn http_post(url: &str, content_type: &str, body: &[u8], headers: &[(&str, &
         request = request.header(*k, *v);
     }
     into_reply(request.send(body).expect("request"))
+}
+
+/// Any method, with an optional body (the Admin API's PUT and DELETE).
+pub fn http_send(
+    method: &str,
+    url: &str,
+    body: Option<(&str, &[u8])>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = match body {
+        Some((content_type, bytes)) => agent().run(
+            request
+                .header("content-type", content_type)
+                .body(bytes.to_vec())
+                .expect("request"),
+        ),
+        None => agent().run(request.body(()).expect("request")),
+    };
+    into_reply(response.expect("request"))
 }
 
 pub fn http_post_form(url: &str, body: &str, headers: &[(&str, &str)]) -> Reply {

@@ -6,6 +6,7 @@
 //! skipped with a notice, unless MASTHEAD_REQUIRE_ALL=1 (set by CI) makes
 //! every skip a failure.
 
+mod api;
 mod browser;
 mod cli;
 mod common;

@@ -15,9 +15,10 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use super::params::Params;
-use super::{ApiError, ApiResult, Lookup, both_forms, browse, json_answer, read_one};
-use crate::model::accounts::User;
+use super::read_one_as;
+use super::{ApiError, ApiResult, Lookup, both_forms, browse_as, json_answer, read_one};
 use crate::model::Status;
+use crate::model::accounts::User;
 use crate::services::editing::{self, Step, StoryFields};
 use crate::services::ghost::{self, Include, Shaper};
 use crate::services::integrations::{self, AuthError};
@@ -50,20 +51,20 @@ pub fn router() -> Router<Arc<App>> {
         for path in both_forms(&format!("/{name}")) {
             router = router.route(
                 &path,
-                get(move |s, h, q| browse_resource(s, h, q, resource))
+                get(move |s, h, q| browse_resource(s, h, q, resource, name))
                     .post(move |s, h, q, b| add(s, h, q, b, resource)),
             );
         }
         for path in both_forms(&format!("/{name}/slug/{{slug}}")) {
             router = router.route(
                 &path,
-                get(move |s, h, slug, q| read(s, h, |k| Lookup::Slug(k), slug, q, resource)),
+                get(move |s, h, slug, q| read(s, h, |k| Lookup::Slug(k), slug, q, resource, name)),
             );
         }
         for path in both_forms(&format!("/{name}/{{id}}")) {
             router = router.route(
                 &path,
-                get(move |s, h, id, q| read(s, h, |k| Lookup::Id(k), id, q, resource))
+                get(move |s, h, id, q| read(s, h, |k| Lookup::Id(k), id, q, resource, name))
                     .put(move |s, h, id, q, b| edit(s, h, id, q, b, resource))
                     .delete(move |s, h, id| delete(s, h, id, resource)),
             );
@@ -100,9 +101,10 @@ async fn caller(app: &App, headers: &HeaderMap) -> Result<User, ApiError> {
 
 fn answer(status: StatusCode, body: &Value) -> Response {
     let mut response = json_answer(status, body);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     response
 }
 
@@ -111,10 +113,11 @@ async fn browse_resource(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     resource: Resource,
+    name: &str,
 ) -> ApiResult {
     caller(&app, &headers).await?;
     let params = Params::read(query.as_deref(), ADMIN_INCLUDE)?;
-    let body = browse(&app, resource, &params, false).await?;
+    let body = browse_as(&app, resource, name, &params, false).await?;
     Ok(answer(StatusCode::OK, &body))
 }
 
@@ -125,10 +128,11 @@ async fn read(
     Path(key): Path<String>,
     RawQuery(query): RawQuery,
     resource: Resource,
+    name: &str,
 ) -> ApiResult {
     caller(&app, &headers).await?;
     let params = Params::read(query.as_deref(), ADMIN_INCLUDE)?;
-    let body = read_one(&app, resource, lookup(&key), &params, false).await?;
+    let body = read_one_as(&app, resource, name, lookup(&key), &params, false).await?;
     Ok(answer(StatusCode::OK, &body))
 }
 
@@ -137,9 +141,8 @@ fn first_of(body: &Bytes, envelope: &str) -> Result<Map<String, Value>, ApiError
     if body.len() > MAX_JSON_BYTES {
         return Err(ApiError::validation("The request body is too large."));
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(format!("The request body is not valid JSON: {e}."))
-    })?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}.")))?;
     match value.get(envelope).and_then(|v| v.get(0)) {
         Some(Value::Object(map)) => Ok(map.clone()),
         _ => Err(ApiError::validation(format!(
@@ -181,9 +184,9 @@ fn text_of(map: &Map<String, Value>, key: &str) -> Option<String> {
 fn body_of(map: &Map<String, Value>, params: &Params) -> Result<Option<String>, ApiError> {
     let html = text_of(map, "html");
     match (params.source.as_deref(), html) {
-        (Some("html"), Some(html)) => htmd::convert(&html).map(Some).map_err(|e| {
-            ApiError::validation(format!("The html could not be converted: {e}."))
-        }),
+        (Some("html"), Some(html)) => htmd::convert(&html)
+            .map(Some)
+            .map_err(|e| ApiError::validation(format!("The html could not be converted: {e}."))),
         (_, _) if map.contains_key("lexical") || map.contains_key("mobiledoc") => {
             Err(ApiError::validation(
                 "Masthead reads post bodies as HTML: send html with ?source=html (lexical and mobiledoc are not read).",
@@ -220,7 +223,8 @@ fn tag_refs(value: &Value) -> Vec<(Option<String>, Option<String>, Option<String
                 .map(|t| match t {
                     Value::String(name) => (None, None, Some(name.clone())),
                     other => {
-                        let get = |k: &str| other.get(k).and_then(Value::as_str).map(str::to_string);
+                        let get =
+                            |k: &str| other.get(k).and_then(Value::as_str).map(str::to_string);
                         (get("id"), get("slug"), get("name"))
                     }
                 })
@@ -309,7 +313,9 @@ async fn apply_post(
             let is = |s_id: &str, s_slug: &str, s_name: &str| {
                 id.as_deref() == Some(s_id)
                     || slug.as_deref() == Some(s_slug)
-                    || name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(s_name))
+                    || name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(s_name))
             };
             if section.is_none()
                 && let Some(s) = sections.iter().find(|s| is(&s.id, &s.slug, &s.name))
@@ -477,18 +483,17 @@ fn apply_page(
 
 /// An edit must say which version it changes (`updated_at`, as read):
 /// one made on an older copy is refused, as Ghost refuses it.
-fn check_fresh(map: &Map<String, Value>, stored_updated_at: i64) -> Result<(), ApiError> {
+fn check_fresh(map: &Map<String, Value>, updated_at: i64, revision: i64) -> Result<(), ApiError> {
     let sent = text_of(map, "updated_at").unwrap_or_default();
-    let current = ghost::time(stored_updated_at);
-    let same = crate::store::browse::parse_time_text(&sent) == Some(stored_updated_at);
     if sent.is_empty() {
         return Err(ApiError::validation(
             "An edit must carry the updated_at it was read at, so that it cannot overwrite a newer change.",
         ));
     }
-    if !same {
+    if !ghost::is_current(&sent, updated_at, revision) {
+        let current = ghost::updated_time(updated_at, revision);
         return Err(ApiError::collision(format!(
-            "Saving failed! Someone else changed this since you read it (it was updated at {}, your copy at {sent}). Read it again and reapply your change.",
+            "Saving failed! Someone else changed this since you read it (it is now at {}, your copy at {sent}). Read it again and reapply your change.",
             current.as_str().unwrap_or_default()
         )));
     }
@@ -514,11 +519,14 @@ async fn edit(
                 .await?
                 .pop()
                 .ok_or_else(|| ApiError::not_found("Post not found."))?;
-            check_fresh(&map, card.story.updated_at)?;
+            check_fresh(&map, card.story.updated_at, card.story.revision)?;
             let tags = store.tags().await?;
             let mut fields = StoryFields::of(&card, &tags);
             apply_post(&app, &map, &params, &mut fields).await?;
-            let step = step_for(map.get("status").and_then(Value::as_str), Some(card.story.status))?;
+            let step = step_for(
+                map.get("status").and_then(Value::as_str),
+                Some(card.story.status),
+            )?;
             let settings = crate::services::settings::load(store)
                 .await
                 .map_err(ApiError::storage)?;
@@ -540,7 +548,7 @@ async fn edit(
                 .page_by_id(&id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("Page not found."))?;
-            check_fresh(&map, page.updated_at)?;
+            check_fresh(&map, page.updated_at, page.revision)?;
             let mut fields = PageFields::of(&page);
             apply_page(&map, &params, &mut fields)?;
             let step = match map.get("status").and_then(Value::as_str) {
@@ -676,7 +684,9 @@ async fn upload_image(
         }
     }
     if bytes.is_empty() {
-        return Err(ApiError::validation("Send the image in a field named file."));
+        return Err(ApiError::validation(
+            "Send the image in a field named file.",
+        ));
     }
     let upload = Upload {
         file_name,
@@ -704,4 +714,3 @@ async fn upload_image(
         &json!({ "images": [{ "url": url, "ref": reference }] }),
     ))
 }
-

@@ -65,11 +65,7 @@ impl ApiError {
     }
 
     pub fn validation(message: impl Into<String>) -> ApiError {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "ValidationError",
-            message,
-        )
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "ValidationError", message)
     }
 
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
@@ -143,10 +139,7 @@ pub type ApiResult = Result<Response, ApiError>;
 fn json_answer(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        "content-version",
-        HeaderValue::from_static(CONTENT_VERSION),
-    );
+    headers.insert("content-version", HeaderValue::from_static(CONTENT_VERSION));
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Version"));
     response
 }
@@ -251,6 +244,17 @@ async fn browse(
     params: &params::Params,
     public_only: bool,
 ) -> Result<Value, ApiError> {
+    browse_as(app, resource, envelope(resource), params, public_only).await
+}
+
+/// `browse`, the list named `name` (the Admin API's users are authors).
+async fn browse_as(
+    app: &App,
+    resource: Resource,
+    name: &str,
+    params: &params::Params,
+    public_only: bool,
+) -> Result<Value, ApiError> {
     let limit = params.limit;
     let page = params.page;
     let found = app
@@ -279,7 +283,7 @@ async fn browse(
         "prev": if page > 1 { json!(page - 1) } else { Value::Null },
     });
     Ok(json!({
-        envelope(resource): list,
+        name: list,
         "meta": { "pagination": pagination },
     }))
 }
@@ -294,6 +298,26 @@ enum Lookup<'a> {
 async fn read_one(
     app: &App,
     resource: Resource,
+    lookup: Lookup<'_>,
+    params: &params::Params,
+    public_only: bool,
+) -> Result<Value, ApiError> {
+    read_one_as(
+        app,
+        resource,
+        envelope(resource),
+        lookup,
+        params,
+        public_only,
+    )
+    .await
+}
+
+/// `read_one`, the list named `name`.
+async fn read_one_as(
+    app: &App,
+    resource: Resource,
+    name: &str,
     lookup: Lookup<'_>,
     params: &params::Params,
     public_only: bool,
@@ -330,5 +354,5 @@ async fn read_one(
     }
     let mut list = shaped(app, resource, &found.ids, params.formats, params.include).await?;
     crate::services::ghost::keep_fields(&mut list, &params.fields);
-    Ok(json!({ envelope(resource): list }))
+    Ok(json!({ name: list }))
 }

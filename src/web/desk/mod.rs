@@ -10,6 +10,7 @@
 mod briefs;
 mod form;
 mod front;
+mod integrations;
 mod media;
 mod newsletters;
 mod pages;
@@ -93,6 +94,15 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/tags/{id}", post(taxonomy::change_tag))
         .route("/settings", get(settings::show).post(settings::save))
         .route("/activity", get(settings::activity))
+        .route(
+            "/integrations",
+            get(integrations::show).post(integrations::add),
+        )
+        .route(
+            "/integrations/webhooks/{id}/delete",
+            post(integrations::remove_webhook),
+        )
+        .route("/integrations/{id}/{action}", post(integrations::act))
         .route("/authors", get(taxonomy::authors))
         .route(
             "/authors/{id}",
@@ -176,6 +186,7 @@ struct UserView {
     manages_taxonomy: bool,
     manages_settings: bool,
     reads_activity: bool,
+    manages_integrations: bool,
 }
 
 fn user_view(user: &User) -> UserView {
@@ -187,6 +198,7 @@ fn user_view(user: &User) -> UserView {
         manages_taxonomy: may(user.role, Action::ManageTaxonomy, false),
         manages_settings: may(user.role, Action::ChangeSettings, false),
         reads_activity: may(user.role, Action::ReadActivity, false),
+        manages_integrations: may(user.role, Action::ManageIntegrations, false),
         role_article: match user.role {
             Role::Contributor => "a",
             Role::Owner | Role::Editor | Role::Author => "an",
