@@ -1111,3 +1111,47 @@ on_both_backends!(webhooks_are_signed_retried_and_sent_once, |backend| {
     std::thread::sleep(Duration::from_millis(1000));
     assert_eq!(receiver.received().len(), 3);
 });
+
+on_both_backends!(ghosts_official_clients_work_unchanged, |backend| {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !dir.join("node_modules/@tryghost/admin-api").exists() {
+        return skip_or_fail(
+            "Ghost client tests",
+            "the npm packages are not installed (npm ci --prefix tests/browser)",
+        );
+    }
+    if !Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return skip_or_fail("Ghost client tests", "node is not installed");
+    }
+    let Some(site) = TestSite::start(backend) else {
+        return;
+    };
+    let created = integration(&site, "Headless front-end", Role::Editor);
+    let image = site.data_dir().join("upload.png");
+    std::fs::write(&image, png(640, 400)).unwrap();
+    let run = Command::new("node")
+        .arg(dir.join("ghost_clients.mjs"))
+        .current_dir(&dir)
+        .env("MASTHEAD_URL", &site.url)
+        .env("CONTENT_KEY", &created.integration.content_key)
+        .env("ADMIN_KEY", &created.admin_key)
+        .env("IMAGE", &image)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "the official clients failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap();
+    assert_eq!(
+        report["checks"].as_array().map(Vec::len),
+        Some(8),
+        "{report}"
+    );
+});

@@ -1,0 +1,123 @@
+// Ghost's official JavaScript clients, unchanged, against a running Masthead.
+// Run by tests/integration/api.rs with MASTHEAD_URL, CONTENT_KEY, ADMIN_KEY
+// and IMAGE (a PNG to upload). Exits non-zero at the first check that fails.
+import assert from 'node:assert/strict';
+import GhostContentAPI from '@tryghost/content-api';
+import GhostAdminAPI from '@tryghost/admin-api';
+
+const url = process.env.MASTHEAD_URL;
+const content = new GhostContentAPI({url, key: process.env.CONTENT_KEY, version: 'v5.0'});
+const admin = new GhostAdminAPI({url, key: process.env.ADMIN_KEY, version: 'v5.0'});
+const checks = [];
+const check = async (name, fn) => {
+    await fn();
+    checks.push(name);
+};
+
+await check('posts.browse with include, filter, limit, page and order', async () => {
+    const first = await content.posts.browse({limit: 4, include: 'tags,authors', order: 'published_at desc'});
+    assert.equal(first.length, 4);
+    assert.equal(first.meta.pagination.page, 1);
+    assert.equal(first.meta.pagination.limit, 4);
+    assert.ok(first.meta.pagination.total > 8);
+    for (const post of first) {
+        assert.ok(post.primary_tag && post.primary_tag.slug, 'a primary tag');
+        assert.ok(post.primary_author && post.primary_author.name, 'a primary author');
+    }
+    const dates = first.map(p => Date.parse(p.published_at));
+    assert.deepEqual([...dates].sort((a, b) => b - a), dates, 'newest first');
+    const second = await content.posts.browse({limit: 4, page: 2});
+    assert.equal(second.meta.pagination.prev, 1);
+    assert.ok(!second.some(p => first.some(f => f.id === p.id)), 'page 2 goes on from page 1');
+    const europe = await content.posts.browse({limit: 'all', filter: 'tag:europe', include: 'tags'});
+    assert.ok(europe.length > 0);
+    assert.ok(europe.every(p => p.tags.some(t => t.slug === 'europe')));
+    const featured = await content.posts.browse({filter: 'featured:true+tag:-europe', include: 'tags'});
+    assert.ok(featured.every(p => p.featured && !p.tags.some(t => t.slug === 'europe')));
+    const titles = (await content.posts.browse({limit: 'all', order: 'title asc', fields: 'title'})).map(p => p.title);
+    assert.deepEqual([...titles].sort(), titles);
+});
+
+await check('posts.read by id and by slug', async () => {
+    const [post] = await content.posts.browse({limit: 1});
+    const bySlug = await content.posts.read({slug: post.slug}, {formats: 'html,plaintext'});
+    assert.equal(bySlug.id, post.id);
+    assert.ok(bySlug.plaintext.length > 0);
+    const byId = await content.posts.read({id: post.id});
+    assert.equal(byId.slug, post.slug);
+    await assert.rejects(content.posts.read({slug: 'no-such-story'}), e => e.name === 'NotFoundError');
+});
+
+await check('tags, authors, pages and settings', async () => {
+    const tags = await content.tags.browse({limit: 'all', include: 'count.posts'});
+    assert.ok(tags.some(t => t.slug === 'europe' && t.count.posts > 0));
+    const tag = await content.tags.read({slug: 'europe'});
+    assert.equal(tag.slug, 'europe');
+    const authors = await content.authors.browse({include: 'count.posts'});
+    assert.ok(authors.length > 0 && authors[0].count.posts >= 0);
+    const author = await content.authors.read({slug: authors[0].slug});
+    assert.equal(author.id, authors[0].id);
+    const pages = await content.pages.browse();
+    assert.ok(pages.some(p => p.slug === 'about'));
+    const settings = await content.settings.browse();
+    assert.equal(settings.title, 'The Meridian');
+});
+
+await check('bad filters are errors the client can read', async () => {
+    await assert.rejects(content.posts.browse({filter: 'tag:('}), e => e.name === 'BadRequestError' && /character/.test(e.message));
+});
+
+let added;
+await check('posts.add with source html', async () => {
+    added = await admin.posts.add({
+        title: 'Lighthouse keepers return to Vell',
+        html: '<p>After <em>forty years</em>, the light is tended again.</p><h2>Who</h2><p>Two volunteers.</p>',
+        tags: [{name: 'Europe'}, {name: 'Lighthouses'}],
+        status: 'published',
+    }, {source: 'html'});
+    assert.equal(added.status, 'published');
+    assert.equal(added.primary_tag.slug, 'europe');
+    assert.match(added.html, /<em>forty years<\/em>/);
+    const seen = await content.posts.read({slug: added.slug});
+    assert.equal(seen.id, added.id);
+});
+
+await check('posts.edit with a fresh updated_at, refused with a stale one', async () => {
+    const edited = await admin.posts.edit({id: added.id, title: 'Lighthouse keepers return', updated_at: added.updated_at});
+    assert.equal(edited.title, 'Lighthouse keepers return');
+    await assert.rejects(
+        admin.posts.edit({id: added.id, title: 'Stale copy', updated_at: added.updated_at}),
+        e => e.name === 'UpdateCollisionError',
+    );
+    const read = await admin.posts.read({id: added.id});
+    assert.equal(read.title, 'Lighthouse keepers return');
+});
+
+await check('images.upload', async () => {
+    const image = await admin.images.upload({file: process.env.IMAGE, ref: 'keepers'});
+    assert.match(image.url, /\/media\//);
+    assert.equal(image.ref, 'keepers');
+    const served = await fetch(image.url);
+    assert.equal(served.status, 200);
+    const withHero = await admin.posts.edit({
+        id: added.id,
+        feature_image: image.url,
+        feature_image_alt: 'The lamp room',
+        updated_at: (await admin.posts.read({id: added.id})).updated_at,
+    });
+    assert.equal(withHero.feature_image, image.url);
+});
+
+await check('tags, users and site through the Admin API', async () => {
+    const tag = await admin.tags.add({name: 'Coastguard'});
+    assert.equal(tag.slug, 'coastguard');
+    const users = await admin.users.browse();
+    assert.ok(users.length > 0);
+    await admin.tags.delete({id: tag.id});
+    const site = await admin.site.read();
+    assert.equal(site.title, 'The Meridian');
+    await admin.posts.delete({id: added.id});
+    await assert.rejects(content.posts.read({id: added.id}), e => e.name === 'NotFoundError');
+});
+
+console.log(JSON.stringify({checks}));
