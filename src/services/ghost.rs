@@ -106,10 +106,21 @@ pub struct Shaper<'a> {
 }
 
 fn image_url(public_url: &PublicUrl, image: &Image) -> String {
-    public_url.absolute(&urls::media(&image.file))
+    uri(public_url, &urls::media(&image.file))
+}
+
+/// The absolute address of a site path as a valid URI: slugs may hold
+/// letters beyond ASCII, which an API's `url` carries percent-encoded.
+fn uri(public_url: &PublicUrl, path: &str) -> String {
+    let address = public_url.absolute(path);
+    url::Url::parse(&address).map_or(address, |u| u.to_string())
 }
 
 impl Shaper<'_> {
+    fn absolute(&self, path: &str) -> String {
+        uri(self.public_url, path)
+    }
+
     fn section_tag(&self, s: &Section, count: Option<i64>) -> Value {
         let mut tag = json!({
             "id": s.id,
@@ -123,7 +134,7 @@ impl Shaper<'_> {
             "meta_title": null, "meta_description": null,
             "codeinjection_head": null, "codeinjection_foot": null,
             "canonical_url": null, "accent_color": null,
-            "url": self.public_url.absolute(&urls::section(&s.slug)),
+            "url": self.absolute(&urls::section(&s.slug)),
             "masthead": {"kind": "section", "position": s.position},
         });
         if let Some(n) = count {
@@ -146,7 +157,7 @@ impl Shaper<'_> {
             "meta_title": null, "meta_description": null,
             "codeinjection_head": null, "codeinjection_foot": null,
             "canonical_url": null, "accent_color": null,
-            "url": self.public_url.absolute(&urls::tag(&t.slug)),
+            "url": self.absolute(&urls::tag(&t.slug)),
             "masthead": {"kind": "tag"},
         });
         if let Some(n) = count {
@@ -171,7 +182,7 @@ impl Shaper<'_> {
             "twitter": null,
             "meta_title": null,
             "meta_description": null,
-            "url": self.public_url.absolute(&urls::author(&a.slug)),
+            "url": self.absolute(&urls::author(&a.slug)),
             "masthead": {"role_line": a.role_line, "links": links.iter().map(|l| json!({"label": l.label, "url": l.url})).collect::<Vec<_>>()},
         });
         if let Some(n) = count {
@@ -319,7 +330,7 @@ impl Shaper<'_> {
             "custom_template": null,
             "canonical_url": null,
             // Where it is (or will be) read; a draft answers 404 there.
-            "url": self.public_url.absolute(&urls::story(&s.slug)),
+            "url": self.absolute(&urls::story(&s.slug)),
             "og_image": null,
             "og_title": meta_title,
             "og_description": meta_description,
@@ -389,7 +400,7 @@ impl Shaper<'_> {
                     "codeinjection_foot": null,
                     "custom_template": null,
                     "canonical_url": null,
-                    "url": self.public_url.absolute(&urls::static_page(&p.slug)),
+                    "url": self.absolute(&urls::static_page(&p.slug)),
                     "og_image": null, "og_title": null, "og_description": null,
                     "twitter_image": null, "twitter_title": null, "twitter_description": null,
                     "meta_title": null, "meta_description": null,
@@ -516,7 +527,7 @@ impl Shaper<'_> {
             "og_image": null, "og_title": null, "og_description": null,
             "twitter_image": null, "twitter_title": null, "twitter_description": null,
             "members_support_address": "noreply",
-            "url": self.public_url.absolute("/"),
+            "url": self.absolute("/"),
         }))
     }
 }

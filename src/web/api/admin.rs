@@ -48,12 +48,14 @@ pub fn router() -> Router<Arc<App>> {
         ("users", Resource::Authors),
         ("authors", Resource::Authors),
     ] {
+        // Staff accounts and their profiles are managed in the desk only.
+        let writable = resource != Resource::Authors;
         for path in both_forms(&format!("/{name}")) {
-            router = router.route(
-                &path,
-                get(move |s, h, q| browse_resource(s, h, q, resource, name))
-                    .post(move |s, h, q, b| add(s, h, q, b, resource)),
-            );
+            let mut methods = get(move |s, h, q| browse_resource(s, h, q, resource, name));
+            if writable {
+                methods = methods.post(move |s, h, q, b| add(s, h, q, b, resource));
+            }
+            router = router.route(&path, methods);
         }
         for path in both_forms(&format!("/{name}/slug/{{slug}}")) {
             router = router.route(
@@ -62,12 +64,14 @@ pub fn router() -> Router<Arc<App>> {
             );
         }
         for path in both_forms(&format!("/{name}/{{id}}")) {
-            router = router.route(
-                &path,
-                get(move |s, h, id, q| read(s, h, |k| Lookup::Id(k), id, q, resource, name))
+            let mut methods =
+                get(move |s, h, id, q| read(s, h, |k| Lookup::Id(k), id, q, resource, name));
+            if writable {
+                methods = methods
                     .put(move |s, h, id, q, b| edit(s, h, id, q, b, resource))
-                    .delete(move |s, h, id| delete(s, h, id, resource)),
-            );
+                    .delete(move |s, h, id| delete(s, h, id, resource));
+            }
+            router = router.route(&path, methods);
         }
     }
     for path in both_forms("/site") {
