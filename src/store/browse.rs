@@ -541,35 +541,35 @@ macro_rules! queries {
                 if order.is_empty() {
                     order.push(b.resource.default_order().to_string());
                 }
-                let mut qb = QueryBuilder::<Db>::new("SELECT s.id, COUNT(*) OVER () AS total");
+                // Ties are broken by id in the first key's direction, so
+                // the default order is one walk of an index backwards.
+                let tie = if order[0].ends_with("DESC") { ", s.id DESC" } else { ", s.id ASC" };
+                let mut qb = QueryBuilder::<Db>::new("SELECT s.id");
                 push_where(&mut qb, b, now)?;
-                qb.push(" ORDER BY ").push(order.join(", ")).push(", s.id ASC");
-                match b.limit {
-                    Some(limit) => super::sql::push_limit(&mut qb, limit, b.offset),
-                    None => super::sql::push_limit(&mut qb, i64::MAX, b.offset),
-                }
-                let rows: Vec<(String, i64)> = qb
-                    .build_query_as()
+                qb.push(" ORDER BY ").push(order.join(", ")).push(tie);
+                let limit = b.limit.unwrap_or(i64::MAX);
+                super::sql::push_limit(&mut qb, limit, b.offset);
+                let ids: Vec<String> = qb
+                    .build_query_scalar()
                     .fetch_all(pool)
                     .await
                     .map_err(crate::store::StoreError::from)?;
-                let total = match rows.first() {
-                    Some((_, total)) => *total,
-                    // Past the last page: the rows say nothing of the total.
-                    None if b.offset > 0 => {
-                        let mut qb = QueryBuilder::<Db>::new("SELECT COUNT(*)");
-                        push_where(&mut qb, b, now)?;
-                        qb.build_query_scalar()
-                            .fetch_one(pool)
-                            .await
-                            .map_err(crate::store::StoreError::from)?
-                    }
-                    None => 0,
+                // A page that is not full tells the total; otherwise count
+                // (apart: a window count would read and sort every match).
+                let shown = ids.len() as i64;
+                let total = if shown > 0 && shown < limit {
+                    b.offset + shown
+                } else if shown == 0 && b.offset == 0 {
+                    0
+                } else {
+                    let mut qb = QueryBuilder::<Db>::new("SELECT COUNT(*)");
+                    push_where(&mut qb, b, now)?;
+                    qb.build_query_scalar()
+                        .fetch_one(pool)
+                        .await
+                        .map_err(crate::store::StoreError::from)?
                 };
-                Ok(BrowsePage {
-                    ids: rows.into_iter().map(|(id, _)| id).collect(),
-                    total,
-                })
+                Ok(BrowsePage { ids, total })
             }
 
             /// How many public stories each of these sections, tags or

@@ -217,11 +217,24 @@ if (deskLink && deskEmail) {
     assert((await page.locator("h1").innerText()).includes("A lighthouse keeper retires"), "its revisions");
     await clean("revisions page");
     // Every other part of the desk an owner reaches from the navigation.
-    for (const name of ["Briefs", "Media", "Newsletters", "Front page", "Pages", "Sections and tags", "Authors", "Activity", "Settings"]) {
+    for (const name of ["Briefs", "Media", "Newsletters", "Front page", "Pages", "Sections and tags", "Authors", "Activity", "Integrations", "Settings"]) {
       await page.getByRole("navigation", { name: "Desk" }).getByRole("link", { name, exact: true }).click();
       await page.waitForLoadState();
       await clean(`desk: ${name}`);
     }
+    // An integration made in the desk shows its keys, ready to copy.
+    await page.getByRole("navigation", { name: "Desk" }).getByRole("link", { name: "Integrations", exact: true }).click();
+    await page.waitForLoadState();
+    await page.getByLabel("Name").fill("Website front-end");
+    await page.getByRole("button", { name: "Add the integration" }).click();
+    await page.waitForLoadState();
+    assert((await page.locator(".notice").first().innerText()).includes("ready"), "the integration was added");
+    assert(/^[0-9a-f]{26}$/.test(await page.getByLabel("Content API key").inputValue()), "its Content API key");
+    await page.getByLabel("Target address").fill("http://127.0.0.1:9/hook");
+    await page.getByRole("button", { name: "Add the webhook" }).click();
+    await page.waitForLoadState();
+    assert((await page.locator(".form-error").innerText()).includes("private network"), "a loopback target is refused");
+    await clean("integrations with a refused webhook");
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.waitForLoadState();
     assert((await page.locator(".notice").innerText()).includes("signed out"), "signed out");

@@ -249,6 +249,23 @@ fn every_page_type_is_valid_html() {
         "desk-revisions",
         site.get_with(&format!("{editor}/revisions"), &as_owner),
     ));
+    // The integrations page with an integration and a webhook on it.
+    let integration = crate::common::block_on(masthead::services::integrations::create(
+        &site.store,
+        None,
+        "Website front-end",
+        masthead::model::accounts::Role::Editor,
+    ))
+    .unwrap();
+    crate::common::block_on(masthead::services::integrations::add_webhook(
+        &site.store,
+        None,
+        &integration.integration.id,
+        "post.published",
+        "https://93.184.216.34/hooks/masthead",
+        false,
+    ))
+    .unwrap();
     let image = crate::common::block_on(site.store.newest_images(1))
         .unwrap()
         .remove(0);
@@ -266,6 +283,7 @@ fn every_page_type_is_valid_html() {
         ("desk-settings", "/desk/settings".to_string()),
         ("desk-activity", "/desk/activity".to_string()),
         ("desk-media", "/desk/media".to_string()),
+        ("desk-integrations", "/desk/integrations".to_string()),
         ("about-page", "/about".to_string()),
     ] {
         desk_pages.push((name, site.get_with(&path, &as_owner)));

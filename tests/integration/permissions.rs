@@ -197,6 +197,14 @@ on_both_backends!(every_role_against_every_action, |backend: Backend| {
             action: "read activity",
             expected: [403, 403, 200, 200],
         },
+        Row {
+            action: "see integrations",
+            expected: [403, 403, 200, 200],
+        },
+        Row {
+            action: "add an integration",
+            expected: [403, 403, 303, 303],
+        },
     ];
     let lead = block_on(
         site.store
@@ -315,6 +323,16 @@ on_both_backends!(every_role_against_every_action, |backend: Backend| {
                     ],
                 ),
                 "read activity" => who.get(&site, "/desk/activity").status,
+                "see integrations" => who.get(&site, "/desk/integrations").status,
+                "add an integration" => post(
+                    &site,
+                    who,
+                    "/desk/integrations",
+                    &[
+                        ("name".into(), format!("Tool {i}")),
+                        ("role".into(), "editor".into()),
+                    ],
+                ),
                 other => panic!("no such action {other}"),
             };
             if status != row.expected[i] {
