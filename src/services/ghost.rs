@@ -98,6 +98,38 @@ impl Default for Formats {
     }
 }
 
+/// What a tag resource is made of (sections and tags alike).
+struct TagFields<'a> {
+    id: &'a str,
+    name: &'a str,
+    slug: &'a str,
+    description: &'a str,
+    path: String,
+    masthead: Value,
+}
+
+/// What a post or a page resource is made of.
+struct PieceFields<'a> {
+    id: &'a str,
+    title: &'a str,
+    slug: &'a str,
+    hero: Option<&'a Image>,
+    featured: bool,
+    status: Status,
+    created_at: UnixTime,
+    updated_at: UnixTime,
+    revision: i64,
+    published_at: Option<UnixTime>,
+    custom_excerpt: Option<&'a str>,
+    excerpt: String,
+    reading_time: i32,
+    path: String,
+    meta_title: Option<&'a str>,
+    meta_description: Option<&'a str>,
+    body_html: &'a str,
+    body_md: &'a str,
+}
+
 /// Shapes resources: the site's address and the store to look names up in.
 #[derive(Clone, Copy)]
 pub struct Shaper<'a> {
@@ -121,21 +153,23 @@ impl Shaper<'_> {
         uri(self.public_url, path)
     }
 
-    fn section_tag(&self, s: &Section, count: Option<i64>) -> Value {
+    /// A tag resource: a section (a story's primary tag) or a tag.
+    fn tag_resource(&self, fields: TagFields<'_>, count: Option<i64>) -> Value {
         let mut tag = json!({
-            "id": s.id,
-            "name": s.name,
-            "slug": s.slug,
-            "description": Some(&s.description).filter(|d| !d.is_empty()),
+            "id": fields.id,
+            "name": fields.name,
+            "slug": fields.slug,
+            "description": Some(fields.description).filter(|d| !d.is_empty()),
             "feature_image": null,
-            "visibility": "public",
+            // Ghost's internal tags are named #like-this.
+            "visibility": if fields.name.starts_with('#') { "internal" } else { "public" },
             "og_image": null, "og_title": null, "og_description": null,
             "twitter_image": null, "twitter_title": null, "twitter_description": null,
             "meta_title": null, "meta_description": null,
             "codeinjection_head": null, "codeinjection_foot": null,
             "canonical_url": null, "accent_color": null,
-            "url": self.absolute(&urls::section(&s.slug)),
-            "masthead": {"kind": "section", "position": s.position},
+            "url": self.absolute(&fields.path),
+            "masthead": fields.masthead,
         });
         if let Some(n) = count {
             tag["count"] = json!({ "posts": n });
@@ -143,27 +177,28 @@ impl Shaper<'_> {
         tag
     }
 
+    fn section_tag(&self, s: &Section, count: Option<i64>) -> Value {
+        let fields = TagFields {
+            id: &s.id,
+            name: &s.name,
+            slug: &s.slug,
+            description: &s.description,
+            path: urls::section(&s.slug),
+            masthead: json!({"kind": "section", "position": s.position}),
+        };
+        self.tag_resource(fields, count)
+    }
+
     fn tag(&self, t: &Tag, count: Option<i64>) -> Value {
-        let internal = t.name.starts_with('#');
-        let mut tag = json!({
-            "id": t.id,
-            "name": t.name,
-            "slug": t.slug,
-            "description": Some(&t.description).filter(|d| !d.is_empty()),
-            "feature_image": null,
-            "visibility": if internal { "internal" } else { "public" },
-            "og_image": null, "og_title": null, "og_description": null,
-            "twitter_image": null, "twitter_title": null, "twitter_description": null,
-            "meta_title": null, "meta_description": null,
-            "codeinjection_head": null, "codeinjection_foot": null,
-            "canonical_url": null, "accent_color": null,
-            "url": self.absolute(&urls::tag(&t.slug)),
-            "masthead": {"kind": "tag"},
-        });
-        if let Some(n) = count {
-            tag["count"] = json!({ "posts": n });
-        }
-        tag
+        let fields = TagFields {
+            id: &t.id,
+            name: &t.name,
+            slug: &t.slug,
+            description: &t.description,
+            path: urls::tag(&t.slug),
+            masthead: json!({"kind": "tag"}),
+        };
+        self.tag_resource(fields, count)
     }
 
     fn author(&self, a: &Author, photos: &HashMap<String, Image>, count: Option<i64>) -> Value {
@@ -300,29 +335,26 @@ impl Shaper<'_> {
         Ok(out)
     }
 
-    fn post_fields(&self, card: &StoryCard, formats: Formats) -> Map<String, Value> {
-        let s = &card.story;
-        let hero = card.hero.as_ref();
-        let meta_title = s.seo_title.clone();
-        let meta_description = s.seo_description.clone();
-        let mut post = json!({
-            "id": s.id,
-            "uuid": uuid(&s.id),
-            "title": s.headline,
-            "slug": s.slug,
-            "comment_id": s.id,
-            "feature_image": hero.map(|h| image_url(self.public_url, h)),
-            "feature_image_alt": hero.map(|h| h.alt.clone()).filter(|a| !a.is_empty()),
-            "feature_image_caption": hero.map(|h| h.caption.clone()).filter(|c| !c.is_empty()),
-            "featured": s.featured,
-            "status": status(s.status),
+    /// The fields posts and pages share, with the body in the formats asked for.
+    fn piece(&self, p: PieceFields<'_>, formats: Formats) -> Map<String, Value> {
+        let mut piece = json!({
+            "id": p.id,
+            "uuid": uuid(p.id),
+            "title": p.title,
+            "slug": p.slug,
+            "comment_id": p.id,
+            "feature_image": p.hero.map(|h| image_url(self.public_url, h)),
+            "feature_image_alt": p.hero.map(|h| h.alt.clone()).filter(|a| !a.is_empty()),
+            "feature_image_caption": p.hero.map(|h| h.caption.clone()).filter(|c| !c.is_empty()),
+            "featured": p.featured,
+            "status": status(p.status),
             "visibility": "public",
-            "created_at": time(s.created_at),
-            "updated_at": updated_time(s.updated_at, s.revision),
-            "published_at": optional_time(s.published_at),
-            "custom_excerpt": Some(&s.dek).filter(|d| !d.is_empty()),
-            "excerpt": s.excerpt(),
-            "reading_time": s.reading_minutes,
+            "created_at": time(p.created_at),
+            "updated_at": updated_time(p.updated_at, p.revision),
+            "published_at": optional_time(p.published_at),
+            "custom_excerpt": p.custom_excerpt,
+            "excerpt": p.excerpt,
+            "reading_time": p.reading_time,
             "access": true,
             "comments": false,
             "codeinjection_head": null,
@@ -330,32 +362,54 @@ impl Shaper<'_> {
             "custom_template": null,
             "canonical_url": null,
             // Where it is (or will be) read; a draft answers 404 there.
-            "url": self.absolute(&urls::story(&s.slug)),
+            "url": self.absolute(&p.path),
             "og_image": null,
-            "og_title": meta_title,
-            "og_description": meta_description,
+            "og_title": p.meta_title,
+            "og_description": p.meta_description,
             "twitter_image": null,
-            "twitter_title": meta_title,
-            "twitter_description": meta_description,
-            "meta_title": meta_title,
-            "meta_description": meta_description,
+            "twitter_title": p.meta_title,
+            "twitter_description": p.meta_description,
+            "meta_title": p.meta_title,
+            "meta_description": p.meta_description,
             "email_subject": null,
             "frontmatter": null,
         });
-        let map = post.as_object_mut().expect("a JSON object");
+        let map = piece.as_object_mut().expect("a JSON object");
         if formats.html {
-            map.insert(
-                "html".into(),
-                Value::String(s.body_html.as_str().to_string()),
-            );
+            map.insert("html".into(), Value::String(p.body_html.to_string()));
         }
         if formats.plaintext {
             map.insert(
                 "plaintext".into(),
-                Value::String(text::plain_text(&s.body_md)),
+                Value::String(text::plain_text(p.body_md)),
             );
         }
         std::mem::take(map)
+    }
+
+    fn post_fields(&self, card: &StoryCard, formats: Formats) -> Map<String, Value> {
+        let s = &card.story;
+        let fields = PieceFields {
+            id: &s.id,
+            title: &s.headline,
+            slug: &s.slug,
+            hero: card.hero.as_ref(),
+            featured: s.featured,
+            status: s.status,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            revision: s.revision,
+            published_at: s.published_at,
+            custom_excerpt: Some(s.dek.as_str()).filter(|d| !d.is_empty()),
+            excerpt: s.excerpt(),
+            reading_time: s.reading_minutes,
+            path: urls::story(&s.slug),
+            meta_title: s.seo_title.as_deref(),
+            meta_description: s.seo_description.as_deref(),
+            body_html: s.body_html.as_str(),
+            body_md: &s.body_md,
+        };
+        self.piece(fields, formats)
     }
 
     pub async fn pages(&self, pages: &[Page], formats: Formats) -> StoreResult<Vec<Value>> {
@@ -376,52 +430,43 @@ impl Shaper<'_> {
         Ok(pages
             .iter()
             .map(|p| {
-                let hero = p.hero_image_id.as_ref().and_then(|id| images.get(id));
-                let mut page = json!({
-                    "id": p.id,
-                    "uuid": uuid(&p.id),
-                    "title": p.title,
-                    "slug": p.slug,
-                    "comment_id": p.id,
-                    "feature_image": hero.map(|h| image_url(self.public_url, h)),
-                    "feature_image_alt": hero.map(|h| h.alt.clone()).filter(|a| !a.is_empty()),
-                    "feature_image_caption": hero.map(|h| h.caption.clone()).filter(|c| !c.is_empty()),
-                    "featured": false,
-                    "status": status(p.status),
-                    "visibility": "public",
-                    "created_at": time(p.created_at),
-                    "updated_at": updated_time(p.updated_at, p.revision),
-                    "published_at": if p.is_public() { time(p.created_at) } else { Value::Null },
-                    "custom_excerpt": null,
-                    "excerpt": text::derive_excerpt(&p.body_md, 500),
-                    "reading_time": text::reading_minutes(&p.body_md),
-                    "access": true,
-                    "codeinjection_head": null,
-                    "codeinjection_foot": null,
-                    "custom_template": null,
-                    "canonical_url": null,
-                    "url": self.absolute(&urls::static_page(&p.slug)),
-                    "og_image": null, "og_title": null, "og_description": null,
-                    "twitter_image": null, "twitter_title": null, "twitter_description": null,
-                    "meta_title": null, "meta_description": null,
-                    "tags": [], "authors": [], "primary_tag": null, "primary_author": null,
-                    "masthead": {
+                let fields = PieceFields {
+                    id: &p.id,
+                    title: &p.title,
+                    slug: &p.slug,
+                    hero: p.hero_image_id.as_ref().and_then(|id| images.get(id)),
+                    featured: false,
+                    status: p.status,
+                    created_at: p.created_at,
+                    updated_at: p.updated_at,
+                    revision: p.revision,
+                    published_at: p.is_public().then_some(p.created_at),
+                    custom_excerpt: None,
+                    excerpt: text::derive_excerpt(&p.body_md, 500),
+                    reading_time: text::reading_minutes(&p.body_md),
+                    path: urls::static_page(&p.slug),
+                    meta_title: None,
+                    meta_description: None,
+                    body_html: p.body_html.as_str(),
+                    body_md: &p.body_md,
+                };
+                let mut page = self.piece(fields, formats);
+                page.insert("tags".into(), json!([]));
+                page.insert("authors".into(), json!([]));
+                page.insert("primary_tag".into(), Value::Null);
+                page.insert("primary_author".into(), Value::Null);
+                page.insert(
+                    "masthead".into(),
+                    json!({
                         "kind": "page",
                         "status": p.status.as_str(),
                         "in_navigation": p.in_navigation,
                         "in_footer": p.in_footer,
                         "position": p.position,
                         "revision": p.revision,
-                    },
-                });
-                let map = page.as_object_mut().expect("a JSON object");
-                if formats.html {
-                    map.insert("html".into(), Value::String(p.body_html.as_str().to_string()));
-                }
-                if formats.plaintext {
-                    map.insert("plaintext".into(), Value::String(text::plain_text(&p.body_md)));
-                }
-                page
+                    }),
+                );
+                Value::Object(page)
             })
             .collect())
     }

@@ -124,7 +124,7 @@ macro_rules! related {
 
 impl Resource {
     /// `FROM …` of the resource, its row named `s`.
-    pub(super) fn from_clause(self) -> &'static str {
+    pub(super) fn table_clause(self) -> &'static str {
         match self {
             Resource::Posts => " FROM stories s",
             Resource::Pages => " FROM pages s",
@@ -506,7 +506,7 @@ macro_rules! queries {
             }
 
             fn push_where(qb: &mut QueryBuilder<Db>, b: &Browse, now: UnixTime) -> Result<(), BrowseError> {
-                qb.push(b.resource.from_clause());
+                qb.push(b.resource.table_clause());
                 qb.push(" WHERE ");
                 if b.public_only {
                     let (clause, needs_now) = b.resource.public_clause();

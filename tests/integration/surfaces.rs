@@ -42,16 +42,18 @@ on_both_backends!(the_apis_answer_in_json, |backend: Backend| {
     let Some(site) = shared_site(backend) else {
         return;
     };
-    for path in [
-        "/ghost/api/content/posts/",
-        "/ghost/api/v4/content/tags/",
-        "/ghost/api/admin/site/",
+    for (path, status, kind) in [
+        ("/ghost/api/content/posts/", 403, "NoPermissionError"),
+        ("/ghost/api/v4/content/tags/", 403, "NoPermissionError"),
+        ("/ghost/api/admin/posts/", 403, "NoPermissionError"),
+        ("/ghost/api/content/widgets/", 404, "NotFoundError"),
+        ("/ghost/api/v4/nowhere", 404, "NotFoundError"),
     ] {
         let reply = site.get(path);
-        assert_eq!(reply.status, 404, "GET {path}");
+        assert_eq!(reply.status, status, "GET {path}");
         assert_eq!(reply.header("content-type"), Some("application/json"));
         let body: serde_json::Value = serde_json::from_slice(&reply.body).expect("JSON");
-        assert_eq!(body["errors"][0]["type"], "NotFoundError", "{body}");
+        assert_eq!(body["errors"][0]["type"], kind, "{body}");
         assert!(
             body["errors"][0]["message"]
                 .as_str()
