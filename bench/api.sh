@@ -10,7 +10,8 @@
 #             16 and 64 connections: what a front-end polling the API meets
 #   uncached  600 different browses (pages 1-600 of 15), each asked once
 #             just after a content change, 16 connections: every answer
-#             rendered from the database
+#             rendered from the database; then 600 more at 2 connections,
+#             for the latency of one render
 #   filtered  the browse with a tag filter, cached, 64 connections
 #
 #   bench/api.sh
@@ -97,6 +98,11 @@ sleep 0.5
 read -r _ n rps p50 p99 errors < <("$loadgen" distinct "$base" "$work/urls.txt" 16)
 printf "   %s browses: %6s req/s  p50 %5s ms  p99 %5s ms  errors %s  " "$n" "$rps" "$p50" "$p99" "$errors"
 verdict "$rps" "$p99"
+
+echo "== uncached browses, 2 connections (one render per core at a time: the latency of a render)"
+for page in $(seq 1 600); do echo "$browse&page=$page&order=published_at%20desc"; done >"$work/urls2.txt"
+read -r _ n rps p50 p99 errors < <("$loadgen" distinct "$base" "$work/urls2.txt" 2)
+printf "   %s browses: %6s req/s  p50 %5s ms  p99 %5s ms  errors %s\n" "$n" "$rps" "$p50" "$p99" "$errors"
 
 echo "== cached browse with a filter (tag:europe+featured:false), 64 connections"
 read -r rps p50 p99 < <(load "$base$browse&filter=tag:europe%2Bfeatured:false" 64)
