@@ -1,9 +1,11 @@
-#![recursion_limit = "256"]
 //! Masthead: a publishing platform for independent newsrooms.
 //!
 //! The layers, top to bottom: `web` (HTTP surfaces) → `services` (the
 //! newsroom's rules) → `store` (SQL on SQLite or PostgreSQL). `theme` renders
 //! view models; `model` is the plain content shared by all.
+
+// The API's resources are written as `json!` literals of Ghost's many fields.
+#![recursion_limit = "256"]
 
 pub mod cli;
 pub mod clock;

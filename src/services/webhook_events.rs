@@ -64,9 +64,11 @@ async fn try_announce(
     store.queue_deliveries(&deliveries).await
 }
 
-/// Whether readers see a story now, as the events count it.
-fn story_is_out(story: Option<&Story>, now: UnixTime) -> bool {
-    story.is_some_and(|s| s.is_public(now))
+/// Whether a story counts as out for the events: published. A scheduled
+/// story is announced once, when the publish job flips it at its time
+/// (`story_came_out`), whenever readers first saw it.
+fn story_is_out(story: Option<&Story>) -> bool {
+    story.is_some_and(|s| s.status == crate::model::Status::Published)
 }
 
 fn story_previous(story: &Story) -> Value {
@@ -84,8 +86,7 @@ fn story_previous(story: &Story) -> Value {
 /// Announces what a story's save or deletion meant to readers: published,
 /// edited while published, unpublished, or deleted (`after` None).
 pub async fn story_changed(store: &Store, before: Option<&Story>, after: Option<&Story>) {
-    let now = store.clock().now();
-    let (was_out, is_out) = (story_is_out(before, now), story_is_out(after, now));
+    let (was_out, is_out) = (story_is_out(before), story_is_out(after));
     let previous = before.map_or_else(|| json!({}), story_previous);
     let event = match (after, was_out, is_out) {
         (None, _, _) if before.is_some() => "post.deleted",
