@@ -1231,3 +1231,57 @@ fn the_openapi_description_holds() {
         "every operation was tested:\n{out}"
     );
 }
+
+on_both_backends!(
+    a_scheduled_story_is_announced_once_when_it_comes_out,
+    |backend| {
+        let Some(receiver) = Receiver::start(0) else {
+            return;
+        };
+        let clock = Clock::manual(Clock::system().now());
+        let options = SiteOptions {
+            clock: clock.clone(),
+            allow_private_webhooks: true,
+            ..Default::default()
+        };
+        let Some(site) = TestSite::start_with(backend, options) else {
+            return;
+        };
+        let created = integration(&site, "Scheduler", Role::Editor);
+        let target = format!("http://127.0.0.1:{}/published", receiver.port);
+        block_on(integrations::add_webhook(
+            &site.store,
+            None,
+            &created.integration.id,
+            "post.published",
+            &target,
+            true,
+        ))
+        .unwrap();
+        let api = admin(&site, &created);
+        let at = jiff::Timestamp::from_second(clock.now() + 3600)
+            .unwrap()
+            .to_string();
+        let scheduled = api.send("POST", "posts/?source=html", Some(json!({"posts": [{"title": "Harbour reopens at dawn", "html": "<p>Soon.</p>", "status": "scheduled", "published_at": at}]})));
+        assert_eq!(scheduled.status, 201, "{}", scheduled.text());
+        let post = json_of(&scheduled)["posts"][0].clone();
+        assert_eq!(post["status"], json!("scheduled"));
+        // Edited while it waits: still nothing to announce.
+        let edited = api.send("PUT", &format!("posts/{}/", post["id"].as_str().unwrap()), Some(json!({"posts": [{"title": "Harbour reopens at dawn, officials say", "updated_at": post["updated_at"]}]})));
+        assert_eq!(edited.status, 200, "{}", edited.text());
+        std::thread::sleep(Duration::from_millis(800));
+        assert!(receiver.received().is_empty(), "nothing before its time");
+        clock.advance(3601);
+        let got = receiver.wait_for(1);
+        let payload: Value = serde_json::from_str(got[0]["body"].as_str().unwrap()).unwrap();
+        assert_eq!(payload["post"]["current"]["status"], json!("published"));
+        assert_eq!(
+            payload["post"]["current"]["title"],
+            json!("Harbour reopens at dawn, officials say")
+        );
+        assert_eq!(payload["post"]["previous"]["status"], json!("scheduled"));
+        clock.advance(3600);
+        std::thread::sleep(Duration::from_millis(1000));
+        assert_eq!(receiver.received().len(), 1, "announced once");
+    }
+);
