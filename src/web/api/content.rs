@@ -39,13 +39,15 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         for path in both_forms(&format!("/{name}/slug/{{slug}}")) {
             router = router.route(
                 &path,
-                get(move |state, slug, query| read_by_slug(state, slug, query, resource)),
+                get(move |state, slug, query| {
+                    read(state, |k| Lookup::Slug(k), slug, query, resource)
+                }),
             );
         }
         for path in both_forms(&format!("/{name}/{{id}}")) {
             router = router.route(
                 &path,
-                get(move |state, id, query| read_by_id(state, id, query, resource)),
+                get(move |state, id, query| read(state, |k| Lookup::Id(k), id, query, resource)),
             );
         }
     }
@@ -123,25 +125,15 @@ async fn browse_resource(
     Ok(json_answer(StatusCode::OK, &body))
 }
 
-async fn read_by_id(
+async fn read(
     State(app): State<Arc<App>>,
-    Path(id): Path<String>,
+    lookup: fn(&str) -> Lookup<'_>,
+    Path(key): Path<String>,
     RawQuery(query): RawQuery,
     resource: Resource,
 ) -> ApiResult {
     let params = admitted(&app, query.as_deref()).await?;
-    let body = read_one(&app, resource, Lookup::Id(&id), &params, true).await?;
-    Ok(json_answer(StatusCode::OK, &body))
-}
-
-async fn read_by_slug(
-    State(app): State<Arc<App>>,
-    Path(slug): Path<String>,
-    RawQuery(query): RawQuery,
-    resource: Resource,
-) -> ApiResult {
-    let params = admitted(&app, query.as_deref()).await?;
-    let body = read_one(&app, resource, Lookup::Slug(&slug), &params, true).await?;
+    let body = read_one(&app, resource, lookup(&key), &params, true).await?;
     Ok(json_answer(StatusCode::OK, &body))
 }
 
