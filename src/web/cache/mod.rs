@@ -136,6 +136,14 @@ pub async fn serve(State(cache): State<Arc<Cache>>, request: Request, next: Next
     if !is_cacheable(&response) {
         return response;
     }
+    // Larger than the cache keeps (an API browse with limit=all over a
+    // big archive): served as it is, rendered again next time.
+    let too_large = axum::body::HttpBody::size_hint(response.body())
+        .upper()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64);
+    if too_large {
+        return response;
+    }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         return super::SiteError::Internal(anyhow::anyhow!("the response body could not be read"))
@@ -241,6 +249,10 @@ mod tests {
                 }),
             )
             .route(
+                "/everything.json",
+                get(|| async { "x".repeat(MAX_BODY_BYTES + 1) }),
+            )
+            .route(
                 "/personal",
                 get(move || {
                     let n = count();
@@ -265,7 +277,7 @@ mod tests {
 
     async fn text(response: Response) -> String {
         String::from_utf8(
-            axum::body::to_bytes(response.into_body(), 1 << 20)
+            axum::body::to_bytes(response.into_body(), 16 << 20)
                 .await
                 .unwrap()
                 .to_vec(),
@@ -342,6 +354,16 @@ mod tests {
             cache.pages.stats().bytes > with_br,
             "the cache counts every form it keeps"
         );
+    }
+
+    #[tokio::test]
+    async fn answers_larger_than_the_cache_keeps_are_served_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let (router, cache, _) = app(dir.path()).await;
+        let reply = get_with(&router, "/everything.json", &[]).await;
+        assert_eq!(reply.status(), StatusCode::OK);
+        assert_eq!(text(reply).await.len(), MAX_BODY_BYTES + 1);
+        assert_eq!(cache.pages.stats().entries, 0, "not kept");
     }
 
     #[tokio::test]
