@@ -75,12 +75,11 @@ pub fn parse_role(text: &str) -> Result<Role, IntegrationError> {
     }
 }
 
-fn random_hex(chars: usize) -> String {
-    let mut bytes = vec![0u8; chars.div_ceil(2)];
-    getrandom::fill(&mut bytes).expect("the system's random source is readable");
-    let mut text = hex::encode(bytes);
-    text.truncate(chars);
-    text
+/// A new Content API key: the start of a fresh secret.
+fn content_key() -> String {
+    let mut key = crate::services::accounts::secret();
+    key.truncate(CONTENT_KEY_HEX);
+    key
 }
 
 /// Checks that `user` (None: the operator at the command line) may manage
@@ -144,7 +143,7 @@ pub async fn create(
         name: name.to_string(),
         user_id: user.id.clone(),
         role,
-        content_key: random_hex(CONTENT_KEY_HEX),
+        content_key: content_key(),
         admin_key_id: key.id.clone(),
         admin_secret: hex::encode(&key.secret),
         created_at: now,
@@ -215,7 +214,7 @@ pub async fn add_webhook(
         integration_id: integration.id.clone(),
         event: event.to_string(),
         target_url: url.to_string(),
-        secret: random_hex(64),
+        secret: crate::services::accounts::secret(),
         created_at: store.clock().now(),
         last_status: None,
         last_attempt_at: None,
@@ -317,10 +316,10 @@ mod tests {
 
     #[test]
     fn content_keys_are_what_ghost_clients_accept() {
-        let key = random_hex(CONTENT_KEY_HEX);
+        let key = content_key();
         assert_eq!(key.len(), 26);
         assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_ne!(key, random_hex(CONTENT_KEY_HEX));
+        assert_ne!(key, content_key());
     }
 
     #[test]

@@ -243,18 +243,22 @@ pub async fn deliver(
 /// POSTs a body signed with `secret`; Ok with the status of a 2xx answer.
 /// Redirects are not followed (a redirect could lead anywhere).
 async fn post(url: String, secret: String, body: String, now: UnixTime) -> Result<String, String> {
+    // One agent for every delivery: it keeps its TLS set-up and connections.
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
     tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(TIMEOUT))
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .user_agent(concat!(
-                "Masthead/",
-                env!("CARGO_PKG_VERSION"),
-                " (webhooks)"
-            ))
-            .build()
-            .into();
+        let agent = AGENT.get_or_init(|| {
+            ureq::Agent::config_builder()
+                .timeout_global(Some(TIMEOUT))
+                .max_redirects(0)
+                .http_status_as_error(false)
+                .user_agent(concat!(
+                    "Masthead/",
+                    env!("CARGO_PKG_VERSION"),
+                    " (webhooks)"
+                ))
+                .build()
+                .into()
+        });
         let signature = webhooks::signature(&secret, body.as_bytes(), now * 1000);
         let answer = agent
             .post(&url)

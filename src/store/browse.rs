@@ -340,13 +340,7 @@ pub fn parse_time_text(text: &str) -> Option<UnixTime> {
 
 /// `%text%`-style LIKE patterns for `~`, `~^` and `~$`, lowercased.
 pub(super) fn like_pattern(op: Op, text: &str) -> String {
-    let mut escaped = String::new();
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
+    let escaped = super::worklists::like_literal(text);
     match op {
         Op::StartsWith => format!("{escaped}%"),
         Op::EndsWith => format!("%{escaped}"),

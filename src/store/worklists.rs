@@ -40,17 +40,22 @@ pub struct WorkItem {
     pub authors: Option<String>,
 }
 
+/// Text for a LIKE pattern, lowercased, its pattern characters (`%`, `_`
+/// and the escape `\`) taken literally.
+pub(super) fn like_literal(text: &str) -> String {
+    let mut escaped = String::new();
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 /// `%words%` for LIKE, with the pattern characters taken literally.
 pub(super) fn contains_pattern(words: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in words.trim().to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
+    format!("%{}%", like_literal(words.trim()))
 }
 
 macro_rules! queries {

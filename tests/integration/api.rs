@@ -957,17 +957,25 @@ impl Drop for Receiver {
     }
 }
 
-on_both_backends!(webhooks_are_signed_retried_and_sent_once, |backend| {
-    let Some(receiver) = Receiver::start(1) else {
-        return;
-    };
+/// A webhook receiver that fails its first `fail_first` requests, and a
+/// site on a manual clock allowed to send webhooks to it (on loopback).
+fn hooked_site(
+    backend: crate::common::Backend,
+    fail_first: usize,
+) -> Option<(Receiver, Clock, TestSite)> {
+    let receiver = Receiver::start(fail_first)?;
     let clock = Clock::manual(Clock::system().now());
     let options = SiteOptions {
         clock: clock.clone(),
         allow_private_webhooks: true,
         ..Default::default()
     };
-    let Some(site) = TestSite::start_with(backend, options) else {
+    let site = TestSite::start_with(backend, options)?;
+    Some((receiver, clock, site))
+}
+
+on_both_backends!(webhooks_are_signed_retried_and_sent_once, |backend| {
+    let Some((receiver, clock, site)) = hooked_site(backend, 1) else {
         return;
     };
     let created = integration(&site, "Notifier", Role::Editor);
@@ -1235,16 +1243,7 @@ fn the_openapi_description_holds() {
 on_both_backends!(
     a_scheduled_story_is_announced_once_when_it_comes_out,
     |backend| {
-        let Some(receiver) = Receiver::start(0) else {
-            return;
-        };
-        let clock = Clock::manual(Clock::system().now());
-        let options = SiteOptions {
-            clock: clock.clone(),
-            allow_private_webhooks: true,
-            ..Default::default()
-        };
-        let Some(site) = TestSite::start_with(backend, options) else {
+        let Some((receiver, clock, site)) = hooked_site(backend, 0) else {
             return;
         };
         let created = integration(&site, "Scheduler", Role::Editor);

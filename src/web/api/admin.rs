@@ -15,10 +15,9 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use super::params::Params;
-use super::read_one_as;
-use super::{ApiError, ApiResult, Lookup, both_forms, browse_as, json_answer, read_one};
-use crate::model::Status;
+use super::{ApiError, ApiResult, Lookup, both_forms, browse, json_answer, read_one};
 use crate::model::accounts::User;
+use crate::model::{SiteSettings, Status};
 use crate::services::editing::{self, Step, StoryFields};
 use crate::services::ghost::{self, Include, Shaper};
 use crate::services::integrations::{self, AuthError};
@@ -36,6 +35,39 @@ const ADMIN_INCLUDE: Include = Include {
     count_posts: false,
 };
 
+/// What the Admin API writes: staff accounts and their profiles are
+/// managed in the desk only (their addresses answer 405 to writes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writable {
+    Posts,
+    Pages,
+    Tags,
+}
+
+impl Writable {
+    fn of(resource: Resource) -> Option<Writable> {
+        match resource {
+            Resource::Posts => Some(Writable::Posts),
+            Resource::Pages => Some(Writable::Pages),
+            Resource::Tags => Some(Writable::Tags),
+            Resource::Authors => None,
+        }
+    }
+
+    fn resource(self) -> Resource {
+        match self {
+            Writable::Posts => Resource::Posts,
+            Writable::Pages => Resource::Pages,
+            Writable::Tags => Resource::Tags,
+        }
+    }
+
+    /// The list a write's body holds and its answer names.
+    fn envelope(self) -> &'static str {
+        super::envelope(self.resource())
+    }
+}
+
 /// JSON bodies larger than this are refused (a long story is far less).
 const MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
 
@@ -48,12 +80,11 @@ pub fn router() -> Router<Arc<App>> {
         ("users", Resource::Authors),
         ("authors", Resource::Authors),
     ] {
-        // Staff accounts and their profiles are managed in the desk only.
-        let writable = resource != Resource::Authors;
+        let writable = Writable::of(resource);
         for path in both_forms(&format!("/{name}")) {
             let mut methods = get(move |s, h, q| browse_resource(s, h, q, resource, name));
-            if writable {
-                methods = methods.post(move |s, h, q, b| add(s, h, q, b, resource));
+            if let Some(w) = writable {
+                methods = methods.post(move |s, h, q, b| add(s, h, q, b, w));
             }
             router = router.route(&path, methods);
         }
@@ -66,10 +97,10 @@ pub fn router() -> Router<Arc<App>> {
         for path in both_forms(&format!("/{name}/{{id}}")) {
             let mut methods =
                 get(move |s, h, id, q| read(s, h, |k| Lookup::Id(k), id, q, resource, name));
-            if writable {
+            if let Some(w) = writable {
                 methods = methods
-                    .put(move |s, h, id, q, b| edit(s, h, id, q, b, resource))
-                    .delete(move |s, h, id| delete(s, h, id, resource));
+                    .put(move |s, h, id, q, b| edit(s, h, id, q, b, w))
+                    .delete(move |s, h, id| delete(s, h, id, w));
             }
             router = router.route(&path, methods);
         }
@@ -121,7 +152,7 @@ async fn browse_resource(
 ) -> ApiResult {
     caller(&app, &headers).await?;
     let params = Params::read(query.as_deref(), ADMIN_INCLUDE)?;
-    let body = browse_as(&app, resource, name, &params, false).await?;
+    let body = browse(&app, resource, name, &params, false).await?;
     Ok(answer(StatusCode::OK, &body))
 }
 
@@ -136,7 +167,7 @@ async fn read(
 ) -> ApiResult {
     caller(&app, &headers).await?;
     let params = Params::read(query.as_deref(), ADMIN_INCLUDE)?;
-    let body = read_one_as(&app, resource, name, lookup(&key), &params, false).await?;
+    let body = read_one(&app, resource, name, lookup(&key), &params, false).await?;
     Ok(answer(StatusCode::OK, &body))
 }
 
@@ -386,11 +417,8 @@ async fn apply_post(
 
 /// Fields a new story starts from: the first section and label, and a
 /// byline (the owner's, or the first author's) until the post names one.
-async fn new_story_fields(app: &App) -> Result<StoryFields, ApiError> {
+async fn new_story_fields(app: &App, settings: &SiteSettings) -> Result<StoryFields, ApiError> {
     let store = &app.store;
-    let settings = crate::services::settings::load(store)
-        .await
-        .map_err(ApiError::storage)?;
     let sections = store.sections().await?;
     let authors = store.authors().await?;
     let owners = store.users().await?;
@@ -413,27 +441,26 @@ async fn add(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
-    resource: Resource,
+    kind: Writable,
 ) -> ApiResult {
     let user = caller(&app, &headers).await?;
     let params = Params::read(query.as_deref(), ADMIN_INCLUDE)?;
     let store = &app.store;
-    let id = match resource {
-        Resource::Posts => {
-            let map = first_of(&body, "posts")?;
-            let mut fields = new_story_fields(&app).await?;
-            apply_post(&app, &map, &params, &mut fields).await?;
-            let step = step_for(map.get("status").and_then(Value::as_str), None)?;
+    let map = first_of(&body, kind.envelope())?;
+    let id = match kind {
+        Writable::Posts => {
             let settings = crate::services::settings::load(store)
                 .await
                 .map_err(ApiError::storage)?;
+            let mut fields = new_story_fields(&app, &settings).await?;
+            apply_post(&app, &map, &params, &mut fields).await?;
+            let step = step_for(map.get("status").and_then(Value::as_str), None)?;
             editing::save_story(store, &settings, &user, None, fields, step, None)
                 .await
                 .map_err(content_error)?
                 .id
         }
-        Resource::Pages => {
-            let map = first_of(&body, "pages")?;
+        Writable::Pages => {
             let mut fields = PageFields {
                 title: "(Untitled)".into(),
                 ..PageFields::default()
@@ -448,8 +475,7 @@ async fn add(
                 .map_err(content_error)?
                 .id
         }
-        Resource::Tags => {
-            let map = first_of(&body, "tags")?;
+        Writable::Tags => {
             let name = text_of(&map, "name").unwrap_or_default();
             let slug = text_of(&map, "slug").unwrap_or_default();
             let description = text_of(&map, "description").unwrap_or_default();
@@ -458,13 +484,16 @@ async fn add(
                 .map_err(taxonomy_error)?
                 .id
         }
-        Resource::Authors => {
-            return Err(ApiError::no_permission(
-                "Staff accounts are invited from the desk's People page, not through the API.",
-            ));
-        }
     };
-    let body = read_one(&app, resource, Lookup::Id(&id), &params, false).await?;
+    let body = read_one(
+        &app,
+        kind.resource(),
+        kind.envelope(),
+        Lookup::Id(&id),
+        &params,
+        false,
+    )
+    .await?;
     Ok(answer(StatusCode::CREATED, &body))
 }
 
@@ -510,14 +539,14 @@ async fn edit(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     body: Bytes,
-    resource: Resource,
+    kind: Writable,
 ) -> ApiResult {
     let user = caller(&app, &headers).await?;
     let params = Params::read(query.as_deref(), ADMIN_INCLUDE)?;
     let store = &app.store;
-    match resource {
-        Resource::Posts => {
-            let map = first_of(&body, "posts")?;
+    let map = first_of(&body, kind.envelope())?;
+    match kind {
+        Writable::Posts => {
             let card = store
                 .story_cards_by_ids(std::slice::from_ref(&id))
                 .await?
@@ -546,8 +575,7 @@ async fn edit(
             .await
             .map_err(content_error)?;
         }
-        Resource::Pages => {
-            let map = first_of(&body, "pages")?;
+        Writable::Pages => {
             let page = store
                 .page_by_id(&id)
                 .await?
@@ -564,8 +592,7 @@ async fn edit(
                 .await
                 .map_err(content_error)?;
         }
-        Resource::Tags => {
-            let map = first_of(&body, "tags")?;
+        Writable::Tags => {
             let tag = store
                 .tags_by_ids(std::slice::from_ref(&id))
                 .await?
@@ -586,13 +613,16 @@ async fn edit(
             .await
             .map_err(taxonomy_error)?;
         }
-        Resource::Authors => {
-            return Err(ApiError::no_permission(
-                "Authors' profiles are edited in the desk's Authors page.",
-            ));
-        }
     }
-    let body = read_one(&app, resource, Lookup::Id(&id), &params, false).await?;
+    let body = read_one(
+        &app,
+        kind.resource(),
+        kind.envelope(),
+        Lookup::Id(&id),
+        &params,
+        false,
+    )
+    .await?;
     Ok(answer(StatusCode::OK, &body))
 }
 
@@ -600,12 +630,12 @@ async fn delete(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    resource: Resource,
+    kind: Writable,
 ) -> ApiResult {
     let user = caller(&app, &headers).await?;
     let store = &app.store;
-    match resource {
-        Resource::Posts => {
+    match kind {
+        Writable::Posts => {
             let card = store
                 .story_cards_by_ids(std::slice::from_ref(&id))
                 .await?
@@ -615,7 +645,7 @@ async fn delete(
                 .await
                 .map_err(content_error)?;
         }
-        Resource::Pages => {
+        Writable::Pages => {
             let page = store
                 .page_by_id(&id)
                 .await?
@@ -624,15 +654,10 @@ async fn delete(
                 .await
                 .map_err(content_error)?;
         }
-        Resource::Tags => {
+        Writable::Tags => {
             taxonomy::delete_tag(store, &user, &id)
                 .await
                 .map_err(taxonomy_error)?;
-        }
-        Resource::Authors => {
-            return Err(ApiError::no_permission(
-                "Staff accounts are removed from the desk's People page.",
-            ));
         }
     }
     Ok(StatusCode::NO_CONTENT.into_response())

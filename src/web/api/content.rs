@@ -15,7 +15,7 @@ use axum::routing::get;
 use serde_json::json;
 
 use super::params::Params;
-use super::{ApiError, ApiResult, Lookup, both_forms, browse, json_answer, read_one};
+use super::{ApiError, ApiResult, Lookup, both_forms, browse, envelope, json_answer, read_one};
 use crate::services::ghost::{Include, Shaper};
 use crate::services::integrations::{self, AuthError};
 use crate::store::browse::Resource;
@@ -121,7 +121,7 @@ async fn browse_resource(
     resource: Resource,
 ) -> ApiResult {
     let params = admitted(&app, query.as_deref()).await?;
-    let body = browse(&app, resource, &params, true).await?;
+    let body = browse(&app, resource, envelope(resource), &params, true).await?;
     Ok(json_answer(StatusCode::OK, &body))
 }
 
@@ -133,7 +133,15 @@ async fn read(
     resource: Resource,
 ) -> ApiResult {
     let params = admitted(&app, query.as_deref()).await?;
-    let body = read_one(&app, resource, lookup(&key), &params, true).await?;
+    let body = read_one(
+        &app,
+        resource,
+        envelope(resource),
+        lookup(&key),
+        &params,
+        true,
+    )
+    .await?;
     Ok(json_answer(StatusCode::OK, &body))
 }
 

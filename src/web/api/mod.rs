@@ -237,18 +237,9 @@ async fn shaped(
     })
 }
 
-/// One page of a resource in Ghost's envelope, with its pagination.
+/// One page of a resource in Ghost's envelope, its list named `name`
+/// (the Admin API's users are authors), with its pagination.
 async fn browse(
-    app: &App,
-    resource: Resource,
-    params: &params::Params,
-    public_only: bool,
-) -> Result<Value, ApiError> {
-    browse_as(app, resource, envelope(resource), params, public_only).await
-}
-
-/// `browse`, the list named `name` (the Admin API's users are authors).
-async fn browse_as(
     app: &App,
     resource: Resource,
     name: &str,
@@ -294,27 +285,8 @@ enum Lookup<'a> {
     Slug(&'a str),
 }
 
-/// One resource in Ghost's envelope (a list of one, without meta).
+/// One resource in Ghost's envelope (a list of one named `name`, without meta).
 async fn read_one(
-    app: &App,
-    resource: Resource,
-    lookup: Lookup<'_>,
-    params: &params::Params,
-    public_only: bool,
-) -> Result<Value, ApiError> {
-    read_one_as(
-        app,
-        resource,
-        envelope(resource),
-        lookup,
-        params,
-        public_only,
-    )
-    .await
-}
-
-/// `read_one`, the list named `name`.
-async fn read_one_as(
     app: &App,
     resource: Resource,
     name: &str,

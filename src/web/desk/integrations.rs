@@ -8,9 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::form::{Fields, signed_in_form};
-use super::{Desk, Frame, forbidden, render, see_other, unavailable};
+use super::{Desk, Frame, desk_time, forbidden, render, see_other, unavailable};
 use crate::model::accounts::Role;
-use crate::model::dates;
 use crate::services::integrations::{self, EVENTS, IntegrationError};
 use crate::services::permissions::{Action, may, refusal};
 use crate::web::site::DateView;
@@ -85,12 +84,7 @@ async fn page(
         Err(e) => return unavailable(e),
     };
     let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let date = |t: i64| DateView {
-        iso: jiff::Timestamp::from_second(t)
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-            .to_string(),
-        display: dates::format(t, &tz, "%-d %b %Y, %H:%M"),
-    };
+    let date = |t: i64| desk_time(t, &tz);
     let integrations = list
         .into_iter()
         .map(|i| IntegrationView {

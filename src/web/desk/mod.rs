@@ -287,6 +287,16 @@ async fn render(desk: &Desk, frame: Frame<'_>, context: impl Serialize) -> Respo
     }
 }
 
+/// A moment as desk pages show it: a machine-readable time and "4 Dec 2026, 18:30".
+fn desk_time(t: crate::model::UnixTime, tz: &jiff::tz::TimeZone) -> crate::web::site::DateView {
+    crate::web::site::DateView {
+        iso: jiff::Timestamp::from_second(t)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .to_string(),
+        display: dates::format(t, tz, "%-d %b %Y, %H:%M"),
+    }
+}
+
 fn unavailable(e: impl std::fmt::Display) -> Response {
     tracing::warn!(error = %e, "the desk cannot reach the database");
     plain(
@@ -346,12 +356,7 @@ async fn home(desk: Desk) -> Response {
             Ok(rows) => rows
                 .into_iter()
                 .map(|a| ActivityView {
-                    when: crate::web::site::DateView {
-                        iso: jiff::Timestamp::from_second(a.at)
-                            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-                            .to_string(),
-                        display: dates::format(a.at, &tz, "%-d %b %Y, %H:%M"),
-                    },
+                    when: desk_time(a.at, &tz),
                     who: a.user_name.unwrap_or_else(|| "the command line".into()),
                     action: a.action,
                     subject: a.subject,
