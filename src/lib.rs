@@ -15,6 +15,7 @@ pub mod imaging;
 pub mod jobs;
 pub mod mail;
 pub mod model;
+pub mod moving;
 pub mod progress;
 pub mod server;
 pub mod services;

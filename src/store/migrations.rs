@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (13, "discovery", "0013_discovery.sql"),
     (14, "search window", "0014_search_window.sql"),
     (15, "integrations", "0015_integrations.sql"),
+    (16, "moving in", "0016_moving_in.sql"),
 ];
 
 fn migrator(
@@ -60,4 +61,10 @@ pub fn sqlite() -> Migrator {
 
 pub fn postgres() -> Migrator {
     migrator(|m| m.3)
+}
+
+/// The newest schema this program knows: an export names it, and an import
+/// refuses a file from a newer one.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.0)
 }

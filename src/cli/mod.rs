@@ -11,6 +11,8 @@ use crate::config::{self, Config, LogFormat, Overrides};
 use crate::model::accounts::Role;
 use crate::services::accounts;
 
+mod moving;
+
 #[derive(Parser)]
 #[command(
     name = "masthead",
@@ -49,6 +51,34 @@ enum Command {
     /// API keys for tools (Ghost-compatible Content and Admin APIs)
     #[command(subcommand)]
     Integration(IntegrationCommand),
+    /// Move a publication in: from a Masthead export (see `export`)
+    #[command(subcommand)]
+    Import(moving::ImportCommand),
+    /// Write the whole publication to one file
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// masthead: every row, read back losslessly by `masthead import masthead`
+        #[arg(long, value_enum, default_value = "masthead")]
+        format: moving::ExportFormat,
+        file: PathBuf,
+    },
+    /// Take a consistent backup while the server runs (SQLite: a copy of the
+    /// database file; PostgreSQL: an export of one snapshot)
+    Backup {
+        #[command(flatten)]
+        store: StoreArgs,
+        file: PathBuf,
+    },
+    /// Restore a backup (or an export) into an empty database
+    Restore {
+        #[command(flatten)]
+        store: StoreArgs,
+        file: PathBuf,
+    },
+    /// The database itself: copy a publication to another one
+    #[command(subcommand)]
+    Db(moving::DbCommand),
     /// Fill an empty database with the demo publication, or add generated archive stories for load tests
     Seed {
         #[command(flatten)]
@@ -343,6 +373,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(command) => user_command(command).await,
+        Command::Import(command) => moving::import(command).await,
+        Command::Export {
+            store,
+            format,
+            file,
+        } => moving::export(&store, file, format).await,
+        Command::Backup { store, file } => moving::backup(&store, file).await,
+        Command::Restore { store, file } => moving::restore(&store, file).await,
+        Command::Db(command) => moving::db(command).await,
         Command::Newsletter(command) => newsletter_command(command).await,
         Command::Integration(command) => integration_command(command).await,
         Command::Search(SearchCommand::Reindex { store, related }) => {

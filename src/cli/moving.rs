@@ -1,0 +1,217 @@
+//! The commands that move a publication: import, export, backup, restore
+//! and `db copy`.
+
+use std::io::BufReader;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Subcommand, ValueEnum};
+
+use super::StoreArgs;
+use crate::config::Config;
+use crate::moving::{backup, masthead_format};
+use crate::progress::Progress;
+use crate::services::search;
+use crate::store::Store;
+use crate::store::dump::LoadReport;
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// A Masthead export (`masthead export`), into an empty database
+    Masthead {
+        #[command(flatten)]
+        store: StoreArgs,
+        file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// Every row, read back losslessly by `masthead import masthead`
+    Masthead,
+}
+
+#[derive(Subcommand)]
+pub enum DbCommand {
+    /// Copy the whole publication into another, empty database (SQLite to
+    /// PostgreSQL or back), then check both hold the same rows
+    Copy {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The database to copy into: postgres://USER@HOST/DB or sqlite://PATH
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
+}
+
+async fn open(args: &StoreArgs) -> anyhow::Result<(Config, Store)> {
+    let config = Config::resolve(args.overrides())?;
+    super::init_logging(&config);
+    let store = crate::server::open_store(&config).await?;
+    Ok((config, store))
+}
+
+/// Shows a load's progress, one table at a time.
+fn table_progress() -> impl FnMut(&str, usize) {
+    let mut current = String::new();
+    move |table: &str, rows: usize| {
+        if table != current {
+            current = table.to_string();
+        }
+        // Every 5,000 rows and at each table's first batch.
+        if rows % 5000 < crate::store::dump::BATCH || rows < crate::store::dump::BATCH {
+            println!("loading {table}: {rows} rows");
+        }
+    }
+}
+
+fn print_loaded(report: &LoadReport) {
+    let rows: usize = report.tables.iter().map(|(_, n)| n).sum();
+    let shown: Vec<String> = ["stories", "briefs", "pages", "sections", "tags", "authors", "images", "users", "subscribers"]
+        .iter()
+        .map(|t| format!("{} {t}", report.rows(t)))
+        .collect();
+    println!("Loaded {rows} rows in {} tables: {}.", report.tables.len(), shown.join(", "));
+}
+
+/// The search index is derived: rebuilt after every load.
+async fn rebuild_search(store: &Store) -> anyhow::Result<()> {
+    let total = store.count_all_stories().await? as usize;
+    let progress = Progress::new(total, "indexed", "stories");
+    search::reindex(store, |done| progress.show(done)).await?;
+    progress.finish();
+    store.optimize().await?;
+    Ok(())
+}
+
+pub async fn import(command: ImportCommand) -> anyhow::Result<()> {
+    match command {
+        ImportCommand::Masthead { store, file } => {
+            let (_, store) = open(&store).await?;
+            let started = Instant::now();
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            let report = masthead_format::import(&store, BufReader::new(input), table_progress())
+                .await
+                .with_context(|| format!("nothing was imported from {}", file.display()))?;
+            print_loaded(&report);
+            rebuild_search(&store).await?;
+            println!("Imported {} in {:.1} s.", file.display(), started.elapsed().as_secs_f64());
+            store.close().await;
+            Ok(())
+        }
+    }
+}
+
+pub async fn export(args: &StoreArgs, file: PathBuf, format: ExportFormat) -> anyhow::Result<()> {
+    let (_, store) = open(args).await?;
+    let started = Instant::now();
+    let partial = file.with_extension("partial");
+    let out = std::fs::File::create(&partial)
+        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let written = match format {
+        ExportFormat::Masthead => {
+            masthead_format::export(&store, std::io::BufWriter::new(out), true).await
+        }
+    };
+    let (mut out, written) = match written {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e.context("nothing was exported"));
+        }
+    };
+    std::io::Write::flush(&mut out)?;
+    std::fs::rename(&partial, &file).with_context(|| format!("cannot write {}", file.display()))?;
+    println!(
+        "Exported {} rows of {} tables to {} in {:.1} s.",
+        written.rows(),
+        written.tables.len(),
+        file.display(),
+        started.elapsed().as_secs_f64()
+    );
+    store.close().await;
+    Ok(())
+}
+
+pub async fn backup(args: &StoreArgs, file: PathBuf) -> anyhow::Result<()> {
+    let (config, store) = open(args).await?;
+    let started = Instant::now();
+    let kind = backup::backup(&store, &file).await?;
+    let what = match kind {
+        backup::BackupKind::SqliteFile => "a copy of the SQLite database",
+        backup::BackupKind::Export => "a Masthead export of one consistent snapshot",
+    };
+    println!("Wrote {} ({what}) in {:.1} s.", file.display(), started.elapsed().as_secs_f64());
+    let media = config.media_dir();
+    let (files, bytes) = media_size(&media);
+    println!(
+        "Media are files, not rows: copy {} too ({files} files, {:.1} MB), e.g. rsync -a {}/ BACKUP-media/",
+        media.display(),
+        bytes as f64 / 1e6,
+        media.display()
+    );
+    store.close().await;
+    Ok(())
+}
+
+fn media_size(dir: &std::path::Path) -> (usize, u64) {
+    let mut files = 0;
+    let mut bytes = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            match entry.metadata() {
+                Ok(m) if m.is_dir() => stack.push(entry.path()),
+                Ok(m) => {
+                    files += 1;
+                    bytes += m.len();
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    (files, bytes)
+}
+
+pub async fn restore(args: &StoreArgs, file: PathBuf) -> anyhow::Result<()> {
+    let (_, store) = open(args).await?;
+    let started = Instant::now();
+    let report = backup::restore(&store, &file, table_progress()).await?;
+    print_loaded(&report);
+    rebuild_search(&store).await?;
+    println!("Restored {} in {:.1} s.", file.display(), started.elapsed().as_secs_f64());
+    store.close().await;
+    Ok(())
+}
+
+pub async fn db(command: DbCommand) -> anyhow::Result<()> {
+    match command {
+        DbCommand::Copy { store, to } => {
+            let (config, from) = open(&store).await?;
+            if to == config.database_url {
+                bail!("--to names the database being copied: give another one");
+            }
+            let started = Instant::now();
+            let target = Store::connect(&to).await?;
+            target.migrate().await?;
+            let report = backup::copy(&from, &target, table_progress()).await?;
+            print_loaded(&report);
+            rebuild_search(&target).await?;
+            let (a, b) = tokio::try_join!(backup::fingerprint(&from), backup::fingerprint(&target))?;
+            if a != b {
+                bail!("the copy differs from the original (export fingerprints {a} and {b}): do not switch to it");
+            }
+            println!(
+                "Copied to {} in {:.1} s; both databases export identically (sha256 {a}).",
+                crate::store::redact(&to),
+                started.elapsed().as_secs_f64()
+            );
+            target.close().await;
+            from.close().await;
+            Ok(())
+        }
+    }
+}
