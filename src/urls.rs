@@ -57,6 +57,23 @@ pub fn desk_people() -> String {
 pub fn desk_person(id: &str, action: &str) -> String {
     format!("/desk/people/{id}/{action}")
 }
+/// How an address from another platform is kept and looked up: the path
+/// without its trailing slash (the root stays `/`), then `?query` if any,
+/// so `/2019/05/vote/` and `/2019/05/vote` are one, and `/?p=12` is kept.
+pub fn old_path_key(path: &str, query: Option<&str>) -> String {
+    let trimmed = path.trim_end_matches('/');
+    let mut key = if trimmed.is_empty() {
+        "/".to_string()
+    } else {
+        trimmed.to_string()
+    };
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        key.push('?');
+        key.push_str(q);
+    }
+    key
+}
+
 /// A static page (About, Contact, …).
 pub fn static_page(slug: &str) -> String {
     format!("/{slug}")

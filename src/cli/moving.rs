@@ -10,7 +10,7 @@ use clap::{Subcommand, ValueEnum};
 
 use super::StoreArgs;
 use crate::config::Config;
-use crate::moving::{backup, masthead_format};
+use crate::moving::{backup, masthead_format, wordpress};
 use crate::progress::Progress;
 use crate::services::search;
 use crate::store::Store;
@@ -18,6 +18,21 @@ use crate::store::dump::LoadReport;
 
 #[derive(Subcommand)]
 pub enum ImportCommand {
+    /// A WordPress export (Tools → Export: WXR 1.0–1.2); safe to run again
+    Wordpress {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// A copy of the site's wp-content/uploads, where attachments are found
+        #[arg(long, value_name = "DIR", conflicts_with = "fetch_media")]
+        media_dir: Option<PathBuf>,
+        /// Download each attachment from its address instead
+        #[arg(long)]
+        fetch_media: bool,
+        /// Read everything and report, writing nothing
+        #[arg(long)]
+        dry_run: bool,
+        file: PathBuf,
+    },
     /// A Masthead export (`masthead export`), into an empty database
     Masthead {
         #[command(flatten)]
@@ -68,11 +83,25 @@ fn table_progress() -> impl FnMut(&str, usize) {
 
 fn print_loaded(report: &LoadReport) {
     let rows: usize = report.tables.iter().map(|(_, n)| n).sum();
-    let shown: Vec<String> = ["stories", "briefs", "pages", "sections", "tags", "authors", "images", "users", "subscribers"]
-        .iter()
-        .map(|t| format!("{} {t}", report.rows(t)))
-        .collect();
-    println!("Loaded {rows} rows in {} tables: {}.", report.tables.len(), shown.join(", "));
+    let shown: Vec<String> = [
+        "stories",
+        "briefs",
+        "pages",
+        "sections",
+        "tags",
+        "authors",
+        "images",
+        "users",
+        "subscribers",
+    ]
+    .iter()
+    .map(|t| format!("{} {t}", report.rows(t)))
+    .collect();
+    println!(
+        "Loaded {rows} rows in {} tables: {}.",
+        report.tables.len(),
+        shown.join(", ")
+    );
 }
 
 /// The search index is derived: rebuilt after every load.
@@ -85,8 +114,70 @@ async fn rebuild_search(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn library(config: &Config) -> crate::services::media::Library {
+    crate::services::media::Library {
+        storage: std::sync::Arc::new(crate::storage::LocalDisk::new(
+            config.media_dir(),
+            config.originals_dir(),
+        )),
+        limits: config.media,
+    }
+}
+
+/// "read 12.0/80.5 MB" while a file is read.
+fn byte_progress() -> impl FnMut(u64, u64) {
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let mut shown = 0;
+    move |at: u64, size: u64| {
+        if at < size && at - shown < (8 << 20) && terminal == false {
+            return;
+        }
+        shown = at;
+        let end = if terminal { "\r" } else { "\n" };
+        print!(
+            "read {:.1}/{:.1} MB{end}",
+            at as f64 / 1e6,
+            size as f64 / 1e6
+        );
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+    }
+}
+
 pub async fn import(command: ImportCommand) -> anyhow::Result<()> {
     match command {
+        ImportCommand::Wordpress {
+            store,
+            media_dir,
+            fetch_media,
+            dry_run,
+            file,
+        } => {
+            let (config, store) = open(&store).await?;
+            let started = Instant::now();
+            let media = match (media_dir, fetch_media) {
+                (Some(dir), _) => {
+                    if !dir.is_dir() {
+                        bail!("--media-dir {} is not a folder", dir.display());
+                    }
+                    wordpress::MediaSource::Dir(dir)
+                }
+                (None, true) => wordpress::MediaSource::Fetch,
+                (None, false) => wordpress::MediaSource::None,
+            };
+            let options = wordpress::Options { media, dry_run };
+            let report =
+                wordpress::import(&store, &library(&config), &file, &options, byte_progress())
+                    .await
+                    .with_context(|| format!("cannot import {}", file.display()))?;
+            println!();
+            print!("{report}");
+            if !dry_run {
+                rebuild_search(&store).await?;
+            }
+            println!("Done in {:.1} s.", started.elapsed().as_secs_f64());
+            store.close().await;
+            Ok(())
+        }
         ImportCommand::Masthead { store, file } => {
             let (_, store) = open(&store).await?;
             let started = Instant::now();
@@ -97,7 +188,11 @@ pub async fn import(command: ImportCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("nothing was imported from {}", file.display()))?;
             print_loaded(&report);
             rebuild_search(&store).await?;
-            println!("Imported {} in {:.1} s.", file.display(), started.elapsed().as_secs_f64());
+            println!(
+                "Imported {} in {:.1} s.",
+                file.display(),
+                started.elapsed().as_secs_f64()
+            );
             store.close().await;
             Ok(())
         }
@@ -143,7 +238,11 @@ pub async fn backup(args: &StoreArgs, file: PathBuf) -> anyhow::Result<()> {
         backup::BackupKind::SqliteFile => "a copy of the SQLite database",
         backup::BackupKind::Export => "a Masthead export of one consistent snapshot",
     };
-    println!("Wrote {} ({what}) in {:.1} s.", file.display(), started.elapsed().as_secs_f64());
+    println!(
+        "Wrote {} ({what}) in {:.1} s.",
+        file.display(),
+        started.elapsed().as_secs_f64()
+    );
     let media = config.media_dir();
     let (files, bytes) = media_size(&media);
     println!(
@@ -161,7 +260,9 @@ fn media_size(dir: &std::path::Path) -> (usize, u64) {
     let mut bytes = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             match entry.metadata() {
                 Ok(m) if m.is_dir() => stack.push(entry.path()),
@@ -182,7 +283,11 @@ pub async fn restore(args: &StoreArgs, file: PathBuf) -> anyhow::Result<()> {
     let report = backup::restore(&store, &file, table_progress()).await?;
     print_loaded(&report);
     rebuild_search(&store).await?;
-    println!("Restored {} in {:.1} s.", file.display(), started.elapsed().as_secs_f64());
+    println!(
+        "Restored {} in {:.1} s.",
+        file.display(),
+        started.elapsed().as_secs_f64()
+    );
     store.close().await;
     Ok(())
 }
@@ -200,9 +305,12 @@ pub async fn db(command: DbCommand) -> anyhow::Result<()> {
             let report = backup::copy(&from, &target, table_progress()).await?;
             print_loaded(&report);
             rebuild_search(&target).await?;
-            let (a, b) = tokio::try_join!(backup::fingerprint(&from), backup::fingerprint(&target))?;
+            let (a, b) =
+                tokio::try_join!(backup::fingerprint(&from), backup::fingerprint(&target))?;
             if a != b {
-                bail!("the copy differs from the original (export fingerprints {a} and {b}): do not switch to it");
+                bail!(
+                    "the copy differs from the original (export fingerprints {a} and {b}): do not switch to it"
+                );
             }
             println!(
                 "Copied to {} in {:.1} s; both databases export identically (sha256 {a}).",

@@ -117,7 +117,8 @@ pub async fn restore(
         let _ = std::fs::remove_dir_all(&scratch);
         return copied;
     }
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     masthead_format::import(to, BufReader::new(file), progress)
         .await
         .with_context(|| format!("cannot restore {}", path.display()))

@@ -28,6 +28,8 @@ use crate::store::{Store, migrations};
 pub const FORMAT: &str = "masthead-export";
 pub const FORMAT_VERSION: i64 = 1;
 
+use crate::store::dump::ENDED_EARLY;
+
 /// What was written, table by table.
 #[derive(Debug, Default)]
 pub struct Written {
@@ -60,7 +62,9 @@ pub async fn export<W: Write + Send + 'static>(
 }
 
 fn header_line() -> String {
-    let at = jiff::Timestamp::now().round(jiff::Unit::Second).unwrap_or(jiff::Timestamp::now());
+    let at = jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .unwrap_or(jiff::Timestamp::now());
     serde_json::json!({
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -276,13 +280,7 @@ impl<'de> Visitor<'de> for TableSeed<'_> {
                             "a table's \"name\" and \"columns\" must come before its \"rows\"",
                         ));
                     };
-                    send(
-                        self.sender,
-                        DumpItem::Table {
-                            name,
-                            columns,
-                        },
-                    )?;
+                    send(self.sender, DumpItem::Table { name, columns })?;
                     map.next_value_seed(RowsSeed {
                         sender: self.sender,
                     })?;
@@ -341,7 +339,11 @@ pub async fn import(
     let read = reader
         .await
         .map_err(|e| anyhow!("the export reader stopped: {e}"))?;
-    // The file's own error says more than the load's "ended early".
-    read.context("the file cannot be read as a Masthead export")?;
-    loaded
+    match (read, loaded) {
+        // The load refused: the reader only saw it stop listening.
+        (Err(_), Err(refused)) if refused.to_string() != ENDED_EARLY => Err(refused),
+        // The file's own error says more than the load's "ended early".
+        (Err(e), _) => Err(e.context("the file cannot be read as a Masthead export")),
+        (Ok(()), loaded) => loaded,
+    }
 }

@@ -1,6 +1,292 @@
-//! Moving a publication in and out: importers from other platforms, the
-//! lossless export, a Ghost-format export, backups and copies between
-//! databases.
+//! Moving a publication in and out: importers from other platforms
+//! (`wordpress`, `ghost`), the lossless export (`masthead_format`), backups
+//! and copies between databases (`backup`). What the importers share is
+//! here: ids that stay the same from one run to the next (so a second run
+//! updates rather than duplicates), bodies turned into the Markdown the desk
+//! edits, names resolved to sections, tags and authors, and the report.
 
 pub mod backup;
 pub mod masthead_format;
+pub mod wordpress;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+use crate::model::text::{SafeHtml, render_markdown};
+use crate::model::{Author, Section, Tag, slug};
+use crate::store::{SlugKind, Store, StoreResult};
+
+/// An id derived from where a thing came from: the same on every run.
+pub fn stable_id(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(&hasher.finalize()[..16])
+}
+
+/// HTML from another platform as the desk keeps it: Markdown, and the
+/// sanitized HTML rendered from it. None when nothing could be made of it.
+pub fn body_from_html(html: &str) -> Option<(String, SafeHtml)> {
+    let markdown = htmd::convert(html).ok()?;
+    let markdown = markdown.trim().to_string();
+    let rendered = render_markdown(&markdown);
+    Some((markdown, rendered))
+}
+
+/// A slug for an imported thing: its own when well formed, else one made
+/// from its name, else `fallback`.
+pub fn slug_for(own: &str, name: &str, fallback: &str) -> String {
+    let own = own.trim().to_lowercase();
+    if slug::is_valid(&own) {
+        return own;
+    }
+    let made = slug::slugify(name);
+    if made != "untitled" {
+        made
+    } else {
+        fallback.to_string()
+    }
+}
+
+/// What an import read, wrote and passed over.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub dry_run: bool,
+    /// What the file holds, by kind.
+    pub read: BTreeMap<&'static str, usize>,
+    /// What was written (or, in a dry run, would be), by kind.
+    pub written: BTreeMap<&'static str, usize>,
+    /// Things passed over or changed on the way, one line each.
+    pub notes: Vec<String>,
+    /// Notes beyond the first `MAX_NOTES`, only counted.
+    pub more_notes: usize,
+}
+
+const MAX_NOTES: usize = 200;
+
+impl Report {
+    pub fn read(&mut self, kind: &'static str) {
+        *self.read.entry(kind).or_default() += 1;
+    }
+    pub fn wrote(&mut self, kind: &'static str, n: usize) {
+        *self.written.entry(kind).or_default() += n;
+    }
+    pub fn note(&mut self, line: impl Into<String>) {
+        if self.notes.len() < MAX_NOTES {
+            self.notes.push(line.into());
+        } else {
+            self.more_notes += 1;
+        }
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |m: &BTreeMap<&str, usize>| {
+            m.iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(f, "Read: {}.", list(&self.read))?;
+        let verb = if self.dry_run {
+            "Would write (dry run, nothing was written)"
+        } else {
+            "Wrote"
+        };
+        writeln!(f, "{verb}: {}.", list(&self.written))?;
+        for note in &self.notes {
+            writeln!(f, "  - {note}")?;
+        }
+        if self.more_notes > 0 {
+            writeln!(f, "  … and {} more notes like these.", self.more_notes)?;
+        }
+        Ok(())
+    }
+}
+
+/// Sections, tags and authors by slug: those the publication has, and
+/// those an import adds (saved before the stories that name them).
+#[derive(Default)]
+pub struct Names {
+    pub sections: HashMap<String, Section>,
+    pub tags: HashMap<String, Tag>,
+    pub authors: HashMap<String, Author>,
+    new_sections: Vec<Section>,
+    new_tags: Vec<Tag>,
+    new_authors: Vec<Author>,
+}
+
+impl Names {
+    pub async fn load(store: &Store) -> StoreResult<Names> {
+        let mut names = Names::default();
+        for s in store.sections().await? {
+            names.sections.insert(s.slug.clone(), s);
+        }
+        for t in store.tags().await? {
+            names.tags.insert(t.slug.clone(), t);
+        }
+        for a in store.authors().await? {
+            names.authors.insert(a.slug.clone(), a);
+        }
+        Ok(names)
+    }
+
+    /// The section with this slug, added when new; answers its id.
+    pub fn section(&mut self, source: &str, slug: &str, name: &str, description: &str) -> String {
+        if let Some(s) = self.sections.get(slug) {
+            return s.id.clone();
+        }
+        let section = Section {
+            id: stable_id(&[source, "section", slug]),
+            slug: slug.to_string(),
+            name: name.trim().to_string(),
+            description: description.trim().to_string(),
+            position: self.sections.len() as i32,
+        };
+        self.new_sections.push(section.clone());
+        self.sections.insert(slug.to_string(), section.clone());
+        section.id
+    }
+
+    pub fn tag(&mut self, source: &str, slug: &str, name: &str, description: &str) -> String {
+        if let Some(t) = self.tags.get(slug) {
+            return t.id.clone();
+        }
+        let tag = Tag {
+            id: stable_id(&[source, "tag", slug]),
+            slug: slug.to_string(),
+            name: name.trim().to_string(),
+            description: description.trim().to_string(),
+        };
+        self.new_tags.push(tag.clone());
+        self.tags.insert(slug.to_string(), tag.clone());
+        tag.id
+    }
+
+    pub fn author(&mut self, source: &str, slug: &str, name: &str, bio: &str) -> String {
+        if let Some(a) = self.authors.get(slug) {
+            return a.id.clone();
+        }
+        let author = Author {
+            id: stable_id(&[source, "author", slug]),
+            slug: slug.to_string(),
+            name: name.trim().to_string(),
+            bio: bio.trim().to_string(),
+            role_line: String::new(),
+            photo_id: None,
+            links: "[]".to_string(),
+        };
+        self.new_authors.push(author.clone());
+        self.authors.insert(slug.to_string(), author.clone());
+        author.id
+    }
+
+    /// Saves what was added since the last call; answers how many of each.
+    pub async fn save_new(&mut self, store: &Store, report: &mut Report) -> StoreResult<()> {
+        report.wrote("sections", self.new_sections.len());
+        report.wrote("tags", self.new_tags.len());
+        report.wrote("authors", self.new_authors.len());
+        if report.dry_run {
+            self.new_sections.clear();
+            self.new_tags.clear();
+            self.new_authors.clear();
+            return Ok(());
+        }
+        for s in self.new_sections.drain(..) {
+            store.save_section(&s).await?;
+        }
+        for t in self.new_tags.drain(..) {
+            store.save_tag(&t).await?;
+        }
+        for a in self.new_authors.drain(..) {
+            store.save_author(&a).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Slugs handed out by one import run, so two imported pieces never get
+/// the same one and a piece keeps its slug when imported again.
+#[derive(Default)]
+pub struct Slugs {
+    used: HashSet<(u8, String)>,
+}
+
+impl Slugs {
+    pub async fn claim(
+        &mut self,
+        store: &Store,
+        kind: SlugKind,
+        wanted: &str,
+        id: &str,
+    ) -> StoreResult<String> {
+        let tag = kind as u8;
+        for candidate in slug::candidates(wanted) {
+            if self.used.contains(&(tag, candidate.clone())) {
+                continue;
+            }
+            if !store.slug_taken(kind, &candidate, id).await? {
+                self.used.insert((tag, candidate.clone()));
+                return Ok(candidate);
+            }
+        }
+        // The candidates never end; this only satisfies the compiler.
+        Ok(wanted.to_string())
+    }
+}
+
+/// A reader that refuses to hand out more than `limit` bytes between two
+/// calls of `reset`: a parser reading one huge element (a 1 GB line) stops
+/// with an error instead of buffering all of it.
+pub struct Bounded<R> {
+    inner: R,
+    since_reset: u64,
+    limit: u64,
+    pub total: u64,
+}
+
+impl<R> Bounded<R> {
+    pub fn new(inner: R, limit: u64) -> Bounded<R> {
+        Bounded {
+            inner,
+            since_reset: 0,
+            limit,
+            total: 0,
+        }
+    }
+    pub fn reset(&mut self) {
+        self.since_reset = 0;
+    }
+}
+
+impl<R: std::io::BufRead> std::io::Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = std::io::BufRead::fill_buf(self)?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        std::io::BufRead::consume(self, n);
+        Ok(n)
+    }
+}
+
+impl<R: std::io::BufRead> std::io::BufRead for Bounded<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.since_reset >= self.limit {
+            return Err(std::io::Error::other(format!(
+                "one element is larger than {} MiB: the file is damaged or hostile",
+                self.limit >> 20
+            )));
+        }
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.since_reset += n as u64;
+        self.total += n as u64;
+        self.inner.consume(n);
+    }
+}

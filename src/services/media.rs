@@ -119,10 +119,26 @@ impl Library {
                 )));
             }
         }
+        let image = self
+            .add(store, upload, new_id(), Some(user.id.clone()))
+            .await?;
+        log(store, user, "uploaded image", &image.file).await;
+        Ok(image)
+    }
+
+    /// Adds an image as `id` (importers choose ids that stay the same from
+    /// one run to the next), with no permission check: the caller has made
+    /// it. Files written before a failure are removed again.
+    pub async fn add(
+        &self,
+        store: &Store,
+        upload: Upload,
+        id: String,
+        uploaded_by: Option<String>,
+    ) -> Result<Image, MediaError> {
         check_texts(&upload.alt, &upload.caption, &upload.credit)?;
         let max_bytes = self.limits.max_upload_mb * 1024 * 1024;
         let max_pixels = self.limits.max_megapixels as u64 * 1_000_000;
-        let id = new_id();
         let stem = stem_for(&upload.file_name, &id);
         let storage = self.storage.clone();
         let file_name = upload.file_name.clone();
@@ -174,14 +190,13 @@ impl Library {
         let record = UploadRecord {
             original,
             bytes: size as i64,
-            uploaded_by: Some(user.id.clone()),
+            uploaded_by,
         };
         if let Err(e) = store.save_upload(&image, &record).await {
             let storage = self.storage.clone();
             let _ = tokio::task::spawn_blocking(move || remove(storage.as_ref(), &written)).await;
             return Err(e.into());
         }
-        log(store, user, "uploaded image", &image.file).await;
         Ok(image)
     }
 

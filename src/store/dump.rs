@@ -76,7 +76,15 @@ pub const DERIVED: &[&str] = &["search_documents", "content_version"];
 
 /// Tables that hold a publication: a load refuses a database where any has rows.
 const PUBLICATION: &[&str] = &[
-    "stories", "briefs", "pages", "sections", "tags", "authors", "images", "users", "subscribers",
+    "stories",
+    "briefs",
+    "pages",
+    "sections",
+    "tags",
+    "authors",
+    "images",
+    "users",
+    "subscribers",
 ];
 
 /// One value of a row, as JSON writes it.
@@ -95,6 +103,9 @@ pub enum DumpItem {
     Rows(Vec<Vec<Value>>),
     End,
 }
+
+/// What `load` says when its dump stopped before `End`.
+pub const ENDED_EARLY: &str = "the dump ended before its last table: nothing was loaded";
 
 /// Rows per `DumpItem::Rows`.
 pub const BATCH: usize = 500;
@@ -145,9 +156,9 @@ pub enum Bound {
 fn bind_value(value: Value, column: &Column) -> Result<Bound, String> {
     Ok(match (value, column.kind) {
         (Value::Null, _) => Bound::Null,
-        (Value::Int(n), Kind::Int4) => Bound::I32(
-            i32::try_from(n).map_err(|_| format!("{n} is too large for this column"))?,
-        ),
+        (Value::Int(n), Kind::Int4) => {
+            Bound::I32(i32::try_from(n).map_err(|_| format!("{n} is too large for this column"))?)
+        }
         (Value::Int(n), Kind::Int8) => Bound::I64(n),
         (Value::Bool(b), Kind::Bool) => Bound::Bool(b),
         (Value::Int(n @ (0 | 1)), Kind::Bool) => Bound::Bool(n == 1),
@@ -208,9 +219,16 @@ macro_rules! queries {
             use super::{Conn, Db};
             use crate::store::dump::{Bound, Column, Kind, Value};
 
-            pub async fn columns(conn: &mut Conn, catalog: &'static str, table: &str, engine: &str) -> sqlx::Result<Vec<Column>> {
-                let rows: Vec<(String, String, i64)> =
-                    sqlx::query_as(catalog).bind(table).fetch_all(&mut *conn).await?;
+            pub async fn columns(
+                conn: &mut Conn,
+                catalog: &'static str,
+                table: &str,
+                engine: &str,
+            ) -> sqlx::Result<Vec<Column>> {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(catalog)
+                    .bind(table)
+                    .fetch_all(&mut *conn)
+                    .await?;
                 let mut columns: Vec<Column> = rows
                     .into_iter()
                     .map(|(name, declared, key)| Column::of(name, &declared, key, engine))
@@ -228,15 +246,24 @@ macro_rules! queries {
                 mut each: impl AsyncFnMut(Vec<Vec<Value>>) -> anyhow::Result<()>,
             ) -> anyhow::Result<()> {
                 let mut batch = Vec::with_capacity(crate::store::dump::BATCH);
-                let mut stream = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch(&mut *conn);
+                let mut stream =
+                    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch(&mut *conn);
                 while let Some(row) = stream.try_next().await? {
                     let mut values = Vec::with_capacity(columns.len());
                     for (i, c) in columns.iter().enumerate() {
                         values.push(match c.kind {
-                            Kind::Int4 => row.try_get::<Option<i32>, _>(i)?.map_or(Value::Null, |n| Value::Int(n.into())),
-                            Kind::Int8 => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::Int),
-                            Kind::Bool => row.try_get::<Option<bool>, _>(i)?.map_or(Value::Null, Value::Bool),
-                            Kind::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
+                            Kind::Int4 => row
+                                .try_get::<Option<i32>, _>(i)?
+                                .map_or(Value::Null, |n| Value::Int(n.into())),
+                            Kind::Int8 => row
+                                .try_get::<Option<i64>, _>(i)?
+                                .map_or(Value::Null, Value::Int),
+                            Kind::Bool => row
+                                .try_get::<Option<bool>, _>(i)?
+                                .map_or(Value::Null, Value::Bool),
+                            Kind::Text => row
+                                .try_get::<Option<String>, _>(i)?
+                                .map_or(Value::Null, Value::Text),
                         });
                     }
                     batch.push(values);
@@ -252,20 +279,33 @@ macro_rules! queries {
 
             pub async fn count(conn: &mut Conn, table: &str) -> sqlx::Result<i64> {
                 let sql = format!("SELECT COUNT(*) FROM {}", crate::store::dump::quoted(table));
-                sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *conn).await
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(&mut *conn)
+                    .await
             }
 
             pub async fn clear(conn: &mut Conn, table: &str) -> sqlx::Result<()> {
                 let sql = format!("DELETE FROM {}", crate::store::dump::quoted(table));
-                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await.map(|_| ())
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut *conn)
+                    .await
+                    .map(|_| ())
             }
 
             /// Inserts rows whose values were checked against `columns`.
-            pub async fn insert(conn: &mut Conn, table: &str, columns: &[&Column], rows: Vec<Vec<Bound>>) -> sqlx::Result<()> {
+            pub async fn insert(
+                conn: &mut Conn,
+                table: &str,
+                columns: &[&Column],
+                rows: Vec<Vec<Bound>>,
+            ) -> sqlx::Result<()> {
                 if rows.is_empty() {
                     return Ok(());
                 }
-                let names: Vec<String> = columns.iter().map(|c| crate::store::dump::quoted(&c.name)).collect();
+                let names: Vec<String> = columns
+                    .iter()
+                    .map(|c| crate::store::dump::quoted(&c.name))
+                    .collect();
                 let mut qb = QueryBuilder::<Db>::new(format!(
                     "INSERT INTO {} ({}) ",
                     crate::store::dump::quoted(table),
@@ -286,7 +326,13 @@ macro_rules! queries {
             }
 
             /// Sets one column of one row, found by its primary key `id`.
-            pub async fn set_later(conn: &mut Conn, table: &str, column: &str, id: &str, value: Bound) -> sqlx::Result<()> {
+            pub async fn set_later(
+                conn: &mut Conn,
+                table: &str,
+                column: &str,
+                id: &str,
+                value: Bound,
+            ) -> sqlx::Result<()> {
                 let sql = format!(
                     "UPDATE {} SET {} = $1 WHERE id = $2",
                     crate::store::dump::quoted(table),
@@ -307,8 +353,7 @@ macro_rules! queries {
 }
 pub(super) use queries;
 
-const SQLITE_CATALOG: &str =
-    "SELECT name, type, pk FROM pragma_table_info($1)";
+const SQLITE_CATALOG: &str = "SELECT name, type, pk FROM pragma_table_info($1)";
 const POSTGRES_CATALOG: &str = "SELECT c.column_name::text, c.data_type::text,
        COALESCE((SELECT k.ordinal_position FROM information_schema.table_constraints t
                  JOIN information_schema.key_column_usage k
@@ -374,15 +419,15 @@ impl Store {
         };
         on_engine!(
             self,
-            (
-                "BEGIN",
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-            ),
+            ("BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
             |conn, db, engine, catalog| {
                 for spec in TABLES {
                     let columns = db::dump::columns(conn, catalog, spec.name, engine).await?;
                     if columns.is_empty() {
-                        bail!("the database has no table {}: is its schema up to date (masthead migrate)?", spec.name);
+                        bail!(
+                            "the database has no table {}: is its schema up to date (masthead migrate)?",
+                            spec.name
+                        );
                     }
                     send(DumpItem::Table {
                         name: spec.name.to_string(),
@@ -414,121 +459,155 @@ impl Store {
         let now = self.clock.now();
         let mut report = LoadReport::default();
         let change = ContentChange::Settings;
-        let state = on_engine!(self, ("BEGIN IMMEDIATE", "BEGIN"), |conn, db, engine, catalog| {
-            for table in PUBLICATION {
-                if db::dump::count(conn, table).await? > 0 {
-                    bail!(
-                        "this database already holds a publication (its {table} table has rows): load into an empty one (a new SQLite file, or a database made with createdb)"
-                    );
+        let state = on_engine!(
+            self,
+            ("BEGIN IMMEDIATE", "BEGIN"),
+            |conn, db, engine, catalog| {
+                for table in PUBLICATION {
+                    if db::dump::count(conn, table).await? > 0 {
+                        bail!(
+                            "this database already holds a publication (its {table} table has rows): load into an empty one (a new SQLite file, or a database made with createdb)"
+                        );
+                    }
                 }
-            }
-            for table in DERIVED.iter().filter(|t| **t != "content_version") {
-                db::dump::clear(conn, table).await?;
-            }
-            for spec in TABLES.iter().rev() {
-                db::dump::clear(conn, spec.name).await?;
-            }
-            let mut current: Option<Loading> = None;
-            let mut pending_later: Vec<(String, String, String, Bound)> = Vec::new();
-            let mut ended = false;
-            while let Some(item) = items.recv().await {
-                match item {
-                    DumpItem::Table { name, columns } => {
-                        if let Some(done) = current.take() {
-                            report.tables.push((done.name, done.rows));
-                        }
-                        let Some(spec) = TABLES.iter().find(|t| t.name == name) else {
-                            bail!("the dump has a table {name:?} that Masthead does not know");
-                        };
-                        if report.tables.iter().any(|(t, _)| *t == name) {
-                            bail!("the dump has the table {name} twice");
-                        }
-                        let known = db::dump::columns(conn, catalog, &name, engine).await?;
-                        let mut matched = Vec::with_capacity(columns.len());
-                        for column in &columns {
-                            let Some(c) = known.iter().find(|k| k.name == *column) else {
-                                bail!("the dump's table {name} has a column {column:?} this database lacks: was it made by a newer Masthead?");
+                for table in DERIVED.iter().filter(|t| **t != "content_version") {
+                    db::dump::clear(conn, table).await?;
+                }
+                for spec in TABLES.iter().rev() {
+                    db::dump::clear(conn, spec.name).await?;
+                }
+                let mut current: Option<Loading> = None;
+                let mut pending_later: Vec<(String, String, String, Bound)> = Vec::new();
+                let mut ended = false;
+                while let Some(item) = items.recv().await {
+                    match item {
+                        DumpItem::Table { name, columns } => {
+                            if let Some(done) = current.take() {
+                                report.tables.push((done.name, done.rows));
+                            }
+                            let Some(spec) = TABLES.iter().find(|t| t.name == name) else {
+                                bail!("the dump has a table {name:?} that Masthead does not know");
                             };
-                            if matched.iter().any(|m: &Column| m.name == *column) {
-                                bail!("the dump's table {name} names the column {column} twice");
+                            if report.tables.iter().any(|(t, _)| *t == name) {
+                                bail!("the dump has the table {name} twice");
                             }
-                            matched.push(c.clone());
-                        }
-                        let later = matched
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, c)| spec.later.contains(&c.name.as_str()))
-                            .map(|(i, _)| i)
-                            .collect();
-                        let id = matched.iter().position(|c| c.name == "id");
-                        current = Some(Loading { name, columns: matched, later, id, rows: 0 });
-                    }
-                    DumpItem::Rows(rows) => {
-                        let Some(table) = current.as_mut() else {
-                            bail!("the dump has rows before naming their table");
-                        };
-                        let width = table.columns.len();
-                        // Bound parameters per statement stay under both engines' limits.
-                        let per_insert = (30_000 / width.max(1)).clamp(1, BATCH);
-                        let mut checked = Vec::with_capacity(rows.len());
-                        for row in rows {
-                            table.rows += 1;
-                            if row.len() != width {
-                                bail!(
-                                    "row {} of the table {} has {} values for {width} columns",
-                                    table.rows, table.name, row.len()
-                                );
-                            }
-                            let mut values = Vec::with_capacity(width);
-                            let mut later = Vec::new();
-                            for (i, (value, column)) in row.into_iter().zip(&table.columns).enumerate() {
-                                let bound = bind_value(value, column).map_err(|why| {
-                                    anyhow!("row {} of the table {}, column {}: {why}", table.rows, table.name, column.name)
-                                })?;
-                                if table.later.contains(&i) && !matches!(bound, Bound::Null) {
-                                    later.push((column.name.clone(), bound));
-                                    values.push(Bound::Null);
-                                } else {
-                                    values.push(bound);
-                                }
-                            }
-                            if !later.is_empty() {
-                                let Some(Bound::Text(id)) = table.id.map(|i| &values[i]) else {
-                                    bail!("row {} of the table {} has no id", table.rows, table.name);
+                            let known = db::dump::columns(conn, catalog, &name, engine).await?;
+                            let mut matched = Vec::with_capacity(columns.len());
+                            for column in &columns {
+                                let Some(c) = known.iter().find(|k| k.name == *column) else {
+                                    bail!(
+                                        "the dump's table {name} has a column {column:?} this database lacks: was it made by a newer Masthead?"
+                                    );
                                 };
-                                for (column, value) in later {
-                                    pending_later.push((table.name.clone(), column, id.clone(), value));
+                                if matched.iter().any(|m: &Column| m.name == *column) {
+                                    bail!(
+                                        "the dump's table {name} names the column {column} twice"
+                                    );
                                 }
+                                matched.push(c.clone());
                             }
-                            checked.push(values);
+                            let later = matched
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, c)| spec.later.contains(&c.name.as_str()))
+                                .map(|(i, _)| i)
+                                .collect();
+                            let id = matched.iter().position(|c| c.name == "id");
+                            current = Some(Loading {
+                                name,
+                                columns: matched,
+                                later,
+                                id,
+                                rows: 0,
+                            });
                         }
-                        let columns: Vec<&Column> = table.columns.iter().collect();
-                        while !checked.is_empty() {
-                            let rest = checked.split_off(checked.len().min(per_insert));
-                            db::dump::insert(conn, &table.name, &columns, checked)
-                                .await
-                                .with_context(|| format!("cannot load rows of the table {}", table.name))?;
-                            checked = rest;
+                        DumpItem::Rows(rows) => {
+                            let Some(table) = current.as_mut() else {
+                                bail!("the dump has rows before naming their table");
+                            };
+                            let width = table.columns.len();
+                            // Bound parameters per statement stay under both engines' limits.
+                            let per_insert = (30_000 / width.max(1)).clamp(1, BATCH);
+                            let mut checked = Vec::with_capacity(rows.len());
+                            for row in rows {
+                                table.rows += 1;
+                                if row.len() != width {
+                                    bail!(
+                                        "row {} of the table {} has {} values for {width} columns",
+                                        table.rows,
+                                        table.name,
+                                        row.len()
+                                    );
+                                }
+                                let mut values = Vec::with_capacity(width);
+                                let mut later = Vec::new();
+                                for (i, (value, column)) in
+                                    row.into_iter().zip(&table.columns).enumerate()
+                                {
+                                    let bound = bind_value(value, column).map_err(|why| {
+                                        anyhow!(
+                                            "row {} of the table {}, column {}: {why}",
+                                            table.rows,
+                                            table.name,
+                                            column.name
+                                        )
+                                    })?;
+                                    if table.later.contains(&i) && !matches!(bound, Bound::Null) {
+                                        later.push((column.name.clone(), bound));
+                                        values.push(Bound::Null);
+                                    } else {
+                                        values.push(bound);
+                                    }
+                                }
+                                if !later.is_empty() {
+                                    let Some(Bound::Text(id)) = table.id.map(|i| &values[i]) else {
+                                        bail!(
+                                            "row {} of the table {} has no id",
+                                            table.rows,
+                                            table.name
+                                        );
+                                    };
+                                    for (column, value) in later {
+                                        pending_later.push((
+                                            table.name.clone(),
+                                            column,
+                                            id.clone(),
+                                            value,
+                                        ));
+                                    }
+                                }
+                                checked.push(values);
+                            }
+                            let columns: Vec<&Column> = table.columns.iter().collect();
+                            while !checked.is_empty() {
+                                let rest = checked.split_off(checked.len().min(per_insert));
+                                db::dump::insert(conn, &table.name, &columns, checked)
+                                    .await
+                                    .with_context(|| {
+                                        format!("cannot load rows of the table {}", table.name)
+                                    })?;
+                                checked = rest;
+                            }
+                            progress(&table.name, table.rows);
                         }
-                        progress(&table.name, table.rows);
-                    }
-                    DumpItem::End => {
-                        ended = true;
-                        break;
+                        DumpItem::End => {
+                            ended = true;
+                            break;
+                        }
                     }
                 }
+                if !ended {
+                    bail!(ENDED_EARLY);
+                }
+                if let Some(done) = current.take() {
+                    report.tables.push((done.name, done.rows));
+                }
+                for (table, column, id, value) in pending_later {
+                    db::dump::set_later(conn, &table, &column, &id, value).await?;
+                }
+                db::content::record(conn, &change, now).await?
             }
-            if !ended {
-                bail!("the dump ended before its last table: nothing was loaded");
-            }
-            if let Some(done) = current.take() {
-                report.tables.push((done.name, done.rows));
-            }
-            for (table, column, id, value) in pending_later {
-                db::dump::set_later(conn, &table, &column, &id, value).await?;
-            }
-            db::content::record(conn, &change, now).await?
-        });
+        );
         self.events.committed(change, state);
         Ok(report)
     }

@@ -23,6 +23,7 @@ mod jobs;
 mod media;
 pub mod migrations;
 mod pages;
+pub mod redirects;
 mod revisions;
 mod search;
 mod settings;
@@ -123,6 +124,7 @@ macro_rules! engine {
             crate::store::jobs::queries!();
             crate::store::media::queries!();
             crate::store::pages::queries!();
+            crate::store::redirects::queries!();
             crate::store::revisions::queries!();
             crate::store::search::queries!();
             crate::store::settings::queries!();

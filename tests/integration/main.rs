@@ -19,6 +19,7 @@ mod events;
 mod http;
 mod jobs;
 mod media;
+mod moving;
 mod newsletter;
 mod newsroom;
 mod ops;

@@ -15,7 +15,7 @@ use crate::newsroom::{location_path, person};
 use crate::on_both_backends;
 
 /// A photo-like JPEG of `width` × `height`.
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn jpeg(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(width, height, |x, y| {
         image::Rgb([
             (x * 7 % 256) as u8,

@@ -102,7 +102,12 @@ fn html(html: String) -> Response {
 /// Unknown addresses: `/latest/` and the like redirect to the address
 /// without the slash (links copied from other platforms often carry one);
 /// everything else is the themed 404.
-async fn not_found(uri: axum::http::Uri) -> Response {
+async fn not_found(State(app): State<Arc<App>>, uri: axum::http::Uri) -> Response {
+    match old_address(&app, &uri).await {
+        Ok(Some(moved)) => return moved,
+        Ok(None) => {}
+        Err(e) => return e.into_response(),
+    }
     let path = uri.path();
     // Never "//host": a Location starting with two slashes leaves the site.
     if path.len() > 1 && path.ends_with('/') && !path.starts_with("//") && !path.ends_with("//") {
@@ -288,9 +293,72 @@ pub async fn page_html(
     p.render("page.html", view)
 }
 
+/// An address the publication had on its previous platform (imported:
+/// WordPress permalinks, Ghost's `/slug/`) answers 301 to what it names now.
+async fn old_address(app: &App, uri: &axum::http::Uri) -> Result<Option<Response>, SiteError> {
+    let key = urls::old_path_key(uri.path(), uri.query());
+    let Some(old) = app.store.path_redirect(&key).await? else {
+        return Ok(None);
+    };
+    let store = &app.store;
+    let url = match old.target_kind.as_str() {
+        "story" => store
+            .story_by_id(&old.target)
+            .await?
+            .map(|s| urls::story(&s.slug)),
+        "brief" => store
+            .brief_by_id(&old.target)
+            .await?
+            .map(|b| urls::brief(&b.slug)),
+        "page" => store
+            .page_by_id(&old.target)
+            .await?
+            .filter(|page| page.is_public())
+            .map(|page| urls::static_page(&page.slug)),
+        "section" => store
+            .sections()
+            .await?
+            .into_iter()
+            .find(|s| s.id == old.target)
+            .map(|s| urls::section(&s.slug)),
+        "tag" => store
+            .tags_by_ids(std::slice::from_ref(&old.target))
+            .await?
+            .first()
+            .map(|t| urls::tag(&t.slug)),
+        "author" => store
+            .authors()
+            .await?
+            .into_iter()
+            .find(|a| a.id == old.target)
+            .map(|a| urls::author(&a.slug)),
+        "url" if old.target.starts_with('/') && !old.target.starts_with("//") => {
+            Some(old.target.clone())
+        }
+        "url" if old.target.starts_with("https://") || old.target.starts_with("http://") => {
+            Some(old.target.clone())
+        }
+        _ => None,
+    };
+    Ok(url
+        .filter(|url| *url != key)
+        .map(|url| moved_permanently(&url)))
+}
+
 /// An old slug answers 301 to the current address; anything else is 404.
 async fn redirect_old_slug(app: &App, kind: SlugKind, slug: &str) -> PageResult {
     let Some(target) = app.store.redirect_target(kind, slug).await? else {
+        if kind == SlugKind::Page
+            && let Some(moved) = old_address(
+                app,
+                &urls::static_page(slug)
+                    .parse()
+                    .map_err(|_| SiteError::NotFound)?,
+            )
+            .await?
+        {
+            return Ok(moved);
+        }
         return Err(SiteError::NotFound);
     };
     let url = match kind {

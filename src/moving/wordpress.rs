@@ -1,0 +1,1213 @@
+//! WordPress eXtended RSS (WXR 1.0–1.2) imported as a stream.
+//!
+//! A blocking thread reads the file item by item (quick-xml; entities
+//! other than XML's five and character references are never expanded, a
+//! stray `&` is text, one element may not exceed `MAX_ELEMENT`) and turns
+//! each post's HTML into Markdown there; the async side resolves names,
+//! slugs and old addresses and saves in batches. Memory stays flat: only
+//! names, slugs and (story, thumbnail) pairs are kept for the whole run.
+//!
+//! Mapping: top-level categories become sections and the others tags (a
+//! story's section is the top of its first category; its other categories
+//! and its post tags become its tags); `wp:author` becomes an author (and
+//! co-authors-plus' `author` terms more authors); posts become stories,
+//! pages pages, attachments images (from `--media-dir` or fetched);
+//! `_thumbnail_id` the hero image; `_wp_old_slug` an old slug; each item's
+//! permalink and its category, tag and author archives answer 301.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow, bail};
+use quick_xml::events::{BytesStart, Event};
+use tokio::sync::mpsc;
+
+use super::{Bounded, Names, Report, Slugs, body_from_html, slug_for, stable_id};
+use crate::model::text::{SafeHtml, plain_text, reading_minutes};
+use crate::model::{Page, Status, Story, UnixTime};
+use crate::services::media::{Library, Upload};
+use crate::store::redirects::PathRedirect;
+use crate::store::{SlugKind, Store, StoryWrite};
+
+/// The largest single element read (a post's content, one meta value).
+pub const MAX_ELEMENT: u64 = 64 << 20;
+/// Stories saved per transaction.
+const BATCH: usize = 500;
+
+/// Where attachments' files come from.
+#[derive(Debug, Clone)]
+pub enum MediaSource {
+    /// Not imported (reported).
+    None,
+    /// A copy of `wp-content/uploads`: an attachment's path below
+    /// `/uploads/` (or its whole URL path) is looked up here.
+    Dir(PathBuf),
+    /// Downloaded from each attachment's URL.
+    Fetch,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Category {
+    slug: String,
+    name: String,
+    parent: String,
+    description: String,
+}
+
+/// One `<item>` as read.
+#[derive(Debug, Default)]
+struct Item {
+    title: String,
+    link: String,
+    guid: String,
+    pub_date: String,
+    creator: String,
+    content: String,
+    excerpt: String,
+    id: String,
+    date_gmt: String,
+    date: String,
+    modified_gmt: String,
+    name: String,
+    status: String,
+    post_type: String,
+    password: String,
+    sticky: bool,
+    menu_order: i32,
+    attachment_url: String,
+    /// (domain, nicename, text)
+    terms: Vec<(String, String, String)>,
+    meta: Vec<(String, String)>,
+    /// Bytes that were not UTF-8 were replaced.
+    damaged_text: bool,
+}
+
+impl Item {
+    fn meta(&self, key: &str) -> Option<&str> {
+        self.meta
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// What the reading thread hands over, in file order.
+enum Entry {
+    Site {
+        link: String,
+        wxr: String,
+    },
+    Author {
+        login: String,
+        name: String,
+    },
+    Category(Category),
+    Tag {
+        slug: String,
+        name: String,
+        description: String,
+    },
+    /// An item, with its body already converted (posts and pages).
+    Item(Box<Item>, Option<(String, SafeHtml)>),
+    /// How far the reader is, in bytes.
+    Progress(u64),
+}
+
+fn utf8(bytes: &[u8], damaged: &mut bool) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => {
+            *damaged = true;
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+    }
+}
+
+/// `&name;` as text: XML's five and character references; anything else
+/// (a DTD's entities included) stays as written, never expanded.
+fn reference(name: &str) -> String {
+    match name {
+        "amp" => "&".into(),
+        "lt" => "<".into(),
+        "gt" => ">".into(),
+        "quot" => "\"".into(),
+        "apos" => "'".into(),
+        _ => {
+            let code = name
+                .strip_prefix("#x")
+                .or_else(|| name.strip_prefix("#X"))
+                .map(|hex| u32::from_str_radix(hex, 16))
+                .or_else(|| name.strip_prefix('#').map(str::parse));
+            match code.and_then(Result::ok).and_then(char::from_u32) {
+                Some(c) => c.to_string(),
+                None => format!("&{name};"),
+            }
+        }
+    }
+}
+
+fn attribute(e: &BytesStart, name: &str) -> String {
+    let Ok(Some(attr)) = e.try_get_attribute(name) else {
+        return String::new();
+    };
+    let raw = String::from_utf8_lossy(&attr.value).into_owned();
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw.as_str();
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        match rest[at..].find(';') {
+            Some(end) if end < 12 => {
+                out.push_str(&reference(&rest[at + 1..at + end]));
+                rest = &rest[at + end + 1..];
+            }
+            _ => {
+                out.push('&');
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Reads the file and sends its entries; runs on a blocking thread.
+fn read(input: impl BufRead, size: u64, sender: &mpsc::Sender<Entry>) -> anyhow::Result<()> {
+    let send = |entry: Entry| {
+        sender
+            .blocking_send(entry)
+            .map_err(|_| anyhow!("the import stopped"))
+    };
+    let mut reader = quick_xml::Reader::from_reader(Bounded::new(input, MAX_ELEMENT));
+    let config = reader.config_mut();
+    config.allow_dangling_amp = true;
+    config.check_end_names = false;
+    config.allow_unmatched_ends = true;
+    let mut buf = Vec::new();
+    let mut path: Vec<String> = Vec::new();
+    let mut text = String::new();
+    let mut item: Option<Item> = None;
+    let mut category = Category::default();
+    let mut tag = (String::new(), String::new(), String::new());
+    let mut author = (String::new(), String::new());
+    let mut meta = (String::new(), String::new());
+    let mut term = (String::new(), String::new());
+    let mut site_link = String::new();
+    let mut wxr = String::new();
+    let mut is_wxr = false;
+    let mut site_sent = false;
+    let mut last_progress = 0;
+    let mut damaged = false;
+    loop {
+        reader.get_mut().reset();
+        let event = reader.read_event_into(&mut buf).map_err(|e| {
+            anyhow!(
+                "the file is not readable as XML near byte {}: {e}",
+                reader.buffer_position()
+            )
+        })?;
+        match event {
+            Event::Decl(decl) => {
+                if let Some(Ok(encoding)) = decl.encoding() {
+                    let encoding = String::from_utf8_lossy(&encoding).to_lowercase();
+                    if encoding != "utf-8" && encoding != "utf8" {
+                        bail!(
+                            "the file says it is in {encoding}; WordPress exports are UTF-8: convert it first (iconv -f {encoding} -t UTF-8 FILE > FILE.utf8.xml)"
+                        );
+                    }
+                }
+            }
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                match name.as_str() {
+                    "rss" => {
+                        let wp = attribute(&e, "xmlns:wp");
+                        is_wxr = wp.contains("wordpress.org/export/");
+                        wxr = wp
+                            .trim_end_matches('/')
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or_default()
+                            .to_string();
+                        if !is_wxr {
+                            bail!(
+                                "this is not a WordPress export: its <rss> does not declare the wp: (wordpress.org/export) namespace"
+                            );
+                        }
+                    }
+                    "item" => {
+                        if !site_sent {
+                            send(Entry::Site {
+                                link: site_link.clone(),
+                                wxr: wxr.clone(),
+                            })?;
+                            site_sent = true;
+                        }
+                        item = Some(Item::default());
+                        damaged = false;
+                    }
+                    "category" if item.is_some() => {
+                        term = (attribute(&e, "domain"), attribute(&e, "nicename"));
+                    }
+                    _ => {}
+                }
+                path.push(name);
+                text.clear();
+            }
+            Event::Empty(e) => {
+                // <wp:post_password/> and the like: empty values.
+                let _ = e;
+            }
+            Event::Text(t) => text.push_str(&utf8(&t.into_inner(), &mut damaged)),
+            Event::CData(t) => text.push_str(&utf8(&t.into_inner(), &mut damaged)),
+            Event::GeneralRef(r) => {
+                text.push_str(&reference(&String::from_utf8_lossy(&r.into_inner())))
+            }
+            Event::End(_) => {
+                let Some(name) = path.pop() else { continue };
+                let value = std::mem::take(&mut text);
+                let parent = path.last().map(String::as_str).unwrap_or("");
+                if let Some(it) = item.as_mut() {
+                    match (parent, name.as_str()) {
+                        ("item", "title") => it.title = value,
+                        ("item", "link") => it.link = value.trim().to_string(),
+                        ("item", "guid") => it.guid = value.trim().to_string(),
+                        ("item", "pubDate") => it.pub_date = value,
+                        ("item", "dc:creator") => it.creator = value.trim().to_string(),
+                        ("item", "content:encoded") => it.content = value,
+                        ("item", "excerpt:encoded") => it.excerpt = value,
+                        ("item", "wp:post_id") => it.id = value.trim().to_string(),
+                        ("item", "wp:post_date_gmt") => it.date_gmt = value,
+                        ("item", "wp:post_date") => it.date = value,
+                        ("item", "wp:post_modified_gmt") => it.modified_gmt = value,
+                        ("item", "wp:post_name") => it.name = value.trim().to_string(),
+                        ("item", "wp:status") => it.status = value.trim().to_string(),
+                        ("item", "wp:post_type") => it.post_type = value.trim().to_string(),
+                        ("item", "wp:post_password") => it.password = value,
+                        ("item", "wp:is_sticky") => it.sticky = value.trim() == "1",
+                        ("item", "wp:menu_order") => {
+                            it.menu_order = value.trim().parse().unwrap_or(0)
+                        }
+                        ("item", "wp:attachment_url") => {
+                            it.attachment_url = value.trim().to_string()
+                        }
+                        ("item", "category") => {
+                            let (domain, nicename) = std::mem::take(&mut term);
+                            it.terms.push((domain, nicename, value));
+                        }
+                        ("wp:postmeta", "wp:meta_key") => meta.0 = value,
+                        ("wp:postmeta", "wp:meta_value") => meta.1 = value,
+                        ("item", "wp:postmeta") => it.meta.push(std::mem::take(&mut meta)),
+                        (_, "item") => {
+                            let mut it = item.take().unwrap_or_default();
+                            it.damaged_text = damaged;
+                            let body = match it.post_type.as_str() {
+                                "post" | "page" => body_from_html(&clean_content(&it.content)),
+                                _ => None,
+                            };
+                            send(Entry::Item(Box::new(it), body))?;
+                            let at = reader.get_ref().total;
+                            if at - last_progress > (1 << 20) || at == size {
+                                send(Entry::Progress(at))?;
+                                last_progress = at;
+                            }
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
+                match (parent, name.as_str()) {
+                    ("channel", "link") => site_link = value.trim().to_string(),
+                    ("wp:author", "wp:author_login") => author.0 = value.trim().to_string(),
+                    ("wp:author", "wp:author_display_name") => author.1 = value,
+                    ("channel", "wp:author") => {
+                        let (login, name) = std::mem::take(&mut author);
+                        send(Entry::Author { login, name })?;
+                    }
+                    ("wp:category", "wp:category_nicename") => {
+                        category.slug = value.trim().to_string()
+                    }
+                    ("wp:category", "wp:cat_name") => category.name = value,
+                    ("wp:category", "wp:category_parent") => {
+                        category.parent = value.trim().to_string()
+                    }
+                    ("wp:category", "wp:category_description") => category.description = value,
+                    ("channel", "wp:category") => {
+                        send(Entry::Category(std::mem::take(&mut category)))?
+                    }
+                    ("wp:tag", "wp:tag_slug") => tag.0 = value.trim().to_string(),
+                    ("wp:tag", "wp:tag_name") => tag.1 = value,
+                    ("wp:tag", "wp:tag_description") => tag.2 = value,
+                    ("channel", "wp:tag") => {
+                        let (slug, name, description) = std::mem::take(&mut tag);
+                        send(Entry::Tag {
+                            slug,
+                            name,
+                            description,
+                        })?;
+                    }
+                    _ => {}
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !is_wxr {
+        bail!("this is not a WordPress export: no <rss> element with the wp: namespace was found");
+    }
+    if item.is_some() {
+        bail!("the file ends inside an item: it was cut short (the items before it were read)");
+    }
+    if !site_sent {
+        send(Entry::Site {
+            link: site_link,
+            wxr,
+        })?;
+    }
+    send(Entry::Progress(reader.get_ref().total))?;
+    Ok(())
+}
+
+/// WordPress's stored HTML made into plain HTML: block-editor comments
+/// dropped, paragraphs made where WordPress would add them on display
+/// (wpautop), `[caption]` as a figure, `[embed]` as its address alone;
+/// other shortcodes stay as written, visible to an editor.
+pub fn clean_content(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("<!--") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 4..];
+        let comment = after.trim_start();
+        if comment.starts_with("wp:") || comment.starts_with("/wp:") {
+            match after.find("-->") {
+                Some(end) => rest = &after[end + 3..],
+                None => {
+                    rest = "";
+                }
+            }
+        } else {
+            out.push_str("<!--");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    let out = shortcodes(&out);
+    autop(&out)
+}
+
+fn shortcodes(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    loop {
+        let caption = rest.find("[caption");
+        let embed = rest.find("[embed");
+        let (at, tag) = match (caption, embed) {
+            (Some(c), Some(e)) if e < c => (e, "embed"),
+            (Some(c), _) => (c, "caption"),
+            (None, Some(e)) => (e, "embed"),
+            (None, None) => break,
+        };
+        let close = format!("[/{tag}]");
+        let Some(open_end) = rest[at..].find(']').map(|i| at + i + 1) else {
+            break;
+        };
+        let Some(close_at) = rest[open_end..].find(&close).map(|i| open_end + i) else {
+            out.push_str(&rest[..open_end]);
+            rest = &rest[open_end..];
+            continue;
+        };
+        out.push_str(&rest[..at]);
+        let inner = rest[open_end..close_at].trim();
+        if tag == "embed" {
+            out.push_str("\n\n<p>");
+            out.push_str(inner);
+            out.push_str("</p>\n\n");
+        } else {
+            // The image (perhaps inside a link), then the caption's text.
+            let split = inner
+                .rfind("</a>")
+                .map(|i| i + 4)
+                .or_else(|| inner.find('>').map(|i| i + 1))
+                .unwrap_or(0);
+            out.push_str("\n\n<figure>");
+            out.push_str(&inner[..split]);
+            let text = inner[split..].trim();
+            if !text.is_empty() {
+                out.push_str("<figcaption>");
+                out.push_str(text);
+                out.push_str("</figcaption>");
+            }
+            out.push_str("</figure>\n\n");
+        }
+        rest = &rest[close_at + close.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+const BLOCK_TAGS: &[&str] = &[
+    "<p",
+    "<div",
+    "<h1",
+    "<h2",
+    "<h3",
+    "<h4",
+    "<h5",
+    "<h6",
+    "<ul",
+    "<ol",
+    "<li",
+    "<blockquote",
+    "<pre",
+    "<table",
+    "<figure",
+    "<hr",
+    "<dl",
+    "<address",
+    "<section",
+    "<iframe",
+    "<form",
+];
+
+/// Blank-line-separated runs of text become paragraphs, single line
+/// breaks `<br>`, as WordPress shows them.
+fn autop(html: &str) -> String {
+    let normalized = html.replace("\r\n", "\n");
+    let mut out = String::with_capacity(normalized.len() + 64);
+    for block in normalized.split("\n\n") {
+        let block = block.trim();
+        if block.is_empty() {
+            continue;
+        }
+        let lower = block.get(..12).unwrap_or(block).to_ascii_lowercase();
+        if BLOCK_TAGS.iter().any(|t| lower.starts_with(t)) || block.contains("<pre") {
+            out.push_str(block);
+        } else {
+            out.push_str("<p>");
+            out.push_str(&block.replace('\n', "<br>\n"));
+            out.push_str("</p>");
+        }
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// WordPress's `2013-04-09 13:37:47` (UTC when from a `_gmt` field).
+fn wp_time(text: &str) -> Option<UnixTime> {
+    let text = text.trim();
+    if text.is_empty() || text.starts_with("0000") {
+        return None;
+    }
+    let civil: jiff::civil::DateTime = text.replace(' ', "T").parse().ok()?;
+    civil
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp().as_second())
+}
+
+fn rfc2822_time(text: &str) -> Option<UnixTime> {
+    jiff::fmt::rfc2822::parse(text.trim())
+        .ok()
+        .map(|z| z.timestamp().as_second())
+}
+
+/// An address's path (and query), as `path_redirects` keys it; None when
+/// it is not an address on the old site.
+fn old_path(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url.trim()).ok()?;
+    let key = crate::urls::old_path_key(parsed.path(), parsed.query());
+    (key != "/").then_some(key)
+}
+
+/// What `import` needs besides the file.
+pub struct Options {
+    pub media: MediaSource,
+    pub dry_run: bool,
+}
+
+/// State kept while importing.
+struct Run<'a> {
+    store: &'a Store,
+    library: &'a Library,
+    options: &'a Options,
+    source: String,
+    site: String,
+    names: Names,
+    slugs: Slugs,
+    /// Categories by nicename.
+    categories: std::collections::HashMap<String, Category>,
+    /// Authors by login: their ids.
+    logins: std::collections::HashMap<String, String>,
+    stories: Vec<StoryWrite>,
+    redirects: Vec<PathRedirect>,
+    heroes: Vec<(String, String)>,
+    report: Report,
+    http: Option<ureq::Agent>,
+}
+
+/// Imports a WXR file. `progress` hears (bytes read, file size).
+pub async fn import(
+    store: &Store,
+    library: &Library,
+    path: &Path,
+    options: &Options,
+    mut progress: impl FnMut(u64, u64),
+) -> anyhow::Result<Report> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let (sender, mut receiver) = mpsc::channel(256);
+    let reader = tokio::task::spawn_blocking(move || {
+        read(
+            std::io::BufReader::with_capacity(1 << 16, file),
+            size,
+            &sender,
+        )
+    });
+    let mut run = Run {
+        store,
+        library,
+        options,
+        source: String::new(),
+        site: String::new(),
+        names: Names::load(store).await?,
+        slugs: Slugs::default(),
+        categories: Default::default(),
+        logins: Default::default(),
+        stories: Vec::new(),
+        redirects: Vec::new(),
+        heroes: Vec::new(),
+        report: Report {
+            dry_run: options.dry_run,
+            ..Default::default()
+        },
+        http: matches!(options.media, MediaSource::Fetch).then(|| {
+            ureq::Agent::config_builder()
+                .timeout_global(Some(std::time::Duration::from_secs(60)))
+                .build()
+                .into()
+        }),
+    };
+    let mut terms_saved = false;
+    let mut failure = None;
+    while let Some(entry) = receiver.recv().await {
+        let step = match entry {
+            Entry::Progress(at) => {
+                progress(at, size);
+                Ok(())
+            }
+            Entry::Item(item, body) => {
+                if !terms_saved {
+                    terms_saved = true;
+                    run.make_categories();
+                    if let Err(e) = run.names.save_new(store, &mut run.report).await {
+                        failure = Some(anyhow::Error::from(e));
+                        break;
+                    }
+                }
+                run.item(*item, body).await
+            }
+            other => {
+                run.header(other);
+                Ok(())
+            }
+        };
+        if let Err(e) = step {
+            failure = Some(e);
+            break;
+        }
+    }
+    drop(receiver);
+    let read = reader
+        .await
+        .map_err(|e| anyhow!("the file reader stopped: {e}"))?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    if !terms_saved {
+        run.make_categories();
+        run.names.save_new(store, &mut run.report).await?;
+    }
+    run.flush().await?;
+    if let Err(e) = read {
+        if run
+            .report
+            .read
+            .keys()
+            .all(|k| ["authors", "categories", "tags"].contains(k))
+        {
+            // Nothing of the content was reached: the file is refused.
+            return Err(e);
+        }
+        // What came before the damage is in; say where it stopped.
+        run.report.note(format!("stopped early: {e:#}"));
+        run.report.read.insert("errors", 1);
+    }
+    if !options.dry_run && !run.heroes.is_empty() {
+        let set = store.set_story_heroes(&run.heroes).await?;
+        run.report.wrote("hero images", set);
+    }
+    if !options.dry_run {
+        store.optimize().await?;
+    }
+    Ok(run.report)
+}
+
+impl Run<'_> {
+    fn header(&mut self, entry: Entry) {
+        match entry {
+            Entry::Site { link, wxr } => {
+                self.site = link.trim_end_matches('/').to_string();
+                self.source = format!("wordpress {}", self.site);
+                if !wxr.is_empty() && !["1.0", "1.1", "1.2"].contains(&wxr.as_str()) {
+                    self.report
+                        .note(format!("WXR version {wxr} is newer than 1.2: read as 1.2"));
+                }
+            }
+            Entry::Author { login, name } => {
+                self.report.read("authors");
+                let slug = slug_for(&login, &name, "author");
+                let display = if name.trim().is_empty() {
+                    &login
+                } else {
+                    &name
+                };
+                let id = self.names.author(&self.source(), &slug, display, "");
+                self.redirects.push(PathRedirect {
+                    path: format!("/author/{login}"),
+                    target_kind: "author".into(),
+                    target: id.clone(),
+                });
+                self.logins.insert(login, id);
+            }
+            Entry::Category(c) => {
+                self.report.read("categories");
+                self.categories.insert(c.slug.clone(), c);
+                // Sections and tags are made once every category is known
+                // (a child may come before its parent): see `terms`.
+            }
+            Entry::Tag {
+                slug,
+                name,
+                description,
+            } => {
+                self.report.read("tags");
+                let own = slug_for(&slug, &name, "tag");
+                let id = self.names.tag(&self.source(), &own, &name, &description);
+                self.redirects.push(PathRedirect {
+                    path: format!("/tag/{slug}"),
+                    target_kind: "tag".into(),
+                    target: id,
+                });
+            }
+            Entry::Item(..) | Entry::Progress(_) => {}
+        }
+    }
+
+    fn source(&self) -> String {
+        if self.source.is_empty() {
+            "wordpress".into()
+        } else {
+            self.source.clone()
+        }
+    }
+
+    /// Makes every category a section (top level) or a tag (below one):
+    /// once, before the first item, when every category is known.
+    fn make_categories(&mut self) {
+        let source = self.source();
+        let mut all: Vec<Category> = self.categories.values().cloned().collect();
+        all.sort_by(|a, b| a.slug.cmp(&b.slug));
+        for c in all {
+            let slug = slug_for(&c.slug, &c.name, "category");
+            let top = c.parent.is_empty() || !self.categories.contains_key(&c.parent);
+            let (kind, id) = if top {
+                (
+                    "section",
+                    self.names.section(&source, &slug, &c.name, &c.description),
+                )
+            } else {
+                (
+                    "tag",
+                    self.names.tag(&source, &slug, &c.name, &c.description),
+                )
+            };
+            self.redirects.push(PathRedirect {
+                path: format!("/category/{}", self.category_path(&c.slug)),
+                target_kind: kind.into(),
+                target: id,
+            });
+        }
+    }
+
+    /// `parent/child`, as WordPress's category archives are addressed.
+    fn category_path(&self, nicename: &str) -> String {
+        let mut parts = vec![nicename.to_string()];
+        let mut current = nicename;
+        for _ in 0..32 {
+            match self.categories.get(current) {
+                Some(c) if !c.parent.is_empty() && self.categories.contains_key(&c.parent) => {
+                    parts.push(c.parent.clone());
+                    current = &c.parent;
+                }
+                _ => break,
+            }
+        }
+        parts.reverse();
+        parts.join("/")
+    }
+
+    /// The top of a category's family (a loop in the file stops there).
+    fn top_of(&self, nicename: &str) -> String {
+        let mut current = nicename.to_string();
+        for _ in 0..32 {
+            match self.categories.get(&current) {
+                Some(c) if !c.parent.is_empty() && self.categories.contains_key(&c.parent) => {
+                    current = c.parent.clone();
+                }
+                _ => break,
+            }
+        }
+        current
+    }
+
+    async fn item(&mut self, item: Item, body: Option<(String, SafeHtml)>) -> anyhow::Result<()> {
+        match item.post_type.as_str() {
+            "post" => self.post(item, body).await,
+            "page" => self.page(item, body).await,
+            "attachment" => self.attachment(item).await,
+            other => {
+                let kind: &'static str = match other {
+                    "nav_menu_item" => "menu items",
+                    "revision" => "revisions",
+                    _ => "other items",
+                };
+                self.report.read(kind);
+                Ok(())
+            }
+        }
+    }
+
+    /// When the item was published (or is due), and last changed.
+    fn times(item: &Item) -> (Option<UnixTime>, Option<UnixTime>) {
+        let published = wp_time(&item.date_gmt)
+            .or_else(|| wp_time(&item.date))
+            .or_else(|| rfc2822_time(&item.pub_date));
+        let modified = wp_time(&item.modified_gmt);
+        (published, modified)
+    }
+
+    /// The old addresses of an item: its permalink, `?p=ID` / `?page_id=ID`
+    /// and its guid when that is an address (not `/?p=ID`: see below).
+    fn old_addresses(&mut self, item: &Item, kind: &str, id: &str) {
+        let mut paths: Vec<String> = Vec::new();
+        for url in [&item.link, &item.guid] {
+            if let Some(path) = old_path(url) {
+                paths.push(path);
+            }
+        }
+        // `/?p=12` would be the front page's address: the front page is
+        // answered (and cached) whatever its query, so such links are not kept.
+        paths.retain(|p| !p.starts_with("/?"));
+        paths.sort();
+        paths.dedup();
+        for path in paths {
+            self.redirects.push(PathRedirect {
+                path,
+                target_kind: kind.into(),
+                target: id.to_string(),
+            });
+        }
+    }
+
+    fn status(&mut self, item: &Item, what: &str) -> Option<Status> {
+        let status = match item.status.as_str() {
+            "publish" => Status::Published,
+            "future" => Status::Scheduled,
+            "pending" => Status::Review,
+            "draft" | "auto-draft" | "" => Status::Draft,
+            "private" => {
+                self.report.note(format!(
+                    "{what} {:?} was private in WordPress: kept as a draft",
+                    item.title
+                ));
+                Status::Draft
+            }
+            "trash" => {
+                self.report.read("in the trash (not imported)");
+                return None;
+            }
+            other => {
+                self.report.note(format!(
+                    "{what} {:?} has the status {other:?}: kept as a draft",
+                    item.title
+                ));
+                Status::Draft
+            }
+        };
+        if !item.password.trim().is_empty() && status != Status::Draft {
+            self.report.note(format!(
+                "{what} {:?} was password-protected in WordPress: kept as a draft (Masthead has no passwords on pieces)",
+                item.title
+            ));
+            return Some(Status::Draft);
+        }
+        Some(status)
+    }
+
+    async fn post(&mut self, item: Item, body: Option<(String, SafeHtml)>) -> anyhow::Result<()> {
+        self.report.read("posts");
+        let source = self.source();
+        let Some(mut status) = self.status(&item, "post") else {
+            return Ok(());
+        };
+        if item.damaged_text {
+            self.report.note(format!(
+                "post {:?}: bytes that were not UTF-8 were replaced",
+                item.title
+            ));
+        }
+        let id = stable_id(&[&source, "post", &item.id]);
+        let (published, modified) = Self::times(&item);
+        if matches!(status, Status::Published | Status::Scheduled) && published.is_none() {
+            self.report.note(format!(
+                "post {:?} has no date: kept as a draft",
+                item.title
+            ));
+            status = Status::Draft;
+        }
+        let (body_md, body_html) = body.unwrap_or_else(|| {
+            if !item.content.trim().is_empty() {
+                self.report.note(format!(
+                    "post {:?}: its HTML could not be converted; kept as plain text",
+                    item.title
+                ));
+            }
+            let text = item.content.clone();
+            let html = crate::model::text::render_markdown(&text);
+            (text, html)
+        });
+        // Section: the top of the first category; the rest are tags.
+        let mut section_id = None;
+        let mut tag_ids: Vec<String> = Vec::new();
+        let mut author_ids: Vec<String> = Vec::new();
+        if let Some(first) = self.logins.get(&item.creator) {
+            author_ids.push(first.clone());
+        } else if !item.creator.is_empty() {
+            let slug = slug_for(&item.creator, &item.creator, "author");
+            let id = self.names.author(&source, &slug, &item.creator, "");
+            self.logins.insert(item.creator.clone(), id.clone());
+            author_ids.push(id);
+        }
+        for (domain, nicename, text) in &item.terms {
+            match domain.as_str() {
+                "category" => {
+                    if section_id.is_none() {
+                        let top = self.top_of(nicename);
+                        let top_name = self
+                            .categories
+                            .get(&top)
+                            .map_or(text.as_str(), |c| c.name.as_str())
+                            .to_string();
+                        let slug = slug_for(&top, &top_name, "uncategorized");
+                        section_id = Some(self.names.section(&source, &slug, &top_name, ""));
+                        if top == *nicename {
+                            continue;
+                        }
+                    }
+                    let slug = slug_for(nicename, text, "category");
+                    tag_ids.push(self.names.tag(&source, &slug, text, ""));
+                }
+                "post_tag" => {
+                    let slug = slug_for(nicename, text, "tag");
+                    tag_ids.push(self.names.tag(&source, &slug, text, ""));
+                }
+                "author" => {
+                    // co-authors-plus: `cap-LOGIN`.
+                    let login = nicename.strip_prefix("cap-").unwrap_or(nicename);
+                    let id = match self.logins.get(login) {
+                        Some(id) => id.clone(),
+                        None => {
+                            let slug = slug_for(login, text, "author");
+                            self.names.author(&source, &slug, text, "")
+                        }
+                    };
+                    if !author_ids.contains(&id) {
+                        author_ids.push(id);
+                    }
+                }
+                "post_format" => {}
+                _ => {}
+            }
+        }
+        let section_id = match section_id {
+            Some(id) => id,
+            None => self
+                .names
+                .section(&source, "uncategorized", "Uncategorized", ""),
+        };
+        tag_ids.dedup();
+        let mut seen = std::collections::HashSet::new();
+        tag_ids.retain(|t| seen.insert(t.clone()));
+        self.names.save_new(self.store, &mut self.report).await?;
+        let wanted = slug_for(&item.name, &item.title, &format!("post-{}", item.id));
+        let slug = self
+            .slugs
+            .claim(self.store, SlugKind::Story, &wanted, &id)
+            .await?;
+        let seo = |key: &str| {
+            item.meta(key)
+                .filter(|v| !v.contains("%%"))
+                .map(str::to_string)
+        };
+        let created = published.or(modified).unwrap_or(0);
+        let headline = if item.title.trim().is_empty() {
+            format!("Untitled post {}", item.id)
+        } else {
+            item.title.trim().to_string()
+        };
+        let story = Story {
+            id: id.clone(),
+            slug,
+            headline,
+            dek: plain_text(item.excerpt.trim()),
+            label: String::new(),
+            section_id,
+            reading_minutes: reading_minutes(&body_md),
+            body_md,
+            body_html,
+            custom_excerpt: None,
+            hero_image_id: None,
+            status,
+            featured: item.sticky,
+            published_at: published,
+            created_at: created,
+            updated_at: modified.unwrap_or(created),
+            seo_title: seo("_yoast_wpseo_title"),
+            seo_description: seo("_yoast_wpseo_metadesc"),
+            hero_alt: None,
+            hero_caption: None,
+            hero_credit: None,
+            created_by: None,
+            revision: 1,
+        };
+        if let Some(thumbnail) = item.meta("_thumbnail_id") {
+            self.heroes.push((
+                id.clone(),
+                stable_id(&[&source, "attachment", thumbnail.trim()]),
+            ));
+        }
+        let old_slug = item
+            .meta("_wp_old_slug")
+            .map(str::to_string)
+            .filter(|s| *s != story.slug);
+        self.old_addresses(&item, "story", &id);
+        let publish_at = (status == Status::Scheduled).then_some(published).flatten();
+        self.stories.push(StoryWrite {
+            story,
+            author_ids,
+            tag_ids,
+            redirect_from: old_slug,
+            publish_at,
+            edit: None,
+            relate: false,
+        });
+        if self.stories.len() >= BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn page(&mut self, item: Item, body: Option<(String, SafeHtml)>) -> anyhow::Result<()> {
+        self.report.read("pages");
+        let Some(status) = self.status(&item, "page") else {
+            return Ok(());
+        };
+        let source = self.source();
+        let id = stable_id(&[&source, "page", &item.id]);
+        let (published, modified) = Self::times(&item);
+        let (body_md, body_html) = body.unwrap_or_else(|| {
+            (
+                item.content.clone(),
+                crate::model::text::render_markdown(&item.content),
+            )
+        });
+        let wanted = slug_for(&item.name, &item.title, &format!("page-{}", item.id));
+        let slug = self
+            .slugs
+            .claim(self.store, SlugKind::Page, &wanted, &id)
+            .await?;
+        let created = published.or(modified).unwrap_or(0);
+        let page = Page {
+            id: id.clone(),
+            slug,
+            title: if item.title.trim().is_empty() {
+                format!("Untitled page {}", item.id)
+            } else {
+                item.title.trim().to_string()
+            },
+            body_md,
+            body_html,
+            hero_image_id: None,
+            status: if status == Status::Published {
+                Status::Published
+            } else {
+                Status::Draft
+            },
+            in_navigation: false,
+            in_footer: false,
+            position: item.menu_order,
+            created_at: created,
+            updated_at: modified.unwrap_or(created),
+            created_by: None,
+            revision: 1,
+        };
+        self.old_addresses(&item, "page", &id);
+        self.report.wrote("pages", 1);
+        if !self.options.dry_run {
+            self.store.save_page(&page, None).await?;
+        }
+        Ok(())
+    }
+
+    /// The bytes of an attachment, from the uploads folder or its URL.
+    fn media_bytes(&self, url: &str) -> Result<Option<Vec<u8>>, String> {
+        match &self.options.media {
+            MediaSource::None => Ok(None),
+            MediaSource::Dir(dir) => {
+                let path = url::Url::parse(url)
+                    .map(|u| u.path().to_string())
+                    .unwrap_or_else(|_| url.to_string());
+                let decoded = percent_decoded(&path);
+                let relative = decoded
+                    .split_once("/uploads/")
+                    .map_or(decoded.trim_start_matches('/'), |(_, r)| r);
+                if relative.split('/').any(|part| part == "..") {
+                    return Err(format!("{url} leaves the uploads folder"));
+                }
+                let file = dir.join(relative);
+                let fallback = dir.join(relative.rsplit('/').next().unwrap_or(relative));
+                std::fs::read(&file)
+                    .or_else(|_| std::fs::read(&fallback))
+                    .map(Some)
+                    .map_err(|e| format!("{} not found in the media folder ({e})", file.display()))
+            }
+            MediaSource::Fetch => {
+                let Some(agent) = &self.http else {
+                    return Ok(None);
+                };
+                let limit = self.library.limits.max_upload_mb as u64 * 1024 * 1024;
+                let mut response = agent
+                    .get(url)
+                    .call()
+                    .map_err(|e| format!("cannot fetch {url}: {e}"))?;
+                response
+                    .body_mut()
+                    .with_config()
+                    .limit(limit)
+                    .read_to_vec()
+                    .map(Some)
+                    .map_err(|e| format!("cannot fetch {url}: {e}"))
+            }
+        }
+    }
+
+    async fn attachment(&mut self, item: Item) -> anyhow::Result<()> {
+        self.report.read("attachments");
+        let source = self.source();
+        let id = stable_id(&[&source, "attachment", &item.id]);
+        let url = if item.attachment_url.is_empty() {
+            item.guid.clone()
+        } else {
+            item.attachment_url.clone()
+        };
+        if matches!(self.options.media, MediaSource::None) {
+            if self.report.written.get("images").is_none()
+                && !self
+                    .report
+                    .notes
+                    .iter()
+                    .any(|n| n.starts_with("attachments"))
+            {
+                self.report.note("attachments were not imported: pass --media-dir (a copy of wp-content/uploads) or --fetch-media");
+            }
+            return Ok(());
+        }
+        if !self
+            .store
+            .images_by_ids(std::slice::from_ref(&id))
+            .await?
+            .is_empty()
+        {
+            self.report.wrote("images", 1);
+            return Ok(());
+        }
+        let bytes = match tokio::task::block_in_place(|| self.media_bytes(&url)) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Ok(()),
+            Err(why) => {
+                self.report
+                    .note(format!("attachment {:?}: {why}", item.title));
+                return Ok(());
+            }
+        };
+        let file_name = url.rsplit('/').next().unwrap_or("image").to_string();
+        let upload = Upload {
+            file_name,
+            bytes,
+            alt: item
+                .meta("_wp_attachment_image_alt")
+                .unwrap_or("")
+                .chars()
+                .take(1000)
+                .collect(),
+            caption: plain_text(item.excerpt.trim()).chars().take(1000).collect(),
+            credit: String::new(),
+        };
+        if self.options.dry_run {
+            self.report.wrote("images", 1);
+            return Ok(());
+        }
+        match self.library.add(self.store, upload, id, None).await {
+            Ok(_) => self.report.wrote("images", 1),
+            Err(e) => self
+                .report
+                .note(format!("attachment {:?} was refused: {e}", item.title)),
+        }
+        Ok(())
+    }
+
+    /// Saves the stories and redirects gathered so far.
+    async fn flush(&mut self) -> anyhow::Result<()> {
+        let stories = std::mem::take(&mut self.stories);
+        let redirects = std::mem::take(&mut self.redirects);
+        self.report.wrote("stories", stories.len());
+        self.report.wrote("old addresses", redirects.len());
+        if self.options.dry_run {
+            return Ok(());
+        }
+        self.names.save_new(self.store, &mut self.report).await?;
+        if !stories.is_empty() {
+            self.store
+                .save_stories(&stories)
+                .await
+                .context("cannot save stories")?;
+        }
+        if !redirects.is_empty() {
+            self.store.save_path_redirects(&redirects).await?;
+        }
+        Ok(())
+    }
+}
+
+/// `%e4%b8%ad` as the text it encodes (invalid sequences stay as written).
+fn percent_decoded(path: &str) -> String {
+    let bytes: Vec<u8> = url::form_urlencoded::parse(path.replace('+', "%2B").as_bytes())
+        .next()
+        .map(|(k, _)| k.into_owned().into_bytes())
+        .unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_else(|_| path.to_string())
+}
