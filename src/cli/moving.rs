@@ -129,7 +129,7 @@ fn byte_progress() -> impl FnMut(u64, u64) {
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let mut shown = 0;
     move |at: u64, size: u64| {
-        if at < size && at - shown < (8 << 20) && terminal == false {
+        if at < size && at - shown < (8 << 20) && !terminal {
             return;
         }
         shown = at;

@@ -1125,7 +1125,7 @@ impl Run<'_> {
             item.attachment_url.clone()
         };
         if matches!(self.options.media, MediaSource::None) {
-            if self.report.written.get("images").is_none()
+            if !self.report.written.contains_key("images")
                 && !self
                     .report
                     .notes

@@ -276,7 +276,7 @@ on_both_backends!(
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("iconv"), "{err:#}");
-        let mut bad = format!("{HEAD}").into_bytes();
+        let mut bad = HEAD.as_bytes().to_vec();
         bad.extend_from_slice(
             post(4, "bad-bytes", "caf\u{e9}")
                 .replace('\u{e9}', "\u{1}")
