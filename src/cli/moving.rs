@@ -1,7 +1,6 @@
 //! The commands that move a publication: import, export, backup, restore
 //! and `db copy`.
 
-use std::io::BufReader;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -69,11 +68,7 @@ async fn open(args: &StoreArgs) -> anyhow::Result<(Config, Store)> {
 
 /// Shows a load's progress, one table at a time.
 fn table_progress() -> impl FnMut(&str, usize) {
-    let mut current = String::new();
-    move |table: &str, rows: usize| {
-        if table != current {
-            current = table.to_string();
-        }
+    |table: &str, rows: usize| {
         // Every 5,000 rows and at each table's first batch.
         if rows % 5000 < crate::store::dump::BATCH || rows < crate::store::dump::BATCH {
             println!("loading {table}: {rows} rows");
@@ -83,20 +78,10 @@ fn table_progress() -> impl FnMut(&str, usize) {
 
 fn print_loaded(report: &LoadReport) {
     let rows: usize = report.tables.iter().map(|(_, n)| n).sum();
-    let shown: Vec<String> = [
-        "stories",
-        "briefs",
-        "pages",
-        "sections",
-        "tags",
-        "authors",
-        "images",
-        "users",
-        "subscribers",
-    ]
-    .iter()
-    .map(|t| format!("{} {t}", report.rows(t)))
-    .collect();
+    let shown: Vec<String> = crate::store::dump::PUBLICATION
+        .iter()
+        .map(|t| format!("{} {t}", report.rows(t)))
+        .collect();
     println!(
         "Loaded {rows} rows in {} tables: {}.",
         report.tables.len(),
@@ -178,47 +163,18 @@ pub async fn import(command: ImportCommand) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
-        ImportCommand::Masthead { store, file } => {
-            let (_, store) = open(&store).await?;
-            let started = Instant::now();
-            let input = std::fs::File::open(&file)
-                .with_context(|| format!("cannot open {}", file.display()))?;
-            let report = masthead_format::import(&store, BufReader::new(input), table_progress())
-                .await
-                .with_context(|| format!("nothing was imported from {}", file.display()))?;
-            print_loaded(&report);
-            rebuild_search(&store).await?;
-            println!(
-                "Imported {} in {:.1} s.",
-                file.display(),
-                started.elapsed().as_secs_f64()
-            );
-            store.close().await;
-            Ok(())
-        }
+        // An export is one of the two things `restore` reads.
+        ImportCommand::Masthead { store, file } => restore(&store, file).await,
     }
 }
 
 pub async fn export(args: &StoreArgs, file: PathBuf, format: ExportFormat) -> anyhow::Result<()> {
     let (_, store) = open(args).await?;
     let started = Instant::now();
-    let partial = file.with_extension("partial");
-    let out = std::fs::File::create(&partial)
-        .with_context(|| format!("cannot create {}", partial.display()))?;
     let written = match format {
-        ExportFormat::Masthead => {
-            masthead_format::export(&store, std::io::BufWriter::new(out), true).await
-        }
-    };
-    let (mut out, written) = match written {
-        Ok(w) => w,
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(e.context("nothing was exported"));
-        }
-    };
-    std::io::Write::flush(&mut out)?;
-    std::fs::rename(&partial, &file).with_context(|| format!("cannot write {}", file.display()))?;
+        ExportFormat::Masthead => masthead_format::export_to_file(&store, &file).await,
+    }
+    .context("nothing was exported")?;
     println!(
         "Exported {} rows of {} tables to {} in {:.1} s.",
         written.rows(),
@@ -280,7 +236,9 @@ fn media_size(dir: &std::path::Path) -> (usize, u64) {
 pub async fn restore(args: &StoreArgs, file: PathBuf) -> anyhow::Result<()> {
     let (_, store) = open(args).await?;
     let started = Instant::now();
-    let report = backup::restore(&store, &file, table_progress()).await?;
+    let report = backup::restore(&store, &file, table_progress())
+        .await
+        .with_context(|| format!("nothing was loaded from {}", file.display()))?;
     print_loaded(&report);
     rebuild_search(&store).await?;
     println!(

@@ -66,22 +66,8 @@ pub async fn backup(store: &Store, path: &Path) -> anyhow::Result<BackupKind> {
     if store.sqlite_snapshot(path).await? {
         return Ok(BackupKind::SqliteFile);
     }
-    let partial = path.with_extension("partial");
-    let file = std::fs::File::create(&partial)
-        .with_context(|| format!("cannot create {}", partial.display()))?;
-    let written = masthead_format::export(store, std::io::BufWriter::new(file), true).await;
-    match written {
-        Ok((mut out, _)) => {
-            out.flush()?;
-            std::fs::rename(&partial, path)
-                .with_context(|| format!("cannot move the backup to {}", path.display()))?;
-            Ok(BackupKind::Export)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(e)
-        }
-    }
+    masthead_format::export_to_file(store, path).await?;
+    Ok(BackupKind::Export)
 }
 
 /// Whether a file starts like an SQLite database.

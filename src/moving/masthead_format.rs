@@ -61,6 +61,26 @@ pub async fn export<W: Write + Send + 'static>(
     Ok(written)
 }
 
+/// Writes the export to `path`: to `path.partial` first, renamed once
+/// complete, so a failed export never leaves a file that looks whole.
+pub async fn export_to_file(store: &Store, path: &std::path::Path) -> anyhow::Result<Written> {
+    let partial = path.with_extension("partial");
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let written = async {
+        let (mut out, written) = export(store, std::io::BufWriter::new(file), true).await?;
+        out.flush()?;
+        std::fs::rename(&partial, path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(written)
+    }
+    .await;
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
+}
+
 fn header_line() -> String {
     let at = jiff::Timestamp::now()
         .round(jiff::Unit::Second)

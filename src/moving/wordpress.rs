@@ -254,10 +254,6 @@ fn read(input: impl BufRead, size: u64, sender: &mpsc::Sender<Entry>) -> anyhow:
                 path.push(name);
                 text.clear();
             }
-            Event::Empty(e) => {
-                // <wp:post_password/> and the like: empty values.
-                let _ = e;
-            }
             Event::Text(t) => text.push_str(&utf8(&t.into_inner(), &mut damaged)),
             Event::CData(t) => text.push_str(&utf8(&t.into_inner(), &mut damaged)),
             Event::GeneralRef(r) => {
@@ -317,7 +313,16 @@ fn read(input: impl BufRead, size: u64, sender: &mpsc::Sender<Entry>) -> anyhow:
                     continue;
                 }
                 match (parent, name.as_str()) {
-                    ("channel", "link") => site_link = value.trim().to_string(),
+                    // Ids derive from the site's address: known before any
+                    // author, category or item that needs one.
+                    ("channel", "link") if !site_sent => {
+                        site_link = value.trim().to_string();
+                        send(Entry::Site {
+                            link: site_link.clone(),
+                            wxr: wxr.clone(),
+                        })?;
+                        site_sent = true;
+                    }
                     ("wp:author", "wp:author_login") => author.0 = value.trim().to_string(),
                     ("wp:author", "wp:author_display_name") => author.1 = value,
                     ("channel", "wp:author") => {
@@ -534,9 +539,10 @@ struct Run<'a> {
     library: &'a Library,
     options: &'a Options,
     source: String,
-    site: String,
     names: Names,
     slugs: Slugs,
+    /// Whether `categories` became sections and tags yet.
+    categories_made: bool,
     /// Categories by nicename.
     categories: std::collections::HashMap<String, Category>,
     /// Authors by login: their ids.
@@ -571,10 +577,11 @@ pub async fn import(
         store,
         library,
         options,
-        source: String::new(),
-        site: String::new(),
+        // Until the file names its site (its first lines do).
+        source: "wordpress".into(),
         names: Names::load(store).await?,
         slugs: Slugs::default(),
+        categories_made: false,
         categories: Default::default(),
         logins: Default::default(),
         stories: Vec::new(),
@@ -591,7 +598,6 @@ pub async fn import(
                 .into()
         }),
     };
-    let mut terms_saved = false;
     let mut failure = None;
     while let Some(entry) = receiver.recv().await {
         let step = match entry {
@@ -599,17 +605,7 @@ pub async fn import(
                 progress(at, size);
                 Ok(())
             }
-            Entry::Item(item, body) => {
-                if !terms_saved {
-                    terms_saved = true;
-                    run.make_categories();
-                    if let Err(e) = run.names.save_new(store, &mut run.report).await {
-                        failure = Some(anyhow::Error::from(e));
-                        break;
-                    }
-                }
-                run.item(*item, body).await
-            }
+            Entry::Item(item, body) => run.item(*item, body).await,
             other => {
                 run.header(other);
                 Ok(())
@@ -627,10 +623,7 @@ pub async fn import(
     if let Some(e) = failure {
         return Err(e);
     }
-    if !terms_saved {
-        run.make_categories();
-        run.names.save_new(store, &mut run.report).await?;
-    }
+    run.make_categories().await?;
     run.flush().await?;
     if let Err(e) = read {
         if run
@@ -644,7 +637,6 @@ pub async fn import(
         }
         // What came before the damage is in; say where it stopped.
         run.report.note(format!("stopped early: {e:#}"));
-        run.report.read.insert("errors", 1);
     }
     if !options.dry_run && !run.heroes.is_empty() {
         let set = store.set_story_heroes(&run.heroes).await?;
@@ -660,8 +652,7 @@ impl Run<'_> {
     fn header(&mut self, entry: Entry) {
         match entry {
             Entry::Site { link, wxr } => {
-                self.site = link.trim_end_matches('/').to_string();
-                self.source = format!("wordpress {}", self.site);
+                self.source = format!("wordpress {}", link.trim_end_matches('/'));
                 if !wxr.is_empty() && !["1.0", "1.1", "1.2"].contains(&wxr.as_str()) {
                     self.report
                         .note(format!("WXR version {wxr} is newer than 1.2: read as 1.2"));
@@ -675,7 +666,7 @@ impl Run<'_> {
                 } else {
                     &name
                 };
-                let id = self.names.author(&self.source(), &slug, display, "");
+                let id = self.names.author(&self.source.clone(), &slug, display, "");
                 self.redirects.push(PathRedirect {
                     path: format!("/author/{login}"),
                     target_kind: "author".into(),
@@ -687,7 +678,7 @@ impl Run<'_> {
                 self.report.read("categories");
                 self.categories.insert(c.slug.clone(), c);
                 // Sections and tags are made once every category is known
-                // (a child may come before its parent): see `terms`.
+                // (a child may come before its parent): see `make_categories`.
             }
             Entry::Tag {
                 slug,
@@ -696,7 +687,9 @@ impl Run<'_> {
             } => {
                 self.report.read("tags");
                 let own = slug_for(&slug, &name, "tag");
-                let id = self.names.tag(&self.source(), &own, &name, &description);
+                let id = self
+                    .names
+                    .tag(&self.source.clone(), &own, &name, &description);
                 self.redirects.push(PathRedirect {
                     path: format!("/tag/{slug}"),
                     target_kind: "tag".into(),
@@ -707,18 +700,15 @@ impl Run<'_> {
         }
     }
 
-    fn source(&self) -> String {
-        if self.source.is_empty() {
-            "wordpress".into()
-        } else {
-            self.source.clone()
+    /// Makes every category a section (top level) or a tag (below one),
+    /// and saves them: once, before the first item, when every category is
+    /// known (a child may come before its parent).
+    async fn make_categories(&mut self) -> anyhow::Result<()> {
+        if self.categories_made {
+            return Ok(());
         }
-    }
-
-    /// Makes every category a section (top level) or a tag (below one):
-    /// once, before the first item, when every category is known.
-    fn make_categories(&mut self) {
-        let source = self.source();
+        self.categories_made = true;
+        let source = self.source.clone();
         let mut all: Vec<Category> = self.categories.values().cloned().collect();
         all.sort_by(|a, b| a.slug.cmp(&b.slug));
         for c in all {
@@ -741,6 +731,8 @@ impl Run<'_> {
                 target: id,
             });
         }
+        self.names.save_new(self.store, &mut self.report).await?;
+        Ok(())
     }
 
     /// `parent/child`, as WordPress's category archives are addressed.
@@ -775,6 +767,7 @@ impl Run<'_> {
     }
 
     async fn item(&mut self, item: Item, body: Option<(String, SafeHtml)>) -> anyhow::Result<()> {
+        self.make_categories().await?;
         match item.post_type.as_str() {
             "post" => self.post(item, body).await,
             "page" => self.page(item, body).await,
@@ -860,7 +853,7 @@ impl Run<'_> {
 
     async fn post(&mut self, item: Item, body: Option<(String, SafeHtml)>) -> anyhow::Result<()> {
         self.report.read("posts");
-        let source = self.source();
+        let source = self.source.clone();
         let Some(mut status) = self.status(&item, "post") else {
             return Ok(());
         };
@@ -939,7 +932,7 @@ impl Run<'_> {
                         author_ids.push(id);
                     }
                 }
-                "post_format" => {}
+                // post_format and others: nothing Masthead keeps.
                 _ => {}
             }
         }
@@ -949,10 +942,8 @@ impl Run<'_> {
                 .names
                 .section(&source, "uncategorized", "Uncategorized", ""),
         };
-        tag_ids.dedup();
         let mut seen = std::collections::HashSet::new();
         tag_ids.retain(|t| seen.insert(t.clone()));
-        self.names.save_new(self.store, &mut self.report).await?;
         let wanted = slug_for(&item.name, &item.title, &format!("post-{}", item.id));
         let slug = self
             .slugs
@@ -1026,7 +1017,7 @@ impl Run<'_> {
         let Some(status) = self.status(&item, "page") else {
             return Ok(());
         };
-        let source = self.source();
+        let source = self.source.clone();
         let id = stable_id(&[&source, "page", &item.id]);
         let (published, modified) = Self::times(&item);
         let (body_md, body_html) = body.unwrap_or_else(|| {
@@ -1117,7 +1108,7 @@ impl Run<'_> {
 
     async fn attachment(&mut self, item: Item) -> anyhow::Result<()> {
         self.report.read("attachments");
-        let source = self.source();
+        let source = self.source.clone();
         let id = stable_id(&[&source, "attachment", &item.id]);
         let url = if item.attachment_url.is_empty() {
             item.guid.clone()
@@ -1186,10 +1177,11 @@ impl Run<'_> {
         let redirects = std::mem::take(&mut self.redirects);
         self.report.wrote("stories", stories.len());
         self.report.wrote("old addresses", redirects.len());
+        // Names the stories use, first (a dry run only counts them).
+        self.names.save_new(self.store, &mut self.report).await?;
         if self.options.dry_run {
             return Ok(());
         }
-        self.names.save_new(self.store, &mut self.report).await?;
         if !stories.is_empty() {
             self.store
                 .save_stories(&stories)
@@ -1203,11 +1195,9 @@ impl Run<'_> {
     }
 }
 
-/// `%e4%b8%ad` as the text it encodes (invalid sequences stay as written).
+/// `%e4%b8%ad` as the text it encodes (kept as written when that is not UTF-8).
 fn percent_decoded(path: &str) -> String {
-    let bytes: Vec<u8> = url::form_urlencoded::parse(path.replace('+', "%2B").as_bytes())
-        .next()
-        .map(|(k, _)| k.into_owned().into_bytes())
-        .unwrap_or_default();
-    String::from_utf8(bytes).unwrap_or_else(|_| path.to_string())
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .map_or_else(|_| path.to_string(), |decoded| decoded.into_owned())
 }

@@ -75,7 +75,7 @@ pub const TABLES: &[TableSpec] = &[
 pub const DERIVED: &[&str] = &["search_documents", "content_version"];
 
 /// Tables that hold a publication: a load refuses a database where any has rows.
-const PUBLICATION: &[&str] = &[
+pub const PUBLICATION: &[&str] = &[
     "stories",
     "briefs",
     "pages",

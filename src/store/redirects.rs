@@ -55,26 +55,6 @@ macro_rules! queries {
                 }
                 Ok(())
             }
-
-            /// Points stories at their hero images, once both are in.
-            pub async fn set_heroes(
-                conn: &mut Conn,
-                heroes: &[(String, String)],
-            ) -> StoreResult<usize> {
-                let mut set = 0;
-                for (story, image) in heroes {
-                    set += sqlx::query(
-                        "UPDATE stories SET hero_image_id = $2 WHERE id = $1
-                           AND EXISTS (SELECT 1 FROM images WHERE id = $2)",
-                    )
-                    .bind(story)
-                    .bind(image)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected() as usize;
-                }
-                Ok(set)
-            }
         }
     };
 }
@@ -90,15 +70,6 @@ impl Store {
         write!(self, |conn, db| {
             db::redirects::upsert(conn, redirects, now).await?;
             ((), ContentChange::Taxonomy)
-        })
-    }
-
-    /// Sets stories' hero images (story id, image id); pairs whose image
-    /// is missing are left alone. Answers how many were set.
-    pub async fn set_story_heroes(&self, heroes: &[(String, String)]) -> StoreResult<usize> {
-        write!(self, |conn, db| {
-            let set = db::redirects::set_heroes(conn, heroes).await?;
-            (set, ContentChange::Taxonomy)
         })
     }
 }

@@ -662,6 +662,26 @@ macro_rules! queries {
                 Ok(())
             }
 
+/// Points stories at their hero images, once both are in.
+            pub async fn set_heroes(
+                conn: &mut Conn,
+                heroes: &[(String, String)],
+            ) -> StoreResult<usize> {
+                let mut set = 0;
+                for (story, image) in heroes {
+                    set += sqlx::query(
+                        "UPDATE stories SET hero_image_id = $2 WHERE id = $1
+                           AND EXISTS (SELECT 1 FROM images WHERE id = $2)",
+                    )
+                    .bind(story)
+                    .bind(image)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected() as usize;
+                }
+                Ok(set)
+            }
+
             pub async fn upsert_note(conn: &mut Conn, n: &StoryNote) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO story_notes (id, story_id, kind, noted_at, body) VALUES ($1, $2, $3, $4, $5)
@@ -873,6 +893,16 @@ impl Store {
                     story,
                 },
             )
+        })
+    }
+
+    /// Sets stories' hero images (story id, image id); pairs whose image
+    /// is missing are left alone. Answers how many were set.
+    pub async fn set_story_heroes(&self, heroes: &[(String, String)]) -> StoreResult<usize> {
+        write!(self, |conn, db| {
+            let set = db::stories::set_heroes(conn, heroes).await?;
+            // Which image a story shows is what `Images` stands for.
+            (set, ContentChange::Images)
         })
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -16,12 +16,22 @@ use crate::web::errors::ErrorPage;
 
 const HTML: &str = "text/html; charset=utf-8";
 
-/// Renders error responses in the theme. 404 and 410 pages do not depend on
-/// the address asked for, so each is rendered once per generation of the
-/// content: a crawler walking dead links costs no database work.
+/// Renders error responses in the theme. A 404 first gets its chance to
+/// be a redirect (an old address, a trailing slash: `better_address`).
+/// 404 and 410 pages do not depend on the address asked for, so each is
+/// rendered once per generation of the content: a crawler walking dead
+/// links costs one indexed look-up of old addresses and no rendering.
 pub async fn themed(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let headers = request.headers().clone();
+    let readable = matches!(*request.method(), Method::GET | Method::HEAD);
+    let uri = request.uri().clone();
     let response = next.run(request).await;
+    if readable
+        && response.status() == StatusCode::NOT_FOUND
+        && let Some(moved) = super::better_address(&app, &uri).await
+    {
+        return moved;
+    }
     let Some(error) = response
         .extensions()
         .get::<ErrorPage>()

@@ -99,21 +99,25 @@ fn html(html: String) -> Response {
     ([(header::CONTENT_TYPE, HTML)], Body::from(html)).into_response()
 }
 
-/// Unknown addresses: `/latest/` and the like redirect to the address
-/// without the slash (links copied from other platforms often carry one);
-/// everything else is the themed 404.
-async fn not_found(State(app): State<Arc<App>>, uri: axum::http::Uri) -> Response {
-    match old_address(&app, &uri).await {
-        Ok(Some(moved)) => return moved,
+/// Unknown addresses: the themed 404 (see `better_address`).
+async fn not_found() -> Response {
+    SiteError::NotFound.into_response()
+}
+
+/// Where a reader asking for an address that found nothing (404) should
+/// go instead: the new address of one the publication had on its previous
+/// platform, else the address without a trailing slash (links copied from
+/// other platforms often carry one: `/latest/`).
+pub(super) async fn better_address(app: &App, uri: &axum::http::Uri) -> Option<Response> {
+    match old_address(app, uri).await {
+        Ok(Some(moved)) => return Some(moved),
         Ok(None) => {}
-        Err(e) => return e.into_response(),
+        Err(e) => tracing::warn!(error = %e, "old addresses could not be looked up"),
     }
     let path = uri.path();
     // Never "//host": a Location starting with two slashes leaves the site.
-    if path.len() > 1 && path.ends_with('/') && !path.starts_with("//") && !path.ends_with("//") {
-        return moved_permanently(path.trim_end_matches('/'));
-    }
-    SiteError::NotFound.into_response()
+    (path.len() > 1 && path.ends_with('/') && !path.starts_with("//") && !path.ends_with("//"))
+        .then(|| moved_permanently(path.trim_end_matches('/')))
 }
 
 #[derive(Serialize)]
@@ -295,7 +299,10 @@ pub async fn page_html(
 
 /// An address the publication had on its previous platform (imported:
 /// WordPress permalinks, Ghost's `/slug/`) answers 301 to what it names now.
-async fn old_address(app: &App, uri: &axum::http::Uri) -> Result<Option<Response>, SiteError> {
+async fn old_address(
+    app: &App,
+    uri: &axum::http::Uri,
+) -> crate::store::StoreResult<Option<Response>> {
     let key = urls::old_path_key(uri.path(), uri.query());
     let Some(old) = app.store.path_redirect(&key).await? else {
         return Ok(None);
@@ -348,17 +355,6 @@ async fn old_address(app: &App, uri: &axum::http::Uri) -> Result<Option<Response
 /// An old slug answers 301 to the current address; anything else is 404.
 async fn redirect_old_slug(app: &App, kind: SlugKind, slug: &str) -> PageResult {
     let Some(target) = app.store.redirect_target(kind, slug).await? else {
-        if kind == SlugKind::Page
-            && let Some(moved) = old_address(
-                app,
-                &urls::static_page(slug)
-                    .parse()
-                    .map_err(|_| SiteError::NotFound)?,
-            )
-            .await?
-        {
-            return Ok(moved);
-        }
         return Err(SiteError::NotFound);
     };
     let url = match kind {
