@@ -125,6 +125,8 @@ fn main() {
                 email: format!("reader-{i}@example.com"),
                 name: format!("Reader {i}"),
                 manage_token: masthead::services::accounts::secret(),
+                subscribed: true,
+                since: None,
             })
             .collect();
         store.add_confirmed_subscribers(&rows, "weekly").await.unwrap();

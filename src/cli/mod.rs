@@ -58,7 +58,8 @@ enum Command {
     Export {
         #[command(flatten)]
         store: StoreArgs,
-        /// masthead: every row, read back losslessly by `masthead import masthead`
+        /// masthead: every row, read back losslessly by `masthead import masthead`;
+        /// ghost: Ghost's format
         #[arg(long, value_enum, default_value = "masthead")]
         format: moving::ExportFormat,
         file: PathBuf,

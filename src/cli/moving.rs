@@ -5,32 +5,64 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 
 use super::StoreArgs;
 use crate::config::Config;
-use crate::moving::{backup, masthead_format, wordpress};
+use crate::moving::{
+    MediaSource, Options, backup, ghost, ghost_export, masthead_format, wordpress,
+};
 use crate::progress::Progress;
 use crate::services::search;
 use crate::store::Store;
 use crate::store::dump::LoadReport;
 
+/// What every importer from another platform takes.
+#[derive(Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// A copy of the site's media folder (WordPress: wp-content/uploads;
+    /// Ghost: content/images), where images are found
+    #[arg(long, value_name = "DIR", conflicts_with = "fetch_media")]
+    media_dir: Option<PathBuf>,
+    /// Download each image from its address instead
+    #[arg(long)]
+    fetch_media: bool,
+    /// Read everything and report, writing nothing
+    #[arg(long)]
+    dry_run: bool,
+    file: PathBuf,
+}
+
+impl ImportArgs {
+    fn options(&self) -> anyhow::Result<Options> {
+        let media = match (&self.media_dir, self.fetch_media) {
+            (Some(dir), _) if !dir.is_dir() => {
+                bail!("--media-dir {} is not a folder", dir.display())
+            }
+            (Some(dir), _) => MediaSource::Dir(dir.clone()),
+            (None, true) => MediaSource::Fetch,
+            (None, false) => MediaSource::None,
+        };
+        Ok(Options {
+            media,
+            dry_run: self.dry_run,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 pub enum ImportCommand {
     /// A WordPress export (Tools → Export: WXR 1.0–1.2); safe to run again
-    Wordpress {
+    Wordpress(ImportArgs),
+    /// A Ghost export (Settings → Labs → Export, Ghost 1 to 6); safe to run again
+    Ghost {
         #[command(flatten)]
-        store: StoreArgs,
-        /// A copy of the site's wp-content/uploads, where attachments are found
-        #[arg(long, value_name = "DIR", conflicts_with = "fetch_media")]
-        media_dir: Option<PathBuf>,
-        /// Download each attachment from its address instead
-        #[arg(long)]
-        fetch_media: bool,
-        /// Read everything and report, writing nothing
-        #[arg(long)]
-        dry_run: bool,
-        file: PathBuf,
+        args: ImportArgs,
+        /// Ghost's redirects.json, whose plain rules answer 301 here too
+        #[arg(long, value_name = "FILE")]
+        redirects: Option<PathBuf>,
     },
     /// A Masthead export (`masthead export`), into an empty database
     Masthead {
@@ -44,6 +76,9 @@ pub enum ImportCommand {
 pub enum ExportFormat {
     /// Every row, read back losslessly by `masthead import masthead`
     Masthead,
+    /// Ghost's export format (posts, pages, tags, authors), for Ghost's
+    /// importer or any tool that reads it
+    Ghost,
 }
 
 #[derive(Subcommand)]
@@ -130,55 +165,72 @@ fn byte_progress() -> impl FnMut(u64, u64) {
 
 pub async fn import(command: ImportCommand) -> anyhow::Result<()> {
     match command {
-        ImportCommand::Wordpress {
-            store,
-            media_dir,
-            fetch_media,
-            dry_run,
-            file,
-        } => {
-            let (config, store) = open(&store).await?;
-            let started = Instant::now();
-            let media = match (media_dir, fetch_media) {
-                (Some(dir), _) => {
-                    if !dir.is_dir() {
-                        bail!("--media-dir {} is not a folder", dir.display());
-                    }
-                    wordpress::MediaSource::Dir(dir)
-                }
-                (None, true) => wordpress::MediaSource::Fetch,
-                (None, false) => wordpress::MediaSource::None,
-            };
-            let options = wordpress::Options { media, dry_run };
-            let report =
-                wordpress::import(&store, &library(&config), &file, &options, byte_progress())
-                    .await
-                    .with_context(|| format!("cannot import {}", file.display()))?;
-            println!();
-            print!("{report}");
-            if !dry_run {
-                rebuild_search(&store).await?;
-            }
-            println!("Done in {:.1} s.", started.elapsed().as_secs_f64());
-            store.close().await;
-            Ok(())
+        ImportCommand::Wordpress(args) => {
+            from_platform(&args, async |store, library, options| {
+                wordpress::import(store, library, &args.file, options, byte_progress()).await
+            })
+            .await
+        }
+        ImportCommand::Ghost { args, redirects } => {
+            from_platform(&args, async |store, library, options| {
+                ghost::import(store, library, &args.file, redirects.as_deref(), options).await
+            })
+            .await
         }
         // An export is one of the two things `restore` reads.
         ImportCommand::Masthead { store, file } => restore(&store, file).await,
     }
 }
 
-pub async fn export(args: &StoreArgs, file: PathBuf, format: ExportFormat) -> anyhow::Result<()> {
-    let (_, store) = open(args).await?;
+/// Runs an importer from another platform and shows its report.
+async fn from_platform(
+    args: &ImportArgs,
+    importer: impl AsyncFnOnce(
+        &Store,
+        &crate::services::media::Library,
+        &Options,
+    ) -> anyhow::Result<crate::moving::Report>,
+) -> anyhow::Result<()> {
+    let options = args.options()?;
+    let (config, store) = open(&args.store).await?;
     let started = Instant::now();
-    let written = match format {
-        ExportFormat::Masthead => masthead_format::export_to_file(&store, &file).await,
+    let report = importer(&store, &library(&config), &options)
+        .await
+        .with_context(|| format!("cannot import {}", args.file.display()))?;
+    println!();
+    print!("{report}");
+    if !options.dry_run {
+        rebuild_search(&store).await?;
+    }
+    println!("Done in {:.1} s.", started.elapsed().as_secs_f64());
+    store.close().await;
+    Ok(())
+}
+
+pub async fn export(args: &StoreArgs, file: PathBuf, format: ExportFormat) -> anyhow::Result<()> {
+    let (config, store) = open(args).await?;
+    let started = Instant::now();
+    let what = match format {
+        ExportFormat::Masthead => masthead_format::export_to_file(&store, &file)
+            .await
+            .map(|w| format!("{} rows of {} tables", w.rows(), w.tables.len())),
+        ExportFormat::Ghost => {
+            let site = config.public_url.clone();
+            crate::moving::to_file(&file, async |out| {
+                ghost_export::export(&store, out, site).await
+            })
+            .await
+            .map(|w| {
+                format!(
+                    "{} posts, {} pages, {} tags and {} authors in Ghost's format",
+                    w.posts, w.pages, w.tags, w.users
+                )
+            })
+        }
     }
     .context("nothing was exported")?;
     println!(
-        "Exported {} rows of {} tables to {} in {:.1} s.",
-        written.rows(),
-        written.tables.len(),
+        "Exported {what} to {} in {:.1} s.",
         file.display(),
         started.elapsed().as_secs_f64()
     );

@@ -405,6 +405,8 @@ async fn add_newsletters(store: &Store) -> anyhow::Result<()> {
                 email: format!("{}.{}{}@example.com", f.to_lowercase(), l.to_lowercase(), i),
                 name: format!("{f} {l}"),
                 manage_token: crate::services::accounts::secret(),
+                subscribed: true,
+                since: None,
             }
         })
         .collect();

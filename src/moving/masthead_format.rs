@@ -61,24 +61,9 @@ pub async fn export<W: Write + Send + 'static>(
     Ok(written)
 }
 
-/// Writes the export to `path`: to `path.partial` first, renamed once
-/// complete, so a failed export never leaves a file that looks whole.
+/// Writes the export to `path` (see `moving::to_file`).
 pub async fn export_to_file(store: &Store, path: &std::path::Path) -> anyhow::Result<Written> {
-    let partial = path.with_extension("partial");
-    let file = std::fs::File::create(&partial)
-        .with_context(|| format!("cannot create {}", partial.display()))?;
-    let written = async {
-        let (mut out, written) = export(store, std::io::BufWriter::new(file), true).await?;
-        out.flush()?;
-        std::fs::rename(&partial, path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(written)
-    }
-    .await;
-    if written.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    written
+    super::to_file(path, async |out| export(store, out, true).await).await
 }
 
 fn header_line() -> String {

@@ -6,17 +6,54 @@
 //! edits, names resolved to sections, tags and authors, and the report.
 
 pub mod backup;
+pub mod ghost;
+pub mod ghost_export;
 pub mod masthead_format;
+pub mod media;
 pub mod wordpress;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::fs::File;
+use std::io::BufWriter;
 
 use sha2::{Digest, Sha256};
 
 use crate::model::text::{SafeHtml, render_markdown};
 use crate::model::{Author, Section, Tag, slug};
 use crate::store::{SlugKind, Store, StoreResult};
+
+pub use media::MediaSource;
+
+/// What an importer needs besides its file.
+pub struct Options {
+    pub media: MediaSource,
+    /// Read everything and report, writing nothing.
+    pub dry_run: bool,
+}
+
+/// Writes a file through `write`: to `path.partial` first, renamed once
+/// complete, so a failed export never leaves a file that looks whole.
+pub async fn to_file<T>(
+    path: &std::path::Path,
+    write: impl AsyncFnOnce(BufWriter<File>) -> anyhow::Result<(BufWriter<File>, T)>,
+) -> anyhow::Result<T> {
+    let partial = path.with_extension("partial");
+    let file = File::create(&partial)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", partial.display()))?;
+    let written = async {
+        let (mut out, written) = write(BufWriter::new(file)).await?;
+        std::io::Write::flush(&mut out)?;
+        std::fs::rename(&partial, path)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        Ok(written)
+    }
+    .await;
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
+}
 
 /// An id derived from where a thing came from: the same on every run.
 pub fn stable_id(parts: &[&str]) -> String {
@@ -184,6 +221,11 @@ impl Names {
         self.new_authors.push(author.clone());
         self.authors.insert(slug.to_string(), author.clone());
         author.id
+    }
+
+    /// An author this import added and has not saved yet, to fill in.
+    pub fn new_author_mut(&mut self, id: &str) -> Option<&mut Author> {
+        self.new_authors.iter_mut().find(|a| a.id == id)
     }
 
     /// Saves what was added since the last call; answers how many of each.

@@ -16,16 +16,18 @@
 //! permalink and its category, tag and author archives answer 301.
 
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use quick_xml::events::{BytesStart, Event};
 use tokio::sync::mpsc;
 
+use super::Options;
+use super::media::{ImageFrom, Media};
 use super::{Bounded, Names, Report, Slugs, body_from_html, slug_for, stable_id};
 use crate::model::text::{SafeHtml, plain_text, reading_minutes};
 use crate::model::{Page, Status, Story, UnixTime};
-use crate::services::media::{Library, Upload};
+use crate::services::media::Library;
 use crate::store::redirects::PathRedirect;
 use crate::store::{SlugKind, Store, StoryWrite};
 
@@ -33,18 +35,6 @@ use crate::store::{SlugKind, Store, StoryWrite};
 pub const MAX_ELEMENT: u64 = 64 << 20;
 /// Stories saved per transaction.
 const BATCH: usize = 500;
-
-/// Where attachments' files come from.
-#[derive(Debug, Clone)]
-pub enum MediaSource {
-    /// Not imported (reported).
-    None,
-    /// A copy of `wp-content/uploads`: an attachment's path below
-    /// `/uploads/` (or its whole URL path) is looked up here.
-    Dir(PathBuf),
-    /// Downloaded from each attachment's URL.
-    Fetch,
-}
 
 #[derive(Debug, Default, Clone)]
 struct Category {
@@ -83,6 +73,16 @@ struct Item {
 }
 
 impl Item {
+    /// What names the item in its site: its id, or (in hand-made files
+    /// that lack one) its guid, its address, or its title and date.
+    fn key(&self) -> String {
+        [&self.id, &self.guid, &self.link]
+            .into_iter()
+            .find(|k| !k.is_empty())
+            .cloned()
+            .unwrap_or_else(|| format!("{} {}", self.title, self.pub_date))
+    }
+
     fn meta(&self, key: &str) -> Option<&str> {
         self.meta
             .iter()
@@ -288,7 +288,14 @@ fn read(input: impl BufRead, size: u64, sender: &mpsc::Sender<Entry>) -> anyhow:
                             it.attachment_url = value.trim().to_string()
                         }
                         ("item", "category") => {
-                            let (domain, nicename) = std::mem::take(&mut term);
+                            let (mut domain, mut nicename) = std::mem::take(&mut term);
+                            // RSS's plain <category>: a category by its name.
+                            if domain.is_empty() {
+                                domain = "category".into();
+                            }
+                            if nicename.is_empty() {
+                                nicename = crate::model::slug::slugify(&value);
+                            }
                             it.terms.push((domain, nicename, value));
                         }
                         ("wp:postmeta", "wp:meta_key") => meta.0 = value,
@@ -527,17 +534,11 @@ fn old_path(url: &str) -> Option<String> {
     (key != "/").then_some(key)
 }
 
-/// What `import` needs besides the file.
-pub struct Options {
-    pub media: MediaSource,
-    pub dry_run: bool,
-}
-
 /// State kept while importing.
 struct Run<'a> {
     store: &'a Store,
-    library: &'a Library,
-    options: &'a Options,
+    media: Media<'a>,
+    dry_run: bool,
     source: String,
     names: Names,
     slugs: Slugs,
@@ -551,7 +552,6 @@ struct Run<'a> {
     redirects: Vec<PathRedirect>,
     heroes: Vec<(String, String)>,
     report: Report,
-    http: Option<ureq::Agent>,
 }
 
 /// Imports a WXR file. `progress` hears (bytes read, file size).
@@ -575,8 +575,8 @@ pub async fn import(
     });
     let mut run = Run {
         store,
-        library,
-        options,
+        media: Media::new(options.media.clone(), library),
+        dry_run: options.dry_run,
         // Until the file names its site (its first lines do).
         source: "wordpress".into(),
         names: Names::load(store).await?,
@@ -591,12 +591,6 @@ pub async fn import(
             dry_run: options.dry_run,
             ..Default::default()
         },
-        http: matches!(options.media, MediaSource::Fetch).then(|| {
-            ureq::Agent::config_builder()
-                .timeout_global(Some(std::time::Duration::from_secs(60)))
-                .build()
-                .into()
-        }),
     };
     let mut failure = None;
     while let Some(entry) = receiver.recv().await {
@@ -863,7 +857,7 @@ impl Run<'_> {
                 item.title
             ));
         }
-        let id = stable_id(&[&source, "post", &item.id]);
+        let id = stable_id(&[&source, "post", &item.key()]);
         let (published, modified) = Self::times(&item);
         if matches!(status, Status::Published | Status::Scheduled) && published.is_none() {
             self.report.note(format!(
@@ -1018,7 +1012,7 @@ impl Run<'_> {
             return Ok(());
         };
         let source = self.source.clone();
-        let id = stable_id(&[&source, "page", &item.id]);
+        let id = stable_id(&[&source, "page", &item.key()]);
         let (published, modified) = Self::times(&item);
         let (body_md, body_html) = body.unwrap_or_else(|| {
             (
@@ -1058,115 +1052,44 @@ impl Run<'_> {
         };
         self.old_addresses(&item, "page", &id);
         self.report.wrote("pages", 1);
-        if !self.options.dry_run {
+        if !self.dry_run {
             self.store.save_page(&page, None).await?;
         }
         Ok(())
     }
 
-    /// The bytes of an attachment, from the uploads folder or its URL.
-    fn media_bytes(&self, url: &str) -> Result<Option<Vec<u8>>, String> {
-        match &self.options.media {
-            MediaSource::None => Ok(None),
-            MediaSource::Dir(dir) => {
-                let path = url::Url::parse(url)
-                    .map(|u| u.path().to_string())
-                    .unwrap_or_else(|_| url.to_string());
-                let decoded = percent_decoded(&path);
-                let relative = decoded
-                    .split_once("/uploads/")
-                    .map_or(decoded.trim_start_matches('/'), |(_, r)| r);
-                if relative.split('/').any(|part| part == "..") {
-                    return Err(format!("{url} leaves the uploads folder"));
-                }
-                let file = dir.join(relative);
-                let fallback = dir.join(relative.rsplit('/').next().unwrap_or(relative));
-                std::fs::read(&file)
-                    .or_else(|_| std::fs::read(&fallback))
-                    .map(Some)
-                    .map_err(|e| format!("{} not found in the media folder ({e})", file.display()))
-            }
-            MediaSource::Fetch => {
-                let Some(agent) = &self.http else {
-                    return Ok(None);
-                };
-                let limit = self.library.limits.max_upload_mb as u64 * 1024 * 1024;
-                let mut response = agent
-                    .get(url)
-                    .call()
-                    .map_err(|e| format!("cannot fetch {url}: {e}"))?;
-                response
-                    .body_mut()
-                    .with_config()
-                    .limit(limit)
-                    .read_to_vec()
-                    .map(Some)
-                    .map_err(|e| format!("cannot fetch {url}: {e}"))
-            }
-        }
-    }
-
     async fn attachment(&mut self, item: Item) -> anyhow::Result<()> {
         self.report.read("attachments");
-        let source = self.source.clone();
-        let id = stable_id(&[&source, "attachment", &item.id]);
-        let url = if item.attachment_url.is_empty() {
-            item.guid.clone()
-        } else {
-            item.attachment_url.clone()
-        };
-        if matches!(self.options.media, MediaSource::None) {
-            if !self.report.written.contains_key("images")
-                && !self
-                    .report
-                    .notes
-                    .iter()
-                    .any(|n| n.starts_with("attachments"))
+        if !self.media.enabled() {
+            if !self
+                .report
+                .notes
+                .iter()
+                .any(|n| n.starts_with("attachments"))
             {
                 self.report.note("attachments were not imported: pass --media-dir (a copy of wp-content/uploads) or --fetch-media");
             }
             return Ok(());
         }
-        if !self
-            .store
-            .images_by_ids(std::slice::from_ref(&id))
+        let id = stable_id(&[&self.source, "attachment", &item.key()]);
+        let url = if item.attachment_url.is_empty() {
+            &item.guid
+        } else {
+            &item.attachment_url
+        };
+        let image = ImageFrom {
+            id: &id,
+            url,
+            alt: item.meta("_wp_attachment_image_alt").unwrap_or(""),
+            caption: &plain_text(item.excerpt.trim()),
+            what: &format!("attachment {:?}", item.title),
+        };
+        if self
+            .media
+            .bring(self.store, image, &mut self.report)
             .await?
-            .is_empty()
         {
             self.report.wrote("images", 1);
-            return Ok(());
-        }
-        let bytes = match tokio::task::block_in_place(|| self.media_bytes(&url)) {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => return Ok(()),
-            Err(why) => {
-                self.report
-                    .note(format!("attachment {:?}: {why}", item.title));
-                return Ok(());
-            }
-        };
-        let file_name = url.rsplit('/').next().unwrap_or("image").to_string();
-        let upload = Upload {
-            file_name,
-            bytes,
-            alt: item
-                .meta("_wp_attachment_image_alt")
-                .unwrap_or("")
-                .chars()
-                .take(1000)
-                .collect(),
-            caption: plain_text(item.excerpt.trim()).chars().take(1000).collect(),
-            credit: String::new(),
-        };
-        if self.options.dry_run {
-            self.report.wrote("images", 1);
-            return Ok(());
-        }
-        match self.library.add(self.store, upload, id, None).await {
-            Ok(_) => self.report.wrote("images", 1),
-            Err(e) => self
-                .report
-                .note(format!("attachment {:?} was refused: {e}", item.title)),
         }
         Ok(())
     }
@@ -1179,7 +1102,7 @@ impl Run<'_> {
         self.report.wrote("old addresses", redirects.len());
         // Names the stories use, first (a dry run only counts them).
         self.names.save_new(self.store, &mut self.report).await?;
-        if self.options.dry_run {
+        if self.dry_run {
             return Ok(());
         }
         if !stories.is_empty() {
@@ -1193,11 +1116,4 @@ impl Run<'_> {
         }
         Ok(())
     }
-}
-
-/// `%e4%b8%ad` as the text it encodes (kept as written when that is not UTF-8).
-fn percent_decoded(path: &str) -> String {
-    percent_encoding::percent_decode_str(path)
-        .decode_utf8()
-        .map_or_else(|_| path.to_string(), |decoded| decoded.into_owned())
 }

@@ -474,6 +474,8 @@ pub async fn import_csv(
             email: normalized,
             name: name.chars().take(MAX_NAME_CHARS).collect(),
             manage_token: crate::services::accounts::secret(),
+            subscribed: true,
+            since: None,
         });
     }
     report.accepted = rows.len();

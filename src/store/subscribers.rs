@@ -23,6 +23,11 @@ pub struct ConfirmedSubscriber {
     pub email: String,
     pub name: String,
     pub manage_token: String,
+    /// False: they had left the list there (kept, as unsubscribed, so
+    /// their choice follows them and nobody adds them back by mistake).
+    pub subscribed: bool,
+    /// When they signed up there (None: now).
+    pub since: Option<UnixTime>,
 }
 
 /// What became of a sign-up.
@@ -316,10 +321,10 @@ macro_rules! queries {
                     row.push_bind(r.id.clone())
                         .push_bind(r.email.clone())
                         .push_bind(r.name.clone())
-                        .push_bind("active")
-                        .push_bind(now)
-                        .push_bind(now)
-                        .push_bind(now)
+                        .push_bind(if r.subscribed { "active" } else { "unsubscribed" })
+                        .push_bind(r.since.unwrap_or(now))
+                        .push_bind(r.subscribed.then_some(r.since.unwrap_or(now)))
+                        .push_bind(r.since.unwrap_or(now))
                         .push_bind(r.manage_token.clone())
                         .push_bind("");
                 });

@@ -283,6 +283,8 @@ fn readers(site: &TestSite, n: usize) -> Vec<String> {
             email: format!("reader-{i}@example.com"),
             name: format!("Reader {i}"),
             manage_token: masthead::services::accounts::secret(),
+            subscribed: true,
+            since: None,
         })
         .collect();
     block_on(site.store.add_confirmed_subscribers(&rows, TEST_LIST)).unwrap();
