@@ -22,19 +22,18 @@ use std::path::Path;
 use anyhow::{Context, anyhow, bail};
 use serde_json::Value;
 
-use super::media::{GHOST_URL, ImageFrom, Media};
-use super::{Names, Options, Report, Slugs, body_from_html, slug_for, stable_id};
+use super::media::{GHOST_URL, ImageFrom};
+use super::{Options, Report, Saver, body_from_html, slug_for, stable_id};
 use crate::model::text::{plain_text, reading_minutes, render_markdown};
 use crate::model::{Link, Page, Status, Story, UnixTime};
 use crate::services::media::Library;
 use crate::services::subscriptions::normalize_email;
 use crate::store::redirects::PathRedirect;
-use crate::store::{ConfirmedSubscriber, SlugKind, Store, StoryWrite};
+use crate::store::{ConfirmedSubscriber, Store, StoryWrite};
 
 /// The largest export read (it is parsed whole).
 pub const MAX_FILE: u64 = 512 << 20;
 const SOURCE: &str = "ghost";
-const BATCH: usize = 500;
 
 /// A field as text: strings as they are, numbers written out; null, empty
 /// and missing are None.
@@ -128,20 +127,13 @@ struct GhostTag {
 }
 
 struct Run<'a> {
-    store: &'a Store,
-    media: Media<'a>,
-    dry_run: bool,
-    names: Names,
-    slugs: Slugs,
-    report: Report,
+    out: Saver<'a>,
     tags: HashMap<String, GhostTag>,
     /// Ghost user id → author id.
     authors: HashMap<String, String>,
     post_tags: HashMap<String, Vec<(i64, String)>>,
     post_authors: HashMap<String, Vec<(i64, String)>>,
     post_meta: HashMap<String, Value>,
-    stories: Vec<StoryWrite>,
-    redirects: Vec<PathRedirect>,
 }
 
 /// Imports a Ghost export; `redirects` is Ghost's `redirects.json`, if any.
@@ -156,57 +148,42 @@ pub async fn import(
     let body = export_body(&root)?;
     let data = &body["data"];
     let mut run = Run {
-        store,
-        media: Media::new(options.media.clone(), library),
-        dry_run: options.dry_run,
-        names: Names::load(store).await?,
-        slugs: Slugs::default(),
-        report: Report {
-            dry_run: options.dry_run,
-            ..Default::default()
-        },
+        out: Saver::new(store, library, options).await?,
         tags: HashMap::new(),
         authors: HashMap::new(),
         post_tags: HashMap::new(),
         post_authors: HashMap::new(),
         post_meta: HashMap::new(),
-        stories: Vec::new(),
-        redirects: Vec::new(),
     };
     if let Some(version) = body.get("meta").and_then(|m| text(m, "version")) {
-        run.report.note(format!("a Ghost {version} export"));
+        run.out.report.note(format!("a Ghost {version} export"));
     }
     run.users(data).await?;
     run.tag_list(data);
     run.links(data);
-    run.names.save_new(store, &mut run.report).await?;
+    run.out.names.save_new(store, &mut run.out.report).await?;
     for post in rows(data, "posts") {
         run.post(post).await?;
     }
-    run.flush().await?;
     run.members(data).await?;
     if let Some(file) = redirects {
         run.redirect_rules(file)?;
-        run.flush().await?;
     }
     if rows(data, "settings")
         .iter()
         .any(|s| text(s, "key").is_some())
     {
-        run.report.note(
+        run.out.report.note(
             "Ghost's settings (title, navigation, …) are not imported: set them in the desk's Settings",
         );
     }
-    if !options.dry_run {
-        store.optimize().await?;
-    }
-    Ok(run.report)
+    run.out.finish().await
 }
 
 impl Run<'_> {
     async fn users(&mut self, data: &Value) -> anyhow::Result<()> {
         for user in rows(data, "users") {
-            self.report.read("users");
+            self.out.report.read("users");
             let name = text(user, "name").unwrap_or_else(|| "Unnamed".into());
             let slug = slug_for(&text(user, "slug").unwrap_or_default(), &name, "author");
             let mut links = Vec::new();
@@ -229,9 +206,10 @@ impl Run<'_> {
                 });
             }
             let author_id =
-                self.names
+                self.out
+                    .names
                     .author(SOURCE, &slug, &name, &text(user, "bio").unwrap_or_default());
-            if let Some(author) = self.names.new_author_mut(&author_id) {
+            if let Some(author) = self.out.names.new_author_mut(&author_id) {
                 author.links = serde_json::to_string(&links).unwrap_or_else(|_| "[]".into());
                 if let Some(photo) = text(user, "profile_image") {
                     let photo_id = stable_id(&[SOURCE, "image", &photo]);
@@ -244,8 +222,9 @@ impl Run<'_> {
                         what: &what,
                     };
                     if self
+                        .out
                         .media
-                        .bring(self.store, image, &mut self.report)
+                        .bring(self.out.store, image, &mut self.out.report)
                         .await?
                     {
                         author.photo_id = Some(photo_id);
@@ -261,7 +240,7 @@ impl Run<'_> {
 
     fn tag_list(&mut self, data: &Value) {
         for tag in rows(data, "tags") {
-            self.report.read("tags");
+            self.out.report.read("tags");
             let (Some(id), Some(name)) = (text(tag, "id"), text(tag, "name")) else {
                 continue;
             };
@@ -280,7 +259,7 @@ impl Run<'_> {
         }
         let internal = self.tags.values().filter(|t| t.internal).count();
         if internal > 0 {
-            self.report.note(format!(
+            self.out.report.note(format!(
                 "{internal} internal tags (#name) stay off the site: Masthead shows every tag it has"
             ));
         }
@@ -329,7 +308,7 @@ impl Run<'_> {
         if markdown.is_empty()
             && (text(post, "lexical").is_some() || text(post, "mobiledoc").is_some())
         {
-            self.report.note(format!(
+            self.out.report.note(format!(
                 "{title:?} has no HTML or text in the export (only the editor's document): imported empty"
             ));
         }
@@ -339,11 +318,13 @@ impl Run<'_> {
 
     async fn post(&mut self, post: &Value) -> anyhow::Result<()> {
         let Some(ghost_id) = text(post, "id") else {
-            self.report.note("a post without an id was passed over");
+            self.out.report.note("a post without an id was passed over");
             return Ok(());
         };
         let is_page = text(post, "type").as_deref() == Some("page") || flag(post, "page");
-        self.report.read(if is_page { "pages" } else { "posts" });
+        self.out
+            .report
+            .read(if is_page { "pages" } else { "posts" });
         let title = text(post, "title").unwrap_or_else(|| format!("Untitled {ghost_id}"));
         let key = text(post, "uuid").unwrap_or_else(|| ghost_id.clone());
         // A Ghost export written by Masthead says its own status too.
@@ -356,7 +337,7 @@ impl Run<'_> {
             (None, Some("published")) => Status::Published,
             (None, Some("scheduled")) => Status::Scheduled,
             (None, Some("sent")) => {
-                self.report.note(format!(
+                self.out.report.note(format!(
                     "{title:?} was only sent by email in Ghost: archived"
                 ));
                 Status::Archived
@@ -365,7 +346,7 @@ impl Run<'_> {
         };
         let visibility = text(post, "visibility").unwrap_or_else(|| "public".into());
         if visibility != "public" && status != Status::Draft {
-            self.report.note(format!(
+            self.out.report.note(format!(
                 "{title:?} was for {visibility} members in Ghost: kept as a draft (Masthead has no paywall)"
             ));
             status = Status::Draft;
@@ -379,14 +360,9 @@ impl Run<'_> {
         let (body_md, body_html) = self.body(post, &title);
         let wanted = slug_for(&text(post, "slug").unwrap_or_default(), &title, "untitled");
         if is_page {
-            let id = stable_id(&[SOURCE, "page", &key]);
-            let slug = self
-                .slugs
-                .claim(self.store, SlugKind::Page, &wanted, &id)
-                .await?;
             let page = Page {
-                id,
-                slug,
+                id: stable_id(&[SOURCE, "page", &key]),
+                slug: wanted,
                 title,
                 body_md,
                 body_html,
@@ -404,17 +380,11 @@ impl Run<'_> {
                 created_by: None,
                 revision: 1,
             };
-            self.report.wrote("pages", 1);
-            if !self.dry_run {
-                self.store.save_page(&page, None).await?;
-            }
-            return Ok(());
+            return self.out.page(page).await;
         }
         let id = stable_id(&[SOURCE, "post", &key]);
-        let slug = self
-            .slugs
-            .claim(self.store, SlugKind::Story, &wanted, &id)
-            .await?;
+        // Made unique when the batch is saved.
+        let slug = wanted;
         // Section: the first public tag (Ghost's primary tag); the rest are tags.
         let mut section_id = None;
         let mut tag_ids = Vec::new();
@@ -428,16 +398,17 @@ impl Run<'_> {
             let (slug, name, description) =
                 (tag.slug.clone(), tag.name.clone(), tag.description.clone());
             if section_id.is_none() {
-                section_id = Some(self.names.section(SOURCE, &slug, &name, &description));
+                section_id = Some(self.out.names.section(SOURCE, &slug, &name, &description));
             } else {
-                let tag = self.names.tag(SOURCE, &slug, &name, &description);
+                let tag = self.out.names.tag(SOURCE, &slug, &name, &description);
                 if !tag_ids.contains(&tag) {
                     tag_ids.push(tag);
                 }
             }
         }
         let section_id = section_id.unwrap_or_else(|| {
-            self.names
+            self.out
+                .names
                 .section(SOURCE, "uncategorized", "Uncategorized", "")
         });
         let mut author_ids: Vec<String> = self
@@ -475,20 +446,22 @@ impl Run<'_> {
                 what: &what,
             };
             if self
+                .out
                 .media
-                .bring(self.store, image, &mut self.report)
+                .bring(self.out.store, image, &mut self.out.report)
                 .await?
             {
                 hero_image_id = Some(image_id);
-                self.report.wrote("images", 1);
-            } else if !self.media.enabled()
+                self.out.report.wrote("images", 1);
+            } else if !self.out.media.enabled()
                 && !self
+                    .out
                     .report
                     .notes
                     .iter()
                     .any(|n| n.starts_with("feature images"))
             {
-                self.report.note("feature images were not imported: pass --media-dir (a copy of content/images) or --fetch-media");
+                self.out.report.note("feature images were not imported: pass --media-dir (a copy of content/images) or --fetch-media");
             }
         }
         let seo_title = self
@@ -525,7 +498,7 @@ impl Run<'_> {
             revision: 1,
         };
         // Ghost addresses posts at /{slug}/.
-        self.redirects.push(PathRedirect {
+        self.out.redirects.push(PathRedirect {
             path: crate::urls::old_path_key(
                 &format!("/{}", text(post, "slug").unwrap_or(slug)),
                 None,
@@ -534,40 +507,17 @@ impl Run<'_> {
             target: id,
         });
         let publish_at = (status == Status::Scheduled).then_some(published).flatten();
-        self.stories.push(StoryWrite {
-            story,
-            author_ids,
-            tag_ids,
-            redirect_from: None,
-            publish_at,
-            edit: None,
-            relate: false,
-        });
-        if self.stories.len() >= BATCH {
-            self.flush().await?;
-        }
-        Ok(())
-    }
-
-    async fn flush(&mut self) -> anyhow::Result<()> {
-        let stories = std::mem::take(&mut self.stories);
-        let redirects = std::mem::take(&mut self.redirects);
-        self.report.wrote("stories", stories.len());
-        self.report.wrote("old addresses", redirects.len());
-        self.names.save_new(self.store, &mut self.report).await?;
-        if self.dry_run {
-            return Ok(());
-        }
-        if !stories.is_empty() {
-            self.store
-                .save_stories(&stories)
-                .await
-                .context("cannot save stories")?;
-        }
-        if !redirects.is_empty() {
-            self.store.save_path_redirects(&redirects).await?;
-        }
-        Ok(())
+        self.out
+            .story(StoryWrite {
+                story,
+                author_ids,
+                tag_ids,
+                redirect_from: None,
+                publish_at,
+                edit: None,
+                relate: false,
+            })
+            .await
     }
 
     /// Members become subscribers of the first newsletter, keeping whether
@@ -583,21 +533,22 @@ impl Run<'_> {
             .iter()
             .filter_map(|row| text(row, "member_id"))
             .collect();
-        let Some(newsletter) = self.store.newsletters().await?.into_iter().next() else {
+        let Some(newsletter) = self.out.store.newsletters().await?.into_iter().next() else {
             bail!(
                 "this publication has no newsletter to add members to: add one in the desk first"
             );
         };
         let mut readers = Vec::new();
         for member in members {
-            self.report.read("members");
+            self.out.report.read("members");
             let Some(email) = text(member, "email") else {
                 continue;
             };
             let email = match normalize_email(&email) {
                 Ok(e) => e,
                 Err(why) => {
-                    self.report
+                    self.out
+                        .report
                         .note(format!("member {email:?} was passed over: {why}"));
                     continue;
                 }
@@ -624,11 +575,13 @@ impl Run<'_> {
             });
         }
         let active = readers.iter().filter(|r| r.subscribed).count();
-        self.report.wrote("subscribers", active);
-        self.report
+        self.out.report.wrote("subscribers", active);
+        self.out
+            .report
             .wrote("unsubscribed readers", readers.len() - active);
-        if !self.dry_run {
-            self.store
+        if !self.out.dry_run() {
+            self.out
+                .store
                 .add_confirmed_subscribers(&readers, &newsletter.id)
                 .await?;
         }
@@ -646,7 +599,7 @@ impl Run<'_> {
             );
         };
         for rule in rules {
-            self.report.read("redirect rules");
+            self.out.report.read("redirect rules");
             let (Some(from), Some(to)) = (text(rule, "from"), text(rule, "to")) else {
                 continue;
             };
@@ -665,12 +618,12 @@ impl Run<'_> {
                 || to.starts_with("https://")
                 || to.starts_with("http://");
             if !plain || !target_ok {
-                self.report.note(format!(
+                self.out.report.note(format!(
                     "redirect {from:?} → {to:?} is a pattern Masthead does not run: left out"
                 ));
                 continue;
             }
-            self.redirects.push(PathRedirect {
+            self.out.redirects.push(PathRedirect {
                 path: crate::urls::old_path_key(&literal, None),
                 target_kind: "url".into(),
                 target: to,

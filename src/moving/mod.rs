@@ -21,7 +21,8 @@ use sha2::{Digest, Sha256};
 
 use crate::model::text::{SafeHtml, render_markdown};
 use crate::model::{Author, Section, Tag, slug};
-use crate::store::{SlugKind, Store, StoreResult};
+use crate::store::redirects::PathRedirect;
+use crate::store::{SlugKind, Store, StoreResult, StoryWrite};
 
 pub use media::MediaSource;
 
@@ -279,6 +280,144 @@ impl Slugs {
         }
         // The candidates never end; this only satisfies the compiler.
         Ok(wanted.to_string())
+    }
+}
+
+impl Slugs {
+    /// Slugs for many pieces at once (`(wanted, id)`, answered in order):
+    /// one query for the usual case, where the wanted slug is free or the
+    /// piece's own; the rest are claimed one by one.
+    pub async fn claim_all(
+        &mut self,
+        store: &Store,
+        kind: SlugKind,
+        wanted: &[(String, String)],
+    ) -> StoreResult<Vec<String>> {
+        let slugs: Vec<String> = wanted.iter().map(|(slug, _)| slug.clone()).collect();
+        let mut holders: HashMap<String, Vec<String>> = HashMap::new();
+        for (slug, id) in store.slug_holders(kind, &slugs).await? {
+            holders.entry(slug).or_default().push(id);
+        }
+        let mut claimed = Vec::with_capacity(wanted.len());
+        for (slug, id) in wanted {
+            let free = holders
+                .get(slug)
+                .is_none_or(|ids| ids.iter().all(|h| h == id));
+            if free && self.used.insert((kind as u8, slug.clone())) {
+                claimed.push(slug.clone());
+            } else {
+                claimed.push(self.claim(store, kind, slug, id).await?);
+            }
+        }
+        Ok(claimed)
+    }
+}
+
+/// What every importer writes through: names, slugs, the report, and the
+/// stories and old addresses it gathers, saved a batch at a time.
+pub struct Saver<'a> {
+    pub store: &'a Store,
+    pub media: media::Media<'a>,
+    pub names: Names,
+    pub slugs: Slugs,
+    pub report: Report,
+    stories: Vec<StoryWrite>,
+    pub redirects: Vec<PathRedirect>,
+}
+
+/// Stories saved per transaction.
+const BATCH: usize = 500;
+
+impl<'a> Saver<'a> {
+    pub async fn new(
+        store: &'a Store,
+        library: &'a crate::services::media::Library,
+        options: &Options,
+    ) -> StoreResult<Saver<'a>> {
+        Ok(Saver {
+            store,
+            media: media::Media::new(options.media.clone(), library),
+            names: Names::load(store).await?,
+            slugs: Slugs::default(),
+            report: Report {
+                dry_run: options.dry_run,
+                ..Default::default()
+            },
+            stories: Vec::new(),
+            redirects: Vec::new(),
+        })
+    }
+
+    pub fn dry_run(&self) -> bool {
+        self.report.dry_run
+    }
+
+    /// Adds a story, its slug still the one wanted (made unique on saving).
+    pub async fn story(&mut self, write: StoryWrite) -> anyhow::Result<()> {
+        self.stories.push(write);
+        if self.stories.len() >= BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Saves a page (its slug made unique first).
+    pub async fn page(&mut self, mut page: crate::model::Page) -> anyhow::Result<()> {
+        page.slug = self
+            .slugs
+            .claim(self.store, SlugKind::Page, &page.slug, &page.id)
+            .await?;
+        self.report.wrote("pages", 1);
+        if !self.dry_run() {
+            self.store.save_page(&page, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Saves the stories and old addresses gathered so far, with the
+    /// names they use.
+    pub async fn flush(&mut self) -> anyhow::Result<()> {
+        let mut stories = std::mem::take(&mut self.stories);
+        let redirects = std::mem::take(&mut self.redirects);
+        let wanted: Vec<(String, String)> = stories
+            .iter()
+            .map(|w| (w.story.slug.clone(), w.story.id.clone()))
+            .collect();
+        let slugs = self
+            .slugs
+            .claim_all(self.store, SlugKind::Story, &wanted)
+            .await?;
+        for (write, slug) in stories.iter_mut().zip(slugs) {
+            if write.redirect_from.as_ref() == Some(&slug) {
+                write.redirect_from = None;
+            }
+            write.story.slug = slug;
+        }
+        self.report.wrote("stories", stories.len());
+        self.report.wrote("old addresses", redirects.len());
+        self.names.save_new(self.store, &mut self.report).await?;
+        if self.dry_run() {
+            return Ok(());
+        }
+        if !stories.is_empty() {
+            self.store
+                .save_stories(&stories)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot save stories: {e}"))?;
+        }
+        if !redirects.is_empty() {
+            self.store.save_path_redirects(&redirects).await?;
+        }
+        Ok(())
+    }
+
+    /// Saves what is left and refreshes the planner's statistics.
+    pub async fn finish(mut self) -> anyhow::Result<Report> {
+        self.flush().await?;
+        if !self.dry_run() {
+            self.store.optimize().await?;
+        }
+        Ok(self.report)
     }
 }
 

@@ -23,18 +23,16 @@ use quick_xml::events::{BytesStart, Event};
 use tokio::sync::mpsc;
 
 use super::Options;
-use super::media::{ImageFrom, Media};
-use super::{Bounded, Names, Report, Slugs, body_from_html, slug_for, stable_id};
+use super::media::ImageFrom;
+use super::{Bounded, Report, Saver, body_from_html, slug_for, stable_id};
 use crate::model::text::{SafeHtml, plain_text, reading_minutes};
 use crate::model::{Page, Status, Story, UnixTime};
 use crate::services::media::Library;
 use crate::store::redirects::PathRedirect;
-use crate::store::{SlugKind, Store, StoryWrite};
+use crate::store::{Store, StoryWrite};
 
 /// The largest single element read (a post's content, one meta value).
 pub const MAX_ELEMENT: u64 = 64 << 20;
-/// Stories saved per transaction.
-const BATCH: usize = 500;
 
 #[derive(Debug, Default, Clone)]
 struct Category {
@@ -536,22 +534,15 @@ fn old_path(url: &str) -> Option<String> {
 
 /// State kept while importing.
 struct Run<'a> {
-    store: &'a Store,
-    media: Media<'a>,
-    dry_run: bool,
+    out: Saver<'a>,
     source: String,
-    names: Names,
-    slugs: Slugs,
     /// Whether `categories` became sections and tags yet.
     categories_made: bool,
     /// Categories by nicename.
     categories: std::collections::HashMap<String, Category>,
     /// Authors by login: their ids.
     logins: std::collections::HashMap<String, String>,
-    stories: Vec<StoryWrite>,
-    redirects: Vec<PathRedirect>,
     heroes: Vec<(String, String)>,
-    report: Report,
 }
 
 /// Imports a WXR file. `progress` hears (bytes read, file size).
@@ -574,23 +565,13 @@ pub async fn import(
         )
     });
     let mut run = Run {
-        store,
-        media: Media::new(options.media.clone(), library),
-        dry_run: options.dry_run,
+        out: Saver::new(store, library, options).await?,
         // Until the file names its site (its first lines do).
         source: "wordpress".into(),
-        names: Names::load(store).await?,
-        slugs: Slugs::default(),
         categories_made: false,
         categories: Default::default(),
         logins: Default::default(),
-        stories: Vec::new(),
-        redirects: Vec::new(),
         heroes: Vec::new(),
-        report: Report {
-            dry_run: options.dry_run,
-            ..Default::default()
-        },
     };
     let mut failure = None;
     while let Some(entry) = receiver.recv().await {
@@ -618,9 +599,10 @@ pub async fn import(
         return Err(e);
     }
     run.make_categories().await?;
-    run.flush().await?;
+    run.out.flush().await?;
     if let Err(e) = read {
         if run
+            .out
             .report
             .read
             .keys()
@@ -630,16 +612,13 @@ pub async fn import(
             return Err(e);
         }
         // What came before the damage is in; say where it stopped.
-        run.report.note(format!("stopped early: {e:#}"));
+        run.out.report.note(format!("stopped early: {e:#}"));
     }
     if !options.dry_run && !run.heroes.is_empty() {
         let set = store.set_story_heroes(&run.heroes).await?;
-        run.report.wrote("hero images", set);
+        run.out.report.wrote("hero images", set);
     }
-    if !options.dry_run {
-        store.optimize().await?;
-    }
-    Ok(run.report)
+    run.out.finish().await
 }
 
 impl Run<'_> {
@@ -648,20 +627,24 @@ impl Run<'_> {
             Entry::Site { link, wxr } => {
                 self.source = format!("wordpress {}", link.trim_end_matches('/'));
                 if !wxr.is_empty() && !["1.0", "1.1", "1.2"].contains(&wxr.as_str()) {
-                    self.report
+                    self.out
+                        .report
                         .note(format!("WXR version {wxr} is newer than 1.2: read as 1.2"));
                 }
             }
             Entry::Author { login, name } => {
-                self.report.read("authors");
+                self.out.report.read("authors");
                 let slug = slug_for(&login, &name, "author");
                 let display = if name.trim().is_empty() {
                     &login
                 } else {
                     &name
                 };
-                let id = self.names.author(&self.source.clone(), &slug, display, "");
-                self.redirects.push(PathRedirect {
+                let id = self
+                    .out
+                    .names
+                    .author(&self.source.clone(), &slug, display, "");
+                self.out.redirects.push(PathRedirect {
                     path: format!("/author/{login}"),
                     target_kind: "author".into(),
                     target: id.clone(),
@@ -669,7 +652,7 @@ impl Run<'_> {
                 self.logins.insert(login, id);
             }
             Entry::Category(c) => {
-                self.report.read("categories");
+                self.out.report.read("categories");
                 self.categories.insert(c.slug.clone(), c);
                 // Sections and tags are made once every category is known
                 // (a child may come before its parent): see `make_categories`.
@@ -679,12 +662,13 @@ impl Run<'_> {
                 name,
                 description,
             } => {
-                self.report.read("tags");
+                self.out.report.read("tags");
                 let own = slug_for(&slug, &name, "tag");
                 let id = self
+                    .out
                     .names
                     .tag(&self.source.clone(), &own, &name, &description);
-                self.redirects.push(PathRedirect {
+                self.out.redirects.push(PathRedirect {
                     path: format!("/tag/{slug}"),
                     target_kind: "tag".into(),
                     target: id,
@@ -711,21 +695,26 @@ impl Run<'_> {
             let (kind, id) = if top {
                 (
                     "section",
-                    self.names.section(&source, &slug, &c.name, &c.description),
+                    self.out
+                        .names
+                        .section(&source, &slug, &c.name, &c.description),
                 )
             } else {
                 (
                     "tag",
-                    self.names.tag(&source, &slug, &c.name, &c.description),
+                    self.out.names.tag(&source, &slug, &c.name, &c.description),
                 )
             };
-            self.redirects.push(PathRedirect {
+            self.out.redirects.push(PathRedirect {
                 path: format!("/category/{}", self.category_path(&c.slug)),
                 target_kind: kind.into(),
                 target: id,
             });
         }
-        self.names.save_new(self.store, &mut self.report).await?;
+        self.out
+            .names
+            .save_new(self.out.store, &mut self.out.report)
+            .await?;
         Ok(())
     }
 
@@ -772,7 +761,7 @@ impl Run<'_> {
                     "revision" => "revisions",
                     _ => "other items",
                 };
-                self.report.read(kind);
+                self.out.report.read(kind);
                 Ok(())
             }
         }
@@ -802,7 +791,7 @@ impl Run<'_> {
         paths.sort();
         paths.dedup();
         for path in paths {
-            self.redirects.push(PathRedirect {
+            self.out.redirects.push(PathRedirect {
                 path,
                 target_kind: kind.into(),
                 target: id.to_string(),
@@ -817,18 +806,18 @@ impl Run<'_> {
             "pending" => Status::Review,
             "draft" | "auto-draft" | "" => Status::Draft,
             "private" => {
-                self.report.note(format!(
+                self.out.report.note(format!(
                     "{what} {:?} was private in WordPress: kept as a draft",
                     item.title
                 ));
                 Status::Draft
             }
             "trash" => {
-                self.report.read("in the trash (not imported)");
+                self.out.report.read("in the trash (not imported)");
                 return None;
             }
             other => {
-                self.report.note(format!(
+                self.out.report.note(format!(
                     "{what} {:?} has the status {other:?}: kept as a draft",
                     item.title
                 ));
@@ -836,7 +825,7 @@ impl Run<'_> {
             }
         };
         if !item.password.trim().is_empty() && status != Status::Draft {
-            self.report.note(format!(
+            self.out.report.note(format!(
                 "{what} {:?} was password-protected in WordPress: kept as a draft (Masthead has no passwords on pieces)",
                 item.title
             ));
@@ -846,13 +835,13 @@ impl Run<'_> {
     }
 
     async fn post(&mut self, item: Item, body: Option<(String, SafeHtml)>) -> anyhow::Result<()> {
-        self.report.read("posts");
+        self.out.report.read("posts");
         let source = self.source.clone();
         let Some(mut status) = self.status(&item, "post") else {
             return Ok(());
         };
         if item.damaged_text {
-            self.report.note(format!(
+            self.out.report.note(format!(
                 "post {:?}: bytes that were not UTF-8 were replaced",
                 item.title
             ));
@@ -860,7 +849,7 @@ impl Run<'_> {
         let id = stable_id(&[&source, "post", &item.key()]);
         let (published, modified) = Self::times(&item);
         if matches!(status, Status::Published | Status::Scheduled) && published.is_none() {
-            self.report.note(format!(
+            self.out.report.note(format!(
                 "post {:?} has no date: kept as a draft",
                 item.title
             ));
@@ -868,7 +857,7 @@ impl Run<'_> {
         }
         let (body_md, body_html) = body.unwrap_or_else(|| {
             if !item.content.trim().is_empty() {
-                self.report.note(format!(
+                self.out.report.note(format!(
                     "post {:?}: its HTML could not be converted; kept as plain text",
                     item.title
                 ));
@@ -885,7 +874,7 @@ impl Run<'_> {
             author_ids.push(first.clone());
         } else if !item.creator.is_empty() {
             let slug = slug_for(&item.creator, &item.creator, "author");
-            let id = self.names.author(&source, &slug, &item.creator, "");
+            let id = self.out.names.author(&source, &slug, &item.creator, "");
             self.logins.insert(item.creator.clone(), id.clone());
             author_ids.push(id);
         }
@@ -900,17 +889,17 @@ impl Run<'_> {
                             .map_or(text.as_str(), |c| c.name.as_str())
                             .to_string();
                         let slug = slug_for(&top, &top_name, "uncategorized");
-                        section_id = Some(self.names.section(&source, &slug, &top_name, ""));
+                        section_id = Some(self.out.names.section(&source, &slug, &top_name, ""));
                         if top == *nicename {
                             continue;
                         }
                     }
                     let slug = slug_for(nicename, text, "category");
-                    tag_ids.push(self.names.tag(&source, &slug, text, ""));
+                    tag_ids.push(self.out.names.tag(&source, &slug, text, ""));
                 }
                 "post_tag" => {
                     let slug = slug_for(nicename, text, "tag");
-                    tag_ids.push(self.names.tag(&source, &slug, text, ""));
+                    tag_ids.push(self.out.names.tag(&source, &slug, text, ""));
                 }
                 "author" => {
                     // co-authors-plus: `cap-LOGIN`.
@@ -919,7 +908,7 @@ impl Run<'_> {
                         Some(id) => id.clone(),
                         None => {
                             let slug = slug_for(login, text, "author");
-                            self.names.author(&source, &slug, text, "")
+                            self.out.names.author(&source, &slug, text, "")
                         }
                     };
                     if !author_ids.contains(&id) {
@@ -933,16 +922,14 @@ impl Run<'_> {
         let section_id = match section_id {
             Some(id) => id,
             None => self
+                .out
                 .names
                 .section(&source, "uncategorized", "Uncategorized", ""),
         };
         let mut seen = std::collections::HashSet::new();
         tag_ids.retain(|t| seen.insert(t.clone()));
-        let wanted = slug_for(&item.name, &item.title, &format!("post-{}", item.id));
-        let slug = self
-            .slugs
-            .claim(self.store, SlugKind::Story, &wanted, &id)
-            .await?;
+        // Made unique when the batch is saved.
+        let slug = slug_for(&item.name, &item.title, &format!("post-{}", item.id));
         let seo = |key: &str| {
             item.meta(key)
                 .filter(|v| !v.contains("%%"))
@@ -985,29 +972,24 @@ impl Run<'_> {
                 stable_id(&[&source, "attachment", thumbnail.trim()]),
             ));
         }
-        let old_slug = item
-            .meta("_wp_old_slug")
-            .map(str::to_string)
-            .filter(|s| *s != story.slug);
+        let old_slug = item.meta("_wp_old_slug").map(str::to_string);
         self.old_addresses(&item, "story", &id);
         let publish_at = (status == Status::Scheduled).then_some(published).flatten();
-        self.stories.push(StoryWrite {
-            story,
-            author_ids,
-            tag_ids,
-            redirect_from: old_slug,
-            publish_at,
-            edit: None,
-            relate: false,
-        });
-        if self.stories.len() >= BATCH {
-            self.flush().await?;
-        }
-        Ok(())
+        self.out
+            .story(StoryWrite {
+                story,
+                author_ids,
+                tag_ids,
+                redirect_from: old_slug,
+                publish_at,
+                edit: None,
+                relate: false,
+            })
+            .await
     }
 
     async fn page(&mut self, item: Item, body: Option<(String, SafeHtml)>) -> anyhow::Result<()> {
-        self.report.read("pages");
+        self.out.report.read("pages");
         let Some(status) = self.status(&item, "page") else {
             return Ok(());
         };
@@ -1020,11 +1002,7 @@ impl Run<'_> {
                 crate::model::text::render_markdown(&item.content),
             )
         });
-        let wanted = slug_for(&item.name, &item.title, &format!("page-{}", item.id));
-        let slug = self
-            .slugs
-            .claim(self.store, SlugKind::Page, &wanted, &id)
-            .await?;
+        let slug = slug_for(&item.name, &item.title, &format!("page-{}", item.id));
         let created = published.or(modified).unwrap_or(0);
         let page = Page {
             id: id.clone(),
@@ -1051,23 +1029,20 @@ impl Run<'_> {
             revision: 1,
         };
         self.old_addresses(&item, "page", &id);
-        self.report.wrote("pages", 1);
-        if !self.dry_run {
-            self.store.save_page(&page, None).await?;
-        }
-        Ok(())
+        self.out.page(page).await
     }
 
     async fn attachment(&mut self, item: Item) -> anyhow::Result<()> {
-        self.report.read("attachments");
-        if !self.media.enabled() {
+        self.out.report.read("attachments");
+        if !self.out.media.enabled() {
             if !self
+                .out
                 .report
                 .notes
                 .iter()
                 .any(|n| n.starts_with("attachments"))
             {
-                self.report.note("attachments were not imported: pass --media-dir (a copy of wp-content/uploads) or --fetch-media");
+                self.out.report.note("attachments were not imported: pass --media-dir (a copy of wp-content/uploads) or --fetch-media");
             }
             return Ok(());
         }
@@ -1085,34 +1060,12 @@ impl Run<'_> {
             what: &format!("attachment {:?}", item.title),
         };
         if self
+            .out
             .media
-            .bring(self.store, image, &mut self.report)
+            .bring(self.out.store, image, &mut self.out.report)
             .await?
         {
-            self.report.wrote("images", 1);
-        }
-        Ok(())
-    }
-
-    /// Saves the stories and redirects gathered so far.
-    async fn flush(&mut self) -> anyhow::Result<()> {
-        let stories = std::mem::take(&mut self.stories);
-        let redirects = std::mem::take(&mut self.redirects);
-        self.report.wrote("stories", stories.len());
-        self.report.wrote("old addresses", redirects.len());
-        // Names the stories use, first (a dry run only counts them).
-        self.names.save_new(self.store, &mut self.report).await?;
-        if self.dry_run {
-            return Ok(());
-        }
-        if !stories.is_empty() {
-            self.store
-                .save_stories(&stories)
-                .await
-                .context("cannot save stories")?;
-        }
-        if !redirects.is_empty() {
-            self.store.save_path_redirects(&redirects).await?;
+            self.out.report.wrote("images", 1);
         }
         Ok(())
     }

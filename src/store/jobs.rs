@@ -79,15 +79,23 @@ macro_rules! queries {
             /// Drops the pending job of `kind` for `subject`, unless a worker
             /// holds it now (it will find nothing to do, and finish it).
             pub async fn cancel(conn: &mut Conn, kind: &str, subject: &str, now: UnixTime) -> StoreResult<()> {
-                sqlx::query(
-                    "DELETE FROM jobs WHERE kind = $1 AND subject = $2 AND done_at IS NULL
-                     AND (locked_until IS NULL OR locked_until < $3)",
-                )
-                .bind(kind)
-                .bind(subject)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
+                cancel_all(conn, kind, &[subject.to_string()], now).await
+            }
+
+            /// Cancels the pending jobs of a kind for these subjects (not one
+            /// a worker holds right now).
+            pub async fn cancel_all(conn: &mut Conn, kind: &str, subjects: &[String], now: UnixTime) -> StoreResult<()> {
+                if subjects.is_empty() {
+                    return Ok(());
+                }
+                let mut qb = sqlx::QueryBuilder::<Db>::new("DELETE FROM jobs WHERE kind = ");
+                qb.push_bind(kind.to_string());
+                qb.push(" AND subject IN ");
+                super::sql::push_id_list(&mut qb, subjects);
+                qb.push(" AND done_at IS NULL AND (locked_until IS NULL OR locked_until < ");
+                qb.push_bind(now);
+                qb.push(")");
+                qb.build().execute(&mut *conn).await?;
                 Ok(())
             }
 

@@ -133,10 +133,6 @@ macro_rules! queries {
             /// Keeps a story's document in step with the story (see
             /// `write_documents`). Runs after its tags and authors are
             /// saved (their names are indexed).
-            pub async fn index_story(conn: &mut Conn, story: &Story) -> StoreResult<()> {
-                write_documents(conn, std::slice::from_ref(story)).await
-            }
-
             pub async fn find(pool: &Pool<Db>, request: &SearchRequest) -> StoreResult<Vec<SearchHit>> {
                 if request.terms.is_empty() {
                     return Ok(vec![]);
@@ -292,7 +288,9 @@ macro_rules! queries {
             /// scheduled (queries ask for those public at their time),
             /// with the names it shows (section, tags, authors; one query
             /// for them all), removed otherwise.
-            async fn write_documents(conn: &mut Conn, stories: &[Story]) -> StoreResult<()> {
+            /// Writes (or removes) the stories' search documents; after their
+            /// section, tags and authors are saved (the documents name them).
+            pub async fn write_documents(conn: &mut Conn, stories: &[Story]) -> StoreResult<()> {
                 let indexed = |story: &Story| matches!(story.status, Status::Published | Status::Scheduled);
                 let public: Vec<String> = stories.iter().filter(|s| indexed(s)).map(|s| s.id.clone()).collect();
                 let mut names: std::collections::HashMap<String, Vec<String>> =

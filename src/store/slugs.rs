@@ -65,6 +65,26 @@ macro_rules! queries {
                 Ok(())
             }
 
+            /// Which of these slugs are used, and by which ids (now or as
+            /// old addresses).
+            pub async fn holders(pool: &Pool<Db>, kind: SlugKind, slugs: &[String]) -> StoreResult<Vec<(String, String)>> {
+                if slugs.is_empty() {
+                    return Ok(vec![]);
+                }
+                let table = match kind {
+                    SlugKind::Story => "stories",
+                    SlugKind::Brief => "briefs",
+                    SlugKind::Page => "pages",
+                };
+                let mut qb = sqlx::QueryBuilder::<Db>::new(format!("SELECT slug, id FROM {table} WHERE slug IN "));
+                super::sql::push_id_list(&mut qb, slugs);
+                qb.push(" UNION ALL SELECT old_slug, target_id FROM slug_redirects WHERE kind = ");
+                qb.push_bind(kind.as_str());
+                qb.push(" AND old_slug IN ");
+                super::sql::push_id_list(&mut qb, slugs);
+                Ok(qb.build_query_as().fetch_all(pool).await?)
+            }
+
             pub async fn redirect_target(pool: &Pool<Db>, kind: SlugKind, old_slug: &str) -> StoreResult<Option<String>> {
                 Ok(sqlx::query_scalar("SELECT target_id FROM slug_redirects WHERE kind = $1 AND old_slug = $2")
                     .bind(kind.as_str())
@@ -87,6 +107,15 @@ impl Store {
         except_id: &str,
     ) -> StoreResult<bool> {
         read!(self, slugs::taken(kind, slug, except_id))
+    }
+
+    /// Which of `slugs` are used (now or as old addresses), by which ids.
+    pub async fn slug_holders(
+        &self,
+        kind: SlugKind,
+        slugs: &[String],
+    ) -> StoreResult<Vec<(String, String)>> {
+        read!(self, slugs::holders(kind, slugs))
     }
 
     /// The id an old slug now points at.

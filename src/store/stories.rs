@@ -541,6 +541,26 @@ macro_rules! queries {
                 Ok(row.map_or(Visibility::Hidden, |(status, at)| status.visibility(at, now)))
             }
 
+            /// What readers see of each of these stories right now (stories
+            /// not stored yet are missing from the answer: Hidden).
+            pub async fn visibilities(
+                conn: &mut Conn,
+                ids: &[String],
+                now: UnixTime,
+            ) -> StoreResult<std::collections::HashMap<String, Visibility>> {
+                if ids.is_empty() {
+                    return Ok(Default::default());
+                }
+                let mut qb = QueryBuilder::<Db>::new("SELECT id, status, published_at FROM stories WHERE id IN ");
+                push_id_list(&mut qb, ids);
+                let rows: Vec<(String, crate::model::Status, Option<UnixTime>)> =
+                    qb.build_query_as().fetch_all(&mut *conn).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, status, at)| (id, status.visibility(at, now)))
+                    .collect())
+            }
+
             /// Inserts or updates the story; an update made on an outdated
             /// copy (`based_on` is not the stored revision) changes nothing
             /// and answers false. `bump` adds to the save counter.
@@ -612,61 +632,59 @@ macro_rules! queries {
                     .await?)
             }
 
-            /// The story's authors, each row carrying the story's public-from
-            /// time so that an author's page walks one index.
-            pub async fn set_authors(conn: &mut Conn, story: &Story, author_ids: &[String]) -> StoreResult<()> {
-                sqlx::query("DELETE FROM story_authors WHERE story_id = $1")
-                    .bind(&story.id)
-                    .execute(&mut *conn)
-                    .await?;
-                if author_ids.is_empty() {
+            /// The stories' authors and tags, in their order, replacing what
+            /// they had. Each row carries what author and tag pages and
+            /// related stories need (public-from time, section) so that they
+            /// read one index and never the wide story rows.
+            pub async fn set_links(conn: &mut Conn, writes: &[crate::store::StoryWrite]) -> StoreResult<()> {
+                if writes.is_empty() {
                     return Ok(());
                 }
-                let public_from = story.public_from();
-                let mut qb = QueryBuilder::<Db>::new(
-                    "INSERT INTO story_authors (story_id, author_id, position, public_from) ",
-                );
-                qb.push_values(author_ids.iter().enumerate(), |mut row, (position, author)| {
-                    row.push_bind(story.id.clone())
-                        .push_bind(author.clone())
-                        .push_bind(position as i32)
-                        .push_bind(public_from);
-                });
-                qb.build().execute(&mut *conn).await?;
+                let ids: Vec<String> = writes.iter().map(|w| w.story.id.clone()).collect();
+                for table in ["story_authors", "story_tags"] {
+                    let mut qb = QueryBuilder::<Db>::new(format!("DELETE FROM {table} WHERE story_id IN "));
+                    push_id_list(&mut qb, &ids);
+                    qb.build().execute(&mut *conn).await?;
+                }
+                let authors: Vec<(&Story, usize, &String)> = writes
+                    .iter()
+                    .flat_map(|w| w.author_ids.iter().enumerate().map(move |(i, a)| (&w.story, i, a)))
+                    .collect();
+                // Chunks keep each statement's parameters under both engines' limits.
+                for chunk in authors.chunks(1000) {
+                    let mut qb = QueryBuilder::<Db>::new(
+                        "INSERT INTO story_authors (story_id, author_id, position, public_from) ",
+                    );
+                    qb.push_values(chunk, |mut row, (story, position, author)| {
+                        row.push_bind(story.id.clone())
+                            .push_bind((*author).clone())
+                            .push_bind(*position as i32)
+                            .push_bind(story.public_from());
+                    });
+                    qb.build().execute(&mut *conn).await?;
+                }
+                let tags: Vec<(&Story, usize, &String)> = writes
+                    .iter()
+                    .flat_map(|w| w.tag_ids.iter().enumerate().map(move |(i, t)| (&w.story, i, t)))
+                    .collect();
+                for chunk in tags.chunks(1000) {
+                    let mut qb = QueryBuilder::<Db>::new(
+                        "INSERT INTO story_tags (story_id, tag_id, position, section_id, public_from) ",
+                    );
+                    qb.push_values(chunk, |mut row, (story, position, tag)| {
+                        row.push_bind(story.id.clone())
+                            .push_bind((*tag).clone())
+                            .push_bind(*position as i32)
+                            .push_bind(story.section_id.clone())
+                            .push_bind(story.public_from());
+                    });
+                    qb.build().execute(&mut *conn).await?;
+                }
                 Ok(())
             }
 
-            /// The story's tags, each row carrying what tag pages and related
-            /// stories need (section, public-from time) so that they read
-            /// one index and never the wide story rows.
-            pub async fn set_tags(conn: &mut Conn, story: &Story, tag_ids: &[String]) -> StoreResult<()> {
-                sqlx::query("DELETE FROM story_tags WHERE story_id = $1")
-                    .bind(&story.id)
-                    .execute(&mut *conn)
-                    .await?;
-                if tag_ids.is_empty() {
-                    return Ok(());
-                }
-                let public_from = story.public_from();
-                let mut qb = QueryBuilder::<Db>::new(
-                    "INSERT INTO story_tags (story_id, tag_id, position, section_id, public_from) ",
-                );
-                qb.push_values(tag_ids.iter().enumerate(), |mut row, (position, tag)| {
-                    row.push_bind(story.id.clone())
-                        .push_bind(tag.clone())
-                        .push_bind(position as i32)
-                        .push_bind(story.section_id.clone())
-                        .push_bind(public_from);
-                });
-                qb.build().execute(&mut *conn).await?;
-                Ok(())
-            }
-
-/// Points stories at their hero images, once both are in.
-            pub async fn set_heroes(
-                conn: &mut Conn,
-                heroes: &[(String, String)],
-            ) -> StoreResult<usize> {
+            /// Points stories at their hero images, once both are in.
+            pub async fn set_heroes(conn: &mut Conn, heroes: &[(String, String)]) -> StoreResult<usize> {
                 let mut set = 0;
                 for (story, image) in heroes {
                     set += sqlx::query(
@@ -818,9 +836,12 @@ impl Store {
     pub async fn save_stories(&self, writes: &[StoryWrite]) -> StoreResult<()> {
         let now = self.clock.now();
         write!(self, |conn, db| {
-            let mut changes = Vec::with_capacity(writes.len());
+            // A batch (an import's) costs a few statements more than its
+            // rows and their search documents, not a dozen a story.
+            let ids: Vec<String> = writes.iter().map(|w| w.story.id.clone()).collect();
+            let before = db::stories::visibilities(conn, &ids, now).await?;
+            let mut unscheduled = Vec::new();
             for w in writes {
-                let before = db::stories::visibility(conn, &w.story.id, now).await?;
                 let edit = w.edit.as_ref();
                 let bump = i64::from(edit.is_some());
                 if !db::stories::upsert(conn, &w.story, bump, edit.and_then(|e| e.based_on)).await?
@@ -839,9 +860,6 @@ impl Store {
                     )
                     .await?;
                 }
-                db::stories::set_authors(conn, &w.story, &w.author_ids).await?;
-                db::stories::set_tags(conn, &w.story, &w.tag_ids).await?;
-                db::search::index_story(conn, &w.story).await?;
                 if w.relate && w.story.is_public(now) {
                     db::jobs::schedule(conn, super::RELATE_STORY, &w.story.id, now, now).await?;
                 }
@@ -853,14 +871,24 @@ impl Store {
                     Some(at) => {
                         db::jobs::schedule(conn, super::PUBLISH_STORY, &w.story.id, at, now).await?
                     }
-                    None => db::jobs::cancel(conn, super::PUBLISH_STORY, &w.story.id, now).await?,
+                    None => unscheduled.push(w.story.id.clone()),
                 }
-                changes.push(PieceChange {
-                    id: w.story.id.clone(),
-                    before,
-                    after: w.story.visibility(now),
-                });
             }
+            db::jobs::cancel_all(conn, super::PUBLISH_STORY, &unscheduled, now).await?;
+            db::stories::set_links(conn, writes).await?;
+            let stories: Vec<Story> = writes.iter().map(|w| w.story.clone()).collect();
+            db::search::write_documents(conn, &stories).await?;
+            let changes = writes
+                .iter()
+                .map(|w| PieceChange {
+                    id: w.story.id.clone(),
+                    before: before
+                        .get(&w.story.id)
+                        .copied()
+                        .unwrap_or(crate::model::Visibility::Hidden),
+                    after: w.story.visibility(now),
+                })
+                .collect();
             ((), ContentChange::Stories(changes))
         })
     }
