@@ -21,13 +21,18 @@ w('<wp:author><wp:author_login>ed</wp:author_login><wp:author_display_name><![CD
 for c in range(20):
     w(f'<wp:category><wp:term_id>{c}</wp:term_id><wp:category_nicename>desk-{c}</wp:category_nicename>'
       f'<wp:category_parent></wp:category_parent><wp:cat_name><![CDATA[Desk {c}]]></wp:cat_name></wp:category>\n')
+import datetime
+start = datetime.datetime(2004, 1, 1)
+# An archive in the order WordPress exports it: oldest first, a few a day.
+def stamp(i):
+    return (start + datetime.timedelta(hours=2 * i)).strftime("%Y-%m-%d %H:%M:%S")
 words = "harbour council budget river election transit museum school market grain energy port".split()
 for i in range(1, n + 1):
     body = "\n\n".join(" ".join(words[(i + k + j) % len(words)] for j in range(60)) for k in range(5))
     w(f'<item><title>Story number {i}</title><link>https://bench.example/2020/01/story-{i}/</link>'
       f'<dc:creator>ed</dc:creator><content:encoded><![CDATA[<!-- wp:paragraph -->{body}<!-- /wp:paragraph -->]]></content:encoded>'
       f'<excerpt:encoded><![CDATA[]]></excerpt:encoded><wp:post_id>{i}</wp:post_id>'
-      f'<wp:post_date_gmt>2020-01-{1 + i % 28:02d} 10:00:00</wp:post_date_gmt><wp:post_name>story-{i}</wp:post_name>'
+      f'<wp:post_date_gmt>{stamp(i)}</wp:post_date_gmt><wp:post_name>story-{i}</wp:post_name>'
       f'<wp:status>publish</wp:status><wp:post_type>post</wp:post_type>'
       f'<category domain="category" nicename="desk-{i % 20}"><![CDATA[Desk {i % 20}]]></category>'
       f'<category domain="post_tag" nicename="topic-{i % 300}"><![CDATA[Topic {i % 300}]]></category></item>\n')

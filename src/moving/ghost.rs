@@ -23,7 +23,7 @@ use anyhow::{Context, anyhow, bail};
 use serde_json::Value;
 
 use super::media::{GHOST_URL, ImageFrom};
-use super::{Options, Report, Saver, body_from_html, slug_for, stable_id};
+use super::{Options, Report, Saver, body_from_html, slug_for, stable_id, stable_id_at};
 use crate::model::text::{plain_text, reading_minutes, render_markdown};
 use crate::model::{Link, Page, Status, Story, UnixTime};
 use crate::services::media::Library;
@@ -361,7 +361,7 @@ impl Run<'_> {
         let wanted = slug_for(&text(post, "slug").unwrap_or_default(), &title, "untitled");
         if is_page {
             let page = Page {
-                id: stable_id(&[SOURCE, "page", &key]),
+                id: stable_id_at(created, &[SOURCE, "page", &key]),
                 slug: wanted,
                 title,
                 body_md,
@@ -382,7 +382,7 @@ impl Run<'_> {
             };
             return self.out.page(page).await;
         }
-        let id = stable_id(&[SOURCE, "post", &key]);
+        let id = stable_id_at(created, &[SOURCE, "post", &key]);
         // Made unique when the batch is saved.
         let slug = wanted;
         // Section: the first public tag (Ghost's primary tag); the rest are tags.

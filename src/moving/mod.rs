@@ -66,6 +66,26 @@ pub fn stable_id(parts: &[&str]) -> String {
     hex::encode(&hasher.finalize()[..16])
 }
 
+/// A stable id for a piece first written at `at` (Unix seconds): shaped
+/// like Masthead's own (UUIDv7, so ids sort by time and a chronological
+/// import appends to the indexes rather than writing all over them), the
+/// rest derived from its source as `stable_id` is.
+pub fn stable_id_at(at: crate::model::UnixTime, parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    let mut tail = [0u8; 10];
+    tail.copy_from_slice(&digest[..10]);
+    let millis = u64::try_from(at.max(0)).unwrap_or(0).saturating_mul(1000);
+    uuid::Builder::from_unix_timestamp_millis(millis, &tail)
+        .into_uuid()
+        .simple()
+        .to_string()
+}
+
 /// HTML from another platform as the desk keeps it: Markdown, and the
 /// sanitized HTML rendered from it. None when nothing could be made of it.
 pub fn body_from_html(html: &str) -> Option<(String, SafeHtml)> {
@@ -399,6 +419,8 @@ impl<'a> Saver<'a> {
         if self.dry_run() {
             return Ok(());
         }
+        // Saved slugs are the database's to tell from now on.
+        self.slugs.used.clear();
         if !stories.is_empty() {
             self.store
                 .save_stories(&stories)

@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 
 use super::Options;
 use super::media::ImageFrom;
-use super::{Bounded, Report, Saver, body_from_html, slug_for, stable_id};
+use super::{Bounded, Report, Saver, body_from_html, slug_for, stable_id, stable_id_at};
 use crate::model::text::{SafeHtml, plain_text, reading_minutes};
 use crate::model::{Page, Status, Story, UnixTime};
 use crate::services::media::Library;
@@ -846,8 +846,11 @@ impl Run<'_> {
                 item.title
             ));
         }
-        let id = stable_id(&[&source, "post", &item.key()]);
         let (published, modified) = Self::times(&item);
+        let id = stable_id_at(
+            published.or(modified).unwrap_or(0),
+            &[&source, "post", &item.key()],
+        );
         if matches!(status, Status::Published | Status::Scheduled) && published.is_none() {
             self.out.report.note(format!(
                 "post {:?} has no date: kept as a draft",
@@ -994,8 +997,11 @@ impl Run<'_> {
             return Ok(());
         };
         let source = self.source.clone();
-        let id = stable_id(&[&source, "page", &item.key()]);
         let (published, modified) = Self::times(&item);
+        let id = stable_id_at(
+            published.or(modified).unwrap_or(0),
+            &[&source, "page", &item.key()],
+        );
         let (body_md, body_html) = body.unwrap_or_else(|| {
             (
                 item.content.clone(),
