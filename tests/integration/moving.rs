@@ -745,3 +745,74 @@ on_both_backends!(ghost_format_export_reads_back, |backend| {
         );
     }
 });
+
+on_both_backends!(
+    wordpress_dry_run_writes_nothing_and_plugins_meta_is_read,
+    |backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let item = "<item><title>Budget night</title><link>http://old.example/2021/03/budget-night/</link>\
+        <dc:creator>ed</dc:creator><content:encoded><![CDATA[<!-- wp:paragraph --><p>Numbers.</p><!-- /wp:paragraph -->\n\n[gallery ids=\"1,2\"]]]></content:encoded>\
+        <wp:post_id>9</wp:post_id><wp:post_date_gmt>2021-03-03 20:00:00</wp:post_date_gmt>\
+        <wp:post_name>budget-night</wp:post_name><wp:status>publish</wp:status><wp:post_type>post</wp:post_type>\
+        <category domain=\"category\" nicename=\"news\"><![CDATA[News]]></category>\
+        <category domain=\"author\" nicename=\"cap-mira\"><![CDATA[Mira Holt]]></category>\
+        <wp:postmeta><wp:meta_key>_yoast_wpseo_title</wp:meta_key><wp:meta_value><![CDATA[Budget night, line by line]]></wp:meta_value></wp:postmeta>\
+        <wp:postmeta><wp:meta_key>_yoast_wpseo_metadesc</wp:meta_key><wp:meta_value><![CDATA[What the numbers say]]></wp:meta_value></wp:postmeta>\
+        <wp:postmeta><wp:meta_key>_wp_old_slug</wp:meta_key><wp:meta_value><![CDATA[budget-draft]]></wp:meta_value></wp:postmeta></item>";
+        let file = write(
+        dir.path(),
+        "plugins.xml",
+        format!("{HEAD}<wp:author><wp:author_login>ed</wp:author_login><wp:author_display_name>Ed Itor</wp:author_display_name></wp:author>{item}</channel></rss>").as_bytes(),
+    );
+        let before = fingerprint(&site.store);
+        let options = Options {
+            media: MediaSource::None,
+            dry_run: true,
+        };
+        let report = block_on(wordpress::import(
+            &site.store,
+            &library(site.data_dir()),
+            &file,
+            &options,
+            |_, _| {},
+        ))
+        .unwrap();
+        assert_eq!(report.written.get("stories"), Some(&1), "{report}");
+        assert!(format!("{report}").contains("Would write"), "{report}");
+        assert_eq!(
+            fingerprint(&site.store),
+            before,
+            "a dry run wrote something"
+        );
+
+        import(&site, &file, MediaSource::None).unwrap();
+        let story = block_on(site.store.story_by_slug("budget-night"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            story.seo_title.as_deref(),
+            Some("Budget night, line by line")
+        );
+        assert_eq!(
+            story.seo_description.as_deref(),
+            Some("What the numbers say")
+        );
+        // An unknown shortcode stays visible for an editor to replace.
+        assert!(
+            story.body_html.as_str().contains("[gallery ids="),
+            "{}",
+            story.body_html.as_str()
+        );
+        let page = site.get("/stories/budget-night").text();
+        assert!(
+            page.contains("Ed Itor") && page.contains("Mira Holt"),
+            "both bylines"
+        );
+        let old = site.get("/stories/budget-draft");
+        assert_eq!(old.status, 301);
+        assert_eq!(old.header("location"), Some("/stories/budget-night"));
+    }
+);
