@@ -23,9 +23,11 @@ use anyhow::{Context, anyhow, bail};
 use serde_json::Value;
 
 use super::media::{GHOST_URL, ImageFrom};
-use super::{Options, Report, Saver, body_from_html, slug_for, stable_id, stable_id_at};
+use super::{
+    Options, Report, Saver, body_from_html, imported_page, slug_for, stable_id, stable_id_at,
+};
 use crate::model::text::{plain_text, reading_minutes, render_markdown};
-use crate::model::{Link, Page, Status, Story, UnixTime};
+use crate::model::{Link, Status, Story, UnixTime};
 use crate::services::media::Library;
 use crate::services::subscriptions::normalize_email;
 use crate::store::redirects::PathRedirect;
@@ -209,26 +211,27 @@ impl Run<'_> {
                 self.out
                     .names
                     .author(SOURCE, &slug, &name, &text(user, "bio").unwrap_or_default());
-            if let Some(author) = self.out.names.new_author_mut(&author_id) {
-                author.links = serde_json::to_string(&links).unwrap_or_else(|_| "[]".into());
+            // Only an author this import adds is filled in (one already
+            // there keeps what the newsroom gave it).
+            if self.out.names.new_author_mut(&author_id).is_some() {
+                let mut photo_id = None;
                 if let Some(photo) = text(user, "profile_image") {
-                    let photo_id = stable_id(&[SOURCE, "image", &photo]);
+                    let id = stable_id(&[SOURCE, "image", &photo]);
                     let what = format!("{name}'s photo");
                     let image = ImageFrom {
-                        id: &photo_id,
+                        id: &id,
                         url: &photo,
                         alt: &name,
                         caption: "",
                         what: &what,
                     };
-                    if self
-                        .out
-                        .media
-                        .bring(self.out.store, image, &mut self.out.report)
-                        .await?
-                    {
-                        author.photo_id = Some(photo_id);
+                    if self.out.image(image).await? {
+                        photo_id = Some(id);
                     }
+                }
+                if let Some(author) = self.out.names.new_author_mut(&author_id) {
+                    author.links = serde_json::to_string(&links).unwrap_or_else(|_| "[]".into());
+                    author.photo_id = photo_id;
                 }
             }
             if let Some(id) = text(user, "id") {
@@ -360,26 +363,14 @@ impl Run<'_> {
         let (body_md, body_html) = self.body(post, &title);
         let wanted = slug_for(&text(post, "slug").unwrap_or_default(), &title, "untitled");
         if is_page {
-            let page = Page {
-                id: stable_id_at(created, &[SOURCE, "page", &key]),
-                slug: wanted,
+            let page = imported_page(
+                stable_id_at(created, &[SOURCE, "page", &key]),
+                wanted,
                 title,
-                body_md,
-                body_html,
-                hero_image_id: None,
-                status: if status == Status::Published {
-                    Status::Published
-                } else {
-                    Status::Draft
-                },
-                in_navigation: false,
-                in_footer: false,
-                position: 0,
-                created_at: created,
-                updated_at: updated,
-                created_by: None,
-                revision: 1,
-            };
+                (body_md, body_html),
+                status,
+                (created, updated),
+            );
             return self.out.page(page).await;
         }
         let id = stable_id_at(created, &[SOURCE, "post", &key]);
@@ -445,15 +436,10 @@ impl Run<'_> {
                 caption: hero_caption.as_deref().unwrap_or(""),
                 what: &what,
             };
-            if self
-                .out
-                .media
-                .bring(self.out.store, image, &mut self.out.report)
-                .await?
-            {
+            if self.out.image(image).await? {
                 hero_image_id = Some(image_id);
                 self.out.report.wrote("images", 1);
-            } else if !self.out.media.enabled()
+            } else if !self.out.imports_media()
                 && !self
                     .out
                     .report

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use serde_json::{Value as Json, json};
 use tokio::sync::mpsc;
 
@@ -60,15 +60,7 @@ pub async fn export<W: Write + Send + 'static>(
     out: W,
     site: Option<String>,
 ) -> anyhow::Result<(W, Written)> {
-    let (sender, receiver) = mpsc::channel(4);
-    let writer = tokio::task::spawn_blocking(move || write(receiver, out, site));
-    let dumped = store.dump(sender).await;
-    let written = writer
-        .await
-        .map_err(|e| anyhow!("the export writer stopped: {e}"))?;
-    let written = written?;
-    dumped?;
-    Ok(written)
+    super::from_dump(store, move |items| write(items, out, site)).await
 }
 
 fn opt_time(t: Option<i64>) -> Json {

@@ -49,16 +49,7 @@ pub async fn export<W: Write + Send + 'static>(
     out: W,
     header: bool,
 ) -> anyhow::Result<(W, Written)> {
-    let (sender, receiver) = mpsc::channel(4);
-    let writer = tokio::task::spawn_blocking(move || write_items(receiver, out, header));
-    let dumped = store.dump(sender).await;
-    let written = writer
-        .await
-        .map_err(|e| anyhow!("the export writer stopped: {e}"))?;
-    // A writer that failed (a full disk) stops the dump: its reason first.
-    let written = written?;
-    dumped?;
-    Ok(written)
+    super::from_dump(store, move |items| write_items(items, out, header)).await
 }
 
 /// Writes the export to `path` (see `moving::to_file`).

@@ -33,6 +33,26 @@ pub struct Options {
     pub dry_run: bool,
 }
 
+/// Runs `consume` on a blocking thread over the store's dump (see
+/// `store::dump`): how every export is written.
+pub async fn from_dump<T: Send + 'static>(
+    store: &Store,
+    consume: impl FnOnce(tokio::sync::mpsc::Receiver<crate::store::dump::DumpItem>) -> anyhow::Result<T>
+    + Send
+    + 'static,
+) -> anyhow::Result<T> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let writer = tokio::task::spawn_blocking(move || consume(receiver));
+    let dumped = store.dump(sender).await;
+    let written = writer
+        .await
+        .map_err(|e| anyhow::anyhow!("the export writer stopped: {e}"))?;
+    // A writer that failed (a full disk) stops the dump: its reason first.
+    let written = written?;
+    dumped?;
+    Ok(written)
+}
+
 /// Writes a file through `write`: to `path.partial` first, renamed once
 /// complete, so a failed export never leaves a file that looks whole.
 pub async fn to_file<T>(
@@ -93,6 +113,39 @@ pub fn body_from_html(html: &str) -> Option<(String, SafeHtml)> {
     let markdown = markdown.trim().to_string();
     let rendered = render_markdown(&markdown);
     Some((markdown, rendered))
+}
+
+/// A page as an importer makes it: published or a draft, out of the
+/// navigation (an editor places it), at position 0.
+pub fn imported_page(
+    id: String,
+    slug: String,
+    title: String,
+    (body_md, body_html): (String, SafeHtml),
+    status: crate::model::Status,
+    (created_at, updated_at): (crate::model::UnixTime, crate::model::UnixTime),
+) -> crate::model::Page {
+    use crate::model::Status;
+    crate::model::Page {
+        id,
+        slug,
+        title,
+        body_md,
+        body_html,
+        hero_image_id: None,
+        status: if status == Status::Published {
+            Status::Published
+        } else {
+            Status::Draft
+        },
+        in_navigation: false,
+        in_footer: false,
+        position: 0,
+        created_at,
+        updated_at,
+        created_by: None,
+        revision: 1,
+    }
 }
 
 /// A slug for an imported thing: its own when well formed, else one made
@@ -337,7 +390,7 @@ impl Slugs {
 /// stories and old addresses it gathers, saved a batch at a time.
 pub struct Saver<'a> {
     pub store: &'a Store,
-    pub media: media::Media<'a>,
+    media: media::Media<'a>,
     pub names: Names,
     pub slugs: Slugs,
     pub report: Report,
@@ -370,6 +423,16 @@ impl<'a> Saver<'a> {
 
     pub fn dry_run(&self) -> bool {
         self.report.dry_run
+    }
+
+    /// Whether images are imported at all.
+    pub fn imports_media(&self) -> bool {
+        self.media.enabled()
+    }
+
+    /// Brings an image into the library (see `Media::bring`).
+    pub async fn image(&mut self, image: media::ImageFrom<'_>) -> anyhow::Result<bool> {
+        self.media.bring(self.store, image, &mut self.report).await
     }
 
     /// Adds a story, its slug still the one wanted (made unique on saving).

@@ -24,9 +24,11 @@ use tokio::sync::mpsc;
 
 use super::Options;
 use super::media::ImageFrom;
-use super::{Bounded, Report, Saver, body_from_html, slug_for, stable_id, stable_id_at};
+use super::{
+    Bounded, Report, Saver, body_from_html, imported_page, slug_for, stable_id, stable_id_at,
+};
 use crate::model::text::{SafeHtml, plain_text, reading_minutes};
-use crate::model::{Page, Status, Story, UnixTime};
+use crate::model::{Status, Story, UnixTime};
 use crate::services::media::Library;
 use crate::store::redirects::PathRedirect;
 use crate::store::{Store, StoryWrite};
@@ -1010,37 +1012,27 @@ impl Run<'_> {
         });
         let slug = slug_for(&item.name, &item.title, &format!("page-{}", item.id));
         let created = published.or(modified).unwrap_or(0);
-        let page = Page {
-            id: id.clone(),
-            slug,
-            title: if item.title.trim().is_empty() {
-                format!("Untitled page {}", item.id)
-            } else {
-                item.title.trim().to_string()
-            },
-            body_md,
-            body_html,
-            hero_image_id: None,
-            status: if status == Status::Published {
-                Status::Published
-            } else {
-                Status::Draft
-            },
-            in_navigation: false,
-            in_footer: false,
-            position: item.menu_order,
-            created_at: created,
-            updated_at: modified.unwrap_or(created),
-            created_by: None,
-            revision: 1,
+        let title = if item.title.trim().is_empty() {
+            format!("Untitled page {}", item.id)
+        } else {
+            item.title.trim().to_string()
         };
+        let mut page = imported_page(
+            id.clone(),
+            slug,
+            title,
+            (body_md, body_html),
+            status,
+            (created, modified.unwrap_or(created)),
+        );
+        page.position = item.menu_order;
         self.old_addresses(&item, "page", &id);
         self.out.page(page).await
     }
 
     async fn attachment(&mut self, item: Item) -> anyhow::Result<()> {
         self.out.report.read("attachments");
-        if !self.out.media.enabled() {
+        if !self.out.imports_media() {
             if !self
                 .out
                 .report
@@ -1065,12 +1057,7 @@ impl Run<'_> {
             caption: &plain_text(item.excerpt.trim()),
             what: &format!("attachment {:?}", item.title),
         };
-        if self
-            .out
-            .media
-            .bring(self.out.store, image, &mut self.out.report)
-            .await?
-        {
+        if self.out.image(image).await? {
             self.out.report.wrote("images", 1);
         }
         Ok(())
