@@ -439,15 +439,8 @@ impl Run<'_> {
             if self.out.image(image).await? {
                 hero_image_id = Some(image_id);
                 self.out.report.wrote("images", 1);
-            } else if !self.out.imports_media()
-                && !self
-                    .out
-                    .report
-                    .notes
-                    .iter()
-                    .any(|n| n.starts_with("feature images"))
-            {
-                self.out.report.note("feature images were not imported: pass --media-dir (a copy of content/images) or --fetch-media");
+            } else if !self.out.imports_media() {
+                self.out.report.note_once("feature images were not imported: pass --media-dir (a copy of content/images) or --fetch-media");
             }
         }
         let seo_title = self

@@ -186,6 +186,12 @@ impl Report {
     pub fn wrote(&mut self, kind: &'static str, n: usize) {
         *self.written.entry(kind).or_default() += n;
     }
+    /// A note said once however often it applies.
+    pub fn note_once(&mut self, line: &str) {
+        if !self.notes.iter().any(|n| n == line) {
+            self.note(line);
+        }
+    }
     pub fn note(&mut self, line: impl Into<String>) {
         if self.notes.len() < MAX_NOTES {
             self.notes.push(line.into());

@@ -1033,15 +1033,7 @@ impl Run<'_> {
     async fn attachment(&mut self, item: Item) -> anyhow::Result<()> {
         self.out.report.read("attachments");
         if !self.out.imports_media() {
-            if !self
-                .out
-                .report
-                .notes
-                .iter()
-                .any(|n| n.starts_with("attachments"))
-            {
-                self.out.report.note("attachments were not imported: pass --media-dir (a copy of wp-content/uploads) or --fetch-media");
-            }
+            self.out.report.note_once("attachments were not imported: pass --media-dir (a copy of wp-content/uploads) or --fetch-media");
             return Ok(());
         }
         let id = stable_id(&[&self.source, "attachment", &item.key()]);
