@@ -47,8 +47,13 @@ pub struct MediaLimits {
     /// The most pixels an image may decode to, in millions: a small file
     /// that would unpack to more (a decompression bomb) is refused.
     pub max_megapixels: usize,
-    /// How many images a contributor may upload in all.
+    /// How many images a contributor may upload a day.
     pub contributor_uploads: usize,
+    /// The memory images being unpacked may take together, in MiB: uploads
+    /// at once wait for their share (`imaging::unpacking_mib`: 355 MiB for
+    /// a square 60-megapixel photo, 120 for a 12-megapixel one) rather than
+    /// add up past it.
+    pub unpack_memory_mb: usize,
 }
 
 impl Default for MediaLimits {
@@ -57,6 +62,7 @@ impl Default for MediaLimits {
             max_upload_mb: 25,
             max_megapixels: 60,
             contributor_uploads: 20,
+            unpack_memory_mb: 512,
         }
     }
 }
@@ -187,6 +193,14 @@ impl Config {
         if media.max_megapixels == 0 || media.max_megapixels > 500 {
             bail!(
                 "[media] max_megapixels = {} is out of range: allow between 1 and 500",
+                media.max_megapixels
+            );
+        }
+        let largest = crate::imaging::unpacking_mib_of_square(media.max_megapixels);
+        if media.unpack_memory_mb < largest {
+            bail!(
+                "[media] unpack_memory_mb = {} is too small for max_megapixels = {}: a square image that large takes {largest} MiB to unpack; allow at least that",
+                media.unpack_memory_mb,
                 media.max_megapixels
             );
         }

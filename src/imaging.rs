@@ -97,6 +97,17 @@ pub enum Refusal {
         height: u32,
         max_pixels: u64,
     },
+    /// Unpacking it and making its copies would take more memory than the
+    /// whole budget (a very long, narrow image, say).
+    TooLargeToUnpack {
+        width: u32,
+        height: u32,
+        budget_mib: usize,
+    },
+    /// An animation of more frames' pixels than the library unpacks.
+    TooManyFrames {
+        max_pixels: u64,
+    },
     Damaged(String),
 }
 
@@ -126,6 +137,19 @@ impl fmt::Display for Refusal {
             } => write!(
                 f,
                 "The image says it is {width} × {height} pixels, more than the {} million the library unpacks. Make it smaller and upload it again.",
+                max_pixels / 1_000_000
+            ),
+            Refusal::TooLargeToUnpack {
+                width,
+                height,
+                budget_mib,
+            } => write!(
+                f,
+                "The image is {width} × {height} pixels: making its copies would take more than the {budget_mib} MB of memory the library may use. Make it smaller (or less long) and upload it again."
+            ),
+            Refusal::TooManyFrames { max_pixels } => write!(
+                f,
+                "This animation's frames hold more than the {} million pixels the library unpacks. Shorten it or make it smaller, and upload it again.",
                 max_pixels / 1_000_000
             ),
             Refusal::Damaged(why) => write!(
@@ -261,12 +285,69 @@ pub struct Prepared {
     pub copies: Vec<ServedCopy>,
 }
 
+/// The most memory unpacking an image and making its copies may take at
+/// once, in MiB (measured, then rounded up): its pixels at four bytes each,
+/// the resizer's intermediate copy (full width by full height, four bytes
+/// a pixel), and the encoders at work on the widest copy (JPEG and WebP:
+/// about ten bytes a pixel of it).
+pub fn unpacking_mib(inspected: &Inspected) -> usize {
+    let (width, height) = (u64::from(inspected.width), u64::from(inspected.height));
+    let full_width = width.min(u64::from(FULL_WIDTH));
+    let full_height = u64::from(scaled_height(
+        inspected.width,
+        inspected.height,
+        full_width as u32,
+    ));
+    let bytes = width * height * 4 + full_width * height * 4 + full_width * full_height * 10;
+    bytes.div_ceil(1 << 20).max(1) as usize
+}
+
+/// The share of memory an image of `megapixels`, about square, takes to
+/// unpack: what the budget must hold at least.
+pub fn unpacking_mib_of_square(megapixels: usize) -> usize {
+    let side = ((megapixels as f64) * 1e6).sqrt().ceil() as u32;
+    unpacking_mib(&Inspected {
+        kind: Kind::Png,
+        width: side,
+        height: side,
+    })
+}
+
+/// Makes the C allocator hand large blocks straight back. libwebp's
+/// buffers come from glibc's malloc, whose threshold for mapping a block
+/// of its own rises with every large block freed (up to 32 MiB), after
+/// which freed megabytes stay in the idle thread's arena for good. A fixed
+/// threshold of 1 MiB keeps every large buffer in a mapping of its own,
+/// returned when freed. Called once, before the first image.
+pub fn settle_allocators() {
+    static SETTLED: std::sync::Once = std::sync::Once::new();
+    SETTLED.call_once(|| {
+        #[cfg(target_env = "gnu")]
+        // SAFETY: mallopt only sets one of malloc's parameters; it takes
+        // no pointers and is safe to call at any time.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        }
+    });
+}
+
+/// Gives the memory this thread freed back to the system. An image's
+/// pixels are freed on the blocking thread that unpacked them; mimalloc
+/// (the server's allocator) keeps such pages for that thread's next use,
+/// but a blocking thread may sit idle for long, holding tens or hundreds of
+/// megabytes after a large image. Harmless where mimalloc is not the
+/// allocator (tests): it then only tidies its own empty heaps.
+pub fn return_memory() {
+    // SAFETY: mi_collect takes no pointers and may be called at any time
+    // from any thread; it frees only memory mimalloc holds unused.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 /// Unpacks an inspected upload and makes its served copies.
 pub fn prepare(bytes: &[u8], inspected: Inspected, max_pixels: u64) -> Result<Prepared, Refusal> {
     if inspected.kind == Kind::Gif {
-        // GIFs keep their animation: served as uploaded once they are known
-        // to unpack (GIF has no camera or location fields to strip).
-        decode(bytes, inspected.kind, max_pixels)?;
+        // GIFs keep their animation, frame by frame; written anew, without
+        // the comments and application blocks (XMP, location) they carried.
         return Ok(Prepared {
             width: inspected.width,
             height: inspected.height,
@@ -276,20 +357,24 @@ pub fn prepare(bytes: &[u8], inspected: Inspected, max_pixels: u64) -> Result<Pr
             copies: vec![ServedCopy {
                 suffix: String::new(),
                 extension: "gif",
-                bytes: bytes.to_vec(),
+                bytes: rewrite_gif(bytes, max_pixels)?,
             }],
         });
     }
     let image = decode(bytes, inspected.kind, max_pixels)?;
     let has_alpha = image.color().has_alpha();
+    let (source_width, source_height) = (image.width(), image.height());
+    // Converted in place when the pixels already have that layout: a
+    // second full copy of a large image would double what it takes.
     let (extension, pixel_type, pixels) = if has_alpha {
-        ("png", fr::PixelType::U8x4, image.to_rgba8().into_raw())
+        ("png", fr::PixelType::U8x4, image.into_rgba8().into_raw())
     } else {
-        ("jpg", fr::PixelType::U8x3, image.to_rgb8().into_raw())
+        ("jpg", fr::PixelType::U8x3, image.into_rgb8().into_raw())
     };
-    let source = fr::images::Image::from_vec_u8(image.width(), image.height(), pixels, pixel_type)
+    let source = fr::images::Image::from_vec_u8(source_width, source_height, pixels, pixel_type)
         .map_err(|e| Refusal::Damaged(e.to_string()))?;
-    let full_width = image.width().min(FULL_WIDTH);
+    let image = (source_width, source_height);
+    let full_width = image.0.min(FULL_WIDTH);
     let mut targets: Vec<u32> = WIDTHS.iter().copied().filter(|&w| w < full_width).collect();
     targets.push(full_width);
 
@@ -297,10 +382,10 @@ pub fn prepare(bytes: &[u8], inspected: Inspected, max_pixels: u64) -> Result<Pr
     let options =
         fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3));
     let mut copies = Vec::with_capacity(targets.len() * 2);
-    let mut full_height = image.height();
+    let mut full_height = image.1;
     for &width in &targets {
-        let height = scaled_height(image.width(), image.height(), width);
-        let resized = if width == image.width() {
+        let height = scaled_height(image.0, image.1, width);
+        let resized = if width == image.0 {
             None
         } else {
             let mut out = fr::images::Image::new(width, height, pixel_type);
@@ -341,6 +426,57 @@ pub fn prepare(bytes: &[u8], inspected: Inspected, max_pixels: u64) -> Result<Pr
         webp: true,
         copies,
     })
+}
+
+/// A GIF written again frame by frame (the same indexed pixels, palettes,
+/// timings and looping), which leaves behind every comment and application
+/// extension: no XMP, no location, no text reaches readers. The frames'
+/// pixels together must stay within `max_pixels` times four.
+fn rewrite_gif(bytes: &[u8], max_pixels: u64) -> Result<Vec<u8>, Refusal> {
+    let damaged = |e: &dyn std::fmt::Display| Refusal::Damaged(e.to_string());
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::Indexed);
+    options.check_frame_consistency(true);
+    let mut decoder = options
+        .read_info(Cursor::new(bytes))
+        .map_err(|e| damaged(&e))?;
+    let (width, height) = (decoder.width(), decoder.height());
+    let palette = decoder
+        .global_palette()
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default();
+    let budget = max_pixels.saturating_mul(4);
+    let mut unpacked = 0u64;
+    let mut encoder: Option<gif::Encoder<Vec<u8>>> = None;
+    while let Some(frame) = decoder.read_next_frame().map_err(|e| damaged(&e))? {
+        let mut frame = frame.clone();
+        unpacked += u64::from(frame.width) * u64::from(frame.height);
+        if unpacked > budget {
+            return Err(Refusal::TooManyFrames { max_pixels: budget });
+        }
+        // The decoder hands rows over in display order.
+        frame.interlaced = false;
+        let writer = match encoder.as_mut() {
+            Some(writer) => writer,
+            None => {
+                // Looping is known once the blocks before the first frame are read.
+                let mut started =
+                    gif::Encoder::new(Vec::with_capacity(bytes.len()), width, height, &palette)
+                        .map_err(|e| damaged(&e))?;
+                if decoder.repeat() != gif::Repeat::Finite(0) {
+                    started
+                        .set_repeat(decoder.repeat())
+                        .map_err(|e| damaged(&e))?;
+                }
+                encoder.insert(started)
+            }
+        };
+        writer.write_frame(&frame).map_err(|e| damaged(&e))?;
+    }
+    match encoder {
+        Some(encoder) => encoder.into_inner().map_err(|e| damaged(&e)),
+        None => Err(Refusal::Damaged("it holds no picture".into())),
+    }
 }
 
 fn scaled_height(width: u32, height: u32, to_width: u32) -> u32 {

@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod cpu;
 pub mod demo;
 pub mod imaging;
 pub mod jobs;

@@ -119,13 +119,13 @@ pub async fn start_with_clock(
         theme,
         PublicUrl::new(&public_url),
         config.media_dir(),
-        crate::services::media::Library {
-            storage: Arc::new(crate::storage::LocalDisk::new(
+        crate::services::media::Library::new(
+            Arc::new(crate::storage::LocalDisk::new(
                 config.media_dir(),
                 config.originals_dir(),
             )),
-            limits: config.media,
-        },
+            config.media,
+        ),
         CacheLimits {
             bytes: config.cache_mb * 1024 * 1024,
             renders: render_concurrency(),
@@ -157,16 +157,9 @@ pub async fn start_with_clock(
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let router = web::router(app, metrics);
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let task = tokio::spawn(web::connections::serve(listener, router, async {
+        let _ = stopped.await;
+    }));
     Ok(RunningServer {
         addr,
         public_url,

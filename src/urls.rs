@@ -3,6 +3,41 @@
 //! here; absolute addresses come from the configured public URL, never from
 //! a request's Host header.
 
+/// Addresses whose last part is a secret (a one-time or a bearer link).
+const SECRET_TAILS: [&str; 5] = [
+    "/desk/password/",
+    "/desk/preview/",
+    "/newsletter/confirm/",
+    "/newsletter/preferences/",
+    "/newsletter/unsubscribe/",
+];
+
+/// Query parameters that carry a key.
+const SECRET_PARAMS: [&str; 2] = ["key", "token"];
+
+/// A request's address as logs may keep it: the secret of a link (a
+/// password link, a preview link, a reader's link) and any API key in the
+/// query replaced by `…`, so a log read by anyone opens nothing.
+pub fn loggable(uri: &axum::http::Uri) -> String {
+    let path = uri.path();
+    let mut out = match SECRET_TAILS.iter().find(|p| path.starts_with(*p)) {
+        Some(prefix) => format!("{prefix}…"),
+        None => path.to_string(),
+    };
+    if let Some(query) = uri.query() {
+        out.push('?');
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if SECRET_PARAMS.contains(&name) => format!("{name}=…"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push_str(&pairs.join("&"));
+    }
+    out
+}
+
 /// Paths on the public site. Slugs are checked when saved (lowercase letters,
 /// digits and hyphens), so they need no escaping.
 pub fn home() -> String {

@@ -135,13 +135,13 @@ async fn rebuild_search(store: &Store) -> anyhow::Result<()> {
 }
 
 fn library(config: &Config) -> crate::services::media::Library {
-    crate::services::media::Library {
-        storage: std::sync::Arc::new(crate::storage::LocalDisk::new(
+    crate::services::media::Library::new(
+        std::sync::Arc::new(crate::storage::LocalDisk::new(
             config.media_dir(),
             config.originals_dir(),
         )),
-        limits: config.media,
-    }
+        config.media,
+    )
 }
 
 /// "read 12.0/80.5 MB" while a file is read.

@@ -45,6 +45,17 @@ pub fn parse_local_input(input: &str, tz: &TimeZone) -> Option<UnixTime> {
         .map(|z| z.timestamp().as_second())
 }
 
+/// A span of time as words for a person, rounded up: "1 minute",
+/// "12 minutes", "3 hours".
+pub fn span_words(secs: UnixTime) -> String {
+    let minutes = (secs.max(1) + 59) / 60;
+    if minutes < 120 {
+        return format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" });
+    }
+    let hours = (minutes + 59) / 60;
+    format!("{hours} hours")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ pub mod accounts;
 mod column;
 pub mod dates;
 pub mod embeds;
+pub mod nesting;
 pub mod newsletters;
 pub mod nql;
 pub mod slug;

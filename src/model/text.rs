@@ -3,6 +3,8 @@
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 use serde::{Serialize, Serializer};
 
+use super::nesting::{self, TooDeep};
+
 pub const EXCERPT_CHARS: usize = 220;
 const WORDS_PER_MINUTE: usize = 230;
 
@@ -14,7 +16,17 @@ const WORDS_PER_MINUTE: usize = 230;
 pub struct SafeHtml(String);
 
 impl SafeHtml {
+    /// Markup from anywhere, made safe to print. Markup nested deeper than
+    /// a body may be keeps its words only (see `nesting`): the sanitizer's
+    /// parser would take time in the square of the depth.
     pub fn sanitize(untrusted_html: &str) -> SafeHtml {
+        match nesting::check(untrusted_html, nesting::MAX_DEPTH) {
+            Ok(()) => SafeHtml::clean(untrusted_html),
+            Err(_) => SafeHtml::clean(&paragraphs(&nesting::text_only(untrusted_html))),
+        }
+    }
+
+    fn clean(untrusted_html: &str) -> SafeHtml {
         let mut cleaner = ammonia::Builder::default();
         cleaner
             .link_rel(Some("noopener noreferrer"))
@@ -49,14 +61,56 @@ fn options() -> Options {
 }
 
 /// Markdown to HTML, then through the sanitizer: a `<script>` or an `onclick`
-/// written into a body never reaches a page.
+/// written into a body never reaches a page. A body nested too deep keeps
+/// its words only (rows saved before the limit, imports); what a person
+/// sends is checked with `render_checked` and refused instead.
 pub fn render_markdown(markdown: &str) -> SafeHtml {
+    SafeHtml::sanitize(&markdown_html(markdown))
+}
+
+/// As `render_markdown`, refusing a body nested deeper than a body may be.
+/// CPU work: run it through `crate::cpu`.
+pub fn render_checked(markdown: &str) -> Result<SafeHtml, TooDeep> {
+    let raw = markdown_html(markdown);
+    nesting::check(&raw, nesting::MAX_DEPTH)?;
+    Ok(SafeHtml::clean(&raw))
+}
+
+/// Markdown to unsanitized HTML (linear in the input: pulldown-cmark keeps
+/// no recursion an input controls).
+fn markdown_html(markdown: &str) -> String {
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(
         &mut raw,
         with_embeds(Parser::new_ext(markdown, options())).into_iter(),
     );
-    SafeHtml::sanitize(&raw)
+    raw
+}
+
+/// Escaped text, a paragraph per non-empty line.
+fn paragraphs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        out.push_str("<p>");
+        for c in line.chars() {
+            match c {
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '&' => out.push_str("&amp;"),
+                c => out.push(c),
+            }
+        }
+        out.push_str("</p>\n");
+    }
+    out
+}
+
+/// HTML from elsewhere (an API client, another platform) as Markdown, once
+/// its nesting is known to be within bounds (the converter walks the tree
+/// by recursion). The error says what is wrong, for the sender.
+pub fn html_to_markdown(html: &str) -> Result<String, String> {
+    nesting::check(html, nesting::MAX_DEPTH).map_err(|e| e.to_string())?;
+    htmd::convert(html).map_err(|e| e.to_string())
 }
 
 /// A paragraph that is only the address of a video or a post becomes its

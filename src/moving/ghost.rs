@@ -422,7 +422,7 @@ impl Run<'_> {
         let hero_caption = self
             .meta(post, &ghost_id, "feature_image_caption")
             .map(|c| {
-                plain_text(&htmd::convert(&c).unwrap_or(c))
+                plain_text(&crate::model::text::html_to_markdown(&c).unwrap_or(c))
                     .trim()
                     .to_string()
             });

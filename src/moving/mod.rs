@@ -109,7 +109,7 @@ pub fn stable_id_at(at: crate::model::UnixTime, parts: &[&str]) -> String {
 /// HTML from another platform as the desk keeps it: Markdown, and the
 /// sanitized HTML rendered from it. None when nothing could be made of it.
 pub fn body_from_html(html: &str) -> Option<(String, SafeHtml)> {
-    let markdown = htmd::convert(html).ok()?;
+    let markdown = crate::model::text::html_to_markdown(html).ok()?;
     let markdown = markdown.trim().to_string();
     let rendered = render_markdown(&markdown);
     Some((markdown, rendered))

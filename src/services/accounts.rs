@@ -15,6 +15,7 @@ use blake2::Digest;
 use crate::model::accounts::{LinkKind, Role, User};
 use crate::model::{UnixTime, new_id};
 use crate::services::permissions::{Action, may};
+use crate::services::throttles::{Exceeded, Limit};
 use crate::store::{SessionRow, Store, StoreError};
 
 /// A session unused for this long ends.
@@ -23,14 +24,30 @@ pub const SESSION_IDLE_SECS: UnixTime = 12 * 3600;
 pub const SESSION_MAX_SECS: UnixTime = 30 * 86_400;
 /// How long a set-password or reset link works.
 pub const LINK_SECS: UnixTime = 3 * 86_400;
-/// Failed sign-ins are counted over this window...
+/// Sign-in attempts are counted over this span...
 pub const THROTTLE_WINDOW_SECS: UnixTime = 15 * 60;
-/// ...and refused beyond this many for one account (it unlocks by itself when
-/// the window passes, and a reset link always works: nobody is locked out for
-/// good, an owner included)...
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-/// ...or this many from one client address, whatever the accounts.
-pub const MAX_FAILURES_PER_CLIENT: i64 = 30;
+/// ...at one account from one client address: a guesser gets this many
+/// tries, and waits, but nobody else is held up by it...
+pub const PER_ACCOUNT_AND_CLIENT: Limit = Limit {
+    name: "sign-in:account-client",
+    max: 5,
+    per: THROTTLE_WINDOW_SECS,
+};
+/// ...from one client address, whatever the accounts...
+pub const PER_CLIENT: Limit = Limit {
+    name: "sign-in:client",
+    max: 30,
+    per: THROTTLE_WINDOW_SECS,
+};
+/// ...and at one account from every address together. Past this ceiling
+/// the account is slowed, not locked: each address keeps only its first
+/// try of the span, so guessing from many addresses crawls while the
+/// editor at their own desk still signs in (and a reset link always works).
+pub const PER_ACCOUNT: Limit = Limit {
+    name: "sign-in:account",
+    max: 50,
+    per: THROTTLE_WINDOW_SECS,
+};
 /// `last_seen_at` is written at most this often (not on every page).
 const TOUCH_EVERY_SECS: UnixTime = 60;
 const MIN_PASSWORD_CHARS: usize = 10;
@@ -324,16 +341,37 @@ pub async fn set_password(
     if !store.use_link(&digest(token)).await? {
         return Err(AccountError::LinkInvalid);
     }
-    let hash = hash_password(password);
+    let hash = hash_off_thread(password).await;
     store.set_password_hash(&user.id, &hash).await?;
+    // Any other link (an older invitation, a second reset) is moot now.
+    store.end_links_of(&user.id).await?;
     store.end_sessions_of(&user.id).await?;
-    store
-        .forget_login_failures(&user.email, store.clock().now() - THROTTLE_WINDOW_SECS)
-        .await?;
+    forget_attempts(store, &user.email).await?;
     store
         .log_activity(Some(&user.id), "password set", &user.email)
         .await?;
     Ok(user)
+}
+
+/// Argon2 is slow on purpose (tens of milliseconds): never on an async worker.
+async fn hash_off_thread(password: &str) -> String {
+    let password = password.to_string();
+    crate::cpu::run(move || hash_password(&password)).await
+}
+
+/// Whether `password` is the one `hash` was made from (None: no account,
+/// checked against nothing as slowly, so timing does not tell which
+/// addresses have accounts), off the async workers.
+async fn verify_off_thread(password: &str, hash: Option<String>) -> bool {
+    let password = password.to_string();
+    crate::cpu::run(move || match hash {
+        Some(hash) => password_matches(&password, &hash),
+        None => {
+            let _ = hash_password(&password);
+            false
+        }
+    })
+    .await
 }
 
 fn hash_password(password: &str) -> String {
@@ -368,30 +406,48 @@ pub async fn sign_in(
     client: &str,
     replacing: Option<&str>,
 ) -> Result<NewSession, AccountError> {
-    let now = store.clock().now();
     let account = email.trim().to_lowercase();
-    let (by_account, by_client) = store
-        .login_failures(&account, client, now - THROTTLE_WINDOW_SECS)
-        .await?;
-    if by_account >= MAX_FAILURES_PER_ACCOUNT || by_client >= MAX_FAILURES_PER_CLIENT {
-        return Err(AccountError::Throttled {
-            retry_after: THROTTLE_WINDOW_SECS,
-        });
-    }
-    let user = store.user_by_email(&account).await?;
-    let matches = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
-        Some(hash) => password_matches(password, hash),
-        None => {
-            // As slow as a real check, so timing does not tell which
-            // addresses have accounts.
-            let _ = hash_password(password);
-            false
+    let pair = format!("{account}|{client}");
+    let throttled = |e: Exceeded| AccountError::Throttled {
+        retry_after: e.retry_after,
+    };
+    // Each attempt is counted before the password is checked, so guesses
+    // sent all at once are counted one by one and only the allowed few run.
+    let by_client = PER_CLIENT
+        .reserve(store, client)
+        .await?
+        .map_err(throttled)?;
+    let by_pair = match PER_ACCOUNT_AND_CLIENT.reserve(store, &pair).await? {
+        Ok(reserved) => reserved,
+        Err(e) => {
+            by_client.release(store).await?;
+            return Err(throttled(e));
         }
     };
+    let by_account = match PER_ACCOUNT.reserve(store, &account).await? {
+        Ok(reserved) => Some(reserved),
+        Err(_) if by_pair.used == 1 => None,
+        Err(e) => {
+            by_pair.release(store).await?;
+            by_client.release(store).await?;
+            return Err(throttled(e));
+        }
+    };
+    let user = store.user_by_email(&account).await?;
+    let matches = verify_off_thread(
+        password,
+        user.as_ref().and_then(|u| u.password_hash.clone()),
+    )
+    .await;
     let Some(user) = user.filter(|_| matches) else {
-        store.add_login_failure(&account, client).await?;
         return Err(AccountError::WrongCredentials);
     };
+    // A success is no guess: it counts against nothing.
+    by_client.release(store).await?;
+    if let Some(reserved) = by_account {
+        reserved.release(store).await?;
+    }
+    PER_ACCOUNT_AND_CLIENT.forget(store, &pair).await?;
     if let Some(old) = replacing {
         store.end_session(&digest(old)).await?;
     }
@@ -400,12 +456,16 @@ pub async fn sign_in(
         .add_session(&digest(&token), &user.id, &secret())
         .await?;
     store
-        .forget_login_failures(&account, now - THROTTLE_WINDOW_SECS)
-        .await?;
-    store
         .log_activity(Some(&user.id), "signed in", client)
         .await?;
     Ok(NewSession { token, user })
+}
+
+/// Forgets the failed sign-ins at an account, from every address (a new
+/// password makes the old guesses moot).
+async fn forget_attempts(store: &Store, account: &str) -> Result<(), StoreError> {
+    PER_ACCOUNT.forget(store, account).await?;
+    PER_ACCOUNT_AND_CLIENT.forget(store, account).await
 }
 
 /// A signed-in person, as a request presents them.

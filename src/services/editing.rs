@@ -486,6 +486,7 @@ pub async fn preview_card(
     };
     let now = store.clock().now();
     let body_md = fields.body_md.clone();
+    let (body_html, reading_minutes) = crate::services::publishing::render_body(&body_md).await?;
     let story = Story {
         id: stored.map_or_else(new_id, |c| c.story.id.clone()),
         slug: blank_to_none(&fields.slug).unwrap_or_else(|| slug::slugify(&fields.headline)),
@@ -493,8 +494,8 @@ pub async fn preview_card(
         dek: fields.dek.trim().to_string(),
         label: fields.label.clone(),
         section_id: fields.section_id.clone(),
-        body_html: crate::model::text::render_markdown(&body_md),
-        reading_minutes: crate::model::text::reading_minutes(&body_md),
+        body_html,
+        reading_minutes,
         body_md,
         custom_excerpt: blank_to_none(&fields.custom_excerpt),
         hero_image_id: hero.as_ref().map(|h| h.id.clone()),

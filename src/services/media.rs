@@ -11,6 +11,7 @@ use crate::imaging::{self, Refusal};
 use crate::model::accounts::{Role, User};
 use crate::model::{Image, new_id, slug};
 use crate::services::permissions::{Action, may, refusal};
+use crate::services::throttles::Limit;
 use crate::storage::{Area, MediaStorage};
 use crate::store::{ImageUse, Store, StoreError, UploadRecord};
 
@@ -19,7 +20,14 @@ use crate::store::{ImageUse, Store, StoreError, UploadRecord};
 pub struct Library {
     pub storage: Arc<dyn MediaStorage>,
     pub limits: MediaLimits,
+    /// The memory images may take while they are unpacked and resized, in
+    /// MiB: each upload holds its share (`imaging::unpacking_mib`) until
+    /// its copies are made, so uploads at once queue rather than add up.
+    unpacking: Arc<tokio::sync::Semaphore>,
 }
+
+/// How long the contributors' upload quota counts uploads.
+pub const QUOTA_SECS: crate::model::UnixTime = 86_400;
 
 /// An upload as it arrived.
 pub struct Upload {
@@ -99,6 +107,15 @@ fn stem_for(file_name: &str, id: &str) -> String {
 }
 
 impl Library {
+    pub fn new(storage: Arc<dyn MediaStorage>, limits: MediaLimits) -> Library {
+        imaging::settle_allocators();
+        Library {
+            storage,
+            unpacking: Arc::new(tokio::sync::Semaphore::new(limits.unpack_memory_mb)),
+            limits,
+        }
+    }
+
     /// Adds an upload to the library as `user`: checked, copied in every
     /// width (and as WebP), its original kept unserved.
     pub async fn upload(
@@ -110,18 +127,40 @@ impl Library {
         if !may(user.role, Action::Upload, true) {
             return Err(MediaError::Forbidden(refusal(user.role, Action::Upload)));
         }
-        if user.role == Role::Contributor {
-            let used = store.uploads_by(&user.id).await?;
-            if used >= self.limits.contributor_uploads as i64 {
-                return Err(MediaError::Forbidden(format!(
-                    "Contributors may upload {} images, and you have uploaded {used}. Ask an editor to add this one, or reuse one from the library.",
-                    self.limits.contributor_uploads
-                )));
+        // Contributors upload so many images a day: each upload is counted
+        // before it is looked at, so uploads sent at once cannot slip past.
+        let quota = Limit {
+            name: "uploads:contributor",
+            max: self.limits.contributor_uploads as i64,
+            per: QUOTA_SECS,
+        };
+        let reserved = if user.role == Role::Contributor {
+            match quota.reserve(store, &user.id).await? {
+                Ok(reserved) => Some(reserved),
+                Err(e) => {
+                    return Err(MediaError::Forbidden(format!(
+                        "Contributors may upload {} images a day, and you have reached that. Try again in {}, ask an editor to add this one, or reuse one from the library.",
+                        self.limits.contributor_uploads,
+                        crate::model::dates::span_words(e.retry_after)
+                    )));
+                }
             }
-        }
-        let image = self
+        } else {
+            None
+        };
+        let added = self
             .add(store, upload, new_id(), Some(user.id.clone()))
-            .await?;
+            .await;
+        let image = match added {
+            Ok(image) => image,
+            Err(e) => {
+                // A refused file takes nothing from the quota.
+                if let Some(reserved) = reserved {
+                    reserved.release(store).await?;
+                }
+                return Err(e);
+            }
+        };
         log(store, user, "uploaded image", &image.file).await;
         Ok(image)
     }
@@ -144,10 +183,28 @@ impl Library {
         let file_name = upload.file_name.clone();
         let bytes = upload.bytes;
         let stored_stem = stem.clone();
-        // Unpacking and resizing is CPU work: off the request threads.
-        let made = tokio::task::spawn_blocking(move || {
-            let inspected = imaging::inspect(&bytes, &file_name, max_bytes, max_pixels)
-                .map_err(MediaError::Refused)?;
+        let (inspected, bytes) = crate::cpu::run(move || {
+            let inspected = imaging::inspect(&bytes, &file_name, max_bytes, max_pixels);
+            (inspected, bytes)
+        })
+        .await;
+        let inspected = inspected.map_err(MediaError::Refused)?;
+        // Unpacking waits for its share of the memory budget; an image
+        // that alone needs more than the whole budget is refused.
+        let share = imaging::unpacking_mib(&inspected);
+        if share > self.limits.unpack_memory_mb {
+            return Err(MediaError::Refused(Refusal::TooLargeToUnpack {
+                width: inspected.width,
+                height: inspected.height,
+                budget_mib: self.limits.unpack_memory_mb,
+            }));
+        }
+        let _share = self
+            .unpacking
+            .acquire_many(share as u32)
+            .await
+            .map_err(|_| MediaError::Files("the image worker stopped".into()))?;
+        let made = crate::cpu::run(move || {
             let prepared =
                 imaging::prepare(&bytes, inspected, max_pixels).map_err(MediaError::Refused)?;
             let original = format!("{stored_stem}-original.{}", inspected.kind.extension());
@@ -166,10 +223,15 @@ impl Library {
                 remove(storage.as_ref(), &written);
                 return Err(MediaError::Files(e.to_string()));
             }
-            Ok((prepared, original, bytes.len(), written))
+            // Every buffer freed here, on this thread, before it lets go.
+            let size = bytes.len();
+            let mut prepared = prepared;
+            drop((std::mem::take(&mut prepared.copies), bytes));
+            imaging::return_memory();
+            Ok((prepared, original, size, written))
         })
-        .await
-        .map_err(|e| MediaError::Files(format!("the image worker stopped: {e}")))?;
+        .await;
+        drop(_share);
         let (prepared, original, size, written) = made?;
         let image = Image {
             id,

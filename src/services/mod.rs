@@ -18,5 +18,6 @@ pub mod sending;
 pub mod settings;
 pub mod subscriptions;
 pub mod taxonomy;
+pub mod throttles;
 pub mod webhook_events;
 pub mod webhooks;

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::accounts::User;
-use crate::model::{Page, Status, new_id, slug, text};
+use crate::model::{Page, Status, new_id, slug};
 use crate::services::diff::{self, FieldChange};
 use crate::services::editing::Step;
 use crate::services::permissions::{Action, may};
@@ -141,11 +141,12 @@ async fn prepare(
         ));
     }
     let now = store.clock().now();
+    let (body_html, _) = crate::services::publishing::render_body(&fields.body_md).await?;
     Ok(Page {
         id,
         slug,
         title: title.to_string(),
-        body_html: text::render_markdown(&fields.body_md),
+        body_html,
         body_md: fields.body_md.clone(),
         hero_image_id: hero,
         status,

@@ -337,6 +337,7 @@ pub async fn prepare_story(
         },
     )
     .await?;
+    let (body_html, reading_minutes) = render_body(&draft.body_md).await?;
     let story = Story {
         id: decided.id,
         slug: decided.slug,
@@ -344,8 +345,8 @@ pub async fn prepare_story(
         dek: draft.dek.trim().to_string(),
         label: draft.label,
         section_id: draft.section_id,
-        body_html: text::render_markdown(&draft.body_md),
-        reading_minutes: text::reading_minutes(&draft.body_md),
+        body_html,
+        reading_minutes,
         body_md: draft.body_md,
         custom_excerpt: non_blank(draft.custom_excerpt),
         hero_image_id: draft.hero_image_id,
@@ -371,6 +372,19 @@ pub async fn prepare_story(
         edit: None,
         relate: true,
     })
+}
+
+/// A body as readers get it, and its reading time: rendered off the async
+/// workers, and refused (naming the field) when nested too deep to render
+/// in bounded time.
+pub async fn render_body(markdown: &str) -> Result<(text::SafeHtml, i32), ContentError> {
+    let markdown = markdown.to_string();
+    crate::cpu::run(move || {
+        let html = text::render_checked(&markdown)?;
+        Ok((html, text::reading_minutes(&markdown)))
+    })
+    .await
+    .map_err(|e: crate::model::nesting::TooDeep| invalid("body_md", e.to_string()))
 }
 
 /// Saves a brief, new or edited, under the same rules as stories.
@@ -422,11 +436,12 @@ pub async fn prepare_brief(
         },
     )
     .await?;
+    let (body_html, _) = render_body(&draft.body_md).await?;
     let brief = Brief {
         id: decided.id,
         slug: decided.slug,
         headline: decided.headline,
-        body_html: text::render_markdown(&draft.body_md),
+        body_html,
         body_md: draft.body_md,
         link_url: draft.link_url,
         image_id: draft.image_id,

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::mail::{Mailer, Outgoing, mailbox};
 use crate::model::newsletters::{Newsletter, Subscriber, SubscriberStatus};
 use crate::model::{SiteSettings, UnixTime};
+use crate::services::throttles::Limit;
 use crate::store::{Signup, Store, StoreError};
 use crate::theme::Theme;
 use crate::urls::{self, PublicUrl};
@@ -15,8 +16,32 @@ use crate::urls::{self, PublicUrl};
 /// How long a confirmation link works.
 pub const CONFIRM_SECS: UnixTime = 7 * 86_400;
 /// Sign-ups within an hour: per address, and per client address.
-const PER_ADDRESS_PER_HOUR: i64 = 3;
-const PER_CLIENT_PER_HOUR: i64 = 20;
+/// Sign-ups (and asks for a preferences link) for one address...
+const PER_ADDRESS: Limit = Limit {
+    name: "sign-up:address",
+    max: 3,
+    per: 3600,
+};
+/// ...and from one client address, whatever the addresses.
+const PER_CLIENT: Limit = Limit {
+    name: "sign-up:client",
+    max: 20,
+    per: 3600,
+};
+
+/// Counts a sign-up (or an ask for a link) before it is acted on; refused
+/// past either limit, counting nothing.
+async fn reserve_signup(store: &Store, email: &str, client: &str) -> Result<(), SubscribeError> {
+    let by_client = PER_CLIENT
+        .reserve(store, client)
+        .await?
+        .map_err(|e| SubscribeError::Throttled(e.retry_after))?;
+    if let Err(e) = PER_ADDRESS.reserve(store, &email.to_lowercase()).await? {
+        by_client.release(store).await?;
+        return Err(SubscribeError::Throttled(e.retry_after));
+    }
+    Ok(())
+}
 const MAX_NAME_CHARS: usize = 100;
 
 /// Checks an address the way a reader would expect: one `@`, something on
@@ -136,13 +161,7 @@ pub async fn sign_up(store: &Store, request: SignupRequest<'_>) -> Result<(), Su
             }
         }
     }
-    let key = email.to_lowercase();
-    let since = store.clock().now() - 3600;
-    let (by_address, by_client) = store.signup_attempts(&key, request.client, since).await?;
-    if by_address >= PER_ADDRESS_PER_HOUR || by_client >= PER_CLIENT_PER_HOUR {
-        return Err(SubscribeError::Throttled(3600));
-    }
-    store.add_signup_attempt(&key, request.client).await?;
+    reserve_signup(store, &email, request.client).await?;
     store
         .sign_up(&Signup {
             email,
@@ -551,13 +570,7 @@ pub async fn ask_for_manage_link(
         field: "email",
         message,
     })?;
-    let key = email.to_lowercase();
-    let since = store.clock().now() - 3600;
-    let (by_address, by_client) = store.signup_attempts(&key, client, since).await?;
-    if by_address >= PER_ADDRESS_PER_HOUR || by_client >= PER_CLIENT_PER_HOUR {
-        return Err(SubscribeError::Throttled(3600));
-    }
-    store.add_signup_attempt(&key, client).await?;
+    reserve_signup(store, &email, client).await?;
     if let Some(subscriber) = store.subscriber_by_email(&email).await? {
         store
             .enqueue_job(

@@ -1,4 +1,4 @@
-//! Accounts, sessions, one-time links, failed logins and the activity log.
+//! Accounts, sessions, one-time links and the activity log.
 //! None of it is content: these writes move no content version.
 
 use crate::model::UnixTime;
@@ -227,40 +227,11 @@ macro_rules! queries {
                     == 1)
             }
 
-            pub async fn insert_failure(pool: &Pool<Db>, account: &str, client: &str, now: UnixTime) -> StoreResult<()> {
-                sqlx::query("INSERT INTO login_failures (id, account, client, failed_at) VALUES ($1, $2, $3, $4)")
-                    .bind(new_id())
-                    .bind(account)
-                    .bind(client)
+            /// Ends every unused link of a person (a password was just set).
+            pub async fn end_links_of(pool: &Pool<Db>, user_id: &str, now: UnixTime) -> StoreResult<()> {
+                sqlx::query("UPDATE account_links SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
+                    .bind(user_id)
                     .bind(now)
-                    .execute(pool)
-                    .await?;
-                Ok(())
-            }
-
-            /// Failures since `since` for this account and for this client.
-            pub async fn failures(
-                pool: &Pool<Db>,
-                account: &str,
-                client: &str,
-                since: UnixTime,
-            ) -> StoreResult<(i64, i64)> {
-                Ok(sqlx::query_as(
-                    "SELECT
-                       (SELECT COUNT(*) FROM login_failures WHERE account = $1 AND failed_at > $3),
-                       (SELECT COUNT(*) FROM login_failures WHERE client = $2 AND failed_at > $3)",
-                )
-                .bind(account)
-                .bind(client)
-                .bind(since)
-                .fetch_one(pool)
-                .await?)
-            }
-
-            pub async fn forget_failures(pool: &Pool<Db>, account: &str, before: UnixTime) -> StoreResult<()> {
-                sqlx::query("DELETE FROM login_failures WHERE account = $1 OR failed_at < $2")
-                    .bind(account)
-                    .bind(before)
                     .execute(pool)
                     .await?;
                 Ok(())
@@ -410,23 +381,9 @@ impl Store {
         exec!(self, accounts::use_link(token_hash, now))
     }
 
-    pub async fn add_login_failure(&self, account: &str, client: &str) -> StoreResult<()> {
+    pub async fn end_links_of(&self, user_id: &str) -> StoreResult<()> {
         let now = self.clock.now();
-        exec!(self, accounts::insert_failure(account, client, now))
-    }
-
-    pub async fn login_failures(
-        &self,
-        account: &str,
-        client: &str,
-        since: UnixTime,
-    ) -> StoreResult<(i64, i64)> {
-        exec!(self, accounts::failures(account, client, since))
-    }
-
-    /// Forgets an account's failures (it signed in) and everyone's older ones.
-    pub async fn forget_login_failures(&self, account: &str, before: UnixTime) -> StoreResult<()> {
-        exec!(self, accounts::forget_failures(account, before))
+        exec!(self, accounts::end_links_of(user_id, now))
     }
 
     pub async fn log_activity(

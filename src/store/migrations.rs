@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (14, "search window", "0014_search_window.sql"),
     (15, "integrations", "0015_integrations.sql"),
     (16, "moving in", "0016_moving_in.sql"),
+    (17, "throttles", "0017_throttles.sql"),
 ];
 
 fn migrator(

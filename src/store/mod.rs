@@ -32,6 +32,7 @@ mod slugs;
 mod stories;
 mod subscribers;
 mod taxonomy;
+mod throttles;
 pub(crate) mod worklists;
 
 use std::str::FromStr;
@@ -133,6 +134,7 @@ macro_rules! engine {
             crate::store::stories::queries!();
             crate::store::subscribers::queries!();
             crate::store::taxonomy::queries!();
+            crate::store::throttles::queries!();
             crate::store::worklists::queries!();
         }
     };

@@ -1,5 +1,4 @@
-//! Newsletters, subscribers, their confirmation links and history, and
-//! sign-up attempts. Not content: no reader's page changes with them.
+//! Newsletters, subscribers, their confirmation links and history. Not content: no reader's page changes with them.
 
 use crate::model::UnixTime;
 use crate::model::newsletters::{Newsletter, Subscriber, SubscriberEvent, SubscriberStatus};
@@ -374,33 +373,6 @@ macro_rules! queries {
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
-            pub async fn add_attempt(pool: &Pool<Db>, email: &str, client: &str, now: UnixTime) -> StoreResult<()> {
-                sqlx::query("INSERT INTO signup_attempts (id, email, client, at) VALUES ($1, $2, $3, $4)")
-                    .bind(new_id())
-                    .bind(email)
-                    .bind(client)
-                    .bind(now)
-                    .execute(pool)
-                    .await?;
-                sqlx::query("DELETE FROM signup_attempts WHERE at < $1")
-                    .bind(now - 86_400)
-                    .execute(pool)
-                    .await?;
-                Ok(())
-            }
-
-            /// Attempts since `since` for this address and from this client.
-            pub async fn attempts(pool: &Pool<Db>, email: &str, client: &str, since: UnixTime) -> StoreResult<(i64, i64)> {
-                Ok(sqlx::query_as(
-                    "SELECT (SELECT COUNT(*) FROM signup_attempts WHERE email = $1 AND at >= $3),
-                            (SELECT COUNT(*) FROM signup_attempts WHERE client = $2 AND at >= $3)",
-                )
-                .bind(email)
-                .bind(client)
-                .bind(since)
-                .fetch_one(pool)
-                .await?)
-            }
         }
     };
 }
@@ -549,19 +521,5 @@ impl Store {
             });
         }
         Ok(())
-    }
-
-    pub async fn add_signup_attempt(&self, email: &str, client: &str) -> StoreResult<()> {
-        let now = self.clock.now();
-        exec!(self, subscribers::add_attempt(email, client, now))
-    }
-
-    pub async fn signup_attempts(
-        &self,
-        email: &str,
-        client: &str,
-        since: UnixTime,
-    ) -> StoreResult<(i64, i64)> {
-        exec!(self, subscribers::attempts(email, client, since))
     }
 }

@@ -12,6 +12,7 @@
 mod api;
 pub mod cache;
 mod client;
+pub mod connections;
 mod desk;
 pub mod encoded;
 mod errors;
@@ -32,7 +33,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use errors::SiteError;
@@ -164,7 +165,16 @@ pub fn router(app: Arc<App>, metrics: Option<Arc<metrics::Metrics>>) -> Router {
         // One INFO line per request (method, path, status, latency);
         // quiet it with MASTHEAD_LOG=warn or log = "warn" in the config.
         TraceLayer::new_for_http()
-            .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+            .make_span_with(|request: &axum::http::Request<axum::body::Body>| {
+                // As tower-http's default span, with the address made safe
+                // to keep: no link's secret, no API key (`urls::loggable`).
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    uri = %crate::urls::loggable(request.uri()),
+                    version = ?request.version(),
+                )
+            })
             .on_request(())
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
     )

@@ -254,6 +254,41 @@ impl Drop for TestSite {
     }
 }
 
+/// Another instance of a site: a second server on the same database, as
+/// a cluster runs several (it stops when dropped, leaving the database).
+pub struct Instance {
+    pub url: String,
+    server: Option<RunningServer>,
+    _dir: tempfile::TempDir,
+}
+
+impl Instance {
+    pub fn start(database_url: &str) -> Instance {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = Config::resolve(Overrides {
+            listen: Some("127.0.0.1:0".into()),
+            data_dir: Some(dir.path().to_path_buf()),
+            database_url: Some(database_url.to_string()),
+            ..Default::default()
+        })
+        .expect("config");
+        let server = block_on(server::start(&config, false)).expect("server starts");
+        Instance {
+            url: format!("http://{}", server.addr),
+            server: Some(server),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = block_on(server.shutdown());
+        }
+    }
+}
+
 /// One demo site per backend shared by the read-only tests (started once).
 pub fn shared_site(backend: Backend) -> Option<&'static TestSite> {
     static SQLITE: OnceLock<Option<TestSite>> = OnceLock::new();

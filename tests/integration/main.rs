@@ -7,6 +7,7 @@
 //! every skip a failure.
 
 mod api;
+mod attacks;
 mod browser;
 mod cli;
 mod common;

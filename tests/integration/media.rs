@@ -138,6 +138,7 @@ fn site_with_limits(backend: Backend) -> Option<TestSite> {
                 max_upload_mb: 1,
                 max_megapixels: 20,
                 contributor_uploads: 1,
+                ..MediaLimits::default()
             }),
             ..Default::default()
         },

@@ -29,13 +29,13 @@ fn ghost_fixture(name: &str) -> PathBuf {
 }
 
 fn library(dir: &Path) -> Library {
-    Library {
-        storage: std::sync::Arc::new(masthead::storage::LocalDisk::new(
+    Library::new(
+        std::sync::Arc::new(masthead::storage::LocalDisk::new(
             dir.join("media"),
             dir.join("originals"),
         )),
-        limits: masthead::config::MediaLimits::default(),
-    }
+        masthead::config::MediaLimits::default(),
+    )
 }
 
 fn import(site: &TestSite, file: &Path, media: MediaSource) -> anyhow::Result<Report> {

@@ -30,6 +30,11 @@ pub fn person(site: &TestSite, email: &str, name: &str, role: Role) -> Person {
         PASSWORD,
     ))
     .unwrap();
+    sign_in(site, email)
+}
+
+/// Signs an existing account in (with the tests' password) again.
+pub fn sign_in(site: &TestSite, email: &str) -> Person {
     let reply = http_post_form(
         &format!("{}/desk/login", site.url),
         &format!("email={}&password={}", enc(email), enc(PASSWORD)),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +18,7 @@ use serde_json::{Map, Value, json};
 use super::params::Params;
 use super::{ApiError, ApiResult, Lookup, both_forms, browse, json_answer, read_one};
 use crate::model::accounts::User;
-use crate::model::{SiteSettings, Status};
+use crate::model::{SiteSettings, Status, text};
 use crate::services::editing::{self, Step, StoryFields};
 use crate::services::ghost::{self, Include, Shaper};
 use crate::services::integrations::{self, AuthError};
@@ -71,7 +72,8 @@ impl Writable {
 /// JSON bodies larger than this are refused (a long story is far less).
 const MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
 
-pub fn router() -> Router<Arc<App>> {
+pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
+    let max_upload_bytes = app.library.limits.max_upload_mb * 1024 * 1024;
     let mut router = Router::new();
     for (name, resource) in [
         ("posts", Resource::Posts),
@@ -105,13 +107,61 @@ pub fn router() -> Router<Arc<App>> {
             router = router.route(&path, methods);
         }
     }
-    for path in both_forms("/site") {
-        router = router.route(&path, get(site));
-    }
+    let mut uploads = Router::new();
     for path in both_forms("/images/upload") {
-        router = router.route(&path, axum::routing::post(upload_image));
+        uploads = uploads.route(&path, axum::routing::post(upload_image));
     }
-    router.layer(DefaultBodyLimit::max(64 * 1024 * 1024))
+    let uploads = uploads.layer(DefaultBodyLimit::max(max_upload_bytes + 64 * 1024));
+    // Everything but /site/ acts as someone: the token is checked before a
+    // body is read, so no one unknown can make the server read megabytes.
+    let signed = router
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .merge(uploads)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            authenticate,
+        ));
+    let mut open = Router::new();
+    for path in both_forms("/site") {
+        open = open.route(&path, get(site));
+    }
+    signed.merge(open)
+}
+
+/// The staff account of the integration whose token a request carries,
+/// found before its body is read (`authenticate`).
+#[derive(Clone)]
+struct Caller(User);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError::no_permission("Authorization failed."))
+    }
+}
+
+/// Checks the request's token and names its account, or refuses the
+/// request without reading its body.
+async fn authenticate(
+    State(app): State<Arc<App>>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match caller(&app, request.headers()).await {
+        Ok(user) => {
+            request.extensions_mut().insert(Caller(user));
+            next.run(request).await
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 /// The account an Admin API request acts as.
@@ -145,12 +195,11 @@ fn answer(status: StatusCode, body: &Value) -> Response {
 
 async fn browse_resource(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    Caller(_): Caller,
     RawQuery(query): RawQuery,
     resource: Resource,
     name: &str,
 ) -> ApiResult {
-    caller(&app, &headers).await?;
     let params = Params::read(query.as_deref(), ADMIN_INCLUDE)?;
     let body = browse(&app, resource, name, &params, false).await?;
     Ok(answer(StatusCode::OK, &body))
@@ -158,24 +207,35 @@ async fn browse_resource(
 
 async fn read(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    Caller(_): Caller,
     lookup: fn(&str) -> Lookup<'_>,
     Path(key): Path<String>,
     RawQuery(query): RawQuery,
     resource: Resource,
     name: &str,
 ) -> ApiResult {
-    caller(&app, &headers).await?;
     let params = Params::read(query.as_deref(), ADMIN_INCLUDE)?;
     let body = read_one(&app, resource, name, lookup(&key), &params, false).await?;
     Ok(answer(StatusCode::OK, &body))
 }
 
+/// A body that could not be read: too large, or cut off.
+fn body_refused(e: BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::too_large(format!(
+            "The request body is larger than the {} MB a post or tag may be: send the images with images.upload and their addresses in the post.",
+            MAX_JSON_BYTES / 1024 / 1024
+        ))
+    } else {
+        ApiError::bad_request(format!(
+            "The request body could not be read: {}",
+            e.body_text()
+        ))
+    }
+}
+
 /// The one resource a write sends: `{"posts": [{…}]}`.
 fn first_of(body: &Bytes, envelope: &str) -> Result<Map<String, Value>, ApiError> {
-    if body.len() > MAX_JSON_BYTES {
-        return Err(ApiError::validation("The request body is too large."));
-    }
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}.")))?;
     match value.get(envelope).and_then(|v| v.get(0)) {
@@ -216,12 +276,18 @@ fn text_of(map: &Map<String, Value>, key: &str) -> Option<String> {
 
 /// The body of a post or page as Markdown: `html` is read only with
 /// `?source=html`, as Ghost reads it.
-fn body_of(map: &Map<String, Value>, params: &Params) -> Result<Option<String>, ApiError> {
+async fn body_of(map: &Map<String, Value>, params: &Params) -> Result<Option<String>, ApiError> {
     let html = text_of(map, "html");
     match (params.source.as_deref(), html) {
-        (Some("html"), Some(html)) => htmd::convert(&html)
+        (Some("html"), Some(html)) => crate::cpu::run(move || text::html_to_markdown(&html))
+            .await
             .map(Some)
-            .map_err(|e| ApiError::validation(format!("The html could not be converted: {e}."))),
+            .map_err(|e| {
+                ApiError::validation(format!(
+                    "The html could not be converted: {}.",
+                    text::capitalized(&e)
+                ))
+            }),
         (_, _) if map.contains_key("lexical") || map.contains_key("mobiledoc") => {
             Err(ApiError::validation(
                 "Masthead reads post bodies as HTML: send html with ?source=html (lexical and mobiledoc are not read).",
@@ -279,7 +345,7 @@ async fn apply_post(
     if let Some(title) = text_of(map, "title") {
         fields.headline = title;
     }
-    if let Some(body) = body_of(map, params)? {
+    if let Some(body) = body_of(map, params).await? {
         fields.body_md = body;
     }
     if let Some(dek) = text_of(map, "custom_excerpt") {
@@ -438,12 +504,12 @@ async fn new_story_fields(app: &App, settings: &SiteSettings) -> Result<StoryFie
 
 async fn add(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    Caller(user): Caller,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
     kind: Writable,
 ) -> ApiResult {
-    let user = caller(&app, &headers).await?;
+    let body = body.map_err(body_refused)?;
     let params = Params::read(query.as_deref(), ADMIN_INCLUDE)?;
     let store = &app.store;
     let map = first_of(&body, kind.envelope())?;
@@ -465,7 +531,7 @@ async fn add(
                 title: "(Untitled)".into(),
                 ..PageFields::default()
             };
-            apply_page(&map, &params, &mut fields)?;
+            apply_page(&map, &params, &mut fields).await?;
             let step = match map.get("status").and_then(Value::as_str) {
                 Some("published") => Step::Publish,
                 _ => Step::Save,
@@ -497,7 +563,7 @@ async fn add(
     Ok(answer(StatusCode::CREATED, &body))
 }
 
-fn apply_page(
+async fn apply_page(
     map: &Map<String, Value>,
     params: &Params,
     fields: &mut PageFields,
@@ -508,7 +574,7 @@ fn apply_page(
     if let Some(slug) = text_of(map, "slug") {
         fields.slug = slug;
     }
-    if let Some(body) = body_of(map, params)? {
+    if let Some(body) = body_of(map, params).await? {
         fields.body_md = body;
     }
     Ok(())
@@ -535,13 +601,13 @@ fn check_fresh(map: &Map<String, Value>, updated_at: i64, revision: i64) -> Resu
 
 async fn edit(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    Caller(user): Caller,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
     kind: Writable,
 ) -> ApiResult {
-    let user = caller(&app, &headers).await?;
+    let body = body.map_err(body_refused)?;
     let params = Params::read(query.as_deref(), ADMIN_INCLUDE)?;
     let store = &app.store;
     let map = first_of(&body, kind.envelope())?;
@@ -582,7 +648,7 @@ async fn edit(
                 .ok_or_else(|| ApiError::not_found("Page not found."))?;
             check_fresh(&map, page.updated_at, page.revision)?;
             let mut fields = PageFields::of(&page);
-            apply_page(&map, &params, &mut fields)?;
+            apply_page(&map, &params, &mut fields).await?;
             let step = match map.get("status").and_then(Value::as_str) {
                 Some("published") if !page.is_public() => Step::Publish,
                 Some("draft") if page.is_public() => Step::Unpublish,
@@ -628,11 +694,10 @@ async fn edit(
 
 async fn delete(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    Caller(user): Caller,
     Path(id): Path<String>,
     kind: Writable,
 ) -> ApiResult {
-    let user = caller(&app, &headers).await?;
     let store = &app.store;
     match kind {
         Writable::Posts => {
@@ -691,10 +756,9 @@ async fn site(State(app): State<Arc<App>>) -> ApiResult {
 /// into the media library.
 async fn upload_image(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    Caller(user): Caller,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult {
-    let user = caller(&app, &headers).await?;
     let mut multipart = multipart.map_err(|_| {
         ApiError::bad_request("Send the image as multipart/form-data with a field named file.")
     })?;

@@ -76,6 +76,14 @@ impl ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "NoPermissionError", message)
     }
 
+    pub fn too_large(message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLargeError",
+            message,
+        )
+    }
+
     pub fn collision(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::CONFLICT, "UpdateCollisionError", message)
     }
@@ -149,7 +157,7 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
     for prefix in VERSION_PREFIXES {
         router = router
             .nest(&format!("{prefix}/content"), content::router(app))
-            .nest(&format!("{prefix}/admin"), admin::router());
+            .nest(&format!("{prefix}/admin"), admin::router(app));
     }
     router
         .fallback(|| async {

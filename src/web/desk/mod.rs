@@ -127,6 +127,10 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/media/{id}", get(media::image).post(media::describe))
         .route("/media/{id}/delete", post(media::delete))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            session::signed_in_before_body,
+        ))
         .layer(super::security::csrf(&app.public_url, refused_cross_site))
         .layer(axum::middleware::map_response(no_store))
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::{HeaderValue, header, request::Parts};
+use axum::response::{IntoResponse, Response};
 
 use crate::services::accounts::{self, SESSION_MAX_SECS, SignedIn};
 use crate::urls::PublicUrl;
@@ -26,7 +27,7 @@ pub struct Desk {
 }
 
 impl FromRequestParts<Arc<App>> for Desk {
-    type Rejection = axum::response::Response;
+    type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -35,21 +36,10 @@ impl FromRequestParts<Arc<App>> for Desk {
         let State(app) = State::<Arc<App>>::from_request_parts(parts, app)
             .await
             .map_err(|never: Infallible| match never {})?;
-        let token = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE)
-            .map(|(_, value)| value.to_string())
-            .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
-        let signed_in = match &token {
-            Some(token) => accounts::signed_in(&app.store, token)
-                .await
-                .map_err(super::unavailable)?,
-            None => None,
+        let token = session_token(&parts.headers);
+        let signed_in = match parts.extensions.get::<LookedUp>() {
+            Some(LookedUp(found)) => found.clone(),
+            None => look_up(&app, token.as_deref()).await?,
         };
         Ok(Desk {
             app,
@@ -58,6 +48,95 @@ impl FromRequestParts<Arc<App>> for Desk {
             signed_in,
         })
     }
+}
+
+/// The session token a request presents, when it has the shape of one.
+fn session_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_string())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+async fn look_up(app: &App, token: Option<&str>) -> Result<Option<SignedIn>, Response> {
+    match token {
+        Some(token) => accounts::signed_in(&app.store, token)
+            .await
+            .map_err(super::unavailable),
+        None => Ok(None),
+    }
+}
+
+/// The person a request's session names, found once per request.
+#[derive(Clone)]
+struct LookedUp(Option<SignedIn>);
+
+/// Desk forms that anyone may send: signing in, and choosing a password
+/// from a link (paths inside `/desk`).
+fn open_to_anyone(path: &str) -> bool {
+    path == "/login" || path.starts_with("/password/")
+}
+
+/// The most an open form may send: an address and a password or two.
+pub const OPEN_FORM_BYTES: usize = 16 * 1024;
+
+/// Whoever sends the desk a body must be signed in, and that is known
+/// before the body is read: an anonymous upload is answered at once, not
+/// after its megabytes have arrived. Open forms are cut at a few kilobytes.
+pub async fn signed_in_before_body(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method();
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        return next.run(request).await;
+    }
+    if open_to_anyone(request.uri().path()) {
+        let too_large = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_none_or(|length| length > OPEN_FORM_BYTES);
+        if too_large {
+            return super::plain(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "This form sends a few lines at most: go back and send it again.",
+            );
+        }
+        return next.run(request).await;
+    }
+    let token = session_token(request.headers());
+    let found = match look_up(&app, token.as_deref()).await {
+        Ok(found) => found,
+        Err(unavailable) => return unavailable,
+    };
+    if found.is_none() {
+        let wants_json = request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/json"));
+        if wants_json {
+            return (
+                axum::http::StatusCode::FORBIDDEN,
+                axum::Json(serde_json::json!({
+                    "message": "Your session has ended or this page is stale: reload it and sign in again."
+                })),
+            )
+                .into_response();
+        }
+        let (parts, _) = request.into_parts();
+        return super::Refused::NotSignedIn(back_path(&parts)).into_response();
+    }
+    request.extensions_mut().insert(LookedUp(found));
+    next.run(request).await
 }
 
 /// The page to come back to after signing in (a form's own address may
