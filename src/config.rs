@@ -26,6 +26,7 @@ pub struct FileConfig {
     pub media: Option<MediaLimits>,
     pub newsletters: Option<crate::services::sending::SendLimits>,
     pub webhooks: Option<WebhookRules>,
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 /// Where webhooks may be sent (the `[webhooks]` table of the file).
@@ -86,6 +87,8 @@ pub struct Overrides {
     pub newsletters: Option<crate::services::sending::SendLimits>,
     /// Likewise for `[webhooks]`.
     pub webhooks: Option<WebhookRules>,
+    /// Likewise for `trusted_proxies`.
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 /// How log lines are written.
@@ -121,6 +124,9 @@ pub struct Config {
     /// How fast newsletters go out.
     pub sending: crate::services::sending::SendLimits,
     pub webhooks: WebhookRules,
+    /// Reverse proxies whose X-Forwarded-For names the client (rate limits
+    /// count the client, not the proxy every request comes through).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 fn parse_listen(key: &str, text: &str) -> anyhow::Result<SocketAddr> {
@@ -220,8 +226,22 @@ impl Config {
             );
         }
         let webhooks = overrides.webhooks.or(file.webhooks).unwrap_or_default();
+        let trusted_proxies = overrides
+            .trusted_proxies
+            .or(file.trusted_proxies)
+            .unwrap_or_default()
+            .iter()
+            .map(|text| {
+                text.trim().parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "trusted_proxies: {text:?} is not an IP address: list your proxies' addresses, e.g. [\"127.0.0.1\"]"
+                    )
+                })
+            })
+            .collect::<anyhow::Result<Vec<std::net::IpAddr>>>()?;
         Ok(Config {
             webhooks,
+            trusted_proxies,
             sending,
             smtp,
             media,
@@ -342,8 +362,11 @@ pub const TEMPLATE: &str = r#"# Masthead configuration. Every key is optional; t
 # max_upload_mb = 25
 # The most pixels an image may unpack to, in millions (refuses decompression bombs).
 # max_megapixels = 60
-# How many images a contributor may upload in all.
+# How many images a contributor may upload a day.
 # contributor_uploads = 20
+# The memory images being unpacked may take together, in MiB (a square
+# 60-megapixel photo takes 355; uploads beyond it wait their turn).
+# unpack_memory_mb = 512
 
 # How fast newsletters go out.
 # [newsletters]
@@ -351,6 +374,12 @@ pub const TEMPLATE: &str = r#"# Masthead configuration. Every key is optional; t
 # concurrency = 8
 # Messages a second, at most (keep within what the relay allows).
 # rate = 200
+
+# The reverse proxies in front of Masthead (nginx on this machine:
+# ["127.0.0.1"]). Requests from them are counted by the client address
+# their X-Forwarded-For names, so that sign-in and sign-up limits count
+# each reader, not the proxy; from anyone else the header is ignored.
+# trusted_proxies = []
 
 # Where webhooks may be sent.
 # [webhooks]

@@ -133,6 +133,7 @@ pub async fn start_with_clock(
     );
     app.mailer = mailer.clone();
     app.allow_private_webhooks = config.webhooks.allow_private;
+    app.trusted_proxies = config.trusted_proxies.clone();
     let app = Arc::new(app);
     let mut background = vec![
         tokio::spawn(store.clone().watch_for_changes(CHANGE_POLL)),

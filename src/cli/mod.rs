@@ -252,6 +252,15 @@ struct ServeArgs {
     /// offered; required with a user), smtps://USER:PASS@HOST:465 (TLS)
     #[arg(long, env = "MASTHEAD_SMTP_URL", value_name = "URL")]
     smtp_url: Option<String>,
+    /// Reverse proxies whose X-Forwarded-For names the client, comma-separated
+    /// (nginx on this machine: 127.0.0.1)
+    #[arg(
+        long,
+        env = "MASTHEAD_TRUSTED_PROXIES",
+        value_name = "IPS",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Option<Vec<String>>,
     /// Fill an empty database with demo content first
     #[arg(long)]
     demo: bool,
@@ -326,6 +335,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             overrides.metrics_listen = args.metrics_listen;
             overrides.log_format = args.log_format;
             overrides.smtp_url = args.smtp_url;
+            overrides.trusted_proxies = args.trusted_proxies;
             let config = Config::resolve(overrides)?;
             init_logging(&config);
             let started = std::time::Instant::now();

@@ -92,15 +92,34 @@ fn paragraphs(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         out.push_str("<p>");
-        for c in line.chars() {
-            match c {
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '&' => out.push_str("&amp;"),
-                c => out.push(c),
-            }
-        }
+        out.push_str(&html_escape(line));
         out.push_str("</p>\n");
+    }
+    out
+}
+
+/// Plain text for a field some readers take as HTML and others as text
+/// (RSS titles and descriptions): `<` and `>` escaped, so no reader's HTML
+/// parser finds a tag in it, and nothing else, so readers that show the
+/// field as text still show apostrophes and ampersands as written. (An
+/// entity such as `&lt;` decodes to text, never to markup.)
+pub fn angle_brackets_escaped(text: &str) -> String {
+    text.replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Plain text as HTML that shows exactly that text (for fields that are
+/// text here but HTML to other software: Ghost's captions).
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
     }
     out
 }

@@ -120,6 +120,37 @@ fn read_json(path: &Path) -> anyhow::Result<Value> {
     serde_json::from_slice(&bytes).map_err(|e| anyhow!("{} is not valid JSON: {e}", path.display()))
 }
 
+/// A post's body as the desk keeps it: Ghost's HTML where the export has
+/// it, else its Markdown or plain text.
+fn post_body(post: &Value) -> (String, crate::model::SafeHtml) {
+    if let Some(html) = text(post, "html")
+        && let Some(body) = body_from_html(&html)
+    {
+        return body;
+    }
+    let markdown = text(post, "markdown")
+        .or_else(|| text(post, "plaintext"))
+        .unwrap_or_default();
+    let html = render_markdown(&markdown);
+    (markdown, html)
+}
+
+/// Reads a Ghost export from memory as the importer reads one (the shape
+/// found, every post's and page's body converted, feature image captions
+/// read), answering how many posts it held: what the fuzz target drives.
+pub fn read_posts(bytes: &[u8]) -> anyhow::Result<usize> {
+    let root: Value = serde_json::from_slice(bytes).map_err(|e| anyhow!("not valid JSON: {e}"))?;
+    let body = export_body(&root)?;
+    let posts = rows(&body["data"], "posts");
+    for post in posts {
+        let _ = post_body(post);
+        if let Some(caption) = text(post, "feature_image_caption") {
+            let _ = crate::model::text::html_to_markdown(&caption);
+        }
+    }
+    Ok(posts.len())
+}
+
 /// A tag as the import sees it.
 struct GhostTag {
     slug: String,
@@ -300,14 +331,7 @@ impl Run<'_> {
     }
 
     fn body(&mut self, post: &Value, title: &str) -> (String, crate::model::SafeHtml) {
-        if let Some(html) = text(post, "html")
-            && let Some(body) = body_from_html(&html)
-        {
-            return body;
-        }
-        let markdown = text(post, "markdown")
-            .or_else(|| text(post, "plaintext"))
-            .unwrap_or_default();
+        let (markdown, html) = post_body(post);
         if markdown.is_empty()
             && (text(post, "lexical").is_some() || text(post, "mobiledoc").is_some())
         {
@@ -315,7 +339,6 @@ impl Run<'_> {
                 "{title:?} has no HTML or text in the export (only the editor's document): imported empty"
             ));
         }
-        let html = render_markdown(&markdown);
         (markdown, html)
     }
 

@@ -548,6 +548,27 @@ struct Run<'a> {
 }
 
 /// Imports a WXR file. `progress` hears (bytes read, file size).
+/// Reads a WXR document from memory as the importer reads a file (its
+/// bodies converted), answering how many entries it found: what the fuzz
+/// target drives, so every byte an export may hold goes through the same
+/// reader without a database.
+pub fn read_entries(bytes: &[u8]) -> anyhow::Result<usize> {
+    let (sender, mut receiver) = mpsc::channel(1 << 16);
+    let counting = std::thread::spawn(move || {
+        let mut found = 0;
+        while receiver.blocking_recv().is_some() {
+            found += 1;
+        }
+        found
+    });
+    let read = read(bytes, bytes.len() as u64, &sender);
+    drop(sender);
+    let found = counting
+        .join()
+        .map_err(|_| anyhow!("the counting thread stopped"))?;
+    read.map(|()| found)
+}
+
 pub async fn import(
     store: &Store,
     library: &Library,

@@ -100,6 +100,77 @@ pub fn owns(user: &User, created_by: Option<&str>, author_ids: &[String]) -> boo
             .is_some_and(|mine| author_ids.contains(mine))
 }
 
+/// Whether `user` may open a piece in the desk or the Admin API: one
+/// readers see, anyone on the staff; one they do not (a draft, a piece in
+/// review, a scheduled or archived one), whoever may edit it, by the
+/// permission table.
+pub fn may_read(
+    user: &User,
+    public: bool,
+    created_by: Option<&str>,
+    author_ids: &[String],
+) -> bool {
+    public || may(user.role, Action::Edit, owns(user, created_by, author_ids))
+}
+
+/// What the Admin API shows `user`: every piece to those who may edit
+/// every piece, else what is public and their own.
+pub fn audience(user: &User) -> crate::store::browse::Audience {
+    use crate::store::browse::Audience;
+    if may(user.role, Action::Edit, false) {
+        Audience::Everything
+    } else {
+        Audience::Own {
+            user_id: user.id.clone(),
+            author_id: user.author_id.clone(),
+        }
+    }
+}
+
+/// Where an image is used, as `user` may be told: pieces they may not
+/// open are counted, not named (a draft's headline can be news).
+pub async fn visible_uses(
+    store: &Store,
+    user: &User,
+    uses: Vec<crate::store::ImageUse>,
+) -> Result<(Vec<crate::store::ImageUse>, usize), StoreError> {
+    if may(user.role, Action::Edit, false) {
+        return Ok((uses, 0));
+    }
+    let now = store.clock().now();
+    let story_ids: Vec<String> = uses
+        .iter()
+        .filter(|u| u.kind == "story")
+        .map(|u| u.id.clone())
+        .collect();
+    let cards = store.story_cards_by_ids(&story_ids).await?;
+    let mut shown = Vec::with_capacity(uses.len());
+    let mut hidden = 0;
+    for u in uses {
+        let readable = match u.kind.as_str() {
+            "story" => cards.iter().find(|c| c.story.id == u.id).is_some_and(|c| {
+                may_read(
+                    user,
+                    c.story.is_public(now),
+                    c.story.created_by.as_deref(),
+                    &c.author_ids,
+                )
+            }),
+            "brief" => store
+                .brief_by_id(&u.id)
+                .await?
+                .is_some_and(|b| may_read(user, b.is_public(now), b.created_by.as_deref(), &[])),
+            _ => true,
+        };
+        if readable {
+            shown.push(u);
+        } else {
+            hidden += 1;
+        }
+    }
+    Ok((shown, hidden))
+}
+
 /// What taking `step` on a piece now `stored` (None: a new piece) asks of
 /// the person's role, in the order checked.
 pub fn actions_for(step: Step, stored: Option<Status>) -> Vec<Action> {
@@ -230,6 +301,7 @@ pub async fn save_story(
         own,
     )?;
     let mut fields = fields;
+    check_credits(store, user, stored, &fields, own).await?;
     fields.tags = clean_tags(&fields.tags);
     let tag_ids = tag_ids(store, &fields.tags).await?;
     let draft = StoryDraft {
@@ -286,6 +358,32 @@ pub async fn save_story(
     )
     .await;
     Ok(story)
+}
+
+/// Bylines and the featured mark: who may not credit others must stay on
+/// the byline of what they save (co-authors beside them are welcome), and
+/// only those who may feature a story change whether it is featured.
+async fn check_credits(
+    store: &Store,
+    user: &User,
+    stored: Option<&StoryCard>,
+    fields: &StoryFields,
+    own: bool,
+) -> Result<(), ContentError> {
+    if !may(user.role, Action::CreditOthers, own) {
+        let mine = author_of(store, user).await?.id;
+        if !fields.author_ids.contains(&mine) {
+            return Err(ContentError::Forbidden(format!(
+                "{} Keep yourself among the authors and add co-authors beside you.",
+                refusal(user.role, Action::CreditOthers)
+            )));
+        }
+    }
+    let featured_now = stored.is_some_and(|c| c.story.featured);
+    if fields.featured != featured_now {
+        check(user, &[Action::Feature], own)?;
+    }
+    Ok(())
 }
 
 /// The time sent with a step: only scheduling (or saving a scheduled
@@ -368,8 +466,13 @@ async fn tag_ids(store: &Store, names: &[String]) -> Result<Vec<String>, Content
 /// time they need one.
 pub async fn author_of(store: &Store, user: &User) -> Result<Author, ContentError> {
     let authors = store.authors().await?;
-    if let Some(author) = user
-        .author_id
+    // The copy of the account in hand may predate the profile made for it
+    // earlier in the same request.
+    let author_id = match &user.author_id {
+        Some(id) => Some(id.clone()),
+        None => store.user_by_id(&user.id).await?.and_then(|u| u.author_id),
+    };
+    if let Some(author) = author_id
         .as_ref()
         .and_then(|id| authors.iter().find(|a| &a.id == id))
     {

@@ -345,7 +345,10 @@ impl Shaper<'_> {
             "comment_id": p.id,
             "feature_image": p.hero.map(|h| image_url(self.public_url, h)),
             "feature_image_alt": p.hero.map(|h| h.alt.clone()).filter(|a| !a.is_empty()),
-            "feature_image_caption": p.hero.map(|h| h.caption.clone()).filter(|c| !c.is_empty()),
+            // HTML to Ghost's themes; a caption is text here.
+            "feature_image_caption": p.hero
+                .map(|h| text::html_escape(&h.caption))
+                .filter(|c| !c.is_empty()),
             "featured": p.featured,
             "status": status(p.status),
             "visibility": "public",

@@ -50,8 +50,12 @@ pub enum MediaError {
         message: String,
     },
     NotFound,
-    /// Still shown somewhere: listed.
-    InUse(Vec<ImageUse>),
+    /// Still shown somewhere: where the person may know, and how many
+    /// other pieces (unpublished ones of others) besides.
+    InUse {
+        shown: Vec<ImageUse>,
+        unseen: usize,
+    },
     /// Writing the files failed.
     Files(String),
     Storage(StoreError),
@@ -64,14 +68,23 @@ impl fmt::Display for MediaError {
             MediaError::Forbidden(why) => f.write_str(why),
             MediaError::Invalid { message, .. } => f.write_str(message),
             MediaError::NotFound => f.write_str("There is no such image in the library."),
-            MediaError::InUse(uses) => write!(
-                f,
-                "This image is still used ({}): replace it there first, then delete it.",
-                uses.iter()
+            MediaError::InUse { shown, unseen } => {
+                let mut places: Vec<String> = shown
+                    .iter()
                     .map(|u| format!("{} “{}”", u.kind, u.title))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+                    .collect();
+                if *unseen > 0 {
+                    places.push(format!(
+                        "{unseen} unpublished piece{} of others",
+                        if *unseen == 1 { "" } else { "s" }
+                    ));
+                }
+                write!(
+                    f,
+                    "This image is still used ({}): replace it there first, then delete it.",
+                    places.join(", ")
+                )
+            }
             MediaError::Files(why) => write!(f, "The files could not be stored: {why}"),
             MediaError::Storage(e) => write!(f, "The library is unavailable: {e}"),
         }
@@ -312,7 +325,8 @@ impl Library {
             });
         }
         if !uses.is_empty() {
-            return Err(MediaError::InUse(uses));
+            let (shown, unseen) = crate::services::editing::visible_uses(store, user, uses).await?;
+            return Err(MediaError::InUse { shown, unseen });
         }
         store.delete_image(id).await?;
         let mut files: Vec<(Area, String)> = served_files(&entry.image)

@@ -28,10 +28,14 @@ pub enum Action {
     ReadActivity,
     /// API keys and webhooks (the desk's Integrations).
     ManageIntegrations,
+    /// Credit a piece to others without oneself on its byline.
+    CreditOthers,
+    /// Mark a story as featured (it may then lead the front page).
+    Feature,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::Create,
         Action::Edit,
         Action::SubmitForReview,
@@ -46,6 +50,8 @@ impl Action {
         Action::ChangeSettings,
         Action::ReadActivity,
         Action::ManageIntegrations,
+        Action::CreditOthers,
+        Action::Feature,
     ];
 }
 
@@ -60,13 +66,13 @@ pub fn may(role: Role, action: Action, own: bool) -> bool {
             Create | Upload | SubmitForReview => true,
             Edit | Publish | Schedule | Unpublish | Delete => own,
             Curate | ManageTaxonomy | ManagePeople | ChangeSettings | ReadActivity
-            | ManageIntegrations => false,
+            | ManageIntegrations | CreditOthers | Feature => false,
         },
         Role::Contributor => match action {
             Create | Upload => true,
             Edit | SubmitForReview | Delete => own,
             Publish | Schedule | Unpublish | Curate | ManageTaxonomy | ManagePeople
-            | ChangeSettings | ReadActivity | ManageIntegrations => false,
+            | ChangeSettings | ReadActivity | ManageIntegrations | CreditOthers | Feature => false,
         },
     }
 }
@@ -88,10 +94,14 @@ pub fn refusal(role: Role, action: Action) -> String {
         Action::ChangeSettings => "change the site's settings",
         Action::ReadActivity => "read the activity log",
         Action::ManageIntegrations => "manage integrations and their API keys",
+        Action::CreditOthers => "credit a piece to others without yourself on its byline",
+        Action::Feature => "mark a story as featured",
     };
     let who = match action {
         Action::ManagePeople | Action::ChangeSettings => "an owner",
-        Action::ManageIntegrations => "an editor or an owner",
+        Action::ManageIntegrations | Action::CreditOthers | Action::Feature => {
+            "an editor or an owner"
+        }
         Action::Publish | Action::Schedule | Action::Unpublish if role == Role::Contributor => {
             "an author or an editor; submit it for review instead"
         }
@@ -139,6 +149,8 @@ mod tests {
             ChangeSettings,
             ReadActivity,
             ManageIntegrations,
+            CreditOthers,
+            Feature,
         ] {
             assert!(!may(Role::Author, action, true), "author {action:?}");
             assert!(

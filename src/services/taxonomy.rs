@@ -403,6 +403,36 @@ pub async fn save_author(
             "The chosen photo is not in the library.",
         ));
     }
+    if !may(user.role, Action::ManageTaxonomy, false) {
+        // Someone looking after only their own profile may not take a
+        // colleague's name or face: a byline must say who wrote it.
+        let same = |a: &str, b: &str| {
+            let fold = |t: &str| {
+                t.split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_lowercase()
+            };
+            fold(a) == fold(b)
+        };
+        let others = authors.iter().filter(|a| Some(a.id.as_str()) != id);
+        for other in others {
+            if same(&other.name, &name) {
+                return Err(invalid(
+                    "name",
+                    format!(
+                        "{name} is the name of another author here: write your own name (an editor can tell two people of one name apart)."
+                    ),
+                ));
+            }
+            if photo_id.is_some() && other.photo_id == photo_id {
+                return Err(invalid(
+                    "photo_id",
+                    "That photo is another author's: choose or upload one of yourself.",
+                ));
+            }
+        }
+    }
     let links = parse_links("links", form.links)?;
     let author = Author {
         id: id.map_or_else(new_id, str::to_string),

@@ -217,37 +217,85 @@ pub async fn deliver(
         }
     };
     let outcome = match webhooks::check_target(&delivery.target_url, allow_private).await {
-        // Checked again as it is sent: the name may resolve elsewhere now.
-        Err(e) => Err(e.to_string()),
+        // Checked again as it is sent (the name may resolve elsewhere now),
+        // and sent to an address checked once more as it connects.
+        Err(e) => Err(Failure::Refused(e.to_string())),
         Ok(url) => {
             post(
                 url.to_string(),
                 delivery.secret.clone(),
                 body,
                 store.clock().now(),
+                allow_private,
             )
             .await
         }
     };
-    let (status, delivered) = match &outcome {
-        Ok(status) => (status.clone(), true),
-        Err(why) => (why.clone(), false),
+    if let Err(failure) = &outcome {
+        tracing::info!(webhook = %delivery.webhook_id, target = %delivery.target_url, why = %failure.detail(), "a webhook delivery failed");
+    }
+    // The desk shows whether it was delivered and the answer's class only:
+    // the words of a failed connection would tell whoever reads them what
+    // listens where.
+    let status = match &outcome {
+        Ok(status) => format!("delivered ({}xx)", status / 100),
+        Err(failure) => failure.summary(),
     };
     store
-        .record_delivery_attempt(&delivery, &status, delivered)
+        .record_delivery_attempt(&delivery, &status, outcome.is_ok())
         .await
         .map_err(|e| e.to_string())?;
-    outcome.map(|_| ())
+    outcome.map(|_| ()).map_err(|failure| failure.detail())
+}
+
+/// Why a delivery failed.
+enum Failure {
+    /// The target is not allowed (or no longer resolves to an allowed address).
+    Refused(String),
+    /// The receiver answered with this status.
+    Answered(u16),
+    /// No answer (no connection, a timeout).
+    Unreachable(String),
+}
+
+impl Failure {
+    /// What the desk shows.
+    fn summary(&self) -> String {
+        match self {
+            Failure::Refused(_) => "failed (address not allowed)".into(),
+            Failure::Answered(status) => format!("failed ({}xx)", status / 100),
+            Failure::Unreachable(_) => "failed (no answer)".into(),
+        }
+    }
+
+    /// What the log and the job keep.
+    fn detail(&self) -> String {
+        match self {
+            Failure::Refused(why) => why.clone(),
+            Failure::Answered(status) => format!("the receiver answered {status}"),
+            Failure::Unreachable(why) => format!("could not reach the receiver: {why}"),
+        }
+    }
 }
 
 /// POSTs a body signed with `secret`; Ok with the status of a 2xx answer.
-/// Redirects are not followed (a redirect could lead anywhere).
-async fn post(url: String, secret: String, body: String, now: UnixTime) -> Result<String, String> {
-    // One agent for every delivery: it keeps its TLS set-up and connections.
-    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+/// Redirects are not followed (a redirect could lead anywhere), and the
+/// connection goes only to an address the resolver checked itself
+/// (`webhooks::CheckedResolver`): a name that changes its answer between
+/// the check and the connection (DNS rebinding) reaches nothing private.
+async fn post(
+    url: String,
+    secret: String,
+    body: String,
+    now: UnixTime,
+    allow_private: bool,
+) -> Result<u16, Failure> {
+    // One agent each way: they keep their TLS set-up and connections.
+    static AGENTS: [std::sync::OnceLock<ureq::Agent>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
     tokio::task::spawn_blocking(move || {
-        let agent = AGENT.get_or_init(|| {
-            ureq::Agent::config_builder()
+        let agent = AGENTS[usize::from(allow_private)].get_or_init(|| {
+            let config = ureq::Agent::config_builder()
                 .timeout_global(Some(TIMEOUT))
                 .max_redirects(0)
                 .http_status_as_error(false)
@@ -256,8 +304,12 @@ async fn post(url: String, secret: String, body: String, now: UnixTime) -> Resul
                     env!("CARGO_PKG_VERSION"),
                     " (webhooks)"
                 ))
-                .build()
-                .into()
+                .build();
+            ureq::Agent::with_parts(
+                config,
+                ureq::unversioned::transport::DefaultConnector::default(),
+                webhooks::CheckedResolver { allow_private },
+            )
         });
         let signature = webhooks::signature(&secret, body.as_bytes(), now * 1000);
         let answer = agent
@@ -266,22 +318,18 @@ async fn post(url: String, secret: String, body: String, now: UnixTime) -> Resul
             .header(webhooks::SIGNATURE_HEADER, &signature)
             .send(body.as_bytes());
         match answer {
-            Ok(response) => {
-                let status = response.status();
-                let line = format!(
-                    "{} {}",
-                    status.as_u16(),
-                    status.canonical_reason().unwrap_or("")
-                );
-                if status.is_success() {
-                    Ok(line.trim_end().to_string())
-                } else {
-                    Err(format!("the receiver answered {}", line.trim_end()))
-                }
-            }
-            Err(e) => Err(format!("could not reach the receiver: {e}")),
+            Ok(response) if response.status().is_success() => Ok(response.status().as_u16()),
+            Ok(response) => Err(Failure::Answered(response.status().as_u16())),
+            Err(ureq::Error::HostNotFound) => Err(Failure::Refused(
+                "the target resolves to no allowed address".into(),
+            )),
+            Err(e) => Err(Failure::Unreachable(e.to_string())),
         }
     })
     .await
-    .map_err(|e| format!("the delivery task failed: {e}"))?
+    .unwrap_or_else(|e| {
+        Err(Failure::Unreachable(format!(
+            "the delivery task failed: {e}"
+        )))
+    })
 }

@@ -126,16 +126,73 @@ pub async fn check_target(raw: &str, allow_private: bool) -> Result<url::Url, Ta
     Ok(url)
 }
 
+/// The resolver webhook deliveries connect through: it resolves the name
+/// once and hands over only the addresses it checked, so the connection
+/// goes where the check looked (no second lookup can answer differently).
+#[derive(Debug)]
+pub struct CheckedResolver {
+    pub allow_private: bool,
+}
+
+impl ureq::unversioned::resolver::Resolver for CheckedResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let found = ureq::unversioned::resolver::DefaultResolver::default()
+            .resolve(uri, config, timeout)?;
+        let mut checked = self.empty();
+        for address in found.iter() {
+            if self.allow_private || is_public(address.ip()) {
+                checked.push(*address);
+            }
+        }
+        if checked.is_empty() {
+            return Err(ureq::Error::HostNotFound);
+        }
+        Ok(checked)
+    }
+}
+
 /// Whether an address is on the public internet (not loopback, private,
-/// link-local, shared, documentation, multicast or unspecified).
+/// link-local, shared, documentation, multicast or unspecified), including
+/// the IPv4 addresses that IPv6 forms carry inside them.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        IpAddr::V6(v6) => match embedded_v4(v6) {
             Some(v4) => is_public_v4(v4),
             None => is_public_v6(v6),
         },
     }
+}
+
+/// The IPv4 address an IPv6 address stands for: mapped (::ffff:a.b.c.d),
+/// compatible (::a.b.c.d, deprecated but still routed by some stacks),
+/// NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let tail = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    if let Some(mapped) = ip.to_ipv4_mapped() {
+        return Some(mapped);
+    }
+    if s[..6] == [0; 6] && !ip.is_unspecified() && !ip.is_loopback() {
+        return Some(tail);
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return Some(tail);
+    }
+    if s[0] == 0x2002 {
+        return Some(Ipv4Addr::new(
+            (s[1] >> 8) as u8,
+            s[1] as u8,
+            (s[2] >> 8) as u8,
+            s[2] as u8,
+        ));
+    }
+    None
 }
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {
@@ -166,6 +223,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (first & 0xfe00) == 0xfc00
         // link-local, fe80::/10
         || (first & 0xffc0) == 0xfe80
+        // site-local (deprecated, still private), fec0::/10
+        || (first & 0xffc0) == 0xfec0
+        // local-use NAT64, 64:ff9b:1::/48
+        || (first == 0x64 && ip.segments()[1] == 0xff9b && ip.segments()[2] == 1)
         // documentation, 2001:db8::/32
         || (first == 0x2001 && ip.segments()[1] == 0x0db8))
 }
@@ -212,6 +273,15 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "2001:db8::1",
+            // IPv4 inside IPv6: compatible, NAT64, 6to4; and site-local
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::192.168.0.1",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2002:c0a8:101::1",
+            "fec0::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
@@ -220,9 +290,63 @@ mod tests {
             "1.1.1.1",
             "2606:4700::1111",
             "::ffff:8.8.8.8",
+            "64:ff9b::8.8.8.8",
+            "2002:808:808::1",
         ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    /// The connection goes through the checked resolver: a name that now
+    /// answers with this machine (DNS rebinding after the check) reaches
+    /// nothing, and the listener never sees a connection.
+    #[test]
+    fn deliveries_connect_only_to_checked_addresses() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let connections = std::sync::Arc::new(AtomicUsize::new(0));
+        let resolver = CheckedResolver {
+            allow_private: false,
+        };
+        let agent = ureq::Agent::with_parts(
+            ureq::Agent::config_builder()
+                .timeout_global(Some(std::time::Duration::from_secs(2)))
+                .build(),
+            ureq::unversioned::transport::DefaultConnector::default(),
+            resolver,
+        );
+        for target in [
+            format!("http://localhost:{port}/hook"),
+            format!("http://127.0.0.1:{port}/hook"),
+            format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+        ] {
+            let sent = agent.post(&target).send("{}");
+            assert!(
+                matches!(sent, Err(ureq::Error::HostNotFound)),
+                "{target}: {sent:?}"
+            );
+        }
+        while socket.accept().is_ok() {
+            connections.fetch_add(1, Ordering::SeqCst);
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 0);
+        // Allowed by the operator, the same address is reached.
+        let open = ureq::Agent::with_parts(
+            ureq::Agent::config_builder()
+                .timeout_global(Some(std::time::Duration::from_secs(2)))
+                .build(),
+            ureq::unversioned::transport::DefaultConnector::default(),
+            CheckedResolver {
+                allow_private: true,
+            },
+        );
+        let _ = open
+            .post(&format!("http://127.0.0.1:{port}/hook"))
+            .send("{}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(socket.accept().is_ok(), "allowed, it connects");
     }
 
     #[tokio::test]

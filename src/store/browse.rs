@@ -30,8 +30,24 @@ pub struct Browse {
     /// None: every row.
     pub limit: Option<i64>,
     pub offset: i64,
-    /// What readers see only (the Content API), or everything (the Admin API).
-    pub public_only: bool,
+    /// Whose view: readers (the Content API), or staff (the Admin API).
+    pub audience: Audience,
+}
+
+/// Who a browse is for, and so what it may show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Readers: what is public (posts and pages out, tags and authors only
+    /// once a public story names them).
+    Readers,
+    /// Staff who may open every piece (editors, owners).
+    Everything,
+    /// Staff who may open what is public and their own pieces: posts they
+    /// started or write (`author_id`), whatever their status.
+    Own {
+        user_id: String,
+        author_id: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,18 +152,27 @@ impl Resource {
         }
     }
 
-    /// The condition on what readers may see, with `$now` bound after it
-    /// when `needs_now`.
-    pub(super) fn public_clause(self) -> (&'static str, bool) {
+    /// The condition on what readers may see: the text before `$now`, and
+    /// (when it names the time) the text after it.
+    pub(super) fn public_clause(self) -> (&'static str, Option<&'static str>) {
         match self {
             Resource::Posts => (
-                "s.status IN ('published', 'scheduled') AND s.published_at IS NOT NULL AND s.published_at <= ",
-                true,
+                "(s.status IN ('published', 'scheduled') AND s.published_at IS NOT NULL AND s.published_at <= ",
+                Some(")"),
             ),
-            Resource::Pages => ("s.status = 'published'", false),
-            // Ghost's internal tags (#name) are the newsroom's own.
-            Resource::Tags => ("s.name NOT LIKE '#%'", false),
-            Resource::Authors => ("1 = 1", false),
+            Resource::Pages => ("s.status = 'published'", None),
+            // Ghost's internal tags (#name) are the newsroom's own; a tag is
+            // public once a public story carries it (a draft's new tag can
+            // name an embargoed topic); sections always are.
+            Resource::Tags => (
+                "(s.name NOT LIKE '#%' AND (s.kind = 0 OR EXISTS (SELECT 1 FROM story_tags st WHERE st.tag_id = s.id AND st.public_from <= ",
+                Some(")))"),
+            ),
+            // Someone is a public author once a public story names them.
+            Resource::Authors => (
+                "EXISTS (SELECT 1 FROM story_authors sa WHERE sa.author_id = s.id AND sa.public_from <= ",
+                Some(")"),
+            ),
         }
     }
 
@@ -373,8 +398,8 @@ macro_rules! queries {
             use crate::model::UnixTime;
             use crate::model::nql::{Condition, Filter, Op, Value};
             use crate::store::browse::{
-                Bound, Browse, BrowseError, BrowsePage, Column, Kind, Resource, bound, check_fields,
-                like_pattern,
+                Audience, Bound, Browse, BrowseError, BrowsePage, Column, Kind, Resource, bound,
+                check_fields, like_pattern,
             };
 
             fn push_bound(qb: &mut QueryBuilder<Db>, value: Bound) {
@@ -502,14 +527,29 @@ macro_rules! queries {
             fn push_where(qb: &mut QueryBuilder<Db>, b: &Browse, now: UnixTime) -> Result<(), BrowseError> {
                 qb.push(b.resource.table_clause());
                 qb.push(" WHERE ");
-                if b.public_only {
-                    let (clause, needs_now) = b.resource.public_clause();
-                    qb.push(clause);
-                    if needs_now {
-                        qb.push_bind(now);
+                let public = |qb: &mut QueryBuilder<Db>| {
+                    let (before, after) = b.resource.public_clause();
+                    qb.push(before);
+                    if let Some(after) = after {
+                        qb.push_bind(now).push(after);
                     }
-                } else {
-                    qb.push("1 = 1");
+                };
+                match (&b.audience, b.resource) {
+                    (Audience::Readers, _) | (Audience::Own { .. }, Resource::Pages) => public(qb),
+                    (Audience::Own { user_id, author_id }, Resource::Posts) => {
+                        qb.push("(");
+                        public(qb);
+                        qb.push(" OR s.created_by = ").push_bind(user_id.clone());
+                        if let Some(author_id) = author_id {
+                            qb.push(" OR EXISTS (SELECT 1 FROM story_authors sa WHERE sa.story_id = s.id AND sa.author_id = ")
+                                .push_bind(author_id.clone())
+                                .push(")");
+                        }
+                        qb.push(")");
+                    }
+                    _ => {
+                        qb.push("1 = 1");
+                    }
                 }
                 if let Some(filter) = &b.filter {
                     qb.push(" AND ");

@@ -63,6 +63,13 @@ impl Theme {
                 )
             })
         });
+        // Plain text where readers may expect HTML (RSS titles and
+        // descriptions): its angle brackets escaped here, then everything
+        // as XML by the template, so a reader's HTML shows `<img onerror>`
+        // as words.
+        env.add_filter("html_text", |text: &str| {
+            crate::model::text::angle_brackets_escaped(text)
+        });
         env.add_function("url", |name: &str, arg: Option<&str>| {
             crate::urls::by_name(name, arg).ok_or_else(|| {
                 minijinja::Error::new(

@@ -247,6 +247,11 @@ pub async fn build(
         Source::Briefs => brief_entries(p).await?,
         _ => story_entries(p, &filter).await?,
     };
+    if entries.is_empty() && matches!(source, Source::Tag(_) | Source::Author(_)) {
+        // A tag or a person becomes public with their first public story:
+        // a draft's tag can name an embargoed topic.
+        return Err(SiteError::NotFound);
+    }
     // RFC 3339 in UTC sorts as time does.
     let updated = entries
         .iter()

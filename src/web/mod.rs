@@ -67,6 +67,8 @@ pub struct App {
     pub allow_private_webhooks: bool,
     /// Content API answers, kept per generation by address and query.
     pub api_cache: Arc<Cache>,
+    /// Reverse proxies whose X-Forwarded-For names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// How much the page layer may hold and do at once.
@@ -114,6 +116,7 @@ impl App {
             library,
             mailer: None,
             allow_private_webhooks: false,
+            trusted_proxies: Vec::new(),
             api_cache: Arc::new(Cache::keyed_by_query(
                 store_for_api,
                 limits.bytes / 4,

@@ -18,6 +18,7 @@ use super::feeds::Dates;
 use super::site::SitePresenter as Presenter;
 use super::{App, SiteError};
 use crate::model::Status;
+use crate::store::browse::Resource;
 use crate::store::{SitemapEntry, SitemapKind};
 use crate::urls;
 
@@ -172,12 +173,27 @@ async fn pieces(p: &Presenter<'_>, kind: SitemapKind, number: i64) -> Result<Res
 async fn pages(p: &Presenter<'_>) -> Result<Response, SiteError> {
     let public = &p.app.public_url;
     let (tags, pages) = tokio::try_join!(p.app.store.tags(), p.app.store.pages())?;
+    // Tags and people appear once a public story carries them.
+    let tag_ids: Vec<String> = tags.iter().map(|t| t.id.clone()).collect();
+    let authors = p.author_list();
+    let author_ids: Vec<String> = authors.iter().map(|(_, _, id)| id.clone()).collect();
+    let (tag_counts, author_counts) = tokio::try_join!(
+        p.app.store.public_post_counts(Resource::Tags, &tag_ids),
+        p.app
+            .store
+            .public_post_counts(Resource::Authors, &author_ids),
+    )?;
     let mut paths = vec![urls::home(), urls::latest(), urls::briefs()];
     paths.extend(p.site.sections.iter().map(|s| urls::section(&s.slug)));
-    paths.extend(tags.iter().map(|t| urls::tag(&t.slug)));
     paths.extend(
-        p.author_list()
+        tags.iter()
+            .filter(|t| tag_counts.contains_key(&t.id))
+            .map(|t| urls::tag(&t.slug)),
+    );
+    paths.extend(
+        authors
             .iter()
+            .filter(|(_, _, id)| author_counts.contains_key(id))
             .map(|(slug, _, _)| urls::author(slug)),
     );
     paths.extend(

@@ -183,6 +183,8 @@ pub struct SiteOptions {
     pub smtp_url: Option<String>,
     /// Webhooks may go to loopback (a receiver the test runs).
     pub allow_private_webhooks: bool,
+    /// Reverse proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl TestSite {
@@ -218,6 +220,7 @@ impl TestSite {
             webhooks: Some(masthead::config::WebhookRules {
                 allow_private: options.allow_private_webhooks,
             }),
+            trusted_proxies: Some(options.trusted_proxies),
             ..Default::default()
         })
         .expect("config");

@@ -144,6 +144,22 @@ on_both_backends!(
             ],
         );
         assert_eq!(saved.status, 303, "{}", saved.text());
+        // Her page is public from her first public story on.
+        assert_eq!(site.get("/author/ana-ruiz").status, 404);
+        let section = block_on(site.store.sections()).unwrap()[0].id.clone();
+        let first = author.post(
+            &site,
+            "/desk/stories/new",
+            &[
+                ("headline", "Letter from Kiyoshima"),
+                ("label", "News"),
+                ("section_id", &section),
+                ("author", &mine),
+                ("body_md", "The ferry came late again."),
+                ("step", "publish"),
+            ],
+        );
+        assert_eq!(first.status, 303, "{}", first.text());
         let public = site.get("/author/ana-ruiz").text();
         assert!(
             public.contains("Islands correspondent") && public.contains("Writes from Kiyoshima.")

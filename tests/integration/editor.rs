@@ -7,19 +7,25 @@
 use masthead::model::accounts::Role;
 
 use crate::common::{Backend, TestSite, block_on};
-use crate::newsroom::{Person, input_value, location_path, person};
+use crate::newsroom::{Person, input_value, location_path, person, profile_of};
 use crate::on_both_backends;
 
-/// The fields of a story form, with `changes` replacing defaults.
+/// The fields of a story form, with `changes` replacing defaults. The
+/// byline is the tests' writer, Kit Arden, once she has a profile (a
+/// contributor must stay on the byline), else the first journalist.
 fn story_form<'a>(site: &TestSite, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, String)> {
     let sections = block_on(site.store.sections()).unwrap();
     let authors = block_on(site.store.authors()).unwrap();
+    let byline = authors
+        .iter()
+        .find(|a| a.name == "Kit Arden")
+        .unwrap_or(&authors[0]);
     let mut fields: Vec<(&str, String)> = vec![
         ("headline", "Harbour cranes fall silent in Veldt".into()),
         ("dek", "A strike over night shifts stops the port.".into()),
         ("label", "News".into()),
         ("section_id", sections[0].id.clone()),
-        ("author", authors[0].id.clone()),
+        ("author", byline.id.clone()),
         ("tags", "Ports, Labour".into()),
         (
             "body_md",
@@ -281,11 +287,18 @@ on_both_backends!(
         );
 
         // the contributor cannot delete another's story; the editor can
+        let journalist = block_on(site.store.authors()).unwrap()[0].id.clone();
         let theirs = post_story(
             &site,
             &editor,
             "/desk/stories/new",
-            &story_form(&site, &[("headline", "An editor's own draft")]),
+            &story_form(
+                &site,
+                &[
+                    ("headline", "An editor's own draft"),
+                    ("author", &journalist),
+                ],
+            ),
         );
         let theirs_path = location_path(&theirs);
         assert_eq!(
@@ -318,7 +331,11 @@ on_both_backends!(
             return;
         };
         let author = person(&site, "ana@example.org", "Ana Ruiz", Role::Author);
-        let fields = story_form(&site, &[("headline", "A draft for the lawyers")]);
+        let ana = profile_of(&site, &author, "Ana Ruiz");
+        let fields = story_form(
+            &site,
+            &[("headline", "A draft for the lawyers"), ("author", &ana)],
+        );
         let saved = post_story(&site, &author, "/desk/stories/new", &fields);
         let editor_path = location_path(&saved);
         let id = editor_path.rsplit('/').next().unwrap().to_string();

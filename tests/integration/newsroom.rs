@@ -133,6 +133,18 @@ impl Person {
     }
 }
 
+/// The id of the author profile of `who`, named `name` (made when they
+/// first open the story editor).
+pub fn profile_of(site: &TestSite, who: &Person, name: &str) -> String {
+    assert_eq!(who.get(site, "/desk/stories/new").status, 200);
+    block_on(site.store.authors())
+        .unwrap()
+        .into_iter()
+        .find(|a| a.name == name)
+        .unwrap_or_else(|| panic!("{name} has a profile"))
+        .id
+}
+
 /// Percent-encodes a form value.
 pub fn enc(text: &str) -> String {
     text.bytes()

@@ -7,23 +7,23 @@ use masthead::model::accounts::Role;
 use masthead::services::publishing;
 
 use crate::common::{Backend, TestSite, block_on};
-use crate::newsroom::{Person, location_path, person};
+use crate::newsroom::{Person, location_path, person, profile_of};
 use crate::on_both_backends;
 
-/// A story's form fields with the given step.
+/// A story's form fields with the given step, bylined to `author`.
 fn story(
     site: &TestSite,
+    author: &str,
     headline: &str,
     step: &str,
     extra: &[(&str, String)],
 ) -> Vec<(String, String)> {
     let sections = block_on(site.store.sections()).unwrap();
-    let authors = block_on(site.store.authors()).unwrap();
     let mut fields = vec![
         ("headline".to_string(), headline.to_string()),
         ("label".to_string(), "News".to_string()),
         ("section_id".to_string(), sections[0].id.clone()),
-        ("author".to_string(), authors[0].id.clone()),
+        ("author".to_string(), author.to_string()),
         ("body_md".to_string(), "A paragraph.".to_string()),
         ("step".to_string(), step.to_string()),
     ];
@@ -39,9 +39,9 @@ fn post(site: &TestSite, who: &Person, path: &str, fields: &[(String, String)]) 
     who.post(site, path, &borrowed).status
 }
 
-/// A draft `who` starts; returns its editor path.
-fn own_draft(site: &TestSite, who: &Person, headline: &str) -> String {
-    let borrowed = story(site, headline, "save", &[]);
+/// A draft `who` starts under their own byline; returns its editor path.
+fn own_draft(site: &TestSite, who: &Person, byline: &str, headline: &str) -> String {
+    let borrowed = story(site, byline, headline, "save", &[]);
     let fields: Vec<(&str, &str)> = borrowed
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
@@ -113,8 +113,14 @@ on_both_backends!(every_role_against_every_action, |backend: Backend| {
             )
         })
         .collect();
+    let bylines: Vec<String> = people
+        .iter()
+        .enumerate()
+        .map(|(i, who)| profile_of(&site, who, &format!("Person {i}")))
+        .collect();
     // Someone else's draft for each test (an owner's, not one of the four).
     let other = person(&site, "else@example.org", "Someone Else", Role::Owner);
+    let other_byline = profile_of(&site, &other, "Someone Else");
     let future = {
         let tz = jiff::tz::TimeZone::UTC;
         masthead::model::dates::local_input(site.store.clock().now() + 7 * 86_400, &tz)
@@ -159,6 +165,10 @@ on_both_backends!(every_role_against_every_action, |backend: Backend| {
         },
         Row {
             action: "publish another's",
+            expected: [403, 403, 303, 303],
+        },
+        Row {
+            action: "credit another alone",
             expected: [403, 403, 303, 303],
         },
         Row {
@@ -216,15 +226,22 @@ on_both_backends!(every_role_against_every_action, |backend: Backend| {
     for row in &rows {
         for (i, who) in people.iter().enumerate() {
             let tag = format!("{} by {:?}", row.action, roles[i]);
+            let byline = bylines[i].as_str();
             let status = match row.action {
                 "create" => post(
                     &site,
                     who,
                     "/desk/stories/new",
-                    &story(&site, &tag, "save", &[]),
+                    &story(&site, byline, &tag, "save", &[]),
+                ),
+                "credit another alone" => post(
+                    &site,
+                    who,
+                    "/desk/stories/new",
+                    &story(&site, &other_byline, &tag, "save", &[]),
                 ),
                 "edit own" | "submit" | "publish" | "schedule" | "delete own" => {
-                    let path = own_draft(&site, who, &tag);
+                    let path = own_draft(&site, who, byline, &tag);
                     let revision = revision_of(&site, &path);
                     let step = match row.action {
                         "delete own" => return_delete(),
@@ -238,36 +255,35 @@ on_both_backends!(every_role_against_every_action, |backend: Backend| {
                         if step == "schedule" {
                             extra.push(("publish_at", future.clone()));
                         }
-                        post(&site, who, &path, &story(&site, &tag, step, &extra))
+                        post(&site, who, &path, &story(&site, byline, &tag, step, &extra))
                     }
                 }
                 "unpublish own" => {
-                    let path = own_draft(&site, who, &tag);
+                    let path = own_draft(&site, who, byline, &tag);
                     publish_directly(&site, &path);
                     let revision = revision_of(&site, &path);
                     post(
                         &site,
                         who,
                         &path,
-                        &story(&site, &tag, "unpublish", &[("revision", revision)]),
+                        &story(&site, byline, &tag, "unpublish", &[("revision", revision)]),
                     )
                 }
                 "edit another's" | "publish another's" | "delete another's" => {
-                    let path = own_draft(&site, &other, &tag);
+                    let path = own_draft(&site, &other, &other_byline, &tag);
                     let revision = revision_of(&site, &path);
+                    let theirs = |step| {
+                        story(
+                            &site,
+                            &other_byline,
+                            &tag,
+                            step,
+                            &[("revision", revision.clone())],
+                        )
+                    };
                     match row.action {
-                        "edit another's" => post(
-                            &site,
-                            who,
-                            &path,
-                            &story(&site, &tag, "save", &[("revision", revision)]),
-                        ),
-                        "publish another's" => post(
-                            &site,
-                            who,
-                            &path,
-                            &story(&site, &tag, "publish", &[("revision", revision)]),
-                        ),
+                        "edit another's" => post(&site, who, &path, &theirs("save")),
+                        "publish another's" => post(&site, who, &path, &theirs("publish")),
                         _ => post(&site, who, &format!("{path}/delete"), &[]),
                     }
                 }

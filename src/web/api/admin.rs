@@ -195,19 +195,19 @@ fn answer(status: StatusCode, body: &Value) -> Response {
 
 async fn browse_resource(
     State(app): State<Arc<App>>,
-    Caller(_): Caller,
+    Caller(user): Caller,
     RawQuery(query): RawQuery,
     resource: Resource,
     name: &str,
 ) -> ApiResult {
     let params = Params::read(query.as_deref(), ADMIN_INCLUDE)?;
-    let body = browse(&app, resource, name, &params, false).await?;
+    let body = browse(&app, resource, name, &params, editing::audience(&user)).await?;
     Ok(answer(StatusCode::OK, &body))
 }
 
 async fn read(
     State(app): State<Arc<App>>,
-    Caller(_): Caller,
+    Caller(user): Caller,
     lookup: fn(&str) -> Lookup<'_>,
     Path(key): Path<String>,
     RawQuery(query): RawQuery,
@@ -215,7 +215,15 @@ async fn read(
     name: &str,
 ) -> ApiResult {
     let params = Params::read(query.as_deref(), ADMIN_INCLUDE)?;
-    let body = read_one(&app, resource, name, lookup(&key), &params, false).await?;
+    let body = read_one(
+        &app,
+        resource,
+        name,
+        lookup(&key),
+        &params,
+        editing::audience(&user),
+    )
+    .await?;
     Ok(answer(StatusCode::OK, &body))
 }
 
@@ -481,23 +489,25 @@ async fn apply_post(
     Ok(())
 }
 
-/// Fields a new story starts from: the first section and label, and a
-/// byline (the owner's, or the first author's) until the post names one.
-async fn new_story_fields(app: &App, settings: &SiteSettings) -> Result<StoryFields, ApiError> {
+/// Fields a new story starts from: the first section and label, and the
+/// byline of the key's own account (as Ghost credits an integration's
+/// staff user) until the post names its authors.
+async fn new_story_fields(
+    app: &App,
+    settings: &SiteSettings,
+    user: &User,
+) -> Result<StoryFields, ApiError> {
     let store = &app.store;
     let sections = store.sections().await?;
-    let authors = store.authors().await?;
-    let owners = store.users().await?;
-    let byline = owners
-        .iter()
-        .filter(|u| u.role == crate::model::accounts::Role::Owner)
-        .find_map(|u| u.author_id.clone())
-        .or_else(|| authors.first().map(|a| a.id.clone()));
+    let byline = editing::author_of(store, user)
+        .await
+        .map_err(content_error)?
+        .id;
     Ok(StoryFields {
         headline: "(Untitled)".into(),
         section_id: sections.first().map(|s| s.id.clone()).unwrap_or_default(),
         label: settings.labels.first().cloned().unwrap_or_default(),
-        author_ids: byline.into_iter().collect(),
+        author_ids: vec![byline],
         ..StoryFields::default()
     })
 }
@@ -518,7 +528,7 @@ async fn add(
             let settings = crate::services::settings::load(store)
                 .await
                 .map_err(ApiError::storage)?;
-            let mut fields = new_story_fields(&app, &settings).await?;
+            let mut fields = new_story_fields(&app, &settings, &user).await?;
             apply_post(&app, &map, &params, &mut fields).await?;
             let step = step_for(map.get("status").and_then(Value::as_str), None)?;
             editing::save_story(store, &settings, &user, None, fields, step, None)
@@ -557,7 +567,7 @@ async fn add(
         kind.envelope(),
         Lookup::Id(&id),
         &params,
-        false,
+        editing::audience(&user),
     )
     .await?;
     Ok(answer(StatusCode::CREATED, &body))
@@ -686,7 +696,7 @@ async fn edit(
         kind.envelope(),
         Lookup::Id(&id),
         &params,
-        false,
+        editing::audience(&user),
     )
     .await?;
     Ok(answer(StatusCode::OK, &body))

@@ -18,7 +18,7 @@ use super::params::Params;
 use super::{ApiError, ApiResult, Lookup, both_forms, browse, envelope, json_answer, read_one};
 use crate::services::ghost::{Include, Shaper};
 use crate::services::integrations::{self, AuthError};
-use crate::store::browse::Resource;
+use crate::store::browse::{Audience, Resource};
 use crate::web::App;
 use crate::web::cache;
 
@@ -121,7 +121,14 @@ async fn browse_resource(
     resource: Resource,
 ) -> ApiResult {
     let params = admitted(&app, query.as_deref()).await?;
-    let body = browse(&app, resource, envelope(resource), &params, true).await?;
+    let body = browse(
+        &app,
+        resource,
+        envelope(resource),
+        &params,
+        Audience::Readers,
+    )
+    .await?;
     Ok(json_answer(StatusCode::OK, &body))
 }
 
@@ -139,7 +146,7 @@ async fn read(
         envelope(resource),
         lookup(&key),
         &params,
-        true,
+        Audience::Readers,
     )
     .await?;
     Ok(json_answer(StatusCode::OK, &body))

@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use super::App;
 use crate::services::ghost::{Formats, Include, Shaper};
 use crate::store::StoreError;
-use crate::store::browse::{Browse, BrowseError, Resource};
+use crate::store::browse::{Audience, Browse, BrowseError, Resource};
 
 /// What the Content-Version header says the API speaks.
 const CONTENT_VERSION: &str = "v5.0";
@@ -252,7 +252,7 @@ async fn browse(
     resource: Resource,
     name: &str,
     params: &params::Params,
-    public_only: bool,
+    audience: Audience,
 ) -> Result<Value, ApiError> {
     let limit = params.limit;
     let page = params.page;
@@ -264,7 +264,7 @@ async fn browse(
             order: params.order.clone(),
             limit,
             offset: limit.map_or(0, |l| (page - 1).saturating_mul(l)),
-            public_only,
+            audience,
         })
         .await?;
     let mut list = shaped(app, resource, &found.ids, params.formats, params.include).await?;
@@ -300,7 +300,7 @@ async fn read_one(
     name: &str,
     lookup: Lookup<'_>,
     params: &params::Params,
-    public_only: bool,
+    audience: Audience,
 ) -> Result<Value, ApiError> {
     use crate::model::nql::{Condition, Filter, Op, Value as NqlValue};
     let (field, value) = match lookup {
@@ -320,7 +320,7 @@ async fn read_one(
             order: vec![],
             limit: Some(1),
             offset: 0,
-            public_only,
+            audience,
         })
         .await?;
     if found.ids.is_empty() {

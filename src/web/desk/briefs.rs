@@ -269,9 +269,20 @@ struct EditorView {
     may_delete: bool,
 }
 
+/// The brief at `id`, if the person signed in may open it.
 async fn stored_brief(desk: &Desk, id: &str) -> Result<Brief, Response> {
     match desk.app.store.brief_by_id(id).await {
-        Ok(Some(brief)) => Ok(brief),
+        Ok(Some(brief)) => {
+            let public = brief.is_public(desk.app.store.clock().now());
+            match &desk.signed_in {
+                Some(me)
+                    if !editing::may_read(&me.user, public, brief.created_by.as_deref(), &[]) =>
+                {
+                    Err(super::forbidden(desk, super::stories::UNPUBLISHED_OF_OTHERS).await)
+                }
+                _ => Ok(brief),
+            }
+        }
         Ok(None) => Err(plain(
             StatusCode::NOT_FOUND,
             "There is no brief with this address: it may have been deleted.",

@@ -11,6 +11,7 @@ use super::form::{Fields, signed_in_form};
 use super::stories::{page_number, url_pairs};
 use super::{CsrfForm, Desk, Frame, checked, forbidden, plain, render, see_other, unavailable};
 use crate::model::Image;
+use crate::services::editing;
 use crate::services::media::{MediaError, Upload};
 use crate::services::permissions::{Action, may};
 use crate::urls;
@@ -220,7 +221,7 @@ fn status_of(e: &MediaError) -> StatusCode {
         MediaError::Refused(_) | MediaError::Invalid { .. } => StatusCode::BAD_REQUEST,
         MediaError::Forbidden(_) => StatusCode::FORBIDDEN,
         MediaError::NotFound => StatusCode::NOT_FOUND,
-        MediaError::InUse(_) => StatusCode::CONFLICT,
+        MediaError::InUse { .. } => StatusCode::CONFLICT,
         MediaError::Files(_) => StatusCode::INTERNAL_SERVER_ERROR,
         MediaError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
@@ -350,6 +351,8 @@ struct ImageView {
     caption: String,
     credit: String,
     uses: Vec<UseView>,
+    /// Uses in pieces the person may not open: counted, not named.
+    unseen_uses: usize,
     may_edit: bool,
     notice: Option<&'static str>,
     error: Option<String>,
@@ -386,6 +389,10 @@ async fn image_page(
         Ok(uses) => uses,
         Err(e) => return unavailable(e),
     };
+    let (uses, unseen_uses) = match editing::visible_uses(store, &me.user, uses).await {
+        Ok(visible) => visible,
+        Err(e) => return unavailable(e),
+    };
     let own = entry.uploaded_by.as_deref() == Some(me.user.id.as_str());
     let image = &entry.image;
     let view = ImageView {
@@ -415,6 +422,7 @@ async fn image_page(
                 title: u.title,
             })
             .collect(),
+        unseen_uses,
         may_edit: may(me.user.role, Action::Edit, own),
         notice,
         error,

@@ -321,6 +321,8 @@ struct EditorView {
     related_excluded: String,
     notes: Vec<NoteRow>,
     may_delete: bool,
+    /// Offered the featured mark.
+    may_feature: bool,
     /// Newsletters the story may go out to when published (editors and owners).
     send_to: Vec<Choice>,
 }
@@ -560,6 +562,7 @@ async fn editor_page(
             })
             .collect(),
         may_delete: may(me.user.role, Action::Delete, own),
+        may_feature: may(me.user.role, Action::Feature, own),
         send_to: if may(me.user.role, Action::Curate, false)
             && !matches!(status, Some(Status::Published))
         {
@@ -651,9 +654,29 @@ pub(super) async fn new_story(desk: Desk) -> Response {
 }
 
 /// The story with this id, or the answer for one that is not there.
+/// Why an unpublished piece of someone else's does not open.
+pub(super) const UNPUBLISHED_OF_OTHERS: &str = "This piece is not published, and only an editor or one of its own authors may open it before it is.";
+
+/// The story at `id`, if the person signed in may open it.
 async fn stored_story(desk: &Desk, id: &str) -> Result<StoryCard, Response> {
     match desk.app.store.story_cards_by_ids(&[id.to_string()]).await {
-        Ok(mut cards) if !cards.is_empty() => Ok(cards.remove(0)),
+        Ok(mut cards) if !cards.is_empty() => {
+            let card = cards.remove(0);
+            let now = desk.app.store.clock().now();
+            match &desk.signed_in {
+                Some(me)
+                    if !editing::may_read(
+                        &me.user,
+                        card.story.is_public(now),
+                        card.story.created_by.as_deref(),
+                        &card.author_ids,
+                    ) =>
+                {
+                    Err(super::forbidden(desk, UNPUBLISHED_OF_OTHERS).await)
+                }
+                _ => Ok(card),
+            }
+        }
         Ok(_) => Err(plain(
             StatusCode::NOT_FOUND,
             "There is no story with this address: it may have been deleted.",
@@ -769,7 +792,11 @@ async fn save(desk: Desk, id: Option<String>, form: Fields) -> Response {
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
-    let (fields, unreadable_time) = read_fields(&form, &settings);
+    let (mut fields, unreadable_time) = read_fields(&form, &settings);
+    if !may(me.user.role, Action::Feature, false) {
+        // The form offers no such box to them: the story keeps its mark.
+        fields.featured = stored.as_ref().is_some_and(|c| c.story.featured);
+    }
     let based_on = form
         .get("revision")
         .parse::<i64>()

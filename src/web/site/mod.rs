@@ -515,7 +515,11 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
         .store
         .stories(&filter, p.now, PER_PAGE + 1, (page as i64 - 1) * PER_PAGE)
         .await?;
-    if page > 1 && stories.is_empty() {
+    // Past the last page there is nothing; and a tag or a person has no
+    // public page before their first public story (a draft's new tag can
+    // name an embargoed topic; staff who never published stay off the site).
+    let becomes_public_with_a_story = matches!(listing, Listing::Tag(_) | Listing::Author(_));
+    if stories.is_empty() && (page > 1 || becomes_public_with_a_story) {
         return Err(SiteError::NotFound);
     }
     let has_next = stories.len() as i64 > PER_PAGE;

@@ -15,6 +15,17 @@ use crate::on_both_backends;
 /// A sign-in form sent from `from` (an address of this machine's loopback
 /// network, 127.0.0.1 to 127.255.255.254): the status it was answered with.
 fn sign_in_from(site_url: &str, from: &str, email: &str, password: &str) -> u16 {
+    sign_in_through(site_url, from, "", email, password)
+}
+
+/// As `sign_in_from`, with an X-Forwarded-For header (as a proxy sends it).
+fn sign_in_through(
+    site_url: &str,
+    from: &str,
+    forwarded: &str,
+    email: &str,
+    password: &str,
+) -> u16 {
     let address: std::net::SocketAddr = site_url.trim_start_matches("http://").parse().unwrap();
     let stream = block_on(async {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -27,9 +38,14 @@ fn sign_in_from(site_url: &str, from: &str, email: &str, password: &str) -> u16 
         .unwrap();
     let body = format!("email={}&password={}", enc(email), enc(password));
     let mut stream = stream;
+    let forwarded = if forwarded.is_empty() {
+        String::new()
+    } else {
+        format!("X-Forwarded-For: {forwarded}\r\n")
+    };
     write!(
         stream,
-        "POST /desk/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /desk/login HTTP/1.1\r\nHost: {address}\r\n{forwarded}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -142,6 +158,45 @@ on_both_backends!(
         }
         assert!(checked < 2 * (ceiling + 10));
         assert_eq!(sign_in_from(&site.url, "127.0.0.1", email, PASSWORD), 303);
+    }
+);
+
+on_both_backends!(
+    /// Behind the reverse proxy every request came from the proxy's own
+    /// address, so one stranger's guesses held back everyone behind it. A
+    /// trusted proxy's X-Forwarded-For now names the client; anyone else's
+    /// is ignored, so a guesser cannot shed the count by inventing hops.
+    behind_a_trusted_proxy_each_client_is_counted_apart,
+    |backend: Backend| {
+        let Some(site) = TestSite::start_with(
+            backend,
+            crate::common::SiteOptions {
+                trusted_proxies: vec!["127.0.0.5".into()],
+                ..Default::default()
+            },
+        ) else {
+            return;
+        };
+        let email = owner(&site);
+        let proxy = "127.0.0.5";
+        let guesses: Vec<u16> = (0..6)
+            .map(|i| sign_in_through(&site.url, proxy, "203.0.113.1", email, &format!("guess {i}")))
+            .collect();
+        assert_eq!(guesses, [401, 401, 401, 401, 401, 429]);
+        assert_eq!(sign_in_through(&site.url, proxy, "203.0.113.2", email, PASSWORD), 303);
+        // A made-up hop before the real one changes nothing.
+        assert_eq!(
+            sign_in_through(&site.url, proxy, "198.51.100.9, 203.0.113.1", email, PASSWORD),
+            429
+        );
+        // Not a trusted proxy: the header is ignored, the peer is counted.
+        let untrusted: Vec<u16> = (0..6)
+            .map(|i| {
+                let forwarded = format!("192.0.2.{i}");
+                sign_in_through(&site.url, "127.0.0.6", &forwarded, email, "a guess")
+            })
+            .collect();
+        assert_eq!(untrusted, [401, 401, 401, 401, 401, 429]);
     }
 );
 

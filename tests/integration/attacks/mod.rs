@@ -6,6 +6,8 @@
 
 mod accounts;
 mod availability;
+mod claims;
+mod rendering;
 mod uploads;
 
 use std::process::{Child, Command, Stdio};
