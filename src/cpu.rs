@@ -5,28 +5,51 @@
 //! checks) never wait behind a long render, and a burst of heavy requests
 //! queues here instead of multiplying threads.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::Semaphore;
 
-fn slots() -> &'static Semaphore {
-    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+fn slots() -> Arc<Semaphore> {
+    static SLOTS: OnceLock<Arc<Semaphore>> = OnceLock::new();
     SLOTS
-        .get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+        .get_or_init(|| {
+            Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ))
+        })
+        .clone()
 }
 
 /// Runs `work` on a blocking thread once a slot is free; a panic in it
-/// carries on in the caller, as if it had run there.
+/// carries on in the caller, as if it had run there. The slot goes with
+/// the work: a request cancelled while it runs (a client gone, a timeout)
+/// frees the slot only when the work is done.
 pub async fn run<T, F>(work: F) -> T
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let _slot = slots()
-        .acquire()
+    run_holding((), work).await
+}
+
+/// As `run`, with `held` (a share of some other budget) kept until the
+/// work is done, whether or not anyone still waits for it.
+pub async fn run_holding<H, T, F>(held: H, work: F) -> T
+where
+    H: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let slot = slots()
+        .acquire_owned()
         .await
         .expect("the CPU slots are never closed");
-    match tokio::task::spawn_blocking(work).await {
+    let task = tokio::task::spawn_blocking(move || {
+        let value = work();
+        drop((slot, held));
+        value
+    });
+    match task.await {
         Ok(value) => value,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }

@@ -5,6 +5,43 @@ use serde::{Serialize, Serializer};
 
 use super::nesting::{self, TooDeep};
 
+/// The longest body a person may send (the desk's editor, the Admin API):
+/// about 80,000 words, far past any story, and what keeps the whole render
+/// within its time budget (`cargo bench --bench bodies`: under 100 ms).
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
+/// The most HTML such a body may render to. Markdown can multiply its size
+/// (each `> ` opens a quote of a dozen bytes), and the sanitizer's time
+/// goes with the HTML's size; prose renders to about 1.2 times itself.
+pub const MAX_HTML_BYTES: usize = 1024 * 1024;
+
+/// Why a body sent by a person is refused before it is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unrenderable {
+    TooLong,
+    RendersTooLarge,
+    TooDeep(TooDeep),
+}
+
+impl std::fmt::Display for Unrenderable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unrenderable::TooLong => write!(
+                f,
+                "the text is longer than the {} KB a body may be (about 80,000 words): split it into parts",
+                MAX_BODY_BYTES / 1024
+            ),
+            Unrenderable::RendersTooLarge => write!(
+                f,
+                "the text would make more than {} MB of HTML (quotes or lists opened over and over): simplify its markup",
+                MAX_HTML_BYTES / 1024 / 1024
+            ),
+            Unrenderable::TooDeep(deep) => deep.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Unrenderable {}
+
 pub const EXCERPT_CHARS: usize = 220;
 const WORDS_PER_MINUTE: usize = 230;
 
@@ -68,23 +105,52 @@ pub fn render_markdown(markdown: &str) -> SafeHtml {
     SafeHtml::sanitize(&markdown_html(markdown))
 }
 
-/// As `render_markdown`, refusing a body nested deeper than a body may be.
-/// CPU work: run it through `crate::cpu`.
-pub fn render_checked(markdown: &str) -> Result<SafeHtml, TooDeep> {
-    let raw = markdown_html(markdown);
-    nesting::check(&raw, nesting::MAX_DEPTH)?;
+/// As `render_markdown`, for a body a person sends: refused when longer
+/// than `MAX_BODY_BYTES`, when it would render to more than
+/// `MAX_HTML_BYTES` (the rendering stops there), or when nested deeper than
+/// a body may be. CPU work: run it through `crate::cpu`.
+pub fn render_checked(markdown: &str) -> Result<SafeHtml, Unrenderable> {
+    if markdown.len() > MAX_BODY_BYTES {
+        return Err(Unrenderable::TooLong);
+    }
+    let raw =
+        markdown_html_within(markdown, MAX_HTML_BYTES).ok_or(Unrenderable::RendersTooLarge)?;
+    nesting::check(&raw, nesting::MAX_DEPTH).map_err(Unrenderable::TooDeep)?;
     Ok(SafeHtml::clean(&raw))
 }
 
 /// Markdown to unsanitized HTML (linear in the input: pulldown-cmark keeps
 /// no recursion an input controls).
 fn markdown_html(markdown: &str) -> String {
-    let mut raw = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(
-        &mut raw,
+    markdown_html_within(markdown, usize::MAX).unwrap_or_default()
+}
+
+/// As `markdown_html`, or None as soon as the HTML grows past `limit`.
+fn markdown_html_within(markdown: &str, limit: usize) -> Option<String> {
+    /// A string that refuses to grow past its limit.
+    struct Capped {
+        out: String,
+        limit: usize,
+    }
+    impl std::fmt::Write for Capped {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            if self.out.len() + s.len() > self.limit {
+                return Err(std::fmt::Error);
+            }
+            self.out.push_str(s);
+            Ok(())
+        }
+    }
+    let mut capped = Capped {
+        out: String::with_capacity((markdown.len() * 3 / 2).min(limit)),
+        limit,
+    };
+    html::write_html_fmt(
+        &mut capped,
         with_embeds(Parser::new_ext(markdown, options())).into_iter(),
-    );
-    raw
+    )
+    .ok()?;
+    Some(capped.out)
 }
 
 /// Escaped text, a paragraph per non-empty line.
@@ -308,6 +374,27 @@ mod tests {
             "<figure class=\"embed\" data-player=\"javascript:alert(1)\" onclick=\"x()\"></figure>",
         );
         assert!(!forged.as_str().contains("onclick"));
+    }
+
+    #[test]
+    fn what_a_person_sends_is_bounded_before_it_is_rendered() {
+        assert!(render_checked("A *short* story.").is_ok());
+        assert_eq!(
+            render_checked(&"a".repeat(MAX_BODY_BYTES + 1)),
+            Err(Unrenderable::TooLong)
+        );
+        assert_eq!(
+            render_checked(&"> ".repeat(MAX_BODY_BYTES / 2)),
+            Err(Unrenderable::RendersTooLarge)
+        );
+        assert!(matches!(
+            render_checked(&"<div>".repeat(200)),
+            Err(Unrenderable::TooDeep(_))
+        ));
+        // Stored or imported, the same text keeps its words.
+        let flat = render_markdown(&format!("{}words", "<div>".repeat(200)));
+        assert!(flat.as_str().contains("words"));
+        assert!(!flat.as_str().contains("<div>"));
     }
 
     #[test]

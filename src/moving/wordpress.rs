@@ -547,7 +547,6 @@ struct Run<'a> {
     heroes: Vec<(String, String)>,
 }
 
-/// Imports a WXR file. `progress` hears (bytes read, file size).
 /// Reads a WXR document from memory as the importer reads a file (its
 /// bodies converted), answering how many entries it found: what the fuzz
 /// target drives, so every byte an export may hold goes through the same
@@ -569,6 +568,7 @@ pub fn read_entries(bytes: &[u8]) -> anyhow::Result<usize> {
     read.map(|()| found)
 }
 
+/// Imports a WXR file. `progress` hears (bytes read, file size).
 pub async fn import(
     store: &Store,
     library: &Library,

@@ -42,10 +42,18 @@ pub const PER_CLIENT: Limit = Limit {
 /// ...and at one account from every address together. Past this ceiling
 /// the account is slowed, not locked: each address keeps only its first
 /// try of the span, so guessing from many addresses crawls while the
-/// editor at their own desk still signs in (and a reset link always works).
+/// editor at their own desk still signs in...
 pub const PER_ACCOUNT: Limit = Limit {
     name: "sign-in:account",
     max: 50,
+    per: THROTTLE_WINDOW_SECS,
+};
+/// ...up to a last ceiling that takes hundreds of addresses to reach
+/// (then the account waits for the span to pass, and a new password from
+/// a reset link, which clears every count, lets its person in at once).
+pub const PER_ACCOUNT_AT_MOST: Limit = Limit {
+    name: "sign-in:account-at-most",
+    max: 500,
     per: THROTTLE_WINDOW_SECS,
 };
 /// `last_seen_at` is written at most this often (not on every page).
@@ -82,8 +90,8 @@ impl fmt::Display for AccountError {
             }
             AccountError::Throttled { retry_after } => write!(
                 f,
-                "Too many failed attempts. Wait {} minutes and try again, or ask an owner for a reset link.",
-                (retry_after + 59) / 60
+                "Too many failed attempts. Wait {} and try again, or ask an owner for a reset link.",
+                crate::model::dates::span_words(*retry_after)
             ),
             AccountError::LinkInvalid => f.write_str(
                 "This link has already been used or has expired. Ask an owner for a new one.",
@@ -425,8 +433,15 @@ pub async fn sign_in(
         }
     };
     let by_account = match PER_ACCOUNT.reserve(store, &account).await? {
-        Ok(reserved) => Some(reserved),
-        Err(_) if by_pair.used == 1 => None,
+        Ok(reserved) => Ok(reserved),
+        Err(_) if by_pair.used == 1 => match PER_ACCOUNT_AT_MOST.reserve(store, &account).await? {
+            Ok(reserved) => Ok(reserved),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    let by_account = match by_account {
+        Ok(reserved) => reserved,
         Err(e) => {
             by_pair.release(store).await?;
             by_client.release(store).await?;
@@ -444,9 +459,7 @@ pub async fn sign_in(
     };
     // A success is no guess: it counts against nothing.
     by_client.release(store).await?;
-    if let Some(reserved) = by_account {
-        reserved.release(store).await?;
-    }
+    by_account.release(store).await?;
     PER_ACCOUNT_AND_CLIENT.forget(store, &pair).await?;
     if let Some(old) = replacing {
         store.end_session(&digest(old)).await?;
@@ -465,6 +478,7 @@ pub async fn sign_in(
 /// password makes the old guesses moot).
 async fn forget_attempts(store: &Store, account: &str) -> Result<(), StoreError> {
     PER_ACCOUNT.forget(store, account).await?;
+    PER_ACCOUNT_AT_MOST.forget(store, account).await?;
     PER_ACCOUNT_AND_CLIENT.forget(store, account).await
 }
 

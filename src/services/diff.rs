@@ -36,8 +36,15 @@ pub fn changes(fields: &[(&str, String, String)]) -> Vec<FieldChange> {
         .collect()
 }
 
+/// The longest a field's diff may search for the smallest difference:
+/// texts that share nothing make the search quadratic, and past this it
+/// settles for a coarser one (still correct, less tidy).
+const DIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(50);
+
 fn lines(before: &str, after: &str) -> Vec<DiffLine> {
-    let diff = TextDiff::from_lines(before, after);
+    let diff = TextDiff::configure()
+        .timeout(DIFF_TIMEOUT)
+        .diff_lines(before, after);
     let mut out = Vec::new();
     for (i, group) in diff.grouped_ops(CONTEXT).iter().enumerate() {
         if i > 0 {

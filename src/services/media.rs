@@ -212,12 +212,15 @@ impl Library {
                 budget_mib: self.limits.unpack_memory_mb,
             }));
         }
-        let _share = self
+        let share = self
             .unpacking
-            .acquire_many(share as u32)
+            .clone()
+            .acquire_many_owned(share as u32)
             .await
             .map_err(|_| MediaError::Files("the image worker stopped".into()))?;
-        let made = crate::cpu::run(move || {
+        // The share goes with the work: an upload whose request is gone
+        // still holds it until its pixels are freed.
+        let made = crate::cpu::run_holding(share, move || {
             let prepared =
                 imaging::prepare(&bytes, inspected, max_pixels).map_err(MediaError::Refused)?;
             let original = format!("{stored_stem}-original.{}", inspected.kind.extension());
@@ -244,7 +247,6 @@ impl Library {
             Ok((prepared, original, size, written))
         })
         .await;
-        drop(_share);
         let (prepared, original, size, written) = made?;
         let image = Image {
             id,

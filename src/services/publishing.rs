@@ -384,7 +384,7 @@ pub async fn render_body(markdown: &str) -> Result<(text::SafeHtml, i32), Conten
         Ok((html, text::reading_minutes(&markdown)))
     })
     .await
-    .map_err(|e: crate::model::nesting::TooDeep| invalid("body_md", e.to_string()))
+    .map_err(|e: text::Unrenderable| invalid("body_md", e.to_string()))
 }
 
 /// Saves a brief, new or edited, under the same rules as stories.

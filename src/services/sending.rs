@@ -574,6 +574,15 @@ pub async fn edit(
             "the subject is needed, and at most {MAX_SUBJECT_CHARS} characters"
         )));
     }
+    // The introduction is rendered for every copy and preview: it is held
+    // to what any body a person sends is held to.
+    let intro = change.intro_md.to_string();
+    let checked = crate::cpu::run(move || crate::model::text::render_checked(&intro)).await;
+    if let Err(e) = checked {
+        return Err(SendingError::Refused(format!(
+            "the introduction cannot be used: {e}"
+        )));
+    }
     let updated = NewsletterIssue {
         subject: subject.to_string(),
         preheader: change

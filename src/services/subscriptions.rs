@@ -15,7 +15,6 @@ use crate::urls::{self, PublicUrl};
 
 /// How long a confirmation link works.
 pub const CONFIRM_SECS: UnixTime = 7 * 86_400;
-/// Sign-ups within an hour: per address, and per client address.
 /// Sign-ups (and asks for a preferences link) for one address...
 const PER_ADDRESS: Limit = Limit {
     name: "sign-up:address",

@@ -406,15 +406,8 @@ pub async fn save_author(
     if !may(user.role, Action::ManageTaxonomy, false) {
         // Someone looking after only their own profile may not take a
         // colleague's name or face: a byline must say who wrote it.
-        let same = |a: &str, b: &str| {
-            let fold = |t: &str| {
-                t.split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-                    .to_lowercase()
-            };
-            fold(a) == fold(b)
-        };
+        // As addresses fold them: case, accents and punctuation aside.
+        let same = |a: &str, b: &str| slug::slugify(a) == slug::slugify(b);
         let others = authors.iter().filter(|a| Some(a.id.as_str()) != id);
         for other in others {
             if same(&other.name, &name) {

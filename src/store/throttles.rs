@@ -2,8 +2,9 @@
 //! a contributor's uploads) did something, in buckets of time. Counting an
 //! attempt is one atomic upsert on both engines that answers the bucket's
 //! new count, so simultaneous attempts (on one instance or several) are
-//! numbered one after the other; older buckets are no longer written, and
-//! are summed beside it. Not content: no version moves.
+//! numbered one after the other; every other bucket of the span is summed
+//! beside it, read after the write, so two attempts in two buckets each
+//! see the other. Not content: no version moves.
 
 use crate::model::UnixTime;
 
@@ -24,8 +25,10 @@ macro_rules! queries {
 
             /// Counts one more in the bucket that starts at `bucket_start`;
             /// answers that bucket's count with this one (each of attempts
-            /// made at once gets its own number), the hits of the older
-            /// buckets that started after `since`, and the oldest start.
+            /// made at once gets its own number), the hits of the other
+            /// buckets that started after `since` (a newer one too: another
+            /// instance's clock, or a burst across a bucket's end), and the
+            /// oldest start.
             pub async fn hit(
                 pool: &Pool<Db>,
                 subject: &str,
@@ -44,7 +47,7 @@ macro_rules! queries {
                 let (older, oldest): (i64, UnixTime) = sqlx::query_as(
                     "SELECT CAST(COALESCE(SUM(hits), 0) AS BIGINT), COALESCE(MIN(window_start), $3)
                      FROM throttles
-                     WHERE subject = $1 AND window_start > $2 AND window_start < $3 AND hits > 0",
+                     WHERE subject = $1 AND window_start > $2 AND window_start <> $3 AND hits > 0",
                 )
                 .bind(subject)
                 .bind(since)

@@ -34,23 +34,47 @@ impl FromRequestParts<Arc<App>> for ClientAddr {
             .filter_map(|v| v.to_str().ok())
             .collect::<Vec<_>>()
             .join(",");
-        Ok(ClientAddr(
-            client_of(peer.ip(), &forwarded, &app.trusted_proxies).to_string(),
-        ))
+        Ok(ClientAddr(counted_as(client_of(
+            peer.ip(),
+            &forwarded,
+            &app.trusted_proxies,
+        ))))
+    }
+}
+
+/// What a limit counts a client as: its IPv4 address, or its IPv6 /64
+/// network (one subscriber line holds 2^64 addresses; counting each would
+/// let one guesser count as millions).
+fn counted_as(client: IpAddr) -> String {
+    match client {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
     }
 }
 
 /// The client behind `peer`: the peer itself, unless it is a trusted proxy
 /// and names, in `forwarded`, an address that is not.
 fn client_of(peer: IpAddr, forwarded: &str, trusted: &[IpAddr]) -> IpAddr {
+    // ::ffff:127.0.0.1 is 127.0.0.1 (a dual-stack socket says the former).
+    let peer = peer.to_canonical();
     if !trusted.contains(&peer) {
         return peer;
     }
-    forwarded
-        .rsplit(',')
-        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
-        .find(|hop| !trusted.contains(hop))
-        .unwrap_or(peer)
+    // From the last hop back: the first one that is not a trusted proxy is
+    // the client. A hop that is no address ends the walk (what lies before
+    // it was written by the client itself).
+    let mut client = peer;
+    for hop in forwarded.rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(hop) if trusted.contains(&hop.to_canonical()) => client = hop.to_canonical(),
+            Ok(hop) => return hop.to_canonical(),
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 #[cfg(test)]
@@ -69,6 +93,18 @@ mod tests {
         // Not a proxy of ours: its header says nothing.
         assert_eq!(client_of(client, "198.51.100.1", &trusted), client);
         assert_eq!(client_of(proxy, "garbage", &trusted), proxy);
+        assert_eq!(client_of(proxy, "198.51.100.1, garbage", &trusted), proxy);
         assert_eq!(client_of(proxy, "", &[]), proxy);
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert_eq!(client_of(mapped, "203.0.113.7", &trusted), client);
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_as_its_network() {
+        let one: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(counted_as(one), counted_as(other));
+        assert_eq!(counted_as(one), "2001:db8:1:2::/64");
+        assert_eq!(counted_as("203.0.113.7".parse().unwrap()), "203.0.113.7");
     }
 }

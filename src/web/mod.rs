@@ -32,7 +32,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::services::ServeDir;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -45,7 +44,13 @@ use cache::{Cache, PerGeneration};
 use encoded::Encoded;
 use site::SiteContext;
 
+/// A request that takes longer than this is cut off with 408 rather than
+/// holding a connection (and a database connection) forever...
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// ...except an upload, which may take minutes to arrive from a phone in
+/// the field, and then waits its turn to be unpacked (only those signed in
+/// may send one: their session or key is checked before the body is read).
+const UPLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Everything a request handler may need, shared by all requests.
 pub struct App {
@@ -146,12 +151,7 @@ pub fn router(app: Arc<App>, metrics: Option<Arc<metrics::Metrics>>) -> Router {
     }
     let surfaces = surfaces
         .layer(axum::middleware::from_fn(security::headers))
-        // A request that takes longer than this is cut off with 408 rather
-        // than holding a connection (and a database connection) forever.
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ));
+        .layer(axum::middleware::from_fn(within_time));
     let mut service = Router::new()
         .fallback_service(surfaces.with_state(app.clone()))
         .layer(axum::middleware::from_fn_with_state(
@@ -181,6 +181,35 @@ pub fn router(app: Arc<App>, metrics: Option<Arc<metrics::Metrics>>) -> Router {
             .on_request(())
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
     )
+}
+
+/// Whether a request sends a file: the desk's media library and subscriber
+/// import, and the Admin API's image uploads.
+fn is_upload(method: &axum::http::Method, path: &str) -> bool {
+    method == axum::http::Method::POST
+        && (path == "/desk/media"
+            || path == "/desk/subscribers/import"
+            || (path.starts_with("/ghost/api/")
+                && path.trim_end_matches('/').ends_with("/images/upload")))
+}
+
+/// Cuts a request off with 408 past its time (`REQUEST_TIMEOUT`, or
+/// `UPLOAD_TIMEOUT` for uploads).
+async fn within_time(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let allowed = if is_upload(request.method(), request.uri().path()) {
+        UPLOAD_TIMEOUT
+    } else {
+        REQUEST_TIMEOUT
+    };
+    match tokio::time::timeout(allowed, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => (
+            StatusCode::REQUEST_TIMEOUT,
+            [(header::CACHE_CONTROL, "no-store")],
+            "The request took too long and was stopped. Try again in a moment.",
+        )
+            .into_response(),
+    }
 }
 
 /// The router of the metrics listener.
@@ -237,5 +266,31 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
             )
                 .into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploads_are_the_posts_that_send_files() {
+        let post = axum::http::Method::POST;
+        for path in [
+            "/desk/media",
+            "/desk/subscribers/import",
+            "/ghost/api/admin/images/upload/",
+            "/ghost/api/v4/admin/images/upload",
+        ] {
+            assert!(is_upload(&post, path), "{path}");
+        }
+        for path in [
+            "/desk/stories/new",
+            "/desk/media/abc",
+            "/ghost/api/admin/posts/",
+        ] {
+            assert!(!is_upload(&post, path), "{path}");
+        }
+        assert!(!is_upload(&axum::http::Method::GET, "/desk/media"));
     }
 }

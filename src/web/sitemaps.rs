@@ -173,27 +173,24 @@ async fn pieces(p: &Presenter<'_>, kind: SitemapKind, number: i64) -> Result<Res
 async fn pages(p: &Presenter<'_>) -> Result<Response, SiteError> {
     let public = &p.app.public_url;
     let (tags, pages) = tokio::try_join!(p.app.store.tags(), p.app.store.pages())?;
-    // Tags and people appear once a public story carries them.
+    // Tags appear once a public story carries them (internal ones, #name,
+    // never); people, once they have a public story (`author_list`).
     let tag_ids: Vec<String> = tags.iter().map(|t| t.id.clone()).collect();
-    let authors = p.author_list();
-    let author_ids: Vec<String> = authors.iter().map(|(_, _, id)| id.clone()).collect();
-    let (tag_counts, author_counts) = tokio::try_join!(
-        p.app.store.public_post_counts(Resource::Tags, &tag_ids),
-        p.app
-            .store
-            .public_post_counts(Resource::Authors, &author_ids),
-    )?;
+    let tag_counts = p
+        .app
+        .store
+        .public_post_counts(Resource::Tags, &tag_ids)
+        .await?;
     let mut paths = vec![urls::home(), urls::latest(), urls::briefs()];
     paths.extend(p.site.sections.iter().map(|s| urls::section(&s.slug)));
     paths.extend(
         tags.iter()
-            .filter(|t| tag_counts.contains_key(&t.id))
+            .filter(|t| !t.name.starts_with('#') && tag_counts.contains_key(&t.id))
             .map(|t| urls::tag(&t.slug)),
     );
     paths.extend(
-        authors
+        p.author_list()
             .iter()
-            .filter(|(_, _, id)| author_counts.contains_key(id))
             .map(|(slug, _, _)| urls::author(slug)),
     );
     paths.extend(

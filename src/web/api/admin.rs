@@ -287,6 +287,12 @@ fn text_of(map: &Map<String, Value>, key: &str) -> Option<String> {
 async fn body_of(map: &Map<String, Value>, params: &Params) -> Result<Option<String>, ApiError> {
     let html = text_of(map, "html");
     match (params.source.as_deref(), html) {
+        (Some("html"), Some(html)) if html.len() > text::MAX_BODY_BYTES => {
+            Err(ApiError::validation(format!(
+                "The html could not be converted: {}.",
+                text::capitalized(&text::Unrenderable::TooLong.to_string())
+            )))
+        }
         (Some("html"), Some(html)) => crate::cpu::run(move || text::html_to_markdown(&html))
             .await
             .map(Some)

@@ -275,12 +275,13 @@ async fn stored_brief(desk: &Desk, id: &str) -> Result<Brief, Response> {
         Ok(Some(brief)) => {
             let public = brief.is_public(desk.app.store.clock().now());
             match &desk.signed_in {
+                None => Err(desk.sign_in_first()),
                 Some(me)
                     if !editing::may_read(&me.user, public, brief.created_by.as_deref(), &[]) =>
                 {
                     Err(super::forbidden(desk, super::stories::UNPUBLISHED_OF_OTHERS).await)
                 }
-                _ => Ok(brief),
+                Some(_) => Ok(brief),
             }
         }
         Ok(None) => Err(plain(

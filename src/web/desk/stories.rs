@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use super::form::{Fields, signed_in_form};
 use super::revisions::{Piece, RevisionsQuery, revisions_page};
 use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
-use crate::model::accounts::Role;
 use crate::model::text::capitalized;
 use crate::model::{NoteKind, SiteSettings, Status, dates};
 use crate::services::diff::FieldChange;
@@ -114,12 +113,16 @@ fn timezone(settings: &SiteSettings) -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
-/// Contributors see their own pieces; everyone else sees the newsroom's.
+/// Those who may open only their own unpublished pieces (authors,
+/// contributors) see their own in the desk's lists; editors and owners
+/// the newsroom's. The same rule as the Admin API's (`editing::audience`).
 pub(super) fn own_only(user: &crate::model::accounts::User) -> Option<Owner> {
-    (user.role == Role::Contributor).then(|| Owner {
-        user_id: user.id.clone(),
-        author_id: user.author_id.clone(),
-    })
+    match editing::audience(user) {
+        crate::store::browse::Audience::Own { user_id, author_id } => {
+            Some(Owner { user_id, author_id })
+        }
+        _ => None,
+    }
 }
 
 /// A page number from the query: 1 when absent; None when it is not one.
@@ -653,17 +656,18 @@ pub(super) async fn new_story(desk: Desk) -> Response {
     editor_page(&desk, StatusCode::OK, None, fields, EditorState::default()).await
 }
 
-/// The story with this id, or the answer for one that is not there.
 /// Why an unpublished piece of someone else's does not open.
 pub(super) const UNPUBLISHED_OF_OTHERS: &str = "This piece is not published, and only an editor or one of its own authors may open it before it is.";
 
-/// The story at `id`, if the person signed in may open it.
+/// The story at `id`, if the person signed in may open it; else the
+/// answer that says why not (not there, not signed in, not theirs).
 async fn stored_story(desk: &Desk, id: &str) -> Result<StoryCard, Response> {
     match desk.app.store.story_cards_by_ids(&[id.to_string()]).await {
         Ok(mut cards) if !cards.is_empty() => {
             let card = cards.remove(0);
             let now = desk.app.store.clock().now();
             match &desk.signed_in {
+                None => Err(desk.sign_in_first()),
                 Some(me)
                     if !editing::may_read(
                         &me.user,
@@ -674,7 +678,7 @@ async fn stored_story(desk: &Desk, id: &str) -> Result<StoryCard, Response> {
                 {
                     Err(super::forbidden(desk, UNPUBLISHED_OF_OTHERS).await)
                 }
-                _ => Ok(card),
+                Some(_) => Ok(card),
             }
         }
         Ok(_) => Err(plain(

@@ -242,6 +242,10 @@ pub(super) async fn export(desk: Desk) -> Response {
 }
 
 pub(super) async fn import(desk: Desk, mut multipart: Multipart) -> Response {
+    // Who may import is known before the file is read.
+    if let Err(answer) = curator(&desk).await {
+        return answer;
+    }
     let mut csrf = String::new();
     let mut bytes = Vec::new();
     let mut newsletter = String::new();
@@ -278,9 +282,6 @@ pub(super) async fn import(desk: Desk, mut multipart: Multipart) -> Response {
     }
     if let Err(refused) = checked(&desk, &CsrfForm { csrf }) {
         return refused.into_response();
-    }
-    if let Err(answer) = curator(&desk).await {
-        return answer;
     }
     let store = &desk.app.store;
     let known = match store.newsletters().await {

@@ -197,6 +197,9 @@ pub struct SiteContext {
     pub sections: Vec<Section>,
     logo: Option<ImageView>,
     authors: HashMap<String, AuthorEntry>,
+    /// Those with a public story: the only ones the site lists by name
+    /// (staff who never published stay off it).
+    public_authors: std::collections::HashSet<String>,
     tags: Lookups<LinkView>,
     /// The newest public stories under each tag, for related stories.
     tag_windows: Lookups<Arc<Vec<TagWindowEntry>>>,
@@ -251,6 +254,12 @@ impl SiteContext {
             .cloned()
             .collect();
         let picks = store.public_story_summaries(&picked, now).await?;
+        let author_ids: Vec<String> = authors.iter().map(|a| a.id.clone()).collect();
+        let public_authors = store
+            .public_post_counts(crate::store::browse::Resource::Authors, &author_ids)
+            .await?
+            .into_keys()
+            .collect();
         let tz = TimeZone::get(&settings.timezone).unwrap_or(TimeZone::UTC);
         let image_ids: Vec<String> = authors
             .iter()
@@ -278,6 +287,7 @@ impl SiteContext {
                     (author.id.clone(), AuthorEntry { author, portrait })
                 })
                 .collect(),
+            public_authors,
             settings,
             tz,
             sections,
@@ -544,11 +554,13 @@ impl<'a> Presenter<'a> {
     }
 
     /// Every author as (slug, name, id), by name.
+    /// Authors with a public story, by name: (slug, name, id).
     pub fn author_list(&self) -> Vec<(String, String, String)> {
         let mut list: Vec<(String, String, String)> = self
             .site
             .authors
             .values()
+            .filter(|e| self.site.public_authors.contains(&e.author.id))
             .map(|e| {
                 (
                     e.author.slug.clone(),

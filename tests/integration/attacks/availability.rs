@@ -84,7 +84,11 @@ on_both_backends!(
                 body.len()
             );
             assert_eq!(reply.status, 400, "{body:.40}");
-            assert!(reply.text().contains("nested"), "the refusal says why");
+            let why = reply.text();
+            assert!(
+                why.contains("nested") || why.contains("MB of HTML"),
+                "the refusal says why: {why}"
+            );
         }
         // The same bodies cannot be saved either: the writer is told why.
         let section = block_on(site.store.sections()).unwrap()[0].id.clone();
@@ -111,7 +115,7 @@ on_both_backends!(
         assert!(saved.text().contains("nested"), "{}", saved.text());
 
         // Heavy but legal bodies on both threads: /healthz still answers at once.
-        let wide = "<div><p>Paragraph with <b>bold</b> and <i>italic</i> words.</p></div>\n".repeat(10_000);
+        let wide = "<div><p>Paragraph with <b>bold</b> and <i>italic</i> words.</p></div>\n".repeat(7_000);
         let heavy: Vec<_> = (0..4)
             .map(|_| {
                 let (url, cookie, csrf) = (site.url.clone(), writer.cookie.clone(), writer.csrf.clone());
