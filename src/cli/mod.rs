@@ -186,6 +186,9 @@ enum IntegrationCommand {
         /// What the Admin API may do with it: editor, author or contributor
         #[arg(long, default_value = "editor", value_parser = parse_integration_role)]
         role: Role,
+        /// The site's public address, which API clients are given (as for serve)
+        #[arg(long, env = "MASTHEAD_PUBLIC_URL")]
+        public_url: Option<String>,
         /// What it is, e.g. "Website front-end" or "Zapier"
         name: String,
     },
@@ -590,9 +593,20 @@ async fn integration_command(command: IntegrationCommand) -> anyhow::Result<()> 
         | IntegrationCommand::List { store }
         | IntegrationCommand::Revoke { store, .. } => store.clone(),
     };
-    let config = Config::resolve(store_args.overrides())?;
+    let mut overrides = store_args.overrides();
+    if let IntegrationCommand::Add { public_url, .. } = &command {
+        overrides.public_url = public_url.clone();
+    }
+    let config = Config::resolve(overrides)?;
     init_logging(&config);
     let store = crate::server::open_store(&config).await?;
+    let api_url = match &config.public_url {
+        Some(_) => config.site_url(),
+        None => format!(
+            "{} (the address serve listens on by default: if readers reach the site elsewhere, pass --public-url or set public_url)",
+            config.site_url()
+        ),
+    };
     let result = match command {
         IntegrationCommand::Add { role, name, .. } => {
             integrations::create(&store, None, &name, role)
@@ -614,7 +628,7 @@ Keep the Admin API key secret: it can change the site.",
                         role.as_str(),
                         i.content_key,
                         created.admin_key,
-                        config.site_url(),
+                        api_url,
                     );
                 })
         }

@@ -408,3 +408,45 @@ fn accounts_are_made_and_reset_from_the_command_line() {
         "{text}"
     );
 }
+
+/// `integration add` printed `API URL: http://127.0.0.1:8080` whatever the
+/// site's address: a front-end given it reached nothing.
+#[test]
+fn integration_add_gives_the_sites_public_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = |name: &str, public: Option<(&str, &str)>| {
+        let mut cmd = masthead();
+        cmd.args(["integration", "add", name])
+            .arg("--data-dir")
+            .arg(dir.path());
+        if let Some((how, url)) = public {
+            match how {
+                "flag" => {
+                    cmd.args(["--public-url", url]);
+                }
+                _ => {
+                    cmd.env("MASTHEAD_PUBLIC_URL", url);
+                }
+            }
+        }
+        run(&mut cmd)
+    };
+    let (ok, text) = add("Front end", Some(("flag", "https://news.example.org/")));
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("API URL:         https://news.example.org\n"),
+        "{text}"
+    );
+    let (ok, text) = add("Newsletter tool", Some(("env", "https://meridian.example")));
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("API URL:         https://meridian.example\n"),
+        "{text}"
+    );
+    let (ok, text) = add("Local script", None);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("pass --public-url or set public_url"),
+        "{text}"
+    );
+}
