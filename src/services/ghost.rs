@@ -524,6 +524,55 @@ impl Shaper<'_> {
             .collect())
     }
 
+    /// The newsletters readers may sign up to, as Ghost's `newsletters`
+    /// resource has them (the sender's address stays private).
+    pub async fn newsletters(&self) -> StoreResult<Vec<Value>> {
+        Ok(self
+            .store
+            .newsletters()
+            .await?
+            .into_iter()
+            .filter(|n| n.offered)
+            .map(|n| {
+                json!({
+                    "id": n.id,
+                    "uuid": uuid(&n.id),
+                    "name": n.name,
+                    "description": Some(n.description).filter(|d| !d.is_empty()),
+                    "slug": n.slug,
+                    "subscribe_on_signup": true,
+                    "visibility": "members",
+                    "sort_order": n.position,
+                    "created_at": time(n.created_at),
+                    "updated_at": time(n.created_at),
+                })
+            })
+            .collect())
+    }
+
+    /// The one tier a site without paid memberships has, as Ghost answers
+    /// `tiers`: free, public, active.
+    pub async fn tiers(&self) -> anyhow::Result<Vec<Value>> {
+        let settings = crate::services::settings::load(self.store).await?;
+        Ok(vec![json!({
+            "id": "free",
+            "name": "Free",
+            "slug": "free",
+            "description": format!("Everything {} publishes, and its newsletters.", settings.title),
+            "active": true,
+            "type": "free",
+            "visibility": "public",
+            "welcome_page_url": null,
+            "benefits": [],
+            "currency": null,
+            "monthly_price": null,
+            "yearly_price": null,
+            "trial_days": 0,
+            "created_at": null,
+            "updated_at": null,
+        })])
+    }
+
     /// The site's settings as Ghost's `settings` resource has them.
     pub async fn settings(&self) -> anyhow::Result<Value> {
         let settings = crate::services::settings::load(self.store).await?;

@@ -265,19 +265,30 @@ impl Resource {
         }
     }
 
-    /// The SQL a client's `order` field sorts by.
-    pub(super) fn order_column(self, field: &str) -> Option<&'static str> {
+    /// The SQL a client's `order` field sorts by (`now` written into the
+    /// count of public stories, an integer).
+    pub(super) fn order_column(self, field: &str, now: UnixTime) -> Option<String> {
         Some(match (self, field) {
-            (_, "id") => "s.id",
-            (_, "slug") => "s.slug",
-            (Resource::Tags | Resource::Authors, "name") => "s.name",
-            (Resource::Posts, "title") => "s.headline",
-            (Resource::Pages, "title") => "s.title",
-            (Resource::Posts, "published_at") => "s.published_at",
-            (Resource::Pages, "published_at") => "s.created_at",
-            (Resource::Posts | Resource::Pages, "created_at") => "s.created_at",
-            (Resource::Posts | Resource::Pages, "updated_at") => "s.updated_at",
-            (Resource::Posts, "featured") => "s.featured",
+            (_, "id") => "s.id".into(),
+            (_, "slug") => "s.slug".into(),
+            (Resource::Tags | Resource::Authors, "name") => "s.name".into(),
+            (Resource::Posts, "title") => "s.headline".into(),
+            (Resource::Pages, "title") => "s.title".into(),
+            (Resource::Posts, "published_at") => "s.published_at".into(),
+            (Resource::Pages, "published_at") => "s.created_at".into(),
+            (Resource::Posts | Resource::Pages, "created_at") => "s.created_at".into(),
+            (Resource::Posts | Resource::Pages, "updated_at") => "s.updated_at".into(),
+            (Resource::Posts, "featured") => "s.featured".into(),
+            // "Popular tags": how many public stories each carries (a
+            // section counts the stories filed under it).
+            (Resource::Tags, "count.posts") => format!(
+                "(CASE WHEN s.kind = 0 THEN (SELECT COUNT(*) FROM stories x WHERE x.section_id = s.id \
+                 AND x.status IN ('published', 'scheduled') AND x.published_at <= {now}) \
+                 ELSE (SELECT COUNT(*) FROM story_tags st WHERE st.tag_id = s.id AND st.public_from <= {now}) END)"
+            ),
+            (Resource::Authors, "count.posts") => format!(
+                "(SELECT COUNT(*) FROM story_authors sa WHERE sa.author_id = s.id AND sa.public_from <= {now})"
+            ),
             _ => return None,
         })
     }
@@ -286,16 +297,17 @@ impl Resource {
         match self {
             Resource::Posts => "id, slug, title, published_at, created_at, updated_at, featured",
             Resource::Pages => "id, slug, title, published_at, created_at, updated_at",
-            Resource::Tags | Resource::Authors => "id, slug, name",
+            Resource::Tags | Resource::Authors => "id, slug, name, count.posts",
         }
     }
 
-    /// The order when the client names none (ties always broken by id).
+    /// The order when the client names none (ties always broken by id):
+    /// Ghost's (posts newest first, pages by title, tags and authors by name).
     pub(super) fn default_order(self) -> &'static str {
         match self {
             Resource::Posts => "s.published_at DESC",
-            Resource::Pages => "s.created_at DESC",
-            Resource::Tags => "s.kind ASC, s.name ASC",
+            Resource::Pages => "s.title ASC",
+            Resource::Tags => "s.name ASC",
             Resource::Authors => "s.name ASC",
         }
     }
@@ -564,7 +576,7 @@ macro_rules! queries {
                 }
                 let mut order = Vec::new();
                 for o in &b.order {
-                    let Some(column) = b.resource.order_column(&o.field) else {
+                    let Some(column) = b.resource.order_column(&o.field, now) else {
                         return Err(BrowseError::UnknownField {
                             field: o.field.clone(),
                             known: b.resource.order_fields().into(),

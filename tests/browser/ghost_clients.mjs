@@ -63,6 +63,27 @@ await check('tags, authors, pages and settings', async () => {
     assert.equal(settings.title, 'The Meridian');
 });
 
+await check('newsletters and tiers', async () => {
+    const newsletters = await content.newsletters.browse();
+    assert.ok(newsletters.some(n => n.slug === 'weekly' && n.name), 'the weekly round-up');
+    assert.ok(newsletters.every(n => !('sender_email' in n)), 'senders stay private');
+    const tiers = await content.tiers.browse();
+    assert.deepEqual(tiers.map(t => [t.slug, t.type, t.active]), [['free', 'free', true]]);
+});
+
+await check("popular tags and authors, and Ghost's default orders", async () => {
+    const descending = list => list.every((n, i) => i === 0 || list[i - 1] >= n);
+    const popular = await content.tags.browse({limit: 'all', order: 'count.posts desc', include: 'count.posts'});
+    assert.ok(popular.length > 3 && descending(popular.map(t => t.count.posts)), 'tags by stories, most first');
+    const prolific = await content.authors.browse({limit: 'all', order: 'count.posts desc', include: 'count.posts'});
+    assert.ok(descending(prolific.map(a => a.count.posts)), 'authors by stories, most first');
+    const ascending = list => list.every((n, i) => i === 0 || list[i - 1] <= n);
+    const pages = await content.pages.browse({limit: 'all'});
+    assert.ok(pages.length > 1 && ascending(pages.map(p => p.title)), 'pages by title');
+    const tags = await content.tags.browse({limit: 'all'});
+    assert.ok(ascending(tags.map(t => t.name)), 'tags by name, sections among them');
+});
+
 await check('bad filters are errors the client can read', async () => {
     await assert.rejects(content.posts.browse({filter: 'tag:('}), e => e.name === 'BadRequestError' && /character/.test(e.message));
 });

@@ -1161,7 +1161,7 @@ on_both_backends!(ghosts_official_clients_work_unchanged, |backend| {
     let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap();
     assert_eq!(
         report["checks"].as_array().map(Vec::len),
-        Some(8),
+        Some(10),
         "{report}"
     );
 });
@@ -1237,7 +1237,7 @@ fn the_openapi_description_holds() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(
-        out.contains("Tested: 36"),
+        out.contains("Tested: 38"),
         "every operation was tested:\n{out}"
     );
 }

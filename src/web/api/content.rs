@@ -54,6 +54,12 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
     for path in both_forms("/settings") {
         router = router.route(&path, get(settings));
     }
+    for path in both_forms("/newsletters") {
+        router = router.route(&path, get(newsletters));
+    }
+    for path in both_forms("/tiers") {
+        router = router.route(&path, get(tiers));
+    }
     router
         .route_layer(axum::middleware::from_fn_with_state(
             app.api_cache.clone(),
@@ -163,4 +169,39 @@ async fn settings(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Api
         StatusCode::OK,
         &json!({ "settings": settings, "meta": {} }),
     ))
+}
+
+/// A whole list in Ghost's envelope, on one page.
+fn all_of(name: &str, list: Vec<serde_json::Value>) -> serde_json::Value {
+    let total = list.len();
+    json!({
+        name: list,
+        "meta": { "pagination": {
+            "page": 1, "limit": "all", "pages": 1, "total": total, "next": null, "prev": null,
+        } },
+    })
+}
+
+/// `GET /newsletters/`: those readers may sign up to.
+async fn newsletters(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> ApiResult {
+    let params = admitted(&app, query.as_deref()).await?;
+    let shaper = Shaper {
+        store: &app.store,
+        public_url: &app.public_url,
+    };
+    let mut list = shaper.newsletters().await?;
+    crate::services::ghost::keep_fields(&mut list, &params.fields);
+    Ok(json_answer(StatusCode::OK, &all_of("newsletters", list)))
+}
+
+/// `GET /tiers/`: the one free tier (Masthead has no paywall).
+async fn tiers(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> ApiResult {
+    let params = admitted(&app, query.as_deref()).await?;
+    let shaper = Shaper {
+        store: &app.store,
+        public_url: &app.public_url,
+    };
+    let mut list = shaper.tiers().await.map_err(ApiError::storage)?;
+    crate::services::ghost::keep_fields(&mut list, &params.fields);
+    Ok(json_answer(StatusCode::OK, &all_of("tiers", list)))
 }
