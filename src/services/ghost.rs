@@ -6,8 +6,9 @@
 //! - a story is a post; its **section is the primary tag** (listed first
 //!   among its tags) and its first author the primary author;
 //! - the **dek is `custom_excerpt`** (the standfirst Ghost themes show
-//!   under the title); `excerpt` is the story's teaser: the desk's own
-//!   excerpt if it has one, else the body's first paragraph;
+//!   under the title); `excerpt` is Ghost's rule (`excerpt`): the dek when
+//!   there is one, else the first 500 characters of the plain text; the
+//!   desk's own teaser is `masthead.teaser`;
 //! - the hero image is `feature_image` with its alt text and caption;
 //! - the SEO title and description are `meta_title`/`meta_description`
 //!   (and OpenGraph's and Twitter's, which Masthead does not keep apart);
@@ -56,6 +57,24 @@ pub fn is_current(sent: &str, updated_at: UnixTime, revision: i64) -> bool {
 
 fn optional_time(t: Option<UnixTime>) -> Value {
     t.map_or(Value::Null, time)
+}
+
+/// Ghost's `excerpt`: the custom excerpt when there is one, else the first
+/// 500 characters of the plain text. Only the body's first few kilobytes
+/// are read (a listing shapes dozens of posts).
+pub fn excerpt(custom: Option<&str>, body_md: &str) -> String {
+    if let Some(custom) = custom.map(str::trim).filter(|c| !c.is_empty()) {
+        return custom.to_string();
+    }
+    let mut end = body_md.len().min(8 * 1024);
+    while !body_md.is_char_boundary(end) {
+        end -= 1;
+    }
+    text::plain_text(&body_md[..end])
+        .trim()
+        .chars()
+        .take(500)
+        .collect()
 }
 
 /// An id written as a UUID (Masthead's ids are UUIDv7 without hyphens).
@@ -404,7 +423,7 @@ impl Shaper<'_> {
             revision: s.revision,
             published_at: s.published_at,
             custom_excerpt: Some(s.dek.as_str()).filter(|d| !d.is_empty()),
-            excerpt: s.excerpt(),
+            excerpt: excerpt(Some(s.dek.as_str()), &s.body_md),
             reading_time: s.reading_minutes,
             path: urls::story(&s.slug),
             meta_title: s.seo_title.as_deref(),
@@ -445,7 +464,7 @@ impl Shaper<'_> {
                     revision: p.revision,
                     published_at: p.is_public().then_some(p.created_at),
                     custom_excerpt: None,
-                    excerpt: text::derive_excerpt(&p.body_md, 500),
+                    excerpt: excerpt(None, &p.body_md),
                     reading_time: text::reading_minutes(&p.body_md),
                     path: urls::static_page(&p.slug),
                     meta_title: None,

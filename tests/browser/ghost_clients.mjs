@@ -84,6 +84,20 @@ await check("popular tags and authors, and Ghost's default orders", async () => 
     assert.ok(ascending(tags.map(t => t.name)), 'tags by name, sections among them');
 });
 
+await check("excerpts follow Ghost's rule", async () => {
+    const posts = await content.posts.browse({limit: 'all', formats: 'plaintext'});
+    const pages = await content.pages.browse({limit: 'all', formats: 'plaintext'});
+    assert.ok(posts.some(p => p.custom_excerpt), 'the demo has deks');
+    for (const piece of [...posts, ...pages]) {
+        if (piece.custom_excerpt) {
+            assert.equal(piece.excerpt, piece.custom_excerpt, piece.slug);
+        } else {
+            assert.ok(piece.excerpt.length > 0 && piece.excerpt.length <= 500, piece.slug);
+            assert.ok(piece.plaintext.trim().startsWith(piece.excerpt), piece.slug);
+        }
+    }
+});
+
 await check('bad filters are errors the client can read', async () => {
     await assert.rejects(content.posts.browse({filter: 'tag:('}), e => e.name === 'BadRequestError' && /character/.test(e.message));
 });
