@@ -77,6 +77,69 @@ pub fn excerpt(custom: Option<&str>, body_md: &str) -> String {
         .collect()
 }
 
+/// The social fields Ghost 5 and 6 give an author, from the profile's
+/// links, each recognised by its address (null where there is none):
+/// handles as Ghost keeps them (`@name` for X, the page for Facebook, the
+/// account for the newer networks, `@user@server` for Mastodon), and the
+/// first other link as the website.
+pub fn social_fields(links: &[crate::model::Link]) -> Value {
+    const NETWORKS: [&str; 9] = [
+        "twitter",
+        "facebook",
+        "threads",
+        "bluesky",
+        "mastodon",
+        "linkedin",
+        "instagram",
+        "youtube",
+        "tiktok",
+    ];
+    let mut fields: Map<String, Value> = std::iter::once("website")
+        .chain(NETWORKS)
+        .map(|k| (k.to_string(), Value::Null))
+        .collect();
+    for link in links {
+        let Ok(url) = url::Url::parse(link.url.trim()) else {
+            continue;
+        };
+        let host = url
+            .host_str()
+            .unwrap_or("")
+            .trim_start_matches("www.")
+            .to_string();
+        let path = url.path().trim_matches('/').to_string();
+        let first = path.split('/').next().unwrap_or("").to_string();
+        let found = match host.as_str() {
+            "x.com" | "twitter.com" if !first.is_empty() => {
+                Some(("twitter", format!("@{}", first.trim_start_matches('@'))))
+            }
+            "facebook.com" | "fb.com" if !path.is_empty() => Some(("facebook", path)),
+            "threads.net" | "threads.com" if !first.is_empty() => {
+                Some(("threads", first.trim_start_matches('@').to_string()))
+            }
+            "bsky.app" => path
+                .strip_prefix("profile/")
+                .map(|handle| ("bluesky", handle.to_string())),
+            "linkedin.com" => path
+                .strip_prefix("in/")
+                .map(|name| ("linkedin", name.to_string())),
+            "instagram.com" if !first.is_empty() => Some(("instagram", first)),
+            "youtube.com" if !path.is_empty() => Some(("youtube", path)),
+            "tiktok.com" if first.starts_with('@') => Some(("tiktok", first)),
+            _ if first.starts_with('@') && !first[1..].contains('@') => {
+                Some(("mastodon", format!("{first}@{host}")))
+            }
+            _ => Some(("website", link.url.trim().to_string())),
+        };
+        if let Some((field, value)) = found
+            && fields.get(field).is_some_and(Value::is_null)
+        {
+            fields.insert(field.to_string(), Value::String(value));
+        }
+    }
+    Value::Object(fields)
+}
+
 /// An id written as a UUID (Masthead's ids are UUIDv7 without hyphens).
 pub fn uuid(id: &str) -> String {
     uuid::Uuid::try_parse(id).map_or_else(|_| id.to_string(), |u| u.hyphenated().to_string())
@@ -222,7 +285,7 @@ impl Shaper<'_> {
 
     fn author(&self, a: &Author, photos: &HashMap<String, Image>, count: Option<i64>) -> Value {
         let links = a.links();
-        let website = links.first().map(|l| l.url.clone());
+        let social = social_fields(&links);
         let mut author = json!({
             "id": a.id,
             "name": a.name,
@@ -230,15 +293,15 @@ impl Shaper<'_> {
             "profile_image": a.photo_id.as_ref().and_then(|id| photos.get(id)).map(|i| image_url(self.public_url, i)),
             "cover_image": null,
             "bio": Some(&a.bio).filter(|b| !b.is_empty()),
-            "website": website,
             "location": null,
-            "facebook": null,
-            "twitter": null,
             "meta_title": null,
             "meta_description": null,
             "url": self.absolute(&urls::author(&a.slug)),
             "masthead": {"role_line": a.role_line, "links": links.iter().map(|l| json!({"label": l.label, "url": l.url})).collect::<Vec<_>>()},
         });
+        if let (Some(fields), Value::Object(social)) = (author.as_object_mut(), social) {
+            fields.extend(social);
+        }
         if let Some(n) = count {
             author["count"] = json!({ "posts": n });
         }
@@ -663,6 +726,45 @@ pub fn keep_fields(resources: &mut [Value], fields: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profile_links_become_ghosts_social_fields() {
+        let link = |url: &str| crate::model::Link {
+            label: String::new(),
+            url: url.into(),
+        };
+        let fields = social_fields(&[
+            link("https://ana.example.org"),
+            link("https://x.com/ana_reports"),
+            link("https://www.facebook.com/ana.reports"),
+            link("https://www.threads.net/@ana"),
+            link("https://bsky.app/profile/ana.bsky.social"),
+            link("https://social.example/@ana"),
+            link("https://www.linkedin.com/in/ana-ruiz/"),
+            link("https://www.instagram.com/ana.pictures/"),
+            link("https://www.youtube.com/@anareports"),
+            link("https://www.tiktok.com/@ana"),
+            link("https://second.example.org"),
+        ]);
+        assert_eq!(
+            fields,
+            json!({
+                "website": "https://ana.example.org",
+                "twitter": "@ana_reports",
+                "facebook": "ana.reports",
+                "threads": "ana",
+                "bluesky": "ana.bsky.social",
+                "mastodon": "@ana@social.example",
+                "linkedin": "ana-ruiz",
+                "instagram": "ana.pictures",
+                "youtube": "@anareports",
+                "tiktok": "@ana",
+            })
+        );
+        let none = social_fields(&[]);
+        assert_eq!(none.as_object().unwrap().len(), 10);
+        assert!(none.as_object().unwrap().values().all(Value::is_null));
+    }
 
     #[test]
     fn times_and_ids_look_like_ghosts() {

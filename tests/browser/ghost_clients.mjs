@@ -98,6 +98,19 @@ await check("excerpts follow Ghost's rule", async () => {
     }
 });
 
+await check("authors carry Ghost's social fields", async () => {
+    const authors = await content.authors.browse({limit: 'all'});
+    const fields = ['website', 'twitter', 'facebook', 'threads', 'bluesky', 'mastodon', 'linkedin', 'instagram', 'youtube', 'tiktok'];
+    for (const author of authors) {
+        for (const field of fields) {
+            assert.ok(field in author, `${author.slug} has ${field}`);
+        }
+    }
+    const ines = authors.find(a => a.name === 'Ines Marlow');
+    assert.equal(ines.website, 'https://ines.example.org');
+    assert.equal(ines.twitter, null);
+});
+
 await check('bad filters are errors the client can read', async () => {
     await assert.rejects(content.posts.browse({filter: 'tag:('}), e => e.name === 'BadRequestError' && /character/.test(e.message));
 });
