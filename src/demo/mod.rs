@@ -305,6 +305,8 @@ pub async fn fill_if_empty(store: &Store, media_dir: &Path) -> anyhow::Result<us
             updated_at: now,
             created_by: None,
             revision: 1,
+            // Credited, when read, to an owner (as pages without authors are).
+            authors: "[]".into(),
         };
         store.save_page(&page, None).await?;
     }

@@ -327,9 +327,21 @@ pub struct Page {
     pub updated_at: UnixTime,
     pub created_by: Option<String>,
     pub revision: i64,
+    /// Its authors' ids in byline order, as a JSON list.
+    pub authors: String,
 }
 
 impl Page {
+    /// Its authors' ids, in byline order.
+    pub fn author_ids(&self) -> Vec<String> {
+        serde_json::from_str(&self.authors).unwrap_or_default()
+    }
+
+    /// The JSON list a page keeps its authors' ids as.
+    pub fn authors_json(ids: &[String]) -> String {
+        serde_json::to_string(ids).expect("a list of strings always serializes")
+    }
+
     pub fn is_public(&self) -> bool {
         self.status == Status::Published
     }

@@ -385,6 +385,21 @@ impl Run<'_> {
         let updated = time(post, "updated_at").unwrap_or(created);
         let (body_md, body_html) = self.body(post, &title);
         let wanted = slug_for(&text(post, "slug").unwrap_or_default(), &title, "untitled");
+        // Its authors in Ghost's order (a post's and a page's alike).
+        let mut author_ids: Vec<String> = self
+            .post_authors
+            .get(&ghost_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, user)| self.authors.get(user).cloned())
+            .collect();
+        if author_ids.is_empty()
+            && let Some(author) =
+                text(post, "author_id").and_then(|u| self.authors.get(&u).cloned())
+        {
+            author_ids.push(author);
+        }
+        author_ids.dedup();
         if is_page {
             let page = imported_page(
                 stable_id_at(created, &[SOURCE, "page", &key]),
@@ -393,6 +408,7 @@ impl Run<'_> {
                 (body_md, body_html),
                 status,
                 (created, updated),
+                &author_ids,
             );
             return self.out.page(page).await;
         }
@@ -425,20 +441,6 @@ impl Run<'_> {
                 .names
                 .section(SOURCE, "uncategorized", "Uncategorized", "")
         });
-        let mut author_ids: Vec<String> = self
-            .post_authors
-            .get(&ghost_id)
-            .into_iter()
-            .flatten()
-            .filter_map(|(_, user)| self.authors.get(user).cloned())
-            .collect();
-        if author_ids.is_empty()
-            && let Some(author) =
-                text(post, "author_id").and_then(|u| self.authors.get(&u).cloned())
-        {
-            author_ids.push(author);
-        }
-        author_ids.dedup();
         // The hero: Ghost's feature image, with its alt text and caption.
         let mut hero_image_id = None;
         let hero_alt = self.meta(post, &ghost_id, "feature_image_alt");

@@ -266,6 +266,18 @@ fn write<W: Write>(
                             let page = w.post(c, &row, true);
                             w.element(&mut first, &page)?;
                             w.written.pages += 1;
+                            // A page keeps its byline as a list of author ids.
+                            let authors: Vec<String> = c
+                                .text(&row, "authors")
+                                .and_then(|list| serde_json::from_str(list).ok())
+                                .unwrap_or_default();
+                            for (position, author) in authors.iter().enumerate() {
+                                w.posts_authors.push(json!({
+                                    "post_id": c.text(&row, "id"),
+                                    "author_id": author,
+                                    "sort_order": position,
+                                }));
+                            }
                         }
                         "story_tags" => w.posts_tags.push(json!({
                             "post_id": c.text(&row, "story_id"),

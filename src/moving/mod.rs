@@ -116,7 +116,8 @@ pub fn body_from_html(html: &str) -> Option<(String, SafeHtml)> {
 }
 
 /// A page as an importer makes it: published or a draft, out of the
-/// navigation (an editor places it), at position 0.
+/// navigation (an editor places it), at position 0, by its authors on the
+/// other platform (none: credited to an owner when read).
 pub fn imported_page(
     id: String,
     slug: String,
@@ -124,6 +125,7 @@ pub fn imported_page(
     (body_md, body_html): (String, SafeHtml),
     status: crate::model::Status,
     (created_at, updated_at): (crate::model::UnixTime, crate::model::UnixTime),
+    author_ids: &[String],
 ) -> crate::model::Page {
     use crate::model::Status;
     crate::model::Page {
@@ -145,6 +147,7 @@ pub fn imported_page(
         updated_at,
         created_by: None,
         revision: 1,
+        authors: crate::model::Page::authors_json(author_ids),
     }
 }
 

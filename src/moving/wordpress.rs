@@ -895,15 +895,7 @@ impl Run<'_> {
         // Section: the top of the first category; the rest are tags.
         let mut section_id = None;
         let mut tag_ids: Vec<String> = Vec::new();
-        let mut author_ids: Vec<String> = Vec::new();
-        if let Some(first) = self.logins.get(&item.creator) {
-            author_ids.push(first.clone());
-        } else if !item.creator.is_empty() {
-            let slug = slug_for(&item.creator, &item.creator, "author");
-            let id = self.out.names.author(&source, &slug, &item.creator, "");
-            self.logins.insert(item.creator.clone(), id.clone());
-            author_ids.push(id);
-        }
+        let mut author_ids: Vec<String> = self.creator(&item).into_iter().collect();
         for (domain, nicename, text) in &item.terms {
             match domain.as_str() {
                 "category" => {
@@ -1038,6 +1030,7 @@ impl Run<'_> {
         } else {
             item.title.trim().to_string()
         };
+        let authors: Vec<String> = self.creator(&item).into_iter().collect();
         let mut page = imported_page(
             id.clone(),
             slug,
@@ -1045,10 +1038,29 @@ impl Run<'_> {
             (body_md, body_html),
             status,
             (created, modified.unwrap_or(created)),
+            &authors,
         );
         page.position = item.menu_order;
         self.old_addresses(&item, "page", &id);
         self.out.page(page).await
+    }
+
+    /// The author of an item's `dc:creator`, made from its login the first
+    /// time an author not in the file's list appears.
+    fn creator(&mut self, item: &Item) -> Option<String> {
+        if let Some(known) = self.logins.get(&item.creator) {
+            return Some(known.clone());
+        }
+        if item.creator.is_empty() {
+            return None;
+        }
+        let slug = slug_for(&item.creator, &item.creator, "author");
+        let id = self
+            .out
+            .names
+            .author(&self.source, &slug, &item.creator, "");
+        self.logins.insert(item.creator.clone(), id.clone());
+        Some(id)
     }
 
     async fn attachment(&mut self, item: Item) -> anyhow::Result<()> {

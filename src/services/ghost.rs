@@ -498,6 +498,14 @@ impl Shaper<'_> {
     }
 
     pub async fn pages(&self, pages: &[Page], formats: Formats) -> StoreResult<Vec<Value>> {
+        let all_authors = self.store.authors().await?;
+        let author_refs: Vec<&Author> = all_authors.iter().collect();
+        let photos = self.photos(&author_refs).await?;
+        let fallback = if pages.iter().any(|p| p.author_ids().is_empty()) {
+            self.owners_byline(&all_authors).await?
+        } else {
+            vec![]
+        };
         let image_ids: Vec<String> = pages
             .iter()
             .filter_map(|p| p.hero_image_id.clone())
@@ -536,10 +544,24 @@ impl Shaper<'_> {
                     body_md: &p.body_md,
                 };
                 let mut page = self.piece(fields, formats);
+                // Every page has an author, as Ghost's front-ends expect:
+                // its own, else an owner.
+                let mut ids = p.author_ids();
+                if ids.is_empty() {
+                    ids = fallback.clone();
+                }
+                let authors: Vec<Value> = ids
+                    .iter()
+                    .filter_map(|id| all_authors.iter().find(|a| &a.id == id))
+                    .map(|a| self.author(a, &photos, None))
+                    .collect();
                 page.insert("tags".into(), json!([]));
-                page.insert("authors".into(), json!([]));
                 page.insert("primary_tag".into(), Value::Null);
-                page.insert("primary_author".into(), Value::Null);
+                page.insert(
+                    "primary_author".into(),
+                    authors.first().cloned().unwrap_or(Value::Null),
+                );
+                page.insert("authors".into(), Value::Array(authors));
                 page.insert(
                     "masthead".into(),
                     json!({
@@ -583,6 +605,34 @@ impl Shaper<'_> {
     }
 
     /// Authors for these ids, in the order of `ids`.
+    /// Whom a piece without authors is credited to: the first owner with a
+    /// profile, else the first author by name (a site imported before
+    /// anyone signed in).
+    async fn owners_byline(&self, authors: &[Author]) -> StoreResult<Vec<String>> {
+        let mut owners: Vec<_> = self
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| u.role == crate::model::accounts::Role::Owner)
+            .filter_map(|u| u.author_id.map(|id| (u.created_at, id)))
+            .collect();
+        owners.sort();
+        let first_by_name = || {
+            authors
+                .iter()
+                .min_by(|a, b| a.name.cmp(&b.name))
+                .map(|a| a.id.clone())
+        };
+        Ok(owners
+            .into_iter()
+            .map(|(_, id)| id)
+            .next()
+            .or_else(first_by_name)
+            .into_iter()
+            .collect())
+    }
+
     pub async fn authors(&self, ids: &[String], count_posts: bool) -> StoreResult<Vec<Value>> {
         let all = self.store.authors().await?;
         let chosen: Vec<&Author> = ids

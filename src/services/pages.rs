@@ -54,6 +54,8 @@ pub struct PageFields {
     pub in_navigation: bool,
     pub in_footer: bool,
     pub position: i32,
+    /// In byline order.
+    pub author_ids: Vec<String>,
 }
 
 impl PageFields {
@@ -66,6 +68,7 @@ impl PageFields {
             in_navigation: p.in_navigation,
             in_footer: p.in_footer,
             position: p.position,
+            author_ids: p.author_ids(),
         }
     }
 }
@@ -140,6 +143,23 @@ async fn prepare(
             "the position is a number from 0 to 1000",
         ));
     }
+    let authors = store.authors().await?;
+    if let Some(unknown) = fields
+        .author_ids
+        .iter()
+        .find(|id| !authors.iter().any(|a| &a.id == *id))
+    {
+        return Err(invalid(
+            "author",
+            format!("there is no author {unknown:?}: choose from the list"),
+        ));
+    }
+    let mut author_ids: Vec<String> = Vec::new();
+    for id in &fields.author_ids {
+        if !author_ids.contains(id) {
+            author_ids.push(id.clone());
+        }
+    }
     let now = store.clock().now();
     let (body_html, _) = crate::services::publishing::render_body(&fields.body_md).await?;
     Ok(Page {
@@ -157,6 +177,7 @@ async fn prepare(
         updated_at: now,
         created_by: stored.and_then(|p| p.created_by.clone()),
         revision: stored.map_or(1, |p| p.revision),
+        authors: Page::authors_json(&author_ids),
     })
 }
 
@@ -182,6 +203,14 @@ pub async fn save(
             ));
         }
     };
+    // A page names at least one author, as Ghost's front-ends expect: the
+    // person who saves it unless the form names others.
+    let mut fields = fields;
+    fields.author_ids.retain(|id| !id.is_empty());
+    if fields.author_ids.is_empty() {
+        let mine = crate::services::editing::author_of(store, user).await?;
+        fields.author_ids.push(mine.id);
+    }
     let mut page = prepare(store, stored, &fields, status).await?;
     if stored.is_none() {
         page.created_by = Some(user.id.clone());
@@ -258,6 +287,7 @@ pub fn changes(before: &PageFields, after: &PageFields) -> Vec<FieldChange> {
         pair("Hero image", &|f| f.hero_image_id.clone()),
         pair("In the navigation", &|f| yes_no(f.in_navigation)),
         pair("In the footer", &|f| yes_no(f.in_footer)),
+        pair("Authors", &|f| f.author_ids.join(", ")),
         pair("Position", &|f| f.position.to_string()),
     ])
 }

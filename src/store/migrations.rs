@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (15, "integrations", "0015_integrations.sql"),
     (16, "moving in", "0016_moving_in.sql"),
     (17, "throttles", "0017_throttles.sql"),
+    (18, "page authors", "0018_page_authors.sql"),
 ];
 
 fn migrator(

@@ -15,7 +15,7 @@ macro_rules! queries {
             use crate::store::StoreResult;
 
             const COLUMNS: &str = "id, slug, title, body_md, body_html, hero_image_id, status, in_navigation, \
-                                   in_footer, position, created_at, updated_at, created_by, revision";
+                                   in_footer, position, created_at, updated_at, created_by, revision, authors";
 
             pub async fn by_slug(pool: &Pool<Db>, slug: &str) -> StoreResult<Option<Page>> {
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM pages WHERE slug = $1")))
@@ -74,13 +74,14 @@ macro_rules! queries {
             pub async fn upsert(conn: &mut Conn, p: &Page, bump: i64, based_on: Option<i64>) -> StoreResult<bool> {
                 let done = sqlx::query(
                     "INSERT INTO pages (id, slug, title, body_md, body_html, hero_image_id, status, in_navigation,
-                       in_footer, position, created_at, updated_at, created_by, revision)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1)
+                       in_footer, position, created_at, updated_at, created_by, revision, authors)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $16)
                      ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, title = excluded.title,
                        body_md = excluded.body_md, body_html = excluded.body_html,
                        hero_image_id = excluded.hero_image_id, status = excluded.status,
                        in_navigation = excluded.in_navigation, in_footer = excluded.in_footer,
                        position = excluded.position, updated_at = excluded.updated_at,
+                       authors = excluded.authors,
                        revision = pages.revision + $14
                      WHERE $15 IS NULL OR pages.revision = $15",
                 )
@@ -99,6 +100,7 @@ macro_rules! queries {
                 .bind(&p.created_by)
                 .bind(bump)
                 .bind(based_on)
+                .bind(&p.authors)
                 .execute(&mut *conn)
                 .await?;
                 Ok(done.rows_affected() > 0)

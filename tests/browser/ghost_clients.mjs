@@ -111,6 +111,18 @@ await check("authors carry Ghost's social fields", async () => {
     assert.equal(ines.twitter, null);
 });
 
+await check('every post and page has a primary author', async () => {
+    const posts = await content.posts.browse({limit: 'all', include: 'authors'});
+    const pages = await content.pages.browse({limit: 'all', include: 'authors'});
+    for (const piece of [...posts, ...pages]) {
+        assert.ok(piece.primary_author && piece.primary_author.url, `${piece.slug}: primary_author.url`);
+        assert.ok(piece.authors.length > 0, `${piece.slug}: authors`);
+        assert.equal(piece.primary_author.id, piece.authors[0].id);
+    }
+    const about = await content.pages.read({slug: 'about'}, {include: 'authors'});
+    assert.ok(about.primary_author.name);
+});
+
 await check('bad filters are errors the client can read', async () => {
     await assert.rejects(content.posts.browse({filter: 'tag:('}), e => e.name === 'BadRequestError' && /character/.test(e.message));
 });

@@ -1161,7 +1161,7 @@ on_both_backends!(ghosts_official_clients_work_unchanged, |backend| {
     let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap();
     assert_eq!(
         report["checks"].as_array().map(Vec::len),
-        Some(12),
+        Some(13),
         "{report}"
     );
 });

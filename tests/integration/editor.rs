@@ -628,3 +628,66 @@ on_both_backends!(
         assert!(refused.text().contains("is not published"));
     }
 );
+
+on_both_backends!(
+    /// Pages had no authors (`"primary_author": null` in the API), which
+    /// Ghost's front-ends read unguarded: pages are bylined like stories,
+    /// to whoever makes them unless the form names others.
+    pages_have_authors_in_the_desk_and_the_api,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let editor = person(&site, "mo@example.org", "Mo Sandler", Role::Editor);
+        let mo = profile_of(&site, &editor, "Mo Sandler");
+        let form = editor.get(&site, "/desk/pages/new").text();
+        assert!(form.contains("Authors, in byline order"), "the form offers bylines");
+        let made = editor.post(
+            &site,
+            "/desk/pages/new",
+            &[("title", "Corrections policy"), ("body_md", "We correct openly."), ("step", "publish")],
+        );
+        assert_eq!(made.status, 303, "{}", made.text());
+        let mira = block_on(site.store.author_by_slug("mira-castellan")).unwrap().unwrap();
+        let chosen = editor.post(
+            &site,
+            "/desk/pages/new",
+            &[
+                ("title", "How we cover climate"),
+                ("body_md", "From the ground."),
+                ("author", &mira.id),
+                ("author", &mo),
+                ("step", "publish"),
+            ],
+        );
+        assert_eq!(chosen.status, 303, "{}", chosen.text());
+        let key = block_on(masthead::services::integrations::create(
+            &site.store,
+            None,
+            "Front end",
+            Role::Contributor,
+        ))
+        .unwrap()
+        .integration
+        .content_key;
+        let bylines = |slug: &str| -> Vec<String> {
+            let reply = site.get(&format!("/ghost/api/content/pages/slug/{slug}/?key={key}&include=authors"));
+            assert_eq!(reply.status, 200);
+            let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+            let page = &body["pages"][0];
+            assert_eq!(page["primary_author"]["id"], page["authors"][0]["id"]);
+            page["authors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(bylines("corrections-policy"), ["Mo Sandler"]);
+        assert_eq!(bylines("how-we-cover-climate"), ["Mira Castellan", "Mo Sandler"]);
+        // A page from before, with no byline, is credited to an owner.
+        let owner = person(&site, "olu@example.org", "Olu Owner", Role::Owner);
+        let _ = profile_of(&site, &owner, "Olu Owner");
+        assert_eq!(bylines("about"), ["Olu Owner"]);
+    }
+);

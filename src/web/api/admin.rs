@@ -464,35 +464,43 @@ async fn apply_post(
             .ok_or_else(|| ApiError::validation(format!("There is no section {section:?}.")))?;
     }
     if let Some(authors) = map.get("authors").and_then(Value::as_array) {
-        let known = store.authors().await?;
-        let users = store.users().await?;
-        let mut ids = Vec::new();
-        for a in authors {
-            let get = |k: &str| a.get(k).and_then(Value::as_str);
-            let by_email = get("email").and_then(|email| {
-                users
-                    .iter()
-                    .find(|u| u.email.eq_ignore_ascii_case(email))
-                    .and_then(|u| u.author_id.clone())
-            });
-            let found = known
-                .iter()
-                .find(|k| Some(k.id.as_str()) == get("id") || Some(k.slug.as_str()) == get("slug"))
-                .map(|k| k.id.clone())
-                .or(by_email);
-            match found {
-                Some(id) if !ids.contains(&id) => ids.push(id),
-                Some(_) => {}
-                None => {
-                    return Err(ApiError::validation(
-                        "Each author must be one of this site's authors, by id, slug or email.",
-                    ));
-                }
-            }
-        }
-        fields.author_ids = ids;
+        fields.author_ids = author_ids_of(store, authors).await?;
     }
     Ok(())
+}
+
+/// The authors a write names, by id, slug or email, in its order.
+async fn author_ids_of(
+    store: &crate::store::Store,
+    authors: &[Value],
+) -> Result<Vec<String>, ApiError> {
+    let known = store.authors().await?;
+    let users = store.users().await?;
+    let mut ids = Vec::new();
+    for a in authors {
+        let get = |k: &str| a.get(k).and_then(Value::as_str);
+        let by_email = get("email").and_then(|email| {
+            users
+                .iter()
+                .find(|u| u.email.eq_ignore_ascii_case(email))
+                .and_then(|u| u.author_id.clone())
+        });
+        let found = known
+            .iter()
+            .find(|k| Some(k.id.as_str()) == get("id") || Some(k.slug.as_str()) == get("slug"))
+            .map(|k| k.id.clone())
+            .or(by_email);
+        match found {
+            Some(id) if !ids.contains(&id) => ids.push(id),
+            Some(_) => {}
+            None => {
+                return Err(ApiError::validation(
+                    "Each author must be one of this site's authors, by id, slug or email.",
+                ));
+            }
+        }
+    }
+    Ok(ids)
 }
 
 /// Fields a new story starts from: the first section and label, and the
@@ -547,7 +555,7 @@ async fn add(
                 title: "(Untitled)".into(),
                 ..PageFields::default()
             };
-            apply_page(&map, &params, &mut fields).await?;
+            apply_page(store, &map, &params, &mut fields).await?;
             let step = match map.get("status").and_then(Value::as_str) {
                 Some("published") => Step::Publish,
                 _ => Step::Save,
@@ -580,10 +588,14 @@ async fn add(
 }
 
 async fn apply_page(
+    store: &crate::store::Store,
     map: &Map<String, Value>,
     params: &Params,
     fields: &mut PageFields,
 ) -> Result<(), ApiError> {
+    if let Some(authors) = map.get("authors").and_then(Value::as_array) {
+        fields.author_ids = author_ids_of(store, authors).await?;
+    }
     if let Some(title) = text_of(map, "title") {
         fields.title = title;
     }
@@ -664,7 +676,7 @@ async fn edit(
                 .ok_or_else(|| ApiError::not_found("Page not found."))?;
             check_fresh(&map, page.updated_at, page.revision)?;
             let mut fields = PageFields::of(&page);
-            apply_page(&map, &params, &mut fields).await?;
+            apply_page(store, &map, &params, &mut fields).await?;
             let step = match map.get("status").and_then(Value::as_str) {
                 Some("published") if !page.is_public() => Step::Publish,
                 Some("draft") if page.is_public() => Step::Unpublish,

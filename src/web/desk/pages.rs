@@ -102,6 +102,7 @@ struct EditorView {
     status_label: &'static str,
     published: bool,
     heroes: Vec<HeroChoice>,
+    bylines: Vec<Vec<super::stories::Choice>>,
     errors: HashMap<&'static str, String>,
     notice: Option<&'static str>,
     public_url: Option<String>,
@@ -124,10 +125,11 @@ async fn editor_page(
     errors: HashMap<&'static str, String>,
     notice: Option<&'static str>,
 ) -> Response {
-    let mut images = match desk.app.store.newest_images(200).await {
-        Ok(images) => images,
-        Err(e) => return unavailable(e),
-    };
+    let (mut images, authors) =
+        match tokio::try_join!(desk.app.store.newest_images(200), desk.app.store.authors()) {
+            Ok(loaded) => loaded,
+            Err(e) => return unavailable(e),
+        };
     if !fields.hero_image_id.is_empty()
         && !images.iter().any(|i| i.id == fields.hero_image_id)
         && let Ok(found) = desk
@@ -173,6 +175,7 @@ async fn editor_page(
         },
         published: status == Status::Published,
         heroes,
+        bylines: super::stories::byline_slots(&authors, &fields.author_ids),
         errors,
         notice,
         public_url: stored
@@ -264,6 +267,7 @@ fn read_fields(form: &Fields) -> PageFields {
         in_navigation: form.has("in_navigation"),
         in_footer: form.has("in_footer"),
         position: form.get("position").trim().parse().unwrap_or(0),
+        author_ids: form.all("author"),
     }
 }
 

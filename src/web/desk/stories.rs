@@ -47,10 +47,35 @@ pub(super) struct ListQuery {
 }
 
 #[derive(Serialize)]
-struct Choice {
+pub(super) struct Choice {
     value: String,
     label: String,
     selected: bool,
+}
+
+/// The byline's pickers: one a slot (at least `BYLINE_SLOTS`), each with
+/// every author, and "(none)".
+pub(super) fn byline_slots(
+    authors: &[crate::model::Author],
+    chosen: &[String],
+) -> Vec<Vec<Choice>> {
+    let mut slots: Vec<String> = chosen.to_vec();
+    slots.resize(BYLINE_SLOTS.max(chosen.len()), String::new());
+    slots
+        .iter()
+        .map(|chosen| {
+            let mut list = vec![Choice {
+                value: String::new(),
+                label: "(none)".into(),
+                selected: chosen.is_empty(),
+            }];
+            list.extend(choices(
+                authors.iter().map(|a| (a.id.as_str(), a.name.as_str())),
+                chosen,
+            ));
+            list
+        })
+        .collect()
 }
 
 fn choices<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>, chosen: &str) -> Vec<Choice> {
@@ -460,20 +485,6 @@ async fn editor_page(
     let own = stored
         .is_none_or(|c| editing::owns(&me.user, c.story.created_by.as_deref(), &c.author_ids));
     let status = stored.map(|c| c.story.status);
-    let mut bylines: Vec<String> = fields.author_ids.clone();
-    bylines.resize(BYLINE_SLOTS.max(fields.author_ids.len()), String::new());
-    let author_choices = |chosen: &str| {
-        let mut list = vec![Choice {
-            value: String::new(),
-            label: "(none)".into(),
-            selected: chosen.is_empty(),
-        }];
-        list.extend(choices(
-            authors.iter().map(|a| (a.id.as_str(), a.name.as_str())),
-            chosen,
-        ));
-        list
-    };
     let hero_label = |i: &crate::model::Image| {
         let about = [i.alt.as_str(), i.caption.as_str()]
             .into_iter()
@@ -523,10 +534,7 @@ async fn editor_page(
             settings.labels.iter().map(|l| (l.as_str(), l.as_str())),
             &fields.label,
         ),
-        bylines: bylines
-            .iter()
-            .map(|chosen| author_choices(chosen))
-            .collect(),
+        bylines: byline_slots(&authors, &fields.author_ids),
         heroes,
         tag_names: tags.into_iter().map(|t| t.name).collect(),
         tags: fields.tags.join(", "),
