@@ -104,7 +104,7 @@ awk -v want="$QUERIES" 'BEGIN { srand(11) } { line[NR] = $0 } END {
     '"$words"'
     if (n < 2) continue
     a = int(rand() * n) + 1; b = int(rand() * n) + 1; if (a == b) continue
-    print "/search?q=" k[a] "+" k[b]; made++
+    print "/search/?q=" k[a] "+" k[b]; made++
   } }' "$work/headlines.txt" >"$work/headline-queries.txt"
 awk -v want="$QUERIES" 'BEGIN { srand(13) } /^[A-Z][a-z]+: / { line[++m] = $0 } END {
   made = 0
@@ -113,7 +113,7 @@ awk -v want="$QUERIES" 'BEGIN { srand(13) } /^[A-Z][a-z]+: / { line[++m] = $0 } 
     $0 = substr(h, length(part[1]) + 3)
     '"$words"'
     if (n < 1) continue
-    print "/search?q=" name "+" k[int(rand() * n) + 1]; made++
+    print "/search/?q=" name "+" k[int(rand() * n) + 1]; made++
   } }' "$work/headlines.txt" >"$work/name-queries.txt"
 
 # warm: SQLite's page cache and the per-change site context, as a running site has
@@ -129,7 +129,7 @@ search_line "$work/headline-queries.txt" headline | tee "$work/search.txt"
 search_line "$work/name-queries.txt" name | tee -a "$work/search.txt"
 matches() {
   local q; q=$(sed -n "$2p" "$1" | sed 's/.*q=//; s/+/ /')
-  curl -s "$base/search?q=${q// /+}" | grep -c 'class="search-result"' || true
+  curl -s "$base/search/?q=${q// /+}" | grep -c 'class="search-result"' || true
 }
 echo "(results on the first page of three sample queries: $(matches "$work/headline-queries.txt" 1), $(matches "$work/headline-queries.txt" 2), $(matches "$work/name-queries.txt" 1))"
 
@@ -147,7 +147,7 @@ feed=/section/europe/feed.xml
 times=""
 for _ in 1 2 3 4 5 6 7 8 9; do
   bump
-  curl -s -o /dev/null "$base/newsletter"
+  curl -s -o /dev/null "$base/newsletter/"
   times="$times $(curl -s -o /dev/null -w '%{time_total}' "$base$feed")"
 done
 feed_cold=$(echo "$times" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ a[NR] = $1 } END { printf "%.2f", a[5] * 1000 }')

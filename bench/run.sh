@@ -100,14 +100,14 @@ serve() {
 }
 
 base="http://127.0.0.1:$PORT"
-story=/stories/kaldmarks-coalition-bets-its-future-on-a-single-railway
-section=/section/europe
+story=/stories/kaldmarks-coalition-bets-its-future-on-a-single-railway/
+section=/section/europe/
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status"; }
 
 # uncached DATA_DIR LABEL: every public story once, 16 connections; prints
 # "requests rps p50 p99 errors" and leaves the crawl's memory in $crawl_rss.
 uncached() {
-  sql "$1" "SELECT '/stories/' || slug FROM stories WHERE status = 'published' ORDER BY published_at DESC" |
+  sql "$1" "SELECT '/stories/' || slug || '/' FROM stories WHERE status = 'published' ORDER BY published_at DESC" |
     awk 'BEGIN { srand(7) } { print rand() "\t" $0 }' | sort -k1,1 | cut -f2 |
     awk 'NR <= 10000' >"$work/urls.txt" # (head would end the pipe early: pipefail)
   bump "$1"
@@ -120,7 +120,7 @@ cold() {
   local times=""
   for _ in 1 2 3 4 5 6 7 8 9; do
     bump "$1"
-    curl -s -o /dev/null "$base/newsletter"
+    curl -s -o /dev/null "$base/newsletter/"
     times="$times $(curl -s -o /dev/null -w '%{time_total}' "$base$2")"
   done
   echo "$times" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ a[NR] = $1 } END { printf "%.2f", a[5] * 1000 }'

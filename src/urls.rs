@@ -40,32 +40,39 @@ pub fn loggable(uri: &axum::http::Uri) -> String {
 
 /// Paths on the public site. Slugs are checked when saved (lowercase letters,
 /// digits and hyphens), so they need no escaping.
+///
+/// Every page a reader reads ends in `/`, as on Ghost and WordPress: tools
+/// that turn an address into a file (static-site generators, mirrors) then
+/// write `slug/index.html`, not a file named `slug` that hosts serve as a
+/// download. Files keep their names (`/feed.xml`, `/media/…`), and so do
+/// one-time links (already in readers' mailboxes) and the desk. The other
+/// form answers 301 (see `canonical_form`).
 pub fn home() -> String {
     "/".into()
 }
 pub fn story(slug: &str) -> String {
-    format!("/stories/{slug}")
+    format!("/stories/{slug}/")
 }
 pub fn brief(slug: &str) -> String {
-    format!("/briefs/{slug}")
+    format!("/briefs/{slug}/")
 }
 pub fn section(slug: &str) -> String {
-    format!("/section/{slug}")
+    format!("/section/{slug}/")
 }
 pub fn tag(slug: &str) -> String {
-    format!("/tag/{slug}")
+    format!("/tag/{slug}/")
 }
 pub fn author(slug: &str) -> String {
-    format!("/author/{slug}")
+    format!("/author/{slug}/")
 }
 pub fn latest() -> String {
-    "/latest".into()
+    "/latest/".into()
 }
 pub fn briefs() -> String {
-    "/briefs".into()
+    "/briefs/".into()
 }
 pub fn newsletter() -> String {
-    "/newsletter".into()
+    "/newsletter/".into()
 }
 pub fn robots() -> String {
     "/robots.txt".into()
@@ -111,19 +118,19 @@ pub fn old_path_key(path: &str, query: Option<&str>) -> String {
 
 /// A static page (About, Contact, …).
 pub fn static_page(slug: &str) -> String {
-    format!("/{slug}")
+    format!("/{slug}/")
 }
 /// Where a reader asks for a link to their preferences (no account needed).
 pub fn newsletter_manage() -> String {
-    "/newsletter/manage".into()
+    "/newsletter/manage/".into()
 }
 /// Sent issues, newest first.
 pub fn newsletter_archive() -> String {
-    "/newsletter/archive".into()
+    "/newsletter/archive/".into()
 }
 /// A sent issue's web version.
 pub fn newsletter_issue(slug: &str) -> String {
-    format!("/newsletter/archive/{slug}")
+    format!("/newsletter/archive/{slug}/")
 }
 /// A confirmation link (double opt-in).
 pub fn newsletter_confirm(token: &str) -> String {
@@ -238,7 +245,7 @@ pub fn media(file: &str) -> String {
 }
 
 pub fn search() -> String {
-    "/search".into()
+    "/search/".into()
 }
 
 /// `path?name=value&…` with the values percent-encoded; empty values left out.
@@ -330,13 +337,48 @@ pub fn sitemap(name: &str) -> String {
     format!("/sitemaps/{name}.xml")
 }
 
-/// Page 1 of a listing lives at its base; page n at base/page/n.
+/// Page 1 of a listing lives at its base; page n at base/page/n/.
 pub fn page(base: &str, page: u32) -> String {
     if page <= 1 {
         base.to_string()
     } else {
-        format!("{}/page/{page}", base.trim_end_matches('/'))
+        format!("{}/page/{page}/", base.trim_end_matches('/'))
     }
+}
+
+/// The canonical form of an address given in the other one: a page a
+/// reader reads without its final `/` (`/latest`, `/stories/x?ref=mail`)
+/// gets it, the desk with one (`/desk/`) loses it; the query is kept. None
+/// when the address is canonical already or names no page: a file (its
+/// last part has a dot), a one-time link, or anything not a plain path on
+/// this site.
+pub fn canonical_form(path_and_query: &str) -> Option<String> {
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path_and_query, None),
+    };
+    if !path.starts_with('/')
+        || path.starts_with("//")
+        || path.contains('#')
+        || path.ends_with("//")
+        || SECRET_TAILS.iter().any(|tail| path.starts_with(tail))
+    {
+        return None;
+    }
+    let in_desk = path == desk() || path.starts_with("/desk/");
+    let canonical = if in_desk {
+        path.strip_suffix('/')?.to_string()
+    } else {
+        let last = path.rsplit('/').next().unwrap_or_default();
+        if path.ends_with('/') || last.contains('.') {
+            return None;
+        }
+        format!("{path}/")
+    };
+    Some(match query {
+        Some(query) => format!("{canonical}?{query}"),
+        None => canonical,
+    })
 }
 
 /// A path by name, for templates: `url("latest")`, `url("story", slug)`.
@@ -417,21 +459,60 @@ mod tests {
 
     #[test]
     fn paths_and_absolute_urls() {
-        assert_eq!(story("a-b"), "/stories/a-b");
-        assert_eq!(page("/latest", 1), "/latest");
-        assert_eq!(page("/section/europe/", 3), "/section/europe/page/3");
+        assert_eq!(story("a-b"), "/stories/a-b/");
+        assert_eq!(page(&latest(), 1), "/latest/");
+        assert_eq!(page("/section/europe/", 3), "/section/europe/page/3/");
+        assert_eq!(
+            feed(&section("europe"), FeedFormat::Atom),
+            "/section/europe/feed.atom"
+        );
         assert_eq!(media("photo 1.jpg"), "/media/photo%201.jpg");
         let public = PublicUrl::new("https://news.example.org/");
         assert_eq!(
             public.absolute(&story("x")),
-            "https://news.example.org/stories/x"
+            "https://news.example.org/stories/x/"
         );
         assert_eq!(public.origin(), "https://news.example.org");
         assert_eq!(
             PublicUrl::new("http://example.org:8080/mag").origin(),
             "http://example.org:8080"
         );
-        assert_eq!(by_name("tag", Some("water")).as_deref(), Some("/tag/water"));
+        assert_eq!(
+            by_name("tag", Some("water")).as_deref(),
+            Some("/tag/water/")
+        );
         assert_eq!(by_name("story", None), None);
+    }
+
+    #[test]
+    fn every_address_has_one_canonical_form() {
+        assert_eq!(canonical_form("/latest").as_deref(), Some("/latest/"));
+        assert_eq!(
+            canonical_form("/stories/x?ref=mail").as_deref(),
+            Some("/stories/x/?ref=mail")
+        );
+        assert_eq!(canonical_form("/desk/").as_deref(), Some("/desk"));
+        assert_eq!(
+            canonical_form("/desk/stories/?status=draft").as_deref(),
+            Some("/desk/stories?status=draft")
+        );
+        for canonical_or_not_a_page in [
+            "/latest/",
+            "/",
+            "/desk",
+            "/desk/stories",
+            "/feed.xml",
+            "/favicon.ico",
+            "//elsewhere.example",
+            "/latest//",
+            "https://elsewhere.example/x",
+            "/newsletter/unsubscribe/abc",
+        ] {
+            assert_eq!(
+                canonical_form(canonical_or_not_a_page),
+                None,
+                "{canonical_or_not_a_page}"
+            );
+        }
     }
 }

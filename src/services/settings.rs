@@ -30,11 +30,19 @@ impl fmt::Display for SettingsError {
 impl std::error::Error for SettingsError {}
 
 pub async fn load(store: &Store) -> anyhow::Result<SiteSettings> {
-    Ok(match store.setting(KEY).await? {
+    let mut settings: SiteSettings = match store.setting(KEY).await? {
         Some(json) => serde_json::from_str(&json)
             .map_err(|e| anyhow::anyhow!("the stored site settings are not valid JSON: {e}"))?,
         None => SiteSettings::default(),
-    })
+    };
+    // Links to the site's own pages saved before its addresses ended in `/`
+    // (`/briefs`) are given as the page's address, not its redirect.
+    for link in &mut settings.navigation {
+        if let Some(canonical) = crate::urls::canonical_form(&link.url) {
+            link.url = canonical;
+        }
+    }
+    Ok(settings)
 }
 
 pub async fn save(store: &Store, settings: &SiteSettings) -> Result<(), SettingsError> {

@@ -140,8 +140,8 @@ await check("search from the box in the header, then narrow by section, on a pho
   await page.goto(base + storyPath);
   await page.getByLabel("Search the site").fill("harbour");
   await page.getByLabel("Search the site").press("Enter");
-  await page.waitForURL(/\/search\?q=harbour/);
-  assert(new URL(page.url()).pathname === "/search", `landed on ${page.url()}`);
+  await page.waitForURL(/\/search\/\?q=harbour/);
+  assert(new URL(page.url()).pathname === "/search/", `landed on ${page.url()}`);
   const results = page.locator(".search-result");
   const count = await results.count();
   assert(count > 0, "results for harbour");

@@ -11,23 +11,23 @@ use crate::common::{Backend, TestSite, notice, skip_or_fail};
 /// One URL of every public page type (and the error pages).
 const PAGES: &[&str] = &[
     "/",
-    "/briefs/kiyoshima-lifts-summer-water-restrictions",
-    "/section/europe",
-    "/tag/water",
-    "/author/mira-castellan",
-    "/latest",
-    "/latest/page/2",
-    "/briefs",
-    "/newsletter",
-    "/no-such-page",
-    "/stories/kaldmarks-transport-minister-to-resign-sources-say",
-    "/latest/page/abc",
+    "/briefs/kiyoshima-lifts-summer-water-restrictions/",
+    "/section/europe/",
+    "/tag/water/",
+    "/author/mira-castellan/",
+    "/latest/",
+    "/latest/page/2/",
+    "/briefs/",
+    "/newsletter/",
+    "/no-such-page/",
+    "/stories/kaldmarks-transport-minister-to-resign-sources-say/",
+    "/latest/page/abc/",
     "/desk/login",
-    "/search",
-    "/search?q=harbour",
-    "/search?q=xylophone+zeppelin&section=europe",
+    "/search/",
+    "/search/?q=harbour",
+    "/search/?q=xylophone+zeppelin&section=europe",
 ];
-const STORY: &str = "/stories/the-kiyoshima-islands-build-a-sea-wall-and-a-debate";
+const STORY: &str = "/stories/the-kiyoshima-islands-build-a-sea-wall-and-a-debate/";
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -165,7 +165,7 @@ fn every_page_type_is_valid_html() {
         files.push(file);
     }
     // Pages that only a form post produces: a sign-up with a mistake, and the thanks.
-    let newsletter = format!("{}/newsletter", site.url);
+    let newsletter = format!("{}/newsletter/", site.url);
     for (name, body) in [
         ("signup-error", "email=oops"),
         ("signup-thanks", "email=a%40example.org"),
@@ -227,7 +227,7 @@ fn every_page_type_is_valid_html() {
     let new_story = site.get_with("/desk/stories/new", &as_owner);
     let csrf = crate::newsroom::csrf_of(&new_story.text());
     desk_pages.push(("desk-new-story", new_story));
-    let slug = STORY.trim_start_matches("/stories/");
+    let slug = STORY.trim_start_matches("/stories/").trim_end_matches('/');
     let card = crate::common::block_on(site.store.story_card_by_slug(slug))
         .unwrap()
         .unwrap();
@@ -274,7 +274,7 @@ fn every_page_type_is_valid_html() {
         ("desk-briefs", "/desk/briefs".to_string()),
         ("desk-newsletters", "/desk/newsletters".to_string()),
         ("desk-subscribers", "/desk/subscribers".to_string()),
-        ("newsletter-archive", "/newsletter/archive".to_string()),
+        ("newsletter-archive", "/newsletter/archive/".to_string()),
         ("desk-pages", "/desk/pages".to_string()),
         ("desk-new-page", "/desk/pages/new".to_string()),
         ("desk-front", "/desk/front".to_string()),
@@ -284,7 +284,7 @@ fn every_page_type_is_valid_html() {
         ("desk-activity", "/desk/activity".to_string()),
         ("desk-media", "/desk/media".to_string()),
         ("desk-integrations", "/desk/integrations".to_string()),
-        ("about-page", "/about".to_string()),
+        ("about-page", "/about/".to_string()),
     ] {
         desk_pages.push((name, site.get_with(&path, &as_owner)));
     }

@@ -314,7 +314,7 @@ fn logs_can_be_json_for_collectors() {
         .spawn()
         .unwrap();
     let url = serving_url(&mut child);
-    assert_eq!(http_get(&format!("{url}/latest"), &[]).status, 200);
+    assert_eq!(http_get(&format!("{url}/latest/"), &[]).status, 200);
     sigterm(&child);
     let output = child.wait_with_output().unwrap();
     let logs = String::from_utf8_lossy(&output.stderr);

@@ -51,7 +51,7 @@ on_both_backends!(an_edit_shows_on_the_next_request, |backend: Backend| {
         return;
     };
     let slug = "lotsen-straits-ferry-fares-cut-by-a-third";
-    let path = format!("/stories/{slug}");
+    let path = format!("/stories/{slug}/");
     assert!(site.get(&path).text().contains("cut by a third"));
     assert!(
         site.get("/")
@@ -82,15 +82,15 @@ on_both_backends!(an_edit_shows_on_the_next_request, |backend: Backend| {
     assert_eq!(old.status, 301);
     assert_eq!(
         old.header("location"),
-        Some("/stories/lotsen-ferry-fares-halved")
+        Some("/stories/lotsen-ferry-fares-halved/")
     );
-    assert_eq!(site.get("/stories/lotsen-ferry-fares-halved").status, 200);
+    assert_eq!(site.get("/stories/lotsen-ferry-fares-halved/").status, 200);
 
     // archiving: 410 at once
     let (story, mut draft) = story_draft(&site, "lotsen-ferry-fares-halved");
     draft.status = Some(Status::Archived);
     save(&site, Some(&story), draft).unwrap();
-    assert_eq!(site.get("/stories/lotsen-ferry-fares-halved").status, 410);
+    assert_eq!(site.get("/stories/lotsen-ferry-fares-halved/").status, 410);
     assert!(!site.get("/").text().contains("ferry fares cut by half"));
 });
 
@@ -104,18 +104,18 @@ on_both_backends!(a_scheduled_story_appears_when_due, |backend: Backend| {
     draft.status = Some(Status::Scheduled);
     draft.published_at = Some(clock.now() + 3600);
     save(&site, None, draft).unwrap();
-    let path = "/stories/ferry-timetable-for-the-winter-season-published";
+    let path = "/stories/ferry-timetable-for-the-winter-season-published/";
     assert_eq!(site.get(path).status, 404);
     assert!(
         !site
-            .get("/latest")
+            .get("/latest/")
             .text()
             .contains("Ferry timetable for the winter")
     );
     clock.advance(3600);
     assert_eq!(site.get(path).status, 200, "due: now public");
     assert!(
-        site.get("/latest")
+        site.get("/latest/")
             .text()
             .contains("Ferry timetable for the winter"),
         "the cached listing was refreshed when the story came due"
@@ -134,7 +134,7 @@ on_both_backends!(
         draft.status = Some(Status::Published);
         draft.published_at = None;
         save(&site, None, draft).unwrap();
-        let page = site.get("/stories/a-story-with-hostile-markup");
+        let page = site.get("/stories/a-story-with-hostile-markup/");
         assert_eq!(page.status, 200);
         let html = page.text();
         assert!(html.contains("Fine words."));
@@ -207,7 +207,7 @@ on_both_backends!(site_settings_shape_every_page, |backend: Backend| {
     draft.published_at = Some(1_767_310_200);
     let mut settings = block_on(settings::load(&site.store)).unwrap();
     save(&site, None, draft).unwrap();
-    let path = "/stories/a-story-filed-just-before-midnight";
+    let path = "/stories/a-story-filed-just-before-midnight/";
 
     settings.timezone = "UTC".into();
     block_on(settings::save(&site.store, &settings)).unwrap();
@@ -262,7 +262,7 @@ on_both_backends!(
         let Some(site) = TestSite::start(backend) else {
             return;
         };
-        let path = "/stories/lotsen-straits-ferry-fares-cut-by-a-third";
+        let path = "/stories/lotsen-straits-ferry-fares-cut-by-a-third/";
         assert!(site.get(path).text().contains("cut by a third"));
         // A second Store on the same database has its own in-process events,
         // like a CLI command or another instance would.
@@ -302,7 +302,7 @@ fn the_site_survives_postgres_dropping_its_connections() {
     let Some(site) = TestSite::start(Backend::Postgres) else {
         return;
     };
-    assert_eq!(site.get("/section/asia").status, 200);
+    assert_eq!(site.get("/section/asia/").status, 200);
     let name = site.database_url.rsplit('/').next().unwrap().to_string();
     block_on(async {
         let pool = sqlx::PgPool::connect(&site.database_url.replace(&name, "postgres"))
@@ -319,7 +319,7 @@ fn the_site_survives_postgres_dropping_its_connections() {
         pool.close().await;
     });
     // uncached pages need the database again: the pool reconnects
-    for path in ["/section/europe", "/tag/water", "/healthz"] {
+    for path in ["/section/europe/", "/tag/water/", "/healthz"] {
         assert_eq!(
             site.get(path).status,
             200,
@@ -328,7 +328,7 @@ fn the_site_survives_postgres_dropping_its_connections() {
     }
     // The notification connection died too: changes made elsewhere still
     // arrive (it listens again, and polls while it cannot).
-    let path = "/stories/lotsen-straits-ferry-fares-cut-by-a-third";
+    let path = "/stories/lotsen-straits-ferry-fares-cut-by-a-third/";
     let (story, mut draft) = story_draft(&site, "lotsen-straits-ferry-fares-cut-by-a-third");
     draft.dek = "Told after the connections came back.".into();
     block_on(async {

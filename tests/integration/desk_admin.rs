@@ -25,7 +25,7 @@ on_both_backends!(
             &[("name", "Arctic"), ("description", "The far north.")],
         );
         assert_eq!(added.status, 303, "{}", added.text());
-        assert!(site.get("/").text().contains("href=\"/section/arctic\""));
+        assert!(site.get("/").text().contains("href=\"/section/arctic/\""));
         let arctic = block_on(site.store.sections())
             .unwrap()
             .into_iter()
@@ -89,7 +89,7 @@ on_both_backends!(
             &[("name", "Water supply"), ("slug", "water-supply")],
         );
         assert_eq!(renamed.status, 303);
-        assert_eq!(site.get("/tag/water-supply").status, 200);
+        assert_eq!(site.get("/tag/water-supply/").status, 200);
         assert_eq!(
             editor
                 .post(
@@ -100,7 +100,7 @@ on_both_backends!(
                 .status,
             303
         );
-        assert_eq!(site.get("/tag/water-supply").status, 404);
+        assert_eq!(site.get("/tag/water-supply/").status, 404);
 
         // labels
         assert_eq!(
@@ -145,7 +145,7 @@ on_both_backends!(
         );
         assert_eq!(saved.status, 303, "{}", saved.text());
         // Her page is public from her first public story on.
-        assert_eq!(site.get("/author/ana-ruiz").status, 404);
+        assert_eq!(site.get("/author/ana-ruiz/").status, 404);
         let section = block_on(site.store.sections()).unwrap()[0].id.clone();
         let first = author.post(
             &site,
@@ -160,7 +160,7 @@ on_both_backends!(
             ],
         );
         assert_eq!(first.status, 303, "{}", first.text());
-        let public = site.get("/author/ana-ruiz").text();
+        let public = site.get("/author/ana-ruiz/").text();
         assert!(
             public.contains("Islands correspondent") && public.contains("Writes from Kiyoshima.")
         );

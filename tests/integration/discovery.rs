@@ -96,7 +96,7 @@ on_both_backends!(feeds_parse_and_match_the_database, |backend: Backend| {
                 );
                 let link = &entry.links.first().expect("a link").href;
                 assert!(
-                    link.starts_with(&site.url) && link.ends_with(slug),
+                    link.starts_with(&site.url) && link.ends_with(&format!("{slug}/")),
                     "{url}: {link}"
                 );
                 assert!(entry.published.is_some(), "{url}: a publication date");
@@ -118,7 +118,7 @@ on_both_backends!(feeds_parse_and_match_the_database, |backend: Backend| {
         }
     }
     // the site's pages offer their feeds
-    let section = site.get("/section/europe").text();
+    let section = site.get("/section/europe/").text();
     assert!(section.contains(r#"<link rel="alternate" type="application/rss+xml" title="The Meridian: Europe (RSS)" href="/section/europe/feed.xml">"#), "{section}");
     assert!(
         section.contains(
@@ -285,7 +285,7 @@ on_both_backends!(sitemaps_validate_and_list_everything, |backend: Backend| {
     let now = site.store.clock().now();
     let stories = block_on(site.store.stories(&StoryFilter::default(), now, 1000, 0)).unwrap();
     for s in &stories {
-        let loc = format!("<loc>{}/stories/{}</loc>", site.url, s.slug);
+        let loc = format!("<loc>{}/stories/{}/</loc>", site.url, s.slug);
         assert!(listed.contains(&loc), "{loc} listed");
         if let Some(hero) = &s.hero {
             assert!(listed.contains(&format!(
@@ -298,10 +298,10 @@ on_both_backends!(sitemaps_validate_and_list_everything, |backend: Backend| {
     assert_eq!(stories_file.matches("<url>").count(), stories.len());
     // sections, tags and authors
     for path in [
-        "/section/europe",
-        "/tag/water",
-        "/author/ines-marlow",
-        "/briefs",
+        "/section/europe/",
+        "/tag/water/",
+        "/author/ines-marlow/",
+        "/briefs/",
     ] {
         assert!(
             listed.contains(&format!("<loc>{}{path}</loc>", site.url)),
@@ -322,7 +322,7 @@ on_both_backends!(sitemaps_validate_and_list_everything, |backend: Backend| {
         "/sitemaps/stories-2.xml",
         "/sitemaps/stories-0.xml",
         "/sitemaps/cats-1.xml",
-        "/sitemaps/news",
+        "/sitemaps/news.txt",
     ] {
         assert_eq!(site.get(path).status, 404, "GET {path}");
     }
@@ -368,20 +368,20 @@ on_both_backends!(every_page_type_describes_itself, |backend: Backend| {
         .unwrap()
         .unwrap();
     let brief = block_on(site.store.briefs(now, 1, 0)).unwrap().remove(0);
-    let story_path = format!("/stories/{}", story.slug);
-    let brief_path = format!("/briefs/{}", brief.brief.slug);
+    let story_path = format!("/stories/{}/", story.slug);
+    let brief_path = format!("/briefs/{}/", brief.brief.slug);
     let pages = [
         ("/", "WebSite"),
         (story_path.as_str(), "NewsArticle"),
         (brief_path.as_str(), "NewsArticle"),
-        ("/section/europe", "CollectionPage"),
-        ("/tag/water", "CollectionPage"),
-        ("/author/ines-marlow", "ProfilePage"),
-        ("/latest", "CollectionPage"),
-        ("/briefs", "CollectionPage"),
-        ("/about", "WebPage"),
-        ("/search?q=harbour", "SearchResultsPage"),
-        ("/newsletter", "WebPage"),
+        ("/section/europe/", "CollectionPage"),
+        ("/tag/water/", "CollectionPage"),
+        ("/author/ines-marlow/", "ProfilePage"),
+        ("/latest/", "CollectionPage"),
+        ("/briefs/", "CollectionPage"),
+        ("/about/", "WebPage"),
+        ("/search/?q=harbour", "SearchResultsPage"),
+        ("/newsletter/", "WebPage"),
     ];
     for (path, kind) in pages {
         // A forged Host header changes no address: they come from the configuration.
@@ -433,7 +433,7 @@ on_both_backends!(every_page_type_describes_itself, |backend: Backend| {
     assert_eq!(action["@type"], "SearchAction");
     assert_eq!(
         action["target"]["urlTemplate"],
-        format!("{}/search?q={{search_term_string}}", site.url)
+        format!("{}/search/?q={{search_term_string}}", site.url)
     );
     assert_eq!(action["query-input"], "required name=search_term_string");
     // a story: every property a NewsArticle needs
@@ -487,7 +487,7 @@ on_both_backends!(every_page_type_describes_itself, |backend: Backend| {
     assert_eq!(meta(&html, "twitter:card"), Some("summary_large_image"));
     // search results are not for search engines
     assert!(
-        site.get("/search?q=harbour")
+        site.get("/search/?q=harbour")
             .text()
             .contains(r#"<meta name="robots" content="noindex, follow">"#)
     );
@@ -554,7 +554,7 @@ fn result_headlines(reply: &Reply) -> Vec<String> {
 }
 
 fn search(site: &TestSite, query: &str) -> Vec<String> {
-    let reply = site.get(&format!("/search?{query}"));
+    let reply = site.get(&format!("/search/?{query}"));
     assert_eq!(reply.status, 200, "search {query}: {}", reply.text());
     assert_eq!(reply.header("cache-control"), Some("private, max-age=60"));
     result_headlines(&reply)
@@ -645,7 +645,7 @@ on_both_backends!(
             [exact.headline.as_str()]
         );
         // the page shows snippets with the words marked
-        let page = site.get("/search?q=dredging").text();
+        let page = site.get("/search/?q=dredging").text();
         assert!(page.contains("<mark>dredging</mark>"), "{page}");
 
         // paging: 25 stories with one rare word, ten a page, none twice
@@ -674,10 +674,10 @@ on_both_backends!(
             seen[0], "Quillwort survey, site 0",
             "newest first among equals"
         );
-        assert_eq!(site.get("/search?q=quillwort&page=4").status, 404);
-        let first = site.get("/search?q=quillwort").text();
+        assert_eq!(site.get("/search/?q=quillwort&page=4").status, 404);
+        let first = site.get("/search/?q=quillwort").text();
         assert!(
-            first.contains(r#"href="/search?q=quillwort&amp;page=2" rel="next""#),
+            first.contains(r#"href="/search/?q=quillwort&amp;page=2" rel="next""#),
             "{first}"
         );
 
@@ -763,16 +763,16 @@ on_both_backends!(
         );
 
         // nothing matches every word: the search broadens, and says so
-        let broadened = site.get("/search?q=harbour+xylophone").text();
+        let broadened = site.get("/search/?q=harbour+xylophone").text();
         assert!(
             broadened.contains("No story has every word of your search"),
             "{broadened}"
         );
         // nothing at all: advice, and a search for fewer words
-        let none = site.get("/search?q=xylophone+zeppelin").text();
+        let none = site.get("/search/?q=xylophone+zeppelin").text();
         assert!(none.contains("No stories found"));
         assert!(
-            none.contains(r#"<a href="/search?q=zeppelin">zeppelin</a>"#),
+            none.contains(r#"<a href="/search/?q=zeppelin">zeppelin</a>"#),
             "{none}"
         );
     }
@@ -801,7 +801,7 @@ on_both_backends!(bad_searches_get_clear_answers, |backend: Backend| {
         ("q=harbour&from=2026-05-02&to=2026-05-01", 400),
     ] {
         let started = std::time::Instant::now();
-        let reply = site.get(&format!("/search?{query}"));
+        let reply = site.get(&format!("/search/?{query}"));
         assert_eq!(reply.status, status, "search {query}: {}", reply.text());
         assert!(
             started.elapsed() < std::time::Duration::from_secs(2),
@@ -809,12 +809,12 @@ on_both_backends!(bad_searches_get_clear_answers, |backend: Backend| {
         );
         assert!(reply.text().contains("<!DOCTYPE html>"), "a themed page");
     }
-    let long = site.get(&format!("/search?q={huge}")).text();
+    let long = site.get(&format!("/search/?q={huge}")).text();
     assert!(
         long.contains("only its first 300 characters were used"),
         "{long}"
     );
-    let error = site.get("/search?q=harbour&from=2026-13-45").text();
+    let error = site.get("/search/?q=harbour&from=2026-13-45").text();
     assert!(error.contains("write it as year-month-day"), "{error}");
 });
 
@@ -864,7 +864,7 @@ on_both_backends!(
         assert!(!found.contains(&first.id), "never the story itself");
 
         // the story page shows them under "Keep reading"
-        let page = site.get(&format!("/stories/{}", first.slug)).text();
+        let page = site.get(&format!("/stories/{}/", first.slug)).text();
         let related = page
             .split("Keep reading")
             .nth(1)
@@ -890,7 +890,7 @@ on_both_backends!(
             ],
         ))
         .unwrap();
-        let page = site.get(&format!("/stories/{}", first.slug)).text();
+        let page = site.get(&format!("/stories/{}/", first.slug)).text();
         let pinned_at = page
             .find(&pinned.headline.replace('\'', "&#39;"))
             .expect("the pinned story shows");
@@ -916,7 +916,7 @@ on_both_backends!(
             draft,
         ))
         .unwrap();
-        let page = site.get(&format!("/stories/{}", first.slug)).text();
+        let page = site.get(&format!("/stories/{}/", first.slug)).text();
         assert!(
             !page.contains(&third.headline),
             "unpublished: no longer related"

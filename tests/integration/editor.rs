@@ -102,7 +102,7 @@ on_both_backends!(
         assert_eq!(input_value(&draft, "revision"), "1");
         let story = block_on(site.store.story_by_id(&id)).unwrap().unwrap();
         assert_eq!(story.slug, "harbour-cranes-fall-silent-in-veldt");
-        assert_eq!(site.get(&format!("/stories/{}", story.slug)).status, 404);
+        assert_eq!(site.get(&format!("/stories/{}/", story.slug)).status, 404);
 
         // autosave answers the editor's script with the new revision (and
         // a stale one with why it was not saved)
@@ -190,7 +190,7 @@ on_both_backends!(
             ),
         );
         assert_eq!(published.status, 303, "{}", published.text());
-        let public = site.get("/stories/veldt-port-strike-enters-its-second-night");
+        let public = site.get("/stories/veldt-port-strike-enters-its-second-night/");
         assert_eq!(public.status, 200);
         assert!(
             public
@@ -281,7 +281,7 @@ on_both_backends!(
         );
         assert_eq!(note.status, 303);
         assert!(
-            site.get("/stories/veldt-port-strike-enters-its-second-night")
+            site.get("/stories/veldt-port-strike-enters-its-second-night/")
                 .text()
                 .contains("An earlier version named the wrong union.")
         );
@@ -428,7 +428,7 @@ on_both_backends!(
             ],
         );
         assert_eq!(published.status, 303, "{}", published.text());
-        assert_eq!(site.get("/briefs/ferry-to-oskarhamn-resumes").status, 200);
+        assert_eq!(site.get("/briefs/ferry-to-oskarhamn-resumes/").status, 200);
         let editor_path = location_path(&published);
 
         // a contributor's hand-made publish request is refused
@@ -455,7 +455,7 @@ on_both_backends!(
         );
         assert_eq!(edited.status, 303, "{}", edited.text());
         assert!(
-            site.get("/briefs/ferry-to-oskarhamn-resumes")
+            site.get("/briefs/ferry-to-oskarhamn-resumes/")
                 .text()
                 .contains("Sailings restart on Tuesday.")
         );
@@ -488,9 +488,9 @@ on_both_backends!(
 
         // the demo's pages are in the footer
         let home = site.get("/").text();
-        assert!(home.contains("href=\"/about\"") && home.contains("href=\"/staff\""));
-        assert_eq!(site.get("/about").status, 200);
-        assert!(site.get("/staff").text().contains("Mira Castellan"));
+        assert!(home.contains("href=\"/about/\"") && home.contains("href=\"/staff/\""));
+        assert_eq!(site.get("/about/").status, 200);
+        assert!(site.get("/staff/").text().contains("Mira Castellan"));
 
         // pages are the editors' and owners'
         assert_eq!(author.get(&site, "/desk/pages").status, 403);
@@ -532,12 +532,12 @@ on_both_backends!(
         );
         assert_eq!(contact.status, 303, "{}", contact.text());
         assert!(
-            site.get("/contact")
+            site.get("/contact/")
                 .text()
                 .contains("Write to the newsroom.")
         );
         assert!(
-            site.get("/").text().contains("href=\"/contact\""),
+            site.get("/").text().contains("href=\"/contact/\""),
             "in the navigation"
         );
         let page_path = location_path(&contact);
@@ -559,10 +559,10 @@ on_both_backends!(
         // a published page given a new slug: its old address redirects
         let renamed = save_contact("publish");
         assert_eq!(renamed.status, 303, "{}", renamed.text());
-        let old = site.get("/contact");
+        let old = site.get("/contact/");
         assert_eq!(old.status, 301);
-        assert_eq!(old.header("location"), Some("/write-to-us"));
-        assert_eq!(site.get("/write-to-us").status, 200);
+        assert_eq!(old.header("location"), Some("/write-to-us/"));
+        assert_eq!(site.get("/write-to-us/").status, 200);
         // and no other page may take the old address meanwhile
         let taken = editor.post(
             &site,
@@ -577,9 +577,9 @@ on_both_backends!(
         assert!(taken.text().contains("or was its old address"));
         let unpublished = save_contact("unpublish");
         assert_eq!(unpublished.status, 303);
-        assert_eq!(site.get("/write-to-us").status, 404);
+        assert_eq!(site.get("/write-to-us/").status, 404);
         // an unpublished page's old address leads nowhere either
-        assert_eq!(site.get("/contact").status, 404);
+        assert_eq!(site.get("/contact/").status, 404);
         assert!(
             editor
                 .get(&site, &format!("{page_path}/revisions"))

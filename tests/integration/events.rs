@@ -57,7 +57,7 @@ on_both_backends!(
         };
         let events = site.store.events().clone();
         let mut heard = events.subscribe();
-        let page = format!("/stories/{STORY}");
+        let page = format!("/stories/{STORY}/");
         let before = site.get(&page);
         let (version, schedule) = (events.version(), events.schedule());
 
@@ -210,7 +210,7 @@ on_both_backends!(last_modified_comes_from_the_content, |backend: Backend| {
     let Some(site) = TestSite::start_with_clock(backend, clock.clone()) else {
         return;
     };
-    let page = "/latest";
+    let page = "/latest/";
     let first = site.get(page);
     let modified = first
         .header("last-modified")

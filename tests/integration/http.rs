@@ -3,7 +3,7 @@
 use crate::common::{Backend, http_head, shared_site};
 use crate::on_both_backends;
 
-const STORY: &str = "/stories/serenza-votes-to-share-its-harbour-with-a-rival";
+const STORY: &str = "/stories/serenza-votes-to-share-its-harbour-with-a-rival/";
 
 on_both_backends!(
     pages_revalidate_with_etag_and_last_modified,
@@ -75,7 +75,7 @@ on_both_backends!(
         let Some(site) = shared_site(backend) else {
             return;
         };
-        for path in ["/", STORY, "/no-such-page", "/healthz", "/latest/page/x"] {
+        for path in ["/", STORY, "/no-such-page/", "/healthz", "/latest/page/x/"] {
             let reply = site.get(path);
             let csp = reply
                 .header("content-security-policy")
@@ -132,7 +132,7 @@ on_both_backends!(healthz_and_head_requests, |backend: Backend| {
     assert_eq!(health.text(), "ok\n");
     assert_eq!(health.header("cache-control"), Some("no-store"));
     // a HEAD first must not leave an empty page in the cache
-    let path = "/section/africa";
+    let path = "/section/africa/";
     let head = http_head(&format!("{}{path}", site.url));
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());

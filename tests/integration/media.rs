@@ -269,7 +269,7 @@ on_both_backends!(
             ],
         );
         assert_eq!(saved.status, 303, "{}", saved.text());
-        let story = site.get(&format!("/stories/{}", card.story.slug)).text();
+        let story = site.get(&format!("/stories/{}/", card.story.slug)).text();
         assert!(
             story.contains("<source type=\"image/webp\""),
             "the story offers WebP"

@@ -37,7 +37,7 @@ on_both_backends!(double_opt_in_round_trip, |backend: Backend| {
     ) else {
         return;
     };
-    let signup = format!("{}/newsletter", site.url);
+    let signup = format!("{}/newsletter/", site.url);
     let answer = http_post_form(
         &signup,
         "email=Ann.Reader%40Example.com&name=Ann+Reader&newsletter=weekly&choosing=yes",
@@ -164,8 +164,12 @@ on_both_backends!(double_opt_in_round_trip, |backend: Backend| {
     assert_eq!(site.get("/newsletter/preferences/not-a-token").status, 404);
 
     // from any footer: a link to one's choices, by email, for anyone who asks
-    assert!(site.get("/").text().contains("href=\"/newsletter/manage\""));
-    let manage = format!("{}/newsletter/manage", site.url);
+    assert!(
+        site.get("/")
+            .text()
+            .contains("href=\"/newsletter/manage/\"")
+    );
+    let manage = format!("{}/newsletter/manage/", site.url);
     let asked = http_post_form(&manage, "email=ann.reader%40example.com", &[]);
     let unknown = http_post_form(&manage, "email=nobody%40example.com", &[]);
     assert_eq!((asked.status, unknown.status), (200, 200));
@@ -200,7 +204,7 @@ on_both_backends!(bots_and_floods_are_turned_away, |backend: Backend| {
     let Some(site) = TestSite::start(backend) else {
         return;
     };
-    let signup = format!("{}/newsletter", site.url);
+    let signup = format!("{}/newsletter/", site.url);
     // the honeypot: answered like anyone, recorded nowhere
     let bot = http_post_form(
         &signup,
@@ -438,7 +442,7 @@ on_both_backends!(
         );
         assert!(text.contains(&story.headline));
         assert!(
-            html.contains(&format!("{}/stories/{}", site.url, story.slug)),
+            html.contains(&format!("{}/stories/{}/", site.url, story.slug)),
             "absolute links"
         );
         assert!(
@@ -600,16 +604,16 @@ on_both_backends!(
         let newsletters = block_on(site.store.newsletters()).unwrap();
         assert_eq!(newsletters.len(), 2);
         assert!(block_on(site.store.subscriber_count()).unwrap() >= 300);
-        let page = site.get("/newsletter").text();
+        let page = site.get("/newsletter/").text();
         assert!(
             page.contains("The weekly round-up") && page.contains("Daily briefs"),
             "a choice on the sign-up page"
         );
-        let archive = site.get("/newsletter/archive");
+        let archive = site.get("/newsletter/archive/");
         assert_eq!(archive.status, 200);
         let issue = block_on(site.store.issues(true, 1)).unwrap().remove(0);
         assert!(archive.text().contains(&issue.subject));
-        let web = site.get(&format!("/newsletter/archive/{}", issue.slug));
+        let web = site.get(&format!("/newsletter/archive/{}/", issue.slug));
         assert_eq!(web.status, 200);
         assert!(web.text().contains("a sea wall that divides an island"));
         // an issue not sent yet has no public web version
@@ -623,7 +627,7 @@ on_both_backends!(
         let mut draft = draft;
         draft.slug = "not-sent-yet".into();
         block_on(site.store.save_issue(&draft, &items)).unwrap();
-        assert_eq!(site.get("/newsletter/archive/not-sent-yet").status, 404);
+        assert_eq!(site.get("/newsletter/archive/not-sent-yet/").status, 404);
     }
 );
 
@@ -882,7 +886,7 @@ on_both_backends!(
                 message
                     .body_text(0)
                     .unwrap()
-                    .contains("/stories/the-lighthouse-keepers-last-night")
+                    .contains("/stories/the-lighthouse-keepers-last-night/")
             );
         }
         // an author may publish, but not mail every subscriber
@@ -999,7 +1003,7 @@ on_both_backends!(
             ],
         );
         assert_eq!(added.status, 303, "{}", added.text());
-        let signup = site.get("/newsletter").text();
+        let signup = site.get("/newsletter/").text();
         assert!(
             signup.contains("Sunday long read"),
             "offered on the sign-up page"
@@ -1011,7 +1015,7 @@ on_both_backends!(
             &[("name", "Sunday long read"), ("slug", "sunday-long-read")],
         );
         assert_eq!(withdrawn.status, 303);
-        assert!(!site.get("/newsletter").text().contains("Sunday long read"));
+        assert!(!site.get("/newsletter/").text().contains("Sunday long read"));
         assert_eq!(block_on(site.store.newsletters()).unwrap().len(), 3);
     }
 );

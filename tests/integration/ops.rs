@@ -26,18 +26,18 @@ on_both_backends!(metrics_tell_what_the_server_does, |backend: Backend| {
         return;
     };
     let metrics_url = site.metrics_url.clone().expect("a metrics listener");
-    let story = "/stories/serenza-votes-to-share-its-harbour-with-a-rival";
+    let story = "/stories/serenza-votes-to-share-its-harbour-with-a-rival/";
     for _ in 0..3 {
         assert_eq!(site.get(story).status, 200);
     }
-    assert_eq!(site.get("/no-such-page").status, 404);
+    assert_eq!(site.get("/no-such-page/").status, 404);
     let scrape = http_get(&metrics_url, &[]);
     assert_eq!(scrape.status, 200);
     let text = scrape.text();
     assert_eq!(
         sample(
             &text,
-            "masthead_http_requests_total{route=\"/stories/{slug}\",status=\"200\"}"
+            "masthead_http_requests_total{route=\"/stories/{slug}/\",status=\"200\"}"
         ),
         3.0
     );
@@ -58,7 +58,7 @@ on_both_backends!(metrics_tell_what_the_server_does, |backend: Backend| {
     let text = http_get(&metrics_url, &[]).text();
     assert_eq!(sample(&text, "masthead_page_cache_hits_total"), hits);
     // and the metrics are not on the public port
-    assert_eq!(site.get("/metrics").status, 404);
+    assert_eq!(site.get("/metrics/").status, 404);
 
     // Searches pass the page layer by: its one render turn per address
     // (the query is not part of it) would line every search up behind
@@ -66,7 +66,7 @@ on_both_backends!(metrics_tell_what_the_server_does, |backend: Backend| {
     let text = http_get(&metrics_url, &[]).text();
     let misses = sample(&text, "masthead_page_cache_misses_total");
     for q in ["harbour", "railway", "harbour+vote"] {
-        let reply = site.get(&format!("/search?q={q}"));
+        let reply = site.get(&format!("/search/?q={q}"));
         assert_eq!(reply.status, 200);
         assert!(
             reply.text().contains("class=\"search-result\""),

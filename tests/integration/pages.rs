@@ -3,8 +3,8 @@
 use crate::common::{Backend, shared_site};
 use crate::on_both_backends;
 
-const LEAD: &str = "/stories/kaldmarks-coalition-bets-its-future-on-a-single-railway";
-const CORRECTED: &str = "/stories/the-kiyoshima-islands-build-a-sea-wall-and-a-debate";
+const LEAD: &str = "/stories/kaldmarks-coalition-bets-its-future-on-a-single-railway/";
+const CORRECTED: &str = "/stories/the-kiyoshima-islands-build-a-sea-wall-and-a-debate/";
 
 fn html_ok(site: &crate::common::TestSite, path: &str) -> String {
     let reply = site.get(path);
@@ -35,8 +35,8 @@ on_both_backends!(home_page_is_a_living_front_page, |backend: Backend| {
         "the featured story leads"
     );
     assert!(html.contains("class=\"label\">Analysis</span>"));
-    assert!(html.contains("href=\"/section/europe\">Europe</a>"));
-    assert!(html.contains("href=\"/author/ines-marlow\">Ines Marlow</a>"));
+    assert!(html.contains("href=\"/section/europe/\">Europe</a>"));
+    assert!(html.contains("href=\"/author/ines-marlow/\">Ines Marlow</a>"));
     assert!(html.contains("Illustration: Lena Hollis/Meridian"));
     // rails, sign-up and follow-us links
     assert!(html.contains("id=\"briefs-heading\""));
@@ -48,18 +48,18 @@ on_both_backends!(home_page_is_a_living_front_page, |backend: Backend| {
     assert_eq!(rail.matches("<li>").count(), 6);
     let newest = [
         LEAD,
-        "/stories/costa-serranas-copper-boom-leaves-its-highland-towns-behind",
-        "/stories/serenza-votes-to-share-its-harbour-with-a-rival",
-        "/stories/the-kiyoshima-islands-build-a-sea-wall-and-a-debate",
-        "/stories/tallahue-holds-its-first-election-in-twelve-years",
-        "/stories/the-ruvara-dam-talks-move-from-water-to-power",
+        "/stories/costa-serranas-copper-boom-leaves-its-highland-towns-behind/",
+        "/stories/serenza-votes-to-share-its-harbour-with-a-rival/",
+        "/stories/the-kiyoshima-islands-build-a-sea-wall-and-a-debate/",
+        "/stories/tallahue-holds-its-first-election-in-twelve-years/",
+        "/stories/the-ruvara-dam-talks-move-from-water-to-power/",
     ];
     let positions: Vec<_> = newest
         .iter()
         .map(|url| rail.find(&format!("href=\"{url}\"")).expect(url))
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
-    assert!(html.contains("action=\"/newsletter\""));
+    assert!(html.contains("action=\"/newsletter/\""));
     assert!(html.contains("<label for=\"signup-email-footer\">Email address</label>"));
     assert!(html.contains("Follow us"));
     // images carry dimensions (no layout shift) and srcset
@@ -79,9 +79,9 @@ on_both_backends!(story_page_shows_the_whole_story, |backend: Backend| {
         "<h1 class=\"headline\">The Kiyoshima Islands build a sea wall and a debate</h1>"
     ));
     assert!(html.contains("class=\"dek\">A nine-kilometre barrier"));
-    assert!(html.contains("href=\"/section/asia\">Asia</a>"));
-    assert!(html.contains("href=\"/author/daniel-haruto-vance\">Daniel Haruto Vance</a>"));
-    assert!(html.contains(" and <a href=\"/author/mira-castellan\">Mira Castellan</a>"));
+    assert!(html.contains("href=\"/section/asia/\">Asia</a>"));
+    assert!(html.contains("href=\"/author/daniel-haruto-vance/\">Daniel Haruto Vance</a>"));
+    assert!(html.contains(" and <a href=\"/author/mira-castellan/\">Mira Castellan</a>"));
     assert!(html.contains("<time datetime=\""));
     assert!(
         html.contains("Updated <time"),
@@ -97,7 +97,7 @@ on_both_backends!(story_page_shows_the_whole_story, |backend: Backend| {
     );
     assert!(html.contains("Correction, <time"));
     assert!(html.contains("nineteen kilometres. It is nine kilometres."));
-    assert!(html.contains("href=\"/tag/water\">Water</a>"));
+    assert!(html.contains("href=\"/tag/water/\">Water</a>"));
     assert!(
         html.contains("edits our Asia coverage from Sethpur"),
         "author bio"
@@ -121,16 +121,16 @@ on_both_backends!(
         let Some(site) = shared_site(backend) else {
             return;
         };
-        let latest = html_ok(site, "/latest");
+        let latest = html_ok(site, "/latest/");
         assert!(latest.contains("<h1>Latest</h1>"));
-        assert!(latest.contains("<link rel=\"next\" href=\"/latest/page/2\">"));
+        assert!(latest.contains("<link rel=\"next\" href=\"/latest/page/2/\">"));
         assert!(latest.contains("Page 1</span>"));
         assert!(!latest.contains("rel=\"prev\""));
-        let page2 = html_ok(site, "/latest/page/2");
-        assert!(page2.contains("<link rel=\"prev\" href=\"/latest\">"));
-        assert!(page2.contains("<link rel=\"next\" href=\"/latest/page/3\">"));
-        let page3 = html_ok(site, "/latest/page/3");
-        assert!(page3.contains("<link rel=\"prev\" href=\"/latest/page/2\">"));
+        let page2 = html_ok(site, "/latest/page/2/");
+        assert!(page2.contains("<link rel=\"prev\" href=\"/latest/\">"));
+        assert!(page2.contains("<link rel=\"next\" href=\"/latest/page/3/\">"));
+        let page3 = html_ok(site, "/latest/page/3/");
+        assert!(page3.contains("<link rel=\"prev\" href=\"/latest/page/2/\">"));
         assert!(!page3.contains("rel=\"next\""));
         // every published story appears on exactly one page
         let mut seen = 0;
@@ -139,13 +139,13 @@ on_both_backends!(
         }
         assert_eq!(seen, 30);
 
-        let section = html_ok(site, "/section/europe");
+        let section = html_ok(site, "/section/europe/");
         assert!(section.contains("<h1>Europe</h1>"));
         assert!(section.contains("Serenza votes to share its harbour with a rival"));
         // a story from another section is not listed (it may appear in the Latest rail)
         assert!(section.contains("copper boom leaves its highland towns"));
         assert!(!section.contains(
-        "teaser-headline\"><a href=\"/stories/costa-serranas-copper-boom-leaves-its-highland-towns-behind\""
+        "teaser-headline\"><a href=\"/stories/costa-serranas-copper-boom-leaves-its-highland-towns-behind/\""
     ));
         assert_eq!(
             section.matches("class=\"teaser row").count(),
@@ -154,31 +154,29 @@ on_both_backends!(
         );
         assert!(section.contains("aria-current=\"page\""));
 
-        let tag = html_ok(site, "/tag/water");
+        let tag = html_ok(site, "/tag/water/");
         assert!(tag.contains("<h1>Water</h1>"));
         assert!(tag.contains("How a small city learned to love its floods"));
 
-        let author = html_ok(site, "/author/mira-castellan");
+        let author = html_ok(site, "/author/mira-castellan/");
         assert!(author.contains("<h1>Mira Castellan</h1>"));
         assert!(author.contains("Climate Correspondent"));
         assert!(author.contains("Adaptation is not surrender"));
 
-        let briefs = html_ok(site, "/briefs");
+        let briefs = html_ok(site, "/briefs/");
         assert!(briefs.contains("<h1>Briefs</h1>"));
-        assert!(briefs.contains("<link rel=\"next\" href=\"/briefs/page/2\">"));
+        assert!(briefs.contains("<link rel=\"next\" href=\"/briefs/page/2/\">"));
         assert!(
             briefs.contains("Illustration: Aiko Brandt/Meridian"),
             "a brief's image credit"
         );
-        assert!(
-            briefs.contains(
-                "href=\"/stories/the-ruvara-dam-talks-move-from-water-to-power\">Read more"
-            )
-        );
-        let briefs2 = html_ok(site, "/briefs/page/2");
+        assert!(briefs.contains(
+            "href=\"/stories/the-ruvara-dam-talks-move-from-water-to-power/\">Read more"
+        ));
+        let briefs2 = html_ok(site, "/briefs/page/2/");
         assert!(briefs2.contains("Banraya offers new grants to move to Sethpur"));
 
-        let brief = html_ok(site, "/briefs/kiyoshima-lifts-summer-water-restrictions");
+        let brief = html_ok(site, "/briefs/kiyoshima-lifts-summer-water-restrictions/");
         assert!(
             brief.contains("<h1 class=\"headline\">Kiyoshima lifts summer water restrictions</h1>")
         );
@@ -191,24 +189,24 @@ on_both_backends!(bad_addresses_get_clear_4xx_pages, |backend: Backend| {
         return;
     };
     for (path, status) in [
-        ("/stories/no-such-story", 404),
-        ("/briefs/no-such-brief", 404),
-        ("/section/atlantis", 404),
-        ("/tag/nothing", 404),
-        ("/author/nobody", 404),
-        ("/nowhere/at/all", 404),
-        ("/latest/page/abc", 400),
-        ("/latest/page/-2", 400),
-        ("/latest/page/0", 400),
-        ("/latest/page/2.5", 400),
-        ("/latest/page/99", 404),
-        ("/latest/page/99999999999999999999999", 404),
-        ("/section/europe/page/x", 400),
-        ("/section/europe/page/9", 404),
-        ("/tag/water/page/7", 404),
-        ("/author/ines-marlow/page/zz", 400),
-        ("/briefs/page/3", 404),
-        ("/briefs/page/%20", 400),
+        ("/stories/no-such-story/", 404),
+        ("/briefs/no-such-brief/", 404),
+        ("/section/atlantis/", 404),
+        ("/tag/nothing/", 404),
+        ("/author/nobody/", 404),
+        ("/nowhere/at/all/", 404),
+        ("/latest/page/abc/", 400),
+        ("/latest/page/-2/", 400),
+        ("/latest/page/0/", 400),
+        ("/latest/page/2.5/", 400),
+        ("/latest/page/99/", 404),
+        ("/latest/page/99999999999999999999999/", 404),
+        ("/section/europe/page/x/", 400),
+        ("/section/europe/page/9/", 404),
+        ("/tag/water/page/7/", 404),
+        ("/author/ines-marlow/page/zz/", 400),
+        ("/briefs/page/3/", 404),
+        ("/briefs/page/%20/", 400),
     ] {
         let reply = site.get(path);
         assert_eq!(reply.status, status, "GET {path}");
@@ -218,21 +216,21 @@ on_both_backends!(bad_addresses_get_clear_4xx_pages, |backend: Backend| {
             "GET {path} has a themed page"
         );
         assert!(
-            html.contains("href=\"/latest\""),
+            html.contains("href=\"/latest/\""),
             "GET {path} offers a way on"
         );
     }
-    let reply = site.get("/latest/page/abc");
+    let reply = site.get("/latest/page/abc/");
     assert!(reply.text().contains("is not a page number"));
-    let reply = site.get("/stories/no-such-story");
+    let reply = site.get("/stories/no-such-story/");
     assert!(reply.text().contains("Page not found"));
     assert_eq!(reply.header("cache-control"), Some("public, max-age=60"));
-    let other = site.get("/another/dead/link");
+    let other = site.get("/another/dead/link/");
     assert_eq!(other.body, reply.body, "one 404 page, rendered once");
-    let bad = site.get("/latest/page/abc");
+    let bad = site.get("/latest/page/abc/");
     assert_eq!(bad.header("cache-control"), Some("no-store"));
     // addresses that are not UTF-8 get the themed 400 too, not a bare rejection
-    let garbled = site.get("/stories/%FF%FE");
+    let garbled = site.get("/stories/%FF%FE/");
     assert_eq!(garbled.status, 400);
     assert!(garbled.text().contains("could not be read"));
     assert!(garbled.text().contains("<!DOCTYPE html>"));
@@ -244,31 +242,31 @@ on_both_backends!(
         let Some(site) = shared_site(backend) else {
             return;
         };
-        let archived = site.get("/stories/kaldmarks-transport-minister-to-resign-sources-say");
+        let archived = site.get("/stories/kaldmarks-transport-minister-to-resign-sources-say/");
         assert_eq!(archived.status, 410);
         assert!(archived.text().contains("no longer available"));
-        let scheduled = site.get("/stories/serenzas-budget-what-the-numbers-will-tell-us");
+        let scheduled = site.get("/stories/serenzas-budget-what-the-numbers-will-tell-us/");
         assert_eq!(
             scheduled.status, 404,
             "a scheduled story is invisible until its time"
         );
-        let renamed = site.get("/stories/altmoor-centre-right-in-trouble");
+        let renamed = site.get("/stories/altmoor-centre-right-in-trouble/");
         assert_eq!(renamed.status, 301);
         assert_eq!(
             renamed.header("location"),
-            Some("/stories/the-quiet-collapse-of-altmoors-centre-right")
+            Some("/stories/the-quiet-collapse-of-altmoors-centre-right/")
         );
-        let slashed = site.get("/section/europe/");
-        assert_eq!(slashed.status, 301);
-        assert_eq!(slashed.header("location"), Some("/section/europe"));
+        let unslashed = site.get("/section/europe");
+        assert_eq!(unslashed.status, 301);
+        assert_eq!(unslashed.header("location"), Some("/section/europe/"));
         assert_eq!(
             site.get("//elsewhere.example/").status,
             404,
             "no open redirect"
         );
-        let first_page = site.get("/latest/page/1");
+        let first_page = site.get("/latest/page/1/");
         assert_eq!(first_page.status, 301);
-        assert_eq!(first_page.header("location"), Some("/latest"));
+        assert_eq!(first_page.header("location"), Some("/latest/"));
     }
 );
 
@@ -278,7 +276,7 @@ on_both_backends!(
         let Some(site) = crate::common::TestSite::start(backend) else {
             return;
         };
-        let url = format!("{}/newsletter", site.url);
+        let url = format!("{}/newsletter/", site.url);
         let before = crate::common::block_on(site.store.subscriber_count()).unwrap();
         let form = crate::common::http_get(&url, &[]);
         assert_eq!(form.status, 200);
@@ -326,5 +324,87 @@ on_both_backends!(
             before + 1,
             "one reader subscribed once; nothing else was stored"
         );
+    }
+);
+
+// Issue 24, item 2: static-site generators write an address that ends in
+// `/` as `…/index.html`, so every page's canonical address ends in one, and
+// every address the site answered before moves there for good.
+on_both_backends!(
+    addresses_end_in_a_slash_and_old_ones_move_there,
+    |backend: Backend| {
+        let Some(site) = shared_site(backend) else {
+            return;
+        };
+        let about = site.get("/about/");
+        assert_eq!(about.status, 200, "a static page lives at /about/");
+        assert!(about.text().contains(&format!(
+            "<link rel=\"canonical\" href=\"{}/about/\">",
+            site.url
+        )));
+        for (old, new) in [
+            (LEAD.trim_end_matches('/'), LEAD),
+            ("/section/europe", "/section/europe/"),
+            ("/tag/water", "/tag/water/"),
+            ("/author/ines-marlow", "/author/ines-marlow/"),
+            ("/latest", "/latest/"),
+            ("/latest/page/2", "/latest/page/2/"),
+            ("/briefs", "/briefs/"),
+            (
+                "/briefs/kiyoshima-lifts-summer-water-restrictions",
+                "/briefs/kiyoshima-lifts-summer-water-restrictions/",
+            ),
+            ("/about", "/about/"),
+            ("/newsletter", "/newsletter/"),
+            ("/newsletter/archive", "/newsletter/archive/"),
+            (
+                "/search?q=harbour&section=europe",
+                "/search/?q=harbour&section=europe",
+            ),
+            ("/latest?utm_source=mail", "/latest/?utm_source=mail"),
+        ] {
+            let reply = site.get(old);
+            assert_eq!(reply.status, 301, "GET {old}");
+            assert_eq!(reply.header("location"), Some(new), "GET {old}");
+            assert_eq!(site.get(new).status, 200, "GET {new}");
+        }
+        // A story renamed before the change: the old slug without its slash
+        // reaches the new address in two steps, each permanent.
+        let first = site.get("/stories/altmoor-centre-right-in-trouble");
+        assert_eq!(first.status, 301);
+        let second = site.get(first.header("location").unwrap());
+        assert_eq!(second.status, 301);
+        assert_eq!(
+            second.header("location"),
+            Some("/stories/the-quiet-collapse-of-altmoors-centre-right/")
+        );
+        // Files keep their names; a missing file is not sent looking for a page.
+        for file in [
+            "/feed.xml",
+            "/section/europe/feed.atom",
+            "/sitemap.xml",
+            "/robots.txt",
+        ] {
+            assert_eq!(site.get(file).status, 200, "GET {file}");
+        }
+        assert_eq!(site.get("/favicon.ico").status, 404);
+        assert_eq!(site.get("/wp-login.php").status, 404);
+        // An address that was never a page still ends at the 404 page.
+        let nowhere = site.get("/no-such-page");
+        assert_eq!(nowhere.status, 301);
+        assert_eq!(site.get("/no-such-page/").status, 404);
+        assert_eq!(
+            site.get("//elsewhere.example").status,
+            404,
+            "no open redirect"
+        );
+        // A form sent from a page a browser kept from before goes on, body and all.
+        let signup = crate::common::http_post_form(
+            &format!("{}/newsletter", site.url),
+            "email=reader%40example.org",
+            &[("origin", site.url.as_str())],
+        );
+        assert_eq!(signup.status, 308);
+        assert_eq!(signup.header("location"), Some("/newsletter/"));
     }
 );

@@ -39,7 +39,7 @@ on_both_backends!(
         // saved without a status, a brief is a draft (as a story is)
         let draft = save(None, brief("Ferry strike called off", None, None)).unwrap();
         assert_eq!(draft.status, Status::Draft);
-        assert_eq!(site.get("/briefs/ferry-strike-called-off").status, 404);
+        assert_eq!(site.get("/briefs/ferry-strike-called-off/").status, 404);
 
         // scheduling needs a time, and one still to come
         let no_time = save(None, brief("No time given", Some(Status::Scheduled), None));
@@ -67,13 +67,13 @@ on_both_backends!(
         )
         .unwrap();
         assert_eq!(scheduled.published_at, Some(at));
-        assert_eq!(site.get("/briefs/ferry-strike-called-off").status, 404);
+        assert_eq!(site.get("/briefs/ferry-strike-called-off/").status, 404);
         clock.advance(599);
-        assert_eq!(site.get("/briefs/ferry-strike-called-off").status, 404);
+        assert_eq!(site.get("/briefs/ferry-strike-called-off/").status, 404);
         clock.advance(1);
-        assert_eq!(site.get("/briefs/ferry-strike-called-off").status, 200);
+        assert_eq!(site.get("/briefs/ferry-strike-called-off/").status, 200);
         assert!(
-            site.get("/briefs")
+            site.get("/briefs/")
                 .text()
                 .contains("Ferry strike called off")
         );
@@ -160,8 +160,8 @@ on_both_backends!(
             Some(renamed.id.as_str()),
             "the old address was recorded with the save"
         );
-        let old = site.get("/briefs/tram-fares-frozen-for-a-year");
+        let old = site.get("/briefs/tram-fares-frozen-for-a-year/");
         assert_eq!(old.status, 301);
-        assert_eq!(old.header("location"), Some("/briefs/vessen-tram-fares"));
+        assert_eq!(old.header("location"), Some("/briefs/vessen-tram-fares/"));
     }
 );

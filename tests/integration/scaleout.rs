@@ -218,7 +218,7 @@ fn two_instances_behind_nginx_serve_one_site() {
         &format!("http://{}", a.addr),
         &format!("http://{}", b.addr),
     ] {
-        assert_eq!(http_get(&format!("{url}/latest"), &[]).status, 200);
+        assert_eq!(http_get(&format!("{url}/latest/"), &[]).status, 200);
     }
 
     // A change made by a third process shows on both instances within
@@ -234,13 +234,13 @@ fn two_instances_behind_nginx_serve_one_site() {
         publish_story(&database_url, &headline);
         let published = Instant::now();
         let on_a = time_until_shown(
-            &format!("http://{}/latest", a.addr),
+            &format!("http://{}/latest/", a.addr),
             &headline,
             published,
             limit,
         );
         let on_b = time_until_shown(
-            &format!("http://{}/latest", b.addr),
+            &format!("http://{}/latest/", b.addr),
             &headline,
             published,
             limit,
@@ -263,7 +263,7 @@ fn two_instances_behind_nginx_serve_one_site() {
     let headline = headline(timings.len());
     for _ in 0..4 {
         assert!(
-            http_get(&format!("{}/latest", nginx.url), &[])
+            http_get(&format!("{}/latest/", nginx.url), &[])
                 .text()
                 .contains(&headline)
         );
@@ -276,7 +276,7 @@ fn two_instances_behind_nginx_serve_one_site() {
         .map(|n| {
             let (stop, answers, base) = (stop.clone(), answers.clone(), nginx.url.clone());
             std::thread::spawn(move || {
-                let paths = ["/", "/latest", "/section/europe", "/briefs"];
+                let paths = ["/", "/latest/", "/section/europe/", "/briefs/"];
                 let mut i = n;
                 while !stop.load(Ordering::Relaxed) {
                     let reply = http_get(&format!("{base}{}", paths[i % paths.len()]), &[]);

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -23,12 +23,11 @@ const HTML: &str = "text/html; charset=utf-8";
 /// links costs one indexed look-up of old addresses and no rendering.
 pub async fn themed(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let headers = request.headers().clone();
-    let readable = matches!(*request.method(), Method::GET | Method::HEAD);
+    let method = request.method().clone();
     let uri = request.uri().clone();
     let response = next.run(request).await;
-    if readable
-        && response.status() == StatusCode::NOT_FOUND
-        && let Some(moved) = super::better_address(&app, &uri).await
+    if response.status() == StatusCode::NOT_FOUND
+        && let Some(moved) = super::better_address(&app, &method, &uri).await
     {
         return moved;
     }

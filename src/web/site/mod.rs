@@ -42,7 +42,7 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         // Results differ per query and are never kept, so search stays
         // outside the page layer: its one render turn per address would
         // line every search up behind the one before.
-        .route("/search", get(search::page))
+        .route(&urls::search(), get(search::page))
         .merge(super::feeds::routes(app))
         .fallback(not_found)
         .layer(super::security::csrf(
@@ -58,28 +58,28 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
 fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/", get(home))
-        .route("/stories/{slug}", get(story))
-        .route("/latest", get(latest))
-        .route("/latest/page/{page}", get(latest_page))
-        .route("/briefs", get(briefs))
-        .route("/briefs/page/{page}", get(briefs_page))
-        .route("/briefs/{slug}", get(brief))
-        .route("/section/{slug}", get(section))
-        .route("/section/{slug}/page/{page}", get(section_page))
-        .route("/tag/{slug}", get(tag))
-        .route("/tag/{slug}/page/{page}", get(tag_page))
-        .route("/author/{slug}", get(author))
-        .route("/author/{slug}/page/{page}", get(author_page))
+        .route("/stories/{slug}/", get(story))
+        .route("/latest/", get(latest))
+        .route("/latest/page/{page}/", get(latest_page))
+        .route("/briefs/", get(briefs))
+        .route("/briefs/page/{page}/", get(briefs_page))
+        .route("/briefs/{slug}/", get(brief))
+        .route("/section/{slug}/", get(section))
+        .route("/section/{slug}/page/{page}/", get(section_page))
+        .route("/tag/{slug}/", get(tag))
+        .route("/tag/{slug}/page/{page}/", get(tag_page))
+        .route("/author/{slug}/", get(author))
+        .route("/author/{slug}/page/{page}/", get(author_page))
         .route(
-            "/newsletter",
+            "/newsletter/",
             get(newsletter::signup_page).post(newsletter::sign_up),
         )
         .route(
-            "/newsletter/manage",
+            "/newsletter/manage/",
             get(newsletter::manage_page).post(newsletter::ask_for_link),
         )
-        .route("/newsletter/archive", get(newsletter::archive))
-        .route("/newsletter/archive/{slug}", get(newsletter::web_version))
+        .route("/newsletter/archive/", get(newsletter::archive))
+        .route("/newsletter/archive/{slug}/", get(newsletter::web_version))
         .route("/newsletter/confirm/{token}", get(newsletter::confirm))
         .route(
             "/newsletter/preferences/{token}",
@@ -89,7 +89,7 @@ fn routes() -> Router<Arc<App>> {
             "/newsletter/unsubscribe/{token}",
             get(newsletter::unsubscribe_page).post(newsletter::unsubscribe),
         )
-        .route("/{slug}", get(page))
+        .route("/{slug}/", get(page))
 }
 
 type PageResult = Result<Response, SiteError>;
@@ -106,18 +106,33 @@ async fn not_found() -> Response {
 
 /// Where a reader asking for an address that found nothing (404) should
 /// go instead: the new address of one the publication had on its previous
-/// platform, else the address without a trailing slash (links copied from
-/// other platforms often carry one: `/latest/`).
-pub(super) async fn better_address(app: &App, uri: &axum::http::Uri) -> Option<Response> {
-    match old_address(app, uri).await {
-        Ok(Some(moved)) => return Some(moved),
-        Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "old addresses could not be looked up"),
+/// platform, else the page's canonical address with its final `/`
+/// (`/latest` and every link made before addresses had one). A form sent
+/// to the old address of its page (from a page kept in a browser's cache)
+/// is sent on with 308, which keeps the method and the body.
+pub(super) async fn better_address(
+    app: &App,
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+) -> Option<Response> {
+    let readable = matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD);
+    if readable {
+        match old_address(app, uri).await {
+            Ok(Some(moved)) => return Some(moved),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "old addresses could not be looked up"),
+        }
     }
-    let path = uri.path();
-    // Never "//host": a Location starting with two slashes leaves the site.
-    (path.len() > 1 && path.ends_with('/') && !path.starts_with("//") && !path.ends_with("//"))
-        .then(|| moved_permanently(path.trim_end_matches('/')))
+    let canonical = urls::canonical_form(uri.path_and_query()?.as_str())?;
+    Some(if readable {
+        moved_permanently(&canonical)
+    } else {
+        (
+            StatusCode::PERMANENT_REDIRECT,
+            [(header::LOCATION, canonical)],
+        )
+            .into_response()
+    })
 }
 
 #[derive(Serialize)]
@@ -347,8 +362,9 @@ async fn old_address(
         }
         _ => None,
     };
+    // Never to itself: an old address may be the page's canonical one.
     Ok(url
-        .filter(|url| *url != key)
+        .filter(|url| *url != uri.path() && *url != key)
         .map(|url| moved_permanently(&url)))
 }
 

@@ -251,14 +251,14 @@ on_both_backends!(
         .integration
         .content_key;
         let public_now = |expected: bool| {
-            let tag_page = site.get("/tag/secret-merger");
+            let tag_page = site.get("/tag/secret-merger/");
             assert_eq!(tag_page.status == 200, expected, "/tag/secret-merger: {}", tag_page.status);
             assert_eq!(site.get("/tag/secret-merger/feed.xml").status == 200, expected);
-            let author_page = site.get("/author/kit-arden");
-            assert_eq!(author_page.status == 200, expected, "/author/kit-arden");
+            let author_page = site.get("/author/kit-arden/");
+            assert_eq!(author_page.status == 200, expected, "/author/kit-arden/");
             let sitemap = site.get("/sitemaps/pages.xml").text();
-            assert_eq!(sitemap.contains("/tag/secret-merger"), expected);
-            assert_eq!(sitemap.contains("/author/kit-arden"), expected);
+            assert_eq!(sitemap.contains("/tag/secret-merger/"), expected);
+            assert_eq!(sitemap.contains("/author/kit-arden/"), expected);
             let tags = site
                 .get(&format!("/ghost/api/content/tags/?limit=all&key={content_key}"))
                 .text();
