@@ -1,8 +1,9 @@
 //! Accepting connections: HTTP/1 by hyper, with the limits axum's own
 //! `serve` leaves unset. A client must send a request's head within
 //! `HEADER_TIMEOUT` (a byte at a time keeps nothing open), whole
-//! handlers stay within the router's own timeout, and a stop lets the
-//! requests in flight finish.
+//! handlers stay within the router's own timeout, a stop lets the
+//! requests in flight finish, and a raw `<` or `>` in an address is read
+//! as Ghost reads it (`LenientTarget`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -15,6 +16,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
+
+use super::lenient_target::LenientTarget;
 
 /// The longest a client may take to send a request's head (its first line
 /// and headers), and to start the next one on a kept-alive connection.
@@ -58,8 +61,10 @@ pub async fn serve(
                     .insert(ConnectInfo::<SocketAddr>(remote));
                 request.map(axum::body::Body::new)
             });
-        let connection =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = builder.serve_connection(
+            TokioIo::new(LenientTarget::new(stream)),
+            TowerToHyperService::new(service),
+        );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(e) = connection.await {

@@ -17,6 +17,7 @@ mod desk;
 pub mod encoded;
 mod errors;
 mod feeds;
+mod lenient_target;
 pub mod metrics;
 mod security;
 mod site;
