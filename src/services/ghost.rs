@@ -21,7 +21,8 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use crate::model::{Author, Image, Page, Section, Status, Tag, UnixTime, text};
-use crate::store::{Store, StoreResult, StoryCard};
+use crate::store::browse::{BRIEF_TAG_NAME, BRIEF_TAG_SLUG};
+use crate::store::{BriefCard, Store, StoreResult, StoryCard};
 use crate::urls::{self, PublicUrl};
 
 /// Ghost's time format: `2025-01-31T18:00:00.000Z`.
@@ -154,6 +155,10 @@ pub fn status(s: Status) -> &'static str {
         Status::Draft | Status::Review | Status::Archived => "draft",
     }
 }
+
+/// The id of the internal tag `#brief`, which no table holds: fixed, in
+/// the form of Ghost's ids.
+pub const BRIEF_TAG_ID: &str = "00000000000000000000006272696566";
 
 /// What a browse or read asked to be included.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -410,6 +415,111 @@ impl Shaper<'_> {
                     "notes": notes.iter().map(|n| json!({
                         "kind": n.kind.as_str(), "noted_at": time(n.noted_at), "body": n.body,
                     })).collect::<Vec<_>>(),
+                }),
+            );
+            out.push(Value::Object(post));
+        }
+        Ok(out)
+    }
+
+    /// Posts for these briefs, in the order of `cards`: briefs carry the
+    /// internal tag `#brief` (so front-ends can ask for them, or leave them
+    /// out), and are credited to whoever wrote them, else to an owner.
+    pub async fn brief_posts(
+        &self,
+        cards: &[BriefCard],
+        formats: Formats,
+        include: Include,
+    ) -> StoreResult<Vec<Value>> {
+        if cards.is_empty() {
+            return Ok(vec![]);
+        }
+        let (users, all_authors) = tokio::try_join!(self.store.users(), self.store.authors())?;
+        let author_refs: Vec<&Author> = all_authors.iter().collect();
+        let photos = if include.authors {
+            self.photos(&author_refs).await?
+        } else {
+            HashMap::new()
+        };
+        let owners = self.owners_byline(&all_authors).await?;
+        let brief_tag = self.tag_resource(
+            TagFields {
+                id: BRIEF_TAG_ID,
+                name: BRIEF_TAG_NAME,
+                slug: BRIEF_TAG_SLUG,
+                description: "Short news items.",
+                path: urls::briefs(),
+                masthead: json!({"kind": "brief"}),
+            },
+            None,
+        );
+        let mut out = Vec::with_capacity(cards.len());
+        for card in cards {
+            let b = &card.brief;
+            let link = b.link_url.as_deref().map(|url| {
+                let absolute = if url.starts_with('/') && !url.starts_with("//") {
+                    self.absolute(url)
+                } else {
+                    url.to_string()
+                };
+                format!(
+                    "<p class=\"brief-link\"><a href=\"{}\">Read more on this</a></p>",
+                    text::html_escape(&absolute)
+                )
+            });
+            let html = format!("{}{}", b.body_html.as_str(), link.as_deref().unwrap_or(""));
+            let fields = PieceFields {
+                id: &b.id,
+                title: &b.headline,
+                slug: &b.slug,
+                hero: card.image.as_ref(),
+                featured: false,
+                status: b.status,
+                created_at: b.created_at,
+                updated_at: b.updated_at,
+                revision: b.revision,
+                published_at: b.published_at,
+                custom_excerpt: None,
+                excerpt: excerpt(None, &b.body_md),
+                reading_time: text::reading_minutes(&b.body_md),
+                path: urls::brief(&b.slug),
+                meta_title: None,
+                meta_description: None,
+                body_html: &html,
+                body_md: &b.body_md,
+            };
+            let mut post = self.piece(fields, formats);
+            if include.tags {
+                // Internal tags are never a post's primary tag in Ghost.
+                post.insert("tags".into(), json!([brief_tag.clone()]));
+                post.insert("primary_tag".into(), Value::Null);
+            }
+            if include.authors {
+                let writer = b
+                    .created_by
+                    .as_ref()
+                    .and_then(|id| users.iter().find(|u| &u.id == id))
+                    .and_then(|u| u.author_id.clone());
+                let byline = writer.map_or_else(|| owners.clone(), |id| vec![id]);
+                let list: Vec<Value> = byline
+                    .iter()
+                    .filter_map(|id| all_authors.iter().find(|a| &a.id == id))
+                    .map(|a| self.author(a, &photos, None))
+                    .collect();
+                post.insert(
+                    "primary_author".into(),
+                    list.first().cloned().unwrap_or(Value::Null),
+                );
+                post.insert("authors".into(), Value::Array(list));
+            }
+            post.insert(
+                "masthead".into(),
+                json!({
+                    "kind": "brief",
+                    "status": b.status.as_str(),
+                    "link_url": b.link_url,
+                    "feature_image_credit": card.image.as_ref().map(|i| i.credit.clone()).filter(|c| !c.is_empty()),
+                    "revision": b.revision,
                 }),
             );
             out.push(Value::Object(post));

@@ -84,6 +84,16 @@ macro_rules! queries {
                 Ok(row.map(BriefCard::from))
             }
 
+            pub async fn cards_by_ids(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<BriefCard>> {
+                let mut qb = sqlx::QueryBuilder::<Db>::new(concat!(
+                    "SELECT ", brief_columns!(), ", ", hero_columns!(),
+                    " FROM briefs s LEFT JOIN images h ON h.id = s.image_id WHERE s.id IN "
+                ));
+                super::sql::push_id_list(&mut qb, ids);
+                let rows: Vec<BriefRow> = qb.build_query_as().fetch_all(pool).await?;
+                Ok(rows.into_iter().map(BriefCard::from).collect())
+            }
+
             pub async fn list(pool: &Pool<Db>, now: UnixTime, limit: i64, offset: i64) -> StoreResult<Vec<BriefCard>> {
                 let mut qb = sqlx::QueryBuilder::<Db>::new(concat!(
                     "SELECT ", brief_columns!(), ", ", hero_columns!(),
@@ -166,6 +176,14 @@ impl Store {
 
     pub async fn brief_by_id(&self, id: &str) -> StoreResult<Option<Brief>> {
         read!(self, briefs::by_id(id))
+    }
+
+    /// Briefs by id with their images, in no particular order (any status).
+    pub async fn brief_cards_by_ids(&self, ids: &[String]) -> StoreResult<Vec<BriefCard>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        read!(self, briefs::cards_by_ids(ids))
     }
 
     /// A brief with its image (any status).

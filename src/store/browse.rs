@@ -1,6 +1,7 @@
-//! Pages of content for the JSON APIs: posts (stories), pages, tags
-//! (sections and tags) and authors, chosen by a Ghost filter (`model::nql`)
-//! turned into bound SQL, in the order asked for, with the total.
+//! Pages of content for the JSON APIs: posts (stories, and briefs when
+//! asked for), pages, tags (sections and tags) and authors, chosen by a
+//! Ghost filter (`model::nql`) turned into bound SQL, in the order asked
+//! for, with the total.
 //!
 //! Which filter fields exist and what column each reads is written once
 //! here for both engines; no value of a client's reaches the SQL text.
@@ -13,7 +14,13 @@ use super::{Store, StoreError, read};
 /// What is browsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
+    /// Stories.
     Posts,
+    /// Stories and briefs: what a filter naming the internal tag `#brief`
+    /// (`BRIEF_TAG_SLUG`) reads, briefs being the posts that carry it.
+    /// Posts alone leave briefs out, so a front-end's list of articles is
+    /// not filled with one-paragraph news items it never asked for.
+    PostsWithBriefs,
     Pages,
     /// Sections first (each story's primary tag), then tags.
     Tags,
@@ -127,6 +134,32 @@ const SECTION_OF_STORY: (&str, &str) = (
     "EXISTS (SELECT 1 FROM sections sec WHERE sec.id = s.section_id AND ",
     "sec.",
 );
+/// Briefs are the posts that carry the internal tag `#brief`, a tag of
+/// no table: the row `t` exists for briefs only.
+pub const BRIEF_TAG_SLUG: &str = "hash-brief";
+pub const BRIEF_TAG_NAME: &str = "#brief";
+const BRIEF_TAG: &str = "EXISTS (SELECT 1 FROM (SELECT 'hash-brief' AS slug, '#brief' AS name) t WHERE s.is_brief = 1 AND ";
+
+/// Whether a filter names the `#brief` tag (and so reads briefs too).
+pub fn names_brief_tag(filter: &Filter) -> bool {
+    match filter {
+        Filter::All(parts) | Filter::Any(parts) => parts.iter().any(names_brief_tag),
+        Filter::Condition(c) => {
+            let field = c.field.strip_prefix("masthead.").unwrap_or(&c.field);
+            let wanted = match field {
+                "tag" | "tags" | "tags.slug" => BRIEF_TAG_SLUG,
+                "tags.name" => BRIEF_TAG_NAME,
+                _ => return false,
+            };
+            let is_it = |v: &Value| matches!(v, Value::Text(t) if t.eq_ignore_ascii_case(wanted));
+            match &c.value {
+                Value::List(values) => values.iter().any(is_it),
+                value => is_it(value),
+            }
+        }
+    }
+}
+
 const AUTHORS_OF_STORY: &str = "EXISTS (SELECT 1 FROM story_authors sa JOIN authors a ON a.id = sa.author_id WHERE sa.story_id = s.id AND ";
 const FIRST_AUTHOR_OF_STORY: &str = "EXISTS (SELECT 1 FROM story_authors sa JOIN authors a ON a.id = sa.author_id WHERE sa.story_id = s.id AND sa.position = 0 AND ";
 
@@ -143,6 +176,12 @@ impl Resource {
     pub(super) fn table_clause(self) -> &'static str {
         match self {
             Resource::Posts => " FROM stories s",
+            Resource::PostsWithBriefs => {
+                " FROM (SELECT id, slug, headline, status, featured, label, section_id, published_at,
+                               created_at, updated_at, created_by, 0 AS is_brief FROM stories
+                        UNION ALL SELECT id, slug, headline, status, FALSE, NULL, NULL, published_at,
+                               created_at, updated_at, created_by, 1 FROM briefs) s"
+            }
             Resource::Pages => " FROM pages s",
             Resource::Tags => {
                 " FROM (SELECT id, slug, name, description, 0 AS kind FROM sections
@@ -156,7 +195,7 @@ impl Resource {
     /// (when it names the time) the text after it.
     pub(super) fn public_clause(self) -> (&'static str, Option<&'static str>) {
         match self {
-            Resource::Posts => (
+            Resource::Posts | Resource::PostsWithBriefs => (
                 "(s.status IN ('published', 'scheduled') AND s.published_at IS NOT NULL AND s.published_at <= ",
                 Some(")"),
             ),
@@ -179,6 +218,21 @@ impl Resource {
     pub(super) fn column(self, field: &str) -> Option<Column> {
         use Kind::*;
         let field = field.strip_prefix("masthead.").unwrap_or(field);
+        if self == Resource::PostsWithBriefs {
+            return match field {
+                "tag" | "tags" | "tags.slug" => Some(related!(
+                    (TAGS_OF_STORY.0, "t.slug"),
+                    (SECTION_OF_STORY.0, "sec.slug"),
+                    (BRIEF_TAG, "t.slug")
+                )),
+                "tags.name" => Some(related!(
+                    (TAGS_OF_STORY.0, "t.name"),
+                    (SECTION_OF_STORY.0, "sec.name"),
+                    (BRIEF_TAG, "t.name")
+                )),
+                _ => Resource::Posts.column(field),
+            };
+        }
         Some(match (self, field) {
             (_, "id") => Column::Plain("s.id", Id),
             (Resource::Posts | Resource::Pages, "uuid") => Column::Plain("s.id", Id),
@@ -252,7 +306,7 @@ impl Resource {
     /// Fields a filter may name, for the error that names one that is not.
     pub(super) fn filter_fields(self) -> &'static str {
         match self {
-            Resource::Posts => {
+            Resource::Posts | Resource::PostsWithBriefs => {
                 "id, uuid, slug, title, status, featured, visibility, published_at, created_at, updated_at, \
                  label, tag (tags, tags.slug, tags.name, tags.id), primary_tag, author (authors, authors.slug, \
                  authors.name, authors.id), primary_author"
@@ -268,6 +322,9 @@ impl Resource {
     /// The SQL a client's `order` field sorts by (`now` written into the
     /// count of public stories, an integer).
     pub(super) fn order_column(self, field: &str, now: UnixTime) -> Option<String> {
+        if self == Resource::PostsWithBriefs {
+            return Resource::Posts.order_column(field, now);
+        }
         Some(match (self, field) {
             (_, "id") => "s.id".into(),
             (_, "slug") => "s.slug".into(),
@@ -295,7 +352,9 @@ impl Resource {
 
     pub(super) fn order_fields(self) -> &'static str {
         match self {
-            Resource::Posts => "id, slug, title, published_at, created_at, updated_at, featured",
+            Resource::Posts | Resource::PostsWithBriefs => {
+                "id, slug, title, published_at, created_at, updated_at, featured"
+            }
             Resource::Pages => "id, slug, title, published_at, created_at, updated_at",
             Resource::Tags | Resource::Authors => "id, slug, name, count.posts",
         }
@@ -305,7 +364,7 @@ impl Resource {
     /// Ghost's (posts newest first, pages by title, tags and authors by name).
     pub(super) fn default_order(self) -> &'static str {
         match self {
-            Resource::Posts => "s.published_at DESC",
+            Resource::Posts | Resource::PostsWithBriefs => "s.published_at DESC",
             Resource::Pages => "s.title ASC",
             Resource::Tags => "s.name ASC",
             Resource::Authors => "s.name ASC",
@@ -548,7 +607,7 @@ macro_rules! queries {
                 };
                 match (&b.audience, b.resource) {
                     (Audience::Readers, _) | (Audience::Own { .. }, Resource::Pages) => public(qb),
-                    (Audience::Own { user_id, author_id }, Resource::Posts) => {
+                    (Audience::Own { user_id, author_id }, Resource::Posts | Resource::PostsWithBriefs) => {
                         qb.push("(");
                         public(qb);
                         qb.push(" OR s.created_by = ").push_bind(user_id.clone());

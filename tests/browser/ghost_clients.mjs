@@ -123,6 +123,67 @@ await check('every post and page has a primary author', async () => {
     assert.ok(about.primary_author.name);
 });
 
+await check('briefs are the posts tagged #brief, and only when asked for', async () => {
+    const briefs = await content.posts.browse({limit: 'all', filter: 'tag:hash-brief', include: 'tags,authors'});
+    assert.equal(briefs.length, Number(process.env.PUBLIC_BRIEFS), 'every public brief');
+    for (const brief of briefs) {
+        assert.match(brief.url, /\/briefs\/[a-z0-9-]+\/$/, brief.url);
+        assert.deepEqual(brief.tags.map(t => [t.slug, t.name, t.visibility]), [['hash-brief', '#brief', 'internal']]);
+        assert.equal(brief.primary_tag, null, 'an internal tag is no primary tag');
+        assert.ok(brief.primary_author && brief.primary_author.url, `${brief.slug}: primary_author`);
+        assert.equal(brief.masthead.kind, 'brief');
+        assert.ok(brief.html.length > 0 && brief.excerpt.length > 0);
+    }
+    const dates = briefs.map(p => Date.parse(p.published_at));
+    assert.deepEqual([...dates].sort((a, b) => b - a), dates, 'newest first');
+    // A list of posts that does not ask for briefs has none: a blog index
+    // is not filled with one-paragraph items.
+    const posts = await content.posts.browse({limit: 'all', include: 'tags'});
+    assert.ok(posts.length > 0 && !posts.some(p => p.url.includes('/briefs/')));
+    const notBriefs = await content.posts.browse({limit: 'all', filter: 'tag:-hash-brief'});
+    assert.equal(notBriefs.length, posts.length);
+    // Both at once, newest first: briefs and one section's stories.
+    const mixed = await content.posts.browse({limit: 'all', filter: 'tag:[hash-brief,europe]', include: 'tags'});
+    const europe = await content.posts.browse({limit: 'all', filter: 'tag:europe'});
+    assert.equal(mixed.length, briefs.length + europe.length);
+    const one = await content.posts.read({slug: briefs[0].slug}, {include: 'tags'});
+    assert.equal(one.id, briefs[0].id);
+    assert.equal((await content.posts.read({id: briefs[1].id})).slug, briefs[1].slug);
+});
+
+await check("a headless front-end's walk: every url answers 200 as itself and ends in /", async () => {
+    const all = {limit: 'all', include: 'tags,authors'};
+    const posts = await content.posts.browse(all);
+    const briefs = await content.posts.browse({...all, filter: 'tag:hash-brief'});
+    const pages = await content.pages.browse(all);
+    const tags = await content.tags.browse({limit: 'all'});
+    const authors = await content.authors.browse({limit: 'all'});
+    const settings = await content.settings.browse();
+    const urls = new Set([settings.url]);
+    for (const piece of [...posts, ...briefs, ...pages]) {
+        assert.equal(typeof piece.excerpt, 'string', `${piece.slug}: excerpt`);
+        assert.ok(piece.excerpt.length > 0, `${piece.slug}: excerpt`);
+        assert.ok(piece.primary_author, `${piece.slug}: primary_author`);
+        for (const url of [piece.url, piece.primary_author.url, piece.primary_tag?.url]) {
+            if (url) urls.add(url);
+        }
+        piece.authors.forEach(a => urls.add(a.url));
+        piece.tags.forEach(t => urls.add(t.url));
+    }
+    [...tags, ...authors].forEach(t => urls.add(t.url));
+    for (const item of settings.navigation) urls.add(new URL(item.url, url).href);
+    assert.ok(urls.size > posts.length + pages.length, `${urls.size} addresses`);
+    for (const address of urls) {
+        assert.ok(address.startsWith(url), `${address} is on the site`);
+        assert.ok(new URL(address).pathname.endsWith('/'), `${address} ends in /`);
+        const reply = await fetch(address, {redirect: 'manual'});
+        assert.equal(reply.status, 200, `GET ${address}`);
+        assert.match(reply.headers.get('content-type'), /^text\/html/, address);
+        const html = await reply.text();
+        assert.ok(html.includes(`<link rel="canonical" href="${address}">`), `${address} is its own canonical address`);
+    }
+});
+
 await check('bad filters are errors the client can read', async () => {
     await assert.rejects(content.posts.browse({filter: 'tag:('}), e => e.name === 'BadRequestError' && /character/.test(e.message));
 });

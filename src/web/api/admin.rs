@@ -51,7 +51,8 @@ impl Writable {
             Resource::Posts => Some(Writable::Posts),
             Resource::Pages => Some(Writable::Pages),
             Resource::Tags => Some(Writable::Tags),
-            Resource::Authors => None,
+            // Briefs are written in the desk only.
+            Resource::Authors | Resource::PostsWithBriefs => None,
         }
     }
 

@@ -209,7 +209,7 @@ async fn json_errors(request: Request, next: Next) -> Response {
 /// The envelope name of a resource.
 fn envelope(resource: Resource) -> &'static str {
     match resource {
-        Resource::Posts => "posts",
+        Resource::Posts | Resource::PostsWithBriefs => "posts",
         Resource::Pages => "pages",
         Resource::Tags => "tags",
         Resource::Authors => "authors",
@@ -234,6 +234,19 @@ async fn shaped(
             cards.sort_by_key(|c| ids.iter().position(|id| *id == c.story.id));
             shaper.posts(&cards, formats, include).await?
         }
+        Resource::PostsWithBriefs => {
+            let (stories, briefs) = tokio::try_join!(
+                app.store.story_cards_by_ids(ids),
+                app.store.brief_cards_by_ids(ids)
+            )?;
+            let (stories, briefs) = tokio::try_join!(
+                shaper.posts(&stories, formats, include),
+                shaper.brief_posts(&briefs, formats, include)
+            )?;
+            let mut posts: Vec<Value> = stories.into_iter().chain(briefs).collect();
+            posts.sort_by_key(|p| ids.iter().position(|id| p["id"] == id.as_str()));
+            posts
+        }
         Resource::Pages => {
             let mut pages = app.store.pages().await?;
             pages.retain(|p| ids.contains(&p.id));
@@ -256,6 +269,12 @@ async fn browse(
 ) -> Result<Value, ApiError> {
     let limit = params.limit;
     let page = params.page;
+    let resource = match (&params.filter, resource) {
+        (Some(filter), Resource::Posts) if crate::store::browse::names_brief_tag(filter) => {
+            Resource::PostsWithBriefs
+        }
+        _ => resource,
+    };
     let found = app
         .store
         .browse(&Browse {
@@ -307,25 +326,29 @@ async fn read_one(
         Lookup::Id(id) => ("id", id),
         Lookup::Slug(slug) => ("slug", slug),
     };
-    let found = app
-        .store
-        .browse(&Browse {
-            resource,
-            filter: Some(Filter::Condition(Condition {
-                field: field.into(),
-                negated: false,
-                op: Op::Eq,
-                value: NqlValue::Text(value.to_string()),
-            })),
-            order: vec![],
-            limit: Some(1),
-            offset: 0,
-            audience,
-        })
-        .await?;
+    let one = |resource| Browse {
+        resource,
+        filter: Some(Filter::Condition(Condition {
+            field: field.into(),
+            negated: false,
+            op: Op::Eq,
+            value: NqlValue::Text(value.to_string()),
+        })),
+        order: vec![],
+        limit: Some(1),
+        offset: 0,
+        audience: audience.clone(),
+    };
+    let mut found = app.store.browse(&one(resource)).await?;
+    let mut resource = resource;
+    // A brief is a post too: read when no story has that id or slug.
+    if found.ids.is_empty() && resource == Resource::Posts {
+        resource = Resource::PostsWithBriefs;
+        found = app.store.browse(&one(resource)).await?;
+    }
     if found.ids.is_empty() {
         let what = match resource {
-            Resource::Posts => "Post",
+            Resource::Posts | Resource::PostsWithBriefs => "Post",
             Resource::Pages => "Page",
             Resource::Tags => "Tag",
             Resource::Authors => "Author",
