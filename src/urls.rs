@@ -352,14 +352,21 @@ pub fn page(base: &str, page: u32) -> String {
 /// when the address is canonical already or names no page: a file (its
 /// last part has a dot), a one-time link, or anything not a plain path on
 /// this site.
-pub fn canonical_form(path_and_query: &str) -> Option<String> {
-    let (path, query) = match path_and_query.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (path_and_query, None),
+pub fn canonical_form(address: &str) -> Option<String> {
+    let (address, fragment) = match address.split_once('#') {
+        Some((address, fragment)) => (address, Some(fragment)),
+        None => (address, None),
     };
+    let (path, query) = match address.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (address, None),
+    };
+    // A backslash reads as a slash to browsers: `/\elsewhere` would leave
+    // the site.
+    let leaves_site =
+        path.starts_with("//") || path.contains('\\') || path.to_ascii_lowercase().contains("%5c");
     if !path.starts_with('/')
-        || path.starts_with("//")
-        || path.contains('#')
+        || leaves_site
         || path.ends_with("//")
         || SECRET_TAILS.iter().any(|tail| path.starts_with(tail))
     {
@@ -375,10 +382,16 @@ pub fn canonical_form(path_and_query: &str) -> Option<String> {
         }
         format!("{path}/")
     };
-    Some(match query {
-        Some(query) => format!("{canonical}?{query}"),
-        None => canonical,
-    })
+    let mut canonical = canonical;
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        canonical.push('?');
+        canonical.push_str(query);
+    }
+    if let Some(fragment) = fragment {
+        canonical.push('#');
+        canonical.push_str(fragment);
+    }
+    Some(canonical)
 }
 
 /// A path by name, for templates: `url("latest")`, `url("story", slug)`.
@@ -491,6 +504,11 @@ mod tests {
             canonical_form("/stories/x?ref=mail").as_deref(),
             Some("/stories/x/?ref=mail")
         );
+        assert_eq!(
+            canonical_form("/about#team").as_deref(),
+            Some("/about/#team")
+        );
+        assert_eq!(canonical_form("/latest?").as_deref(), Some("/latest/"));
         assert_eq!(canonical_form("/desk/").as_deref(), Some("/desk"));
         assert_eq!(
             canonical_form("/desk/stories/?status=draft").as_deref(),
@@ -504,6 +522,9 @@ mod tests {
             "/feed.xml",
             "/favicon.ico",
             "//elsewhere.example",
+            "/\\elsewhere.example/x",
+            "/%5Celsewhere.example/x",
+            "/a/%5c/x",
             "/latest//",
             "https://elsewhere.example/x",
             "/newsletter/unsubscribe/abc",

@@ -15,7 +15,7 @@ use crate::store::{Edit, SlugKind, Store, StoreError};
 const MAX_TITLE_CHARS: usize = 200;
 
 /// First path segments the site answers itself: no page may take them.
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "latest",
     "briefs",
     "newsletter",

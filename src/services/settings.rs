@@ -38,11 +38,39 @@ pub async fn load(store: &Store) -> anyhow::Result<SiteSettings> {
     // Links to the site's own pages saved before its addresses ended in `/`
     // (`/briefs`) are given as the page's address, not its redirect.
     for link in &mut settings.navigation {
-        if let Some(canonical) = crate::urls::canonical_form(&link.url) {
+        if names_a_page(&link.url)
+            && let Some(canonical) = crate::urls::canonical_form(&link.url)
+        {
             link.url = canonical;
         }
     }
     Ok(settings)
+}
+
+/// Whether a link on the site names one of its pages (a listing, a story,
+/// a static page), rather than a file or an address it answers otherwise
+/// (`/healthz`, `/media/…`).
+fn names_a_page(link: &str) -> bool {
+    const PAGES: [&str; 8] = [
+        "stories",
+        "briefs",
+        "section",
+        "tag",
+        "author",
+        "latest",
+        "search",
+        "newsletter",
+    ];
+    let path = link.split(['?', '#']).next().unwrap_or_default();
+    let Some(path) = path.strip_prefix('/') else {
+        return false;
+    };
+    let mut segments = path.split('/');
+    let first = segments.next().unwrap_or_default();
+    PAGES.contains(&first)
+        || (segments.next().is_none()
+            && !first.is_empty()
+            && !crate::services::pages::RESERVED.contains(&first))
 }
 
 pub async fn save(store: &Store, settings: &SiteSettings) -> Result<(), SettingsError> {
@@ -110,6 +138,28 @@ mod tests {
             Ok(()) => None,
             Err(SettingsError::Invalid { field, .. }) => Some(field),
             Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn only_links_to_pages_are_given_their_slash() {
+        for page in [
+            "/briefs",
+            "/latest?x=1",
+            "/about",
+            "/about#team",
+            "/section/europe",
+        ] {
+            assert!(names_a_page(page), "{page}");
+        }
+        for not_a_page in [
+            "/healthz",
+            "/media/logo",
+            "/desk",
+            "https://x.example/a",
+            "/",
+        ] {
+            assert!(!names_a_page(not_a_page), "{not_a_page}");
         }
     }
 

@@ -151,7 +151,8 @@ pub fn names_brief_tag(filter: &Filter) -> bool {
                 "tags.name" => BRIEF_TAG_NAME,
                 _ => return false,
             };
-            let is_it = |v: &Value| matches!(v, Value::Text(t) if t.eq_ignore_ascii_case(wanted));
+            // As the SQL compares: exactly.
+            let is_it = |v: &Value| matches!(v, Value::Text(t) if t == wanted);
             match &c.value {
                 Value::List(values) => values.iter().any(is_it),
                 value => is_it(value),
@@ -179,7 +180,7 @@ impl Resource {
             Resource::PostsWithBriefs => {
                 " FROM (SELECT id, slug, headline, status, featured, label, section_id, published_at,
                                created_at, updated_at, created_by, 0 AS is_brief FROM stories
-                        UNION ALL SELECT id, slug, headline, status, FALSE, NULL, NULL, published_at,
+                        UNION ALL SELECT id, slug, headline, status, FALSE, '', NULL, published_at,
                                created_at, updated_at, created_by, 1 FROM briefs) s"
             }
             Resource::Pages => " FROM pages s",

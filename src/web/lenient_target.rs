@@ -44,7 +44,8 @@ enum Framing {
 pub struct LenientTarget<S> {
     inner: S,
     framing: Framing,
-    /// The head being received, held until its blank line.
+    /// Bytes received and not yet passed on: the start of a head, held
+    /// until it is whole.
     head: Vec<u8>,
     /// What the reader (hyper) gets next, from `ready_at`.
     ready: Vec<u8>,
@@ -64,18 +65,26 @@ impl<S> LenientTarget<S> {
         }
     }
 
-    /// Takes bytes read from the client, passing on what is ready.
-    fn take(&mut self, mut bytes: &[u8]) {
-        while !bytes.is_empty() {
+    /// Takes bytes read from the client, passing on what is ready: whole
+    /// heads (their targets made valid), bodies as they come.
+    fn take(&mut self, bytes: &[u8]) {
+        // A head ends at a line's end: one still partial before these bytes
+        // is partial after them unless they end a line (so a head sent a
+        // byte at a time is not read again at every byte).
+        let mut unfinished = !self.head.is_empty() && !bytes.contains(&b'\n');
+        self.head.extend_from_slice(bytes);
+        let mut at = 0;
+        while at < self.head.len() {
+            let rest = &self.head[at..];
             match self.framing {
                 Framing::Opaque => {
-                    self.ready.extend_from_slice(bytes);
-                    return;
+                    self.ready.extend_from_slice(rest);
+                    at = self.head.len();
                 }
                 Framing::Body(left) => {
-                    let n = bytes.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-                    self.ready.extend_from_slice(&bytes[..n]);
-                    bytes = &bytes[n..];
+                    let n = rest.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                    self.ready.extend_from_slice(&rest[..n]);
+                    at += n;
                     let left = left - n as u64;
                     self.framing = if left == 0 {
                         Framing::Head
@@ -83,105 +92,111 @@ impl<S> LenientTarget<S> {
                         Framing::Body(left)
                     };
                 }
-                Framing::Head => {
-                    // Blank lines before a request line are allowed: pass them on.
-                    if self.head.is_empty() {
-                        let blank = bytes
-                            .iter()
-                            .take_while(|b| matches!(b, b'\r' | b'\n'))
-                            .count();
-                        self.ready.extend_from_slice(&bytes[..blank]);
-                        bytes = &bytes[blank..];
-                        if bytes.is_empty() {
-                            return;
-                        }
+                Framing::Head if std::mem::take(&mut unfinished) => {
+                    if rest.len() <= MAX_HEAD {
+                        break;
                     }
-                    let searched_from = self.head.len().saturating_sub(3);
-                    self.head.extend_from_slice(bytes);
-                    match find_head_end(&self.head[searched_from..]) {
-                        Some(end) if searched_from + end <= MAX_HEAD => {
-                            let rest = self.head.split_off(searched_from + end);
-                            self.finish_head();
-                            // What came after the head is read in its framing.
-                            self.take_rest(rest);
-                        }
-                        _ if self.head.len() > MAX_HEAD => self.pass_head_on_unread(),
-                        _ => {} // the rest of the head is still to come
-                    }
-                    return;
+                    self.framing = Framing::Opaque;
                 }
+                Framing::Head => match read_head(rest) {
+                    Head::Blank(n) => {
+                        // Blank lines before a request line are allowed.
+                        self.ready.extend_from_slice(&rest[..n]);
+                        at += n;
+                    }
+                    Head::Partial if rest.len() <= MAX_HEAD => break,
+                    Head::Partial | Head::Unreadable => {
+                        // Hyper answers what cannot be read; nothing after
+                        // it can be framed, so it all goes on as it came.
+                        self.framing = Framing::Opaque;
+                    }
+                    Head::Complete {
+                        len,
+                        target,
+                        framing,
+                    } => {
+                        let head = &rest[..len];
+                        self.ready.extend_from_slice(&head[..target.start]);
+                        for &byte in &head[target.clone()] {
+                            if needs_encoding(byte) {
+                                self.ready
+                                    .extend_from_slice(format!("%{byte:02X}").as_bytes());
+                            } else {
+                                self.ready.push(byte);
+                            }
+                        }
+                        self.ready.extend_from_slice(&head[target.end..]);
+                        at += len;
+                        self.framing = framing;
+                    }
+                },
             }
         }
-    }
-
-    fn take_rest(&mut self, rest: Vec<u8>) {
-        if !rest.is_empty() {
-            self.take(&rest);
-        }
-    }
-
-    fn pass_head_on_unread(&mut self) {
-        self.ready.append(&mut self.head);
-        self.framing = Framing::Opaque;
-    }
-
-    /// A whole head is in `head`: its target made valid, its body's
-    /// length noted, and on to the reader.
-    fn finish_head(&mut self) {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut request = httparse::Request::new(&mut headers);
-        let framing = match request.parse(&self.head) {
-            Ok(httparse::Status::Complete(_)) => body_framing(request.headers),
-            _ => None,
-        };
-        let target = request.path.map(|path| {
-            let start = path.as_ptr() as usize - self.head.as_ptr() as usize;
-            start..start + path.len()
-        });
-        let Some(framing) = framing else {
-            return self.pass_head_on_unread();
-        };
-        match target {
-            Some(target) if self.head[target.clone()].iter().any(|b| needs_encoding(*b)) => {
-                self.ready.extend_from_slice(&self.head[..target.start]);
-                for &byte in &self.head[target.clone()] {
-                    if needs_encoding(byte) {
-                        self.ready
-                            .extend_from_slice(format!("%{byte:02X}").as_bytes());
-                    } else {
-                        self.ready.push(byte);
-                    }
-                }
-                self.ready.extend_from_slice(&self.head[target.end..]);
-                self.head.clear();
-            }
-            _ => self.ready.append(&mut self.head),
-        }
-        self.framing = framing;
+        self.head.drain(..at);
     }
 }
 
-/// Where a head ends (just after its blank line), if it has.
-fn find_head_end(bytes: &[u8]) -> Option<usize> {
-    bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|at| at + 4)
+/// What the bytes at the start of a request hold.
+enum Head {
+    /// Empty lines, this many bytes.
+    Blank(usize),
+    /// The start of a head; its end is still to come.
+    Partial,
+    /// A whole head of `len` bytes, where its target is, and what follows it.
+    Complete {
+        len: usize,
+        target: std::ops::Range<usize>,
+        framing: Framing,
+    },
+    /// Not a head hyper would take, or one whose body cannot be framed here.
+    Unreadable,
 }
 
-/// What follows a head: a body of `Content-Length` bytes, nothing, or (a
-/// chunked or unreadable length) something only hyper can frame.
+/// Reads a request head as hyper will (httparse, both line endings).
+fn read_head(bytes: &[u8]) -> Head {
+    let blank = bytes
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count();
+    if blank > 0 {
+        return Head::Blank(blank);
+    }
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    let len = match request.parse(bytes) {
+        Ok(httparse::Status::Complete(len)) if len <= MAX_HEAD => len,
+        Ok(httparse::Status::Complete(_)) => return Head::Unreadable,
+        Ok(httparse::Status::Partial) => return Head::Partial,
+        Err(_) => return Head::Unreadable,
+    };
+    let (Some(path), Some(framing)) = (request.path, body_framing(request.headers)) else {
+        return Head::Unreadable;
+    };
+    let start = path.as_ptr() as usize - bytes.as_ptr() as usize;
+    Head::Complete {
+        len,
+        target: start..start + path.len(),
+        framing,
+    }
+}
+
+/// What follows a head: a body of `Content-Length` bytes, or nothing.
+/// None for what only hyper can frame (a chunked body) or refuses (a
+/// length that is not plain digits, two different lengths).
 fn body_framing(headers: &[httparse::Header<'_>]) -> Option<Framing> {
     let mut length = None;
     for header in headers {
         if header.name.eq_ignore_ascii_case("transfer-encoding") {
-            return Some(Framing::Opaque);
+            return None;
         }
         if header.name.eq_ignore_ascii_case("content-length") {
-            let value = std::str::from_utf8(header.value).ok()?.trim();
-            let n: u64 = value.parse().ok()?;
+            let digits = header.value;
+            if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let n: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
             if length.is_some_and(|seen| seen != n) {
-                return None; // hyper refuses two lengths: let it.
+                return None;
             }
             length = Some(n);
         }
@@ -214,19 +229,27 @@ impl<S: AsyncRead + Unpin> AsyncRead for LenientTarget<S> {
                 // Nothing to look at any more: read straight through.
                 return Pin::new(&mut this.inner).poll_read(cx, buf);
             }
-            let mut scratch = ReadBuf::new(&mut this.scratch);
-            std::task::ready!(Pin::new(&mut this.inner).poll_read(cx, &mut scratch))?;
-            let read = scratch.filled().len();
-            if read == 0 {
-                // The client stopped: what it sent of a head goes on as it is.
-                if this.head.is_empty() {
-                    return Poll::Ready(Ok(()));
-                }
-                this.pass_head_on_unread();
-                continue;
+            let mut scratch = std::mem::take(&mut this.scratch);
+            let mut filled = ReadBuf::new(&mut scratch);
+            let polled = Pin::new(&mut this.inner).poll_read(cx, &mut filled);
+            let read = filled.filled().len();
+            if let Poll::Ready(Ok(())) = polled {
+                this.take(&scratch[..read]);
             }
-            let bytes = this.scratch[..read].to_vec();
-            this.take(&bytes);
+            this.scratch = scratch;
+            match polled {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(())) if read == 0 => {
+                    // The client stopped: what it sent of a head goes on.
+                    if this.head.is_empty() {
+                        return Poll::Ready(Ok(()));
+                    }
+                    this.ready.append(&mut this.head);
+                    this.framing = Framing::Opaque;
+                }
+                Poll::Ready(Ok(())) => {}
+            }
         }
     }
 }
@@ -307,6 +330,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn heads_ending_in_bare_line_feeds_are_framed_as_hyper_frames_them() {
+        // The POST's body looks like a request: it must reach hyper as it
+        // was sent, and the request after it must be read as one.
+        let sent = "GET /first?x=< HTTP/1.1\nHost: a\n\n\
+                    POST /upload HTTP/1.1\nContent-Length: 26\n\r\nGET /<<<< HTTP/1.1\r\n\r\nXY: \
+                    GET /victim?y=> HTTP/1.1\r\n\r\n";
+        for chunk in [1, 5, 4096] {
+            assert_eq!(
+                text(read_through(sent.as_bytes(), chunk).await),
+                "GET /first?x=%3C HTTP/1.1\nHost: a\n\n\
+                 POST /upload HTTP/1.1\nContent-Length: 26\n\r\nGET /<<<< HTTP/1.1\r\n\r\nXY: \
+                 GET /victim?y=%3E HTTP/1.1\r\n\r\n",
+                "read {chunk} bytes at a time"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn what_cannot_be_framed_passes_unchanged() {
         // After a chunked body the wrapper cannot tell a body from a head.
         let chunked = "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nGET <\r\n0\r\n\r\nGET /b?x=> HTTP/1.1\r\n\r\n";
@@ -314,6 +355,8 @@ mod tests {
         for unreadable in [
             "NOT HTTP AT ALL\r\n\r\nGET /c?x=> HTTP/1.1\r\n\r\n",
             "GET /d?x=> HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+            "GET /g?x=> HTTP/1.1\r\nContent-Length: +3\r\n\r\nabc",
+            "GET /h?x=> HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\na",
             "GET /e?x=> HTTP/1.1\r\nHost: a", // the client went before the end
         ] {
             assert_eq!(

@@ -171,7 +171,10 @@ await check("a headless front-end's walk: every url answers 200 as itself and en
         piece.tags.forEach(t => urls.add(t.url));
     }
     [...tags, ...authors].forEach(t => urls.add(t.url));
-    for (const item of settings.navigation) urls.add(new URL(item.url, url).href);
+    for (const item of settings.navigation) {
+        const href = new URL(item.url, url).href;
+        if (href.startsWith(url)) urls.add(href);
+    }
     assert.ok(urls.size > posts.length + pages.length, `${urls.size} addresses`);
     for (const address of urls) {
         assert.ok(address.startsWith(url), `${address} is on the site`);
@@ -181,6 +184,13 @@ await check("a headless front-end's walk: every url answers 200 as itself and en
         assert.match(reply.headers.get('content-type'), /^text\/html/, address);
         const html = await reply.text();
         assert.ok(html.includes(`<link rel="canonical" href="${address}">`), `${address} is its own canonical address`);
+        // A link made without the slash reaches it in one permanent step.
+        const path = new URL(address).pathname;
+        if (path !== '/') {
+            const bare = await fetch(address.replace(/\/$/, ''), {redirect: 'manual'});
+            assert.equal(bare.status, 301, `GET ${address} without its slash`);
+            assert.equal(bare.headers.get('location'), path);
+        }
     }
 });
 

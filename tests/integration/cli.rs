@@ -410,43 +410,54 @@ fn accounts_are_made_and_reset_from_the_command_line() {
 }
 
 /// `integration add` printed `API URL: http://127.0.0.1:8080` whatever the
-/// site's address: a front-end given it reached nothing.
+/// site's address: a front-end given it reached nothing. On both databases.
 #[test]
 fn integration_add_gives_the_sites_public_address() {
     let dir = tempfile::tempdir().unwrap();
-    let add = |name: &str, public: Option<(&str, &str)>| {
-        let mut cmd = masthead();
-        cmd.args(["integration", "add", name])
-            .arg("--data-dir")
-            .arg(dir.path());
-        if let Some((how, url)) = public {
-            match how {
-                "flag" => {
+    let mut databases = vec![None];
+    if let Some(url) = crate::common::fresh_postgres_db() {
+        databases.push(Some(url));
+    }
+    for database in &databases {
+        let add = |name: &str, public: Option<(&str, &str)>| {
+            let mut cmd = masthead();
+            cmd.args(["integration", "add", name])
+                .arg("--data-dir")
+                .arg(dir.path());
+            if let Some(url) = database {
+                cmd.args(["--database-url", url]);
+            }
+            match public {
+                Some(("flag", url)) => {
                     cmd.args(["--public-url", url]);
                 }
-                _ => {
+                Some((_, url)) => {
                     cmd.env("MASTHEAD_PUBLIC_URL", url);
                 }
+                None => {}
             }
-        }
-        run(&mut cmd)
-    };
-    let (ok, text) = add("Front end", Some(("flag", "https://news.example.org/")));
-    assert!(ok, "{text}");
-    assert!(
-        text.contains("API URL:         https://news.example.org\n"),
-        "{text}"
-    );
-    let (ok, text) = add("Newsletter tool", Some(("env", "https://meridian.example")));
-    assert!(ok, "{text}");
-    assert!(
-        text.contains("API URL:         https://meridian.example\n"),
-        "{text}"
-    );
-    let (ok, text) = add("Local script", None);
-    assert!(ok, "{text}");
-    assert!(
-        text.contains("pass --public-url or set public_url"),
-        "{text}"
-    );
+            run(&mut cmd)
+        };
+        let (ok, text) = add("Front end", Some(("flag", "https://news.example.org/")));
+        assert!(ok, "{text}");
+        assert!(
+            text.contains("API URL:         https://news.example.org\n"),
+            "{text}"
+        );
+        let (ok, text) = add("Newsletter tool", Some(("env", "https://meridian.example")));
+        assert!(ok, "{text}");
+        assert!(
+            text.contains("API URL:         https://meridian.example\n"),
+            "{text}"
+        );
+        let (ok, text) = add("Local script", None);
+        assert!(ok, "{text}");
+        assert!(
+            text.contains("pass --public-url or set public_url"),
+            "{text}"
+        );
+    }
+    for url in databases.into_iter().flatten() {
+        crate::common::drop_postgres_db(&url);
+    }
 }

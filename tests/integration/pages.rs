@@ -393,11 +393,33 @@ on_both_backends!(
         let nowhere = site.get("/no-such-page");
         assert_eq!(nowhere.status, 301);
         assert_eq!(site.get("/no-such-page/").status, 404);
-        assert_eq!(
-            site.get("//elsewhere.example").status,
-            404,
-            "no open redirect"
-        );
+        for elsewhere in [
+            "//elsewhere.example",
+            "/%2F%2Felsewhere.example/x",
+            "/\\elsewhere.example/x",
+            "/%5Celsewhere.example/x",
+        ] {
+            let reply = site.get(elsewhere);
+            // Sent on, if at all, to a path of this site: `/%2F%2F…` is one.
+            if let Some(location) = reply.header("location") {
+                let second = location.chars().nth(1);
+                assert!(
+                    location.starts_with('/')
+                        && !matches!(second, Some('/' | '\\'))
+                        && !location.to_ascii_lowercase().contains("%5c"),
+                    "open redirect: {elsewhere} to {location}"
+                );
+            } else {
+                assert_eq!(reply.status, 404, "{elsewhere}");
+            }
+        }
+        let head = crate::common::http_head(&format!("{}/tag/water", site.url));
+        assert_eq!(head.status, 301);
+        assert_eq!(head.header("location"), Some("/tag/water/"));
+        // The desk's addresses end without one.
+        let desk = site.get("/desk/stories/");
+        assert_eq!(desk.status, 301);
+        assert_eq!(desk.header("location"), Some("/desk/stories"));
         // A form sent from a page a browser kept from before goes on, body and all.
         let signup = crate::common::http_post_form(
             &format!("{}/newsletter", site.url),

@@ -126,7 +126,7 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         )
         .route("/media/{id}", get(media::image).post(media::describe))
         .route("/media/{id}/delete", post(media::delete))
-        .fallback(not_found)
+        .fallback(unknown_address)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             session::signed_in_before_body,
@@ -149,6 +149,27 @@ fn plain(status: StatusCode, message: &str) -> Response {
         format!("{message}\n"),
     )
         .into_response()
+}
+
+/// Unknown desk addresses; one with a trailing slash (`/desk/stories/`)
+/// is sent to the page without it.
+async fn unknown_address(
+    method: axum::http::Method,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> Response {
+    let readable = matches!(method, axum::http::Method::GET | axum::http::Method::HEAD);
+    if let Some(canonical) = uri
+        .path_and_query()
+        .filter(|_| readable)
+        .and_then(|p| urls::canonical_form(p.as_str()))
+    {
+        return (
+            StatusCode::MOVED_PERMANENTLY,
+            [(axum::http::header::LOCATION, canonical)],
+        )
+            .into_response();
+    }
+    not_found().await
 }
 
 async fn not_found() -> Response {
