@@ -149,6 +149,10 @@ await check('briefs are the posts tagged #brief, and only when asked for', async
     const one = await content.posts.read({slug: briefs[0].slug}, {include: 'tags'});
     assert.equal(one.id, briefs[0].id);
     assert.equal((await content.posts.read({id: briefs[1].id})).slug, briefs[1].slug);
+    // Briefs are changed in the desk, and the answer says so.
+    await assert.rejects(
+        admin.posts.edit({id: briefs[0].id, updated_at: briefs[0].updated_at, title: 'Changed'}),
+        e => e.name === 'NotFoundError' && /desk/.test(e.message));
 });
 
 await check("a headless front-end's walk: every url answers 200 as itself and ends in /", async () => {

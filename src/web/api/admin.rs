@@ -642,11 +642,7 @@ async fn edit(
     let map = first_of(&body, kind.envelope())?;
     match kind {
         Writable::Posts => {
-            let card = store
-                .story_cards_by_ids(std::slice::from_ref(&id))
-                .await?
-                .pop()
-                .ok_or_else(|| ApiError::not_found("Post not found."))?;
+            let card = story_to_change(store, &id).await?;
             check_fresh(&map, card.story.updated_at, card.story.revision)?;
             let tags = store.tags().await?;
             let mut fields = StoryFields::of(&card, &tags);
@@ -730,11 +726,7 @@ async fn delete(
     let store = &app.store;
     match kind {
         Writable::Posts => {
-            let card = store
-                .story_cards_by_ids(std::slice::from_ref(&id))
-                .await?
-                .pop()
-                .ok_or_else(|| ApiError::not_found("Post not found."))?;
+            let card = story_to_change(store, &id).await?;
             editing::delete_story(store, &user, &card)
                 .await
                 .map_err(content_error)?;
@@ -834,5 +826,23 @@ async fn upload_image(
     Ok(answer(
         StatusCode::CREATED,
         &json!({ "images": [{ "url": url, "ref": reference }] }),
+    ))
+}
+
+/// The story a write names. A brief reads as a post but is changed in the
+/// desk only: say so rather than "not found".
+async fn story_to_change(
+    store: &crate::store::Store,
+    id: &str,
+) -> Result<crate::store::StoryCard, ApiError> {
+    if let Some(card) = store.story_cards_by_ids(&[id.to_string()]).await?.pop() {
+        return Ok(card);
+    }
+    Err(ApiError::not_found(
+        if store.brief_by_id(id).await?.is_some() {
+            "Post not found among the stories: this post is a brief, and briefs are written and changed in the desk."
+        } else {
+            "Post not found."
+        },
     ))
 }
