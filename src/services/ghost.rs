@@ -156,6 +156,13 @@ pub fn status(s: Status) -> &'static str {
     }
 }
 
+/// A post's or page's `authors`, and its `primary_author`: the first.
+fn set_authors(piece: &mut Map<String, Value>, authors: Vec<Value>) {
+    let primary = authors.first().cloned().unwrap_or(Value::Null);
+    piece.insert("primary_author".into(), primary);
+    piece.insert("authors".into(), Value::Array(authors));
+}
+
 /// The id of the internal tag `#brief`, which no table holds: fixed, in
 /// the form of Ghost's ids.
 pub const BRIEF_TAG_ID: &str = "00000000000000000000006272696566";
@@ -389,11 +396,7 @@ impl Shaper<'_> {
                     })
                     .map(|a| self.author(&a.author, &photos, None))
                     .collect();
-                post.insert(
-                    "primary_author".into(),
-                    list.first().cloned().unwrap_or(Value::Null),
-                );
-                post.insert("authors".into(), Value::Array(list));
+                set_authors(&mut post, list);
             }
             let section = sections.iter().find(|sec| sec.id == s.section_id);
             let notes = if card.notes > 0 {
@@ -506,11 +509,7 @@ impl Shaper<'_> {
                     .filter_map(|id| all_authors.iter().find(|a| &a.id == id))
                     .map(|a| self.author(a, &photos, None))
                     .collect();
-                post.insert(
-                    "primary_author".into(),
-                    list.first().cloned().unwrap_or(Value::Null),
-                );
-                post.insert("authors".into(), Value::Array(list));
+                set_authors(&mut post, list);
             }
             post.insert(
                 "masthead".into(),
@@ -667,11 +666,7 @@ impl Shaper<'_> {
                     .collect();
                 page.insert("tags".into(), json!([]));
                 page.insert("primary_tag".into(), Value::Null);
-                page.insert(
-                    "primary_author".into(),
-                    authors.first().cloned().unwrap_or(Value::Null),
-                );
-                page.insert("authors".into(), Value::Array(authors));
+                set_authors(&mut page, authors);
                 page.insert(
                     "masthead".into(),
                     json!({
