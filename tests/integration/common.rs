@@ -467,3 +467,16 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// A Content API key, as a front-end would be given one.
+pub fn content_key(site: &TestSite) -> String {
+    block_on(masthead::services::integrations::create(
+        &site.store,
+        None,
+        "Front end",
+        masthead::model::accounts::Role::Contributor,
+    ))
+    .expect("an integration")
+    .integration
+    .content_key
+}

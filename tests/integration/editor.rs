@@ -661,15 +661,7 @@ on_both_backends!(
             ],
         );
         assert_eq!(chosen.status, 303, "{}", chosen.text());
-        let key = block_on(masthead::services::integrations::create(
-            &site.store,
-            None,
-            "Front end",
-            Role::Contributor,
-        ))
-        .unwrap()
-        .integration
-        .content_key;
+        let key = crate::common::content_key(&site);
         let bylines = |slug: &str| -> Vec<String> {
             let reply = site.get(&format!("/ghost/api/content/pages/slug/{slug}/?key={key}&include=authors"));
             assert_eq!(reply.status, 200);

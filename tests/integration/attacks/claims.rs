@@ -241,15 +241,7 @@ on_both_backends!(
             &[("tags", "Secret Merger")],
         );
         assert_eq!(draft.status, 303, "{}", draft.text());
-        let content_key = block_on(masthead::services::integrations::create(
-            &site.store,
-            None,
-            "Front end",
-            Role::Contributor,
-        ))
-        .unwrap()
-        .integration
-        .content_key;
+        let content_key = crate::common::content_key(&site);
         let public_now = |expected: bool| {
             let tag_page = site.get("/tag/secret-merger/");
             assert_eq!(tag_page.status == 200, expected, "/tag/secret-merger: {}", tag_page.status);
