@@ -50,6 +50,7 @@ pub struct LenientTarget<S> {
     /// What the reader (hyper) gets next, from `ready_at`.
     ready: Vec<u8>,
     ready_at: usize,
+    /// Where reads go while a head is held back (made when first needed).
     scratch: Box<[u8]>,
 }
 
@@ -61,7 +62,7 @@ impl<S> LenientTarget<S> {
             head: Vec::new(),
             ready: Vec::new(),
             ready_at: 0,
-            scratch: vec![0; 16 * 1024].into_boxed_slice(),
+            scratch: Box::default(),
         }
     }
 
@@ -134,6 +135,39 @@ impl<S> LenientTarget<S> {
         }
         self.head.drain(..at);
     }
+}
+
+/// What framing follows `bytes` when they can go to hyper as they are
+/// (every head in them whole and its target valid); None when they need
+/// `take`.
+fn passable(mut framing: Framing, mut bytes: &[u8]) -> Option<Framing> {
+    while !bytes.is_empty() {
+        match framing {
+            Framing::Opaque => break,
+            Framing::Body(left) => {
+                let n = bytes.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                bytes = &bytes[n..];
+                framing = match left - n as u64 {
+                    0 => Framing::Head,
+                    left => Framing::Body(left),
+                };
+            }
+            Framing::Head => match read_head(bytes) {
+                Head::Blank(n) => bytes = &bytes[n..],
+                Head::Complete {
+                    len,
+                    target,
+                    framing: next,
+                } if !bytes[target.clone()].iter().any(|b| needs_encoding(*b)) => {
+                    bytes = &bytes[len..];
+                    framing = next;
+                }
+                Head::Unreadable => framing = Framing::Opaque,
+                Head::Complete { .. } | Head::Partial => return None,
+            },
+        }
+    }
+    Some(framing)
 }
 
 /// What the bytes at the start of a request hold.
@@ -225,9 +259,24 @@ impl<S: AsyncRead + Unpin> AsyncRead for LenientTarget<S> {
                 }
                 return Poll::Ready(Ok(()));
             }
-            if this.framing == Framing::Opaque && this.head.is_empty() {
-                // Nothing to look at any more: read straight through.
-                return Pin::new(&mut this.inner).poll_read(cx, buf);
+            if this.head.is_empty() {
+                // Nothing held back: read straight into the reader's buffer
+                // and look at what came where it lies. Only a target to
+                // encode, or a head cut short, takes the way through `take`.
+                let before = buf.filled().len();
+                std::task::ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+                let new = &buf.filled()[before..];
+                if let Some(framing) = passable(this.framing, new) {
+                    this.framing = framing;
+                    return Poll::Ready(Ok(()));
+                }
+                let new = new.to_vec();
+                buf.set_filled(before);
+                this.take(&new);
+                continue;
+            }
+            if this.scratch.is_empty() {
+                this.scratch = vec![0; 16 * 1024].into_boxed_slice();
             }
             let mut scratch = std::mem::take(&mut this.scratch);
             let mut filled = ReadBuf::new(&mut scratch);
@@ -292,7 +341,7 @@ mod tests {
 
     /// What hyper would read of `sent`, given `chunk` bytes at a time.
     async fn read_through(sent: &[u8], chunk: usize) -> Vec<u8> {
-        let (mut client, server) = tokio::io::duplex(64);
+        let (mut client, server) = tokio::io::duplex(chunk.max(64));
         let sent = sent.to_vec();
         let writer = tokio::spawn(async move {
             use tokio::io::AsyncWriteExt;
