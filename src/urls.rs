@@ -373,7 +373,7 @@ pub fn canonical_form(address: &str) -> Option<String> {
         return None;
     }
     let in_desk = path == desk() || path.starts_with("/desk/");
-    let canonical = if in_desk {
+    let mut canonical = if in_desk {
         path.strip_suffix('/')?.to_string()
     } else {
         let last = path.rsplit('/').next().unwrap_or_default();
@@ -382,7 +382,6 @@ pub fn canonical_form(address: &str) -> Option<String> {
         }
         format!("{path}/")
     };
-    let mut canonical = canonical;
     if let Some(query) = query.filter(|q| !q.is_empty()) {
         canonical.push('?');
         canonical.push_str(query);
