@@ -163,6 +163,30 @@ fn set_authors(piece: &mut Map<String, Value>, authors: Vec<Value>) {
     piece.insert("authors".into(), Value::Array(authors));
 }
 
+/// Whom a piece without a byline is credited to: the first owner with a
+/// profile, else the first author by name.
+fn owners_of(users: &[crate::model::accounts::User], authors: &[Author]) -> Vec<String> {
+    let mut owners: Vec<_> = users
+        .iter()
+        .filter(|u| u.role == crate::model::accounts::Role::Owner)
+        .filter_map(|u| u.author_id.clone().map(|id| (u.created_at, id)))
+        .collect();
+    owners.sort();
+    let first_by_name = || {
+        authors
+            .iter()
+            .min_by(|a, b| a.name.cmp(&b.name))
+            .map(|a| a.id.clone())
+    };
+    owners
+        .into_iter()
+        .map(|(_, id)| id)
+        .next()
+        .or_else(first_by_name)
+        .into_iter()
+        .collect()
+}
+
 /// The id of the internal tag `#brief`, which no table holds: fixed, in
 /// the form of Ghost's ids.
 pub const BRIEF_TAG_ID: &str = "00000000000000000000006272696566";
@@ -437,14 +461,15 @@ impl Shaper<'_> {
         if cards.is_empty() {
             return Ok(vec![]);
         }
-        let (users, all_authors) = tokio::try_join!(self.store.users(), self.store.authors())?;
-        let author_refs: Vec<&Author> = all_authors.iter().collect();
-        let photos = if include.authors {
-            self.photos(&author_refs).await?
+        // Bylines need the people and their profiles; nothing else does.
+        let (users, all_authors, photos, owners) = if include.authors {
+            let (users, authors) = tokio::try_join!(self.store.users(), self.store.authors())?;
+            let photos = self.photos(&authors.iter().collect::<Vec<_>>()).await?;
+            let owners = owners_of(&users, &authors);
+            (users, authors, photos, owners)
         } else {
-            HashMap::new()
+            Default::default()
         };
-        let owners = self.owners_byline(&all_authors).await?;
         let brief_tag = self.tag_resource(
             TagFields {
                 id: BRIEF_TAG_ID,
@@ -714,28 +739,7 @@ impl Shaper<'_> {
     /// profile, else the first author by name (a site imported before
     /// anyone signed in).
     async fn owners_byline(&self, authors: &[Author]) -> StoreResult<Vec<String>> {
-        let mut owners: Vec<_> = self
-            .store
-            .users()
-            .await?
-            .into_iter()
-            .filter(|u| u.role == crate::model::accounts::Role::Owner)
-            .filter_map(|u| u.author_id.map(|id| (u.created_at, id)))
-            .collect();
-        owners.sort();
-        let first_by_name = || {
-            authors
-                .iter()
-                .min_by(|a, b| a.name.cmp(&b.name))
-                .map(|a| a.id.clone())
-        };
-        Ok(owners
-            .into_iter()
-            .map(|(_, id)| id)
-            .next()
-            .or_else(first_by_name)
-            .into_iter()
-            .collect())
+        Ok(owners_of(&self.store.users().await?, authors))
     }
 
     pub async fn authors(&self, ids: &[String], count_posts: bool) -> StoreResult<Vec<Value>> {
