@@ -198,12 +198,12 @@ fn main() {
     let mut saves = Vec::with_capacity(ROUNDS);
     for (i, revision) in (card.story.revision..).take(ROUNDS).enumerate() {
         let body = format!(
-            "csrf={csrf}&revision={revision}&headline={}&dek=Revision+{i}&label={}&section_id={}&author={}&body_md={}&step=save",
+            "csrf={csrf}&revision={revision}&headline={}&dek=Revision+{i}&label={}&section_id={}&author={}&body={}&step=save",
             enc(&card.story.headline),
             enc(&card.story.label),
             card.story.section_id,
             card.author_ids[0],
-            enc(&card.story.body_md),
+            enc(card.story.body.as_str()),
         );
         let t = Instant::now();
         let r = agent

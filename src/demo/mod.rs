@@ -213,7 +213,7 @@ pub async fn fill_if_empty(store: &Store, media_dir: &Path) -> anyhow::Result<us
                 .get(&s.section)
                 .cloned()
                 .with_context(|| format!("demo story names an unknown section {:?}", s.section))?,
-            body_md: s.body.trim().to_string(),
+            body: demo_body(&s.body),
             custom_excerpt: s.excerpt.clone(),
             hero_image_id: Some(image),
             status: Some(if s.status.as_deref() == Some("scheduled") {
@@ -277,7 +277,7 @@ pub async fn fill_if_empty(store: &Store, media_dir: &Path) -> anyhow::Result<us
             None,
             BriefDraft {
                 headline: b.headline.clone(),
-                body_md: b.body.trim().to_string(),
+                body: demo_body(&b.body),
                 link_url: b.link.clone(),
                 image_id: image,
                 status: Some(Status::Published),
@@ -289,13 +289,11 @@ pub async fn fill_if_empty(store: &Store, media_dir: &Path) -> anyhow::Result<us
     }
 
     for (position, p) in demo.pages.iter().enumerate() {
-        let body_md = p.body.trim().to_string();
         let page = crate::model::Page {
             id: new_id(),
             slug: p.slug.clone(),
             title: p.title.clone(),
-            body_html: crate::model::text::render_markdown(&body_md),
-            body_md,
+            body: demo_body(&p.body),
             hero_image_id: None,
             status: Status::Published,
             in_navigation: p.in_navigation,
@@ -352,18 +350,25 @@ fn place_name(n: usize) -> String {
 }
 
 /// The model's first half and the other's second, with the place named.
-fn mixed_body(model: &str, other: &str, place: &str) -> String {
-    let first: Vec<&str> = model.split("\n\n").collect();
-    let second: Vec<&str> = other.split("\n\n").collect();
-    let mut paragraphs: Vec<String> = first[..first.len().div_ceil(2)]
-        .iter()
-        .map(|p| p.to_string())
-        .collect();
-    paragraphs.push(format!(
-        "Officials in {place} said they were watching closely; {place} has seen this before."
-    ));
-    paragraphs.extend(second[second.len() / 2..].iter().map(|p| p.to_string()));
-    paragraphs.join("\n\n")
+fn mixed_body(
+    model: &crate::model::Document,
+    other: &crate::model::Document,
+    place: &str,
+) -> crate::model::Document {
+    use crate::model::document::tree::{Block, Inline};
+    let first = model.blocks();
+    let second = other.blocks();
+    let mut blocks: Vec<Block> = first[..first.len().div_ceil(2)].to_vec();
+    let mut said = Inline::default();
+    said.push_text(
+        &format!(
+            "Officials in {place} said they were watching closely; {place} has seen this before."
+        ),
+        &[],
+    );
+    blocks.push(Block::Paragraph(said));
+    blocks.extend_from_slice(&second[second.len() / 2..]);
+    crate::model::Document::from_blocks(&blocks)
 }
 
 /// Fictional readers the demo's newsletters go to (all under example.com).
@@ -424,7 +429,9 @@ async fn add_newsletters(store: &Store) -> anyhow::Result<()> {
         .context("the weekly round-up exists")?;
     let (mut issue, items) =
         crate::services::sending::compose_roundup(store, &weekly, None).await?;
-    issue.intro_md = "Good morning. This week: a sea wall that divides an island, and a railway that could sink a coalition.".into();
+    issue.intro = demo_body(
+        "Good morning. This week: a sea wall that divides an island, and a railway that could sink a coalition.",
+    );
     store.save_issue(&issue, &items).await?;
     store.set_issue_status(&issue.id, "sent", None).await?;
     Ok(())
@@ -467,7 +474,7 @@ pub async fn add_generated_stories(store: &Store, count: usize) -> anyhow::Resul
                 dek: model.dek.clone(),
                 label: model.label.clone(),
                 section_id: model.section_id.clone(),
-                body_md: mixed_body(&model.body_md, &other.body_md, &place),
+                body: mixed_body(&model.body, &other.body, &place),
                 custom_excerpt: model.custom_excerpt.clone(),
                 hero_image_id: model.hero_image_id.clone(),
                 status: Some(Status::Published),
@@ -498,6 +505,12 @@ pub async fn add_generated_stories(store: &Store, count: usize) -> anyhow::Resul
     progress.finish();
     store.optimize().await?;
     Ok(count)
+}
+
+/// The demo's text is written in Markdown, for typographic quotes and dashes.
+fn demo_body(markdown: &str) -> crate::model::Document {
+    use crate::model::document::markdown::{Typography, to_document};
+    to_document(markdown.trim(), Typography::Typographic)
 }
 
 async fn save_svg(

@@ -87,6 +87,30 @@ pub fn detect(text: &str) -> Option<Embed> {
     }
 }
 
+/// The embed for a player's address (an `<iframe>` another platform
+/// wrote), as the card for the video's own page.
+pub fn from_player(src: &str) -> Option<Embed> {
+    let src = src.trim();
+    let src = src
+        .strip_prefix("https:")
+        .or_else(|| src.strip_prefix("http:"))
+        .unwrap_or(src);
+    let rest = src.strip_prefix("//")?;
+    let (host, path) = rest.split_once('/')?;
+    let id = |path: &str| path.split(['?', '/', '#']).next().map(str::to_string);
+    match host.to_ascii_lowercase().as_str() {
+        "www.youtube.com" | "youtube.com" | "www.youtube-nocookie.com" | "youtube-nocookie.com" => {
+            let id = id(path.strip_prefix("embed/")?)?;
+            detect(&format!("https://www.youtube.com/watch?v={id}"))
+        }
+        "player.vimeo.com" => {
+            let id = id(path.strip_prefix("video/")?)?;
+            detect(&format!("https://vimeo.com/{id}"))
+        }
+        _ => None,
+    }
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('"', "&quot;")

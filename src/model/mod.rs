@@ -8,6 +8,7 @@
 pub mod accounts;
 mod column;
 pub mod dates;
+pub mod document;
 pub mod embeds;
 pub mod nesting;
 pub mod newsletters;
@@ -18,6 +19,7 @@ pub mod words;
 
 use serde::{Deserialize, Serialize};
 
+pub use document::Document;
 pub use text::SafeHtml;
 
 /// Ids are generated in the application (UUIDv7: time-ordered, portable text).
@@ -177,8 +179,7 @@ pub struct Story {
     pub dek: String,
     pub label: String,
     pub section_id: String,
-    pub body_md: String,
-    pub body_html: SafeHtml,
+    pub body: Document,
     pub custom_excerpt: Option<String>,
     pub hero_image_id: Option<String>,
     pub status: Status,
@@ -227,7 +228,11 @@ impl Story {
     }
 
     pub fn excerpt(&self) -> String {
-        text::excerpt(self.custom_excerpt.as_deref(), &self.body_md)
+        document::excerpt_of(
+            self.custom_excerpt.as_deref(),
+            self.body.as_str(),
+            text::EXCERPT_CHARS,
+        )
     }
 }
 
@@ -284,8 +289,7 @@ pub struct Brief {
     pub id: String,
     pub slug: String,
     pub headline: String,
-    pub body_md: String,
-    pub body_html: SafeHtml,
+    pub body: Document,
     pub link_url: Option<String>,
     pub image_id: Option<String>,
     pub status: Status,
@@ -312,8 +316,7 @@ pub struct Page {
     pub id: String,
     pub slug: String,
     pub title: String,
-    pub body_md: String,
-    pub body_html: SafeHtml,
+    pub body: Document,
     pub hero_image_id: Option<String>,
     /// Draft or published (pages are not scheduled).
     pub status: Status,
@@ -431,8 +434,7 @@ mod tests {
             dek: String::new(),
             label: "News".into(),
             section_id: "x".into(),
-            body_md: "First paragraph here.\n\nSecond.".into(),
-            body_html: SafeHtml::default(),
+            body: Document::from_html("<p>First paragraph here.</p><p>Second.</p>"),
             custom_excerpt: None,
             hero_image_id: None,
             status,

@@ -108,7 +108,7 @@ pub struct NewsletterIssue {
     pub subject: String,
     /// The line mail clients show after the subject.
     pub preheader: String,
-    pub intro_md: String,
+    pub intro: crate::model::Document,
     /// draft, scheduled, sending, paused, sent.
     pub status: String,
     pub send_at: Option<UnixTime>,

@@ -26,7 +26,8 @@ use super::media::{GHOST_URL, ImageFrom};
 use super::{
     Options, Report, Saver, body_from_html, imported_page, slug_for, stable_id, stable_id_at,
 };
-use crate::model::text::{plain_text, reading_minutes, render_markdown};
+use crate::model::Document;
+use crate::model::document::markdown::{Typography, to_document};
 use crate::model::{Link, Status, Story, UnixTime};
 use crate::services::media::Library;
 use crate::services::subscriptions::normalize_email;
@@ -120,19 +121,29 @@ fn read_json(path: &Path) -> anyhow::Result<Value> {
     serde_json::from_slice(&bytes).map_err(|e| anyhow!("{} is not valid JSON: {e}", path.display()))
 }
 
-/// A post's body as the desk keeps it: Ghost's HTML where the export has
-/// it, else its Markdown or plain text.
-fn post_body(post: &Value) -> (String, crate::model::SafeHtml) {
-    if let Some(html) = text(post, "html")
-        && let Some(body) = body_from_html(&html)
-    {
-        return body;
+/// A post's body as a document: Ghost's HTML where the export has it,
+/// else its editor's document (Lexical, or Mobiledoc before Ghost 5) read
+/// the same way, else its Markdown or plain text. None: the export holds
+/// no body that can be read.
+fn post_body(post: &Value) -> Option<Document> {
+    if let Some(html) = text(post, "html") {
+        return Some(body_from_html(&html));
     }
-    let markdown = text(post, "markdown")
+    let editors = [
+        (
+            "lexical",
+            super::ghost_documents::lexical_html as fn(&str) -> Result<String, String>,
+        ),
+        ("mobiledoc", super::ghost_documents::mobiledoc_html),
+    ];
+    for (key, render) in editors {
+        if let Some(html) = text(post, key).and_then(|d| render(&d).ok()) {
+            return Some(body_from_html(&html));
+        }
+    }
+    text(post, "markdown")
         .or_else(|| text(post, "plaintext"))
-        .unwrap_or_default();
-    let html = render_markdown(&markdown);
-    (markdown, html)
+        .map(|markdown| to_document(&markdown, Typography::AsWritten))
 }
 
 /// Reads a Ghost export from memory as the importer reads one (the shape
@@ -145,7 +156,7 @@ pub fn read_posts(bytes: &[u8]) -> anyhow::Result<usize> {
     for post in posts {
         let _ = post_body(post);
         if let Some(caption) = text(post, "feature_image_caption") {
-            let _ = crate::model::text::html_to_markdown(&caption);
+            let _ = Document::from_html(&caption).plain_text();
         }
     }
     Ok(posts.len())
@@ -330,16 +341,15 @@ impl Run<'_> {
             .or_else(|| text(post, key))
     }
 
-    fn body(&mut self, post: &Value, title: &str) -> (String, crate::model::SafeHtml) {
-        let (markdown, html) = post_body(post);
-        if markdown.is_empty()
-            && (text(post, "lexical").is_some() || text(post, "mobiledoc").is_some())
+    fn body(&mut self, post: &Value, title: &str) -> Document {
+        let body = post_body(post);
+        if body.is_none() && (text(post, "lexical").is_some() || text(post, "mobiledoc").is_some())
         {
             self.out.report.note(format!(
-                "{title:?} has no HTML or text in the export (only the editor's document): imported empty"
+                "{title:?}: its editor's document could not be read: imported empty"
             ));
         }
-        (markdown, html)
+        body.unwrap_or_default()
     }
 
     async fn post(&mut self, post: &Value) -> anyhow::Result<()> {
@@ -383,7 +393,7 @@ impl Run<'_> {
         }
         let created = time(post, "created_at").or(published).unwrap_or(0);
         let updated = time(post, "updated_at").unwrap_or(created);
-        let (body_md, body_html) = self.body(post, &title);
+        let body = self.body(post, &title);
         let wanted = slug_for(&text(post, "slug").unwrap_or_default(), &title, "untitled");
         // Its authors in Ghost's order (a post's and a page's alike).
         let mut author_ids: Vec<String> = self
@@ -405,7 +415,7 @@ impl Run<'_> {
                 stable_id_at(created, &[SOURCE, "page", &key]),
                 wanted,
                 title,
-                (body_md, body_html),
+                body,
                 status,
                 (created, updated),
                 &author_ids,
@@ -446,11 +456,7 @@ impl Run<'_> {
         let hero_alt = self.meta(post, &ghost_id, "feature_image_alt");
         let hero_caption = self
             .meta(post, &ghost_id, "feature_image_caption")
-            .map(|c| {
-                plain_text(&crate::model::text::html_to_markdown(&c).unwrap_or(c))
-                    .trim()
-                    .to_string()
-            });
+            .map(|c| Document::from_html(&c).plain_text().trim().to_string());
         if let Some(url) = text(post, "feature_image").or_else(|| text(post, "image")) {
             let image_id = stable_id(&[SOURCE, "image", &url]);
             let what = format!("the feature image of {title:?}");
@@ -483,9 +489,8 @@ impl Run<'_> {
             dek: text(post, "custom_excerpt").unwrap_or_default(),
             label: String::new(),
             section_id,
-            reading_minutes: reading_minutes(&body_md),
-            body_md,
-            body_html,
+            reading_minutes: body.reading_minutes(),
+            body,
             custom_excerpt: None,
             hero_image_id: hero_image_id.clone(),
             status,

@@ -7,6 +7,7 @@
 
 pub mod backup;
 pub mod ghost;
+pub mod ghost_documents;
 pub mod ghost_export;
 pub mod masthead_format;
 pub mod media;
@@ -19,7 +20,7 @@ use std::io::BufWriter;
 
 use sha2::{Digest, Sha256};
 
-use crate::model::text::{SafeHtml, render_markdown};
+use crate::model::Document;
 use crate::model::{Author, Section, Tag, slug};
 use crate::store::redirects::PathRedirect;
 use crate::store::{SlugKind, Store, StoreResult, StoryWrite};
@@ -106,13 +107,9 @@ pub fn stable_id_at(at: crate::model::UnixTime, parts: &[&str]) -> String {
         .to_string()
 }
 
-/// HTML from another platform as the desk keeps it: Markdown, and the
-/// sanitized HTML rendered from it. None when nothing could be made of it.
-pub fn body_from_html(html: &str) -> Option<(String, SafeHtml)> {
-    let markdown = crate::model::text::html_to_markdown(html).ok()?;
-    let markdown = markdown.trim().to_string();
-    let rendered = render_markdown(&markdown);
-    Some((markdown, rendered))
+/// HTML from another platform as a document (every visible word kept).
+pub fn body_from_html(html: &str) -> Document {
+    Document::from_html(html)
 }
 
 /// A page as an importer makes it: published or a draft, out of the
@@ -122,7 +119,7 @@ pub fn imported_page(
     id: String,
     slug: String,
     title: String,
-    (body_md, body_html): (String, SafeHtml),
+    body: Document,
     status: crate::model::Status,
     (created_at, updated_at): (crate::model::UnixTime, crate::model::UnixTime),
     author_ids: &[String],
@@ -132,8 +129,7 @@ pub fn imported_page(
         id,
         slug,
         title,
-        body_md,
-        body_html,
+        body,
         hero_image_id: None,
         status: if status == Status::Published {
             Status::Published

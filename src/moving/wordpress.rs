@@ -27,7 +27,7 @@ use super::media::ImageFrom;
 use super::{
     Bounded, Report, Saver, body_from_html, imported_page, slug_for, stable_id, stable_id_at,
 };
-use crate::model::text::{SafeHtml, plain_text, reading_minutes};
+use crate::model::Document;
 use crate::model::{Status, Story, UnixTime};
 use crate::services::media::Library;
 use crate::store::redirects::PathRedirect;
@@ -109,7 +109,7 @@ enum Entry {
         description: String,
     },
     /// An item, with its body already converted (posts and pages).
-    Item(Box<Item>, Option<(String, SafeHtml)>),
+    Item(Box<Item>, Option<Document>),
     /// How far the reader is, in bytes.
     Progress(u64),
 }
@@ -305,7 +305,9 @@ fn read(input: impl BufRead, size: u64, sender: &mpsc::Sender<Entry>) -> anyhow:
                             let mut it = item.take().unwrap_or_default();
                             it.damaged_text = damaged;
                             let body = match it.post_type.as_str() {
-                                "post" | "page" => body_from_html(&clean_content(&it.content)),
+                                "post" | "page" => {
+                                    Some(body_from_html(&clean_content(&it.content)))
+                                }
                                 _ => None,
                             };
                             send(Entry::Item(Box::new(it), body))?;
@@ -772,7 +774,7 @@ impl Run<'_> {
         current
     }
 
-    async fn item(&mut self, item: Item, body: Option<(String, SafeHtml)>) -> anyhow::Result<()> {
+    async fn item(&mut self, item: Item, body: Option<Document>) -> anyhow::Result<()> {
         self.make_categories().await?;
         match item.post_type.as_str() {
             "post" => self.post(item, body).await,
@@ -857,7 +859,7 @@ impl Run<'_> {
         Some(status)
     }
 
-    async fn post(&mut self, item: Item, body: Option<(String, SafeHtml)>) -> anyhow::Result<()> {
+    async fn post(&mut self, item: Item, body: Option<Document>) -> anyhow::Result<()> {
         self.out.report.read("posts");
         let source = self.source.clone();
         let Some(mut status) = self.status(&item, "post") else {
@@ -881,17 +883,7 @@ impl Run<'_> {
             ));
             status = Status::Draft;
         }
-        let (body_md, body_html) = body.unwrap_or_else(|| {
-            if !item.content.trim().is_empty() {
-                self.out.report.note(format!(
-                    "post {:?}: its HTML could not be converted; kept as plain text",
-                    item.title
-                ));
-            }
-            let text = item.content.clone();
-            let html = crate::model::text::render_markdown(&text);
-            (text, html)
-        });
+        let body = body.unwrap_or_else(|| body_from_html(&clean_content(&item.content)));
         // Section: the top of the first category; the rest are tags.
         let mut section_id = None;
         let mut tag_ids: Vec<String> = Vec::new();
@@ -963,12 +955,14 @@ impl Run<'_> {
             id: id.clone(),
             slug,
             headline,
-            dek: plain_text(item.excerpt.trim()),
+            dek: Document::from_html(item.excerpt.trim())
+                .plain_text()
+                .trim()
+                .to_string(),
             label: String::new(),
             section_id,
-            reading_minutes: reading_minutes(&body_md),
-            body_md,
-            body_html,
+            reading_minutes: body.reading_minutes(),
+            body,
             custom_excerpt: None,
             hero_image_id: None,
             status,
@@ -1006,7 +1000,7 @@ impl Run<'_> {
             .await
     }
 
-    async fn page(&mut self, item: Item, body: Option<(String, SafeHtml)>) -> anyhow::Result<()> {
+    async fn page(&mut self, item: Item, body: Option<Document>) -> anyhow::Result<()> {
         self.out.report.read("pages");
         let Some(status) = self.status(&item, "page") else {
             return Ok(());
@@ -1017,12 +1011,7 @@ impl Run<'_> {
             published.or(modified).unwrap_or(0),
             &[&source, "page", &item.key()],
         );
-        let (body_md, body_html) = body.unwrap_or_else(|| {
-            (
-                item.content.clone(),
-                crate::model::text::render_markdown(&item.content),
-            )
-        });
+        let body = body.unwrap_or_else(|| body_from_html(&clean_content(&item.content)));
         let slug = slug_for(&item.name, &item.title, &format!("page-{}", item.id));
         let created = published.or(modified).unwrap_or(0);
         let title = if item.title.trim().is_empty() {
@@ -1035,7 +1024,7 @@ impl Run<'_> {
             id.clone(),
             slug,
             title,
-            (body_md, body_html),
+            body,
             status,
             (created, modified.unwrap_or(created)),
             &authors,
@@ -1075,11 +1064,13 @@ impl Run<'_> {
         } else {
             &item.attachment_url
         };
+        let caption = Document::from_html(item.excerpt.trim()).plain_text();
+        let caption = caption.trim();
         let image = ImageFrom {
             id: &id,
             url,
             alt: item.meta("_wp_attachment_image_alt").unwrap_or(""),
-            caption: &plain_text(item.excerpt.trim()),
+            caption,
             what: &format!("attachment {:?}", item.title),
         };
         if self.out.image(image).await? {

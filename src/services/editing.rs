@@ -206,6 +206,22 @@ pub fn check(user: &User, actions: &[Action], own: bool) -> Result<(), ContentEr
     }
 }
 
+/// A revision's fields as saved. Revisions from before bodies were
+/// documents hold the body as Markdown (`body_md`): it is read as it was
+/// shown then, so restoring one brings back what readers saw.
+pub fn revision_fields<T: serde::de::DeserializeOwned>(json: &str) -> Option<T> {
+    use crate::model::document::markdown::{Typography, to_document};
+    let mut value: serde_json::Value = serde_json::from_str(json).ok()?;
+    if let Some(map) = value.as_object_mut()
+        && !map.contains_key("body")
+        && let Some(serde_json::Value::String(markdown)) = map.remove("body_md")
+    {
+        let body = to_document(&markdown, Typography::Typographic);
+        map.insert("body".into(), body.as_str().into());
+    }
+    serde_json::from_value(value).ok()
+}
+
 /// A story's editable fields: what the editor's form holds, and what a
 /// revision keeps (as JSON).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -215,7 +231,8 @@ pub struct StoryFields {
     pub dek: String,
     pub label: String,
     pub section_id: String,
-    pub body_md: String,
+    /// The body's HTML as the editor sent it (or as stored).
+    pub body: String,
     pub custom_excerpt: String,
     pub hero_image_id: String,
     /// This story's words for its hero (empty: the library's).
@@ -244,7 +261,7 @@ impl StoryFields {
             dek: s.dek.clone(),
             label: s.label.clone(),
             section_id: s.section_id.clone(),
-            body_md: s.body_md.clone(),
+            body: s.body.as_str().to_string(),
             custom_excerpt: s.custom_excerpt.clone().unwrap_or_default(),
             hero_image_id: s.hero_image_id.clone().unwrap_or_default(),
             hero_alt: s.hero_alt.clone().unwrap_or_default(),
@@ -310,7 +327,7 @@ pub async fn save_story(
         dek: fields.dek.clone(),
         label: fields.label.clone(),
         section_id: fields.section_id.clone(),
-        body_md: fields.body_md.clone(),
+        body: crate::services::publishing::read_body(&fields.body).await?,
         custom_excerpt: blank_to_none(&fields.custom_excerpt),
         hero_image_id: blank_to_none(&fields.hero_image_id),
         hero_alt: blank_to_none(&fields.hero_alt),
@@ -428,7 +445,9 @@ async fn tag_ids(store: &Store, names: &[String]) -> Result<Vec<String>, Content
     if names.is_empty() {
         return Ok(vec![]);
     }
-    let known = store.tags().await?;
+    // Tags made here join the known ones: a later name that makes the same
+    // address ("Ünïcode", then "unicode") is the same tag.
+    let mut known = store.tags().await?;
     let mut ids = Vec::with_capacity(names.len());
     for name in names {
         let slug = slug::slugify(name);
@@ -452,7 +471,9 @@ async fn tag_ids(store: &Store, names: &[String]) -> Result<Vec<String>, Content
                 };
                 store.save_tag(&tag).await?;
                 crate::services::webhook_events::tag_added(store, &tag.id).await;
-                tag.id
+                let id = tag.id.clone();
+                known.push(tag);
+                id
             }
         };
         if !ids.contains(&id) {
@@ -539,7 +560,7 @@ pub fn story_changes(
         pair("Hero alt text", &|f| f.hero_alt.clone()),
         pair("Hero caption", &|f| f.hero_caption.clone()),
         pair("Hero credit", &|f| f.hero_credit.clone()),
-        pair("Body", &|f| f.body_md.clone()),
+        pair("Body", &|f| f.body.clone()),
         pair("Excerpt", &|f| f.custom_excerpt.clone()),
         pair("Slug", &|f| f.slug.clone()),
         pair("SEO title", &|f| f.seo_title.clone()),
@@ -553,7 +574,7 @@ pub fn brief_changes(before: &BriefFields, after: &BriefFields) -> Vec<FieldChan
     let pair = |name, f: &dyn Fn(&BriefFields) -> String| (name, f(before), f(after));
     diff::changes(&[
         pair("Headline", &|f| f.headline.clone()),
-        pair("Body", &|f| f.body_md.clone()),
+        pair("Body", &|f| f.body.clone()),
         pair("Link", &|f| f.link_url.clone()),
         pair("Image", &|f| f.image_id.clone()),
         pair("Slug", &|f| f.slug.clone()),
@@ -588,8 +609,7 @@ pub async fn preview_card(
         None => None,
     };
     let now = store.clock().now();
-    let body_md = fields.body_md.clone();
-    let (body_html, reading_minutes) = crate::services::publishing::render_body(&body_md).await?;
+    let body = crate::services::publishing::read_body(&fields.body).await?;
     let story = Story {
         id: stored.map_or_else(new_id, |c| c.story.id.clone()),
         slug: blank_to_none(&fields.slug).unwrap_or_else(|| slug::slugify(&fields.headline)),
@@ -597,9 +617,8 @@ pub async fn preview_card(
         dek: fields.dek.trim().to_string(),
         label: fields.label.clone(),
         section_id: fields.section_id.clone(),
-        body_html,
-        reading_minutes,
-        body_md,
+        reading_minutes: body.reading_minutes(),
+        body,
         custom_excerpt: blank_to_none(&fields.custom_excerpt),
         hero_image_id: hero.as_ref().map(|h| h.id.clone()),
         status: Status::Draft,
@@ -772,7 +791,8 @@ pub async fn delete_story(
 #[serde(default)]
 pub struct BriefFields {
     pub headline: String,
-    pub body_md: String,
+    /// The body's HTML as the editor sent it (or as stored).
+    pub body: String,
     pub link_url: String,
     pub image_id: String,
     pub slug: String,
@@ -783,7 +803,7 @@ impl BriefFields {
     pub fn of(b: &Brief) -> BriefFields {
         BriefFields {
             headline: b.headline.clone(),
-            body_md: b.body_md.clone(),
+            body: b.body.as_str().to_string(),
             link_url: b.link_url.clone().unwrap_or_default(),
             image_id: b.image_id.clone().unwrap_or_default(),
             slug: b.slug.clone(),
@@ -811,7 +831,7 @@ pub async fn save_brief(
     let draft = BriefDraft {
         slug,
         headline: fields.headline.clone(),
-        body_md: fields.body_md.clone(),
+        body: crate::services::publishing::read_body(&fields.body).await?,
         link_url: blank_to_none(&fields.link_url),
         image_id: blank_to_none(&fields.image_id),
         status: step.status(),
@@ -918,8 +938,7 @@ mod tests {
             dek: String::new(),
             label: String::new(),
             section_id: String::new(),
-            body_md: String::new(),
-            body_html: Default::default(),
+            body: Default::default(),
             custom_excerpt: None,
             hero_image_id: None,
             status: Status::Draft,

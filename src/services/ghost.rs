@@ -63,15 +63,15 @@ fn optional_time(t: Option<UnixTime>) -> Value {
 /// Ghost's `excerpt`: the custom excerpt when there is one, else the first
 /// 500 characters of the plain text. Only the body's first few kilobytes
 /// are read (a listing shapes dozens of posts).
-pub fn excerpt(custom: Option<&str>, body_md: &str) -> String {
+pub fn excerpt(custom: Option<&str>, body: &str) -> String {
     if let Some(custom) = custom.map(str::trim).filter(|c| !c.is_empty()) {
         return custom.to_string();
     }
-    let mut end = body_md.len().min(8 * 1024);
-    while !body_md.is_char_boundary(end) {
+    let mut end = body.len().min(8 * 1024);
+    while !body.is_char_boundary(end) {
         end -= 1;
     }
-    text::plain_text(&body_md[..end])
+    crate::model::document::plain_text_of(&body[..end])
         .trim()
         .chars()
         .take(500)
@@ -245,7 +245,6 @@ struct PieceFields<'a> {
     meta_title: Option<&'a str>,
     meta_description: Option<&'a str>,
     body_html: &'a str,
-    body_md: &'a str,
 }
 
 /// Shapes resources: the site's address and the store to look names up in.
@@ -495,7 +494,7 @@ impl Shaper<'_> {
                     text::html_escape(&absolute)
                 )
             });
-            let html = format!("{}{}", b.body_html.as_str(), link.as_deref().unwrap_or(""));
+            let html = format!("{}{}", b.body.as_str(), link.as_deref().unwrap_or(""));
             let fields = PieceFields {
                 id: &b.id,
                 title: &b.headline,
@@ -508,13 +507,12 @@ impl Shaper<'_> {
                 revision: b.revision,
                 published_at: b.published_at,
                 custom_excerpt: None,
-                excerpt: excerpt(None, &b.body_md),
-                reading_time: text::reading_minutes(&b.body_md),
+                excerpt: excerpt(None, b.body.as_str()),
+                reading_time: b.body.reading_minutes(),
                 path: urls::brief(&b.slug),
                 meta_title: None,
                 meta_description: None,
                 body_html: &html,
-                body_md: &b.body_md,
             };
             let mut post = self.piece(fields, formats);
             if include.tags {
@@ -600,7 +598,7 @@ impl Shaper<'_> {
         if formats.plaintext {
             map.insert(
                 "plaintext".into(),
-                Value::String(text::plain_text(p.body_md)),
+                Value::String(crate::model::document::plain_text_of(p.body_html)),
             );
         }
         std::mem::take(map)
@@ -620,13 +618,12 @@ impl Shaper<'_> {
             revision: s.revision,
             published_at: s.published_at,
             custom_excerpt: Some(s.dek.as_str()).filter(|d| !d.is_empty()),
-            excerpt: excerpt(Some(s.dek.as_str()), &s.body_md),
+            excerpt: excerpt(Some(s.dek.as_str()), s.body.as_str()),
             reading_time: s.reading_minutes,
             path: urls::story(&s.slug),
             meta_title: s.seo_title.as_deref(),
             meta_description: s.seo_description.as_deref(),
-            body_html: s.body_html.as_str(),
-            body_md: &s.body_md,
+            body_html: s.body.as_str(),
         };
         self.piece(fields, formats)
     }
@@ -669,13 +666,12 @@ impl Shaper<'_> {
                     revision: p.revision,
                     published_at: p.is_public().then_some(p.created_at),
                     custom_excerpt: None,
-                    excerpt: excerpt(None, &p.body_md),
-                    reading_time: text::reading_minutes(&p.body_md),
+                    excerpt: excerpt(None, p.body.as_str()),
+                    reading_time: p.body.reading_minutes(),
                     path: urls::static_page(&p.slug),
                     meta_title: None,
                     meta_description: None,
-                    body_html: p.body_html.as_str(),
-                    body_md: &p.body_md,
+                    body_html: p.body.as_str(),
                 };
                 let mut page = self.piece(fields, formats);
                 // Every page has an author, as Ghost's front-ends expect:

@@ -49,7 +49,8 @@ pub struct PageFields {
     pub title: String,
     /// Empty: made from the title.
     pub slug: String,
-    pub body_md: String,
+    /// The body's HTML as the editor sent it (or as stored).
+    pub body: String,
     pub hero_image_id: String,
     pub in_navigation: bool,
     pub in_footer: bool,
@@ -63,7 +64,7 @@ impl PageFields {
         PageFields {
             title: p.title.clone(),
             slug: p.slug.clone(),
-            body_md: p.body_md.clone(),
+            body: p.body.as_str().to_string(),
             hero_image_id: p.hero_image_id.clone().unwrap_or_default(),
             in_navigation: p.in_navigation,
             in_footer: p.in_footer,
@@ -134,8 +135,9 @@ async fn prepare(
         return Err(ContentError::SlugTaken(slug));
     }
     let hero = Some(fields.hero_image_id.trim().to_string()).filter(|h| !h.is_empty());
+    let body = crate::services::publishing::read_body(&fields.body).await?;
     if status == Status::Published {
-        check_alt_text(store, hero.as_deref(), None, &fields.body_md).await?;
+        check_alt_text(store, hero.as_deref(), None, &body).await?;
     }
     if !(0..=1000).contains(&fields.position) {
         return Err(invalid(
@@ -161,13 +163,11 @@ async fn prepare(
         }
     }
     let now = store.clock().now();
-    let (body_html, _) = crate::services::publishing::render_body(&fields.body_md).await?;
     Ok(Page {
         id,
         slug,
         title: title.to_string(),
-        body_html,
-        body_md: fields.body_md.clone(),
+        body,
         hero_image_id: hero,
         status,
         in_navigation: fields.in_navigation,
@@ -283,7 +283,7 @@ pub fn changes(before: &PageFields, after: &PageFields) -> Vec<FieldChange> {
     diff::changes(&[
         pair("Title", &|f| f.title.clone()),
         pair("Slug", &|f| f.slug.clone()),
-        pair("Body", &|f| f.body_md.clone()),
+        pair("Body", &|f| f.body.clone()),
         pair("Hero image", &|f| f.hero_image_id.clone()),
         pair("In the navigation", &|f| yes_no(f.in_navigation)),
         pair("In the footer", &|f| yes_no(f.in_footer)),

@@ -9,7 +9,7 @@
 use std::fmt;
 
 use crate::model::{
-    Brief, NoteKind, SiteSettings, Status, Story, StoryNote, UnixTime, new_id, slug, text,
+    Brief, Document, NoteKind, SiteSettings, Status, Story, StoryNote, UnixTime, new_id, slug, text,
 };
 use crate::store::{BriefWrite, SlugKind, Store, StoreError, StoryWrite};
 
@@ -24,7 +24,7 @@ pub struct StoryDraft {
     pub dek: String,
     pub label: String,
     pub section_id: String,
-    pub body_md: String,
+    pub body: Document,
     pub custom_excerpt: Option<String>,
     pub hero_image_id: Option<String>,
     /// The story's own words for its hero (None: the library's).
@@ -54,7 +54,7 @@ impl StoryDraft {
             dek: s.dek.clone(),
             label: s.label.clone(),
             section_id: s.section_id.clone(),
-            body_md: s.body_md.clone(),
+            body: s.body.clone(),
             custom_excerpt: s.custom_excerpt.clone(),
             hero_image_id: s.hero_image_id.clone(),
             hero_alt: s.hero_alt.clone(),
@@ -77,7 +77,7 @@ impl StoryDraft {
 pub struct BriefDraft {
     pub slug: Option<String>,
     pub headline: String,
-    pub body_md: String,
+    pub body: Document,
     pub link_url: Option<String>,
     pub image_id: Option<String>,
     pub status: Option<Status>,
@@ -172,7 +172,7 @@ struct Request<'a> {
     image_id: Option<&'a str>,
     /// The piece's own alt text for its image, over the library's.
     image_alt: Option<&'a str>,
-    body_md: &'a str,
+    body: &'a Document,
 }
 
 /// The rules every piece goes through, in order: headline, status and time,
@@ -201,7 +201,7 @@ async fn decide(
         .unwrap_or(Status::Draft);
     let published_at = decide_time(status, request.published_at, stored.as_ref(), now)?;
     if matches!(status, Status::Published | Status::Scheduled) {
-        check_alt_text(store, request.image_id, request.image_alt, request.body_md).await?;
+        check_alt_text(store, request.image_id, request.image_alt, request.body).await?;
     }
 
     let id = stored_id.map_or_else(new_id, str::to_string);
@@ -333,11 +333,10 @@ pub async fn prepare_story(
             published_at: draft.published_at,
             image_id: draft.hero_image_id.as_deref(),
             image_alt: draft.hero_alt.as_deref(),
-            body_md: &draft.body_md,
+            body: &draft.body,
         },
     )
     .await?;
-    let (body_html, reading_minutes) = render_body(&draft.body_md).await?;
     let story = Story {
         id: decided.id,
         slug: decided.slug,
@@ -345,9 +344,8 @@ pub async fn prepare_story(
         dek: draft.dek.trim().to_string(),
         label: draft.label,
         section_id: draft.section_id,
-        body_html,
-        reading_minutes,
-        body_md: draft.body_md,
+        reading_minutes: draft.body.reading_minutes(),
+        body: draft.body,
         custom_excerpt: non_blank(draft.custom_excerpt),
         hero_image_id: draft.hero_image_id,
         status: decided.status,
@@ -374,17 +372,22 @@ pub async fn prepare_story(
     })
 }
 
-/// A body as readers get it, and its reading time: rendered off the async
-/// workers, and refused (naming the field) when nested too deep to render
-/// in bounded time.
-pub async fn render_body(markdown: &str) -> Result<(text::SafeHtml, i32), ContentError> {
+/// A body a person sent (the desk's editor, an API client), as HTML, read
+/// into the document schema off the async workers; refused (naming the
+/// field) when too long or nested too deep to read in bounded time.
+pub async fn read_body(html: &str) -> Result<Document, ContentError> {
+    let html = html.to_string();
+    crate::cpu::run(move || Document::from_html_checked(&html))
+        .await
+        .map_err(|e: text::Unrenderable| invalid("body", e.to_string()))
+}
+
+/// As `read_body`, for a body sent as Markdown.
+pub async fn read_markdown_body(markdown: &str) -> Result<Document, ContentError> {
     let markdown = markdown.to_string();
-    crate::cpu::run(move || {
-        let html = text::render_checked(&markdown)?;
-        Ok((html, text::reading_minutes(&markdown)))
-    })
-    .await
-    .map_err(|e: text::Unrenderable| invalid("body_md", e.to_string()))
+    crate::cpu::run(move || crate::model::document::markdown::to_document_checked(&markdown))
+        .await
+        .map_err(|e: text::Unrenderable| invalid("body", e.to_string()))
 }
 
 /// Saves a brief, new or edited, under the same rules as stories.
@@ -432,17 +435,15 @@ pub async fn prepare_brief(
             published_at: draft.published_at,
             image_id: draft.image_id.as_deref(),
             image_alt: None,
-            body_md: &draft.body_md,
+            body: &draft.body,
         },
     )
     .await?;
-    let (body_html, _) = render_body(&draft.body_md).await?;
     let brief = Brief {
         id: decided.id,
         slug: decided.slug,
         headline: decided.headline,
-        body_html,
-        body_md: draft.body_md,
+        body: draft.body,
         link_url: draft.link_url,
         image_id: draft.image_id,
         status: decided.status,
@@ -612,7 +613,7 @@ pub(crate) async fn check_alt_text(
     store: &Store,
     image_id: Option<&str>,
     own_alt: Option<&str>,
-    body_md: &str,
+    body: &Document,
 ) -> Result<(), ContentError> {
     let described_here = own_alt.is_some_and(|alt| !alt.trim().is_empty());
     if let Some(id) = image_id {
@@ -631,12 +632,12 @@ pub(crate) async fn check_alt_text(
             Some(_) => {}
         }
     }
-    let missing = text::images_missing_alt(body_md);
+    let missing = body.images_missing_alt();
     if !missing.is_empty() {
         return Err(invalid(
-            "body_md",
+            "body",
             format!(
-                "images in the body have no alt text ({}): write ![description](url) before publishing",
+                "images in the body have no alt text ({}): describe each one in its alt text field before publishing",
                 missing.join(", ")
             ),
         ));

@@ -200,7 +200,7 @@ fn candidate_words(story: &Story) -> Vec<String> {
         }
     }
     let mut counts: HashMap<String, (usize, String)> = HashMap::new();
-    for w in words::words(&crate::model::text::plain_text(&story.body_md)) {
+    for w in words::words(&story.body.plain_text()) {
         if useful(&w.folded) {
             let entry = counts
                 .entry(words::stem(&w.folded))
@@ -265,7 +265,7 @@ pub fn fill_from_section(story: &Story, chosen: &[String]) -> StoryFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{SafeHtml, Status};
+    use crate::model::Status;
 
     fn entry(id: &str, section: &str, published_at: UnixTime) -> TagWindowEntry {
         TagWindowEntry {
@@ -283,8 +283,7 @@ mod tests {
             dek: String::new(),
             label: "News".into(),
             section_id: "europe".into(),
-            body_md: String::new(),
-            body_html: SafeHtml::default(),
+            body: Default::default(),
             custom_excerpt: None,
             hero_image_id: None,
             status: Status::Published,

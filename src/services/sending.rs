@@ -120,7 +120,7 @@ pub async fn compose_roundup(
             .first()
             .map(|s| s.headline.clone())
             .unwrap_or_default(),
-        intro_md: String::new(),
+        intro: Default::default(),
         status: "draft".into(),
         send_at: None,
         started_at: None,
@@ -207,8 +207,8 @@ pub async fn issue_view(
         newsletter: newsletter.name.clone(),
         subject: issue.subject.clone(),
         preheader: issue.preheader.clone(),
-        intro_text: crate::model::text::plain_text(&issue.intro_md),
-        intro: crate::model::text::render_markdown(&issue.intro_md),
+        intro_text: issue.intro.plain_text(),
+        intro: crate::model::SafeHtml::from(&issue.intro),
         items: item_views(store, public_url, &items).await?,
         web_url: public_url.absolute(&urls::newsletter_issue(&issue.slug)),
         preferences_url: public_url.absolute(&urls::newsletter_preferences(TOKEN_SLOT)),
@@ -319,7 +319,7 @@ async fn item_views(
                 views.push(ItemView {
                     kind: "brief",
                     headline: brief.headline.clone(),
-                    dek: crate::model::text::derive_excerpt(&brief.body_md, 220),
+                    dek: crate::model::document::excerpt_of(None, brief.body.as_str(), 220),
                     kicker: "Brief".into(),
                     url: public_url.absolute(&urls::brief(&brief.slug)),
                     image: None,
@@ -553,7 +553,8 @@ const MAX_SUBJECT_CHARS: usize = 200;
 pub struct IssueEdit<'a> {
     pub subject: &'a str,
     pub preheader: &'a str,
-    pub intro_md: &'a str,
+    /// The introduction's HTML as the editor sent it.
+    pub intro: &'a str,
     pub items: Vec<IssueItem>,
 }
 
@@ -574,15 +575,12 @@ pub async fn edit(
             "the subject is needed, and at most {MAX_SUBJECT_CHARS} characters"
         )));
     }
-    // The introduction is rendered for every copy and preview: it is held
-    // to what any body a person sends is held to.
-    let intro = change.intro_md.to_string();
-    let checked = crate::cpu::run(move || crate::model::text::render_checked(&intro)).await;
-    if let Err(e) = checked {
-        return Err(SendingError::Refused(format!(
-            "the introduction cannot be used: {e}"
-        )));
-    }
+    // The introduction is a document, held to what any body a person
+    // sends is held to.
+    let intro = change.intro.to_string();
+    let intro = crate::cpu::run(move || crate::model::Document::from_html_checked(&intro))
+        .await
+        .map_err(|e| SendingError::Refused(format!("the introduction cannot be used: {e}")))?;
     let updated = NewsletterIssue {
         subject: subject.to_string(),
         preheader: change
@@ -591,7 +589,7 @@ pub async fn edit(
             .chars()
             .take(MAX_SUBJECT_CHARS)
             .collect(),
-        intro_md: change.intro_md.to_string(),
+        intro,
         updated_at: store.clock().now(),
         ..issue.clone()
     };
@@ -699,7 +697,7 @@ pub async fn send_story(
         } else {
             story.dek.clone()
         },
-        intro_md: String::new(),
+        intro: Default::default(),
         status: "draft".into(),
         send_at: None,
         started_at: None,

@@ -54,7 +54,7 @@ macro_rules! queries {
 
             macro_rules! brief_columns {
                 () => {
-                    "s.id, s.slug, s.headline, s.body_md, s.body_html, s.link_url, s.image_id, s.status, \
+                    "s.id, s.slug, s.headline, s.body, s.link_url, s.image_id, s.status, \
                      s.published_at, s.created_at, s.updated_at, s.created_by, s.revision"
                 };
             }
@@ -118,11 +118,11 @@ macro_rules! queries {
             /// As `stories::upsert`: false when `based_on` is outdated.
             pub async fn upsert(conn: &mut Conn, b: &Brief, bump: i64, based_on: Option<i64>) -> StoreResult<bool> {
                 let done = sqlx::query(
-                    "INSERT INTO briefs (id, slug, headline, body_md, body_html, link_url, image_id, status,
+                    "INSERT INTO briefs (id, slug, headline, body, body_schema, link_url, image_id, status,
                        published_at, created_at, updated_at, created_by, revision)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)
                      ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, headline = excluded.headline,
-                       body_md = excluded.body_md, body_html = excluded.body_html,
+                       body = excluded.body, body_schema = excluded.body_schema,
                        link_url = excluded.link_url, image_id = excluded.image_id,
                        status = excluded.status, published_at = excluded.published_at,
                        updated_at = excluded.updated_at, revision = briefs.revision + $13
@@ -131,8 +131,8 @@ macro_rules! queries {
                 .bind(&b.id)
                 .bind(&b.slug)
                 .bind(&b.headline)
-                .bind(&b.body_md)
-                .bind(&b.body_html)
+                .bind(&b.body)
+                .bind(crate::model::document::SCHEMA_VERSION)
                 .bind(&b.link_url)
                 .bind(&b.image_id)
                 .bind(b.status)

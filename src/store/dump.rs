@@ -364,10 +364,28 @@ const POSTGRES_CATALOG: &str = "SELECT c.column_name::text, c.data_type::text,
      WHERE c.table_schema = current_schema() AND c.table_name = $1";
 
 /// What `load` is doing with the table in hand.
+/// Columns an older schema had, and what became of them, so a dump made
+/// before the migration still loads: a renamed column loads under its new
+/// name, a dropped one is skipped. Bodies were Markdown with their HTML
+/// beside it until documents (migration 19): the HTML they were shown as
+/// loads into `body`, the Markdown goes, and such a table's bodies are read
+/// into the document schema after the load.
+const RETIRED: &[(&str, &str, Option<&str>)] = &[
+    ("stories", "body_md", None),
+    ("stories", "body_html", Some("body")),
+    ("briefs", "body_md", None),
+    ("briefs", "body_html", Some("body")),
+    ("pages", "body_md", None),
+    ("pages", "body_html", Some("body")),
+    ("newsletter_issues", "intro_md", Some("intro")),
+];
+
 struct Loading {
     name: String,
-    /// The file's columns, each matched to the database's.
+    /// The file's columns, each matched to the database's (dropped ones left out).
     columns: Vec<Column>,
+    /// Positions, in the file's rows, of the values of dropped columns.
+    dropped: Vec<usize>,
     /// Positions (in `columns`) of columns set once every table is in.
     later: Vec<usize>,
     /// Position of `id`, for those later updates.
@@ -476,6 +494,7 @@ impl Store {
                     db::dump::clear(conn, spec.name).await?;
                 }
                 let mut current: Option<Loading> = None;
+                let mut stale_bodies: Vec<&'static str> = Vec::new();
                 let mut pending_later: Vec<(String, String, String, Bound)> = Vec::new();
                 let mut ended = false;
                 while let Some(item) = items.recv().await {
@@ -492,8 +511,26 @@ impl Store {
                             }
                             let known = db::dump::columns(conn, catalog, &name, engine).await?;
                             let mut matched = Vec::with_capacity(columns.len());
-                            for column in &columns {
-                                let Some(c) = known.iter().find(|k| k.name == *column) else {
+                            let mut dropped = Vec::new();
+                            for (position, column) in columns.iter().enumerate() {
+                                let retired =
+                                    RETIRED.iter().find(|(t, c, _)| *t == name && c == column);
+                                let now_named = match retired {
+                                    Some((_, _, renamed)) => {
+                                        if !stale_bodies.contains(&spec.name) {
+                                            stale_bodies.push(spec.name);
+                                        }
+                                        match renamed {
+                                            Some(new) => *new,
+                                            None => {
+                                                dropped.push(position);
+                                                continue;
+                                            }
+                                        }
+                                    }
+                                    None => column.as_str(),
+                                };
+                                let Some(c) = known.iter().find(|k| k.name == now_named) else {
                                     bail!(
                                         "the dump's table {name} has a column {column:?} this database lacks: was it made by a newer Masthead?"
                                     );
@@ -515,6 +552,7 @@ impl Store {
                             current = Some(Loading {
                                 name,
                                 columns: matched,
+                                dropped,
                                 later,
                                 id,
                                 rows: 0,
@@ -530,14 +568,21 @@ impl Store {
                             let mut checked = Vec::with_capacity(rows.len());
                             for row in rows {
                                 table.rows += 1;
-                                if row.len() != width {
+                                if row.len() != width + table.dropped.len() {
                                     bail!(
-                                        "row {} of the table {} has {} values for {width} columns",
+                                        "row {} of the table {} has {} values for {} columns",
                                         table.rows,
                                         table.name,
-                                        row.len()
+                                        row.len(),
+                                        width + table.dropped.len()
                                     );
                                 }
+                                let row: Vec<_> = row
+                                    .into_iter()
+                                    .enumerate()
+                                    .filter(|(i, _)| !table.dropped.contains(i))
+                                    .map(|(_, value)| value)
+                                    .collect();
                                 let mut values = Vec::with_capacity(width);
                                 let mut later = Vec::new();
                                 for (i, (value, column)) in
@@ -604,10 +649,16 @@ impl Store {
                 for (table, column, id, value) in pending_later {
                     db::dump::set_later(conn, &table, &column, &id, value).await?;
                 }
+                for table in &stale_bodies {
+                    db::documents::mark_stale(conn, table).await?;
+                }
                 db::content::record(conn, &change, now).await?
             }
         );
         self.events.committed(change, state);
+        self.upgrade_documents()
+            .await
+            .context("cannot bring the loaded bodies into the document schema")?;
         Ok(report)
     }
 }

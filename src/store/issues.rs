@@ -51,16 +51,16 @@ macro_rules! queries {
             use crate::store::StoreResult;
             use crate::store::issues::{BOUNCE_AFTER, Progress, Recipient};
 
-            const COLUMNS: &str = "id, newsletter_id, slug, subject, preheader, intro_md, status, send_at, \
+            const COLUMNS: &str = "id, newsletter_id, slug, subject, preheader, intro, status, send_at, \
                                    started_at, finished_at, last_error, created_by, created_at, updated_at";
 
             pub async fn upsert(conn: &mut Conn, i: &NewsletterIssue, items: &[IssueItem]) -> StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO newsletter_issues (id, newsletter_id, slug, subject, preheader, intro_md, status,
+                    "INSERT INTO newsletter_issues (id, newsletter_id, slug, subject, preheader, intro, status,
                        send_at, started_at, finished_at, last_error, created_by, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                      ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, subject = excluded.subject,
-                       preheader = excluded.preheader, intro_md = excluded.intro_md, status = excluded.status,
+                       preheader = excluded.preheader, intro = excluded.intro, body_schema = excluded.body_schema, status = excluded.status,
                        send_at = excluded.send_at, updated_at = excluded.updated_at",
                 )
                 .bind(&i.id)
@@ -68,7 +68,7 @@ macro_rules! queries {
                 .bind(&i.slug)
                 .bind(&i.subject)
                 .bind(&i.preheader)
-                .bind(&i.intro_md)
+                .bind(&i.intro)
                 .bind(&i.status)
                 .bind(i.send_at)
                 .bind(i.started_at)

@@ -127,10 +127,10 @@ macro_rules! queries {
                 let in_text = contains(&format!("/media/{file_stem}"));
                 Ok(sqlx::query_as(
                     "SELECT 'story' AS kind, s.id, s.headline AS title FROM stories s
-                       WHERE s.hero_image_id = $1 OR lower(s.body_md) LIKE $2 ESCAPE '\\'
+                       WHERE s.hero_image_id = $1 OR lower(s.body) LIKE $2 ESCAPE '\\'
                      UNION ALL
                      SELECT 'brief' AS kind, b.id, b.headline AS title FROM briefs b
-                       WHERE b.image_id = $1 OR lower(b.body_md) LIKE $2 ESCAPE '\\'
+                       WHERE b.image_id = $1 OR lower(b.body) LIKE $2 ESCAPE '\\'
                      UNION ALL
                      SELECT 'author' AS kind, a.id, a.name AS title FROM authors a WHERE a.photo_id = $1",
                 )

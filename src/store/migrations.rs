@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (16, "moving in", "0016_moving_in.sql"),
     (17, "throttles", "0017_throttles.sql"),
     (18, "page authors", "0018_page_authors.sql"),
+    (19, "documents", "0019_documents.sql"),
 ];
 
 fn migrator(

@@ -14,6 +14,7 @@ mod accounts;
 mod briefs;
 pub mod browse;
 mod content;
+pub mod documents;
 pub mod dump;
 mod error;
 mod fts_rank;
@@ -119,6 +120,7 @@ macro_rules! engine {
             crate::store::briefs::queries!();
             crate::store::browse::queries!();
             crate::store::content::queries!();
+            crate::store::documents::queries!();
             crate::store::dump::queries!();
             crate::store::integrations::queries!();
             crate::store::issues::queries!();
@@ -357,6 +359,9 @@ impl Store {
             Backend::Postgres(pool) => migrations::postgres().run(pool).await,
         }
         .context("database migration failed")?;
+        self.upgrade_documents()
+            .await
+            .context("cannot bring stored bodies into the document schema")?;
         let state = read!(self, content::state()).context("cannot read the content version")?;
         self.events.observed(state);
         Ok(())

@@ -14,7 +14,7 @@ macro_rules! queries {
             use crate::model::{Page, Visibility};
             use crate::store::StoreResult;
 
-            const COLUMNS: &str = "id, slug, title, body_md, body_html, hero_image_id, status, in_navigation, \
+            const COLUMNS: &str = "id, slug, title, body, body_schema, hero_image_id, status, in_navigation, \
                                    in_footer, position, created_at, updated_at, created_by, revision, authors";
 
             pub async fn by_slug(pool: &Pool<Db>, slug: &str) -> StoreResult<Option<Page>> {
@@ -73,11 +73,11 @@ macro_rules! queries {
             /// As `stories::upsert`: false when `based_on` is outdated.
             pub async fn upsert(conn: &mut Conn, p: &Page, bump: i64, based_on: Option<i64>) -> StoreResult<bool> {
                 let done = sqlx::query(
-                    "INSERT INTO pages (id, slug, title, body_md, body_html, hero_image_id, status, in_navigation,
+                    "INSERT INTO pages (id, slug, title, body, body_schema, hero_image_id, status, in_navigation,
                        in_footer, position, created_at, updated_at, created_by, revision, authors)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $16)
                      ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, title = excluded.title,
-                       body_md = excluded.body_md, body_html = excluded.body_html,
+                       body = excluded.body, body_schema = excluded.body_schema,
                        hero_image_id = excluded.hero_image_id, status = excluded.status,
                        in_navigation = excluded.in_navigation, in_footer = excluded.in_footer,
                        position = excluded.position, updated_at = excluded.updated_at,
@@ -88,8 +88,8 @@ macro_rules! queries {
                 .bind(&p.id)
                 .bind(&p.slug)
                 .bind(&p.title)
-                .bind(&p.body_md)
-                .bind(&p.body_html)
+                .bind(&p.body)
+                .bind(crate::model::document::SCHEMA_VERSION)
                 .bind(&p.hero_image_id)
                 .bind(p.status)
                 .bind(p.in_navigation)

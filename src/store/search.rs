@@ -37,7 +37,7 @@ impl SearchDocument {
             headline_key: words::key(&story.headline),
             headline: story.headline.clone(),
             dek: story.dek.clone(),
-            body: crate::model::text::plain_text(&story.body_md),
+            body: story.body.plain_text(),
             topics: names.join(" · "),
         }
     }

@@ -168,7 +168,7 @@ pub const TAG_WINDOW: i64 = 100;
 /// Story columns in the order `Story` declares them.
 macro_rules! story_columns {
     () => {
-        "s.id, s.slug, s.headline, s.dek, s.label, s.section_id, s.body_md, s.body_html, \
+        "s.id, s.slug, s.headline, s.dek, s.label, s.section_id, s.body, \
          s.custom_excerpt, s.hero_image_id, s.status, s.featured, s.published_at, s.created_at, \
          s.updated_at, s.reading_minutes, s.seo_title, s.seo_description, s.hero_alt, s.hero_caption, \
          s.hero_credit, s.created_by, s.revision"
@@ -217,7 +217,11 @@ pub(super) struct SummaryRow {
 impl From<SummaryRow> for StorySummary {
     fn from(row: SummaryRow) -> StorySummary {
         StorySummary {
-            excerpt: crate::model::text::excerpt(row.custom_excerpt.as_deref(), &row.lead),
+            excerpt: crate::model::document::excerpt_of(
+                row.custom_excerpt.as_deref(),
+                &row.lead,
+                crate::model::text::EXCERPT_CHARS,
+            ),
             hero: row.hero.into_image(row.hero_image_id.as_ref()),
             author_ids: id_list(row.author_ids),
             id: row.id,
@@ -260,7 +264,7 @@ macro_rules! summary_columns {
     () => {
         concat!(
             "s.id, s.slug, s.headline, s.dek, s.label, s.section_id, s.custom_excerpt, \
-             substr(s.body_md, 1, 1500) AS lead, s.featured, s.hero_image_id, s.published_at, s.reading_minutes, ",
+             substr(s.body, 1, 4096) AS lead, s.featured, s.hero_image_id, s.published_at, s.reading_minutes, ",
             story_hero_columns!(),
             ", (SELECT string_agg(sa.author_id, ',' ORDER BY sa.position) FROM story_authors sa WHERE sa.story_id = s.id) AS author_ids"
         )
@@ -566,7 +570,7 @@ macro_rules! queries {
             /// and answers false. `bump` adds to the save counter.
             pub async fn upsert(conn: &mut Conn, s: &Story, bump: i64, based_on: Option<i64>) -> StoreResult<bool> {
                 let done = sqlx::query(
-                    "INSERT INTO stories (id, slug, headline, dek, label, section_id, body_md, body_html,
+                    "INSERT INTO stories (id, slug, headline, dek, label, section_id, body, body_schema,
                        custom_excerpt, hero_image_id, status, featured, published_at, created_at,
                        updated_at, reading_minutes, seo_title, seo_description, created_by, hero_alt,
                        hero_caption, hero_credit, revision)
@@ -574,7 +578,7 @@ macro_rules! queries {
                        $22, $23, $24, 1)
                      ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, headline = excluded.headline,
                        dek = excluded.dek, label = excluded.label, section_id = excluded.section_id,
-                       body_md = excluded.body_md, body_html = excluded.body_html,
+                       body = excluded.body, body_schema = excluded.body_schema,
                        custom_excerpt = excluded.custom_excerpt, hero_image_id = excluded.hero_image_id,
                        status = excluded.status, featured = excluded.featured,
                        published_at = excluded.published_at, updated_at = excluded.updated_at,
@@ -590,8 +594,8 @@ macro_rules! queries {
                 .bind(&s.dek)
                 .bind(&s.label)
                 .bind(&s.section_id)
-                .bind(&s.body_md)
-                .bind(&s.body_html)
+                .bind(&s.body)
+                .bind(crate::model::document::SCHEMA_VERSION)
                 .bind(&s.custom_excerpt)
                 .bind(&s.hero_image_id)
                 .bind(s.status)

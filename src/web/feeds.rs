@@ -318,7 +318,7 @@ async fn story_entries(p: &Presenter<'_>, filter: &StoryFilter) -> Result<Vec<En
             url: public.absolute(&urls::story(&story.slug)),
             summary,
             content: if full_text {
-                absolute_links(story.body_html.as_str(), public)
+                absolute_links(story.body.as_str(), public)
             } else {
                 String::new()
             },
@@ -354,7 +354,7 @@ async fn brief_entries(p: &Presenter<'_>) -> Result<Vec<Entry>, SiteError> {
                 title: brief.headline.clone(),
                 url: public.absolute(&urls::brief(&brief.slug)),
                 summary: view.summary,
-                content: absolute_links(brief.body_html.as_str(), public),
+                content: absolute_links(brief.body.as_str(), public),
                 authors: vec![],
                 categories: vec![],
                 published: Dates::of(published),

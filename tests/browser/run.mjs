@@ -42,6 +42,22 @@ function assert(cond, message) {
   if (!cond) throw new Error(message);
 }
 
+// The document in the body editor, as it is saved.
+async function bodyHTML(page) {
+  return page.evaluate(() => window.MastheadEditor.serialize(document.querySelector("textarea[data-document-editor]").editorView.state.doc));
+}
+
+// A paste into the body editor, as the clipboard would bring it.
+async function paste(page, types) {
+  await page.evaluate((types) => {
+    const view = document.querySelector("textarea[data-document-editor]").editorView;
+    view.focus();
+    const data = new DataTransfer();
+    for (const [type, value] of Object.entries(types)) data.setData(type, value);
+    view.dom.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+  }, types);
+}
+
 async function keepReading(javaScriptEnabled, useKeyboard) {
   const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
@@ -207,7 +223,8 @@ if (deskLink && deskEmail) {
     await page.waitForLoadState();
     await clean("new story");
     await page.getByLabel("Headline").fill("A lighthouse keeper retires");
-    await page.locator("#body_md").fill("After forty winters the lamp is automated.");
+    await page.locator(".editor-text").click();
+    await page.keyboard.type("After forty winters the lamp is automated.");
     await page.getByRole("button", { name: "Save draft" }).click();
     await page.waitForLoadState();
     assert((await page.locator(".notice").first().innerText()).includes("Saved."), "the draft was saved");
@@ -270,27 +287,25 @@ if (newsroomPassword && uploadFile) {
     assert(await page.getByRole("button", { name: "Publish", exact: true }).count() === 0, "no publish button for a contributor");
     await page.getByLabel("Headline").fill(headline);
     await page.getByLabel("Dek").fill("After two winters of silence the crossing runs again at night.");
-    await page.locator("#body_md").fill("The first boat left at ten.");
-    await page.locator("#body_md").press("End");
-    await page.locator("#body_md").press("Control+b");
+    await page.locator(".editor-text").click();
+    await page.keyboard.type("The first boat left at ten. ");
+    await page.keyboard.press("Control+b");
+    await page.keyboard.type("Nobody was late");
+    await page.keyboard.press("Control+b");
     await page.setInputFiles("#hero-upload-file", uploadFile);
     await page.getByLabel("Its alt text").fill("A ferry's lights on dark water");
     await page.getByLabel("Its credit").fill("Wren Writer/Estuary Pictures");
     await page.getByRole("button", { name: "Upload and use it" }).click();
     await page.locator(".hero-upload-status", { hasText: "Uploaded" }).waitFor();
     assert((await page.locator("#hero_image_id").inputValue()) !== "", "the upload is chosen as the hero");
-    assert((await page.locator("#body_md").inputValue()).includes("**bold text**"), "Ctrl+B makes bold text");
-    // Pasted from a word processor: headings, emphasis, links and lists kept, the rest dropped.
-    await page.evaluate(() => {
-      const body = document.getElementById("body_md");
-      body.focus();
-      body.setSelectionRange(body.value.length, body.value.length);
-      const data = new DataTransfer();
-      data.setData("text/html", "<meta charset='utf-8'><h2 style='font-family:Calibri'>Why now</h2><p class='MsoNormal'>The <b>harbour</b> board <a href='https://example.org/vote'>voted</a> <span style='color:red'>late</span>.</p><ul><li>one</li><li>two</li></ul>");
-      body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
-    });
-    const pasted = await page.locator("#body_md").inputValue();
-    for (const kept of ["## Why now", "**harbour**", "[voted](https://example.org/vote)", "- one", "- two"]) {
+    assert((await bodyHTML(page)).includes("<strong>Nobody was late</strong>"), "Ctrl+B makes bold text");
+    // Pasted from a word processor on a new line: headings, emphasis,
+    // links and lists kept, the rest dropped.
+    await page.locator(".editor-text").press("End");
+    await page.keyboard.press("Enter");
+    await paste(page, { "text/html": "<meta charset='utf-8'><h2 style='font-family:Calibri'>Why now</h2><p class='MsoNormal'>The <b>harbour</b> board <a href='https://example.org/vote'>voted</a> <span style='color:red'>late</span>.</p><ul><li>one</li><li>two</li></ul>" });
+    const pasted = await bodyHTML(page);
+    for (const kept of ["<h2>Why now</h2>", "<strong>harbour</strong>", '<a href="https://example.org/vote">voted</a>', "<li><p>one</p></li>", "<li><p>two</p></li>"]) {
       assert(pasted.includes(kept), `the paste keeps ${kept}: ${pasted}`);
     }
     assert(!pasted.includes("MsoNormal") && !pasted.includes("color"), "the paste drops styling");
@@ -332,6 +347,99 @@ if (newsroomPassword && uploadFile) {
     assert((await lead.innerText()).includes(headline), "the story leads the home page");
     assert(await lead.locator("img").count() === 1, "with its hero image");
     await reader.close();
+  });
+}
+
+if (newsroomPassword && uploadFile) {
+  await check("document editor: the shared corpus opens and saves unchanged; typing, formatting, undo and redo, a pasted table and Markdown, a dropped photo with its words, published as written", async () => {
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    await page.goto(base + "/desk/login");
+    await page.getByLabel("Email address").fill("editor@example.org");
+    await page.getByLabel("Password").fill(newsroomPassword);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForLoadState();
+    const opened = Date.now();
+    await page.goto(base + "/desk/stories/new");
+    await page.locator(".editor-text").waitFor();
+    assert(Date.now() - opened < 3000, `the editor opens at once (${Date.now() - opened} ms)`);
+
+    // What the server stores, the editor opens and serializes unchanged.
+    const corpus = JSON.parse(readFileSync(new URL("../documents/corpus.json", import.meta.url), "utf8")).documents;
+    const back = await page.evaluate((docs) => docs.map((d) => window.MastheadEditor.serialize(window.MastheadEditor.parseHTML(d))), corpus);
+    back.forEach((html, i) => assert(html === corpus[i], `corpus document ${i} comes back as it went in:\n  ${corpus[i]}\n  ${html}`));
+
+    const headline = "Spring tide floods the lower town";
+    await page.getByLabel("Headline").fill(headline);
+    const body = page.locator(".editor-text");
+    await body.click();
+    await page.keyboard.type("The water rose an hour early. ");
+    await page.waitForTimeout(700);
+    await page.getByRole("button", { name: "Bold", exact: true }).click();
+    await page.keyboard.type("Nobody was ready");
+    await page.keyboard.press("Control+b");
+    await page.keyboard.type(".");
+    assert((await bodyHTML(page)).includes("<strong>Nobody was ready</strong>."), `the toolbar and the keys format: ${await bodyHTML(page)}`);
+    // Undo takes back the formatted words; redo brings them back; undo
+    // reaches the words typed before them too.
+    await page.waitForTimeout(700);
+    await page.keyboard.press("Control+z");
+    assert(!(await bodyHTML(page)).includes("Nobody"), `undo removes the bold words: ${await bodyHTML(page)}`);
+    await page.keyboard.press("Control+Shift+z");
+    assert((await bodyHTML(page)).includes("<strong>Nobody was ready</strong>"), "redo brings them back");
+    await page.keyboard.press("Control+z");
+    await page.keyboard.press("Control+z");
+    assert(!(await bodyHTML(page)).includes("water rose"), `undo reaches the text typed before the formatting: ${await bodyHTML(page)}`);
+    await page.keyboard.press("Control+Shift+z");
+    await page.keyboard.press("Control+Shift+z");
+    assert((await bodyHTML(page)).includes("<p>The water rose an hour early. <strong>Nobody was ready</strong>.</p>"), `redo restores everything: ${await bodyHTML(page)}`);
+    // Typographic quotes as typed, taken back with one Ctrl+Z.
+    await page.keyboard.press("End");
+    await page.keyboard.type(' "');
+    assert((await bodyHTML(page)).includes(". “</p>"), `a quote becomes typographic while typing: ${await bodyHTML(page)}`);
+    await page.keyboard.press("Control+z");
+    await page.keyboard.type("Never");
+    assert((await bodyHTML(page)).includes('. "Never</p>'), `one Ctrl+Z gives the straight quote back: ${await bodyHTML(page)}`);
+    await page.keyboard.press("Enter");
+
+    // A Word table with a header row and a header column, and Markdown.
+    await paste(page, { "text/html": "<table class='MsoTableGrid' style='border:none'><tr><td style='width:100px'><b>Street</b></td><th>Depth</th></tr><tr><th>Quay Road</th><td><p class='MsoNormal'>80 cm</p></td></tr></table>" });
+    await paste(page, { "text/plain": "## What to do\n\n- Move cars to **higher** ground\n- Call 112" });
+    await page.locator(".editor-text h2", { hasText: "What to do" }).waitFor();
+    const html = await bodyHTML(page);
+    assert(html.includes("<th>Depth</th>") && html.includes("<th>Quay Road</th>") && html.includes("<td>80 cm</td>"), `the table keeps its cells: ${html}`);
+    assert(html.includes("<li><p>Move cars to <strong>higher</strong> ground</p></li>"), `the Markdown becomes a list: ${html}`);
+
+    // A photo dropped into the text is uploaded and asks for its words.
+    const bytes = readFileSync(uploadFile).toString("base64");
+    await page.evaluate((bytes) => {
+      const view = document.querySelector("textarea[data-document-editor]").editorView;
+      const raw = Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0));
+      const data = new DataTransfer();
+      data.items.add(new File([raw], "flood.jpg", { type: "image/jpeg" }));
+      const box = view.dom.getBoundingClientRect();
+      view.dom.dispatchEvent(new DragEvent("drop", { dataTransfer: data, clientX: box.left + 20, clientY: box.bottom - 10, bubbles: true, cancelable: true }));
+    }, bytes);
+    await page.locator(".editor-figure img").waitFor();
+    const figure = page.locator(".editor-figure");
+    await figure.getByLabel(/^Alt text/).fill("Water up to the doors on Quay Road");
+    await figure.getByLabel("Caption", { exact: true }).fill("Quay Road at noon.");
+    await figure.getByLabel("Credit", { exact: true }).fill("Photo: Eda Editor");
+    const problems = await axeViolations(page);
+    assert(problems.length === 0, `the editor with content: ${problems.join("; ")}`);
+
+    await page.getByRole("button", { name: "Publish", exact: true }).click();
+    await page.waitForLoadState();
+    assert((await page.locator(".notice").first().innerText()).includes("Published"), `published: ${await page.locator("main").innerText()}`);
+    const story = await context.newPage();
+    await story.goto(base + "/stories/spring-tide-floods-the-lower-town/");
+    const article = story.locator("article .body, .story-body, article").first();
+    const published = await article.innerHTML();
+    for (const part of ["<strong>Nobody was ready</strong>", "<th>Quay Road</th>", "<td>80 cm</td>", "<h2>What to do</h2>", "<strong>higher</strong>",
+      'alt="Water up to the doors on Quay Road"', "Quay Road at noon.", '<small class="credit">Photo: Eda Editor</small>']) {
+      assert(published.includes(part), `the public page shows ${part}`);
+    }
+    await context.close();
   });
 }
 

@@ -1352,3 +1352,31 @@ on_both_backends!(
         assert!(!answers.contains("<harbour>"));
     }
 );
+
+on_both_backends!(tags_written_alike_are_one_tag, |backend| {
+    // Found by schemathesis: two new tags in one post whose names make the
+    // same address ("Ünïcode" and "unicode") answered 503, the second
+    // insert breaking the unique slug.
+    let Some(site) = TestSite::start(backend) else {
+        return;
+    };
+    let created = integration(&site, "Tags", Role::Editor);
+    let api = admin(&site, &created);
+    let reply = api.send(
+        "POST",
+        "posts/",
+        Some(json!({"posts": [{"title": "Alike", "tags": [{"name": "Ünïcode"}, {"name": "unicode"}, {"name": "UNICODE"}]}]})),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let post: Value = serde_json::from_str(&reply.text()).unwrap();
+    // The section comes first, as Ghost's primary tag; then the one tag.
+    let tags: Vec<&Value> = post["posts"][0]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["masthead"]["kind"] == "tag")
+        .collect();
+    assert_eq!(tags.len(), 1, "one tag: {tags:?}");
+    assert_eq!(tags[0]["name"], "Ünïcode");
+    assert_eq!(tags[0]["slug"], "unicode");
+});

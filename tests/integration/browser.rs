@@ -235,7 +235,7 @@ fn every_page_type_is_valid_html() {
     let saved = crate::common::http_post_form(
         &format!("{}{editor}", site.url),
         &format!(
-            "csrf={csrf}&revision={}&headline=A+checked+headline&label={}&section_id={}&author={}&body_md=Checked.&step=save",
+            "csrf={csrf}&revision={}&headline=A+checked+headline&label={}&section_id={}&author={}&body=Checked.&step=save",
             card.story.revision,
             crate::newsroom::enc(&card.story.label),
             card.story.section_id,
@@ -321,7 +321,7 @@ fn every_page_type_is_valid_html() {
         "desk-story-invalid",
         crate::common::http_post_form(
             &format!("{}/desk/stories/new", site.url),
-            &format!("csrf={csrf}&headline=&body_md=Kept.&step=save"),
+            &format!("csrf={csrf}&headline=&body=Kept.&step=save"),
             &as_owner,
         ),
     ));

@@ -23,7 +23,7 @@ fn story_draft(site: &TestSite, slug: &str) -> (masthead::model::Story, publishi
             dek: story.dek.clone(),
             label: story.label.clone(),
             section_id: story.section_id.clone(),
-            body_md: story.body_md.clone(),
+            body: story.body.clone(),
             hero_image_id: story.hero_image_id.clone(),
             status: Some(story.status),
             published_at: story.published_at,
@@ -130,7 +130,9 @@ on_both_backends!(
         };
         let (_, mut draft) = story_draft(&site, "lotsen-straits-ferry-fares-cut-by-a-third");
         draft.headline = "A story with hostile markup".into();
-        draft.body_md = "Fine words.\n\n<script>alert('owned')</script>\n\n<a href=\"javascript:alert(1)\" onmouseover=\"alert(2)\">link</a> <img src=x onerror=alert(3) alt=\"x\">".into();
+        draft.body = masthead::model::Document::from_html(
+            "Fine words.\n\n<script>alert('owned')</script>\n\n<a href=\"javascript:alert(1)\" onmouseover=\"alert(2)\">link</a> <img src=x onerror=alert(3) alt=\"x\">",
+        );
         draft.status = Some(Status::Published);
         draft.published_at = None;
         save(&site, None, draft).unwrap();
@@ -178,7 +180,7 @@ on_both_backends!(publishing_rules_are_enforced, |backend: Backend| {
             .contains("not one of this site's labels")
     );
     let mut no_alt = draft.clone();
-    no_alt.body_md = "Look: ![](/media/x.svg)".into();
+    no_alt.body = masthead::model::Document::from_html("<p>Look: <img src=\"/media/x.svg\"></p>");
     assert!(try_save(no_alt).unwrap_err().contains("no alt text"));
     let mut no_authors = draft.clone();
     no_authors.author_ids.clear();

@@ -155,7 +155,7 @@ on_both_backends!(
                 ("label", "News"),
                 ("section_id", &section),
                 ("author", &mine),
-                ("body_md", "The ferry came late again."),
+                ("body", "The ferry came late again."),
                 ("step", "publish"),
             ],
         );

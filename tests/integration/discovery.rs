@@ -524,7 +524,7 @@ fn publish(
         dek: String::new(),
         label: label.into(),
         section_id,
-        body_md: body.into(),
+        body: masthead::model::Document::from_html(body),
         status: Some(Status::Published),
         published_at: Some(at),
         updated_at: Some(at),

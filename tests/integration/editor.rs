@@ -28,8 +28,8 @@ fn story_form<'a>(site: &TestSite, changes: &[(&'a str, &'a str)]) -> Vec<(&'a s
         ("author", byline.id.clone()),
         ("tags", "Ports, Labour".into()),
         (
-            "body_md",
-            "The cranes stopped at midnight.\n\nNobody expected the **strike** to last.".into(),
+            "body",
+            "<p>The cranes stopped at midnight.</p><p>Nobody expected the <strong>strike</strong> to last.</p>".into(),
         ),
         ("step", "save".into()),
     ];
@@ -88,7 +88,7 @@ on_both_backends!(
         assert!(
             missing
                 .text()
-                .contains("Nobody expected the **strike** to last.")
+                .contains("Nobody expected the &lt;strong&gt;strike&lt;/strong&gt; to last.")
         );
         assert!(missing.text().contains("aria-invalid=\"true\""));
 
@@ -423,7 +423,7 @@ on_both_backends!(
             "/desk/briefs",
             &[
                 ("headline", "Ferry to Oskarhamn resumes"),
-                ("body_md", "Sailings restart on Monday."),
+                ("body", "Sailings restart on Monday."),
                 ("step", "publish"),
             ],
         );
@@ -448,7 +448,7 @@ on_both_backends!(
             &[
                 ("revision", &revision),
                 ("headline", "Ferry to Oskarhamn resumes"),
-                ("body_md", "Sailings restart on Tuesday."),
+                ("body", "Sailings restart on Tuesday."),
                 ("slug", "ferry-to-oskarhamn-resumes"),
                 ("step", "save"),
             ],
@@ -514,7 +514,10 @@ on_both_backends!(
         let preview = editor.post(
             &site,
             "/desk/pages/preview",
-            &[("title", "Contact"), ("body_md", "Write to *us*.")],
+            &[
+                ("title", "Contact"),
+                ("body", "<p>Write to <em>us</em>.</p>"),
+            ],
         );
         assert_eq!(preview.status, 200);
         assert!(preview.text().contains("Preview: readers cannot see"));
@@ -524,7 +527,7 @@ on_both_backends!(
             "/desk/pages/new",
             &[
                 ("title", "Contact"),
-                ("body_md", "Write to the newsroom."),
+                ("body", "Write to the newsroom."),
                 ("in_navigation", "yes"),
                 ("position", "5"),
                 ("step", "publish"),
@@ -551,7 +554,7 @@ on_both_backends!(
                     ("revision", &revision),
                     ("title", "Contact"),
                     ("slug", "write-to-us"),
-                    ("body_md", "Write to the newsroom."),
+                    ("body", "Write to the newsroom."),
                     ("step", step),
                 ],
             )
@@ -645,7 +648,7 @@ on_both_backends!(
         let made = editor.post(
             &site,
             "/desk/pages/new",
-            &[("title", "Corrections policy"), ("body_md", "We correct openly."), ("step", "publish")],
+            &[("title", "Corrections policy"), ("body", "We correct openly."), ("step", "publish")],
         );
         assert_eq!(made.status, 303, "{}", made.text());
         let mira = block_on(site.store.author_by_slug("mira-castellan")).unwrap().unwrap();
@@ -654,7 +657,7 @@ on_both_backends!(
             "/desk/pages/new",
             &[
                 ("title", "How we cover climate"),
-                ("body_md", "From the ground."),
+                ("body", "From the ground."),
                 ("author", &mira.id),
                 ("author", &mo),
                 ("step", "publish"),

@@ -26,7 +26,7 @@ fn draft_from(
             dek: story.dek,
             label: story.label,
             section_id: story.section_id,
-            body_md: story.body_md,
+            body: story.body,
             hero_image_id: story.hero_image_id,
             status: Some(status),
             author_ids: card.author_ids,
@@ -101,7 +101,10 @@ on_both_backends!(
             schedule + 1,
             "but caches must expire at its time"
         );
-        scheduled.body_md.push_str("\n\nOne more paragraph.");
+        scheduled.body = masthead::model::Document::from_html(&format!(
+            "{}<p>One more paragraph.</p>",
+            scheduled.body.as_str()
+        ));
         save(&site, Some(&stored), scheduled);
         assert_eq!(
             (events.version(), events.schedule()),

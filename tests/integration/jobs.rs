@@ -26,7 +26,7 @@ fn schedule(store: &Store, headline: &str, at: i64) -> String {
                 headline: headline.into(),
                 label: model.story.label.clone(),
                 section_id: model.story.section_id.clone(),
-                body_md: "Filed ahead of time.".into(),
+                body: masthead::model::Document::from_html("Filed ahead of time."),
                 author_ids: model.author_ids.clone(),
                 status: Some(Status::Scheduled),
                 published_at: Some(at),
@@ -74,7 +74,7 @@ on_both_backends!(
                     headline: story.headline.clone(),
                     label: story.label.clone(),
                     section_id: story.section_id.clone(),
-                    body_md: story.body_md.clone(),
+                    body: story.body.clone(),
                     author_ids: model.author_ids.clone(),
                     published_at: Some(later),
                     ..Default::default()

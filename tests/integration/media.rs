@@ -262,7 +262,7 @@ on_both_backends!(
                 ("label", &card.story.label),
                 ("section_id", &card.story.section_id),
                 ("author", &card.author_ids[0]),
-                ("body_md", &card.story.body_md),
+                ("body", card.story.body.as_str()),
                 ("hero_image_id", &image.id),
                 ("hero_credit", "Rui Okafor/Northlight for the Meridian"),
                 ("step", "save"),

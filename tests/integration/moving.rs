@@ -153,9 +153,13 @@ on_both_backends!(block_editor_posts_come_without_block_comments, |backend| {
     assert!(report.notes.iter().any(|n| n.contains("--media-dir")));
     let columns = block_on(site.store.story_by_slug("columns")).unwrap();
     let story = columns.expect("the Columns post");
-    assert!(!story.body_md.contains("wp:"), "{}", story.body_md);
-    assert!(!story.body_html.as_str().contains("<!--"));
-    assert!(!story.body_md.trim().is_empty());
+    assert!(
+        !story.body.as_str().contains("wp:"),
+        "{}",
+        story.body.as_str()
+    );
+    assert!(!story.body.as_str().contains("<!--"));
+    assert!(!story.body.is_empty());
     // Items without ids or slugs (this file has neither) are still seven stories.
     let before = block_on(site.store.count_all_stories()).unwrap();
     let preview = import(&site, &fixture("theme-preview.xml"), MediaSource::None).unwrap();
@@ -213,7 +217,11 @@ on_both_backends!(
         let story = block_on(site.store.story_by_slug("fish-chips"))
             .unwrap()
             .unwrap();
-        assert!(story.body_md.contains("Fish & chips"), "{}", story.body_md);
+        assert!(
+            story.body.plain_text().contains("Fish & chips"),
+            "{}",
+            story.body.as_str()
+        );
         assert_eq!(
             site.get("/fish-chips/").header("location"),
             Some("/stories/fish-chips/")
@@ -802,9 +810,9 @@ on_both_backends!(
         );
         // An unknown shortcode stays visible for an editor to replace.
         assert!(
-            story.body_html.as_str().contains("[gallery ids="),
+            story.body.as_str().contains("[gallery ids="),
             "{}",
-            story.body_html.as_str()
+            story.body.as_str()
         );
         let page = site.get("/stories/budget-night/").text();
         assert!(

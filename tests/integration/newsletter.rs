@@ -684,7 +684,7 @@ on_both_backends!(
             &[
                 ("subject", "Friday: the estuary reopens"),
                 ("preheader", "And more"),
-                ("intro_md", "Good *morning*."),
+                ("intro", "<p>Good <em>morning</em>.</p>"),
                 ("add_story", &newest.id),
             ],
         );
@@ -869,7 +869,7 @@ on_both_backends!(
                 ("label", "News"),
                 ("section_id", &sections[0].id),
                 ("author", &authors[0].id),
-                ("body_md", "The lamp goes automatic at dawn."),
+                ("body", "The lamp goes automatic at dawn."),
                 ("send_to", TEST_LIST),
                 ("step", "publish"),
             ],

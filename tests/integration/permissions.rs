@@ -24,7 +24,7 @@ fn story(
         ("label".to_string(), "News".to_string()),
         ("section_id".to_string(), sections[0].id.clone()),
         ("author".to_string(), author.to_string()),
-        ("body_md".to_string(), "A paragraph.".to_string()),
+        ("body".to_string(), "A paragraph.".to_string()),
         ("step".to_string(), step.to_string()),
     ];
     fields.extend(extra.iter().map(|(n, v)| (n.to_string(), v.clone())));
@@ -71,7 +71,7 @@ fn publish_directly(site: &TestSite, path: &str) {
         headline: card.story.headline.clone(),
         label: card.story.label.clone(),
         section_id: card.story.section_id.clone(),
-        body_md: card.story.body_md.clone(),
+        body: card.story.body.clone(),
         author_ids: card.author_ids.clone(),
         status: Some(masthead::model::Status::Published),
         ..Default::default()

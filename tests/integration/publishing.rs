@@ -12,7 +12,7 @@ use crate::on_both_backends;
 fn brief(headline: &str, status: Option<Status>, at: Option<i64>) -> BriefDraft {
     BriefDraft {
         headline: headline.into(),
-        body_md: "A short item about the harbour.".into(),
+        body: masthead::model::Document::from_html("A short item about the harbour."),
         status,
         published_at: at,
         ..Default::default()

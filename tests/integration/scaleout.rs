@@ -163,7 +163,7 @@ fn publish_story(database_url: &str, headline: &str) {
                 headline: headline.into(),
                 label: model.story.label.clone(),
                 section_id: model.story.section_id.clone(),
-                body_md: "Both instances show this at once.".into(),
+                body: masthead::model::Document::from_html("Both instances show this at once."),
                 author_ids: model.author_ids.clone(),
                 status: Some(Status::Published),
                 ..Default::default()

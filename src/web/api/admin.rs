@@ -283,33 +283,42 @@ fn text_of(map: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
-/// The body of a post or page as Markdown: `html` is read only with
-/// `?source=html`, as Ghost reads it.
+/// The body of a post or page as HTML for the document reader: `html` is
+/// read only with `?source=html`, as Ghost reads it; Ghost's editor
+/// documents (`lexical`, `mobiledoc`) are rendered to HTML first. Sizes
+/// are checked when the body is read (`publishing::read_body`).
 async fn body_of(map: &Map<String, Value>, params: &Params) -> Result<Option<String>, ApiError> {
-    let html = text_of(map, "html");
-    match (params.source.as_deref(), html) {
-        (Some("html"), Some(html)) if html.len() > text::MAX_BODY_BYTES => {
-            Err(ApiError::validation(format!(
-                "The html could not be converted: {}.",
-                text::capitalized(&text::Unrenderable::TooLong.to_string())
-            )))
-        }
-        (Some("html"), Some(html)) => crate::cpu::run(move || text::html_to_markdown(&html))
-            .await
-            .map(Some)
-            .map_err(|e| {
-                ApiError::validation(format!(
-                    "The html could not be converted: {}.",
-                    text::capitalized(&e)
-                ))
-            }),
-        (_, _) if map.contains_key("lexical") || map.contains_key("mobiledoc") => {
-            Err(ApiError::validation(
-                "Masthead reads post bodies as HTML: send html with ?source=html (lexical and mobiledoc are not read).",
-            ))
-        }
-        _ => Ok(None),
+    if params.source.as_deref() == Some("html")
+        && let Some(html) = text_of(map, "html")
+    {
+        return Ok(Some(html));
     }
+    for (key, render) in [
+        (
+            "lexical",
+            crate::moving::ghost_documents::lexical_html as fn(&str) -> Result<String, String>,
+        ),
+        ("mobiledoc", crate::moving::ghost_documents::mobiledoc_html),
+    ] {
+        if let Some(document) = text_of(map, key).filter(|d| !d.trim().is_empty()) {
+            if document.len() > crate::model::document::MAX_HTML_BYTES {
+                return Err(ApiError::validation(format!(
+                    "The {key} document could not be read: {}.",
+                    text::capitalized(&text::Unrenderable::TooLong.to_string())
+                )));
+            }
+            return crate::cpu::run(move || render(&document))
+                .await
+                .map(Some)
+                .map_err(|e| {
+                    ApiError::validation(format!(
+                        "The {key} document could not be read: {}.",
+                        text::capitalized(&e)
+                    ))
+                });
+        }
+    }
+    Ok(None)
 }
 
 /// The Ghost status a write asks for, as a workflow step from `stored`.
@@ -361,7 +370,7 @@ async fn apply_post(
         fields.headline = title;
     }
     if let Some(body) = body_of(map, params).await? {
-        fields.body_md = body;
+        fields.body = body;
     }
     if let Some(dek) = text_of(map, "custom_excerpt") {
         fields.dek = dek;
@@ -604,7 +613,7 @@ async fn apply_page(
         fields.slug = slug;
     }
     if let Some(body) = body_of(map, params).await? {
-        fields.body_md = body;
+        fields.body = body;
     }
     Ok(())
 }

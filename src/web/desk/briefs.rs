@@ -55,7 +55,7 @@ struct StatusChoice {
 #[derive(Serialize, Default)]
 struct QuickForm {
     headline: String,
-    body_md: String,
+    body: String,
     link_url: String,
     errors: HashMap<&'static str, String>,
 }
@@ -193,7 +193,7 @@ fn read_fields(form: &Fields, tz: &jiff::tz::TimeZone) -> (BriefFields, Option<S
     (
         BriefFields {
             headline: form.get("headline").to_string(),
-            body_md: form.get("body_md").replace("\r\n", "\n"),
+            body: form.get("body").to_string(),
             link_url: form.get("link_url").trim().to_string(),
             image_id: form.get("image_id").to_string(),
             slug: form.get("slug").trim().to_string(),
@@ -233,7 +233,7 @@ pub(super) async fn create(desk: Desk, form: Fields) -> Response {
         Err(ContentError::Invalid { field, message }) => {
             let quick = QuickForm {
                 headline: fields.headline,
-                body_md: fields.body_md,
+                body: fields.body,
                 link_url: fields.link_url,
                 errors: HashMap::from([(field_name(field), capitalized(&message))]),
             };
@@ -455,10 +455,10 @@ pub(super) async fn revisions(
     };
     let own = editing::owns(&me.user, brief.created_by.as_deref(), &[]);
     let compare = |a: &str, b: &str| match (
-        serde_json::from_str::<BriefFields>(a),
-        serde_json::from_str::<BriefFields>(b),
+        crate::services::editing::revision_fields::<BriefFields>(a),
+        crate::services::editing::revision_fields::<BriefFields>(b),
     ) {
-        (Ok(a), Ok(b)) => editing::brief_changes(&a, &b),
+        (Some(a), Some(b)) => editing::brief_changes(&a, &b),
         _ => vec![],
     };
     let piece = Piece {
@@ -507,7 +507,7 @@ pub(super) async fn action(
             let Some(fields) = revisions
                 .iter()
                 .find(|r| r.number == number)
-                .and_then(|r| serde_json::from_str::<BriefFields>(&r.fields).ok())
+                .and_then(|r| crate::services::editing::revision_fields::<BriefFields>(&r.fields))
             else {
                 return plain(StatusCode::NOT_FOUND, "That revision does not exist.");
             };

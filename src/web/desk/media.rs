@@ -304,6 +304,11 @@ pub(super) async fn upload(desk: Desk, headers: HeaderMap, multipart: Multipart)
             "id": image.id,
             "label": format!("{} ({})", image.file, if image.alt.is_empty() { "no description yet" } else { &image.alt }),
             "url": urls::desk_image(&image.id),
+            // Where the editor's figure points: the served copy.
+            "src": urls::media(&image.file),
+            "alt": image.alt,
+            "caption": image.caption,
+            "credit": image.credit,
         }))
         .into_response(),
         Ok(image) => see_other(&format!("{}?done=uploaded", urls::desk_image(&image.id))),

@@ -8,6 +8,7 @@
 //! recent activity for those allowed to see them.
 
 mod briefs;
+mod documents;
 mod form;
 mod front;
 mod integrations;
@@ -54,6 +55,7 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
             get(stories::new_story).post(stories::create_story),
         )
         .route("/stories/preview", post(stories::preview))
+        .route("/documents/from-markdown", post(documents::from_markdown))
         .route(
             "/stories/{id}",
             get(stories::edit_story).post(stories::update_story),

@@ -167,7 +167,7 @@ struct IssueView {
     progress_url: String,
     subject: String,
     preheader: String,
-    intro_md: String,
+    intro: String,
     status: String,
     editable: bool,
     items: Vec<ItemRow>,
@@ -262,7 +262,7 @@ async fn issue_page(
         editable: matches!(issue.status.as_str(), "draft" | "scheduled"),
         subject: issue.subject.clone(),
         preheader: issue.preheader.clone(),
-        intro_md: issue.intro_md.clone(),
+        intro: issue.intro.as_str().to_string(),
         status: issue.status.clone(),
         items: rows,
         stories: stories
@@ -375,7 +375,7 @@ pub(super) async fn save(desk: Desk, Path(id): Path<String>, form: Fields) -> Re
     let change = IssueEdit {
         subject: form.get("subject"),
         preheader: form.get("preheader"),
-        intro_md: form.get("intro_md"),
+        intro: form.get("intro"),
         items: read_items(&form),
     };
     match sending::edit(&desk.app.store, &issue, change).await {

@@ -262,7 +262,7 @@ fn read_fields(form: &Fields) -> PageFields {
     PageFields {
         title: form.get("title").to_string(),
         slug: form.get("slug").trim().to_string(),
-        body_md: form.get("body_md").replace("\r\n", "\n"),
+        body: form.get("body").to_string(),
         hero_image_id: form.get("hero_image_id").to_string(),
         in_navigation: form.has("in_navigation"),
         in_footer: form.has("in_footer"),
@@ -384,10 +384,10 @@ pub(super) async fn revisions(
         Err(answer) => return answer,
     };
     let compare = |a: &str, b: &str| match (
-        serde_json::from_str::<PageFields>(a),
-        serde_json::from_str::<PageFields>(b),
+        crate::services::editing::revision_fields::<PageFields>(a),
+        crate::services::editing::revision_fields::<PageFields>(b),
     ) {
-        (Ok(a), Ok(b)) => pages::changes(&a, &b),
+        (Some(a), Some(b)) => pages::changes(&a, &b),
         _ => vec![],
     };
     let piece = Piece {
@@ -418,32 +418,31 @@ pub(super) async fn action(
         Err(answer) => return answer,
     };
     let store = &desk.app.store;
-    let outcome = match action.as_str() {
-        "delete" => pages::delete(store, &me.user, &page)
-            .await
-            .map(|_| see_other(&format!("{}?done=deleted", urls::desk_pages()))),
-        "restore" => {
-            let Ok(number) = form.get("number").parse::<i64>() else {
-                return plain(StatusCode::BAD_REQUEST, "Choose a revision to restore.");
-            };
-            let revisions = match store.revisions(PieceKind::Page, &id).await {
-                Ok(revisions) => revisions,
-                Err(e) => return unavailable(e),
-            };
-            let Some(fields) = revisions
-                .iter()
-                .find(|r| r.number == number)
-                .and_then(|r| serde_json::from_str::<PageFields>(&r.fields).ok())
-            else {
-                return plain(StatusCode::NOT_FOUND, "That revision does not exist.");
-            };
-            let based_on = form.get("revision").parse::<i64>().ok();
-            pages::save(store, &me.user, Some(&page), fields, Step::Save, based_on)
+    let outcome =
+        match action.as_str() {
+            "delete" => pages::delete(store, &me.user, &page)
                 .await
-                .map(|_| see_other(&format!("{}?done=restored", urls::desk_page(&id))))
-        }
-        _ => return not_found().await,
-    };
+                .map(|_| see_other(&format!("{}?done=deleted", urls::desk_pages()))),
+            "restore" => {
+                let Ok(number) = form.get("number").parse::<i64>() else {
+                    return plain(StatusCode::BAD_REQUEST, "Choose a revision to restore.");
+                };
+                let revisions = match store.revisions(PieceKind::Page, &id).await {
+                    Ok(revisions) => revisions,
+                    Err(e) => return unavailable(e),
+                };
+                let Some(fields) = revisions.iter().find(|r| r.number == number).and_then(|r| {
+                    crate::services::editing::revision_fields::<PageFields>(&r.fields)
+                }) else {
+                    return plain(StatusCode::NOT_FOUND, "That revision does not exist.");
+                };
+                let based_on = form.get("revision").parse::<i64>().ok();
+                pages::save(store, &me.user, Some(&page), fields, Step::Save, based_on)
+                    .await
+                    .map(|_| see_other(&format!("{}?done=restored", urls::desk_page(&id))))
+            }
+            _ => return not_found().await,
+        };
     match outcome {
         Ok(answer) => answer,
         Err(ContentError::Forbidden(why)) => forbidden(&desk, &why).await,

@@ -733,7 +733,7 @@ fn read_fields(form: &Fields, settings: &SiteSettings) -> (StoryFields, Option<S
         dek: form.get("dek").to_string(),
         label: form.get("label").to_string(),
         section_id: form.get("section_id").to_string(),
-        body_md: form.get("body_md").replace("\r\n", "\n"),
+        body: form.get("body").to_string(),
         custom_excerpt: form.get("custom_excerpt").to_string(),
         hero_image_id: form.get("hero_image_id").to_string(),
         hero_alt: form.get("hero_alt").to_string(),
@@ -1178,7 +1178,8 @@ async fn restore(
             "That revision does not exist.",
         ));
     };
-    let Ok(fields) = serde_json::from_str::<StoryFields>(&revision.fields) else {
+    let Some(fields) = crate::services::editing::revision_fields::<StoryFields>(&revision.fields)
+    else {
         return Ok(plain(
             StatusCode::CONFLICT,
             "That revision cannot be read back.",
@@ -1237,10 +1238,10 @@ pub(super) async fn revisions(
     };
     let own = editing::owns(&me.user, card.story.created_by.as_deref(), &card.author_ids);
     let compare = |a: &str, b: &str| match (
-        serde_json::from_str::<StoryFields>(a),
-        serde_json::from_str::<StoryFields>(b),
+        crate::services::editing::revision_fields::<StoryFields>(a),
+        crate::services::editing::revision_fields::<StoryFields>(b),
     ) {
-        (Ok(a), Ok(b)) => editing::story_changes(&a, &b, &sections, &authors),
+        (Some(a), Some(b)) => editing::story_changes(&a, &b, &sections, &authors),
         _ => vec![],
     };
     let piece = Piece {

@@ -248,7 +248,7 @@ pub async fn story_page(
     );
     let view = StoryView {
         chrome,
-        body: story.body_html.clone(),
+        body: crate::model::SafeHtml::from(&story.body),
         updated: story.notably_updated_at().map(|t| p.date(t)),
         story: teaser,
         tags,
@@ -295,7 +295,11 @@ pub async fn page_html(
             .map(views::image_view),
         None => None,
     };
-    let description = crate::model::text::excerpt(None, &page.body_md);
+    let description = crate::model::document::excerpt_of(
+        None,
+        page.body.as_str(),
+        crate::model::text::EXCERPT_CHARS,
+    );
     let mut chrome = p.chrome(
         Some(&page.title),
         &description,
@@ -305,7 +309,7 @@ pub async fn page_html(
     let view = PageView {
         chrome,
         title: page.title.clone(),
-        body: page.body_html.clone(),
+        body: crate::model::SafeHtml::from(&page.body),
         hero,
         latest: p.latest(),
     };

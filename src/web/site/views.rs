@@ -353,8 +353,8 @@ impl SiteContext {
         BriefView {
             url: urls::brief(&b.slug),
             headline: b.headline.clone(),
-            body: b.body_html.clone(),
-            summary: text::derive_excerpt(&b.body_md, 160),
+            body: SafeHtml::from(&b.body),
+            summary: crate::model::document::excerpt_of(None, b.body.as_str(), 160),
             link_url: b.link_url.clone(),
             published: b.published_at.map(|t| self.date(t)),
             image: card.image.as_ref().map(image_view),

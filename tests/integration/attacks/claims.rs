@@ -23,7 +23,7 @@ fn save_story(
         ("headline", headline),
         ("label", "News"),
         ("section_id", &section),
-        ("body_md", "A paragraph of the story."),
+        ("body", "A paragraph of the story."),
     ];
     for author in authors {
         fields.push(("author", author));
@@ -67,7 +67,7 @@ on_both_backends!(
         let brief = editor.post(
             &site,
             "/desk/briefs",
-            &[("headline", "Embargoed brief"), ("body_md", "Not yet."), ("step", "save")],
+            &[("headline", "Embargoed brief"), ("body", "Not yet."), ("step", "save")],
         );
         assert_eq!(brief.status, 303, "{}", brief.text());
         let brief_path = location_path(&brief);

@@ -76,7 +76,7 @@ on_both_backends!(
                 ("section_id", &section),
                 ("author", &byline),
                 ("tags", "<i>Harbours</i>"),
-                ("body_md", "A paragraph."),
+                ("body", "A paragraph."),
                 ("hero_image_id", &image.id),
                 ("hero_alt", "A harbour"),
                 ("hero_caption", MARKUP),
@@ -184,7 +184,7 @@ on_both_backends!(
                 ("label", "News"),
                 ("section_id", &section),
                 ("author", &byline),
-                ("body_md", "A paragraph."),
+                ("body", "A paragraph."),
                 ("step", "publish"),
             ],
         );

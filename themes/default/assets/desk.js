@@ -1,8 +1,7 @@
 // The desk's small progressive helpers. Every form works without them; with
-// them the editor gains a formatting toolbar and shortcuts, a live preview,
-// autosave of drafts, a warning before leaving unsaved changes, a copy of
-// the text kept in this browser (so an expired session loses nothing), and
-// paste from word processors converted to Markdown.
+// them the editor gains a live preview, autosave of drafts, a warning before
+// leaving unsaved changes and a copy of the text kept in this browser (so an
+// expired session loses nothing). The body's visual editor is editor.js.
 (function () {
   "use strict";
 
@@ -82,7 +81,6 @@
         .catch(function () { uploadStatus.textContent = "Not uploaded: the desk cannot be reached."; });
     });
   }
-  var body = form.querySelector("textarea[name=body_md]");
   var status = form.querySelector(".autosave-status");
   var storageKey = "masthead-draft:" + form.getAttribute("action");
   var dirty = false;
@@ -134,7 +132,11 @@
         var inputs = form.querySelectorAll("[name='" + name + "']");
         inputs.forEach(function (input, i) {
           if (input.type === "checkbox") input.checked = values.indexOf(input.value) >= 0;
-          else if (values[i] !== undefined) input.value = values[i];
+          else if (values[i] !== undefined) {
+            input.value = values[i];
+            // The body's editor takes the kept text from its textarea.
+            input.dispatchEvent(new Event("masthead-restore"));
+          }
         });
       });
       dirty = true;
@@ -189,120 +191,6 @@
         .catch(function () { say("Not saved automatically: the desk cannot be reached. Your text is kept in this browser."); });
     }, 30000);
   }
-
-  if (!body) return;
-
-  // ---- Formatting toolbar and shortcuts.
-  var toolbar = form.querySelector(".toolbar");
-  if (toolbar) toolbar.hidden = false;
-
-  function wrap(before, after, placeholder) {
-    var start = body.selectionStart, end = body.selectionEnd;
-    var chosen = body.value.slice(start, end) || placeholder;
-    body.setRangeText(before + chosen + after, start, end, "end");
-    body.setSelectionRange(start + before.length, start + before.length + chosen.length);
-    body.focus();
-    body.dispatchEvent(new Event("input", { bubbles: true }));
-  }
-  function prefixLines(prefix) {
-    var start = body.value.lastIndexOf("\n", body.selectionStart - 1) + 1;
-    var end = body.selectionEnd;
-    var lines = body.value.slice(start, end).split("\n").map(function (line) { return prefix + line; });
-    body.setRangeText(lines.join("\n"), start, end, "end");
-    body.focus();
-    body.dispatchEvent(new Event("input", { bubbles: true }));
-  }
-  var formats = {
-    heading: function () { prefixLines("## "); },
-    bold: function () { wrap("**", "**", "bold text"); },
-    italic: function () { wrap("*", "*", "italic text"); },
-    link: function () {
-      var url = window.prompt("Address of the link (https://…)");
-      if (url) wrap("[", "](" + url + ")", "link text");
-    },
-    quote: function () { prefixLines("> "); },
-    list: function () { prefixLines("- "); },
-    image: function () {
-      var picker = document.getElementById("image-picker");
-      if (!picker) return;
-      picker.hidden = !picker.hidden;
-      var toggle = toolbar && toolbar.querySelector("[data-format=image]");
-      if (toggle) toggle.setAttribute("aria-expanded", String(!picker.hidden));
-      if (!picker.hidden) document.getElementById("body-image").focus();
-    },
-    embed: function () {
-      var url = window.prompt("Address of the video or post (https://…)");
-      if (!url) return;
-      var start = body.selectionStart;
-      body.setRangeText("\n\n" + url.trim() + "\n\n", start, body.selectionEnd, "end");
-      body.focus();
-      body.dispatchEvent(new Event("input", { bubbles: true }));
-    }
-  };
-  var picker = document.getElementById("image-picker");
-  if (picker) {
-    picker.addEventListener("click", function (event) {
-      var action = event.target.getAttribute("data-picker");
-      if (!action) return;
-      var select = document.getElementById("body-image");
-      if (action === "insert" && select.value) {
-        var option = select.options[select.selectedIndex];
-        var alt = option.getAttribute("data-alt") || "Describe the image";
-        body.setRangeText("\n\n![" + alt + "](" + select.value + ")\n\n", body.selectionStart, body.selectionEnd, "end");
-        body.dispatchEvent(new Event("input", { bubbles: true }));
-      }
-      picker.hidden = true;
-      body.focus();
-    });
-  }
-  if (toolbar) {
-    toolbar.addEventListener("click", function (event) {
-      var button = event.target.closest("button[data-format]");
-      if (button) formats[button.getAttribute("data-format")]();
-    });
-  }
-  body.addEventListener("keydown", function (event) {
-    if (!(event.ctrlKey || event.metaKey)) return;
-    var key = event.key.toLowerCase();
-    var format = key === "b" ? "bold" : key === "i" ? "italic" : key === "k" ? "link" : (event.altKey && key === "2") ? "heading" : null;
-    if (format) { event.preventDefault(); formats[format](); }
-  });
-
-  // ---- Paste from a word processor or a web page: keep headings, links,
-  // emphasis and lists, drop the rest.
-  function markdownOf(node) {
-    if (node.nodeType === 3) return node.nodeValue.replace(/\s+/g, " ");
-    if (node.nodeType !== 1) return "";
-    var tag = node.tagName.toLowerCase();
-    if (tag === "style" || tag === "script" || tag === "meta" || tag === "title") return "";
-    var inner = Array.prototype.map.call(node.childNodes, markdownOf).join("");
-    switch (tag) {
-      case "h1": case "h2": return "\n\n## " + inner.trim() + "\n\n";
-      case "h3": case "h4": case "h5": case "h6": return "\n\n### " + inner.trim() + "\n\n";
-      case "strong": case "b": return inner.trim() ? "**" + inner.trim() + "** " : "";
-      case "em": case "i": return inner.trim() ? "*" + inner.trim() + "* " : "";
-      case "a":
-        var href = node.getAttribute("href") || "";
-        return /^(https?:|mailto:|\/)/.test(href) ? "[" + inner.trim() + "](" + href + ")" : inner;
-      case "li":
-        var ordered = node.parentNode && node.parentNode.tagName && node.parentNode.tagName.toLowerCase() === "ol";
-        return "\n" + (ordered ? "1. " : "- ") + inner.trim();
-      case "ul": case "ol": return "\n" + inner + "\n\n";
-      case "blockquote": return "\n\n> " + inner.trim().replace(/\n/g, "\n> ") + "\n\n";
-      case "p": case "div": return "\n\n" + inner.trim() + "\n\n";
-      case "br": return "\n";
-      default: return inner;
-    }
-  }
-  body.addEventListener("paste", function (event) {
-    var html = event.clipboardData && event.clipboardData.getData("text/html");
-    if (!html) return;
-    event.preventDefault();
-    var doc = new DOMParser().parseFromString(html, "text/html");
-    var text = markdownOf(doc.body).replace(/[ \t]+\n/g, "\n").replace(/\n{3,}/g, "\n\n").trim();
-    body.setRangeText(text, body.selectionStart, body.selectionEnd, "end");
-    body.dispatchEvent(new Event("input", { bubbles: true }));
-  });
 
   // ---- Live preview beside the editor: refreshed a moment after typing stops.
   var frame = document.querySelector("iframe[name=preview-frame]");

@@ -1,0 +1,165 @@
+//! A body as a document: stories', briefs', pages' and newsletter intros'.
+//!
+//! One schema (`schema.json`, which the desk's editor builds its own from)
+//! names what a body may hold. A `Document` is a body in that schema, kept
+//! as its canonical HTML: the markup the editor writes, which every output
+//! (pages, previews, feeds, emails, the APIs' `html`) shows as it is and
+//! from which search text, excerpts and reading times are read. Only this
+//! module makes one, by reading HTML or Markdown into the schema
+//! (`reading`) and writing the result (`writing`), so a stored body holds
+//! exactly the schema's elements and attributes, with safe addresses.
+//! Reading keeps every word a reader could see; scripts, styles and
+//! anything else a browser never shows are dropped.
+
+mod dom;
+pub mod markdown;
+mod reading;
+mod text;
+pub mod tree;
+mod writing;
+
+use serde::{Serialize, Serializer};
+
+use super::nesting;
+pub use super::text::Unrenderable;
+pub use reading::safe_href;
+
+/// The longest HTML body a person may send (the desk's editor, the Admin
+/// API): 1 MB, about 100,000 words with their markup, and what keeps reading
+/// it within its time budget (`cargo bench --bench bodies`).
+pub const MAX_HTML_BYTES: usize = 1024 * 1024;
+
+/// The schema stored bodies are in (`body_schema` in each table): rows of
+/// an older one are read into this one by `services::documents::upgrade`.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// The schema, as data, for those who list it (the editor reads the same file).
+pub const SCHEMA: &str = include_str!("schema.json");
+
+/// A body in the schema, as its canonical HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Document(String);
+
+impl Document {
+    /// HTML from anywhere (an import, a stored row, an API client) in the
+    /// schema. Markup nested deeper than a body may be keeps its words, a
+    /// paragraph per line (the tree is walked by recursion).
+    pub fn from_html(html: &str) -> Document {
+        match nesting::check(html, nesting::MAX_DEPTH) {
+            Ok(()) => Document::read(html),
+            Err(_) => Document::from_text(&nesting::text_only(html)),
+        }
+    }
+
+    /// As `from_html`, for a body a person sends: refused when longer than
+    /// `MAX_HTML_BYTES` or nested deeper than a body may be. CPU work: run
+    /// it through `crate::cpu`.
+    pub fn from_html_checked(html: &str) -> Result<Document, Unrenderable> {
+        if html.len() > MAX_HTML_BYTES {
+            return Err(Unrenderable::TooLong);
+        }
+        nesting::check(html, nesting::MAX_DEPTH).map_err(Unrenderable::TooDeep)?;
+        Ok(Document::read(html))
+    }
+
+    fn read(html: &str) -> Document {
+        let dom = dom::Dom::parse(html);
+        Document(writing::write(&reading::read(&dom)))
+    }
+
+    /// Plain text, a paragraph per non-empty line.
+    pub fn from_text(text: &str) -> Document {
+        let blocks = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|line| {
+                let mut inline = tree::Inline::default();
+                inline.push_text(line, &[]);
+                inline.trim_end();
+                tree::Block::Paragraph(inline)
+            })
+            .collect::<Vec<_>>();
+        Document(writing::write(&blocks))
+    }
+
+    /// Blocks made by code (the demo's mixing), written and read again so
+    /// what they hold is checked like any other body.
+    pub fn from_blocks(blocks: &[tree::Block]) -> Document {
+        Document::from_html(&writing::write(blocks))
+    }
+
+    /// The document's blocks, for those who render it another way (email).
+    pub fn blocks(&self) -> Vec<tree::Block> {
+        reading::read(&dom::Dom::parse(&self.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.0.contains("<figure") && self.plain_text().trim().is_empty()
+    }
+
+    /// The words a reader reads, a line per block.
+    pub fn plain_text(&self) -> String {
+        text::plain_text(&self.0)
+    }
+
+    pub fn word_count(&self) -> usize {
+        self.plain_text().split_whitespace().count()
+    }
+
+    pub fn reading_minutes(&self) -> i32 {
+        super::text::minutes_for(self.word_count())
+    }
+
+    /// Images in the body that have no alt text (their addresses):
+    /// publishing refuses them.
+    pub fn images_missing_alt(&self) -> Vec<String> {
+        text::images_missing_alt(&self.0)
+    }
+
+    /// The document's addresses of images.
+    pub fn image_sources(&self) -> Vec<String> {
+        text::image_sources(&self.0)
+    }
+}
+
+/// The words of a body's canonical HTML (or of the start of one), a line
+/// per block.
+pub fn plain_text_of(html: &str) -> String {
+    text::plain_text(html)
+}
+
+/// What teasers show: the editor's own excerpt, else the first paragraph
+/// of a body's canonical HTML (or the start of it: only the first few
+/// kilobytes are read) cut near `max_chars`.
+pub fn excerpt_of(custom: Option<&str>, html: &str, max_chars: usize) -> String {
+    match custom.map(str::trim) {
+        Some(e) if !e.is_empty() => e.to_string(),
+        _ => super::text::truncate_words(&text::first_paragraph(html), max_chars),
+    }
+}
+
+impl Serialize for Document {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        minijinja::Value::from_safe_string(self.0.clone()).serialize(serializer)
+    }
+}
+
+impl From<&Document> for super::SafeHtml {
+    fn from(document: &Document) -> Self {
+        super::SafeHtml::trusted(document.0.clone())
+    }
+}
+
+// A stored body is one this module wrote (the database holds nothing
+// else: every write takes a `Document`, and the migration that brought
+// bodies into the schema read each one through `from_html`).
+super::column::text_column!(Document, |doc| doc.0.as_str(), |text| Ok::<_, String>(
+    Document(text.to_string())
+));
+
+#[cfg(test)]
+mod tests;
