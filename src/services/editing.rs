@@ -11,7 +11,7 @@ use crate::model::accounts::User;
 use crate::model::{
     Author, Brief, Image, SiteSettings, Status, Story, Tag, UnixTime, new_id, slug,
 };
-use crate::services::diff::{self, FieldChange};
+use crate::services::diff::{self, Compared, FieldChange};
 use crate::services::permissions::{Action, may, refusal};
 use crate::services::publishing::{
     BriefDraft, ContentError, StoryDraft, prepare_brief, prepare_story, slug_conflict,
@@ -32,6 +32,9 @@ pub enum Step {
     /// Back to draft: from review (sent back) or from the site (taken down).
     Unpublish,
     Archive,
+    /// Save an earlier revision's fields again (from the revisions page:
+    /// no button of the editor's, so not in `ALL`).
+    Restore,
 }
 
 impl Step {
@@ -56,13 +59,14 @@ impl Step {
             Step::Schedule => "schedule",
             Step::Unpublish => "unpublish",
             Step::Archive => "archive",
+            Step::Restore => "restore",
         }
     }
 
     /// The status the piece has after the step (None: unchanged).
     fn status(self) -> Option<Status> {
         match self {
-            Step::Save => None,
+            Step::Save | Step::Restore => None,
             Step::Submit => Some(Status::Review),
             Step::Publish => Some(Status::Published),
             Step::Schedule => Some(Status::Scheduled),
@@ -81,6 +85,7 @@ impl Step {
             Step::Schedule => "scheduled",
             Step::Unpublish => "returned to draft",
             Step::Archive => "archived",
+            Step::Restore => "restored an earlier revision of",
         }
     }
 }
@@ -180,7 +185,7 @@ pub fn actions_for(step: Step, stored: Option<Status>) -> Vec<Action> {
         Some(_) => Action::Edit,
     }];
     match step {
-        Step::Save => {
+        Step::Save | Step::Restore => {
             // Changing what readers see (or will see at its time) is publishing.
             if stored.is_some_and(is_public) {
                 actions.push(Action::Publish);
@@ -406,7 +411,8 @@ async fn check_credits(
 /// The time sent with a step: only scheduling (or saving a scheduled
 /// piece) sets one; publishing now, or keeping the first date, needs none.
 fn scheduled_time(step: Step, stored: Option<Status>, at: Option<UnixTime>) -> Option<UnixTime> {
-    let stays_scheduled = step == Step::Save && stored == Some(Status::Scheduled);
+    let stays_scheduled =
+        matches!(step, Step::Save | Step::Restore) && stored == Some(Status::Scheduled);
     (step == Step::Schedule || stays_scheduled)
         .then_some(at)
         .flatten()
@@ -548,7 +554,12 @@ pub fn story_changes(
             .join(", ")
     };
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
-    let pair = |name, f: &dyn Fn(&StoryFields) -> String| (name, f(before), f(after));
+    let pair =
+        |name, f: &dyn Fn(&StoryFields) -> String| (name, Compared::Text(f(before), f(after)));
+    let body = (
+        "Body",
+        Compared::Document(before.body.clone(), after.body.clone()),
+    );
     diff::changes(&[
         pair("Headline", &|f| f.headline.clone()),
         pair("Dek", &|f| f.dek.clone()),
@@ -560,7 +571,7 @@ pub fn story_changes(
         pair("Hero alt text", &|f| f.hero_alt.clone()),
         pair("Hero caption", &|f| f.hero_caption.clone()),
         pair("Hero credit", &|f| f.hero_credit.clone()),
-        pair("Body", &|f| f.body.clone()),
+        body,
         pair("Excerpt", &|f| f.custom_excerpt.clone()),
         pair("Slug", &|f| f.slug.clone()),
         pair("SEO title", &|f| f.seo_title.clone()),
@@ -571,10 +582,15 @@ pub fn story_changes(
 
 /// What changed between two versions of a brief.
 pub fn brief_changes(before: &BriefFields, after: &BriefFields) -> Vec<FieldChange> {
-    let pair = |name, f: &dyn Fn(&BriefFields) -> String| (name, f(before), f(after));
+    let pair =
+        |name, f: &dyn Fn(&BriefFields) -> String| (name, Compared::Text(f(before), f(after)));
+    let body = (
+        "Body",
+        Compared::Document(before.body.clone(), after.body.clone()),
+    );
     diff::changes(&[
         pair("Headline", &|f| f.headline.clone()),
-        pair("Body", &|f| f.body.clone()),
+        body,
         pair("Link", &|f| f.link_url.clone()),
         pair("Image", &|f| f.image_id.clone()),
         pair("Slug", &|f| f.slug.clone()),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::accounts::User;
 use crate::model::{Page, Status, new_id, slug};
-use crate::services::diff::{self, FieldChange};
+use crate::services::diff::{self, Compared, FieldChange};
 use crate::services::editing::Step;
 use crate::services::permissions::{Action, may};
 use crate::services::publishing::{ContentError, check_alt_text};
@@ -193,7 +193,7 @@ pub async fn save(
 ) -> Result<Page, ContentError> {
     must_manage(user)?;
     let status = match step {
-        Step::Save => stored.map_or(Status::Draft, |p| p.status),
+        Step::Save | Step::Restore => stored.map_or(Status::Draft, |p| p.status),
         Step::Publish => Status::Published,
         Step::Unpublish => Status::Draft,
         _ => {
@@ -232,6 +232,7 @@ pub async fn save(
     let action = match step {
         Step::Publish => "published page",
         Step::Unpublish => "unpublished page",
+        Step::Restore => "restored an earlier revision of page",
         _ if stored.is_none() => "started page",
         _ => "edited page",
     };
@@ -279,11 +280,16 @@ pub async fn delete(store: &Store, user: &User, page: &Page) -> Result<(), Conte
 /// What changed between two versions of a page.
 pub fn changes(before: &PageFields, after: &PageFields) -> Vec<FieldChange> {
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
-    let pair = |name, f: &dyn Fn(&PageFields) -> String| (name, f(before), f(after));
+    let pair =
+        |name, f: &dyn Fn(&PageFields) -> String| (name, Compared::Text(f(before), f(after)));
+    let body = (
+        "Body",
+        Compared::Document(before.body.clone(), after.body.clone()),
+    );
     diff::changes(&[
         pair("Title", &|f| f.title.clone()),
         pair("Slug", &|f| f.slug.clone()),
-        pair("Body", &|f| f.body.clone()),
+        body,
         pair("Hero image", &|f| f.hero_image_id.clone()),
         pair("In the navigation", &|f| yes_no(f.in_navigation)),
         pair("In the footer", &|f| yes_no(f.in_footer)),

@@ -256,13 +256,39 @@ on_both_backends!(
         assert!(revisions.contains("Kit Arden") && revisions.contains("Mo Sandler"));
         assert!(revisions.contains("Dockers and owners meet at noon."));
         let current = input_value(&editor.get(&site, &editor_path).text(), "revision");
-        let restored = editor.post(
+        // The story is live: restoring asks first, showing what would change.
+        let asked = editor.post(
             &site,
             &format!("{editor_path}/restore"),
             &[("number", "1"), ("revision", &current)],
         );
+        assert_eq!(asked.status, 200, "{}", asked.text());
+        let question = asked.text();
+        assert!(question.contains("Restore revision 1?"), "{question}");
+        assert!(question.contains("changes what readers see at once"));
+        assert!(question.contains("A strike over night shifts stops the port."));
+        let story = block_on(site.store.story_by_id(&id)).unwrap().unwrap();
+        assert_eq!(
+            story.dek, "Dockers and owners meet at noon.",
+            "nothing changed yet"
+        );
+        let restored = editor.post(
+            &site,
+            &format!("{editor_path}/restore"),
+            &[
+                ("number", "1"),
+                ("revision", &current),
+                ("confirmed", "yes"),
+            ],
+        );
         // (revision 1 is the first draft: its dek, before autosave changed it)
         assert_eq!(restored.status, 303, "{}", restored.text());
+        let log = block_on(site.store.activity(5)).unwrap();
+        assert!(
+            log.iter()
+                .any(|entry| entry.action == "restored an earlier revision of story"),
+            "the restore is logged as one: {log:?}"
+        );
         let story = block_on(site.store.story_by_id(&id)).unwrap().unwrap();
         assert_eq!(story.dek, "A strike over night shifts stops the port.");
         assert_eq!(
@@ -462,11 +488,13 @@ on_both_backends!(
         let revisions = author
             .get(&site, &format!("{editor_path}/revisions"))
             .text();
+        // The body's change is shown by its words: one day for another.
         assert!(
-            revisions.contains("Sailings restart on Monday."),
+            revisions.contains("Sailings restart on <del>")
+                && revisions.contains("Monday.<span class=\"visually-hidden\">]</span></del>"),
             "{revisions}"
         );
-        assert!(revisions.contains("Sailings restart on Tuesday."));
+        assert!(revisions.contains("[added: </span>Tuesday."), "{revisions}");
         // the contributor may not delete it
         assert_eq!(
             contributor

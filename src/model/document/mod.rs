@@ -88,6 +88,18 @@ impl Document {
         Document::from_html(&writing::write(blocks))
     }
 
+    /// The document a line per block, each line saying what the block is
+    /// when it is not a paragraph ("Heading: …", "Image: …", a table's
+    /// rows): what revisions compare, so a figure added or a heading made a
+    /// paragraph shows as such.
+    pub fn outline(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for block in self.blocks() {
+            outline_block(&block, "", &mut lines);
+        }
+        lines
+    }
+
     /// The document's blocks, for those who render it another way (email).
     pub fn blocks(&self) -> Vec<tree::Block> {
         reading::read(&dom::Dom::parse(&self.0))
@@ -130,6 +142,90 @@ impl Document {
 /// per block.
 pub fn plain_text_of(html: &str) -> String {
     text::plain_text(html)
+}
+
+fn outline_block(block: &tree::Block, prefix: &str, lines: &mut Vec<String>) {
+    use tree::{Block, Definition, Width};
+    let mut line = |words: String| lines.push(format!("{prefix}{words}"));
+    match block {
+        Block::Paragraph(i) => line(i.text()),
+        Block::Heading(level, i) => line(format!("Heading {}: {}", level - 1, i.text())),
+        Block::PullQuote(ps) => {
+            for p in ps {
+                line(format!("Pull quote: {}", p.text()));
+            }
+        }
+        Block::Code(code) => {
+            for l in code.lines() {
+                line(format!("Code: {l}"));
+            }
+        }
+        Block::Rule => line("Rule".into()),
+        Block::Table(t) => {
+            line(format!(
+                "Table{}",
+                if t.caption.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", t.caption)
+                }
+            ));
+            for row in &t.rows {
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|c| {
+                        if c.header {
+                            format!("[{}]", c.content.text())
+                        } else {
+                            c.content.text()
+                        }
+                    })
+                    .collect();
+                line(format!("Row: {}", cells.join(" | ")));
+            }
+        }
+        Block::Figure(f) => {
+            let width = match f.width {
+                Width::Text => "",
+                Width::Wide => " (wide)",
+                Width::Full => " (full width)",
+            };
+            line(format!("Image{width}: {} — alt text: {}", f.src, f.alt));
+            if !f.caption.is_empty() || !f.credit.is_empty() {
+                line(format!("Caption: {} — credit: {}", f.caption, f.credit));
+            }
+        }
+        Block::Embed(e) => line(format!("Embed: {}", e.url)),
+        Block::Definitions(items) => {
+            for item in items {
+                match item {
+                    Definition::Term(i) => line(format!("Term: {}", i.text())),
+                    Definition::Detail(i) => line(format!("Definition: {}", i.text())),
+                }
+            }
+        }
+        Block::Quote(blocks) => {
+            let inner = format!("{prefix}Quote: ");
+            for b in blocks {
+                outline_block(b, &inner, lines);
+            }
+        }
+        Block::BulletList(items) | Block::OrderedList(_, items) => {
+            let start = match block {
+                Block::OrderedList(start, _) => Some(*start),
+                _ => None,
+            };
+            for (n, item) in items.iter().enumerate() {
+                let mark = match start {
+                    Some(s) => format!("{prefix}{}. ", s as usize + n),
+                    None => format!("{prefix}• "),
+                };
+                for b in item {
+                    outline_block(b, &mark, lines);
+                }
+            }
+        }
+    }
 }
 
 /// What teasers show: the editor's own excerpt, else the first paragraph

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::form::{Fields, signed_in_form};
-use super::revisions::{Piece, RevisionsQuery, revisions_page};
+use super::revisions::{Piece, RevisionsQuery, ask_before_restoring, revisions_page};
 use super::stories::{StepButton, offered_steps, own_only, page_number, status_label, url_pairs};
 use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
 use crate::model::text::capitalized;
@@ -511,9 +511,40 @@ pub(super) async fn action(
             else {
                 return plain(StatusCode::NOT_FOUND, "That revision does not exist.");
             };
+            let compare = |a: &str, b: &str| match (
+                editing::revision_fields::<BriefFields>(a),
+                editing::revision_fields::<BriefFields>(b),
+            ) {
+                (Some(a), Some(b)) => editing::brief_changes(&a, &b),
+                _ => vec![],
+            };
+            let piece = Piece {
+                kind: PieceKind::Brief,
+                id: &id,
+                headline: &brief.headline,
+                back_url: urls::desk_brief(&id),
+                base_url: urls::desk_brief(&id),
+                current: brief.revision,
+                may_restore: true,
+                desk_section: "briefs",
+            };
+            let live = matches!(brief.status, Status::Published | Status::Scheduled);
+            let confirmed = form.get("confirmed") == "yes";
+            if let Some(ask) =
+                ask_before_restoring(&desk, &piece, number, live, confirmed, &compare).await
+            {
+                return ask;
+            }
             let based_on = form.get("revision").parse::<i64>().ok();
-            match editing::save_brief(store, &me.user, Some(&brief), fields, Step::Save, based_on)
-                .await
+            match editing::save_brief(
+                store,
+                &me.user,
+                Some(&brief),
+                fields,
+                Step::Restore,
+                based_on,
+            )
+            .await
             {
                 Ok(_) => see_other(&format!("{}?done=restored", urls::desk_brief(&id))),
                 Err(e) => failure(&desk, e).await,

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::form::{Fields, signed_in_form};
-use super::revisions::{Piece, RevisionsQuery, revisions_page};
+use super::revisions::{Piece, RevisionsQuery, ask_before_restoring, revisions_page};
 use super::stories::status_label;
 use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
 use crate::model::text::capitalized;
@@ -436,10 +436,41 @@ pub(super) async fn action(
                 }) else {
                     return plain(StatusCode::NOT_FOUND, "That revision does not exist.");
                 };
+                let compare = |a: &str, b: &str| match (
+                    crate::services::editing::revision_fields::<PageFields>(a),
+                    crate::services::editing::revision_fields::<PageFields>(b),
+                ) {
+                    (Some(a), Some(b)) => pages::changes(&a, &b),
+                    _ => vec![],
+                };
+                let piece = Piece {
+                    kind: PieceKind::Page,
+                    id: &id,
+                    headline: &page.title,
+                    back_url: urls::desk_page(&id),
+                    base_url: urls::desk_page(&id),
+                    current: page.revision,
+                    may_restore: true,
+                    desk_section: "pages",
+                };
+                let live = page.status == crate::model::Status::Published;
+                let confirmed = form.get("confirmed") == "yes";
+                if let Some(ask) =
+                    ask_before_restoring(&desk, &piece, number, live, confirmed, &compare).await
+                {
+                    return ask;
+                }
                 let based_on = form.get("revision").parse::<i64>().ok();
-                pages::save(store, &me.user, Some(&page), fields, Step::Save, based_on)
-                    .await
-                    .map(|_| see_other(&format!("{}?done=restored", urls::desk_page(&id))))
+                pages::save(
+                    store,
+                    &me.user,
+                    Some(&page),
+                    fields,
+                    Step::Restore,
+                    based_on,
+                )
+                .await
+                .map(|_| see_other(&format!("{}?done=restored", urls::desk_page(&id))))
             }
             _ => return not_found().await,
         };

@@ -4,7 +4,7 @@
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use super::{Desk, Frame, render, unavailable};
+use super::{Desk, Frame, plain, render, unavailable};
 use crate::model::dates;
 use crate::services::diff::FieldChange;
 use crate::store::PieceKind;
@@ -122,4 +122,60 @@ pub(super) async fn revisions_page(
         view,
     )
     .await
+}
+
+#[derive(Serialize)]
+struct RestoreView {
+    headline: String,
+    number: i64,
+    revision: i64,
+    action: String,
+    back_url: String,
+    changes: Vec<FieldChange>,
+}
+
+/// Restoring a revision of a piece readers can see changes the site at
+/// once: unless the request says it was confirmed, the answer is a page
+/// that asks, showing what would change (from the current revision to the
+/// chosen one). None: go ahead.
+pub(super) async fn ask_before_restoring(
+    desk: &Desk,
+    piece: &Piece<'_>,
+    number: i64,
+    live: bool,
+    confirmed: bool,
+    compare: &(dyn Fn(&str, &str) -> Vec<FieldChange> + Sync),
+) -> Option<Response> {
+    if !live || confirmed {
+        return None;
+    }
+    let revisions = match desk.app.store.revisions(piece.kind, piece.id).await {
+        Ok(revisions) => revisions,
+        Err(e) => return Some(unavailable(e)),
+    };
+    let fields_of = |n: i64| revisions.iter().find(|r| r.number == n).map(|r| &r.fields);
+    let Some(chosen) = fields_of(number) else {
+        return Some(plain(
+            axum::http::StatusCode::NOT_FOUND,
+            "That revision does not exist.",
+        ));
+    };
+    let changes = fields_of(piece.current).map_or_else(Vec::new, |now| compare(now, chosen));
+    let view = RestoreView {
+        headline: piece.headline.to_string(),
+        number,
+        revision: piece.current,
+        action: format!("{}/restore", piece.base_url),
+        back_url: format!("{}/revisions", piece.base_url),
+        changes,
+    };
+    let title = format!("Restore revision {number}: {}", piece.headline);
+    Some(
+        render(
+            desk,
+            Frame::page("desk/restore.html", &title, piece.desk_section),
+            view,
+        )
+        .await,
+    )
 }

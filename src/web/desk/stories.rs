@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::form::{Fields, signed_in_form};
-use super::revisions::{Piece, RevisionsQuery, revisions_page};
+use super::revisions::{Piece, RevisionsQuery, ask_before_restoring, revisions_page};
 use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
 use crate::model::text::capitalized;
 use crate::model::{NoteKind, SiteSettings, Status, dates};
@@ -1185,6 +1185,29 @@ async fn restore(
             "That revision cannot be read back.",
         ));
     };
+    let (sections, authors) = tokio::try_join!(store.sections(), store.authors())?;
+    let compare = |a: &str, b: &str| match (
+        editing::revision_fields::<StoryFields>(a),
+        editing::revision_fields::<StoryFields>(b),
+    ) {
+        (Some(a), Some(b)) => editing::story_changes(&a, &b, &sections, &authors),
+        _ => vec![],
+    };
+    let piece = Piece {
+        kind: PieceKind::Story,
+        id: &card.story.id,
+        headline: &card.story.headline,
+        back_url: urls::desk_story(&card.story.id),
+        base_url: urls::desk_story(&card.story.id),
+        current: card.story.revision,
+        may_restore: true,
+        desk_section: "stories",
+    };
+    let live = matches!(card.story.status, Status::Published | Status::Scheduled);
+    let confirmed = form.get("confirmed") == "yes";
+    if let Some(ask) = ask_before_restoring(desk, &piece, number, live, confirmed, &compare).await {
+        return Ok(ask);
+    }
     let settings = match crate::services::settings::load(store).await {
         Ok(s) => s,
         Err(e) => return Ok(unavailable(e)),
@@ -1196,7 +1219,7 @@ async fn restore(
         user,
         Some(card),
         fields,
-        Step::Save,
+        Step::Restore,
         based_on,
     )
     .await
