@@ -93,7 +93,7 @@ pub fn document_change(field: &str, before: &str, after: &str) -> Option<FieldCh
                 } => {
                     let paired = old_len.min(new_len);
                     for k in 0..paired {
-                        out.push(changed_line(&before[old_index + k], &after[new_index + k]));
+                        out.push(changed_line(before[old_index + k], after[new_index + k]));
                     }
                     for text in &before[old_index + paired..old_index + old_len] {
                         out.push(line("removed", text));
