@@ -100,20 +100,94 @@ pub fn desk_person(id: &str, action: &str) -> String {
     format!("/desk/people/{id}/{action}")
 }
 /// How an address from another platform is kept and looked up: the path
-/// without its trailing slash (the root stays `/`), then `?query` if any,
+/// without its trailing slash (the root stays `/`), its percent escapes in
+/// capitals (`%c3%a9` and `%C3%A9` are one address), repeated slashes as
+/// one, then `?query` if any,
 /// so `/2019/05/vote/` and `/2019/05/vote` are one, and `/?p=12` is kept.
 pub fn old_path_key(path: &str, query: Option<&str>) -> String {
-    let trimmed = path.trim_end_matches('/');
+    // `//greek/x` (WordPress's own test data links so) is `/greek/x`.
+    let mut single = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && single.ends_with('/')) {
+            single.push(c);
+        }
+    }
+    let trimmed = single.trim_end_matches('/');
     let mut key = if trimmed.is_empty() {
         "/".to_string()
     } else {
-        trimmed.to_string()
+        upper_percent_escapes(trimmed)
     };
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         key.push('?');
         key.push_str(q);
     }
     key
+}
+
+/// The key as imports before escapes were made capitals kept it
+/// (WordPress writes them in small letters): looked up second.
+pub fn old_path_key_lowercase_escapes(key: &str) -> String {
+    percent_escapes_in(key, false)
+}
+
+/// `%c3%a9` as `%C3%A9`: browsers and other sites write escapes in either
+/// case, and both name one address.
+fn upper_percent_escapes(path: &str) -> String {
+    percent_escapes_in(path, true)
+}
+
+fn percent_escapes_in(path: &str, upper: bool) -> String {
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+        {
+            out.push('%');
+            for digit in [bytes[i + 1], bytes[i + 2]] {
+                out.push(if upper {
+                    digit.to_ascii_uppercase()
+                } else {
+                    digit.to_ascii_lowercase()
+                } as char);
+            }
+            i += 3;
+        } else {
+            let c = path[i..].chars().next().expect("a character");
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// An address as an HTTP header may carry it: bytes outside ASCII (a
+/// Greek or Japanese slug) percent-encoded, the rest as it is.
+pub fn header_safe(url: &str) -> String {
+    const NON_ASCII: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ');
+    percent_encoding::utf8_percent_encode(url, NON_ASCII).to_string()
+}
+
+/// WordPress's own addresses for a piece or an archive are the site's root
+/// with a query (`/?p=123`, `/?page_id=45`, `/?cat=7`): the part of such a
+/// query that names one, as its old address was kept (`p=123`), or None
+/// for any other query (tracking parameters, a search), which the home
+/// page ignores.
+pub fn root_old_address(query: Option<&str>) -> Option<String> {
+    const NAMES: [&str; 6] = ["p", "page_id", "cat", "tag", "author", "attachment_id"];
+    query?.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        (NAMES.contains(&name)
+            && !value.is_empty()
+            && value.len() <= 200
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_%.".contains(&b)))
+        .then(|| format!("{name}={value}"))
+    })
 }
 
 /// A static page (About, Contact, …).

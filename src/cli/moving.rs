@@ -101,6 +101,30 @@ async fn open(args: &StoreArgs) -> anyhow::Result<(Config, Store)> {
     Ok((config, store))
 }
 
+/// The store a dry run reads names from, creating nothing: the site's own
+/// database when it exists, else an empty one in memory (the SQLite file
+/// and the data folder are not made).
+async fn open_for_dry_run(args: &StoreArgs) -> anyhow::Result<(Config, Store)> {
+    let config = Config::resolve(args.overrides())?;
+    super::init_logging(&config);
+    let missing = config
+        .database_url
+        .strip_prefix("sqlite://")
+        .map(|path| path.split('?').next().unwrap_or(path))
+        .is_some_and(|path| !std::path::Path::new(path).exists());
+    if !missing {
+        let store = crate::server::open_store(&config).await?;
+        return Ok((config, store));
+    }
+    println!(
+        "Dry run: {} does not exist, so the file is read against an empty site in memory; nothing is written.",
+        config.database_url
+    );
+    let store = Store::connect("sqlite::memory:").await?;
+    store.migrate().await?;
+    Ok((config, store))
+}
+
 /// Shows a load's progress, one table at a time.
 fn table_progress() -> impl FnMut(&str, usize) {
     |table: &str, rows: usize| {
@@ -192,7 +216,11 @@ async fn from_platform(
     ) -> anyhow::Result<crate::moving::Report>,
 ) -> anyhow::Result<()> {
     let options = args.options()?;
-    let (config, store) = open(&args.store).await?;
+    let (config, store) = if options.dry_run {
+        open_for_dry_run(&args.store).await?
+    } else {
+        open(&args.store).await?
+    };
     let started = Instant::now();
     let report = importer(&store, &library(&config), &options)
         .await

@@ -363,6 +363,8 @@ impl Run<'_> {
             .read(if is_page { "pages" } else { "posts" });
         let title = text(post, "title").unwrap_or_else(|| format!("Untitled {ghost_id}"));
         let key = text(post, "uuid").unwrap_or_else(|| ghost_id.clone());
+        let kind = if is_page { "page" } else { "post" };
+        let key = self.out.identity(kind, &key, &title);
         // A Ghost export written by Masthead says its own status too.
         let own = post
             .get("masthead")

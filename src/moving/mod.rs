@@ -208,13 +208,24 @@ impl fmt::Display for Report {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        writeln!(f, "Read: {}.", list(&self.read))?;
+        if self.read.is_empty() {
+            writeln!(
+                f,
+                "Read nothing: the file holds no posts, pages, authors, categories, tags or media that this importer knows."
+            )?;
+        } else {
+            writeln!(f, "Read: {}.", list(&self.read))?;
+        }
         let verb = if self.dry_run {
             "Would write (dry run, nothing was written)"
         } else {
             "Wrote"
         };
-        writeln!(f, "{verb}: {}.", list(&self.written))?;
+        if self.written.is_empty() {
+            writeln!(f, "{verb}: nothing.")?;
+        } else {
+            writeln!(f, "{verb}: {}.", list(&self.written))?;
+        }
         for note in &self.notes {
             writeln!(f, "  - {note}")?;
         }
@@ -401,6 +412,10 @@ pub struct Saver<'a> {
     pub report: Report,
     stories: Vec<StoryWrite>,
     pub redirects: Vec<PathRedirect>,
+    /// Old addresses given in this run: the first piece to claim one keeps it.
+    addresses: std::collections::HashSet<String>,
+    /// Items' identities seen in this run (kind and key), with how many times.
+    identities: HashMap<(&'static str, String), usize>,
 }
 
 /// Stories saved per transaction.
@@ -423,7 +438,27 @@ impl<'a> Saver<'a> {
             },
             stories: Vec::new(),
             redirects: Vec::new(),
+            addresses: Default::default(),
+            identities: HashMap::new(),
         })
+    }
+
+    /// What identifies an item of the other platform here: its key, or for
+    /// a second item with the same key (merged or repaired sites' exports
+    /// have them: WordPress ids, Ghost uuids) the key and its place among
+    /// them, so both are kept, the report says so, and a second run finds
+    /// each again.
+    pub fn identity(&mut self, kind: &'static str, key: &str, title: &str) -> String {
+        let seen = self.identities.entry((kind, key.to_string())).or_insert(0);
+        *seen += 1;
+        if *seen == 1 {
+            return key.to_string();
+        }
+        let n = *seen;
+        self.report.note(format!(
+            "{kind} {title:?} has the same id as an earlier one ({key}): both kept, this one as a piece of its own"
+        ));
+        format!("{key}#{n}")
     }
 
     pub fn dry_run(&self) -> bool {
@@ -466,7 +501,8 @@ impl<'a> Saver<'a> {
     /// names they use.
     pub async fn flush(&mut self) -> anyhow::Result<()> {
         let mut stories = std::mem::take(&mut self.stories);
-        let redirects = std::mem::take(&mut self.redirects);
+        let mut redirects = std::mem::take(&mut self.redirects);
+        redirects.retain(|r| self.addresses.insert(r.path.clone()));
         let wanted: Vec<(String, String)> = stories
             .iter()
             .map(|w| (w.story.slug.clone(), w.story.id.clone()))

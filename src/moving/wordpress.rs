@@ -112,6 +112,9 @@ enum Entry {
     Item(Box<Item>, Option<Document>),
     /// How far the reader is, in bytes.
     Progress(u64),
+    /// Something wrong with the file that was read past (WordPress's
+    /// importer reads such files too), for the report.
+    Warning(String),
 }
 
 fn utf8(bytes: &[u8], damaged: &mut bool) -> String {
@@ -171,8 +174,167 @@ fn attribute(e: &BytesStart, name: &str) -> String {
     out
 }
 
-/// Reads the file and sends its entries; runs on a blocking thread.
-fn read(input: impl BufRead, size: u64, sender: &mpsc::Sender<Entry>) -> anyhow::Result<()> {
+/// The encoding a file says it is in, from its first bytes: a byte order
+/// mark, UTF-16's shape, else the XML declaration's `encoding` (None: no
+/// declaration, or UTF-8). An encoding Masthead cannot decode is an error
+/// naming it.
+fn declared_encoding(head: &[u8]) -> anyhow::Result<Option<&'static encoding_rs::Encoding>> {
+    if let Some((encoding, _)) = encoding_rs::Encoding::for_bom(head) {
+        return Ok(Some(encoding));
+    }
+    if head.starts_with(b"<\0?\0") {
+        return Ok(Some(encoding_rs::UTF_16LE));
+    }
+    if head.starts_with(b"\0<\0?") {
+        return Ok(Some(encoding_rs::UTF_16BE));
+    }
+    let start = &head[..head.len().min(512)];
+    let Some(end) = start.windows(2).position(|w| w == b"?>") else {
+        return Ok(None);
+    };
+    let decl = String::from_utf8_lossy(&start[..end]);
+    if !decl.trim_start().starts_with("<?xml") {
+        return Ok(None);
+    }
+    let Some(at) = decl.find("encoding") else {
+        return Ok(None);
+    };
+    let rest = decl[at + "encoding".len()..].trim_start();
+    let Some(rest) = rest.strip_prefix('=') else {
+        return Ok(None);
+    };
+    let rest = rest.trim_start();
+    let quote = rest.chars().next().unwrap_or('"');
+    let label: String = rest[quote.len_utf8().min(rest.len())..]
+        .chars()
+        .take_while(|&c| c != quote)
+        .collect();
+    match encoding_rs::Encoding::for_label(label.trim().as_bytes()) {
+        Some(encoding) if encoding == encoding_rs::UTF_8 => Ok(None),
+        Some(encoding) => Ok(Some(encoding)),
+        None => bail!(
+            "the file says it is in {label:?}, an encoding Masthead cannot read: save it as UTF-8 (iconv -f {label} -t UTF-8), and change its first line to say encoding=\"UTF-8\""
+        ),
+    }
+}
+
+/// A byte stream in another encoding, read as UTF-8 (encoding_rs, which
+/// browsers use): ISO-8859-1 and Windows-1252 exports, UTF-16 files.
+struct Transcoded<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Vec<u8>,
+    input_at: usize,
+    input_end: usize,
+    output: Vec<u8>,
+    output_at: usize,
+    ended: bool,
+    done: bool,
+}
+
+impl<R: std::io::Read> Transcoded<R> {
+    fn new(inner: R, encoding: &'static encoding_rs::Encoding) -> Self {
+        Transcoded {
+            inner,
+            decoder: encoding.new_decoder_with_bom_removal(),
+            input: vec![0; 1 << 16],
+            input_at: 0,
+            input_end: 0,
+            output: Vec::new(),
+            output_at: 0,
+            ended: false,
+            done: false,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Transcoded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if self.output_at < self.output.len() {
+                let n = buf.len().min(self.output.len() - self.output_at);
+                buf[..n].copy_from_slice(&self.output[self.output_at..self.output_at + n]);
+                self.output_at += n;
+                return Ok(n);
+            }
+            if self.done {
+                return Ok(0);
+            }
+            if self.input_at == self.input_end && !self.ended {
+                let n = self.inner.read(&mut self.input)?;
+                self.input_at = 0;
+                self.input_end = n;
+                self.ended = n == 0;
+            }
+            let src = &self.input[self.input_at..self.input_end];
+            let room = self
+                .decoder
+                .max_utf8_buffer_length(src.len())
+                .unwrap_or(src.len() * 3 + 16)
+                .max(16);
+            self.output.clear();
+            self.output.resize(room, 0);
+            self.output_at = 0;
+            let (result, read, written, _) =
+                self.decoder
+                    .decode_to_utf8(src, &mut self.output, self.ended);
+            self.input_at += read;
+            self.output.truncate(written);
+            if self.ended && result == encoding_rs::CoderResult::InputEmpty {
+                self.done = true;
+            }
+        }
+    }
+}
+
+/// Reads the file (in any encoding it declares) and sends its entries;
+/// runs on a blocking thread.
+fn read(mut input: impl BufRead, size: u64, sender: &mpsc::Sender<Entry>) -> anyhow::Result<()> {
+    let encoding = declared_encoding(input.fill_buf()?)?;
+    match encoding {
+        Some(encoding) => {
+            let _ = sender.blocking_send(Entry::Warning(format!(
+                "the file is in {}: read as such",
+                encoding.name()
+            )));
+            read_utf8(
+                std::io::BufReader::with_capacity(1 << 16, Transcoded::new(input, encoding)),
+                size,
+                sender,
+                true,
+            )
+        }
+        None => read_utf8(input, size, sender, false),
+    }
+}
+
+/// A title's text: WordPress keeps titles as HTML (tags and entities).
+fn plain_title(html: &str) -> String {
+    if !html.contains(['<', '&']) {
+        return html.trim().to_string();
+    }
+    crate::model::Document::from_html(&format!("<p>{html}</p>"))
+        .plain_text()
+        .trim()
+        .to_string()
+}
+
+/// Whether a WXR version is one WordPress accepts the form of (`1.2`).
+fn valid_wxr_version(version: &str) -> bool {
+    let mut parts = version.trim().split('.');
+    let whole =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    whole(parts.next()) && whole(parts.next()) && parts.next().is_none()
+}
+
+/// Reads a UTF-8 file and sends its entries. `transcoded`: it was in
+/// another encoding, which its declaration still names.
+fn read_utf8(
+    input: impl BufRead,
+    size: u64,
+    sender: &mpsc::Sender<Entry>,
+    transcoded: bool,
+) -> anyhow::Result<()> {
     let send = |entry: Entry| {
         sender
             .blocking_send(entry)
@@ -195,19 +357,43 @@ fn read(input: impl BufRead, size: u64, sender: &mpsc::Sender<Entry>) -> anyhow:
     let mut site_link = String::new();
     let mut wxr = String::new();
     let mut is_wxr = false;
+    // `wp:wxr_version`, which WordPress requires before it reads anything.
+    let mut version: Option<String> = None;
+    let mut mismatches = 0;
+    let mut stray_end = false;
+    let mut replay: Option<Event<'static>> = None;
     let mut site_sent = false;
     let mut last_progress = 0;
     let mut damaged = false;
     loop {
         reader.get_mut().reset();
-        let event = reader.read_event_into(&mut buf).map_err(|e| {
-            anyhow!(
-                "the file is not readable as XML near byte {}: {e}",
-                reader.buffer_position()
-            )
-        })?;
+        let event = match replay.take() {
+            Some(event) => event,
+            None => reader
+                .read_event_into(&mut buf)
+                .map_err(|e| {
+                    anyhow!(
+                        "the file is not readable as XML near byte {}: {e}",
+                        reader.buffer_position()
+                    )
+                })?
+                .into_owned(),
+        };
+        // After an end tag that matched nothing open: an element starting
+        // next means it closed the open one (`<a>text</b><c>`), so that one
+        // ends first; text coming next means it was stray markup in text.
+        let event = if std::mem::take(&mut stray_end)
+            && matches!(event, Event::Start(_) | Event::Empty(_))
+            && let Some(open) = path.last()
+        {
+            let close = Event::End(quick_xml::events::BytesEnd::new(open.clone()));
+            replay = Some(event);
+            close
+        } else {
+            event
+        };
         match event {
-            Event::Decl(decl) => {
+            Event::Decl(decl) if !transcoded => {
                 if let Some(Ok(encoding)) = decl.encoding() {
                     let encoding = String::from_utf8_lossy(&encoding).to_lowercase();
                     if encoding != "utf-8" && encoding != "utf8" {
@@ -235,6 +421,19 @@ fn read(input: impl BufRead, size: u64, sender: &mpsc::Sender<Entry>) -> anyhow:
                             );
                         }
                     }
+                    "item" | "wp:author" | "wp:category" | "wp:tag"
+                        if path.last().map(String::as_str) != Some("channel") =>
+                    {
+                        let inside = path.last().cloned().unwrap_or_else(|| "nothing".into());
+                        bail!(
+                            "this is not a WordPress export WordPress could read: its <{name}> is inside <{inside}>, not <rss><channel>"
+                        );
+                    }
+                    "item" | "wp:author" | "wp:category" | "wp:tag" if version.is_none() => {
+                        bail!(
+                            "this is not a WordPress export WordPress could read: it has no <wp:wxr_version> before its first <{name}> (WordPress refuses such files: \"missing/invalid WXR version number\")"
+                        );
+                    }
                     "item" => {
                         if !site_sent {
                             send(Entry::Site {
@@ -259,13 +458,45 @@ fn read(input: impl BufRead, size: u64, sender: &mpsc::Sender<Entry>) -> anyhow:
             Event::GeneralRef(r) => {
                 text.push_str(&reference(&String::from_utf8_lossy(&r.into_inner())))
             }
-            Event::End(_) => {
+            Event::End(e) => {
+                let end = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                if path.last() != Some(&end) {
+                    // Read past as a lenient parser would: an end tag of an
+                    // element still open closes what is inside it; any
+                    // other (a stray `</p>` after a CDATA section ended too
+                    // soon) is left out and the text around it kept.
+                    mismatches += 1;
+                    let open = path.last().cloned().unwrap_or_default();
+                    let closes = path.iter().rposition(|p| *p == end);
+                    if mismatches <= 3 {
+                        let what = match closes {
+                            Some(_) => format!("read as if </{open}> came first"),
+                            None => format!(
+                                "read as </{open}> if an element follows, else as stray markup in the text"
+                            ),
+                        };
+                        let _ = sender.blocking_send(Entry::Warning(format!(
+                            "the file has </{end}> where <{open}> was open (near byte {}): {what}",
+                            reader.buffer_position()
+                        )));
+                    }
+                    match closes {
+                        Some(at) => path.truncate(at + 1),
+                        None => {
+                            stray_end = true;
+                            buf.clear();
+                            continue;
+                        }
+                    }
+                }
                 let Some(name) = path.pop() else { continue };
                 let value = std::mem::take(&mut text);
                 let parent = path.last().map(String::as_str).unwrap_or("");
                 if let Some(it) = item.as_mut() {
                     match (parent, name.as_str()) {
-                        ("item", "title") => it.title = value,
+                        // Titles are HTML in WordPress: their text, entities
+                        // decoded once (`Draft &amp;mdash;` is "Draft —").
+                        ("item", "title") => it.title = plain_title(&value),
                         ("item", "link") => it.link = value.trim().to_string(),
                         ("item", "guid") => it.guid = value.trim().to_string(),
                         ("item", "pubDate") => it.pub_date = value,
@@ -331,6 +562,21 @@ fn read(input: impl BufRead, size: u64, sender: &mpsc::Sender<Entry>) -> anyhow:
                             wxr: wxr.clone(),
                         })?;
                         site_sent = true;
+                    }
+                    ("channel", "wp:wxr_version") => {
+                        if !valid_wxr_version(&value) {
+                            bail!(
+                                "this is not a WordPress export WordPress could read: its WXR version {:?} is not a version number (WordPress refuses such files: \"missing/invalid WXR version number\")",
+                                value.trim()
+                            );
+                        }
+                        version = Some(value.trim().to_string());
+                        if !wxr.is_empty() && wxr != version.as_deref().unwrap_or_default() {
+                            // The namespace's version is what the file is read as.
+                        }
+                    }
+                    ("channel", "wp:base_site_url") if site_link.is_empty() => {
+                        site_link = value.trim().to_string()
                     }
                     ("wp:author", "wp:author_login") => author.0 = value.trim().to_string(),
                     ("wp:author", "wp:author_display_name") => author.1 = value,
@@ -440,15 +686,21 @@ fn shortcodes(html: &str) -> String {
             out.push_str(inner);
             out.push_str("</p>\n\n");
         } else {
-            // The image (perhaps inside a link), then the caption's text.
-            let split = inner
-                .rfind("</a>")
-                .map(|i| i + 4)
-                .or_else(|| inner.find('>').map(|i| i + 1))
-                .unwrap_or(0);
+            // The image (perhaps inside a link), then the caption's text,
+            // or the caption="…" the shortcode carries instead.
+            let split = if inner.starts_with("<a") {
+                inner.find("</a>").map(|i| i + 4)
+            } else {
+                inner.find('>').map(|i| i + 1)
+            }
+            .unwrap_or(0);
             out.push_str("\n\n<figure>");
             out.push_str(&inner[..split]);
-            let text = inner[split..].trim();
+            let attribute = shortcode_attribute(&rest[at..open_end], "caption");
+            let text = match inner[split..].trim() {
+                "" => attribute.as_deref().unwrap_or(""),
+                text => text,
+            };
             if !text.is_empty() {
                 out.push_str("<figcaption>");
                 out.push_str(text);
@@ -460,6 +712,30 @@ fn shortcodes(html: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A shortcode's `name="value"` (or `'value'`), as written.
+fn shortcode_attribute(tag: &str, name: &str) -> Option<String> {
+    let mut rest = tag;
+    while let Some(at) = rest.find(name) {
+        let before = rest[..at].chars().last();
+        let after = rest[at + name.len()..].trim_start();
+        rest = &rest[at + name.len()..];
+        if !before.is_some_and(char::is_whitespace) {
+            continue;
+        }
+        let Some(value) = after.strip_prefix('=') else {
+            continue;
+        };
+        let value = value.trim_start();
+        let quote = value.chars().next()?;
+        if quote != '"' && quote != '\'' {
+            continue;
+        }
+        let value = &value[1..];
+        return value.find(quote).map(|end| value[..end].to_string());
+    }
+    None
 }
 
 const BLOCK_TAGS: &[&str] = &[
@@ -487,7 +763,10 @@ const BLOCK_TAGS: &[&str] = &[
 ];
 
 /// Blank-line-separated runs of text become paragraphs, single line
-/// breaks `<br>`, as WordPress shows them.
+/// breaks `<br>`, as WordPress shows them. A run that holds block markup
+/// (a heading, a table, a list written across lines) is left for the
+/// reader to place; its line ends become breaks only between text and
+/// text, never beside a tag (WordPress adds none there either).
 fn autop(html: &str) -> String {
     let normalized = html.replace("\r\n", "\n");
     let mut out = String::with_capacity(normalized.len() + 64);
@@ -496,15 +775,33 @@ fn autop(html: &str) -> String {
         if block.is_empty() {
             continue;
         }
-        let lower = block.get(..12).unwrap_or(block).to_ascii_lowercase();
-        if BLOCK_TAGS.iter().any(|t| lower.starts_with(t)) || block.contains("<pre") {
+        let lower = block.to_ascii_lowercase();
+        if lower.contains("<pre") {
             out.push_str(block);
+        } else if BLOCK_TAGS.iter().any(|t| lower.contains(t)) {
+            out.push_str(&breaks_between_text(block));
         } else {
             out.push_str("<p>");
             out.push_str(&block.replace('\n', "<br>\n"));
             out.push_str("</p>");
         }
         out.push_str("\n\n");
+    }
+    out
+}
+
+/// Line ends with text on both sides as `<br>`; the others left as they
+/// are (whitespace to the reader).
+fn breaks_between_text(block: &str) -> String {
+    let lines: Vec<&str> = block.split('\n').collect();
+    let mut out = String::with_capacity(block.len() + 16);
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(line);
+        if let Some(next) = lines.get(i + 1) {
+            let before = line.trim_end().ends_with('>');
+            let after = next.trim_start().starts_with('<');
+            out.push_str(if before || after { "\n" } else { "<br>\n" });
+        }
     }
     out
 }
@@ -528,11 +825,25 @@ fn rfc2822_time(text: &str) -> Option<UnixTime> {
         .map(|z| z.timestamp().as_second())
 }
 
-/// An address's path (and query), as `path_redirects` keys it; None when
-/// it is not an address on the old site.
-fn old_path(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url.trim()).ok()?;
-    let key = crate::urls::old_path_key(parsed.path(), parsed.query());
+/// An address's path (and query), as `path_redirects` keys it, a
+/// relative one read against the site's address; None when it is not an
+/// address on the old site. At the root only WordPress's own queries
+/// (`/?p=12`) are kept: the home page answers any other.
+fn old_path(url: &str, base: Option<&url::Url>) -> Option<String> {
+    let url = url.trim();
+    if url.is_empty() {
+        return None;
+    }
+    let parsed = match url::Url::parse(url) {
+        Ok(parsed) => parsed,
+        Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(url).ok()?,
+        Err(_) => return None,
+    };
+    let key = if parsed.path().trim_end_matches('/').is_empty() {
+        format!("/?{}", crate::urls::root_old_address(parsed.query())?)
+    } else {
+        crate::urls::old_path_key(parsed.path(), parsed.query())
+    };
     (key != "/").then_some(key)
 }
 
@@ -547,6 +858,8 @@ struct Run<'a> {
     /// Authors by login: their ids.
     logins: std::collections::HashMap<String, String>,
     heroes: Vec<(String, String)>,
+    /// The site's address, which relative links are read against.
+    base: Option<url::Url>,
 }
 
 /// Reads a WXR document from memory as the importer reads a file (its
@@ -597,6 +910,7 @@ pub async fn import(
         categories: Default::default(),
         logins: Default::default(),
         heroes: Vec::new(),
+        base: None,
     };
     let mut failure = None;
     while let Some(entry) = receiver.recv().await {
@@ -639,6 +953,11 @@ pub async fn import(
         // What came before the damage is in; say where it stopped.
         run.out.report.note(format!("stopped early: {e:#}"));
     }
+    if run.out.report.read.is_empty() {
+        bail!(
+            "the file holds nothing to import: no authors, categories, tags, posts, pages or media were found in it"
+        );
+    }
     if !options.dry_run && !run.heroes.is_empty() {
         let set = store.set_story_heroes(&run.heroes).await?;
         run.out.report.wrote("hero images", set);
@@ -651,6 +970,7 @@ impl Run<'_> {
         match entry {
             Entry::Site { link, wxr } => {
                 self.source = format!("wordpress {}", link.trim_end_matches('/'));
+                self.base = url::Url::parse(link.trim()).ok();
                 if !wxr.is_empty() && !["1.0", "1.1", "1.2"].contains(&wxr.as_str()) {
                     self.out
                         .report
@@ -699,6 +1019,7 @@ impl Run<'_> {
                     target: id,
                 });
             }
+            Entry::Warning(warning) => self.out.report.note(warning),
             Entry::Item(..) | Entry::Progress(_) => {}
         }
     }
@@ -801,18 +1122,22 @@ impl Run<'_> {
         (published, modified)
     }
 
-    /// The old addresses of an item: its permalink, `?p=ID` / `?page_id=ID`
-    /// and its guid when that is an address (not `/?p=ID`: see below).
+    /// The old addresses of an item: its permalink, its guid when that is
+    /// an address, and `/?p=ID` (`/?page_id=ID` for a page too), the form
+    /// old articles, newsletters and other sites link with.
     fn old_addresses(&mut self, item: &Item, kind: &str, id: &str) {
         let mut paths: Vec<String> = Vec::new();
         for url in [&item.link, &item.guid] {
-            if let Some(path) = old_path(url) {
+            if let Some(path) = old_path(url, self.base.as_ref()) {
                 paths.push(path);
             }
         }
-        // `/?p=12` would be the front page's address: the front page is
-        // answered (and cached) whatever its query, so such links are not kept.
-        paths.retain(|p| !p.starts_with("/?"));
+        if !item.id.is_empty() && item.id.bytes().all(|b| b.is_ascii_digit()) {
+            paths.push(format!("/?p={}", item.id));
+            if kind == "page" {
+                paths.push(format!("/?page_id={}", item.id));
+            }
+        }
         paths.sort();
         paths.dedup();
         for path in paths {
@@ -872,9 +1197,10 @@ impl Run<'_> {
             ));
         }
         let (published, modified) = Self::times(&item);
+        let identity = self.out.identity("post", &item.key(), &item.title);
         let id = stable_id_at(
             published.or(modified).unwrap_or(0),
-            &[&source, "post", &item.key()],
+            &[&source, "post", &identity],
         );
         if matches!(status, Status::Published | Status::Scheduled) && published.is_none() {
             self.out.report.note(format!(
@@ -1007,9 +1333,10 @@ impl Run<'_> {
         };
         let source = self.source.clone();
         let (published, modified) = Self::times(&item);
+        let identity = self.out.identity("page", &item.key(), &item.title);
         let id = stable_id_at(
             published.or(modified).unwrap_or(0),
-            &[&source, "page", &item.key()],
+            &[&source, "page", &identity],
         );
         let body = body.unwrap_or_else(|| body_from_html(&clean_content(&item.content)));
         let slug = slug_for(&item.name, &item.title, &format!("page-{}", item.id));

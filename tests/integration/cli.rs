@@ -461,3 +461,42 @@ fn integration_add_gives_the_sites_public_address() {
         crate::common::drop_postgres_db(&url);
     }
 }
+
+#[test]
+fn an_import_dry_run_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("site.xml");
+    std::fs::write(
+        &file,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel><title>Old</title><link>https://old.example</link><wp:wxr_version>1.2</wp:wxr_version>
+<item><title>Hello</title><link>https://old.example/hello/</link><dc:creator>ed</dc:creator>
+<content:encoded><![CDATA[<p>Words.</p>]]></content:encoded><wp:post_id>1</wp:post_id>
+<wp:post_date_gmt>2020-01-01 10:00:00</wp:post_date_gmt><wp:post_name>hello</wp:post_name>
+<wp:status>publish</wp:status><wp:post_type>post</wp:post_type></item>
+</channel></rss>"#,
+    )
+    .unwrap();
+    let data = dir.path().join("not-yet");
+    let (ok, out) = run(masthead()
+        .args(["import", "wordpress", "--dry-run", "--data-dir"])
+        .arg(&data)
+        .arg(&file));
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("Would write") && out.contains("1 stories"),
+        "{out}"
+    );
+    assert!(out.contains("nothing is written"), "{out}");
+    assert!(!data.exists(), "a dry run made {}", data.display());
+    // A file with nothing in it is an error that says so, not "Read: ."
+    let empty = dir.path().join("empty.xml");
+    std::fs::write(&empty, b"<?xml version=\"1.0\"?><rss xmlns:wp=\"http://wordpress.org/export/1.2/\"><channel><wp:wxr_version>1.2</wp:wxr_version></channel></rss>").unwrap();
+    let (ok, out) = run(masthead()
+        .args(["import", "wordpress", "--dry-run", "--data-dir"])
+        .arg(&data)
+        .arg(&empty));
+    assert!(!ok && out.contains("holds nothing to import"), "{out}");
+    assert!(!data.exists());
+}

@@ -95,6 +95,12 @@ impl<'d> Blocks<'d> {
             return;
         }
         if let Some(mark) = mark_of(dom, id, name) {
+            // Links side by side with nothing between them (a file and its
+            // download button) are set apart by their page's styles: a
+            // space keeps their words apart here.
+            if matches!(mark, Mark::Link(_)) && self.ends_in_a_link_word() {
+                self.inline().push_text(" ", &[]);
+            }
             let marks = with_mark(marks, mark);
             return self.children(id, &marks);
         }
@@ -188,6 +194,19 @@ impl<'d> Blocks<'d> {
             // its content, as if the element were not there.
             _ => self.children(id, marks),
         }
+    }
+
+    /// Whether the text so far ends in a word of a link.
+    fn ends_in_a_link_word(&self) -> bool {
+        let Some((_, inline)) = &self.pending else {
+            return false;
+        };
+        matches!(
+            inline.0.last(),
+            Some(super::tree::Run { marks, content: super::tree::RunContent::Text(t) })
+                if marks.iter().any(|m| matches!(m, Mark::Link(_)))
+                    && !t.ends_with(char::is_whitespace)
+        )
     }
 
     fn children(&mut self, id: NodeId, marks: &[Mark]) {

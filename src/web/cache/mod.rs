@@ -70,10 +70,20 @@ impl Cache {
         }
     }
 
-    fn key(&self, request: &Request) -> String {
-        match (self.by_query, request.uri().query()) {
-            (true, Some(query)) => format!("{}?{query}", request.uri().path()),
-            _ => request.uri().path().to_string(),
+    /// The page's key: its path, or with the query for the APIs. Pages
+    /// ignore queries but for one: the root with a WordPress address in its
+    /// query (`/?p=123`) is an old address, not the home page.
+    fn key<'r>(&self, request: &'r Request) -> std::borrow::Cow<'r, str> {
+        let uri = request.uri();
+        match (self.by_query, uri.query()) {
+            (true, Some(query)) => format!("{}?{query}", uri.path()).into(),
+            (false, query @ Some(_)) if uri.path() == "/" => {
+                match crate::urls::root_old_address(query) {
+                    Some(old) => format!("/?{old}").into(),
+                    None => uri.path().into(),
+                }
+            }
+            _ => uri.path().into(),
         }
     }
 }
@@ -91,15 +101,10 @@ fn may_use_cache(request: &Request) -> bool {
 pub async fn serve_hits(State(cache): State<Arc<Cache>>, request: Request, next: Next) -> Response {
     if may_use_cache(&request)
         && let Ok(snapshot) = cache.freshness.current().await
-        && let Some(page) = cache.pages.get(request.uri().path(), snapshot.generation)
+        && let key = cache.key(&request)
+        && let Some(page) = cache.pages.get(&key, snapshot.generation)
     {
-        let mut response = respond(
-            &cache,
-            request.uri().path(),
-            snapshot.generation,
-            page,
-            request.headers(),
-        );
+        let mut response = respond(&cache, &key, snapshot.generation, page, request.headers());
         super::security::apply(&mut response);
         return response;
     }
@@ -116,7 +121,7 @@ pub async fn serve(State(cache): State<Arc<Cache>>, request: Request, next: Next
         Ok(snapshot) => snapshot,
         Err(e) => return super::SiteError::from(e).into_response(),
     };
-    let key = cache.key(&request);
+    let key = cache.key(&request).into_owned();
     if let Some(page) = cache.pages.get(&key, snapshot.generation) {
         return respond(&cache, &key, snapshot.generation, page, request.headers());
     }

@@ -145,7 +145,13 @@ struct HomeView {
     latest: Vec<Teaser>,
 }
 
-async fn home(State(app): State<Arc<App>>) -> PageResult {
+async fn home(State(app): State<Arc<App>>, uri: axum::http::Uri) -> PageResult {
+    // `/?p=123`: a WordPress address of a piece the publication had.
+    if let Some(old) = urls::root_old_address(uri.query()) {
+        let key = format!("/?{old}");
+        let moved = old_address(&app, &key.parse().map_err(|_| SiteError::NotFound)?).await?;
+        return Ok(moved.unwrap_or(not_found().await));
+    }
     // Everything on the front page is shared by the whole generation of
     // the content (see `SiteContext`): rendering it needs no query.
     let p = Presenter::new(&app).await?;
@@ -323,7 +329,18 @@ async fn old_address(
     uri: &axum::http::Uri,
 ) -> crate::store::StoreResult<Option<Response>> {
     let key = urls::old_path_key(uri.path(), uri.query());
-    let Some(old) = app.store.path_redirect(&key).await? else {
+    let old = match app.store.path_redirect(&key).await? {
+        Some(old) => Some(old),
+        None => {
+            let lower = urls::old_path_key_lowercase_escapes(&key);
+            if lower == key {
+                None
+            } else {
+                app.store.path_redirect(&lower).await?
+            }
+        }
+    };
+    let Some(old) = old else {
         return Ok(None);
     };
     let store = &app.store;
@@ -582,7 +599,7 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
 fn moved_permanently(url: &str) -> Response {
     (
         StatusCode::MOVED_PERMANENTLY,
-        [(header::LOCATION, url.to_string())],
+        [(header::LOCATION, urls::header_safe(url))],
     )
         .into_response()
 }
