@@ -161,6 +161,9 @@ pub struct IssueEmail {
     subject: String,
     preheader: String,
     intro: crate::model::SafeHtml,
+    /// The introduction as mail clients need it (figures and tables styled
+    /// inline, addresses absolute).
+    intro_email: crate::model::SafeHtml,
     intro_text: String,
     items: Vec<ItemView>,
     web_url: String,
@@ -209,6 +212,7 @@ pub async fn issue_view(
         preheader: issue.preheader.clone(),
         intro_text: issue.intro.plain_text(),
         intro: crate::model::SafeHtml::from(&issue.intro),
+        intro_email: issue.intro.email_html(&|path| public_url.absolute(path)),
         items: item_views(store, public_url, &items).await?,
         web_url: public_url.absolute(&urls::newsletter_issue(&issue.slug)),
         preferences_url: public_url.absolute(&urls::newsletter_preferences(TOKEN_SLOT)),

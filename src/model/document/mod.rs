@@ -12,6 +12,7 @@
 //! anything else a browser never shows are dropped.
 
 mod dom;
+mod email;
 pub mod markdown;
 mod reading;
 mod text;
@@ -98,6 +99,12 @@ impl Document {
             outline_block(&block, "", &mut lines);
         }
         lines
+    }
+
+    /// The document as email-safe HTML (see `email`), its site addresses
+    /// made absolute by `absolute`.
+    pub fn email_html(&self, absolute: &dyn Fn(&str) -> String) -> super::SafeHtml {
+        super::SafeHtml::trusted(email::write(&self.blocks(), absolute))
     }
 
     /// The document's blocks, for those who render it another way (email).
