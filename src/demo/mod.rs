@@ -536,3 +536,78 @@ async fn save_svg(
     store.save_image(&image).await?;
     Ok(image.id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::document::markdown::html_as_rendered_before;
+    use crate::model::{Document, SafeHtml};
+
+    /// The words and the blocks of HTML, as a reader meets them: block
+    /// elements in order (a list item's paragraph is the item itself), and
+    /// the text with its whitespace collapsed.
+    fn reading(html: &str) -> (Vec<String>, String) {
+        let mut blocks = Vec::new();
+        let mut rest = html;
+        while let Some(at) = rest.find('<') {
+            rest = &rest[at + 1..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            if matches!(
+                name.as_str(),
+                "h2" | "h3"
+                    | "h4"
+                    | "blockquote"
+                    | "ul"
+                    | "ol"
+                    | "li"
+                    | "pre"
+                    | "table"
+                    | "tr"
+                    | "figure"
+                    | "hr"
+                    | "dl"
+            ) || (name == "p" && !blocks.last().is_some_and(|b: &String| b == "li"))
+            {
+                blocks.push(name);
+            }
+        }
+        let text = crate::model::nesting::text_only(html)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        (blocks, text)
+    }
+
+    #[test]
+    fn the_demo_reads_the_same_after_its_bodies_become_documents() {
+        let demo: DemoContent = toml::from_str(CONTENT).unwrap();
+        let bodies = demo
+            .stories
+            .iter()
+            .map(|s| (&s.headline, &s.body))
+            .chain(demo.briefs.iter().map(|b| (&b.headline, &b.body)))
+            .chain(demo.pages.iter().map(|p| (&p.title, &p.body)));
+        let mut compared = 0;
+        for (name, markdown) in bodies {
+            // What the page showed before: the Markdown rendered and sanitized.
+            let before = SafeHtml::sanitize(&html_as_rendered_before(markdown.trim()));
+            // What migration 19 makes of that stored HTML, and what a new
+            // demo seeds: the same document.
+            let migrated = Document::from_html(before.as_str());
+            assert_eq!(
+                migrated,
+                demo_body(markdown),
+                "{name}: migrated and seeded differ"
+            );
+            let (blocks_before, text_before) = reading(before.as_str());
+            let (blocks_after, text_after) = reading(migrated.as_str());
+            assert_eq!(text_before, text_after, "{name}: the words changed");
+            assert_eq!(blocks_before, blocks_after, "{name}: the structure changed");
+            compared += 1;
+        }
+        assert!(compared >= 40, "{compared} demo bodies compared");
+    }
+}

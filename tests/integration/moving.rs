@@ -1578,3 +1578,92 @@ on_both_backends!(
         ));
     }
 );
+
+/// Runs one statement with text values bound, on the site's own database.
+fn sql(site: &TestSite, statement: &str, values: &[&str]) {
+    block_on(async {
+        match site.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&site.database_url).await.unwrap();
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(statement.to_string()));
+                for v in values {
+                    q = q.bind(v.to_string());
+                }
+                q.execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&site.database_url).await.unwrap();
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(statement.to_string()));
+                for v in values {
+                    q = q.bind(v.to_string());
+                }
+                q.execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
+    });
+}
+
+on_both_backends!(
+    bodies_stored_before_documents_are_read_into_the_schema_once,
+    |backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let story = block_on(
+            site.store
+                .story_by_slug("the-kiyoshima-islands-build-a-sea-wall-and-a-debate"),
+        )
+        .unwrap()
+        .unwrap();
+        let seeded = story.body.clone();
+        // As migration 19 leaves a row: the HTML it was shown as (a tight list,
+        // a footnote's markup, rel attributes), at schema 0.
+        let old_html = format!(
+            "{}<ul>\n<li>tight item</li>\n</ul>\n<p>Note<sup class=\"footnote-reference\"><a href=\"#1\" rel=\"noopener noreferrer\">1</a></sup></p>",
+            seeded.as_str()
+        );
+        sql(
+            &site,
+            "UPDATE stories SET body = $1, body_schema = 0 WHERE id = $2",
+            &[&old_html, &story.id],
+        );
+        sql(
+            &site,
+            "UPDATE newsletter_issues SET intro = $1, body_schema = 0",
+            &["It's the *weekly* round-up -- \"enjoy\"."],
+        );
+        let upgraded = block_on(site.store.upgrade_documents()).unwrap();
+        assert!(upgraded >= 2, "{upgraded} bodies upgraded");
+        let story = block_on(site.store.story_by_id(&story.id))
+            .unwrap()
+            .unwrap();
+        assert!(
+            story.body.as_str().starts_with(seeded.as_str()),
+            "{}",
+            story.body.as_str()
+        );
+        assert!(
+            story.body.as_str().ends_with(
+                "<ul><li><p>tight item</p></li></ul><p>Note<a href=\"#1\"><sup>1</sup></a></p>"
+            ),
+            "{}",
+            story.body.as_str()
+        );
+        assert_eq!(
+            block_on(site.store.upgrade_documents()).unwrap(),
+            0,
+            "a second pass finds nothing to do"
+        );
+        // An introduction was Markdown: read as it was shown (quotes curled).
+        let issues = block_on(site.store.issues(false, 100)).unwrap();
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.intro.as_str() == "<p>It’s the <em>weekly</em> round-up – “enjoy”.</p>"),
+            "{:?}",
+            issues.iter().map(|i| i.intro.as_str()).collect::<Vec<_>>()
+        );
+    }
+);

@@ -59,6 +59,13 @@ pub fn to_document_checked(markdown: &str) -> Result<Document, Unrenderable> {
     Document::from_html_checked(&html)
 }
 
+/// Markdown as bodies stored as Markdown were rendered before documents
+/// (before the sanitizer): what a test of the migration compares with.
+#[cfg(test)]
+pub(crate) fn html_as_rendered_before(markdown: &str) -> String {
+    html_of(markdown, Typography::Typographic, usize::MAX).unwrap_or_default()
+}
+
 /// Markdown to HTML, or None as soon as the HTML grows past `limit`.
 fn html_of(markdown: &str, typography: Typography, limit: usize) -> Option<String> {
     /// A string that refuses to grow past its limit.
