@@ -569,7 +569,7 @@ mod tests {
                     | "figure"
                     | "hr"
                     | "dl"
-            ) || (name == "p" && !blocks.last().is_some_and(|b: &String| b == "li"))
+            ) || (name == "p" && blocks.last().is_none_or(|b: &String| b != "li"))
             {
                 blocks.push(name);
             }
