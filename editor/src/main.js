@@ -336,11 +336,27 @@ function mount(textarea) {
     "Shift-Enter": chainCommands(exitCode, (state, dispatch) => { if (dispatch) dispatch(state.tr.replaceSelectionWith(N.hard_break.create()).scrollIntoView()); return true; }),
   });
 
+  // The toolbar follows every change at once; counting a long story's
+  // words waits until typing pauses (it reads the whole text).
+  let counted = null;
+  let counting = 0;
   function refreshStatus() {
-    const words = wordsOf(view.state.doc);
+    for (const [b, type] of markButtons) {
+      const pressed = String(markActive(view.state, type));
+      if (b.getAttribute("aria-pressed") !== pressed) b.setAttribute("aria-pressed", pressed);
+    }
+    if (counted !== view.state.doc) {
+      window.clearTimeout(counting);
+      counting = window.setTimeout(showCount, counted ? 400 : 0);
+    } else {
+      showCount();
+    }
+  }
+  function showCount() {
+    counted = view.state.doc;
+    const words = wordsOf(counted);
     const minutes = Math.max(1, Math.ceil(words / 230));
     status.textContent = words + (words === 1 ? " word" : " words") + " · " + minutes + " min read" + (status.dataset.message ? " · " + status.dataset.message : "");
-    for (const [b, type] of markButtons) b.setAttribute("aria-pressed", String(markActive(view.state, type)));
   }
 
   const state = EditorState.create({
@@ -424,4 +440,4 @@ function mount(textarea) {
 }
 
 document.querySelectorAll("textarea[data-document-editor]").forEach(mount);
-window.MastheadEditor = { parseHTML, serialize, schema, looksLikeMarkdown };
+window.MastheadEditor = { parseHTML, serialize, schema, looksLikeMarkdown, selectionNear: (pos) => TextSelection.near(pos) };
