@@ -286,7 +286,72 @@ function mount(textarea) {
     button("Undo", "Undo (Ctrl+Z)", run(undo), { shortcut: "Control+Z" }),
     button("Redo", "Redo (Ctrl+Shift+Z)", run(redo), { shortcut: "Control+Shift+Z" }),
   );
-  if (uploadTo) toolbar.insertBefore(button("Image", "Insert an image: upload it, or paste or drop it in the text", () => imageInput.click()), toolbar.children[toolbar.children.length - 2]);
+  // Images from the library, found by their words, with thumbnails; or a
+  // new one uploaded (pasting or dropping a file in the text does that too).
+  const picker = document.createElement("div");
+  picker.className = "image-picker panel";
+  picker.hidden = true;
+  const pickerId = textarea.id + "-images";
+  picker.id = pickerId;
+  picker.innerHTML = '<label for="' + pickerId + '-q">Find an image in the library</label>' +
+    '<input type="search" id="' + pickerId + '-q" placeholder="Words of its description, caption, credit or file name">' +
+    '<ul class="image-choices" aria-live="polite"></ul>';
+  const pickerSearch = picker.querySelector("input");
+  const choices = picker.querySelector("ul");
+  const uploadButton = button("Upload a new image…", "Upload an image from this device", () => imageInput.click());
+  const closeButton = button("Close", "Close the image picker", () => closePicker());
+  picker.append(uploadButton, closeButton);
+  let searchTimer = 0;
+  const closePicker = () => {
+    picker.hidden = true;
+    imageToggle.setAttribute("aria-expanded", "false");
+    view.focus();
+  };
+  const findImages = () => {
+    const q = encodeURIComponent(pickerSearch.value.trim());
+    fetch(uploadTo + "?q=" + q, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((r) => r.json())
+      .then((answer) => {
+        choices.textContent = "";
+        if (!answer.images || !answer.images.length) {
+          const none = document.createElement("li");
+          none.textContent = "No image in the library matches those words.";
+          choices.appendChild(none);
+          return;
+        }
+        for (const image of answer.images) {
+          const li = document.createElement("li");
+          const choose = document.createElement("button");
+          choose.type = "button";
+          choose.className = "image-choice";
+          const thumb = document.createElement("img");
+          thumb.src = image.thumb;
+          thumb.alt = "";
+          thumb.width = 96;
+          const words = document.createElement("span");
+          words.textContent = image.alt || image.label;
+          choose.append(thumb, words);
+          choose.addEventListener("click", () => {
+            const node = N.figure.create({ src: image.src, alt: image.alt || "", caption: image.caption || "", credit: image.credit || "" });
+            view.dispatch(view.state.tr.replaceSelectionWith(node).scrollIntoView());
+            closePicker();
+          });
+          li.appendChild(choose);
+          choices.appendChild(li);
+        }
+      })
+      .catch(() => { choices.textContent = "The library cannot be reached."; });
+  };
+  pickerSearch.addEventListener("input", () => { window.clearTimeout(searchTimer); searchTimer = window.setTimeout(findImages, 250); });
+  picker.addEventListener("keydown", (e) => { if (e.key === "Escape") { e.preventDefault(); closePicker(); } });
+  const imageToggle = button("Image", "Insert an image from the library, or upload one", () => {
+    picker.hidden = !picker.hidden;
+    imageToggle.setAttribute("aria-expanded", String(!picker.hidden));
+    if (!picker.hidden) { findImages(); pickerSearch.focus(); }
+  });
+  imageToggle.setAttribute("aria-expanded", "false");
+  imageToggle.setAttribute("aria-controls", pickerId);
+  if (uploadTo) toolbar.insertBefore(imageToggle, toolbar.children[toolbar.children.length - 2]);
 
   // Markdown (or a lone address, which may become an embed card) pasted
   // as plain text is read by the server's Markdown reader, the one
@@ -426,7 +491,7 @@ function mount(textarea) {
     view.dispatch(view.state.tr.replaceWith(0, view.state.doc.content.size, kept.content));
   });
   if (label) label.addEventListener("click", () => view.focus());
-  wrapper.append(toolbar, linkForm, mountPoint, status, imageInput);
+  wrapper.append(toolbar, linkForm, picker, mountPoint, status, imageInput);
   textarea.hidden = true;
   textarea.parentNode.insertBefore(wrapper, textarea);
   const hint = textarea.getAttribute("aria-describedby");

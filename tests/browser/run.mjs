@@ -425,6 +425,16 @@ if (newsroomPassword && uploadFile) {
     await figure.getByLabel(/^Alt text/).fill("Water up to the doors on Quay Road");
     await figure.getByLabel("Caption", { exact: true }).fill("Quay Road at noon.");
     await figure.getByLabel("Credit", { exact: true }).fill("Photo: Eda Editor");
+    // An image from the library, found by its words, with its thumbnail.
+    await page.getByRole("button", { name: "Image", exact: true }).click();
+    await page.getByLabel("Find an image in the library").fill("harbour");
+    await page.locator(".image-choice").first().waitFor();
+    const libraryProblems = await axeViolations(page);
+    assert(libraryProblems.length === 0, `the image picker: ${libraryProblems.join("; ")}`);
+    const figuresBefore = await page.locator(".editor-figure").count();
+    await page.locator(".image-choice").first().click();
+    assert(await page.locator(".editor-figure").count() === figuresBefore + 1, "the chosen image is in the text");
+    assert(/<img src="\/media\/[^"]+" alt="[^"]+"/.test(await bodyHTML(page)), `it comes with the library's alt text: ${await bodyHTML(page)}`);
     const problems = await axeViolations(page);
     assert(problems.length === 0, `the editor with content: ${problems.join("; ")}`);
 

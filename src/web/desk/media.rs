@@ -152,8 +152,47 @@ async fn library_page(
     .await
 }
 
-pub(super) async fn library(desk: Desk, Query(query): Query<LibraryQuery>) -> Response {
+pub(super) async fn library(
+    desk: Desk,
+    headers: HeaderMap,
+    Query(query): Query<LibraryQuery>,
+) -> Response {
+    if wants_json(&headers) {
+        return library_choices(&desk, &query).await;
+    }
     library_page(&desk, &query, StatusCode::OK, UploadForm::default()).await
+}
+
+/// The library as the body editor's picker asks for it: the newest images
+/// matching the words, each with a thumbnail and its words.
+async fn library_choices(desk: &Desk, query: &LibraryQuery) -> Response {
+    if desk.signed_in.is_none() {
+        return json_error(
+            StatusCode::UNAUTHORIZED,
+            "Sign in again to choose an image.",
+        );
+    }
+    let search = Some(query.q.trim()).filter(|q| !q.is_empty());
+    let images = match desk.app.store.library(search, 24, 0).await {
+        Ok(images) => images,
+        Err(e) => return unavailable(e),
+    };
+    let choices: Vec<serde_json::Value> = images
+        .into_iter()
+        .map(|entry| {
+            let image = entry.image;
+            serde_json::json!({
+                "id": image.id,
+                "src": urls::media(&image.file),
+                "thumb": thumbnail(&image),
+                "alt": image.alt,
+                "caption": image.caption,
+                "credit": image.credit,
+                "label": image.file,
+            })
+        })
+        .collect();
+    axum::Json(serde_json::json!({ "images": choices })).into_response()
 }
 
 /// Whether the browser's script asked for JSON (the editor's upload box).
