@@ -371,6 +371,12 @@ if (newsroomPassword && uploadFile) {
 
     const headline = "Spring tide floods the lower town";
     await page.getByLabel("Headline").fill(headline);
+    // How it will look in search results and when shared, as it is typed.
+    await page.getByText("Address, excerpt and search engines").click();
+    await page.getByLabel("SEO description").fill("Water reached the doors on Quay Road at noon.");
+    assert((await page.locator(".sr-title").innerText()) === headline, "the search preview shows the headline");
+    assert((await page.locator(".sr-address").innerText()).endsWith("/stories/spring-tide-floods-the-lower-town/"), await page.locator(".sr-address").innerText());
+    assert((await page.locator(".sc-description").innerText()).startsWith("Water reached the doors"), "the share card shows the SEO description");
     const body = page.locator(".editor-text");
     await body.click();
     await page.keyboard.type("The water rose an hour early. ");
@@ -437,6 +443,12 @@ if (newsroomPassword && uploadFile) {
     assert(/<img src="\/media\/[^"]+" alt="[^"]+"/.test(await bodyHTML(page)), `it comes with the library's alt text: ${await bodyHTML(page)}`);
     const problems = await axeViolations(page);
     assert(problems.length === 0, `the editor with content: ${problems.join("; ")}`);
+    if (process.env.MASTHEAD_SCREENSHOTS) {
+      await page.screenshot({ path: `${process.env.MASTHEAD_SCREENSHOTS}/editor-1400.png`, fullPage: false });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: `${process.env.MASTHEAD_SCREENSHOTS}/editor-390.png`, fullPage: false });
+      await page.setViewportSize({ width: 1400, height: 1000 });
+    }
 
     await page.getByRole("button", { name: "Publish", exact: true }).click();
     await page.waitForLoadState();

@@ -294,7 +294,7 @@ struct ImageChoice {
     value: String,
     label: String,
     selected: bool,
-    /// Its address, for `![alt](src)` in the body.
+    /// Its address (the share preview shows it).
     src: String,
     alt: String,
 }
@@ -338,6 +338,8 @@ struct EditorView {
     notice: Option<String>,
     conflict: Option<Vec<FieldChange>>,
     public_url: Option<String>,
+    /// The site's public address, which the search and share previews show.
+    site_address: String,
     revisions_url: Option<String>,
     delete_url: Option<String>,
     preview_link_url: Option<String>,
@@ -545,6 +547,7 @@ async fn editor_page(
         public_url: story
             .filter(|s| s.is_public(store.clock().now()))
             .map(|s| urls::story(&s.slug)),
+        site_address: desk.app.public_url.absolute("/"),
         revisions_url: id
             .as_deref()
             .map(|id| urls::desk_story_action(id, "revisions")),

@@ -192,6 +192,39 @@
     }, 30000);
   }
 
+  // ---- How the story shows in search results and when shared: the SEO
+  // fields, else the headline and the dek (cut where search engines cut),
+  // with the hero image.
+  var share = form.querySelector(".share-preview");
+  if (share) {
+    share.hidden = false;
+    var value = function (id) { var el = document.getElementById(id); return el ? el.value.trim() : ""; };
+    var cut = function (text, max) { return text.length > max ? text.slice(0, max - 1).replace(/\s+\S*$/, "") + "…" : text; };
+    var showShare = function () {
+      var title = value("seo_title") || value("headline") || "Headline";
+      var description = value("seo_description") || value("dek") || value("custom_excerpt") || "The dek, or the first paragraph, shows here.";
+      var site = share.getAttribute("data-site").replace(/\/$/, "");
+      var slug = value("slug") || value("headline").toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "").replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+      share.querySelector(".sr-address").textContent = site + "/stories/" + (slug || "…") + "/";
+      share.querySelector(".sr-title").textContent = cut(title, 60);
+      share.querySelector(".sr-description").textContent = cut(description, 160);
+      share.querySelector(".sc-site").textContent = site.replace(/^https?:\/\//, "").toUpperCase();
+      share.querySelector(".sc-title").textContent = cut(title, 90);
+      share.querySelector(".sc-description").textContent = cut(description, 120);
+      var hero = document.getElementById("hero_image_id");
+      var option = hero && hero.options[hero.selectedIndex];
+      var frame = share.querySelector(".sc-image");
+      var src = option && option.value ? option.getAttribute("data-src") : "";
+      var img = frame.querySelector("img");
+      if (!src) { frame.textContent = ""; return; }
+      if (!img) { img = document.createElement("img"); img.alt = ""; frame.appendChild(img); }
+      if (img.getAttribute("src") !== src) img.src = src;
+    };
+    form.addEventListener("input", showShare);
+    form.addEventListener("change", showShare);
+    showShare();
+  }
+
   // ---- Live preview beside the editor: refreshed a moment after typing stops.
   var frame = document.querySelector("iframe[name=preview-frame]");
   var previewButton = form.querySelector("button[value=preview]");
