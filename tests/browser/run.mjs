@@ -412,6 +412,11 @@ if (newsroomPassword && uploadFile) {
     await paste(page, { "text/html": "<table class='MsoTableGrid' style='border:none'><tr><td style='width:100px'><b>Street</b></td><th>Depth</th></tr><tr><th>Quay Road</th><td><p class='MsoNormal'>80 cm</p></td></tr></table>" });
     await paste(page, { "text/plain": "## What to do\n\n- Move cars to **higher** ground\n- Call 112" });
     await page.locator(".editor-text h2", { hasText: "What to do" }).waitFor();
+    // A video's address pasted alone becomes its card.
+    await page.keyboard.press("Control+End");
+    await paste(page, { "text/plain": "https://youtu.be/abc123" });
+    await page.locator(".editor-text figure.embed").waitFor();
+    await page.locator(".editor-text h2", { hasText: "What to do" }).waitFor();
     const html = await bodyHTML(page);
     assert(html.includes("<th>Depth</th>") && html.includes("<th>Quay Road</th>") && html.includes("<td>80 cm</td>"), `the table keeps its cells: ${html}`);
     assert(html.includes("<li><p>Move cars to <strong>higher</strong> ground</p></li>"), `the Markdown becomes a list: ${html}`);
@@ -457,7 +462,7 @@ if (newsroomPassword && uploadFile) {
     await story.goto(base + "/stories/spring-tide-floods-the-lower-town/");
     const article = story.locator("article .body, .story-body, article").first();
     const published = await article.innerHTML();
-    for (const part of ["<strong>Nobody was ready</strong>", "<th>Quay Road</th>", "<td>80 cm</td>", "<h2>What to do</h2>", "<strong>higher</strong>",
+    for (const part of ["<strong>Nobody was ready</strong>", "<th>Quay Road</th>", "<td>80 cm</td>", "<h2>What to do</h2>", "<strong>higher</strong>", 'data-player="https://www.youtube-nocookie.com/embed/abc123"',
       'alt="Water up to the doors on Quay Road"', "Quay Road at noon.", '<small class="credit">Photo: Eda Editor</small>']) {
       assert(published.includes(part), `the public page shows ${part}`);
     }

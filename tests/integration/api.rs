@@ -694,6 +694,61 @@ on_both_backends!(admin_api_writes_through_the_newsrooms_rules, |backend| {
         200,
         "readers see it"
     );
+
+    // HTML outside the schema keeps its words, drops scripts and styles
+    // whole; Ghost's editors' documents are read the same way.
+    let html = "<table><tr><th></th><th>2026</th></tr><tr><th>Seats</th><td>12</td></tr></table><p>H<sub>2</sub>O</p><script>alert(1)</script><style>p{color:red}</style><dl><dt>Term</dt><dd>Meaning</dd></dl>";
+    let kept = api.send(
+        "POST",
+        "posts/?source=html",
+        Some(json!({"posts": [{"title": "Kept whole", "html": html}]})),
+    );
+    assert_eq!(kept.status, 201, "{}", kept.text());
+    let kept = json_of(&kept)["posts"][0]["html"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        kept.contains("<tr><th></th><th>2026</th></tr><tr><th>Seats</th><td>12</td></tr>"),
+        "{kept}"
+    );
+    assert!(
+        kept.contains("H<sub>2</sub>O") && kept.contains("<dt>Term</dt><dd>Meaning</dd>"),
+        "{kept}"
+    );
+    assert!(
+        !kept.contains("alert") && !kept.contains("color:red"),
+        "{kept}"
+    );
+    let lexical = json!({"root": {"type": "root", "children": [
+        {"type": "heading", "tag": "h2", "children": [{"type": "text", "text": "From Lexical", "format": 0}]},
+        {"type": "paragraph", "children": [{"type": "text", "text": "Bold", "format": 1}, {"type": "text", "text": " words.", "format": 0}]}
+    ]}}).to_string();
+    let from_lexical = api.send(
+        "POST",
+        "posts/",
+        Some(json!({"posts": [{"title": "Written in Lexical", "lexical": lexical}]})),
+    );
+    assert_eq!(from_lexical.status, 201, "{}", from_lexical.text());
+    let from_lexical = json_of(&from_lexical)["posts"][0]["html"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        from_lexical,
+        "<h2>From Lexical</h2><p><strong>Bold</strong> words.</p>"
+    );
+    let broken = api.send(
+        "POST",
+        "posts/",
+        Some(json!({"posts": [{"title": "Broken", "lexical": "{not json"}]})),
+    );
+    assert_eq!(broken.status, 422, "{}", broken.text());
+    assert!(
+        broken.text().contains("lexical document could not be read"),
+        "{}",
+        broken.text()
+    );
     let seen = json_of(&content(
         &site,
         &content_key,
