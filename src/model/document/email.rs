@@ -26,7 +26,7 @@ pub fn write(blocks: &[Block], absolute: &dyn Fn(&str) -> String) -> String {
             }
             Block::Embed(embed) => {
                 out.push_str("<p><a href=\"");
-                escape_attr(&mut out, &embed.url);
+                writing::escape_attribute(&mut out, &embed.url);
                 out.push_str("\">");
                 writing::escape_text(
                     &mut out,
@@ -49,9 +49,9 @@ pub fn write(blocks: &[Block], absolute: &dyn Fn(&str) -> String) -> String {
 fn write_figure(out: &mut String, figure: &Figure, absolute: &dyn Fn(&str) -> String) {
     out.push_str("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"margin:16px 0;\"><tr><td>");
     out.push_str("<img src=\"");
-    escape_attr(out, &absolute(&figure.src));
+    writing::escape_attribute(out, &absolute(&figure.src));
     out.push_str("\" alt=\"");
-    escape_attr(out, &figure.alt);
+    writing::escape_attribute(out, &figure.alt);
     out.push_str(&format!(
         "\" width=\"{IMAGE_WIDTH}\" style=\"display:block;width:100%;max-width:{IMAGE_WIDTH}px;height:auto;border:0;\">"
     ));
@@ -104,18 +104,6 @@ fn absolute_addresses(html: &str, absolute: &dyn Fn(&str) -> String) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn escape_attr(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]

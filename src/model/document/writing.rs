@@ -192,6 +192,12 @@ fn attribute(out: &mut String, name: &str, value: &str) {
     out.push(' ');
     out.push_str(name);
     out.push_str("=\"");
+    escape_attribute(out, value);
+    out.push('"');
+}
+
+/// An attribute's value escaped as the editor's serializer escapes it.
+pub fn escape_attribute(out: &mut String, value: &str) {
     for c in value.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -202,7 +208,6 @@ fn attribute(out: &mut String, name: &str, value: &str) {
             c => out.push(c),
         }
     }
-    out.push('"');
 }
 
 pub fn escape_text(out: &mut String, text: &str) {

@@ -454,26 +454,13 @@ pub(super) async fn revisions(
         Err(answer) => return answer,
     };
     let own = editing::owns(&me.user, brief.created_by.as_deref(), &[]);
-    let compare = |a: &str, b: &str| match (
-        crate::services::editing::revision_fields::<BriefFields>(a),
-        crate::services::editing::revision_fields::<BriefFields>(b),
-    ) {
-        (Some(a), Some(b)) => editing::brief_changes(&a, &b),
-        _ => vec![],
-    };
     let piece = Piece {
-        kind: PieceKind::Brief,
-        id: &id,
-        headline: &brief.headline,
-        back_url: urls::desk_brief(&id),
-        base_url: urls::desk_brief(&id),
-        current: brief.revision,
         may_restore: editing::actions_for(Step::Save, Some(brief.status))
             .iter()
             .all(|&a| may(me.user.role, a, own)),
-        desk_section: "briefs",
+        ..revisions_of(&brief)
     };
-    revisions_page(&desk, piece, &query, &compare).await
+    revisions_page(&desk, piece, &query, &compare_revisions).await
 }
 
 /// `delete` or `restore` on a brief.
@@ -511,27 +498,12 @@ pub(super) async fn action(
             else {
                 return plain(StatusCode::NOT_FOUND, "That revision does not exist.");
             };
-            let compare = |a: &str, b: &str| match (
-                editing::revision_fields::<BriefFields>(a),
-                editing::revision_fields::<BriefFields>(b),
-            ) {
-                (Some(a), Some(b)) => editing::brief_changes(&a, &b),
-                _ => vec![],
-            };
-            let piece = Piece {
-                kind: PieceKind::Brief,
-                id: &id,
-                headline: &brief.headline,
-                back_url: urls::desk_brief(&id),
-                base_url: urls::desk_brief(&id),
-                current: brief.revision,
-                may_restore: true,
-                desk_section: "briefs",
-            };
             let live = matches!(brief.status, Status::Published | Status::Scheduled);
             let confirmed = form.get("confirmed") == "yes";
+            let piece = revisions_of(&brief);
             if let Some(ask) =
-                ask_before_restoring(&desk, &piece, number, live, confirmed, &compare).await
+                ask_before_restoring(&desk, &piece, number, live, confirmed, &compare_revisions)
+                    .await
             {
                 return ask;
             }
@@ -551,5 +523,30 @@ pub(super) async fn action(
             }
         }
         _ => not_found().await,
+    }
+}
+
+/// Two revisions' fields (as saved) compared.
+fn compare_revisions(a: &str, b: &str) -> Vec<crate::services::diff::FieldChange> {
+    match (
+        editing::revision_fields::<BriefFields>(a),
+        editing::revision_fields::<BriefFields>(b),
+    ) {
+        (Some(a), Some(b)) => editing::brief_changes(&a, &b),
+        _ => vec![],
+    }
+}
+
+/// The brief as its revisions page shows it (restoring: see `revisions`).
+fn revisions_of(brief: &Brief) -> Piece<'_> {
+    Piece {
+        kind: PieceKind::Brief,
+        id: &brief.id,
+        headline: &brief.headline,
+        back_url: urls::desk_brief(&brief.id),
+        base_url: urls::desk_brief(&brief.id),
+        current: brief.revision,
+        may_restore: true,
+        desk_section: "briefs",
     }
 }

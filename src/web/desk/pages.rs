@@ -383,24 +383,32 @@ pub(super) async fn revisions(
         Ok(page) => page,
         Err(answer) => return answer,
     };
-    let compare = |a: &str, b: &str| match (
+    revisions_page(&desk, revisions_of(&page), &query, &compare_revisions).await
+}
+
+/// Two revisions' fields (as saved) compared.
+fn compare_revisions(a: &str, b: &str) -> Vec<crate::services::diff::FieldChange> {
+    match (
         crate::services::editing::revision_fields::<PageFields>(a),
         crate::services::editing::revision_fields::<PageFields>(b),
     ) {
         (Some(a), Some(b)) => pages::changes(&a, &b),
         _ => vec![],
-    };
-    let piece = Piece {
+    }
+}
+
+/// The page as its revisions page shows it.
+fn revisions_of(page: &crate::model::Page) -> Piece<'_> {
+    Piece {
         kind: PieceKind::Page,
-        id: &id,
+        id: &page.id,
         headline: &page.title,
-        back_url: urls::desk_page(&id),
-        base_url: urls::desk_page(&id),
+        back_url: urls::desk_page(&page.id),
+        base_url: urls::desk_page(&page.id),
         current: page.revision,
         may_restore: true,
         desk_section: "pages",
-    };
-    revisions_page(&desk, piece, &query, &compare).await
+    }
 }
 
 /// `delete` or `restore` on a page.
@@ -436,27 +444,12 @@ pub(super) async fn action(
                 }) else {
                     return plain(StatusCode::NOT_FOUND, "That revision does not exist.");
                 };
-                let compare = |a: &str, b: &str| match (
-                    crate::services::editing::revision_fields::<PageFields>(a),
-                    crate::services::editing::revision_fields::<PageFields>(b),
-                ) {
-                    (Some(a), Some(b)) => pages::changes(&a, &b),
-                    _ => vec![],
-                };
-                let piece = Piece {
-                    kind: PieceKind::Page,
-                    id: &id,
-                    headline: &page.title,
-                    back_url: urls::desk_page(&id),
-                    base_url: urls::desk_page(&id),
-                    current: page.revision,
-                    may_restore: true,
-                    desk_section: "pages",
-                };
                 let live = page.status == crate::model::Status::Published;
                 let confirmed = form.get("confirmed") == "yes";
+                let piece = revisions_of(&page);
                 if let Some(ask) =
-                    ask_before_restoring(&desk, &piece, number, live, confirmed, &compare).await
+                    ask_before_restoring(&desk, &piece, number, live, confirmed, &compare_revisions)
+                        .await
                 {
                     return ask;
                 }
