@@ -455,6 +455,16 @@ if (newsroomPassword && uploadFile) {
       await page.setViewportSize({ width: 1400, height: 1000 });
     }
 
+    // A copy is kept in this browser as one types: a page opened afresh
+    // (a lost session, a closed tab) offers it back, into the editor.
+    await page.waitForTimeout(600);
+    const kept = await context.newPage();
+    await kept.goto(base + "/desk/stories/new");
+    await kept.getByRole("button", { name: "Put it back in the form" }).click();
+    const restored = await kept.evaluate(() => window.MastheadEditor.serialize(document.querySelector("textarea[data-document-editor]").editorView.state.doc));
+    assert(restored.includes("<strong>Nobody was ready</strong>") && restored.includes("<th>Quay Road</th>"), `the kept copy is back in the editor: ${restored}`);
+    await kept.close();
+
     await page.getByRole("button", { name: "Publish", exact: true }).click();
     await page.waitForLoadState();
     assert((await page.locator(".notice").first().innerText()).includes("Published"), `published: ${await page.locator("main").innerText()}`);

@@ -63,9 +63,17 @@ impl Document {
         Ok(Document::read(html))
     }
 
+    /// The schema's markup can lie a level or two deeper than what it was
+    /// read from (a list item's text gets its paragraph): a document deeper
+    /// than a body may be keeps its words instead, so every stored body
+    /// reads back as itself.
     fn read(html: &str) -> Document {
         let dom = dom::Dom::parse(html);
-        Document(writing::write(&reading::read(&dom)))
+        let written = writing::write(&reading::read(&dom));
+        match nesting::check(&written, nesting::MAX_DEPTH) {
+            Ok(()) => Document(written),
+            Err(_) => Document::from_text(&nesting::text_only(html)),
+        }
     }
 
     /// Plain text, a paragraph per non-empty line.

@@ -200,3 +200,17 @@ fn deep_or_long_markup_is_refused_when_sent_and_flattened_when_stored() {
     let flat = Document::from_html(&format!("{}words", "<div>".repeat(200)));
     assert_eq!(flat.as_str(), "<p>words</p>");
 }
+
+#[test]
+fn every_document_reads_back_as_itself_even_at_the_depth_limit() {
+    // 50 lists in items: 100 levels, the most a body may have; the items'
+    // paragraphs would make the document deeper than it may be stored.
+    let deep = format!("{}x", "<ul><li>".repeat(50));
+    let document = Document::from_html_checked(&deep).unwrap();
+    assert_eq!(Document::from_html(document.as_str()), document);
+    assert!(document.plain_text().contains('x'));
+    let shallow = format!("{}x", "<ul><li>".repeat(10));
+    let document = Document::from_html_checked(&shallow).unwrap();
+    assert_eq!(Document::from_html(document.as_str()), document);
+    assert!(document.as_str().contains("<ul><li><p></p><ul>"));
+}
