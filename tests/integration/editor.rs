@@ -75,6 +75,18 @@ on_both_backends!(
             page.contains(">Kit Arden</option>"),
             "a profile was made for the writer"
         );
+        // Sent compressed to a browser that accepts it, still never stored.
+        let packed = crate::common::http_get(
+            &format!("{}/desk/stories/new", site.url),
+            &[("cookie", &writer.cookie), ("accept-encoding", "br, gzip")],
+        );
+        assert_eq!(packed.status, 200);
+        assert!(
+            matches!(packed.header("content-encoding"), Some("br" | "gzip")),
+            "{:?}",
+            packed.header("content-encoding")
+        );
+        assert_eq!(packed.header("cache-control"), Some("no-store"));
 
         // a missing headline: 400, the problem named, the text kept
         let missing = post_story(

@@ -135,6 +135,38 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         ))
         .layer(super::security::csrf(&app.public_url, refused_cross_site))
         .layer(axum::middleware::map_response(no_store))
+        .layer(axum::middleware::from_fn(compressed))
+}
+
+/// The desk's pages (a story's editor holds its body twice: the form and
+/// the preview) sent compressed in the coding the browser accepts, as the
+/// site's cached pages are. Streams and files pass as they are.
+async fn compressed(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let accepts = request.headers().clone();
+    let response = next.run(request).await;
+    let textual = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"));
+    if !textual || response.headers().contains_key(header::CONTENT_ENCODING) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    const LIMIT: usize = 8 * 1024 * 1024;
+    let Ok(bytes) = axum::body::to_bytes(body, LIMIT).await else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The page was too large to send.",
+        )
+            .into_response();
+    };
+    let page = super::encoded::Encoded::new(parts.status, parts.headers, None, bytes);
+    let page = page.with_coding(page.coding_for(&accepts));
+    let mut response = page.respond(&accepts);
+    // What handlers mark for the layers outside (a preview that may be framed).
+    response.extensions_mut().extend(parts.extensions);
+    response
 }
 
 async fn no_store(mut response: Response) -> Response {
