@@ -164,6 +164,9 @@ async fn compressed(request: axum::extract::Request, next: axum::middleware::Nex
     let page = super::encoded::Encoded::new(parts.status, parts.headers, None, bytes);
     let page = page.with_coding(page.coding_for(&accepts));
     let mut response = page.respond(&accepts);
+    // Never stored, so never validated: no ETag (nothing of the page
+    // cache's machinery reaches the desk but its encodings).
+    response.headers_mut().remove(header::ETAG);
     // What handlers mark for the layers outside (a preview that may be framed).
     response.extensions_mut().extend(parts.extensions);
     response
