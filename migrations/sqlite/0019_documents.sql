@@ -24,3 +24,10 @@ UPDATE pages SET body_schema = 0;
 ALTER TABLE newsletter_issues RENAME COLUMN intro_md TO intro;
 ALTER TABLE newsletter_issues ADD COLUMN body_schema INTEGER NOT NULL DEFAULT 1;
 UPDATE newsletter_issues SET body_schema = 0;
+
+-- Start-up looks for rows in an older schema: an index answers without
+-- reading the bodies (most of each row).
+CREATE INDEX stories_body_schema ON stories (body_schema);
+CREATE INDEX briefs_body_schema ON briefs (body_schema);
+CREATE INDEX pages_body_schema ON pages (body_schema);
+CREATE INDEX newsletter_issues_body_schema ON newsletter_issues (body_schema);

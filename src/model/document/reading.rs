@@ -680,15 +680,33 @@ fn collect_rows(dom: &Dom, id: NodeId, rows: &mut Vec<NodeId>, caption: &mut Str
     }
 }
 
+/// The most grid cells a table's spans may cover, and the largest grid
+/// padded square: a few hundred bytes of spans (`rowspan=1000
+/// colspan=1000`) or a wide row over many short ones must not become
+/// hundreds of megabytes. Real tables stay far below.
+const MAX_GRID_CELLS: usize = 20_000;
+
 /// Rows padded with empty cells to the widest (spans counted), as the
 /// editor's table plugin would pad them the first time it is touched.
+/// Spans past the grid's budget are dropped (their cell kept); a grid too
+/// large to pad keeps its rows as written.
 fn square(table: &mut Table) {
     let rows = table.rows.len();
     let mut taken: Vec<Vec<bool>> = vec![Vec::new(); rows];
+    let mut spanned = 0usize;
     for (r, row) in table.rows.iter_mut().enumerate() {
         let mut col = 0;
         for cell in row.iter_mut() {
             cell.rowspan = cell.rowspan.min((rows - r) as u32);
+            let area = cell.rowspan as usize * cell.colspan as usize;
+            if area > 1 {
+                if spanned + area > MAX_GRID_CELLS {
+                    cell.rowspan = 1;
+                    cell.colspan = 1;
+                } else {
+                    spanned += area;
+                }
+            }
             while taken[r].get(col).copied().unwrap_or(false) {
                 col += 1;
             }
@@ -705,6 +723,9 @@ fn square(table: &mut Table) {
         }
     }
     let width = taken.iter().map(Vec::len).max().unwrap_or(0);
+    if rows.saturating_mul(width) > MAX_GRID_CELLS {
+        return;
+    }
     for (r, row) in table.rows.iter_mut().enumerate() {
         let free = taken[r].iter().filter(|t| !**t).count() + (width - taken[r].len());
         for _ in 0..free {

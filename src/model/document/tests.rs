@@ -214,3 +214,34 @@ fn every_document_reads_back_as_itself_even_at_the_depth_limit() {
     assert_eq!(Document::from_html(document.as_str()), document);
     assert!(document.as_str().contains("<ul><li><p></p><ul>"));
 }
+
+#[test]
+fn hostile_tables_cannot_multiply_into_huge_grids() {
+    // Spans that cover a million cells each, and a wide row with many
+    // short ones: padded square, either would write hundreds of MB.
+    let spans = format!(
+        "<table>{}</table>",
+        "<tr><td rowspan=1000 colspan=1000>x</td></tr>".repeat(1000)
+    );
+    let wide = format!(
+        "<table><tr>{}</tr>{}</table>",
+        "<td>a</td>".repeat(10_000),
+        "<tr><td>b</td></tr>".repeat(10_000)
+    );
+    for html in [spans, wide] {
+        let started = std::time::Instant::now();
+        let document = Document::from_html_checked(&html).unwrap();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            document.as_str().len() < html.len() * 4,
+            "{} bytes from {}",
+            document.as_str().len(),
+            html.len()
+        );
+        assert_eq!(Document::from_html(document.as_str()), document);
+    }
+}
