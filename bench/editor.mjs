@@ -16,6 +16,8 @@ import { gzipSync } from "node:zlib";
 const require = createRequire(new URL("../tests/browser/package.json", import.meta.url));
 const { chromium } = require("playwright-core");
 const bundle = new URL("../themes/default/assets/editor.js", import.meta.url);
+// The desk's own stylesheet, so the text is laid out as writers see it.
+const deskCss = new URL("../themes/default/assets/desk.css", import.meta.url);
 
 const words = "the council met again on tuesday to weigh the harbour levy and the budget for the coming winter while fishers waited outside".split(" ");
 let html = "";
@@ -32,12 +34,12 @@ for (let p = 0; count < 10000; p++) {
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run"],
+  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-gpu-vsync", "--disable-frame-rate-limit"],
 });
 const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
 const escaped = html.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 await page.setContent(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>editor bench</title>
-<style>.ProseMirror{white-space:pre-wrap;font:18px/1.6 Georgia,serif;max-width:42rem}</style></head>
+<style>${readFileSync(deskCss, "utf8")}</style></head>
 <body><form action="/desk/stories/new" method="post"><input type="hidden" name="csrf" value="x">
 <label for="body">Body</label><textarea id="body" name="body" data-document-editor>${escaped}</textarea></form></body></html>`);
 const started = await page.evaluate(() => performance.now());
@@ -47,25 +49,36 @@ const opened = await page.evaluate(() => new Promise((done) => requestAnimationF
 const openMs = opened - started;
 const wordCount = await page.evaluate(() => document.querySelector(".editor-status").textContent);
 
-// Keystrokes in the middle of the story.
-await page.evaluate(() => {
-  const view = document.querySelector("textarea[data-document-editor]").editorView;
-  // The Event Timing API: for every keystroke whose time from the key
-  // to the frame showing its effect (input delay, handlers, rendering) is
-  // 16 ms or more, an entry (the API reports nothing shorter).
-  window.slow = [];
+// What both pages record for each keystroke. The Event Timing API gives,
+// for every event of 16 ms or more (it reports nothing shorter), the time
+// from the key to the frame showing its effect: input delay, handlers,
+// rendering. A keystroke's events (keydown, keypress, beforeinput, input)
+// share an interaction; it is slow if any of them is. The work is the
+// main thread's time from the keydown to the end of the task handling it.
+const watchKeys = (target) => {
+  window.slowKeys = new Map();
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      if (entry.name === "keydown" || entry.name === "keypress" || entry.name === "beforeinput" || entry.name === "input") window.slow.push(entry.duration);
+      if (!["keydown", "keypress", "beforeinput", "input"].includes(entry.name)) continue;
+      const key = entry.interactionId || Math.round(entry.startTime);
+      window.slowKeys.set(key, Math.max(window.slowKeys.get(key) || 0, entry.duration));
     }
   }).observe({ type: "event", durationThreshold: 16, buffered: true });
-  // The work each keystroke costs the page, from its keydown to the end of
-  // the task that handled it.
   window.work = [];
-  view.dom.addEventListener("keydown", () => {
+  target.addEventListener("keydown", () => {
     const t = performance.now();
     setTimeout(() => window.work.push(performance.now() - t), 0);
   }, true);
+};
+const results = async (page) => ({
+  slow: await page.evaluate(() => [...window.slowKeys.values()]),
+  work: (await page.evaluate(() => window.work)).sort((a, b) => a - b),
+});
+
+// Keystrokes in the middle of the story.
+await page.evaluate(`(${watchKeys})(document.querySelector("textarea[data-document-editor]").editorView.dom)`);
+await page.evaluate(() => {
+  const view = document.querySelector("textarea[data-document-editor]").editorView;
   const middle = Math.floor(view.state.doc.content.size / 2);
   view.focus();
   const $pos = view.state.doc.resolve(middle);
@@ -73,8 +86,8 @@ await page.evaluate(() => {
 });
 for (let i = 0; i < 300; i++) await page.keyboard.type(i % 6 === 5 ? " " : "x");
 await page.waitForTimeout(500);
-const slow = await page.evaluate(() => window.slow);
-const latencies = (await page.evaluate(() => window.work)).sort((a, b) => a - b);
+const edited = await results(page);
+const latencies = edited.work;
 // The editor's own share: a keystroke's transaction applied and drawn
 // (ProseMirror's dispatch), without the browser's input and paint work.
 const dispatchMs = await page.evaluate(() => {
@@ -94,13 +107,9 @@ const dispatchMs = await page.evaluate(() => {
 const bare = await browser.newPage({ viewport: { width: 1366, height: 900 } });
 await bare.setContent(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>bare</title>
 <style>#e{white-space:pre-wrap;font:18px/1.6 Georgia,serif;max-width:42rem}</style></head><body><div id="e" contenteditable="true">${html}</div></body></html>`);
+await bare.evaluate(`(${watchKeys})(document.getElementById("e"))`);
 await bare.evaluate(() => {
-  window.work = [];
   const e = document.getElementById("e");
-  e.addEventListener("keydown", () => {
-    const t = performance.now();
-    setTimeout(() => window.work.push(performance.now() - t), 0);
-  }, true);
   e.focus();
   const p = e.querySelectorAll("p")[200];
   const r = document.createRange();
@@ -111,7 +120,8 @@ await bare.evaluate(() => {
 });
 for (let i = 0; i < 300; i++) await bare.keyboard.type(i % 6 === 5 ? " " : "x");
 await bare.waitForTimeout(500);
-const bareWork = (await bare.evaluate(() => window.work)).sort((a, b) => a - b);
+const plain = await results(bare);
+const bareWork = plain.work;
 const serializeMs = await page.evaluate(() => {
   const view = document.querySelector("textarea[data-document-editor]").editorView;
   const t = performance.now();
@@ -130,9 +140,8 @@ const q = (list, f) => list[Math.min(list.length - 1, Math.floor(f * list.length
 console.log(`work per keystroke, ${latencies.length} keys: median ${at(0.5).toFixed(1)} ms, p95 ${at(0.95).toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms`);
 console.log(`  the same keys in a bare contenteditable (no editor) on this machine: median ${q(bareWork, 0.5).toFixed(1)} ms, p95 ${q(bareWork, 0.95).toFixed(1)} ms`);
 console.log(`  the editor's own work (a keystroke's transaction applied and drawn): median ${dispatchMs.median.toFixed(2)} ms, p95 ${dispatchMs.p95.toFixed(2)} ms`);
-// Four events a keystroke: keydown, keypress, beforeinput, input.
-const slowShare = slow.length / 1200;
-console.log(`keystroke to screen (Event Timing): ${slow.length} of the 1,200 events of 300 keystrokes took 16 ms or more${slow.length ? ` (longest ${Math.max(...slow)} ms)` : ""}; target: under 16 ms for at least 95% of keystrokes`);
+const share = (slow) => `${300 - slow.length} of 300 (${(((300 - slow.length) / 300) * 100).toFixed(0)}%)`;
+console.log(`keystroke to screen under 16 ms (Event Timing): editor ${share(edited.slow)}${edited.slow.length ? `, longest ${Math.max(...edited.slow)} ms` : ""}; bare contenteditable ${share(plain.slow)}; target: at least 95% of keystrokes`);
 console.log(`serializing the whole story (done when typing pauses): ${serializeMs.toFixed(1)} ms\n`);
 // Opening and the editor's own work per keystroke are held to their
 // targets; keystroke to screen is reported against the bare page, since a
@@ -140,7 +149,6 @@ console.log(`serializing the whole story (done when typing pauses): ${serializeM
 const over = [];
 if (openMs >= 1000) over.push("opening");
 if (dispatchMs.p95 >= 16) over.push("the editor's work per keystroke");
-if (slowShare > 0.05) console.log(`keystroke to screen is over 16 ms here for ${(slowShare * 100).toFixed(0)}% of events; the bare contenteditable's p95 on this machine is ${q(bareWork, 0.95).toFixed(1)} ms`);
 if (over.length) {
   console.error(`over target: ${over.join(", ")}`);
   process.exit(1);

@@ -51,6 +51,12 @@ for (const form of ["desktop", "mobile"]) {
   );
   const scores = Object.values(lhr.categories).map((c) => `${c.title} ${Math.round(c.score * 100)}`).join(", ");
   console.log(`${form}: ${scores}`);
+  const metrics = ["first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift", "speed-index"]
+    .map((id) => `${lhr.audits[id].title} ${lhr.audits[id].displayValue} (${Math.round(lhr.audits[id].score * 100)})`).join(", ");
+  console.log(`  ${metrics}`);
+  for (const shift of lhr.audits["layout-shifts"]?.details?.items ?? []) {
+    console.log(`  layout shift ${shift.score.toFixed(3)}: ${shift.node?.snippet ?? "?"}`);
+  }
   for (const [id, audit] of Object.entries(lhr.audits)) {
     if (audit.score !== null && audit.score < 0.9 && !["informative", "notApplicable", "manual"].includes(audit.scoreDisplayMode)) {
       console.log(`  ${id}: ${audit.displayValue || audit.title}`);

@@ -493,7 +493,10 @@ function mount(textarea) {
   if (label) label.addEventListener("click", () => view.focus());
   wrapper.append(toolbar, linkForm, picker, mountPoint, status, imageInput);
   textarea.hidden = true;
-  textarea.parentNode.insertBefore(wrapper, textarea);
+  // The server's drawing of the body, where there is one, gives its place.
+  const preview = textarea.previousElementSibling;
+  if (preview && preview.classList.contains("document-preview")) preview.replaceWith(wrapper);
+  else textarea.parentNode.insertBefore(wrapper, textarea);
   const hint = textarea.getAttribute("aria-describedby");
   if (hint) view.dom.setAttribute("aria-describedby", hint);
   // The textarea holds the editor's own serialization from the start, so

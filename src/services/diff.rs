@@ -134,25 +134,49 @@ fn changed_line(before: &str, after: &str) -> DiffLine {
     let diff = TextDiff::configure()
         .timeout(DIFF_TIMEOUT)
         .diff_words(before, after);
+    let changes: Vec<_> = diff.iter_all_changes().collect();
     let mut words: Vec<WordChange> = Vec::new();
-    for change in diff.iter_all_changes() {
-        let kind = match change.tag() {
-            ChangeTag::Equal => "same",
-            ChangeTag::Delete => "removed",
-            ChangeTag::Insert => "added",
-        };
-        match words.last_mut() {
-            Some(last) if last.kind == kind => last.text.push_str(change.value()),
-            _ => words.push(WordChange {
-                kind,
-                text: change.value().to_string(),
-            }),
+    // A sentence rewritten reads as one removal and one addition, not as
+    // word pairs interleaved: the spaces between changed words join them.
+    let (mut removed, mut added) = (String::new(), String::new());
+    for (i, change) in changes.iter().enumerate() {
+        let text = change.value();
+        let joins = change.tag() == ChangeTag::Equal
+            && text.trim().is_empty()
+            && !(removed.is_empty() && added.is_empty())
+            && changes
+                .get(i + 1)
+                .is_some_and(|next| next.tag() != ChangeTag::Equal);
+        match change.tag() {
+            ChangeTag::Delete => removed.push_str(text),
+            ChangeTag::Insert => added.push_str(text),
+            ChangeTag::Equal if joins => {
+                removed.push_str(text);
+                added.push_str(text);
+            }
+            ChangeTag::Equal => {
+                push_word(&mut words, "removed", std::mem::take(&mut removed));
+                push_word(&mut words, "added", std::mem::take(&mut added));
+                push_word(&mut words, "same", text.to_string());
+            }
         }
     }
+    push_word(&mut words, "removed", removed);
+    push_word(&mut words, "added", added);
     DiffLine {
         kind: "changed",
         text: after.to_string(),
         words,
+    }
+}
+
+fn push_word(words: &mut Vec<WordChange>, kind: &'static str, text: String) {
+    if text.is_empty() {
+        return;
+    }
+    match words.last_mut() {
+        Some(last) if last.kind == kind => last.text.push_str(&text),
+        _ => words.push(WordChange { kind, text }),
     }
 }
 
@@ -222,6 +246,26 @@ mod tests {
             "Heading 1: "
         );
         assert!(document_change("Body", "<p>Same</p>", "<p>Same </p>").is_none());
+        // A rewritten sentence: one removal, one addition.
+        let rewritten = document_change(
+            "Body",
+            "<p>Two crossings a day. Harbour office.</p>",
+            "<p>Two crossings a day. Fares stay the same.</p>",
+        )
+        .unwrap();
+        let marked: Vec<(&str, &str)> = rewritten.lines[0]
+            .words
+            .iter()
+            .map(|w| (w.kind, w.text.as_str()))
+            .collect();
+        assert_eq!(
+            marked,
+            [
+                ("same", "Two crossings a day. "),
+                ("removed", "Harbour office."),
+                ("added", "Fares stay the same.")
+            ]
+        );
     }
 
     #[test]

@@ -70,6 +70,16 @@ impl Theme {
         env.add_filter("html_text", |text: &str| {
             crate::model::text::angle_brackets_escaped(text)
         });
+        // A body as the schema's canonical HTML, safe to show whatever was
+        // submitted: the desk draws it where the editor will be, so the
+        // page opens on the text as it will look instead of raw markup.
+        env.add_filter("as_document", |html: &str| {
+            minijinja::Value::from_safe_string(
+                crate::model::document::Document::from_html(html)
+                    .as_str()
+                    .to_string(),
+            )
+        });
         env.add_function("url", |name: &str, arg: Option<&str>| {
             crate::urls::by_name(name, arg).ok_or_else(|| {
                 minijinja::Error::new(

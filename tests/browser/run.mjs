@@ -223,7 +223,7 @@ if (deskLink && deskEmail) {
     await page.waitForLoadState();
     await clean("new story");
     await page.getByLabel("Headline").fill("A lighthouse keeper retires");
-    await page.locator(".editor-text").click();
+    await page.locator(".ProseMirror").click();
     await page.keyboard.type("After forty winters the lamp is automated.");
     await page.getByRole("button", { name: "Save draft" }).click();
     await page.waitForLoadState();
@@ -287,7 +287,7 @@ if (newsroomPassword && uploadFile) {
     assert(await page.getByRole("button", { name: "Publish", exact: true }).count() === 0, "no publish button for a contributor");
     await page.getByLabel("Headline").fill(headline);
     await page.getByLabel("Dek").fill("After two winters of silence the crossing runs again at night.");
-    await page.locator(".editor-text").click();
+    await page.locator(".ProseMirror").click();
     await page.keyboard.type("The first boat left at ten. ");
     await page.keyboard.press("Control+b");
     await page.keyboard.type("Nobody was late");
@@ -301,7 +301,7 @@ if (newsroomPassword && uploadFile) {
     assert((await bodyHTML(page)).includes("<strong>Nobody was late</strong>"), "Ctrl+B makes bold text");
     // Pasted from a word processor on a new line: headings, emphasis,
     // links and lists kept, the rest dropped.
-    await page.locator(".editor-text").press("End");
+    await page.locator(".ProseMirror").press("End");
     await page.keyboard.press("Enter");
     await paste(page, { "text/html": "<meta charset='utf-8'><h2 style='font-family:Calibri'>Why now</h2><p class='MsoNormal'>The <b>harbour</b> board <a href='https://example.org/vote'>voted</a> <span style='color:red'>late</span>.</p><ul><li>one</li><li>two</li></ul>" });
     const pasted = await bodyHTML(page);
@@ -359,10 +359,33 @@ if (newsroomPassword && uploadFile) {
     await page.getByLabel("Password").fill(newsroomPassword);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForLoadState();
+    // The server draws the body where the editor mounts: the editor
+    // takes its place without moving anything on the page.
+    await page.addInitScript(() => {
+      window.shifted = 0;
+      new PerformanceObserver((list) => { for (const entry of list.getEntries()) window.shifted += entry.value; })
+        .observe({ type: "layout-shift", buffered: true });
+    });
     const opened = Date.now();
     await page.goto(base + "/desk/stories/new");
-    await page.locator(".editor-text").waitFor();
+    await page.locator(".ProseMirror").waitFor();
     assert(Date.now() - opened < 3000, `the editor opens at once (${Date.now() - opened} ms)`);
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    const shifted = await page.evaluate(() => window.shifted);
+    assert(shifted < 0.01, `the page does not move as the editor opens (layout shift ${shifted})`);
+    // The text starts where the server drew it, on a wide screen and a phone.
+    const drawn = await context.newPage();
+    await drawn.route(/\/(editor|desk)[^/]*\.js$/, (route) => route.abort());
+    for (const width of [1400, 390]) {
+      await drawn.setViewportSize({ width, height: 900 });
+      await page.setViewportSize({ width, height: 900 });
+      await drawn.goto(base + "/desk/stories/new");
+      const drawnAt = await drawn.locator(".document-preview .editor-text").evaluate((e) => e.getBoundingClientRect().top);
+      const editorAt = await page.locator(".ProseMirror").evaluate((e) => e.getBoundingClientRect().top);
+      assert(Math.abs(drawnAt - editorAt) < 3, `at ${width} px the text starts at ${drawnAt} px as drawn and at ${editorAt} px in the editor`);
+    }
+    await drawn.close();
+    await page.setViewportSize({ width: 1400, height: 1000 });
 
     // What the server stores, the editor opens and serializes unchanged.
     const corpus = JSON.parse(readFileSync(new URL("../documents/corpus.json", import.meta.url), "utf8")).documents;
@@ -377,7 +400,7 @@ if (newsroomPassword && uploadFile) {
     assert((await page.locator(".sr-title").innerText()) === headline, "the search preview shows the headline");
     assert((await page.locator(".sr-address").innerText()).endsWith("/stories/spring-tide-floods-the-lower-town/"), await page.locator(".sr-address").innerText());
     assert((await page.locator(".sc-description").innerText()).startsWith("Water reached the doors"), "the share card shows the SEO description");
-    const body = page.locator(".editor-text");
+    const body = page.locator(".ProseMirror");
     await body.click();
     await page.keyboard.type("The water rose an hour early. ");
     await page.waitForTimeout(700);
@@ -476,6 +499,83 @@ if (newsroomPassword && uploadFile) {
       'alt="Water up to the doors on Quay Road"', "Quay Road at noon.", '<small class="credit">Photo: Eda Editor</small>']) {
       assert(published.includes(part), `the public page shows ${part}`);
     }
+    await context.close();
+  });
+
+  await check("document editor without JavaScript: the body is a plain box holding its HTML, and saving it keeps it", async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    await page.goto(base + "/desk/login");
+    await page.getByLabel("Email address").fill("editor@example.org");
+    await page.getByLabel("Password").fill(newsroomPassword);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForLoadState();
+    await page.goto(base + "/desk/stories/new");
+    assert(await page.locator("p", { hasText: "The body editor needs JavaScript" }).isVisible(), "the desk says the editor needs JavaScript");
+    assert(!(await page.locator(".document-preview").isVisible()), "the drawing meant for scripted pages is not shown");
+    await page.getByLabel("Headline").fill("Lighthouse keeper retires");
+    await page.getByLabel("Body", { exact: true }).fill("<p>After <em>forty</em> winters.</p>");
+    await page.getByRole("button", { name: "Save draft" }).click();
+    await page.waitForLoadState();
+    assert((await page.getByLabel("Body", { exact: true }).inputValue()) === "<p>After <em>forty</em> winters.</p>", "the body is kept as written");
+    await context.close();
+  });
+
+  await check("document editor: autosave keeps a draft's formatted body; an edit from another tab meets the conflict view, losing nothing", async () => {
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    // Autosave runs every half minute: this page's clock is moved on instead.
+    await page.clock.install();
+    await page.goto(base + "/desk/login");
+    await page.getByLabel("Email address").fill("editor@example.org");
+    await page.getByLabel("Password").fill(newsroomPassword);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForLoadState();
+    await page.goto(base + "/desk/stories/new");
+    await page.locator(".ProseMirror").waitFor();
+    await page.getByLabel("Headline").fill("Ferry timetable cut for the winter");
+    await page.locator(".ProseMirror").click();
+    await page.keyboard.type("Two crossings a day from ");
+    await page.keyboard.press("Control+i");
+    await page.keyboard.type("January");
+    await page.keyboard.press("Control+i");
+    await page.keyboard.type(" onwards.");
+    await page.clock.fastForward(31000);
+    await page.locator(".autosave-status", { hasText: "Saved automatically" }).waitFor();
+    assert(/\/desk\/stories\/[0-9a-f]{32}$/.test(page.url()), `the new draft has its address: ${page.url()}`);
+
+    // The saved draft, opened in another tab, holds the formatted body.
+    const other = await context.newPage();
+    await other.goto(page.url());
+    await other.locator(".ProseMirror").waitFor();
+    const saved = await bodyHTML(other);
+    assert(saved === "<p>Two crossings a day from <em>January</em> onwards.</p>", `autosave kept the body as written: ${saved}`);
+    // That tab changes the text and saves first.
+    await other.locator(".ProseMirror").click();
+    await other.keyboard.press("Control+End");
+    await other.keyboard.type(" Harbour office.");
+    await other.getByRole("button", { name: "Save draft" }).click();
+    await other.waitForLoadState();
+    await other.close();
+
+    // This tab, still on the older revision, saves its own change.
+    await page.locator(".ProseMirror").click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type(" Fares stay the same.");
+    await page.getByRole("button", { name: "Save draft" }).click();
+    await page.locator("#conflict-heading").waitFor();
+    const conflict = await page.locator(".conflict").innerText();
+    assert(conflict.includes("[removed: Harbour office.]") && conflict.includes("[added: Fares stay the same.]"), `the conflict view shows both changes by words: ${conflict}`);
+    const mine = await bodyHTML(page);
+    assert(mine.includes("Fares stay the same.") && mine.includes("<em>January</em>"), `the editor still holds this tab's text: ${mine}`);
+    const problems = await axeViolations(page);
+    assert(problems.length === 0, `the conflict view: ${problems.join("; ")}`);
+    // Saving again, having seen their version, keeps this tab's text.
+    await page.getByRole("button", { name: "Save draft" }).click();
+    await page.waitForLoadState();
+    await page.locator(".notice", { hasText: "Saved" }).first().waitFor();
+    const kept = await bodyHTML(page);
+    assert(kept.includes("Fares stay the same.") && !kept.includes("Harbour office"), `the second save keeps this tab's version: ${kept}`);
     await context.close();
   });
 }

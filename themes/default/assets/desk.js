@@ -5,6 +5,16 @@
 (function () {
   "use strict";
 
+  // A body editor that did not start (its script not loaded, or failing):
+  // the server's drawing of the body goes, and the raw textarea it stood
+  // in for shows again, so the body can still be written.
+  window.addEventListener("load", function () {
+    document.querySelectorAll("textarea[data-document-editor]").forEach(function (textarea) {
+      var preview = textarea.previousElementSibling;
+      if (!textarea.editorView && preview && preview.classList.contains("document-preview")) preview.remove();
+    });
+  });
+
   // Forms that ask before doing something that cannot be undone.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
