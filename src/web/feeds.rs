@@ -391,31 +391,9 @@ fn feed_image(image: &Image, public: &urls::PublicUrl) -> FeedImage {
     }
 }
 
-/// Links and images in a body made absolute: a feed reader shows the body
-/// away from the site. The sanitizer writes every attribute in double
-/// quotes, so `="/` starts exactly the site-relative ones (`="//` leaves
-/// the site and is left alone).
+/// A body's HTML for a feed reader: site addresses made absolute.
 pub fn absolute_links(html: &str, public: &urls::PublicUrl) -> String {
-    let base = public.absolute("");
-    let mut out = String::with_capacity(html.len() + 64);
-    let mut rest = html;
-    while let Some(at) = rest.find("=\"/") {
-        let after = &rest[at + 3..];
-        out.push_str(&rest[..at + 2]);
-        if !after.starts_with('/') {
-            out.push_str(&base);
-        }
-        out.push('/');
-        rest = after;
-        // srcset lists more addresses, each after ", ".
-        if out.ends_with("srcset=\"/") || out.ends_with(&format!("srcset=\"{base}/")) {
-            let end = rest.find('"').unwrap_or(rest.len());
-            out.push_str(&rest[..end].replace(", /", &format!(", {base}/")));
-            rest = &rest[end..];
-        }
-    }
-    out.push_str(rest);
-    out
+    crate::model::document::absolute_addresses(html, &|path| public.absolute(path))
 }
 
 /// JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/).
@@ -467,16 +445,6 @@ fn json_feed(feed: &Feed) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn body_links_become_absolute() {
-        let public = urls::PublicUrl::new("https://news.example");
-        let html = r#"<p><a href="/stories/a">a</a> <a href="//elsewhere.example/x">b</a> <a href="https://x.example/">c</a></p><img src="/media/a.jpg" srcset="/media/a-480.jpg 480w, /media/a-960.jpg 960w" alt="">"#;
-        assert_eq!(
-            absolute_links(html, &public),
-            r#"<p><a href="https://news.example/stories/a">a</a> <a href="//elsewhere.example/x">b</a> <a href="https://x.example/">c</a></p><img src="https://news.example/media/a.jpg" srcset="https://news.example/media/a-480.jpg 480w, https://news.example/media/a-960.jpg 960w" alt="">"#
-        );
-    }
 
     #[test]
     fn entry_ids_are_uris() {

@@ -86,19 +86,36 @@ fn write_table(out: &mut String, table: &Table, absolute: &dyn Fn(&str) -> Strin
     out.push_str(&absolute_addresses(&styled, absolute));
 }
 
-/// `href="/…"` and `src="/…"` made absolute.
-fn absolute_addresses(html: &str, absolute: &dyn Fn(&str) -> String) -> String {
-    let mut out = String::with_capacity(html.len());
+/// HTML with its site-relative addresses made absolute by `absolute`
+/// (for mail clients and feed readers, which have no page to resolve
+/// them against): every `="/…"` attribute value and each address of a
+/// `srcset` list; protocol-relative `//…` addresses are left as they are.
+pub fn absolute_addresses(html: &str, absolute: &dyn Fn(&str) -> String) -> String {
+    let relative = |address: &str| address.starts_with('/') && !address.starts_with("//");
+    let mut out = String::with_capacity(html.len() + 64);
     let mut rest = html;
     while let Some(at) = rest.find("=\"/") {
         out.push_str(&rest[..at + 2]);
+        let listed = rest[..at].ends_with("srcset");
         let after = &rest[at + 2..];
         let end = after.find('"').unwrap_or(after.len());
-        let address = &after[..end];
-        if address.starts_with("//") {
-            out.push_str(address);
+        let value = &after[..end];
+        if listed {
+            let candidates: Vec<String> = value
+                .split(", ")
+                .map(|c| {
+                    if relative(c) {
+                        absolute(c)
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
+            out.push_str(&candidates.join(", "));
+        } else if relative(value) {
+            out.push_str(&absolute(value));
         } else {
-            out.push_str(&absolute(address));
+            out.push_str(value);
         }
         rest = &after[end..];
     }
@@ -109,6 +126,15 @@ fn absolute_addresses(html: &str, absolute: &dyn Fn(&str) -> String) -> String {
 #[cfg(test)]
 mod tests {
     use crate::model::Document;
+
+    #[test]
+    fn site_addresses_become_absolute_and_others_stay() {
+        let html = r#"<p><a href="/stories/a">a</a> <a href="//elsewhere.example/x">b</a> <a href="https://x.example/">c</a></p><img src="/media/a.jpg" srcset="/media/a-480.jpg 480w, /media/a-960.jpg 960w" alt="">"#;
+        assert_eq!(
+            super::absolute_addresses(html, &|path| format!("https://news.example{path}")),
+            r#"<p><a href="https://news.example/stories/a">a</a> <a href="//elsewhere.example/x">b</a> <a href="https://x.example/">c</a></p><img src="https://news.example/media/a.jpg" srcset="https://news.example/media/a-480.jpg 480w, https://news.example/media/a-960.jpg 960w" alt="">"#
+        );
+    }
 
     #[test]
     fn figures_tables_and_links_are_written_for_mail_clients() {

@@ -23,6 +23,7 @@ use serde::{Serialize, Serializer};
 
 use super::nesting;
 pub use super::text::Unrenderable;
+pub use email::absolute_addresses;
 pub use reading::safe_href;
 
 /// The longest HTML body a person may send (the desk's editor, the Admin
