@@ -564,7 +564,8 @@ if (newsroomPassword && uploadFile) {
     await page.keyboard.type(" Fares stay the same.");
     await page.getByRole("button", { name: "Save draft" }).click();
     await page.locator("#conflict-heading").waitFor();
-    const conflict = await page.locator(".conflict").innerText();
+    // As a screen reader reads it (the markers are visually hidden words).
+    const conflict = await page.locator(".conflict").textContent();
     assert(conflict.includes("[removed: Harbour office.]") && conflict.includes("[added: Fares stay the same.]"), `the conflict view shows both changes by words: ${conflict}`);
     const mine = await bodyHTML(page);
     assert(mine.includes("Fares stay the same.") && mine.includes("<em>January</em>"), `the editor still holds this tab's text: ${mine}`);
@@ -576,6 +577,74 @@ if (newsroomPassword && uploadFile) {
     await page.locator(".notice", { hasText: "Saved" }).first().waitFor();
     const kept = await bodyHTML(page);
     assert(kept.includes("Fares stay the same.") && !kept.includes("Harbour office"), `the second save keeps this tab's version: ${kept}`);
+    await context.close();
+  });
+
+  await check("the desk on a phone (390 × 844): one Menu control, every page as wide as the screen, a story with a photo written and published", async () => {
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    await page.goto(base + "/desk/login");
+    await page.getByLabel("Email address").fill("editor@example.org");
+    await page.getByLabel("Password").fill(newsroomPassword);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForLoadState();
+    const nav = page.getByRole("navigation", { name: "Desk" });
+    const menu = page.getByRole("button", { name: "Menu" });
+    assert(!(await nav.isVisible()), "the navigation is folded away");
+    assert((await menu.getAttribute("aria-expanded")) === "false", "the Menu button says it is closed");
+    await menu.click();
+    assert(await nav.isVisible(), "the Menu button opens the navigation");
+    assert((await menu.getAttribute("aria-expanded")) === "true", "and says so");
+    const fits = async (where) => {
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert(width <= 390, `${where} lays out ${width} px wide on a 390 px screen`);
+      const problems = await axeViolations(page);
+      assert(problems.length === 0, `${where} on a phone: ${problems.join("; ")}`);
+    };
+    const addresses = await nav.getByRole("link").evaluateAll((links) => links.map((a) => a.getAttribute("href")));
+    assert(addresses.length >= 8, `the menu lists the desk: ${addresses}`);
+    for (const address of addresses) {
+      await page.goto(base + address);
+      await fits(address);
+    }
+    for (const list of ["/desk/stories", "/desk/briefs", "/desk/media", "/desk/pages"]) {
+      await page.goto(base + list);
+      const item = await page.locator("main a").evaluateAll((links, list) =>
+        links.map((a) => a.getAttribute("href")).find((h) => new RegExp(`^${list}/[0-9a-f]{32}$`).test(h)), list);
+      if (item) {
+        await page.goto(base + item);
+        await fits(item);
+      }
+    }
+
+    // A story written on the phone, a photo from its camera in the text.
+    await page.goto(base + "/desk/stories/new");
+    await fits("the new story form");
+    await page.getByLabel("Headline").fill("Fog closes the ferry terminal");
+    await page.locator(".ProseMirror").click();
+    await page.keyboard.type("Crossings resume when the fog lifts.");
+    await page.getByRole("button", { name: "Image", exact: true }).click();
+    const [chooser] = await Promise.all([
+      page.waitForEvent("filechooser"),
+      page.getByRole("button", { name: "Upload a new image…" }).click(),
+    ]);
+    await chooser.setFiles(uploadFile);
+    const figure = page.locator(".editor-figure");
+    await figure.locator("img").waitFor();
+    await figure.getByLabel(/^Alt text/).fill("The terminal in thick fog");
+    await figure.getByLabel("Credit", { exact: true }).fill("Photo: Eda Editor");
+    await fits("the story form with a photo");
+    // The step that publishes is in sight without scrolling to the foot.
+    const publish = page.getByRole("button", { name: "Publish", exact: true });
+    const box = await publish.boundingBox();
+    assert(box && box.y + box.height <= 844, `the Publish button is on screen (${JSON.stringify(box)})`);
+    await publish.click();
+    await page.waitForLoadState();
+    assert((await page.locator(".notice").first().innerText()).includes("Published"), `published from the phone: ${await page.locator("main").innerText()}`);
+    const story = await context.newPage();
+    await story.goto(base + "/stories/fog-closes-the-ferry-terminal/");
+    const html = await story.locator("article").first().innerHTML();
+    assert(html.includes('alt="The terminal in thick fog"') && html.includes("Photo: Eda Editor") && html.includes("Crossings resume"), `the public page shows the story and its photo: ${html.slice(0, 400)}`);
     await context.close();
   });
 }

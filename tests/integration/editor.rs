@@ -66,10 +66,23 @@ on_both_backends!(
         assert_eq!(form.status, 200);
         assert_eq!(form.header("cache-control"), Some("no-store"));
         let page = form.text();
-        assert!(page.contains("Submit for review"));
+        // The prominent (filled) step is the furthest this person may take.
+        assert!(
+            page.contains(
+                "<button type=\"submit\" name=\"step\" value=\"submit\">Submit for review</button>"
+            ),
+            "a contributor's prominent step is submitting"
+        );
         assert!(
             !page.contains("value=\"publish\""),
             "contributors cannot publish"
+        );
+        let editors = editor.get(&site, "/desk/stories/new").text();
+        assert!(
+            editors.contains(
+                "<button type=\"submit\" name=\"step\" value=\"publish\">Publish</button>"
+            ) && editors.contains("value=\"submit\" class=\"secondary\">Submit for review"),
+            "an editor's prominent step is publishing"
         );
         assert!(
             page.contains(">Kit Arden</option>"),
@@ -359,6 +372,34 @@ on_both_backends!(
             303
         );
         assert_eq!(editor.get(&site, &theirs_path).status, 404);
+    }
+);
+
+on_both_backends!(
+    scheduling_says_when_the_story_goes_out_in_the_sites_time_zone,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let editor = person(&site, "mo@example.org", "Mo Sandler", Role::Editor);
+        let fields = story_form(
+            &site,
+            &[("step", "schedule"), ("publish_at", "2031-03-04T09:30")],
+        );
+        let saved = post_story(&site, &editor, "/desk/stories/new", &fields);
+        assert_eq!(saved.status, 303, "{}", saved.text());
+        let location = saved.header("location").unwrap().to_string();
+        let page = editor.get(&site, &location).text();
+        let timezone = block_on(masthead::services::settings::load(&site.store))
+            .unwrap()
+            .timezone;
+        assert!(
+            page.contains(&format!(
+                "Scheduled: it goes out on Tuesday 4 March 2031 at 09:30 ({timezone} time)."
+            )),
+            "{}",
+            page.split("class=\"notice\"").nth(1).unwrap_or(&page)
+        );
     }
 );
 

@@ -165,7 +165,7 @@ async fn list_page(
         prev_url: (page > 1).then(|| list_url(query, page - 1)),
         next_url: has_next.then(|| list_url(query, page + 1)),
         quick,
-        steps: offered_steps(&me.user, None, true)
+        steps: offered_steps(&me.user, None, true, false)
             .into_iter()
             .filter(|s| s.step != "schedule")
             .collect(),
@@ -320,7 +320,7 @@ async fn editor_page(
             .map(|t| dates::local_input(t, &tz))
             .unwrap_or_default(),
         timezone: settings.timezone.clone(),
-        steps: offered_steps(&me.user, Some(brief.status), own),
+        steps: offered_steps(&me.user, Some(brief.status), own, false),
         errors,
         notice,
         public_url: brief

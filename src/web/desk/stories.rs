@@ -369,11 +369,13 @@ struct EditorState {
     related: Option<(String, String)>,
 }
 
-/// The steps this person may take on a piece in this state, in the order shown.
+/// The steps this person may take on a piece in this state, in the order
+/// shown. `timed`: the form holds a publication time.
 pub(super) fn offered_steps(
     user: &crate::model::accounts::User,
     status: Option<Status>,
     own: bool,
+    timed: bool,
 ) -> Vec<StepButton> {
     let candidates: &[(Step, &'static str)] = match status {
         None | Some(Status::Draft) => &[
@@ -412,11 +414,18 @@ pub(super) fn offered_steps(
                 .all(|&a| may(user.role, a, own))
         })
         .collect();
-    // The step that moves the piece on is the prominent one.
-    let primary = allowed
+    // The step that moves the piece furthest on, as far as this person
+    // may take it, is the prominent one: an editor publishes (or schedules,
+    // with a time set), a contributor submits for review.
+    let furthest: &[Step] = if timed {
+        &[Step::Schedule, Step::Publish, Step::Submit]
+    } else {
+        &[Step::Publish, Step::Submit]
+    };
+    let primary = furthest
         .iter()
-        .map(|(step, _)| *step)
-        .find(|s| matches!(s, Step::Publish | Step::Submit))
+        .copied()
+        .find(|wanted| allowed.iter().any(|(step, _)| step == wanted))
         .or_else(|| allowed.first().map(|(s, _)| *s));
     allowed
         .into_iter()
@@ -540,7 +549,7 @@ async fn editor_page(
         heroes,
         tag_names: tags.into_iter().map(|t| t.name).collect(),
         tags: fields.tags.join(", "),
-        steps: offered_steps(&me.user, status, own),
+        steps: offered_steps(&me.user, status, own, fields.publish_at.is_some()),
         errors: state.errors,
         notice: state.notice,
         conflict: state.conflict,
@@ -717,8 +726,25 @@ pub(super) async fn edit_story(
         Err(e) => return unavailable(e),
     };
     let fields = StoryFields::of(&card, &tags);
+    let mut notice = done_notice(&query.done);
+    // Scheduled: when it goes out, in the site's time zone.
+    if let ("schedule", Status::Scheduled, Some(at)) = (
+        query.done.as_str(),
+        card.story.status,
+        card.story.published_at,
+    ) {
+        let settings = match crate::services::settings::load(&desk.app.store).await {
+            Ok(s) => s,
+            Err(e) => return unavailable(e),
+        };
+        notice = Some(format!(
+            "Scheduled: it goes out on {} ({} time).",
+            dates::format(at, &timezone(&settings), "%A %-d %B %Y at %H:%M"),
+            settings.timezone
+        ));
+    }
     let state = EditorState {
-        notice: done_notice(&query.done),
+        notice,
         ..Default::default()
     };
     editor_page(&desk, StatusCode::OK, Some(&card), fields, state).await

@@ -5,6 +5,17 @@
 (function () {
   "use strict";
 
+  // The Menu button of a phone's desk bar.
+  var menuToggle = document.querySelector(".menu-toggle");
+  var menu = document.getElementById("desk-menu");
+  if (menuToggle && menu) {
+    menuToggle.addEventListener("click", function () {
+      var open = menuToggle.getAttribute("aria-expanded") !== "true";
+      menuToggle.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("open", open);
+    });
+  }
+
   // A body editor that did not start (its script not loaded, or failing):
   // the server's drawing of the body goes, and the raw textarea it stood
   // in for shows again, so the body can still be written.
@@ -91,6 +102,19 @@
         .catch(function () { uploadStatus.textContent = "Not uploaded: the desk cannot be reached."; });
     });
   }
+  // With a publication time typed, Schedule is the prominent step for
+  // those who may publish; without one, Publish.
+  var when = form.querySelector("input[name=publish_at]");
+  var scheduleStep = form.querySelector(".steps button[value=schedule]");
+  var publishStep = form.querySelector(".steps button[value=publish]");
+  if (when && scheduleStep && publishStep) {
+    when.addEventListener("input", function () {
+      var timed = when.value !== "";
+      scheduleStep.classList.toggle("secondary", !timed);
+      publishStep.classList.toggle("secondary", timed);
+    });
+  }
+
   var status = form.querySelector(".autosave-status");
   var storageKey = "masthead-draft:" + form.getAttribute("action");
   var dirty = false;
