@@ -58,6 +58,23 @@ fn render_concurrency() -> usize {
 }
 
 /// Everything up to accepting connections; returns once the port is bound.
+/// The setting that holds the address the server last answered on.
+const SERVED_AT: &str = "served_at";
+
+/// Where people reach this site, for links printed by the command line (a
+/// new account's password link): `public_url` when configured, else the
+/// address `serve` last answered on with this database, else the default
+/// listening address.
+pub async fn site_address(config: &Config, store: &Store) -> String {
+    if config.public_url.is_some() {
+        return config.site_url();
+    }
+    match store.setting(SERVED_AT).await {
+        Ok(Some(address)) => address,
+        _ => config.site_url(),
+    }
+}
+
 pub async fn start(config: &Config, demo: bool) -> anyhow::Result<RunningServer> {
     start_with_clock(config, demo, Clock::system()).await
 }
@@ -101,6 +118,9 @@ pub async fn start_with_clock(
             format!("http://{host}:{}", addr.port())
         }
     };
+    if let Err(e) = store.put_setting(SERVED_AT, &public_url).await {
+        tracing::warn!("could not note the address {public_url} for the command line's links: {e}");
+    }
     let mailer = config
         .smtp
         .as_ref()

@@ -526,7 +526,8 @@ async fn send_issue(config: &Config, store: &crate::store::Store, id: &str) -> a
     };
     let mailer = crate::mail::Mailer::new(relay, config.sending.concurrency as u32)?;
     let theme = crate::theme::Theme::load(config.theme_dir.as_deref())?;
-    let public_url = crate::urls::PublicUrl::new(&config.site_url());
+    let public_url =
+        crate::urls::PublicUrl::new(&crate::server::site_address(&config, store).await);
     let queued = sending::start(store, &issue)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -600,11 +601,11 @@ async fn integration_command(command: IntegrationCommand) -> anyhow::Result<()> 
     let config = Config::resolve(overrides)?;
     init_logging(&config);
     let store = crate::server::open_store(&config).await?;
+    let site = crate::server::site_address(&config, &store).await;
     let api_url = match &config.public_url {
-        Some(_) => config.site_url(),
+        Some(_) => site,
         None => format!(
-            "{} (the address serve listens on by default: if readers reach the site elsewhere, pass --public-url or set public_url)",
-            config.site_url()
+            "{site} (the address serve last answered on: if readers reach the site elsewhere, pass --public-url or set public_url)"
         ),
     };
     let result = match command {
@@ -678,7 +679,8 @@ async fn user_command(command: UserCommand) -> anyhow::Result<()> {
     let config = Config::resolve(store_args.overrides())?;
     init_logging(&config);
     let store = crate::server::open_store(&config).await?;
-    let link = |token: &str| format!("{}{}", config.site_url(), crate::urls::desk_password(token));
+    let site = crate::server::site_address(&config, &store).await;
+    let link = |token: &str| format!("{site}{}", crate::urls::desk_password(token));
     let days = accounts::LINK_SECS / 86_400;
     let result = match command {
         UserCommand::Add {

@@ -398,6 +398,36 @@ fn accounts_are_made_and_reset_from_the_command_line() {
     let (ok, text) = run(&mut reset);
     assert!(ok, "{text}");
     assert!(text.contains("/desk/password/"), "{text}");
+    // Once the site has been served, links name the address it answered on.
+    let mut child = masthead()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let url = serving_url(&mut child);
+    terminate(&mut child);
+    let (ok, text) = run(&mut reset);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains(&format!("{url}/desk/password/")),
+        "the link names {url}: {text}"
+    );
+    // A configured public address wins.
+    let config = dir.path().join("masthead.toml");
+    std::fs::write(&config, "public_url = \"https://news.example\"\n").unwrap();
+    let mut public = masthead();
+    public.args(["user", "reset-password", "mira@example.org", "--config"]);
+    public.arg(&config);
+    data(&mut public);
+    let (ok, text) = run(&mut public);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("https://news.example/desk/password/"),
+        "{text}"
+    );
     let mut unknown = masthead();
     unknown.args(["user", "reset-password", "nobody@example.org"]);
     data(&mut unknown);
