@@ -125,7 +125,9 @@ fn main() {
         ))
         .unwrap();
     runtime
-        .block_on(accounts::set_password(&store, &token, PASSWORD, PASSWORD))
+        .block_on(accounts::set_password(
+            &store, &token, "", PASSWORD, PASSWORD,
+        ))
         .unwrap();
     let agent = agent();
     let signed_in = agent

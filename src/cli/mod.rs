@@ -526,8 +526,7 @@ async fn send_issue(config: &Config, store: &crate::store::Store, id: &str) -> a
     };
     let mailer = crate::mail::Mailer::new(relay, config.sending.concurrency as u32)?;
     let theme = crate::theme::Theme::load(config.theme_dir.as_deref())?;
-    let public_url =
-        crate::urls::PublicUrl::new(&crate::server::site_address(&config, store).await);
+    let public_url = crate::urls::PublicUrl::new(&crate::server::site_address(config, store).await);
     let queued = sending::start(store, &issue)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -320,13 +320,33 @@ pub async fn link_user(store: &Store, token: &str) -> Result<User, AccountError>
 
 /// Sets the password of the link's person and uses the link up. Every
 /// session of theirs ends: whoever knew the old password is out.
+/// Longest name a person may give themselves (bylines show it).
+const MAX_NAME_CHARS: usize = 100;
+
+/// Sets the password a link was made for, and the name the person goes by
+/// (`name` empty: the name stays), then signs them in: every other session
+/// of theirs ends.
 pub async fn set_password(
     store: &Store,
     token: &str,
+    name: &str,
     password: &str,
     repeated: &str,
-) -> Result<User, AccountError> {
-    let user = link_user(store, token).await?;
+) -> Result<NewSession, AccountError> {
+    let mut user = link_user(store, token).await?;
+    let name = name.trim();
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(invalid(
+            "name",
+            format!("Shorten the name to {MAX_NAME_CHARS} characters at most."),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(invalid(
+            "name",
+            "Write the name on one line, without control characters.",
+        ));
+    }
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
         return Err(invalid(
@@ -355,10 +375,18 @@ pub async fn set_password(
     store.end_links_of(&user.id).await?;
     store.end_sessions_of(&user.id).await?;
     forget_attempts(store, &user.email).await?;
+    if !name.is_empty() && name != user.name {
+        store.set_user_name(&user.id, name).await?;
+        user.name = name.to_string();
+    }
     store
         .log_activity(Some(&user.id), "password set", &user.email)
         .await?;
-    Ok(user)
+    let token = secret();
+    store
+        .add_session(&digest(&token), &user.id, &secret())
+        .await?;
+    Ok(NewSession { token, user })
 }
 
 /// Argon2 is slow on purpose (tens of milliseconds): never on an async worker.

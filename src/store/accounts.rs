@@ -115,6 +115,15 @@ macro_rules! queries {
                 Ok(())
             }
 
+            pub async fn set_name(pool: &Pool<Db>, user_id: &str, name: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE users SET name = $2 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(name)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
             pub async fn set_password_hash(pool: &Pool<Db>, user_id: &str, hash: &str) -> StoreResult<()> {
                 sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
                     .bind(user_id)
@@ -324,6 +333,11 @@ impl Store {
 
     pub async fn set_password_hash(&self, user_id: &str, hash: &str) -> StoreResult<()> {
         exec!(self, accounts::set_password_hash(user_id, hash))
+    }
+
+    /// The name the desk shows for a person, and their bylines start from.
+    pub async fn set_user_name(&self, user_id: &str, name: &str) -> StoreResult<()> {
+        exec!(self, accounts::set_name(user_id, name))
     }
 
     pub async fn add_session(

@@ -201,9 +201,13 @@ if (deskLink && deskEmail) {
     const password = "a lighthouse keeper's notebook";
     await page.getByLabel("New password").fill(password);
     await page.getByLabel("The same password again").fill(password);
+    assert((await page.getByLabel("Your name").inputValue()).length > 0, "the name bylines show is asked for, filled in");
     await page.getByRole("button", { name: "Save the password" }).click();
     await page.waitForLoadState();
-    assert((await page.locator(".notice").innerText()).includes("Your password is saved"), "the password was saved");
+    assert((await page.locator(".notice").innerText()).includes("Your password is saved, and you are signed in"), "the password was saved and the person signed in");
+    await clean("desk home, just signed in");
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.waitForLoadState();
     await clean("sign-in page");
     await page.getByLabel("Email address").fill(deskEmail);
     await page.getByLabel("Password").fill(password);

@@ -98,6 +98,7 @@ fn chromium_end_to_end_and_axe() {
         crate::common::block_on(masthead::services::accounts::set_password(
             &site.store,
             &link,
+            "",
             password,
             password,
         ))

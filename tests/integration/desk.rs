@@ -82,18 +82,50 @@ on_both_backends!(
         assert_eq!(form.status, 200);
         assert!(form.text().contains("ines@example.org"));
         assert_eq!(form.header("cache-control"), Some("no-store"));
+        assert!(
+            form.text().contains("value=\"Ines Marlow\""),
+            "it asks for the name bylines show, filled in"
+        );
         let short = post(&site, &link, "password=short&repeated=short", None);
         assert_eq!(short.status, 400);
         assert!(short.text().contains("at least 10 characters"));
         assert!(short.text().contains("aria-invalid=\"true\""));
+        let long_name = format!("name={}&password=x&repeated=x", "n".repeat(101));
+        let refused = post(&site, &link, &long_name, None);
+        assert_eq!(refused.status, 400);
+        assert!(refused.text().contains("100 characters at most"));
+        // Choosing the password signs the person in, under the name given.
         let set = post(
             &site,
             &link,
-            &format!("password={}&repeated={}", enc(PASSWORD), enc(PASSWORD)),
+            &format!(
+                "name=In%C3%AAs+Marlow&password={}&repeated={}",
+                enc(PASSWORD),
+                enc(PASSWORD)
+            ),
             None,
         );
         assert_eq!(set.status, 303);
-        assert_eq!(set.header("location"), Some("/desk/login?done=password"));
+        assert_eq!(set.header("location"), Some("/desk?done=password"));
+        let first_cookie = set
+            .header("set-cookie")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let welcome = site.get_with("/desk?done=password", &[("cookie", &first_cookie)]);
+        assert_eq!(welcome.status, 200);
+        assert!(
+            welcome.text().contains("Welcome, Inês Marlow"),
+            "{}",
+            welcome.text()
+        );
+        assert!(
+            welcome
+                .text()
+                .contains("Your password is saved, and you are signed in.")
+        );
         let again = site.get(&link);
         assert_eq!(again.status, 404, "a link works once");
         assert!(again.text().contains("already been used or has expired"));
@@ -120,7 +152,7 @@ on_both_backends!(
         let cookie = set_cookie.split(';').next().unwrap().to_string();
         let page = desk_page(&site, &cookie);
         assert_eq!(page.status, 200);
-        assert!(page.text().contains("Welcome, Ines Marlow"));
+        assert!(page.text().contains("Welcome, Inês Marlow"));
         assert!(
             page.text().contains("href=\"/desk/people\""),
             "owners find the people"

@@ -26,6 +26,7 @@ pub fn person(site: &TestSite, email: &str, name: &str, role: Role) -> Person {
     block_on(accounts::set_password(
         &site.store,
         &token,
+        "",
         PASSWORD,
         PASSWORD,
     ))

@@ -393,6 +393,7 @@ struct ActivityView {
 
 #[derive(Serialize)]
 struct HomeView {
+    notice: Option<&'static str>,
     activity: Vec<ActivityView>,
     /// Stories waiting for an editor (shown to those who may publish them).
     in_review: Option<usize>,
@@ -403,7 +404,13 @@ struct HomeView {
 /// Counted up to this many; more shows as "100+".
 const QUEUE_COUNT_LIMIT: i64 = 100;
 
-async fn home(desk: Desk) -> Response {
+#[derive(Deserialize)]
+struct HomeQuery {
+    #[serde(default)]
+    done: String,
+}
+
+async fn home(desk: Desk, Query(query): Query<HomeQuery>) -> Response {
     let Some(me) = &desk.signed_in else {
         return desk.sign_in_first();
     };
@@ -459,6 +466,8 @@ async fn home(desk: Desk) -> Response {
         &desk,
         Frame::page("desk/home.html", "Desk", "home"),
         HomeView {
+            notice: (query.done == "password")
+                .then_some("Your password is saved, and you are signed in."),
             activity,
             in_review,
             own_drafts,
@@ -489,7 +498,6 @@ async fn login_form(desk: Desk, Query(query): Query<LoginQuery>) -> Response {
         return see_other(&urls::desk());
     }
     let notice = match query.done.as_str() {
-        "password" => Some("Your password is saved: sign in with it."),
         "signed-out" => Some("You are signed out."),
         _ => None,
     };
@@ -671,16 +679,19 @@ struct PasswordView {
     errors: std::collections::HashMap<&'static str, String>,
 }
 
+/// The choose-a-password page; `typed_name`: the name as last typed, kept
+/// when the form is refused.
 async fn password_page(
     desk: &Desk,
     token: &str,
     status: StatusCode,
     errors: std::collections::HashMap<&'static str, String>,
+    typed_name: Option<String>,
 ) -> Response {
     let view = match accounts::link_user(&desk.app.store, token).await {
         Ok(user) => PasswordView {
             person: Some(PersonView {
-                name: user.name,
+                name: typed_name.unwrap_or(user.name),
                 email: user.email,
                 role: user.role.label(),
                 has_password: user.password_hash.is_some(),
@@ -704,11 +715,13 @@ async fn password_page(
 }
 
 async fn password_form(desk: Desk, Path(token): Path<String>) -> Response {
-    password_page(&desk, &token, StatusCode::OK, Default::default()).await
+    password_page(&desk, &token, StatusCode::OK, Default::default(), None).await
 }
 
 #[derive(Deserialize)]
 struct PasswordForm {
+    #[serde(default)]
+    name: String,
     #[serde(default)]
     password: String,
     #[serde(default)]
@@ -726,22 +739,41 @@ async fn set_password(
             "The form arrived incomplete. Go back and try again.",
         );
     };
-    match accounts::set_password(&desk.app.store, &token, &form.password, &form.repeated).await {
-        Ok(_) => {
-            let mut response = see_other(&format!("{}?done=password", urls::desk_login()));
-            // Every session of this person ended: this browser's too.
+    match accounts::set_password(
+        &desk.app.store,
+        &token,
+        &form.name,
+        &form.password,
+        &form.repeated,
+    )
+    .await
+    {
+        Ok(new_session) => {
+            // Every other session of this person ended; this browser is
+            // signed in with a new one.
+            let mut response = see_other(&format!("{}?done=password", urls::desk()));
             response.headers_mut().insert(
                 header::SET_COOKIE,
-                session::expired_cookie(&desk.app.public_url),
+                session::cookie(&desk.app.public_url, &new_session.token),
             );
             response
         }
         Err(AccountError::Invalid { field, message }) => {
             let errors = std::collections::HashMap::from([(field, message)]);
-            password_page(&desk, &token, StatusCode::BAD_REQUEST, errors).await
+            let typed = Some(form.name).filter(|n| !n.trim().is_empty());
+            password_page(&desk, &token, StatusCode::BAD_REQUEST, errors, typed).await
         }
         Err(AccountError::Storage(e)) => unavailable(e),
-        Err(_) => password_page(&desk, &token, StatusCode::NOT_FOUND, Default::default()).await,
+        Err(_) => {
+            password_page(
+                &desk,
+                &token,
+                StatusCode::NOT_FOUND,
+                Default::default(),
+                None,
+            )
+            .await
+        }
     }
 }
 
