@@ -493,8 +493,7 @@ async fn newsletter_command(command: NewsletterCommand) -> anyhow::Result<()> {
                             .join(", ")
                     );
                 };
-                let (issue, items) = sending::compose_roundup(&store, n, None).await?;
-                store.save_issue(&issue, &items).await?;
+                let (issue, items) = sending::compose_and_save(&store, n, None).await?;
                 println!(
                     "Composed {:?} with {} stories and briefs: issue {}",
                     issue.subject,

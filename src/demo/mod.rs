@@ -433,7 +433,27 @@ async fn add_newsletters(store: &Store) -> anyhow::Result<()> {
         "Good morning. This week: a sea wall that divides an island, and a railway that could sink a coalition.",
     );
     store.save_issue(&issue, &items).await?;
-    store.set_issue_status(&issue.id, "sent", None).await?;
+    // The sent issue went to every reader of the list, recorded as a real
+    // send records it (the desk shows how many received it).
+    store.start_sending(&issue).await?;
+    loop {
+        let batch = store.claim_deliveries(&issue.id, 60, 500).await?;
+        if batch.is_empty() {
+            break;
+        }
+        let marks: Vec<crate::store::DeliveryMark> = batch
+            .into_iter()
+            .map(|r| crate::store::DeliveryMark::Sent(r.id))
+            .collect();
+        store.record_deliveries(&issue.id, &marks).await?;
+    }
+    // Saved as sent, its sending job is cancelled.
+    let sent = crate::model::newsletters::NewsletterIssue {
+        status: "sent".into(),
+        ..issue
+    };
+    store.save_issue(&sent, &items).await?;
+    store.set_issue_status(&sent.id, "sent", None).await?;
     Ok(())
 }
 

@@ -111,11 +111,25 @@ pub async fn compose_roundup(
     let settings = crate::services::settings::load(store).await?;
     let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let day = dates::format(now, &tz, "%-d %B %Y");
+    // A second round-up on the same day gets an address and a subject of
+    // its own ("…, issue 2"), so readers can tell it from the first.
+    let first_slug = format!("{}-{}", newsletter.slug, slug::slugify(&day));
+    let first_subject = format!("{}: {day}", newsletter.name);
+    let mut number = 1;
+    let mut issue_slug = first_slug.clone();
+    while store.issue_by_slug(&issue_slug).await?.is_some() {
+        number += 1;
+        issue_slug = format!("{first_slug}-{number}");
+    }
+    let subject = match number {
+        1 => first_subject,
+        n => format!("{first_subject}, issue {n}"),
+    };
     let issue = NewsletterIssue {
         id: new_id(),
         newsletter_id: newsletter.id.clone(),
-        slug: format!("{}-{}", newsletter.slug, slug::slugify(&day)),
-        subject: format!("{}: {day}", newsletter.name),
+        slug: issue_slug,
+        subject,
         preheader: stories
             .first()
             .map(|s| s.headline.clone())
@@ -130,6 +144,20 @@ pub async fn compose_roundup(
         created_at: now,
         updated_at: now,
     };
+    Ok((issue, items))
+}
+
+/// Composes a round-up and keeps it as a draft, in the activity log.
+pub async fn compose_and_save(
+    store: &Store,
+    newsletter: &Newsletter,
+    created_by: Option<&str>,
+) -> anyhow::Result<(NewsletterIssue, Vec<IssueItem>)> {
+    let (issue, items) = compose_roundup(store, newsletter, created_by).await?;
+    store.save_issue(&issue, &items).await?;
+    store
+        .log_activity(created_by, "composed the newsletter issue", &issue.subject)
+        .await?;
     Ok((issue, items))
 }
 

@@ -184,6 +184,11 @@ fn jobs_missed_while_the_server_was_down_run_at_start() {
         masthead::demo::fill_if_empty(&store, &dir.path().join("media"))
             .await
             .unwrap();
+        // The demo's sent issue records whom it reached.
+        let sent = store.issues(true, 10).await.unwrap();
+        assert_eq!(sent.len(), 1);
+        let progress = store.issue_progress(&sent[0].id).await.unwrap();
+        assert!(progress.sent >= 100 && progress.queued == 0, "{progress:?}");
         store.close().await;
     });
     let store = block_on(Store::connect_with_clock(&url, clock.clone())).unwrap();

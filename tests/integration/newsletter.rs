@@ -671,6 +671,31 @@ on_both_backends!(
         );
         assert_eq!(composed.status, 303, "{}", composed.text());
         let issue_path = crate::newsroom::location_path(&composed);
+        // A second round-up the same day: an address and a subject of its own.
+        let again = editor.post(
+            &site,
+            &format!("/desk/newsletters/{TEST_LIST}/compose"),
+            &[],
+        );
+        assert_eq!(again.status, 303, "{}", again.text());
+        let second_path = crate::newsroom::location_path(&again);
+        assert_ne!(second_path, issue_path);
+        let subjects: Vec<String> = [&issue_path, &second_path]
+            .iter()
+            .map(|path| {
+                let page = editor.get(&site, path).text();
+                let field = "name=\"subject\" required maxlength=\"200\" value=\"";
+                let at = page.find(field).unwrap() + field.len();
+                page[at..at + page[at..].find('"').unwrap()].to_string()
+            })
+            .collect();
+        assert_ne!(subjects[0], subjects[1]);
+        assert!(subjects[1].ends_with(", issue 2"), "{subjects:?}");
+        let activity = editor.get(&site, "/desk/activity").text();
+        assert!(
+            activity.contains("composed the newsletter issue"),
+            "composing is in the activity log"
+        );
         let newest =
             block_on(
                 site.store

@@ -130,19 +130,10 @@ pub(super) async fn compose(desk: Desk, Path(slug): Path<String>, form: Fields) 
     let Some(newsletter) = newsletter else {
         return not_found().await;
     };
-    let (mut issue, items) =
-        match sending::compose_roundup(store, &newsletter, Some(&me.user.id)).await {
-            Ok(composed) => composed,
-            Err(e) => return unavailable(e),
-        };
-    // Two round-ups on one day get addresses of their own.
-    if let Ok(Some(_)) = store.issue_by_slug(&issue.slug).await {
-        issue.slug = format!("{}-{}", issue.slug, &issue.id[issue.id.len() - 6..]);
+    match sending::compose_and_save(store, &newsletter, Some(&me.user.id)).await {
+        Ok((issue, _)) => see_other(&desk_issue(&issue.id)),
+        Err(e) => unavailable(e),
     }
-    if let Err(e) = store.save_issue(&issue, &items).await {
-        return unavailable(e);
-    }
-    see_other(&desk_issue(&issue.id))
 }
 
 #[derive(Serialize)]
