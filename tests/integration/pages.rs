@@ -219,6 +219,12 @@ on_both_backends!(bad_addresses_get_clear_4xx_pages, |backend: Backend| {
             html.contains("href=\"/latest/\""),
             "GET {path} offers a way on"
         );
+        // An error page is no page's canonical copy, least of all the home page's.
+        assert!(
+            !html.contains("rel=\"canonical\"")
+                && html.contains("<meta name=\"robots\" content=\"noindex\">"),
+            "GET {path} names no canonical address and is not indexed"
+        );
     }
     let reply = site.get("/latest/page/abc/");
     assert!(reply.text().contains("is not a page number"));

@@ -757,10 +757,17 @@ pub async fn error_page(app: &App, error: &ErrorPage) -> anyhow::Result<String> 
     } else {
         vec![]
     };
+    // One page answers every missing address, so it names no canonical
+    // address (the home page's would tell search engines it is the home
+    // page) and asks not to be indexed.
+    let mut chrome = p.chrome(Some(heading), &error.message, &urls::home());
+    chrome.canonical = String::new();
+    chrome.robots = Some("noindex");
+    chrome.meta.json_ld.clear();
     p.render(
         "error.html",
         ErrorView {
-            chrome: p.chrome(Some(heading), &error.message, &urls::home()),
+            chrome,
             status: error.status.as_u16(),
             heading,
             message: &error.message,
