@@ -286,6 +286,10 @@ pub fn desk_settings() -> String {
 pub fn desk_activity() -> String {
     "/desk/activity".into()
 }
+pub fn desk_issue(id: &str) -> String {
+    format!("/desk/newsletters/issues/{id}")
+}
+
 pub fn desk_briefs() -> String {
     "/desk/briefs".into()
 }

@@ -63,6 +63,39 @@ pub struct User {
     pub author_id: Option<String>,
 }
 
+/// What an activity line concerns: the desk names it by its words and
+/// links to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityTarget<'a> {
+    Story(&'a str),
+    Brief(&'a str),
+    Page(&'a str),
+    Issue(&'a str),
+}
+
+impl<'a> ActivityTarget<'a> {
+    /// (kind, id) as the activity table keeps them.
+    pub fn parts(self) -> (&'static str, &'a str) {
+        match self {
+            ActivityTarget::Story(id) => ("story", id),
+            ActivityTarget::Brief(id) => ("brief", id),
+            ActivityTarget::Page(id) => ("page", id),
+            ActivityTarget::Issue(id) => ("issue", id),
+        }
+    }
+
+    /// The target as the table keeps it, read back.
+    pub fn from_parts(kind: &str, id: &'a str) -> Option<ActivityTarget<'a>> {
+        Some(match kind {
+            "story" => ActivityTarget::Story(id),
+            "brief" => ActivityTarget::Brief(id),
+            "page" => ActivityTarget::Page(id),
+            "issue" => ActivityTarget::Issue(id),
+            _ => return None,
+        })
+    }
+}
+
 /// What a one-time link lets its holder do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkKind {

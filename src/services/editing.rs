@@ -377,6 +377,7 @@ pub async fn save_story(
         step.logged_as(stored.is_none()),
         "story",
         &story.headline,
+        Some(crate::model::accounts::ActivityTarget::Story(&story.id)),
     )
     .await;
     Ok(story)
@@ -425,9 +426,23 @@ fn refused_save(e: StoreError, slug: &str) -> ContentError {
     }
 }
 
-async fn log(store: &Store, user: &User, action: &str, kind: &str, headline: &str) {
+/// A line of the activity log about a piece; `target`: the piece to link
+/// to, when it still exists.
+async fn log(
+    store: &Store,
+    user: &User,
+    action: &str,
+    kind: &str,
+    headline: &str,
+    target: Option<crate::model::accounts::ActivityTarget<'_>>,
+) {
     if let Err(e) = store
-        .log_activity(Some(&user.id), &format!("{action} {kind}"), headline)
+        .log_activity_on(
+            Some(&user.id),
+            &format!("{action} {kind}"),
+            headline,
+            target,
+        )
         .await
     {
         // The change itself is saved; a lost log line is reported, not fatal.
@@ -681,6 +696,9 @@ pub async fn preview_token(
         "shared a preview link of",
         "story",
         &card.story.headline,
+        Some(crate::model::accounts::ActivityTarget::Story(
+            &card.story.id,
+        )),
     )
     .await;
     Ok(token)
@@ -767,6 +785,9 @@ pub async fn set_related_choices(
         "chose the related stories of",
         "story",
         &card.story.headline,
+        Some(crate::model::accounts::ActivityTarget::Story(
+            &card.story.id,
+        )),
     )
     .await;
     Ok(())
@@ -797,7 +818,7 @@ pub async fn delete_story(
     }
     check(user, &actions, own)?;
     store.delete_story(&card.story.id).await?;
-    log(store, user, "deleted", "story", &card.story.headline).await;
+    log(store, user, "deleted", "story", &card.story.headline, None).await;
     crate::services::webhook_events::story_changed(store, Some(&card.story), None).await;
     Ok(())
 }
@@ -874,6 +895,9 @@ pub async fn save_brief(
         step.logged_as(stored.is_none()),
         "brief",
         &write.brief.headline,
+        Some(crate::model::accounts::ActivityTarget::Brief(
+            &write.brief.id,
+        )),
     )
     .await;
     let mut brief = write.brief;
@@ -890,7 +914,7 @@ pub async fn delete_brief(store: &Store, user: &User, brief: &Brief) -> Result<(
     }
     check(user, &actions, own)?;
     store.delete_brief(&brief.id).await?;
-    log(store, user, "deleted", "brief", &brief.headline).await;
+    log(store, user, "deleted", "brief", &brief.headline, None).await;
     Ok(())
 }
 

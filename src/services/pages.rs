@@ -237,7 +237,12 @@ pub async fn save(
         _ => "edited page",
     };
     if let Err(e) = store
-        .log_activity(Some(&user.id), action, &page.title)
+        .log_activity_on(
+            Some(&user.id),
+            action,
+            &page.title,
+            Some(crate::model::accounts::ActivityTarget::Page(&page.id)),
+        )
         .await
     {
         tracing::warn!(error = %e, "could not record a change in the activity log");

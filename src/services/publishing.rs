@@ -478,7 +478,8 @@ pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(),
     let due = |status: Status, at: Option<UnixTime>| {
         status == Status::Scheduled && at.is_some_and(|t| t <= now)
     };
-    match kind {
+    use crate::model::accounts::ActivityTarget;
+    let (target, headline) = match kind {
         crate::store::PUBLISH_STORY => {
             let Some(card) = store.story_cards_by_ids(&[id.to_string()]).await?.pop() else {
                 return Ok(());
@@ -487,6 +488,7 @@ pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(),
                 return Ok(());
             }
             let scheduled = card.story.clone();
+            let headline = card.story.headline.clone();
             let story = Story {
                 status: Status::Published,
                 ..card.story
@@ -503,6 +505,7 @@ pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(),
                 }])
                 .await?;
             crate::services::webhook_events::story_came_out(store, &scheduled).await;
+            (ActivityTarget::Story(id), headline)
         }
         crate::store::PUBLISH_BRIEF => {
             let Some(brief) = store.brief_by_id(id).await? else {
@@ -511,6 +514,7 @@ pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(),
             if !due(brief.status, brief.published_at) {
                 return Ok(());
             }
+            let headline = brief.headline.clone();
             let brief = Brief {
                 status: Status::Published,
                 ..brief
@@ -523,6 +527,7 @@ pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(),
                     edit: None,
                 })
                 .await?;
+            (ActivityTarget::Brief(id), headline)
         }
         other => {
             return Err(invalid(
@@ -530,9 +535,9 @@ pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(),
                 format!("no publishing job is called {other:?}"),
             ));
         }
-    }
+    };
     store
-        .log_activity(None, "published on schedule", id)
+        .log_activity_on(None, "published on schedule", &headline, Some(target))
         .await?;
     Ok(())
 }

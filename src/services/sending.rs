@@ -156,7 +156,12 @@ pub async fn compose_and_save(
     let (issue, items) = compose_roundup(store, newsletter, created_by).await?;
     store.save_issue(&issue, &items).await?;
     store
-        .log_activity(created_by, "composed the newsletter issue", &issue.subject)
+        .log_activity_on(
+            created_by,
+            "composed the newsletter issue",
+            &issue.subject,
+            Some(crate::model::accounts::ActivityTarget::Issue(&issue.id)),
+        )
         .await?;
     Ok((issue, items))
 }

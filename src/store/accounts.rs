@@ -2,7 +2,7 @@
 //! None of it is content: these writes move no content version.
 
 use crate::model::UnixTime;
-use crate::model::accounts::{LinkKind, Role, User};
+use crate::model::accounts::{ActivityTarget, LinkKind, Role, User};
 
 use super::{Store, StoreResult, exec};
 
@@ -23,6 +23,9 @@ pub struct ActivityRow {
     pub action: String,
     pub subject: String,
     pub user_name: Option<String>,
+    /// What the line concerns (`ActivityTarget::from_parts`), when known.
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
 }
 
 /// Which lines of the activity log to show. Empty fields do not filter.
@@ -251,14 +254,18 @@ macro_rules! queries {
                 user_id: Option<&str>,
                 action: &str,
                 subject: &str,
+                target: Option<crate::model::accounts::ActivityTarget<'_>>,
                 now: UnixTime,
             ) -> StoreResult<()> {
-                sqlx::query("INSERT INTO activity (id, user_id, action, subject, at) VALUES ($1, $2, $3, $4, $5)")
+                let (target_kind, target_id) = target.map(|t| t.parts()).unzip();
+                sqlx::query("INSERT INTO activity (id, user_id, action, subject, at, target_kind, target_id) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(new_id())
                     .bind(user_id)
                     .bind(action)
                     .bind(subject)
                     .bind(now)
+                    .bind(target_kind)
+                    .bind(target_id)
                     .execute(pool)
                     .await?;
                 Ok(())
@@ -271,7 +278,7 @@ macro_rules! queries {
                 offset: i64,
             ) -> StoreResult<Vec<ActivityRow>> {
                 let mut qb = sqlx::QueryBuilder::<Db>::new(
-                    "SELECT a.at, a.action, a.subject, u.name AS user_name
+                    "SELECT a.at, a.action, a.subject, u.name AS user_name, a.target_kind, a.target_id
                      FROM activity a LEFT JOIN users u ON u.id = a.user_id WHERE 1 = 1",
                 );
                 if let Some(user) = &filter.user_id {
@@ -406,8 +413,19 @@ impl Store {
         action: &str,
         subject: &str,
     ) -> StoreResult<()> {
+        self.log_activity_on(user_id, action, subject, None).await
+    }
+
+    /// A line of the activity log about a piece the desk can link to.
+    pub async fn log_activity_on(
+        &self,
+        user_id: Option<&str>,
+        action: &str,
+        subject: &str,
+        target: Option<ActivityTarget<'_>>,
+    ) -> StoreResult<()> {
         let now = self.clock.now();
-        exec!(self, accounts::log(user_id, action, subject, now))
+        exec!(self, accounts::log(user_id, action, subject, target, now))
     }
 
     /// The newest lines of the activity log.

@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (17, "throttles", "0017_throttles.sql"),
     (18, "page authors", "0018_page_authors.sql"),
     (19, "documents", "0019_documents.sql"),
+    (20, "activity targets", "0020_activity_targets.sql"),
 ];
 
 fn migrator(

@@ -223,6 +223,15 @@ on_both_backends!(
                 .contains("Nobody expected the <strong>strike</strong> to last.")
         );
         assert!(public.text().contains("Ports"), "tags created on the fly");
+        // The activity log names the story by its headline, linked to it.
+        let log = editor.get(&site, "/desk/activity").text();
+        assert!(
+            log.contains(&format!(
+                "published story: <a href=\"{editor_path}\">Veldt port strike enters its second night</a>"
+            )),
+            "{}",
+            log.split("<tbody>").nth(1).unwrap_or(&log)
+        );
 
         // now live: the contributor may no longer change it
         let live = writer.get(&site, &editor_path).text();

@@ -215,6 +215,15 @@ fn jobs_missed_while_the_server_was_down_run_at_start() {
         );
         std::thread::sleep(std::time::Duration::from_millis(25));
     }
+    // The log names the story by its headline and knows which it is.
+    let lines = block_on(server.store.activity(10)).unwrap();
+    let line = lines
+        .iter()
+        .find(|l| l.action == "published on schedule")
+        .expect("the scheduled publication is in the activity log");
+    assert_eq!(line.subject, "Published while nobody was watching");
+    assert_eq!(line.target_kind.as_deref(), Some("story"));
+    assert_eq!(line.target_id.as_deref(), Some(id.as_str()));
     block_on(server.shutdown()).unwrap();
 }
 

@@ -383,18 +383,47 @@ struct PersonView {
     has_password: bool,
 }
 
+/// A line of the activity log as the desk shows it (its home page and the
+/// log itself): what it concerns named by its words, linked when it can be.
 #[derive(Serialize)]
-struct ActivityView {
+pub(super) struct ActivityLine {
     when: crate::web::site::DateView,
     who: String,
     action: String,
     subject: String,
+    link: Option<String>,
+}
+
+impl ActivityLine {
+    pub(super) fn of(row: crate::store::ActivityRow, tz: &jiff::tz::TimeZone) -> ActivityLine {
+        use crate::model::accounts::ActivityTarget;
+        let link = row
+            .target_kind
+            .as_deref()
+            .zip(row.target_id.as_deref())
+            .and_then(|(kind, id)| ActivityTarget::from_parts(kind, id))
+            .map(|target| match target {
+                ActivityTarget::Story(id) => urls::desk_story(id),
+                ActivityTarget::Brief(id) => urls::desk_brief(id),
+                ActivityTarget::Page(id) => urls::desk_page(id),
+                ActivityTarget::Issue(id) => urls::desk_issue(id),
+            });
+        ActivityLine {
+            when: desk_time(row.at, tz),
+            who: row
+                .user_name
+                .unwrap_or_else(|| "the command line or the scheduler".into()),
+            action: row.action,
+            subject: row.subject,
+            link,
+        }
+    }
 }
 
 #[derive(Serialize)]
 struct HomeView {
     notice: Option<&'static str>,
-    activity: Vec<ActivityView>,
+    activity: Vec<ActivityLine>,
     /// Stories waiting for an editor (shown to those who may publish them).
     in_review: Option<usize>,
     /// The person's own drafts and pieces in review (contributors).
@@ -422,15 +451,7 @@ async fn home(desk: Desk, Query(query): Query<HomeQuery>) -> Response {
         };
         let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
         match store.activity(30).await {
-            Ok(rows) => rows
-                .into_iter()
-                .map(|a| ActivityView {
-                    when: desk_time(a.at, &tz),
-                    who: a.user_name.unwrap_or_else(|| "the command line".into()),
-                    action: a.action,
-                    subject: a.subject,
-                })
-                .collect(),
+            Ok(rows) => rows.into_iter().map(|a| ActivityLine::of(a, &tz)).collect(),
             Err(e) => return unavailable(e),
         }
     } else {

@@ -21,9 +21,7 @@ fn desk_newsletters() -> String {
     "/desk/newsletters".into()
 }
 
-fn desk_issue(id: &str) -> String {
-    format!("/desk/newsletters/issues/{id}")
-}
+use crate::urls::desk_issue;
 
 /// The signed-in editor or owner, or the answer for anyone else.
 async fn curator(desk: &Desk) -> Result<crate::model::accounts::User, Response> {
@@ -449,10 +447,11 @@ pub(super) async fn act(
     match outcome {
         Ok(done) => {
             let _ = store
-                .log_activity(
+                .log_activity_on(
                     Some(&me.user.id),
                     &format!("newsletter issue: {action}"),
                     &issue.subject,
+                    Some(crate::model::accounts::ActivityTarget::Issue(&id)),
                 )
                 .await;
             see_other(&format!("{}?done={done}", desk_issue(&id)))

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::form::{Fields, signed_in_form};
 use super::stories::{page_number, url_pairs};
 use super::{Desk, Frame, forbidden, plain, render, see_other, unavailable};
-use crate::model::{SiteSettings, dates};
+use crate::model::SiteSettings;
 use crate::services::permissions::{Action, may, refusal};
 use crate::services::settings::{self, SettingsError};
 use crate::services::taxonomy::{TaxonomyError, links_text, parse_links};
@@ -207,15 +207,6 @@ pub(super) struct ActivityQuery {
 }
 
 #[derive(Serialize)]
-struct ActivityLine {
-    when: String,
-    iso: String,
-    who: String,
-    action: String,
-    subject: String,
-}
-
-#[derive(Serialize)]
 struct PersonChoice {
     value: String,
     label: String,
@@ -228,7 +219,7 @@ struct ActivityView {
     q: String,
     from: String,
     to: String,
-    lines: Vec<ActivityLine>,
+    lines: Vec<super::ActivityLine>,
     filtered: bool,
     page: u32,
     prev_url: Option<String>,
@@ -314,17 +305,7 @@ pub(super) async fn activity(desk: Desk, Query(query): Query<ActivityQuery>) -> 
         to: query.to.clone(),
         lines: rows
             .into_iter()
-            .map(|a| ActivityLine {
-                when: dates::format(a.at, &tz, "%-d %b %Y, %H:%M"),
-                iso: jiff::Timestamp::from_second(a.at)
-                    .map(|t| t.to_string())
-                    .unwrap_or_default(),
-                who: a
-                    .user_name
-                    .unwrap_or_else(|| "the command line or the scheduler".into()),
-                action: a.action,
-                subject: a.subject,
-            })
+            .map(|a| super::ActivityLine::of(a, &tz))
             .collect(),
         filtered: filter.user_id.is_some()
             || filter.words.is_some()

@@ -1165,10 +1165,13 @@ async fn add_note(
     match publishing::add_note(store, &card.story, kind, noted_at, form.get("body")).await {
         Ok(_) => {
             let _ = store
-                .log_activity(
+                .log_activity_on(
                     Some(&user.id),
                     &format!("added a {} to story", kind.as_str()),
                     &card.story.headline,
+                    Some(crate::model::accounts::ActivityTarget::Story(
+                        &card.story.id,
+                    )),
                 )
                 .await;
             Ok(see_other(&format!(
