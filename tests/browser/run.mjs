@@ -335,9 +335,9 @@ if (newsroomPassword && uploadFile) {
     await page.waitForLoadState();
     assert((await page.locator(".notice").first().innerText()).includes("Published"), "published");
     await page.goto(base + "/desk/front");
-    const leadSelect = page.getByLabel("Lead story");
-    const value = await leadSelect.locator("option", { hasText: headline }).getAttribute("value");
-    await leadSelect.selectOption(value);
+    const leadPicker = page.getByRole("combobox", { name: "Lead story" });
+    await leadPicker.fill(headline);
+    await page.getByRole("option").filter({ hasText: headline }).first().click();
     await page.getByRole("button", { name: "Arrange the front page" }).click();
     await page.waitForLoadState();
     await clean(page, "front page (desk)");
@@ -581,6 +581,53 @@ if (newsroomPassword && uploadFile) {
     await page.locator(".notice", { hasText: "Saved" }).first().waitFor();
     const kept = await bodyHTML(page);
     assert(kept.includes("Fares stay the same.") && !kept.includes("Harbour office"), `the second save keeps this tab's version: ${kept}`);
+    await context.close();
+  });
+
+  await check("front page: the lead chosen with the picker from any published story, by keyboard", async () => {
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    await page.goto(base + "/desk/login");
+    await page.getByLabel("Email address").fill("editor@example.org");
+    await page.getByLabel("Password").fill(newsroomPassword);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForLoadState();
+    // The oldest published story: not among the newest the page offers.
+    const oldest = await page.evaluate(async () => {
+      const answer = await fetch("/desk/stories?status=published&page=1", { headers: { Accept: "application/json" } }).then((r) => r.json());
+      return answer.items[answer.items.length - 1];
+    });
+    await page.goto(base + "/desk/front");
+    const lead = page.getByRole("combobox", { name: "Lead story" });
+    assert(!(await page.locator("select#lead option").count()), "the lead is a picker, not a list");
+    const words = oldest.label.split(" ").slice(0, 3).join(" ");
+    await lead.fill(words);
+    const choice = page.getByRole("option").filter({ hasText: oldest.label }).first();
+    await choice.waitFor();
+    assert((await lead.getAttribute("aria-expanded")) === "true", "the list of choices is announced as open");
+    const problems = await axeViolations(page);
+    assert(problems.length === 0, `the open picker: ${problems.join("; ")}`);
+    // The arrow keys move through the choices (the first is "the newest
+    // featured story"), to the one found.
+    for (let i = 0; i < 12; i++) {
+      await lead.press("ArrowDown");
+      const at = await lead.getAttribute("aria-activedescendant");
+      if (at && (await page.locator(`#${at}`).innerText()).startsWith(oldest.label)) break;
+    }
+    await page.keyboard.press("Enter");
+    assert((await lead.inputValue()) === oldest.label, `the story is chosen: ${await lead.inputValue()}`);
+    await page.getByRole("button", { name: "Arrange the front page" }).click();
+    await page.waitForLoadState();
+    assert((await page.locator(".notice").first().innerText()).length > 0, "arranged");
+    assert((await page.getByRole("combobox", { name: "Lead story" }).inputValue()).startsWith(oldest.label), "the page shows the chosen lead after saving");
+    const home = await context.newPage();
+    await home.goto(base + "/");
+    assert((await home.locator(".lead").first().innerText()).includes(oldest.label), "the site leads with it");
+    // Emptying the field chooses the newest featured story again.
+    await page.getByRole("combobox", { name: "Lead story" }).fill("");
+    await page.getByRole("button", { name: "Arrange the front page" }).click();
+    await page.waitForLoadState();
+    assert((await page.getByRole("combobox", { name: "Lead story" }).inputValue()) === "", "the lead is left to the newest featured story");
     await context.close();
   });
 

@@ -223,6 +223,35 @@ on_both_backends!(
                 .contains("Nobody expected the <strong>strike</strong> to last.")
         );
         assert!(public.text().contains("Ports"), "tags created on the fly");
+        // The pickers' answer: stories found by words of their headline, as
+        // this person may see them (a contributor, only their own).
+        let ask = |who: &crate::newsroom::Person, query: &str| -> serde_json::Value {
+            let reply = site.get_with(
+                &format!("/desk/stories?{query}"),
+                &[("cookie", &who.cookie), ("accept", "application/json")],
+            );
+            assert_eq!(reply.status, 200, "{}", reply.text());
+            serde_json::from_str(&reply.text()).unwrap()
+        };
+        let found = ask(&editor, "status=published&q=second+night");
+        let items = found["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{found}");
+        assert_eq!(
+            items[0]["label"],
+            "Veldt port strike enters its second night"
+        );
+        assert!(
+            items[0]["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("Published")
+        );
+        let everyone = ask(&editor, "q=");
+        let theirs = ask(&writer, "q=");
+        assert!(
+            theirs["items"].as_array().unwrap().len() < everyone["items"].as_array().unwrap().len(),
+            "a contributor's picker lists only their own pieces"
+        );
         // The activity log names the story by its headline, linked to it.
         let log = editor.get(&site, "/desk/activity").text();
         assert!(

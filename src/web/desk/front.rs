@@ -11,8 +11,9 @@ use crate::services::front_page::{self, ArrangeError, MAX_PINNED};
 use crate::services::permissions::{Action, may, refusal};
 use crate::urls;
 
-/// Published stories offered as choices, newest first.
-const CHOICES: i64 = 100;
+/// Published stories offered in each list without scripting, newest
+/// first (with scripting, each list is a picker that finds any story).
+const CHOICES: i64 = 20;
 
 #[derive(Serialize)]
 struct Choice {
@@ -47,14 +48,29 @@ async fn front_page(
         Err(e) => return unavailable(e),
     };
     let everything = StoryFilter::default();
+    let now = store.clock().now();
+    let chosen: Vec<String> = settings
+        .front_lead
+        .iter()
+        .chain(settings.front_pinned.iter())
+        .cloned()
+        .collect();
     let loaded = tokio::try_join!(
-        store.stories(&everything, store.clock().now(), CHOICES, 0),
+        store.stories(&everything, now, CHOICES, 0),
+        store.public_story_summaries(&chosen, now),
         store.sections(),
     );
-    let (stories, sections) = match loaded {
+    let (mut stories, older_chosen, sections) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => return unavailable(e),
     };
+    // A chosen story older than the newest is still offered, so saving
+    // the form keeps it.
+    for story in older_chosen {
+        if !stories.iter().any(|s| s.id == story.id) {
+            stories.push(story);
+        }
+    }
     let section = |id: &str| {
         sections
             .iter()

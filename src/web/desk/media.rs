@@ -3,7 +3,7 @@
 //! see where an image is used, delete one that no longer is.
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -195,13 +195,7 @@ async fn library_choices(desk: &Desk, query: &LibraryQuery) -> Response {
     axum::Json(serde_json::json!({ "images": choices })).into_response()
 }
 
-/// Whether the browser's script asked for JSON (the editor's upload box).
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
-}
+use super::wants_json;
 
 fn json_error(status: StatusCode, message: &str) -> Response {
     (

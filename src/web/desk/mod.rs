@@ -383,6 +383,28 @@ struct PersonView {
     has_password: bool,
 }
 
+/// Whether the browser's script asked for JSON (the pickers, the editor's
+/// upload box).
+pub(super) fn wants_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+/// One choice a desk picker offers: what is chosen, what it shows.
+#[derive(Serialize)]
+pub(super) struct PickerItem {
+    pub id: String,
+    pub label: String,
+    pub detail: String,
+}
+
+/// A list answered to a picker (desk.js).
+pub(super) fn picker_answer(items: Vec<PickerItem>) -> Response {
+    axum::Json(serde_json::json!({ "items": items })).into_response()
+}
+
 /// A line of the activity log as the desk shows it (its home page and the
 /// log itself): what it concerns named by its words, linked when it can be.
 #[derive(Serialize)]

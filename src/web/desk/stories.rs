@@ -91,6 +91,8 @@ fn choices<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>, chosen: &str
 
 #[derive(Serialize)]
 struct Row {
+    #[serde(skip)]
+    id: String,
     url: String,
     headline: String,
     status: &'static str,
@@ -187,7 +189,11 @@ pub(super) fn url_pairs(pairs: &[(&str, &str)]) -> Vec<String> {
         .collect()
 }
 
-pub(super) async fn list(desk: Desk, Query(query): Query<ListQuery>) -> Response {
+pub(super) async fn list(
+    desk: Desk,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
     let Some(me) = &desk.signed_in else {
         return desk.sign_in_first();
     };
@@ -239,6 +245,7 @@ pub(super) async fn list(desk: Desk, Query(query): Query<ListQuery>) -> Response
         .into_iter()
         .map(|item| Row {
             url: urls::desk_story(&item.id),
+            id: item.id,
             status: item.status.as_str(),
             status_label: status_label(item.status),
             section: sections
@@ -250,7 +257,24 @@ pub(super) async fn list(desk: Desk, Query(query): Query<ListQuery>) -> Response
             updated: dates::format(item.updated_at, &tz, "%-d %b %Y, %H:%M"),
             headline: item.headline,
         })
-        .collect();
+        .collect::<Vec<Row>>();
+    // The desk's pickers ask for the same list as JSON.
+    if super::wants_json(&headers) {
+        return super::picker_answer(
+            rows.into_iter()
+                .map(|r| super::PickerItem {
+                    detail: [r.status_label, &r.section, &r.updated]
+                        .iter()
+                        .filter(|part| !part.is_empty())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" · "),
+                    id: r.id,
+                    label: r.headline,
+                })
+                .collect(),
+        );
+    }
     let view = ListView {
         statuses: choices(
             STATUSES.iter().map(|s| (s.as_str(), status_label(*s))),

@@ -16,6 +16,140 @@
     });
   }
 
+  // ---- Pickers. A list of choices (a select with data-picker="ADDRESS")
+  // becomes a field that finds any choice by its words, asking the desk as
+  // one types: an ARIA combobox with a listbox. Without scripting the select
+  // offers the newest choices.
+  var pickerCount = 0;
+  document.querySelectorAll("select[data-picker]").forEach(function (select) {
+    pickerCount += 1;
+    var listId = "picker-" + pickerCount;
+    var label = document.querySelector("label[for='" + select.id + "']");
+    var choiceOf = function (option) { return { id: option.value, label: option.textContent, detail: "" }; };
+    var none = select.querySelector("option[value='']");
+    var newest = [].map.call(select.options, choiceOf);
+    var current = select.options[select.selectedIndex] ? choiceOf(select.options[select.selectedIndex]) : null;
+
+    var wrap = document.createElement("div");
+    wrap.className = "picker";
+    var input = document.createElement("input");
+    input.type = "text";
+    input.id = select.id;
+    input.autocomplete = "off";
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", listId);
+    if (select.getAttribute("aria-describedby")) input.setAttribute("aria-describedby", select.getAttribute("aria-describedby"));
+    input.value = current && current.id ? current.label : "";
+    input.placeholder = none ? none.textContent : "";
+    var value = document.createElement("input");
+    value.type = "hidden";
+    value.name = select.name;
+    value.value = select.value;
+    var list = document.createElement("ul");
+    list.id = listId;
+    list.className = "picker-choices";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", label ? label.textContent : "Choices");
+    list.hidden = true;
+    var said = document.createElement("p");
+    said.className = "visually-hidden";
+    said.setAttribute("aria-live", "polite");
+    var items = [];
+    var active = -1;
+    var timer = null;
+    var asked = 0;
+    var highlightFirst = false;
+
+    function open(yes) {
+      list.hidden = !yes;
+      input.setAttribute("aria-expanded", String(yes));
+      if (!yes) input.removeAttribute("aria-activedescendant");
+    }
+    function highlight(i) {
+      if (active >= 0 && list.children[active]) list.children[active].classList.remove("active");
+      active = i;
+      var li = list.children[i];
+      if (!li) return;
+      li.classList.add("active");
+      input.setAttribute("aria-activedescendant", li.id);
+      li.scrollIntoView({ block: "nearest" });
+    }
+    function choose(i) {
+      var item = items[i];
+      if (!item) return;
+      value.value = item.id;
+      current = item;
+      input.value = item.id ? item.label : "";
+      open(false);
+      value.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    function show(found) {
+      var real = found.filter(function (item) { return item.id !== ""; });
+      items = (none ? [choiceOf(none)] : []).concat(real);
+      list.textContent = "";
+      items.forEach(function (item, i) {
+        var li = document.createElement("li");
+        li.id = listId + "-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", item.id === value.value ? "true" : "false");
+        var words = document.createElement("span");
+        words.textContent = item.label;
+        li.appendChild(words);
+        if (item.detail) {
+          var detail = document.createElement("small");
+          detail.textContent = item.detail;
+          li.appendChild(detail);
+        }
+        li.addEventListener("mousedown", function (event) { event.preventDefault(); });
+        li.addEventListener("click", function () { choose(i); });
+        list.appendChild(li);
+      });
+      active = -1;
+      open(true);
+      said.textContent = real.length === 0 ? "Nothing found." : real.length + (real.length === 1 ? " choice found." : " choices found.");
+      if (highlightFirst) { highlightFirst = false; highlight(0); }
+    }
+    function ask() {
+      var words = input.value.trim();
+      if (!words || (current && words === current.label)) { show(newest); return; }
+      var n = ++asked;
+      var address = select.getAttribute("data-picker");
+      address += (address.indexOf("?") >= 0 ? "&" : "?") + "q=" + encodeURIComponent(words);
+      window.fetch(address, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) { if (!response.ok) throw new Error(String(response.status)); return response.json(); })
+        .then(function (answer) { if (n === asked) show(answer.items || []); })
+        .catch(function () { if (n === asked) said.textContent = "The desk cannot be reached: try again."; });
+    }
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(ask, 200);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        if (list.hidden) { highlightFirst = true; ask(); } else highlight(Math.min(items.length - 1, active + 1));
+      } else if (event.key === "ArrowUp") {
+        event.preventDefault();
+        if (!list.hidden) highlight(Math.max(0, active - 1));
+      } else if (event.key === "Enter") {
+        if (!list.hidden && active >= 0) { event.preventDefault(); choose(active); }
+      } else if (event.key === "Escape") {
+        if (!list.hidden) { event.preventDefault(); open(false); }
+      }
+    });
+    // Leaving the field: an emptied one chooses nothing; words typed but not
+    // chosen give way to the current choice.
+    input.addEventListener("blur", function () {
+      open(false);
+      if (!input.value.trim() && none) { value.value = ""; current = choiceOf(none); }
+      else input.value = current && current.id ? current.label : "";
+    });
+    wrap.append(input, value, list, said);
+    select.replaceWith(wrap);
+  });
+
   // A body editor that did not start (its script not loaded, or failing):
   // the server's drawing of the body goes, and the raw textarea it stood
   // in for shows again, so the body can still be written.
