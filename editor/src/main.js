@@ -313,13 +313,13 @@ function mount(textarea) {
       .then((r) => r.json())
       .then((answer) => {
         choices.textContent = "";
-        if (!answer.images || !answer.images.length) {
+        if (!answer.items || !answer.items.length) {
           const none = document.createElement("li");
           none.textContent = "No image in the library matches those words.";
           choices.appendChild(none);
           return;
         }
-        for (const image of answer.images) {
+        for (const image of answer.items) {
           const li = document.createElement("li");
           const choose = document.createElement("button");
           choose.type = "button";
@@ -329,7 +329,7 @@ function mount(textarea) {
           thumb.alt = "";
           thumb.width = 96;
           const words = document.createElement("span");
-          words.textContent = image.alt || image.label;
+          words.textContent = image.alt || image.caption || image.label;
           choose.append(thumb, words);
           choose.addEventListener("click", () => {
             const node = N.figure.create({ src: image.src, alt: image.alt || "", caption: image.caption || "", credit: image.credit || "" });

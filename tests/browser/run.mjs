@@ -301,7 +301,16 @@ if (newsroomPassword && uploadFile) {
     await page.getByLabel("Its credit").fill("Wren Writer/Estuary Pictures");
     await page.getByRole("button", { name: "Upload and use it" }).click();
     await page.locator(".hero-upload-status", { hasText: "Uploaded" }).waitFor();
-    assert((await page.locator("#hero_image_id").inputValue()) !== "", "the upload is chosen as the hero");
+    assert(/^[0-9a-f]{32}$/.test(await page.locator("input[name=hero_image_id]").inputValue()), "the upload is chosen as the hero");
+    assert((await page.getByRole("combobox", { name: "Hero image" }).inputValue()).includes("A ferry's lights on dark water"), "the hero field names it");
+    // The hero picker finds library images by their words, with thumbnails.
+    const hero = page.getByRole("combobox", { name: "Hero image" });
+    await hero.fill("harbour");
+    await page.locator(".picker-choices li img").first().waitFor();
+    assert(await page.locator(".picker-choices li img").count() > 0, "the image choices show thumbnails");
+    await hero.press("Escape");
+    await hero.blur();
+    assert((await hero.inputValue()).includes("A ferry's lights"), "leaving the field without choosing keeps the upload");
     assert((await bodyHTML(page)).includes("<strong>Nobody was late</strong>"), "Ctrl+B makes bold text");
     // Pasted from a word processor on a new line: headings, emphasis,
     // links and lists kept, the rest dropped.

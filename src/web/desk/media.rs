@@ -163,8 +163,9 @@ pub(super) async fn library(
     library_page(&desk, &query, StatusCode::OK, UploadForm::default()).await
 }
 
-/// The library as the body editor's picker asks for it: the newest images
-/// matching the words, each with a thumbnail and its words.
+/// The library as the pickers ask for it (the body editor's and the image
+/// fields'): the newest images matching the words, each with a thumbnail
+/// and its words.
 async fn library_choices(desk: &Desk, query: &LibraryQuery) -> Response {
     if desk.signed_in.is_none() {
         return json_error(
@@ -183,16 +184,17 @@ async fn library_choices(desk: &Desk, query: &LibraryQuery) -> Response {
             let image = entry.image;
             serde_json::json!({
                 "id": image.id,
+                "label": super::image_label(&image),
+                "detail": image.credit,
                 "src": urls::media(&image.file),
                 "thumb": thumbnail(&image),
                 "alt": image.alt,
                 "caption": image.caption,
                 "credit": image.credit,
-                "label": image.file,
             })
         })
         .collect();
-    axum::Json(serde_json::json!({ "images": choices })).into_response()
+    axum::Json(serde_json::json!({ "items": choices })).into_response()
 }
 
 use super::wants_json;

@@ -101,20 +101,13 @@ struct EditorView {
     status: &'static str,
     status_label: &'static str,
     published: bool,
-    heroes: Vec<HeroChoice>,
+    heroes: Vec<super::ImageChoice>,
     bylines: Vec<Vec<super::stories::Choice>>,
     errors: HashMap<&'static str, String>,
     notice: Option<&'static str>,
     public_url: Option<String>,
     revisions_url: Option<String>,
     delete_url: Option<String>,
-}
-
-#[derive(Serialize)]
-struct HeroChoice {
-    value: String,
-    label: String,
-    selected: bool,
 }
 
 async fn editor_page(
@@ -125,35 +118,14 @@ async fn editor_page(
     errors: HashMap<&'static str, String>,
     notice: Option<&'static str>,
 ) -> Response {
-    let (mut images, authors) =
-        match tokio::try_join!(desk.app.store.newest_images(200), desk.app.store.authors()) {
-            Ok(loaded) => loaded,
-            Err(e) => return unavailable(e),
-        };
-    if !fields.hero_image_id.is_empty()
-        && !images.iter().any(|i| i.id == fields.hero_image_id)
-        && let Ok(found) = desk
-            .app
-            .store
-            .images_by_ids(std::slice::from_ref(&fields.hero_image_id))
-            .await
-    {
-        images.extend(found);
-    }
-    let mut heroes = vec![HeroChoice {
-        value: String::new(),
-        label: "(no image)".into(),
-        selected: fields.hero_image_id.is_empty(),
-    }];
-    heroes.extend(images.iter().map(|i| HeroChoice {
-        value: i.id.clone(),
-        label: if i.alt.is_empty() {
-            i.file.clone()
-        } else {
-            format!("{} ({})", i.file, i.alt)
-        },
-        selected: i.id == fields.hero_image_id,
-    }));
+    let store = &desk.app.store;
+    let (heroes, authors) = match tokio::try_join!(
+        super::image_choices(store, &fields.hero_image_id, "(no image)"),
+        store.authors()
+    ) {
+        Ok(loaded) => loaded,
+        Err(e) => return unavailable(e),
+    };
     let id = stored.map(|p| p.id.clone());
     let status = stored.map_or(Status::Draft, |p| p.status);
     let view = EditorView {

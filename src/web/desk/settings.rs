@@ -30,16 +30,9 @@ struct SettingsView {
     newsletter_heading: String,
     newsletter_pitch: String,
     feed_full_text: bool,
-    logos: Vec<LogoChoice>,
+    logos: Vec<super::ImageChoice>,
     errors: HashMap<&'static str, String>,
     notice: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-struct LogoChoice {
-    value: String,
-    label: String,
-    selected: bool,
 }
 
 async fn settings_page(
@@ -48,21 +41,13 @@ async fn settings_page(
     mut view: SettingsView,
     logo: Option<&str>,
 ) -> Response {
-    let images = match desk.app.store.newest_images(200).await {
-        Ok(images) => images,
-        Err(e) => return unavailable(e),
-    };
-    view.logos = std::iter::once(LogoChoice {
-        value: String::new(),
-        label: "(the title, in type)".into(),
-        selected: logo.is_none(),
-    })
-    .chain(images.iter().map(|i| LogoChoice {
-        value: i.id.clone(),
-        label: i.file.clone(),
-        selected: Some(i.id.as_str()) == logo,
-    }))
-    .collect();
+    view.logos =
+        match super::image_choices(&desk.app.store, logo.unwrap_or(""), "(the title, in type)")
+            .await
+        {
+            Ok(choices) => choices,
+            Err(e) => return unavailable(e),
+        };
     render(
         desk,
         Frame::page("desk/settings.html", "Settings", "settings").status(status),

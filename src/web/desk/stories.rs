@@ -25,8 +25,6 @@ use crate::web::site::SitePresenter;
 
 /// Stories on one page of the desk's list.
 const PER_PAGE: i64 = 50;
-/// Library images offered as a hero in the editor's picker.
-const HERO_CHOICES: i64 = 200;
 /// Author choices in the editor (bylines rarely run longer).
 const BYLINE_SLOTS: usize = 4;
 
@@ -312,17 +310,6 @@ pub(super) async fn list(
     .await
 }
 
-/// An image of the library offered in the editor (as the hero, or for the body).
-#[derive(Serialize)]
-struct ImageChoice {
-    value: String,
-    label: String,
-    selected: bool,
-    /// Its address (the share preview shows it).
-    src: String,
-    alt: String,
-}
-
 /// A workflow button the editor offers.
 #[derive(Serialize)]
 pub(super) struct StepButton {
@@ -354,7 +341,7 @@ struct EditorView {
     labels: Vec<Choice>,
     /// One list of author choices per byline slot.
     bylines: Vec<Vec<Choice>>,
-    heroes: Vec<ImageChoice>,
+    heroes: Vec<super::ImageChoice>,
     tag_names: Vec<String>,
     tags: String,
     steps: Vec<StepButton>,
@@ -481,7 +468,7 @@ async fn editor_page(
     let loaded = tokio::try_join!(
         store.sections(),
         store.authors(),
-        store.newest_images(HERO_CHOICES),
+        super::image_choices(store, &fields.hero_image_id, "(no hero image)"),
         store.tags(),
         async {
             match &id {
@@ -502,45 +489,14 @@ async fn editor_page(
             }
         },
     );
-    let (sections, authors, mut images, tags, preview_token, notes, related) = match loaded {
+    let (sections, authors, heroes, tags, preview_token, notes, related) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => return unavailable(e),
     };
-    // The story's own hero is offered even when it is older than the newest.
-    if !fields.hero_image_id.is_empty() && !images.iter().any(|i| i.id == fields.hero_image_id) {
-        match store
-            .images_by_ids(std::slice::from_ref(&fields.hero_image_id))
-            .await
-        {
-            Ok(found) => images.extend(found),
-            Err(e) => return unavailable(e),
-        }
-    }
     let tz = timezone(&settings);
     let own = stored
         .is_none_or(|c| editing::owns(&me.user, c.story.created_by.as_deref(), &c.author_ids));
     let status = stored.map(|c| c.story.status);
-    let hero_label = |i: &crate::model::Image| {
-        let about = [i.alt.as_str(), i.caption.as_str()]
-            .into_iter()
-            .find(|t| !t.trim().is_empty())
-            .unwrap_or("no description yet");
-        format!("{} ({about})", i.file)
-    };
-    let mut heroes = vec![ImageChoice {
-        value: String::new(),
-        label: "(no hero image)".into(),
-        selected: fields.hero_image_id.is_empty(),
-        src: String::new(),
-        alt: String::new(),
-    }];
-    heroes.extend(images.iter().map(|i| ImageChoice {
-        value: i.id.clone(),
-        label: hero_label(i),
-        selected: i.id == fields.hero_image_id,
-        src: urls::media(&i.file),
-        alt: i.alt.clone(),
-    }));
     let story = stored.map(|c| &c.story);
     let view = EditorView {
         new: stored.is_none(),

@@ -263,17 +263,10 @@ struct AuthorView {
     role_line: String,
     bio: String,
     links: String,
-    photos: Vec<PhotoChoice>,
+    photos: Vec<super::ImageChoice>,
     field: Option<&'static str>,
     error: Option<String>,
     notice: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-struct PhotoChoice {
-    value: String,
-    label: String,
-    selected: bool,
 }
 
 async fn author_page(
@@ -283,27 +276,10 @@ async fn author_page(
     mut view: AuthorView,
     photo: &str,
 ) -> Response {
-    let mut images = match desk.app.store.newest_images(200).await {
-        Ok(images) => images,
+    view.photos = match super::image_choices(&desk.app.store, photo, "(no photo)").await {
+        Ok(choices) => choices,
         Err(e) => return unavailable(e),
     };
-    if !photo.is_empty()
-        && !images.iter().any(|i| i.id == photo)
-        && let Ok(found) = desk.app.store.images_by_ids(&[photo.to_string()]).await
-    {
-        images.extend(found);
-    }
-    view.photos = std::iter::once(PhotoChoice {
-        value: String::new(),
-        label: "(no photo)".into(),
-        selected: photo.is_empty(),
-    })
-    .chain(images.iter().map(|i| PhotoChoice {
-        value: i.id.clone(),
-        label: i.file.clone(),
-        selected: i.id == photo,
-    }))
-    .collect();
     view.new = id.is_none();
     view.action = id.map_or_else(
         || format!("{}/new", urls::desk_authors()),

@@ -25,7 +25,7 @@
     pickerCount += 1;
     var listId = "picker-" + pickerCount;
     var label = document.querySelector("label[for='" + select.id + "']");
-    var choiceOf = function (option) { return { id: option.value, label: option.textContent, detail: "" }; };
+    var choiceOf = function (option) { return { id: option.value, label: option.textContent, detail: "", src: option.getAttribute("data-src") || "" }; };
     var none = select.querySelector("option[value='']");
     var newest = [].map.call(select.options, choiceOf);
     var current = select.options[select.selectedIndex] ? choiceOf(select.options[select.selectedIndex]) : null;
@@ -47,6 +47,7 @@
     value.type = "hidden";
     value.name = select.name;
     value.value = select.value;
+    value.setAttribute("data-src", current ? current.src || "" : "");
     var list = document.createElement("ul");
     list.id = listId;
     list.className = "picker-choices";
@@ -80,6 +81,7 @@
       var item = items[i];
       if (!item) return;
       value.value = item.id;
+      value.setAttribute("data-src", item.src || "");
       current = item;
       input.value = item.id ? item.label : "";
       open(false);
@@ -94,6 +96,13 @@
         li.id = listId + "-" + i;
         li.setAttribute("role", "option");
         li.setAttribute("aria-selected", item.id === value.value ? "true" : "false");
+        if (item.thumb) {
+          var thumb = document.createElement("img");
+          thumb.src = item.thumb;
+          thumb.alt = "";
+          thumb.loading = "lazy";
+          li.appendChild(thumb);
+        }
         var words = document.createElement("span");
         words.textContent = item.label;
         li.appendChild(words);
@@ -146,6 +155,11 @@
       if (!input.value.trim() && none) { value.value = ""; current = choiceOf(none); }
       else input.value = current && current.id ? current.label : "";
     });
+    // Other scripts choose too (an image uploaded beside the field).
+    wrap.choose = function (item) {
+      items = [item];
+      choose(0);
+    };
     wrap.append(input, value, list, said);
     select.replaceWith(wrap);
   });
@@ -224,13 +238,8 @@
         .then(function (response) { return response.json().then(function (answer) { return { ok: response.ok, answer: answer }; }); })
         .then(function (result) {
           if (!result.ok) { uploadStatus.textContent = "Not uploaded: " + result.answer.message; return; }
-          var select = document.getElementById("hero_image_id");
-          var option = document.createElement("option");
-          option.value = result.answer.id;
-          option.textContent = result.answer.label;
-          select.appendChild(option);
-          select.value = result.answer.id;
-          select.dispatchEvent(new Event("change", { bubbles: true }));
+          var picker = document.getElementById("hero_image_id").closest(".picker");
+          picker.choose({ id: result.answer.id, label: result.answer.label, src: result.answer.src });
           uploadStatus.textContent = "Uploaded, and chosen as the hero image.";
         })
         .catch(function () { uploadStatus.textContent = "Not uploaded: the desk cannot be reached."; });
@@ -379,10 +388,9 @@
       share.querySelector(".sc-site").textContent = site.replace(/^https?:\/\//, "").toUpperCase();
       share.querySelector(".sc-title").textContent = cut(title, 90);
       share.querySelector(".sc-description").textContent = cut(description, 120);
-      var hero = document.getElementById("hero_image_id");
-      var option = hero && hero.options[hero.selectedIndex];
+      var hero = form.querySelector("input[name=hero_image_id]");
       var frame = share.querySelector(".sc-image");
-      var src = option && option.value ? option.getAttribute("data-src") : "";
+      var src = hero && hero.value ? hero.getAttribute("data-src") : "";
       var img = frame.querySelector("img");
       if (!src) { frame.textContent = ""; return; }
       if (!img) { img = document.createElement("img"); img.alt = ""; frame.appendChild(img); }
