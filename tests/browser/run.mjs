@@ -637,6 +637,20 @@ if (newsroomPassword && uploadFile) {
     await page.getByRole("button", { name: "Arrange the front page" }).click();
     await page.waitForLoadState();
     assert((await page.getByRole("combobox", { name: "Lead story" }).inputValue()) === "", "the lead is left to the newest featured story");
+
+    // A byline chosen the same way, kept when the story is saved.
+    await page.goto(base + "/desk/stories/new");
+    await page.getByLabel("Headline").fill("Two voices on the harbour levy");
+    const second = page.getByRole("combobox", { name: "Author 2" });
+    await second.fill("castellan");
+    await page.getByRole("option").filter({ hasText: "Mira Castellan" }).first().waitFor();
+    await second.press("ArrowDown");
+    await second.press("ArrowDown");
+    await second.press("Enter");
+    assert((await second.inputValue()) === "Mira Castellan", `the byline is chosen: ${await second.inputValue()}`);
+    await page.getByRole("button", { name: "Save draft" }).click();
+    await page.waitForLoadState();
+    assert((await page.getByRole("combobox", { name: "Author 2" }).inputValue()) === "Mira Castellan", "the saved story keeps the byline");
     await context.close();
   });
 

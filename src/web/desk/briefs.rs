@@ -94,11 +94,13 @@ fn list_url(query: &ListQuery, page: u32) -> String {
     }
 }
 
+/// The list of briefs; `json`: as the desk's pickers ask for it.
 async fn list_page(
     desk: &Desk,
     query: &ListQuery,
     status: StatusCode,
     quick: QuickForm,
+    json: bool,
 ) -> Response {
     let Some(me) = &desk.signed_in else {
         return desk.sign_in_first();
@@ -140,6 +142,23 @@ async fn list_page(
     let has_next = items.len() as i64 > PER_PAGE;
     items.truncate(PER_PAGE as usize);
     let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    // The desk's pickers ask for the same list as JSON.
+    if json {
+        return super::picker_answer(
+            items
+                .into_iter()
+                .map(|item| super::PickerItem {
+                    detail: format!(
+                        "{} · {}",
+                        status_label(item.status),
+                        dates::format(item.updated_at, &tz, "%-d %b %Y, %H:%M")
+                    ),
+                    id: item.id,
+                    label: item.headline,
+                })
+                .collect(),
+        );
+    }
     let view = ListView {
         statuses: STATUSES
             .iter()
@@ -182,8 +201,13 @@ async fn list_page(
     .await
 }
 
-pub(super) async fn list(desk: Desk, Query(query): Query<ListQuery>) -> Response {
-    list_page(&desk, &query, StatusCode::OK, QuickForm::default()).await
+pub(super) async fn list(
+    desk: Desk,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let json = super::wants_json(&headers);
+    list_page(&desk, &query, StatusCode::OK, QuickForm::default(), json).await
 }
 
 fn read_fields(form: &Fields, tz: &jiff::tz::TimeZone) -> (BriefFields, Option<String>) {
@@ -237,7 +261,14 @@ pub(super) async fn create(desk: Desk, form: Fields) -> Response {
                 link_url: fields.link_url,
                 errors: HashMap::from([(field_name(field), capitalized(&message))]),
             };
-            list_page(&desk, &ListQuery::default(), StatusCode::BAD_REQUEST, quick).await
+            list_page(
+                &desk,
+                &ListQuery::default(),
+                StatusCode::BAD_REQUEST,
+                quick,
+                false,
+            )
+            .await
         }
         Err(e) => failure(&desk, e).await,
     }

@@ -225,7 +225,20 @@ struct AuthorsView {
     may_add: bool,
 }
 
-pub(super) async fn authors(desk: Desk) -> Response {
+#[derive(serde::Deserialize, Default)]
+pub(super) struct AuthorsQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Profiles a byline picker lists at once.
+const PICKED_AUTHORS: usize = 30;
+
+pub(super) async fn authors(
+    desk: Desk,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<AuthorsQuery>,
+) -> Response {
     let Some(me) = &desk.signed_in else {
         return desk.sign_in_first();
     };
@@ -233,6 +246,25 @@ pub(super) async fn authors(desk: Desk) -> Response {
         Ok(all) => all,
         Err(e) => return unavailable(e),
     };
+    // The byline pickers: profiles whose name or role line holds the words.
+    if super::wants_json(&headers) {
+        let words = query.q.trim().to_lowercase();
+        return super::picker_answer(
+            all.into_iter()
+                .filter(|a| {
+                    words.is_empty()
+                        || a.name.to_lowercase().contains(&words)
+                        || a.role_line.to_lowercase().contains(&words)
+                })
+                .take(PICKED_AUTHORS)
+                .map(|a| super::PickerItem {
+                    id: a.id,
+                    label: a.name,
+                    detail: a.role_line,
+                })
+                .collect(),
+        );
+    }
     let view = AuthorsView {
         authors: all
             .into_iter()
