@@ -283,6 +283,9 @@ pub fn desk_settings() -> String {
     "/desk/settings".into()
 }
 /// The activity log, with filters in the query.
+pub fn desk_search() -> String {
+    "/desk/search".into()
+}
 pub fn desk_activity() -> String {
     "/desk/activity".into()
 }
@@ -499,6 +502,7 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("desk-authors", None) => desk_authors(),
         ("desk-settings", None) => desk_settings(),
         ("desk-activity", None) => desk_activity(),
+        ("desk-search", None) => desk_search(),
         ("desk-integrations", None) => "/desk/integrations".into(),
         ("desk-labels", None) => format!("{}/labels", desk_sections()),
         ("desk-media", None) => desk_media(),

@@ -638,6 +638,17 @@ if (newsroomPassword && uploadFile) {
     await page.waitForLoadState();
     assert((await page.getByRole("combobox", { name: "Lead story" }).inputValue()) === "", "the lead is left to the newest featured story");
 
+    // "/" goes to the desk's search from anywhere but a field.
+    await page.locator("h1").click();
+    await page.keyboard.press("/");
+    assert(await page.getByRole("searchbox", { name: "Search the desk" }).evaluate((e) => e === document.activeElement), "/ focuses the desk's search");
+    await page.keyboard.type("ferries");
+    await page.keyboard.press("Enter");
+    await page.waitForLoadState();
+    await page.getByRole("link", { name: "Night ferries return to the Veldt estuary" }).waitFor();
+    const found = await axeViolations(page);
+    assert(found.length === 0, `the desk's search results: ${found.join("; ")}`);
+
     // A byline chosen the same way, kept when the story is saved.
     await page.goto(base + "/desk/stories/new");
     await page.getByLabel("Headline").fill("Two voices on the harbour levy");

@@ -222,6 +222,10 @@ fn every_page_type_is_valid_html() {
     let as_owner = [("cookie", cookie.as_str())];
     desk_pages.push(("desk-stories", site.get_with("/desk/stories", &as_owner)));
     desk_pages.push((
+        "desk-search",
+        site.get_with("/desk/search?q=the", &as_owner),
+    ));
+    desk_pages.push((
         "desk-stories-filtered",
         site.get_with("/desk/stories?status=published&q=the", &as_owner),
     ));

@@ -252,6 +252,57 @@ on_both_backends!(
             theirs["items"].as_array().unwrap().len() < everyone["items"].as_array().unwrap().len(),
             "a contributor's picker lists only their own pieces"
         );
+        // The desk's search: the editor finds the story by its words; the
+        // contributor finds only what they may open.
+        let found = editor.get(&site, "/desk/search?q=second+night").text();
+        assert!(
+            found.contains(&format!(
+                "<a href=\"{editor_path}\">Veldt port strike enters its second night</a>"
+            )),
+            "{found}"
+        );
+        assert!(
+            !found.contains("<h2 id=\"found-") || !found.contains(">People<"),
+            "only owners search people"
+        );
+        let nothing = editor
+            .get(&site, "/desk/search?q=%25%25_no+such+words")
+            .text();
+        assert!(nothing.contains("Nothing in the desk matches"), "{nothing}");
+        let long = editor.get(&site, &format!("/desk/search?q={}", "x".repeat(5000)));
+        assert_eq!(long.status, 200, "a very long search is read in part");
+        let someone_else = block_on(site.store.authors())
+            .unwrap()
+            .into_iter()
+            .find(|a| a.name != "Kit Arden")
+            .unwrap()
+            .id;
+        let draft = post_story(
+            &site,
+            &editor,
+            "/desk/stories/new",
+            &story_form(
+                &site,
+                &[
+                    ("headline", "Quiet plans for the harbour wall"),
+                    ("author", &someone_else),
+                ],
+            ),
+        );
+        assert_eq!(draft.status, 303, "{}", draft.text());
+        assert!(
+            editor
+                .get(&site, "/desk/search?q=quiet+plans")
+                .text()
+                .contains("Quiet plans for the harbour wall")
+        );
+        assert!(
+            !writer
+                .get(&site, "/desk/search?q=quiet+plans")
+                .text()
+                .contains("Quiet plans for the harbour wall"),
+            "a contributor does not find others' drafts"
+        );
         // The activity log names the story by its headline, linked to it.
         let log = editor.get(&site, "/desk/activity").text();
         assert!(

@@ -16,6 +16,7 @@ mod media;
 mod newsletters;
 mod pages;
 mod revisions;
+mod search;
 mod session;
 mod settings;
 mod stories;
@@ -96,6 +97,7 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/tags/{id}", post(taxonomy::change_tag))
         .route("/settings", get(settings::show).post(settings::save))
         .route("/activity", get(settings::activity))
+        .route("/search", get(search::show))
         .route(
             "/integrations",
             get(integrations::show).post(integrations::add),

@@ -5,6 +5,21 @@
 (function () {
   "use strict";
 
+  // "/" anywhere but in a field goes to the desk's search (the menu opens
+  // on a phone).
+  var deskSearch = document.getElementById("desk-search");
+  if (deskSearch) {
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      var typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
+      if (event.key !== "/" || typing || event.ctrlKey || event.metaKey || event.altKey) return;
+      event.preventDefault();
+      var folded = document.querySelector(".menu-toggle[aria-expanded=false]");
+      if (folded && window.getComputedStyle(folded).display !== "none") folded.click();
+      deskSearch.focus();
+    });
+  }
+
   // The Menu button of a phone's desk bar.
   var menuToggle = document.querySelector(".menu-toggle");
   var menu = document.getElementById("desk-menu");

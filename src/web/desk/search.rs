@@ -1,0 +1,181 @@
+//! Searching the desk: stories, briefs, pages, images, authors, tags and
+//! people by their words, each as this person may see them (drafts
+//! included where they may open them).
+
+use axum::extract::Query;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+use super::{Desk, Frame, render, unavailable};
+use crate::services::permissions::{Action, may};
+use crate::store::WorkFilter;
+use crate::urls;
+
+/// Results of one kind shown at once.
+const PER_KIND: i64 = 10;
+/// The longest search the desk reads (a headline is at most 300).
+const MAX_WORDS: usize = 200;
+
+#[derive(Deserialize, Default)]
+pub(super) struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// One thing found: where it opens and what it is.
+#[derive(Serialize)]
+struct Found {
+    url: String,
+    label: String,
+    detail: String,
+}
+
+/// The things of one kind found.
+#[derive(Serialize)]
+struct Group {
+    heading: &'static str,
+    found: Vec<Found>,
+}
+
+#[derive(Serialize)]
+struct SearchView {
+    q: String,
+    groups: Vec<Group>,
+    searched: bool,
+    /// How many things were found, of every kind.
+    total: usize,
+}
+
+/// Whether `text` holds the words, as the desk's lists compare them.
+fn holds(text: &str, words: &str) -> bool {
+    text.to_lowercase().contains(words)
+}
+
+pub(super) async fn show(desk: Desk, Query(query): Query<SearchQuery>) -> Response {
+    let Some(me) = &desk.signed_in else {
+        return desk.sign_in_first();
+    };
+    let q: String = query.q.trim().chars().take(MAX_WORDS).collect();
+    let mut groups = Vec::new();
+    if !q.is_empty() {
+        let store = &desk.app.store;
+        let words = q.to_lowercase();
+        let filter = WorkFilter {
+            headline: Some(q.clone()),
+            own: super::stories::own_only(&me.user),
+            ..Default::default()
+        };
+        let loaded = tokio::try_join!(
+            store.work_stories(&filter, PER_KIND, 0),
+            store.work_briefs(&filter, PER_KIND, 0),
+            store.library(Some(&q), PER_KIND, 0),
+            store.authors(),
+            store.tags(),
+            store.pages(),
+            store.users(),
+        );
+        let (stories, briefs, images, authors, tags, pages, people) = match loaded {
+            Ok(loaded) => loaded,
+            Err(e) => return unavailable(e),
+        };
+        let piece = |url: String, item: crate::store::WorkItem| Found {
+            url,
+            label: item.headline,
+            detail: super::stories::status_label(item.status).to_string(),
+        };
+        groups.push(Group {
+            heading: "Stories",
+            found: stories
+                .into_iter()
+                .map(|s| piece(urls::desk_story(&s.id), s))
+                .collect(),
+        });
+        groups.push(Group {
+            heading: "Briefs",
+            found: briefs
+                .into_iter()
+                .map(|b| piece(urls::desk_brief(&b.id), b))
+                .collect(),
+        });
+        if may(me.user.role, Action::Curate, false) {
+            groups.push(Group {
+                heading: "Pages",
+                found: pages
+                    .into_iter()
+                    .filter(|p| holds(&p.title, &words))
+                    .take(PER_KIND as usize)
+                    .map(|p| Found {
+                        url: urls::desk_page(&p.id),
+                        detail: super::stories::status_label(p.status).to_string(),
+                        label: p.title,
+                    })
+                    .collect(),
+            });
+        }
+        groups.push(Group {
+            heading: "Images",
+            found: images
+                .into_iter()
+                .map(|entry| Found {
+                    url: urls::desk_image(&entry.image.id),
+                    label: super::image_label(&entry.image),
+                    detail: entry.image.credit,
+                })
+                .collect(),
+        });
+        groups.push(Group {
+            heading: "Authors",
+            found: authors
+                .into_iter()
+                .filter(|a| holds(&a.name, &words) || holds(&a.role_line, &words))
+                .take(PER_KIND as usize)
+                .map(|a| Found {
+                    url: urls::desk_author(&a.id),
+                    label: a.name,
+                    detail: a.role_line,
+                })
+                .collect(),
+        });
+        // A tag opens where this person may change it, else on the site.
+        let keeps_tags = may(me.user.role, Action::ManageTaxonomy, false);
+        groups.push(Group {
+            heading: "Tags",
+            found: tags
+                .into_iter()
+                .filter(|t| holds(&t.name, &words))
+                .take(PER_KIND as usize)
+                .map(|t| Found {
+                    url: if keeps_tags {
+                        format!("{}#tag-{}", urls::desk_sections(), t.slug)
+                    } else {
+                        urls::tag(&t.slug)
+                    },
+                    label: t.name,
+                    detail: String::new(),
+                })
+                .collect(),
+        });
+        if may(me.user.role, Action::ManagePeople, false) {
+            groups.push(Group {
+                heading: "People",
+                found: people
+                    .into_iter()
+                    .filter(|p| holds(&p.name, &words) || holds(&p.email, &words))
+                    .take(PER_KIND as usize)
+                    .map(|p| Found {
+                        url: urls::desk_people(),
+                        label: p.name,
+                        detail: format!("{} · {}", p.email, p.role.label()),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    let view = SearchView {
+        total: groups.iter().map(|g| g.found.len()).sum(),
+        searched: !q.is_empty(),
+        q,
+        groups,
+    };
+    render(&desk, Frame::page("desk/search.html", "Search", ""), view).await
+}
