@@ -264,6 +264,15 @@ if (deskLink && deskEmail) {
 }
 
 const newsroomPassword = process.env.MASTHEAD_NEWSROOM_PASSWORD;
+
+// Signs the newsroom's editor in on this page.
+async function signInAsEditor(page) {
+  await page.goto(base + "/desk/login");
+  await page.getByLabel("Email address").fill("editor@example.org");
+  await page.getByLabel("Password").fill(newsroomPassword);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForLoadState();
+}
 const uploadFile = process.env.MASTHEAD_UPLOAD_FILE;
 if (newsroomPassword && uploadFile) {
   await check("newsroom: a contributor's story with an uploaded hero, reviewed, published, leading the front page", async () => {
@@ -367,11 +376,7 @@ if (newsroomPassword && uploadFile) {
   await check("document editor: the shared corpus opens and saves unchanged; typing, formatting, undo and redo, a pasted table and Markdown, a dropped photo with its words, published as written", async () => {
     const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
-    await page.goto(base + "/desk/login");
-    await page.getByLabel("Email address").fill("editor@example.org");
-    await page.getByLabel("Password").fill(newsroomPassword);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForLoadState();
+    await signInAsEditor(page);
     // The server draws the body where the editor mounts: the editor
     // takes its place without moving anything on the page.
     await page.addInitScript(() => {
@@ -518,11 +523,7 @@ if (newsroomPassword && uploadFile) {
   await check("document editor without JavaScript: the body is a plain box holding its HTML, and saving it keeps it", async () => {
     const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
-    await page.goto(base + "/desk/login");
-    await page.getByLabel("Email address").fill("editor@example.org");
-    await page.getByLabel("Password").fill(newsroomPassword);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForLoadState();
+    await signInAsEditor(page);
     await page.goto(base + "/desk/stories/new");
     assert(await page.locator("p", { hasText: "The body editor needs JavaScript" }).isVisible(), "the desk says the editor needs JavaScript");
     assert(!(await page.locator(".document-preview").isVisible()), "the drawing meant for scripted pages is not shown");
@@ -539,11 +540,7 @@ if (newsroomPassword && uploadFile) {
     const page = await context.newPage();
     // Autosave runs every half minute: this page's clock is moved on instead.
     await page.clock.install();
-    await page.goto(base + "/desk/login");
-    await page.getByLabel("Email address").fill("editor@example.org");
-    await page.getByLabel("Password").fill(newsroomPassword);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForLoadState();
+    await signInAsEditor(page);
     await page.goto(base + "/desk/stories/new");
     await page.locator(".ProseMirror").waitFor();
     await page.getByLabel("Headline").fill("Ferry timetable cut for the winter");
@@ -596,11 +593,7 @@ if (newsroomPassword && uploadFile) {
   await check("front page: the lead chosen with the picker from any published story, by keyboard", async () => {
     const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
-    await page.goto(base + "/desk/login");
-    await page.getByLabel("Email address").fill("editor@example.org");
-    await page.getByLabel("Password").fill(newsroomPassword);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForLoadState();
+    await signInAsEditor(page);
     // The oldest published story: not among the newest the page offers.
     const oldest = await page.evaluate(async () => {
       const answer = await fetch("/desk/stories?status=published&page=1", { headers: { Accept: "application/json" } }).then((r) => r.json());
@@ -668,11 +661,7 @@ if (newsroomPassword && uploadFile) {
   await check("the desk on a phone (390 × 844): one Menu control, every page as wide as the screen, a story with a photo written and published", async () => {
     const context = await browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const page = await context.newPage();
-    await page.goto(base + "/desk/login");
-    await page.getByLabel("Email address").fill("editor@example.org");
-    await page.getByLabel("Password").fill(newsroomPassword);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForLoadState();
+    await signInAsEditor(page);
     const nav = page.getByRole("navigation", { name: "Desk" });
     const menu = page.getByRole("button", { name: "Menu" });
     assert(!(await nav.isVisible()), "the navigation is folded away");

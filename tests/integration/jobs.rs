@@ -271,7 +271,9 @@ fn two_instances_publish_a_story_once() {
     let published: Vec<_> = block_on(a.activity(100))
         .unwrap()
         .into_iter()
-        .filter(|row| row.action == "published on schedule" && row.subject == id)
+        .filter(|row| {
+            row.action == "published on schedule" && row.target_id.as_deref() == Some(id.as_str())
+        })
         .collect();
     assert_eq!(published.len(), 1, "published once");
     assert_eq!(status_of(&a, &id), Status::Published);
