@@ -39,7 +39,6 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (18, "page authors", "0018_page_authors.sql"),
     (19, "documents", "0019_documents.sql"),
     (20, "activity targets", "0020_activity_targets.sql"),
-    (21, "worklist order", "0021_worklist_order.sql"),
 ];
 
 fn migrator(
