@@ -389,6 +389,7 @@ if (newsroomPassword && uploadFile) {
     await page.locator(".ProseMirror").waitFor();
     assert(Date.now() - opened < 3000, `the editor opens at once (${Date.now() - opened} ms)`);
     await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    assert(!(await page.locator("textarea#body").isVisible()), "the raw HTML box is out of sight once the editor runs");
     const shifted = await page.evaluate(() => window.shifted);
     assert(shifted < 0.01, `the page does not move as the editor opens (layout shift ${shifted})`);
     // The text starts where the server drew it, on a wide screen and a phone.
@@ -401,6 +402,11 @@ if (newsroomPassword && uploadFile) {
       const drawnAt = await drawn.locator(".document-preview .editor-text").evaluate((e) => e.getBoundingClientRect().top);
       const editorAt = await page.locator(".ProseMirror").evaluate((e) => e.getBoundingClientRect().top);
       assert(Math.abs(drawnAt - editorAt) < 3, `at ${width} px the text starts at ${drawnAt} px as drawn and at ${editorAt} px in the editor`);
+      // Nor do the pickers, which take the place of lists, move what follows.
+      const below = async (p) => p.locator("#tags").evaluate((e) => e.getBoundingClientRect().top - document.querySelector("h1").getBoundingClientRect().top);
+      const before = await below(drawn);
+      const after = await below(page);
+      assert(Math.abs(before - after) < 3, `at ${width} px the tags field is ${before} px below the heading before the scripts run and ${after} px after`);
     }
     await drawn.close();
     await page.setViewportSize({ width: 1400, height: 1000 });

@@ -236,9 +236,6 @@
   // ---- Upload a hero image from the editor, and choose it.
   var heroUpload = form.querySelector(".hero-upload");
   if (heroUpload && window.fetch) {
-    heroUpload.hidden = false;
-    var noScript = form.querySelector(".no-script-upload");
-    if (noScript) noScript.hidden = true;
     var uploadStatus = heroUpload.querySelector(".hero-upload-status");
     heroUpload.querySelector("button").addEventListener("click", function () {
       var file = heroUpload.querySelector("input[type=file]").files[0];
@@ -389,7 +386,6 @@
   // with the hero image.
   var share = form.querySelector(".share-preview");
   if (share) {
-    share.hidden = false;
     var value = function (id) { var el = document.getElementById(id); return el ? el.value.trim() : ""; };
     var cut = function (text, max) { return text.length > max ? text.slice(0, max - 1).replace(/\s+\S*$/, "") + "…" : text; };
     var showShare = function () {
