@@ -118,7 +118,12 @@ pub async fn start_with_clock(
             format!("http://{host}:{}", addr.port())
         }
     };
-    if let Err(e) = store.put_setting(SERVED_AT, &public_url).await {
+    // Written only when it changes: a settings write tells every instance
+    // to drop its cached pages.
+    let noted = store.setting(SERVED_AT).await.ok().flatten();
+    if noted.as_deref() != Some(public_url.as_str())
+        && let Err(e) = store.put_setting(SERVED_AT, &public_url).await
+    {
         tracing::warn!("could not note the address {public_url} for the command line's links: {e}");
     }
     let mailer = config

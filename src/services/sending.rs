@@ -153,8 +153,17 @@ pub async fn compose_and_save(
     newsletter: &Newsletter,
     created_by: Option<&str>,
 ) -> anyhow::Result<(NewsletterIssue, Vec<IssueItem>)> {
-    let (issue, items) = compose_roundup(store, newsletter, created_by).await?;
-    store.save_issue(&issue, &items).await?;
+    // Two editors composing at once can both find the same address free:
+    // the one saved second composes again and takes the next.
+    let mut attempts = 0;
+    let (issue, items) = loop {
+        let (issue, items) = compose_roundup(store, newsletter, created_by).await?;
+        match store.save_issue(&issue, &items).await {
+            Ok(()) => break (issue, items),
+            Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
+            Err(e) => return Err(e.into()),
+        }
+    };
     store
         .log_activity_on(
             created_by,

@@ -53,9 +53,13 @@ pub(super) fn like_literal(text: &str) -> String {
     escaped
 }
 
+/// Words no headline is longer than: more cannot match, and are not read.
+const MAX_WORDS: usize = 300;
+
 /// `%words%` for LIKE, with the pattern characters taken literally.
 pub(super) fn contains_pattern(words: &str) -> String {
-    format!("%{}%", like_literal(words.trim()))
+    let words: String = words.trim().chars().take(MAX_WORDS).collect();
+    format!("%{}%", like_literal(&words))
 }
 
 macro_rules! queries {

@@ -1044,3 +1044,29 @@ on_both_backends!(
         assert_eq!(block_on(site.store.newsletters()).unwrap().len(), 3);
     }
 );
+
+on_both_backends!(
+    two_round_ups_composed_at_once_both_keep_an_address_of_their_own,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        readers(&site, 1);
+        let list = block_on(site.store.newsletters())
+            .unwrap()
+            .into_iter()
+            .find(|n| n.id == TEST_LIST)
+            .unwrap();
+        // Both look for a free address before either saves: one of them
+        // must move on to the next, not fail.
+        let (first, second) = block_on(async {
+            tokio::join!(
+                masthead::services::sending::compose_and_save(&site.store, &list, None),
+                masthead::services::sending::compose_and_save(&site.store, &list, None),
+            )
+        });
+        let (first, second) = (first.unwrap().0, second.unwrap().0);
+        assert_ne!(first.slug, second.slug);
+        assert_ne!(first.subject, second.subject);
+    }
+);

@@ -51,6 +51,21 @@ fn holds(text: &str, words: &str) -> bool {
     text.to_lowercase().contains(words)
 }
 
+/// The first things of a list (one the store gives whole, such as the
+/// tags) that hold the words in one of their texts, as found.
+fn matching<T>(
+    all: Vec<T>,
+    words: &str,
+    texts: impl Fn(&T) -> [&str; 2],
+    found: impl Fn(T) -> Found,
+) -> Vec<Found> {
+    all.into_iter()
+        .filter(|item| texts(item).iter().any(|t| holds(t, words)))
+        .take(PER_KIND as usize)
+        .map(found)
+        .collect()
+}
+
 pub(super) async fn show(desk: Desk, Query(query): Query<SearchQuery>) -> Response {
     let Some(me) = &desk.signed_in else {
         return desk.sign_in_first();
@@ -100,16 +115,16 @@ pub(super) async fn show(desk: Desk, Query(query): Query<SearchQuery>) -> Respon
         if may(me.user.role, Action::Curate, false) {
             groups.push(Group {
                 heading: "Pages",
-                found: pages
-                    .into_iter()
-                    .filter(|p| holds(&p.title, &words))
-                    .take(PER_KIND as usize)
-                    .map(|p| Found {
+                found: matching(
+                    pages,
+                    &words,
+                    |p| [&p.title, ""],
+                    |p| Found {
                         url: urls::desk_page(&p.id),
                         detail: super::stories::status_label(p.status).to_string(),
                         label: p.title,
-                    })
-                    .collect(),
+                    },
+                ),
             });
         }
         groups.push(Group {
@@ -125,26 +140,26 @@ pub(super) async fn show(desk: Desk, Query(query): Query<SearchQuery>) -> Respon
         });
         groups.push(Group {
             heading: "Authors",
-            found: authors
-                .into_iter()
-                .filter(|a| holds(&a.name, &words) || holds(&a.role_line, &words))
-                .take(PER_KIND as usize)
-                .map(|a| Found {
+            found: matching(
+                authors,
+                &words,
+                |a| [&a.name, &a.role_line],
+                |a| Found {
                     url: urls::desk_author(&a.id),
                     label: a.name,
                     detail: a.role_line,
-                })
-                .collect(),
+                },
+            ),
         });
         // A tag opens where this person may change it, else on the site.
         let keeps_tags = may(me.user.role, Action::ManageTaxonomy, false);
         groups.push(Group {
             heading: "Tags",
-            found: tags
-                .into_iter()
-                .filter(|t| holds(&t.name, &words))
-                .take(PER_KIND as usize)
-                .map(|t| Found {
+            found: matching(
+                tags,
+                &words,
+                |t| [&t.name, ""],
+                |t| Found {
                     url: if keeps_tags {
                         format!("{}#tag-{}", urls::desk_sections(), t.slug)
                     } else {
@@ -152,22 +167,22 @@ pub(super) async fn show(desk: Desk, Query(query): Query<SearchQuery>) -> Respon
                     },
                     label: t.name,
                     detail: String::new(),
-                })
-                .collect(),
+                },
+            ),
         });
         if may(me.user.role, Action::ManagePeople, false) {
             groups.push(Group {
                 heading: "People",
-                found: people
-                    .into_iter()
-                    .filter(|p| holds(&p.name, &words) || holds(&p.email, &words))
-                    .take(PER_KIND as usize)
-                    .map(|p| Found {
+                found: matching(
+                    people,
+                    &words,
+                    |p| [&p.name, &p.email],
+                    |p| Found {
                         url: urls::desk_people(),
-                        label: p.name,
                         detail: format!("{} · {}", p.email, p.role.label()),
-                    })
-                    .collect(),
+                        label: p.name,
+                    },
+                ),
             });
         }
     }
