@@ -170,8 +170,9 @@ fn main() {
     let csrf = home[at..at + 64].to_string();
 
     let story = runtime
-        .block_on(store.work_stories(&Default::default(), 1, 0))
+        .block_on(store.work_stories(&Default::default(), &Default::default(), 1))
         .unwrap()
+        .rows
         .remove(0);
     let card = runtime
         .block_on(store.story_cards_by_ids(std::slice::from_ref(&story.id)))
@@ -181,13 +182,11 @@ fn main() {
 
     const ROUNDS: usize = 40;
     let brief = runtime
-        .block_on(store.work_briefs(&Default::default(), 1, 0))
+        .block_on(store.work_briefs(&Default::default(), &Default::default(), 1))
         .unwrap()
+        .rows
         .remove(0);
-    let image = runtime
-        .block_on(store.library(None, 1, 0))
-        .unwrap()
-        .remove(0);
+    let image = runtime.block_on(store.library(None, 1)).unwrap().remove(0);
     let issue = runtime.block_on(store.issues(false, 1)).unwrap().remove(0);
     let pages: Vec<(&'static str, String)> = vec![
         ("desk home", "/desk".into()),

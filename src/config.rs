@@ -23,7 +23,7 @@ pub struct FileConfig {
     pub cache_mb: Option<usize>,
     pub metrics_listen: Option<String>,
     pub smtp_url: Option<String>,
-    pub media: Option<MediaLimits>,
+    pub media: Option<crate::services::media::MediaLimits>,
     pub newsletters: Option<crate::services::sending::SendLimits>,
     pub webhooks: Option<WebhookRules>,
     pub trusted_proxies: Option<Vec<String>>,
@@ -37,35 +37,6 @@ pub struct WebhookRules {
     /// may save a webhook could otherwise make the server call into the
     /// network it runs in).
     pub allow_private: bool,
-}
-
-/// What the media library accepts (the `[media]` table of the file).
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct MediaLimits {
-    /// The largest file accepted, in MiB.
-    pub max_upload_mb: usize,
-    /// The most pixels an image may decode to, in millions: a small file
-    /// that would unpack to more (a decompression bomb) is refused.
-    pub max_megapixels: usize,
-    /// How many images a contributor may upload a day.
-    pub contributor_uploads: usize,
-    /// The memory images being unpacked may take together, in MiB: uploads
-    /// at once wait for their share (`imaging::unpacking_mib`: 355 MiB for
-    /// a square 60-megapixel photo, 120 for a 12-megapixel one) rather than
-    /// add up past it.
-    pub unpack_memory_mb: usize,
-}
-
-impl Default for MediaLimits {
-    fn default() -> Self {
-        MediaLimits {
-            max_upload_mb: 25,
-            max_megapixels: 60,
-            contributor_uploads: 20,
-            unpack_memory_mb: 512,
-        }
-    }
 }
 
 /// Values given on the command line or in the environment (clap reads both).
@@ -82,7 +53,7 @@ pub struct Overrides {
     pub metrics_listen: Option<String>,
     pub smtp_url: Option<String>,
     /// Set by embedders and tests (the file's `[media]` table otherwise).
-    pub media: Option<MediaLimits>,
+    pub media: Option<crate::services::media::MediaLimits>,
     /// Likewise for `[newsletters]`.
     pub newsletters: Option<crate::services::sending::SendLimits>,
     /// Likewise for `[webhooks]`.
@@ -118,7 +89,7 @@ pub struct Config {
     pub cache_mb: usize,
     /// Where Prometheus metrics are served (off when None).
     pub metrics_listen: Option<SocketAddr>,
-    pub media: MediaLimits,
+    pub media: crate::services::media::MediaLimits,
     /// The SMTP relay (None: mail cannot be sent yet; sign-ups still work).
     pub smtp: Option<crate::mail::RelayUrl>,
     /// How fast newsletters go out.

@@ -11,10 +11,7 @@ use crate::mail::Mailer;
 use crate::model::UnixTime;
 use crate::services::sending::{self, SendLimits, Stretch};
 use crate::services::{publishing, related, search, subscriptions, webhook_events};
-use crate::store::{
-    CONFIRM_SUBSCRIBER, DELIVER_WEBHOOK, Job, PUBLISH_BRIEF, PUBLISH_STORY, REINDEX_STALE,
-    RELATE_STORY, SEND_ISSUE, SEND_MANAGE_LINK, Store, StoreError,
-};
+use crate::store::{Job, JobKind, Store, StoreError};
 use crate::theme::Theme;
 use crate::urls::PublicUrl;
 
@@ -90,21 +87,24 @@ pub async fn run_due(context: &JobContext) -> Result<usize, StoreError> {
 /// Runs one job: done (None), or to run again at a time (a part of its work done).
 async fn run(context: &JobContext, job: &Job) -> Result<Option<UnixTime>, String> {
     let store = &context.store;
-    match job.kind.as_str() {
-        CONFIRM_SUBSCRIBER | SEND_MANAGE_LINK => {
+    let Some(kind) = job.kind() else {
+        return Err(format!("no worker knows jobs of kind {:?}", job.kind));
+    };
+    match kind {
+        JobKind::ConfirmSubscriber | JobKind::SendManageLink => {
             let mail = subscriptions::MailContext {
                 mailer: context.mailer.as_ref(),
                 theme: &context.theme,
                 public_url: &context.public_url,
             };
-            let sent = if job.kind == CONFIRM_SUBSCRIBER {
+            let sent = if kind == JobKind::ConfirmSubscriber {
                 subscriptions::send_confirmation(store, &mail, &job.subject).await
             } else {
                 subscriptions::send_manage_link(store, &mail, &job.subject).await
             };
             sent.map(|_| None)
         }
-        SEND_ISSUE => {
+        JobKind::SendIssue => {
             let Some(mailer) = &context.mailer else {
                 return Err(
                     "no SMTP relay is configured, so the issue waits: set smtp_url (or MASTHEAD_SMTP_URL)"
@@ -124,21 +124,21 @@ async fn run(context: &JobContext, job: &Job) -> Result<Option<UnixTime>, String
                 Err(e) => Err(e.to_string()),
             }
         }
-        PUBLISH_STORY | PUBLISH_BRIEF => {
-            publishing::publish_when_due(store, &job.kind, &job.subject)
+        JobKind::PublishStory | JobKind::PublishBrief => {
+            publishing::publish_when_due(store, kind, &job.subject)
                 .await
                 .map(|_| None)
                 .map_err(|e| e.to_string())
         }
-        REINDEX_STALE => search::reindex_stale(store)
+        JobKind::ReindexStale => search::reindex_stale(store)
             .await
             .map(|_| None)
             .map_err(|e| e.to_string()),
-        RELATE_STORY => relate(store, &job.subject)
+        JobKind::RelateStory => relate(store, &job.subject)
             .await
             .map(|_| None)
             .map_err(|e| e.to_string()),
-        DELIVER_WEBHOOK => webhook_events::deliver(
+        JobKind::DeliverWebhook => webhook_events::deliver(
             store,
             &context.public_url,
             &job.subject,
@@ -146,7 +146,6 @@ async fn run(context: &JobContext, job: &Job) -> Result<Option<UnixTime>, String
         )
         .await
         .map(|_| None),
-        other => Err(format!("no worker knows jobs of kind {other:?}")),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod cpu;
 pub mod demo;
+pub mod failure;
 pub mod imaging;
 pub mod jobs;
 pub mod mail;

@@ -427,6 +427,58 @@ pub fn page(base: &str, page: u32) -> String {
     }
 }
 
+/// First path segments the site answers itself: no page may take them.
+pub const RESERVED: &[&str] = &[
+    "latest",
+    "briefs",
+    "newsletter",
+    "section",
+    "tag",
+    "author",
+    "stories",
+    "desk",
+    "media",
+    "assets",
+    "healthz",
+    "ghost",
+    "feed",
+    "feeds",
+    "search",
+    "sitemap",
+    "rss",
+    "api",
+    "page",
+    "pages",
+    "preview",
+    "subscribe",
+    "unsubscribe",
+    "archive",
+];
+
+/// Whether a link on the site names one of its pages (a listing, a story,
+/// a static page), rather than a file or an address it answers otherwise
+/// (`/healthz`, `/media/…`).
+pub fn names_a_page(link: &str) -> bool {
+    const PAGES: [&str; 8] = [
+        "stories",
+        "briefs",
+        "section",
+        "tag",
+        "author",
+        "latest",
+        "search",
+        "newsletter",
+    ];
+    let path = link.split(['?', '#']).next().unwrap_or_default();
+    let Some(path) = path.strip_prefix('/') else {
+        return false;
+    };
+    let mut segments = path.split('/');
+    let first = segments.next().unwrap_or_default();
+    PAGES.contains(&first)
+        || (segments.next().is_none() && !first.is_empty() && !RESERVED.contains(&first))
+}
+
 /// The canonical form of an address given in the other one: a page a
 /// reader reads without its final `/` (`/latest`, `/stories/x?ref=mail`)
 /// gets it, the desk with one (`/desk/`) loses it; the query is kept. None
@@ -549,6 +601,28 @@ impl PublicUrl {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_links_to_pages_are_given_their_slash() {
+        for page in [
+            "/briefs",
+            "/latest?x=1",
+            "/about",
+            "/about#team",
+            "/section/europe",
+        ] {
+            assert!(names_a_page(page), "{page}");
+        }
+        for not_a_page in [
+            "/healthz",
+            "/media/logo",
+            "/desk",
+            "https://x.example/a",
+            "/",
+        ] {
+            assert!(!names_a_page(not_a_page), "{not_a_page}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -472,7 +472,7 @@ async fn newsletter_command(command: NewsletterCommand) -> anyhow::Result<()> {
                     println!(
                         "  {}  {:<9} {}  (sent {}, failed {}, waiting {})",
                         issue.id,
-                        issue.status,
+                        issue.status.as_str(),
                         issue.subject,
                         progress.sent,
                         progress.failed,

@@ -449,11 +449,13 @@ async fn add_newsletters(store: &Store) -> anyhow::Result<()> {
     }
     // Saved as sent, its sending job is cancelled.
     let sent = crate::model::newsletters::NewsletterIssue {
-        status: "sent".into(),
+        status: crate::model::newsletters::IssueStatus::Sent,
         ..issue
     };
     store.save_issue(&sent, &items).await?;
-    store.set_issue_status(&sent.id, "sent", None).await?;
+    store
+        .set_issue_status(&sent.id, crate::model::newsletters::IssueStatus::Sent, None)
+        .await?;
     Ok(())
 }
 
@@ -469,7 +471,7 @@ pub async fn add_generated_stories(store: &Store, count: usize) -> anyhow::Resul
         return Ok(0);
     }
     let now = store.clock().now();
-    let settings = settings::load(store).await?;
+    let settings = store.site_settings().await?;
     let newest = store.stories(&StoryFilter::default(), now, 50, 0).await?;
     let ids: Vec<String> = newest.iter().map(|s| s.id.clone()).collect();
     let models = store.story_cards_by_ids(&ids).await?;

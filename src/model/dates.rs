@@ -81,3 +81,23 @@ mod tests {
         );
     }
 }
+
+/// One time, written as each format wants it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Dates {
+    /// RFC 3339 (Atom, JSON Feed).
+    pub rfc3339: String,
+    /// RFC 822 (RSS).
+    pub rfc822: String,
+}
+
+impl Dates {
+    pub fn of(t: UnixTime) -> Dates {
+        let stamp = jiff::Timestamp::from_second(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let system = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64);
+        Dates {
+            rfc3339: stamp.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            rfc822: httpdate::fmt_http_date(system),
+        }
+    }
+}

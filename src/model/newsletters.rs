@@ -109,8 +109,7 @@ pub struct NewsletterIssue {
     /// The line mail clients show after the subject.
     pub preheader: String,
     pub intro: crate::model::Document,
-    /// draft, scheduled, sending, paused, sent.
-    pub status: String,
+    pub status: IssueStatus,
     pub send_at: Option<UnixTime>,
     pub started_at: Option<UnixTime>,
     pub finished_at: Option<UnixTime>,
@@ -123,7 +122,82 @@ pub struct NewsletterIssue {
 /// A story or a brief in an issue.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct IssueItem {
-    /// "story" or "brief".
-    pub kind: String,
+    pub kind: ItemKind,
     pub piece_id: String,
 }
+
+/// Where an issue of a newsletter stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IssueStatus {
+    /// Being written; nothing is queued.
+    Draft,
+    /// Goes out by itself at its `send_at`.
+    Scheduled,
+    /// Its deliveries are queued and going out.
+    Sending,
+    /// Stopped by an editor or by a relay that kept failing; resumable.
+    Paused,
+    /// Every delivery is done; the issue is in the web archive.
+    Sent,
+}
+
+impl IssueStatus {
+    pub const ALL: [IssueStatus; 5] = [
+        IssueStatus::Draft,
+        IssueStatus::Scheduled,
+        IssueStatus::Sending,
+        IssueStatus::Paused,
+        IssueStatus::Sent,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueStatus::Draft => "draft",
+            IssueStatus::Scheduled => "scheduled",
+            IssueStatus::Sending => "sending",
+            IssueStatus::Paused => "paused",
+            IssueStatus::Sent => "sent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<IssueStatus> {
+        IssueStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Whether its words and stories may still change (nothing has gone out).
+    pub fn is_editable(self) -> bool {
+        matches!(self, IssueStatus::Draft | IssueStatus::Scheduled)
+    }
+}
+
+column::text_column!(IssueStatus, |s| s.as_str(), |text| {
+    IssueStatus::parse(text).ok_or_else(|| format!("unknown issue status {text:?} in the database"))
+});
+
+/// What an issue lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemKind {
+    Story,
+    Brief,
+}
+
+impl ItemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Story => "story",
+            ItemKind::Brief => "brief",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ItemKind> {
+        [ItemKind::Story, ItemKind::Brief]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+column::text_column!(ItemKind, |k| k.as_str(), |text| {
+    ItemKind::parse(text).ok_or_else(|| format!("unknown issue item kind {text:?} in the database"))
+});

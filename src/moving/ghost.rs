@@ -523,6 +523,7 @@ impl Run<'_> {
                 story,
                 author_ids,
                 tag_ids,
+                new_tags: vec![],
                 redirect_from: None,
                 publish_at,
                 edit: None,

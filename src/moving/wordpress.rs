@@ -1318,6 +1318,7 @@ impl Run<'_> {
                 story,
                 author_ids,
                 tag_ids,
+                new_tags: vec![],
                 redirect_from: old_slug,
                 publish_at,
                 edit: None,

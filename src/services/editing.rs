@@ -325,7 +325,7 @@ pub async fn save_story(
     let mut fields = fields;
     check_credits(store, user, stored, &fields, own).await?;
     fields.tags = clean_tags(&fields.tags);
-    let tag_ids = tag_ids(store, &fields.tags).await?;
+    let (tag_ids, new_tags) = resolve_tags(store, &fields.tags).await?;
     let draft = StoryDraft {
         slug: requested_slug(&fields.slug, stored.map(|c| &c.story)),
         headline: fields.headline.clone(),
@@ -348,6 +348,7 @@ pub async fn save_story(
         updated_at: None,
     };
     let mut write = prepare_story(store, settings, stored.map(|c| &c.story), draft).await?;
+    write.new_tags = new_tags;
     if stored.is_none() {
         write.story.created_by = Some(user.id.clone());
     }
@@ -369,6 +370,9 @@ pub async fn save_story(
         .map_err(|e| refused_save(e, &story.slug))?;
     // The counter the save moved on (what the editor's next save is based on).
     story.revision += i64::from(stored.is_some());
+    for tag in &write.new_tags {
+        crate::services::webhook_events::tag_added(store, &tag.id).await;
+    }
     crate::services::webhook_events::story_changed(store, stored.map(|c| &c.story), Some(&story))
         .await;
     log(
@@ -436,18 +440,8 @@ async fn log(
     headline: &str,
     target: Option<crate::model::accounts::ActivityTarget<'_>>,
 ) {
-    if let Err(e) = store
-        .log_activity_on(
-            Some(&user.id),
-            &format!("{action} {kind}"),
-            headline,
-            target,
-        )
-        .await
-    {
-        // The change itself is saved; a lost log line is reported, not fatal.
-        tracing::warn!(error = %e, "could not record a change in the activity log");
-    }
+    let action = format!("{action} {kind}");
+    crate::services::activity::record(store, Some(&user.id), &action, headline, target).await;
 }
 
 /// Tag names as typed: trimmed, without blanks or repeats (ignoring case).
@@ -462,10 +456,16 @@ fn clean_tags(names: &[String]) -> Vec<String> {
 }
 
 /// The ids of the named tags, creating those that do not exist yet.
-async fn tag_ids(store: &Store, names: &[String]) -> Result<Vec<String>, ContentError> {
+/// The ids of the tags named, and the tags among them that are new (made
+/// here, stored only with the story that names them).
+async fn resolve_tags(
+    store: &Store,
+    names: &[String],
+) -> Result<(Vec<String>, Vec<Tag>), ContentError> {
     if names.is_empty() {
-        return Ok(vec![]);
+        return Ok((vec![], vec![]));
     }
+    let mut new_tags = Vec::new();
     // Tags made here join the known ones: a later name that makes the same
     // address ("Ünïcode", then "unicode") is the same tag.
     let mut known = store.tags().await?;
@@ -490,10 +490,9 @@ async fn tag_ids(store: &Store, names: &[String]) -> Result<Vec<String>, Content
                     name: name.clone(),
                     description: String::new(),
                 };
-                store.save_tag(&tag).await?;
-                crate::services::webhook_events::tag_added(store, &tag.id).await;
                 let id = tag.id.clone();
-                known.push(tag);
+                known.push(tag.clone());
+                new_tags.push(tag);
                 id
             }
         };
@@ -501,7 +500,7 @@ async fn tag_ids(store: &Store, names: &[String]) -> Result<Vec<String>, Content
             ids.push(id);
         }
     }
-    Ok(ids)
+    Ok((ids, new_tags))
 }
 
 /// The author profile a person writes as, made from their name the first
@@ -916,6 +915,41 @@ pub async fn delete_brief(store: &Store, user: &User, brief: &Brief) -> Result<(
     store.delete_brief(&brief.id).await?;
     log(store, user, "deleted", "brief", &brief.headline, None).await;
     Ok(())
+}
+
+/// A correction or update note added to a story by someone who may edit
+/// it; in the activity log.
+pub async fn add_note(
+    store: &Store,
+    user: &User,
+    card: &StoryCard,
+    kind: crate::model::NoteKind,
+    noted_at: crate::model::UnixTime,
+    body: &str,
+) -> Result<crate::model::StoryNote, ContentError> {
+    let own = owns(user, card.story.created_by.as_deref(), &card.author_ids);
+    check(user, &actions_for(Step::Save, Some(card.story.status)), own)?;
+    let note =
+        crate::services::publishing::add_note(store, &card.story, kind, noted_at, body).await?;
+    let action = format!("added a {} to", kind.as_str());
+    let target = Some(crate::model::accounts::ActivityTarget::Story(
+        &card.story.id,
+    ));
+    log(store, user, &action, "story", &card.story.headline, target).await;
+    Ok(note)
+}
+
+/// Whether `user` may send a story to a newsletter as `step` takes it out:
+/// asked before the story is saved, so a refusal leaves nothing changed.
+pub fn may_send(user: &User) -> Result<(), ContentError> {
+    if may(user.role, Action::Curate, false) {
+        Ok(())
+    } else {
+        Err(ContentError::Forbidden(
+            "Only an editor or an owner sends a story to a newsletter: save it without choosing one."
+                .into(),
+        ))
+    }
 }
 
 #[cfg(test)]

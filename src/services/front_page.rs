@@ -64,7 +64,8 @@ pub async fn arrange(
     {
         return Err(ArrangeError::NotPublic(missing.clone()));
     }
-    let mut current = settings::load(store)
+    let mut current = store
+        .site_settings()
         .await
         .map_err(|e| ArrangeError::NotPublic(e.to_string()))?;
     current.front_lead = lead;

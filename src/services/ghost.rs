@@ -790,7 +790,7 @@ impl Shaper<'_> {
     /// The one tier a site without paid memberships has, as Ghost answers
     /// `tiers`: free, public, active.
     pub async fn tiers(&self) -> anyhow::Result<Vec<Value>> {
-        let settings = crate::services::settings::load(self.store).await?;
+        let settings = self.store.site_settings().await?;
         Ok(vec![json!({
             "id": "free",
             "name": "Free",
@@ -812,7 +812,7 @@ impl Shaper<'_> {
 
     /// The site's settings as Ghost's `settings` resource has them.
     pub async fn settings(&self) -> anyhow::Result<Value> {
-        let settings = crate::services::settings::load(self.store).await?;
+        let settings = self.store.site_settings().await?;
         let sections = self.store.sections().await?;
         let logo = match &settings.logo_image_id {
             Some(id) => self

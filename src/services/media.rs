@@ -6,7 +6,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::config::MediaLimits;
 use crate::imaging::{self, Refusal};
 use crate::model::accounts::{Role, User};
 use crate::model::{Image, new_id, slug};
@@ -14,6 +13,35 @@ use crate::services::permissions::{Action, may, refusal};
 use crate::services::throttles::Limit;
 use crate::storage::{Area, MediaStorage};
 use crate::store::{ImageUse, Store, StoreError, UploadRecord};
+
+/// What the media library accepts (the `[media]` table of the file).
+#[derive(Debug, Clone, Copy, serde::Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaLimits {
+    /// The largest file accepted, in MiB.
+    pub max_upload_mb: usize,
+    /// The most pixels an image may decode to, in millions: a small file
+    /// that would unpack to more (a decompression bomb) is refused.
+    pub max_megapixels: usize,
+    /// How many images a contributor may upload a day.
+    pub contributor_uploads: usize,
+    /// The memory images being unpacked may take together, in MiB: uploads
+    /// at once wait for their share (`imaging::unpacking_mib`: 355 MiB for
+    /// a square 60-megapixel photo, 120 for a 12-megapixel one) rather than
+    /// add up past it.
+    pub unpack_memory_mb: usize,
+}
+
+impl Default for MediaLimits {
+    fn default() -> Self {
+        MediaLimits {
+            max_upload_mb: 25,
+            max_megapixels: 60,
+            contributor_uploads: 20,
+            unpack_memory_mb: 512,
+        }
+    }
+}
 
 /// The library: where its files go, and what it accepts.
 #[derive(Clone)]
@@ -316,7 +344,8 @@ impl Library {
             ));
         }
         let mut uses = store.image_uses(&entry.image).await?;
-        let settings = crate::services::settings::load(store)
+        let settings = store
+            .site_settings()
             .await
             .map_err(|e| MediaError::Files(e.to_string()))?;
         if settings.logo_image_id.as_deref() == Some(id) {

@@ -2,6 +2,7 @@
 //! how slugs are chosen and kept, what may be published.
 
 pub mod accounts;
+pub mod activity;
 pub mod admin_tokens;
 pub mod diff;
 pub mod editing;

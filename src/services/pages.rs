@@ -14,34 +14,6 @@ use crate::store::{Edit, SlugKind, Store, StoreError};
 
 const MAX_TITLE_CHARS: usize = 200;
 
-/// First path segments the site answers itself: no page may take them.
-pub(crate) const RESERVED: &[&str] = &[
-    "latest",
-    "briefs",
-    "newsletter",
-    "section",
-    "tag",
-    "author",
-    "stories",
-    "desk",
-    "media",
-    "assets",
-    "healthz",
-    "ghost",
-    "feed",
-    "feeds",
-    "search",
-    "sitemap",
-    "rss",
-    "api",
-    "page",
-    "pages",
-    "preview",
-    "subscribe",
-    "unsubscribe",
-    "archive",
-];
-
 /// A page's editable fields, as the form holds them and a revision keeps them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -123,7 +95,7 @@ async fn prepare(
             format!("the slug {slug:?} may hold only lowercase letters, digits and single hyphens"),
         ));
     }
-    if RESERVED.contains(&slug.as_str()) {
+    if crate::urls::RESERVED.contains(&slug.as_str()) {
         return Err(invalid(
             "slug",
             format!("/{slug} is an address the site uses itself: choose another slug"),

@@ -366,6 +366,7 @@ pub async fn prepare_story(
         story,
         author_ids: draft.author_ids,
         tag_ids: draft.tag_ids,
+        new_tags: vec![],
         redirect_from: decided.redirect_from,
         edit: None,
         relate: true,
@@ -473,14 +474,18 @@ fn publish_job_at(status: &Status, published_at: Option<UnixTime>) -> Option<Uni
 /// What a publish job does: a scheduled story or brief whose time has come
 /// becomes published (same date, same everything else). Safe to run again:
 /// anything no longer scheduled, or not yet due, is left as it is.
-pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(), ContentError> {
+pub async fn publish_when_due(
+    store: &Store,
+    kind: crate::store::JobKind,
+    id: &str,
+) -> Result<(), ContentError> {
     let now = store.clock().now();
     let due = |status: Status, at: Option<UnixTime>| {
         status == Status::Scheduled && at.is_some_and(|t| t <= now)
     };
     use crate::model::accounts::ActivityTarget;
     let (target, headline) = match kind {
-        crate::store::PUBLISH_STORY => {
+        crate::store::JobKind::PublishStory => {
             let Some(card) = store.story_cards_by_ids(&[id.to_string()]).await?.pop() else {
                 return Ok(());
             };
@@ -498,6 +503,7 @@ pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(),
                     story,
                     author_ids: card.author_ids,
                     tag_ids: card.tag_ids,
+                    new_tags: vec![],
                     redirect_from: None,
                     publish_at: None,
                     edit: None,
@@ -507,7 +513,7 @@ pub async fn publish_when_due(store: &Store, kind: &str, id: &str) -> Result<(),
             crate::services::webhook_events::story_came_out(store, &scheduled).await;
             (ActivityTarget::Story(id), headline)
         }
-        crate::store::PUBLISH_BRIEF => {
+        crate::store::JobKind::PublishBrief => {
             let Some(brief) = store.brief_by_id(id).await? else {
                 return Ok(());
             };

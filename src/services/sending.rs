@@ -11,8 +11,10 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use crate::mail::{ListHeaders, Mailer, Outgoing, SendError, mailbox};
-use crate::model::newsletters::{IssueItem, Newsletter, NewsletterIssue};
+use crate::model::accounts::User;
+use crate::model::newsletters::{IssueItem, IssueStatus, ItemKind, Newsletter, NewsletterIssue};
 use crate::model::{StoryFilter, UnixTime, dates, new_id, slug};
+use crate::services::permissions::{Action, may, refusal};
 use crate::store::{DeliveryMark, Progress, Recipient, Store, StoreError};
 use crate::theme::Theme;
 use crate::urls::{self, PublicUrl};
@@ -59,13 +61,15 @@ pub struct Sender<'a> {
 pub enum SendingError {
     /// The issue cannot be sent as it is; says why.
     Refused(String),
+    /// The person's role does not allow it; says whose does.
+    Forbidden(String),
     Storage(StoreError),
 }
 
 impl std::fmt::Display for SendingError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SendingError::Refused(why) => f.write_str(why),
+            SendingError::Refused(why) | SendingError::Forbidden(why) => f.write_str(why),
             SendingError::Storage(e) => write!(f, "the issue's deliveries are unavailable: {e}"),
         }
     }
@@ -95,7 +99,7 @@ pub async fn compose_roundup(
         .iter()
         .filter(|s| s.published_at.is_some_and(|t| t > since))
         .map(|s| IssueItem {
-            kind: "story".into(),
+            kind: ItemKind::Story,
             piece_id: s.id.clone(),
         })
         .collect();
@@ -104,11 +108,11 @@ pub async fn compose_roundup(
             .iter()
             .filter(|b| b.brief.published_at.is_some_and(|t| t > since))
             .map(|b| IssueItem {
-                kind: "brief".into(),
+                kind: ItemKind::Brief,
                 piece_id: b.brief.id.clone(),
             }),
     );
-    let settings = crate::services::settings::load(store).await?;
+    let settings = store.site_settings().await?;
     let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let day = dates::format(now, &tz, "%-d %B %Y");
     // A second round-up on the same day gets an address and a subject of
@@ -135,7 +139,7 @@ pub async fn compose_roundup(
             .map(|s| s.headline.clone())
             .unwrap_or_default(),
         intro: Default::default(),
-        status: "draft".into(),
+        status: IssueStatus::Draft,
         send_at: None,
         started_at: None,
         finished_at: None,
@@ -164,14 +168,7 @@ pub async fn compose_and_save(
             Err(e) => return Err(e.into()),
         }
     };
-    store
-        .log_activity_on(
-            created_by,
-            "composed the newsletter issue",
-            &issue.subject,
-            Some(crate::model::accounts::ActivityTarget::Issue(&issue.id)),
-        )
-        .await?;
+    log_issue(store, created_by, "composed the newsletter issue", &issue).await;
     Ok((issue, items))
 }
 
@@ -236,7 +233,8 @@ pub async fn issue_view(
     public_url: &PublicUrl,
     issue: &NewsletterIssue,
 ) -> Result<(IssueEmail, Newsletter, crate::model::SiteSettings), SendingError> {
-    let settings = crate::services::settings::load(store)
+    let settings = store
+        .site_settings()
         .await
         .map_err(|e| SendingError::Refused(e.to_string()))?;
     let newsletter = store
@@ -303,7 +301,7 @@ async fn item_views(
 ) -> Result<Vec<ItemView>, StoreError> {
     let story_ids: Vec<String> = items
         .iter()
-        .filter(|i| i.kind == "story")
+        .filter(|i| i.kind == ItemKind::Story)
         .map(|i| i.piece_id.clone())
         .collect();
     let cards: HashMap<String, crate::store::StoryCard> = store
@@ -379,7 +377,7 @@ async fn item_views(
 
 /// Starts sending an issue now: one delivery per active subscriber.
 pub async fn start(store: &Store, issue: &NewsletterIssue) -> Result<u64, SendingError> {
-    if issue.status == "sent" {
+    if issue.status == IssueStatus::Sent {
         return Err(SendingError::Refused(format!(
             "the issue {:?} has already been sent",
             issue.subject
@@ -410,7 +408,7 @@ pub async fn send_for(
         .issue_by_id(issue_id)
         .await?
         .ok_or_else(|| SendingError::Refused("the issue no longer exists".into()))?;
-    if issue.status == "sent" {
+    if issue.status == IssueStatus::Sent {
         return Ok(Stretch::Finished(store.issue_progress(issue_id).await?));
     }
     let rendered = render(store, sender.theme, sender.public_url, &issue).await?;
@@ -484,7 +482,7 @@ pub async fn send_for(
                 sender.mailer.relay.redacted()
             );
             store
-                .set_issue_status(issue_id, "paused", Some(&message))
+                .set_issue_status(issue_id, IssueStatus::Paused, Some(&message))
                 .await?;
             return Ok(Stretch::Paused(message));
         }
@@ -492,7 +490,9 @@ pub async fn send_for(
     match store.next_delivery_attempt(issue_id).await? {
         Some(at) => Ok(Stretch::More(at.max(store.clock().now()))),
         None => {
-            store.set_issue_status(issue_id, "sent", None).await?;
+            store
+                .set_issue_status(issue_id, IssueStatus::Sent, None)
+                .await?;
             Ok(Stretch::Finished(store.issue_progress(issue_id).await?))
         }
     }
@@ -604,13 +604,30 @@ pub struct IssueEdit<'a> {
     pub items: Vec<IssueItem>,
 }
 
+/// Editors and owners look after the newsletters; anyone else is refused.
+pub fn may_curate(by: &User) -> Result<(), SendingError> {
+    if may(by.role, Action::Curate, false) {
+        Ok(())
+    } else {
+        Err(SendingError::Forbidden(refusal(by.role, Action::Curate)))
+    }
+}
+
+/// A line of the activity log about an issue.
+async fn log_issue(store: &Store, by: Option<&str>, action: &str, issue: &NewsletterIssue) {
+    let target = Some(crate::model::accounts::ActivityTarget::Issue(&issue.id));
+    crate::services::activity::record(store, by, action, &issue.subject, target).await;
+}
+
 /// Saves an editor's changes to an issue not yet sending.
 pub async fn edit(
     store: &Store,
+    by: &User,
     issue: &NewsletterIssue,
     change: IssueEdit<'_>,
 ) -> Result<NewsletterIssue, SendingError> {
-    if !matches!(issue.status.as_str(), "draft" | "scheduled") {
+    may_curate(by)?;
+    if !issue.status.is_editable() {
         return Err(SendingError::Refused(
             "this issue is being sent or has been sent: it can no longer change".into(),
         ));
@@ -640,7 +657,87 @@ pub async fn edit(
         ..issue.clone()
     };
     store.save_issue(&updated, &change.items).await?;
+    log_issue(store, Some(&by.id), "saved the newsletter issue", &updated).await;
     Ok(updated)
+}
+
+/// What an editor does to an issue from its page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueAction<'a> {
+    /// One copy to this address.
+    Test(&'a str),
+    Send,
+    /// Sending again after a pause.
+    Resume,
+    Schedule(UnixTime),
+    Pause,
+}
+
+impl IssueAction<'_> {
+    /// How the activity log words it, and what the page then says was done.
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            IssueAction::Test(_) => ("sent a test of the newsletter issue", "test"),
+            IssueAction::Send => ("started sending the newsletter issue", "sending"),
+            IssueAction::Resume => ("resumed sending the newsletter issue", "sending"),
+            IssueAction::Schedule(_) => ("scheduled the newsletter issue", "scheduled"),
+            IssueAction::Pause => ("paused the newsletter issue", "saved"),
+        }
+    }
+}
+
+/// How an issue's sending is reached: the relay (none when no SMTP is
+/// configured) and what renders a copy.
+pub struct Outbox<'a> {
+    pub mailer: Option<&'a Mailer>,
+    pub theme: &'a Theme,
+    pub public_url: &'a PublicUrl,
+}
+
+const NO_RELAY: &str = "mail cannot be sent yet: no SMTP relay is configured (smtp_url, MASTHEAD_SMTP_URL or --smtp-url)";
+
+/// An editor's action on an issue: allowed, done, logged. Answers what
+/// was done (`test`, `sending`, `scheduled`, `saved`).
+pub async fn act(
+    store: &Store,
+    outbox: &Outbox<'_>,
+    by: &User,
+    issue: &NewsletterIssue,
+    action: IssueAction<'_>,
+) -> Result<&'static str, SendingError> {
+    may_curate(by)?;
+    let relay = || {
+        outbox
+            .mailer
+            .ok_or_else(|| SendingError::Refused(NO_RELAY.into()))
+    };
+    match action {
+        IssueAction::Test(address) => {
+            send_test(
+                store,
+                relay()?,
+                outbox.theme,
+                outbox.public_url,
+                issue,
+                address,
+            )
+            .await
+            .map_err(SendingError::Refused)?;
+        }
+        IssueAction::Send | IssueAction::Resume => {
+            relay()?;
+            start(store, issue).await?;
+        }
+        IssueAction::Schedule(at) => schedule(store, issue, at).await?,
+        IssueAction::Pause => {
+            store
+                .set_issue_status(&issue.id, IssueStatus::Paused, Some("paused by an editor"))
+                .await?;
+        }
+    }
+    let (logged, done) = action.words();
+    log_issue(store, Some(&by.id), logged, issue).await;
+    Ok(done)
 }
 
 /// Schedules an issue for a time to come (its job is queued with it).
@@ -654,14 +751,14 @@ pub async fn schedule(
             "that time has passed: send the issue now, or choose a later time".into(),
         ));
     }
-    if !matches!(issue.status.as_str(), "draft" | "scheduled") {
+    if !issue.status.is_editable() {
         return Err(SendingError::Refused(
             "this issue is already going out".into(),
         ));
     }
     let items = store.issue_items(&issue.id).await?;
     let scheduled = NewsletterIssue {
-        status: "scheduled".into(),
+        status: IssueStatus::Scheduled,
         send_at: Some(at),
         ..issue.clone()
     };
@@ -744,7 +841,7 @@ pub async fn send_story(
             story.dek.clone()
         },
         intro: Default::default(),
-        status: "draft".into(),
+        status: IssueStatus::Draft,
         send_at: None,
         started_at: None,
         finished_at: None,
@@ -754,7 +851,7 @@ pub async fn send_story(
         updated_at: now,
     };
     let items = [IssueItem {
-        kind: "story".into(),
+        kind: ItemKind::Story,
         piece_id: story.id.clone(),
     }];
     store.save_issue(&issue, &items).await?;

@@ -6,7 +6,7 @@ use std::fmt;
 use crate::model::SiteSettings;
 use crate::store::{Store, StoreError};
 
-const KEY: &str = "site";
+use crate::store::SITE_SETTINGS;
 
 #[derive(Debug)]
 pub enum SettingsError {
@@ -15,13 +15,17 @@ pub enum SettingsError {
         field: &'static str,
         message: String,
     },
+    /// The person's role does not allow it; says whose does.
+    Forbidden(String),
     Storage(StoreError),
 }
 
 impl fmt::Display for SettingsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SettingsError::Invalid { message, .. } => f.write_str(message),
+            SettingsError::Invalid { message, .. } | SettingsError::Forbidden(message) => {
+                f.write_str(message)
+            }
             SettingsError::Storage(e) => write!(f, "saving the settings failed: {e}"),
         }
     }
@@ -29,55 +33,32 @@ impl fmt::Display for SettingsError {
 
 impl std::error::Error for SettingsError {}
 
-pub async fn load(store: &Store) -> anyhow::Result<SiteSettings> {
-    let mut settings: SiteSettings = match store.setting(KEY).await? {
-        Some(json) => serde_json::from_str(&json)
-            .map_err(|e| anyhow::anyhow!("the stored site settings are not valid JSON: {e}"))?,
-        None => SiteSettings::default(),
-    };
-    // Links to the site's own pages saved before its addresses ended in `/`
-    // (`/briefs`) are given as the page's address, not its redirect.
-    for link in &mut settings.navigation {
-        if names_a_page(&link.url)
-            && let Some(canonical) = crate::urls::canonical_form(&link.url)
-        {
-            link.url = canonical;
-        }
+/// An owner changes the settings: allowed, valid, stored, logged.
+pub async fn change(
+    store: &Store,
+    by: &crate::model::accounts::User,
+    settings: &SiteSettings,
+) -> Result<(), SettingsError> {
+    use crate::services::permissions::{Action, may, refusal};
+    if !may(by.role, Action::ChangeSettings, false) {
+        return Err(SettingsError::Forbidden(refusal(
+            by.role,
+            Action::ChangeSettings,
+        )));
     }
-    Ok(settings)
+    save(store, settings).await?;
+    let who = Some(by.id.as_str());
+    crate::services::activity::record(store, who, "changed the settings", "", None).await;
+    Ok(())
 }
 
-/// Whether a link on the site names one of its pages (a listing, a story,
-/// a static page), rather than a file or an address it answers otherwise
-/// (`/healthz`, `/media/…`).
-fn names_a_page(link: &str) -> bool {
-    const PAGES: [&str; 8] = [
-        "stories",
-        "briefs",
-        "section",
-        "tag",
-        "author",
-        "latest",
-        "search",
-        "newsletter",
-    ];
-    let path = link.split(['?', '#']).next().unwrap_or_default();
-    let Some(path) = path.strip_prefix('/') else {
-        return false;
-    };
-    let mut segments = path.split('/');
-    let first = segments.next().unwrap_or_default();
-    PAGES.contains(&first)
-        || (segments.next().is_none()
-            && !first.is_empty()
-            && !crate::services::pages::RESERVED.contains(&first))
-}
-
+/// Stores valid settings (the command line and imports; people go through
+/// [`change`]).
 pub async fn save(store: &Store, settings: &SiteSettings) -> Result<(), SettingsError> {
     validate(settings)?;
     let json = serde_json::to_string(settings).expect("settings serialize");
     store
-        .put_setting(KEY, &json)
+        .put_setting(SITE_SETTINGS, &json)
         .await
         .map_err(SettingsError::Storage)?;
     crate::services::webhook_events::site_changed(store).await;
@@ -138,28 +119,6 @@ mod tests {
             Ok(()) => None,
             Err(SettingsError::Invalid { field, .. }) => Some(field),
             Err(e) => panic!("{e}"),
-        }
-    }
-
-    #[test]
-    fn only_links_to_pages_are_given_their_slash() {
-        for page in [
-            "/briefs",
-            "/latest?x=1",
-            "/about",
-            "/about#team",
-            "/section/europe",
-        ] {
-            assert!(names_a_page(page), "{page}");
-        }
-        for not_a_page in [
-            "/healthz",
-            "/media/logo",
-            "/desk",
-            "https://x.example/a",
-            "/",
-        ] {
-            assert!(!names_a_page(not_a_page), "{not_a_page}");
         }
     }
 

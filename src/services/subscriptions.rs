@@ -266,9 +266,7 @@ async fn send_notice(
     subject: &str,
     view: &impl Serialize,
 ) -> Result<(), String> {
-    let settings = crate::services::settings::load(store)
-        .await
-        .map_err(|e| e.to_string())?;
+    let settings = store.site_settings().await.map_err(|e| e.to_string())?;
     let render = |ext: &str| {
         context
             .theme
@@ -326,9 +324,7 @@ pub async fn send_confirmation(
                 .into(),
         );
     };
-    let settings = crate::services::settings::load(store)
-        .await
-        .map_err(|e| e.to_string())?;
+    let settings = store.site_settings().await.map_err(|e| e.to_string())?;
     let newsletters = store.newsletters().await.map_err(|e| e.to_string())?;
     let asked: Vec<&Newsletter> = newsletters
         .iter()
@@ -426,6 +422,7 @@ pub const MAX_IMPORT_ROWS: usize = 200_000;
 /// `newsletter_id`. Every refused line is reported with its number.
 pub async fn import_csv(
     store: &Store,
+    by: &crate::model::accounts::User,
     bytes: &[u8],
     newsletter_id: &str,
     dry_run: bool,
@@ -501,6 +498,9 @@ pub async fn import_csv(
         store
             .add_confirmed_subscribers(&rows, newsletter_id)
             .await?;
+        let added = format!("{} added", report.accepted);
+        let who = Some(by.id.as_str());
+        crate::services::activity::record(store, who, "imported subscribers", &added, None).await;
     }
     Ok(report)
 }
@@ -573,7 +573,7 @@ pub async fn ask_for_manage_link(
     if let Some(subscriber) = store.subscriber_by_email(&email).await? {
         store
             .enqueue_job(
-                crate::store::SEND_MANAGE_LINK,
+                crate::store::JobKind::SendManageLink,
                 &subscriber.id,
                 store.clock().now(),
             )
@@ -615,9 +615,7 @@ pub async fn send_manage_link(
             .await
             .map_err(|e| e.to_string())?,
     };
-    let settings = crate::services::settings::load(store)
-        .await
-        .map_err(|e| e.to_string())?;
+    let settings = store.site_settings().await.map_err(|e| e.to_string())?;
     let view = ManageEmail {
         site_title: settings.title.clone(),
         site_url: context.public_url.absolute(&urls::home()),

@@ -292,12 +292,14 @@ pub async fn save_labels(store: &Store, user: &User, lines: &str) -> Result<(), 
             labels.push(label.to_string());
         }
     }
-    let mut current = settings::load(store)
+    let mut current = store
+        .site_settings()
         .await
         .map_err(|e| invalid("labels", e.to_string()))?;
     current.labels = labels;
     settings::save(store, &current).await.map_err(|e| match e {
         SettingsError::Invalid { field, message } => invalid(field, capitalized(&message)),
+        SettingsError::Forbidden(why) => TaxonomyError::Forbidden(why),
         SettingsError::Storage(e) => TaxonomyError::Storage(e),
     })?;
     log(store, user, "changed the labels", "").await;

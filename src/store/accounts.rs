@@ -4,7 +4,7 @@
 use crate::model::UnixTime;
 use crate::model::accounts::{ActivityTarget, LinkKind, Role, User};
 
-use super::{Store, StoreResult, exec};
+use super::{Cursor, KeyedPage, PageKey, Store, StoreResult, exec};
 
 /// A signed-in session with its person.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -19,6 +19,7 @@ pub struct SessionRow {
 /// One line of the activity log.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ActivityRow {
+    pub id: String,
     pub at: UnixTime,
     pub action: String,
     pub subject: String,
@@ -274,11 +275,11 @@ macro_rules! queries {
             pub async fn activity(
                 pool: &Pool<Db>,
                 filter: &crate::store::accounts::ActivityFilter,
-                limit: i64,
-                offset: i64,
+                key: &crate::store::PageKey,
+                size: i64,
             ) -> StoreResult<Vec<ActivityRow>> {
                 let mut qb = sqlx::QueryBuilder::<Db>::new(
-                    "SELECT a.at, a.action, a.subject, u.name AS user_name, a.target_kind, a.target_id
+                    "SELECT a.id, a.at, a.action, a.subject, u.name AS user_name, a.target_kind, a.target_id
                      FROM activity a LEFT JOIN users u ON u.id = a.user_id WHERE 1 = 1",
                 );
                 if let Some(user) = &filter.user_id {
@@ -298,8 +299,7 @@ macro_rules! queries {
                 if let Some(until) = filter.until {
                     qb.push(" AND a.at < ").push_bind(until);
                 }
-                qb.push(" ORDER BY a.at DESC, a.id DESC");
-                super::sql::push_limit(&mut qb, limit, offset);
+                super::sql::push_keyset(&mut qb, "a.at", "a.id", key, size);
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
         }
@@ -430,17 +430,23 @@ impl Store {
 
     /// The newest lines of the activity log.
     pub async fn activity(&self, limit: i64) -> StoreResult<Vec<ActivityRow>> {
-        self.activity_log(&ActivityFilter::default(), limit, 0)
-            .await
+        let page = self
+            .activity_log(&ActivityFilter::default(), &PageKey::Newest, limit)
+            .await?;
+        Ok(page.rows)
     }
 
-    /// Lines of the activity log matching `filter`, newest first.
+    /// A page of the activity log's lines matching `filter`, newest first.
     pub async fn activity_log(
         &self,
         filter: &ActivityFilter,
-        limit: i64,
-        offset: i64,
-    ) -> StoreResult<Vec<ActivityRow>> {
-        exec!(self, accounts::activity(filter, limit, offset))
+        key: &PageKey,
+        size: i64,
+    ) -> StoreResult<KeyedPage<ActivityRow>> {
+        let rows = exec!(self, accounts::activity(filter, key, size))?;
+        Ok(KeyedPage::from_rows(rows, key, size, |row| Cursor {
+            at: row.at,
+            id: row.id.clone(),
+        }))
     }
 }

@@ -229,9 +229,12 @@ impl Store {
             }
             match publish_at {
                 Some(at) => {
-                    db::jobs::schedule(conn, super::PUBLISH_BRIEF, &brief.id, *at, now).await?
+                    db::jobs::schedule(conn, super::JobKind::PublishBrief, &brief.id, *at, now)
+                        .await?
                 }
-                None => db::jobs::cancel(conn, super::PUBLISH_BRIEF, &brief.id, now).await?,
+                None => {
+                    db::jobs::cancel(conn, super::JobKind::PublishBrief, &brief.id, now).await?
+                }
             }
             let change = PieceChange {
                 id: brief.id.clone(),
@@ -247,7 +250,7 @@ impl Store {
         let now = self.clock.now();
         write!(self, |conn, db| {
             let before = db::briefs::visibility(conn, id, now).await?;
-            db::jobs::cancel(conn, super::PUBLISH_BRIEF, id, now).await?;
+            db::jobs::cancel(conn, super::JobKind::PublishBrief, id, now).await?;
             db::briefs::delete(conn, id).await?;
             let change = PieceChange {
                 id: id.to_string(),

@@ -6,9 +6,6 @@ use crate::model::accounts::{Role, User};
 
 use super::{ContentChange, Store, StoreResult, exec, read, write};
 
-/// Delivers one webhook event (subject: the delivery's id).
-pub const DELIVER_WEBHOOK: &str = "deliver-webhook";
-
 /// An integration with the role of the account it acts as.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Integration {
@@ -367,7 +364,8 @@ impl Store {
             for d in deliveries {
                 let id = crate::model::new_id();
                 db::integrations::insert_delivery(conn, &id, d, now).await?;
-                db::jobs::schedule(conn, DELIVER_WEBHOOK, &id, now, now).await?;
+                db::jobs::schedule(conn, crate::store::JobKind::DeliverWebhook, &id, now, now)
+                    .await?;
             }
             ((), QUIET)
         })

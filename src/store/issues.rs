@@ -3,7 +3,7 @@
 //! accepted by the relay.
 
 use crate::model::UnixTime;
-use crate::model::newsletters::{IssueItem, NewsletterIssue};
+use crate::model::newsletters::{IssueItem, IssueStatus, NewsletterIssue};
 
 use super::{Store, StoreResult, exec, read};
 
@@ -301,11 +301,11 @@ impl Store {
         let now = self.clock.now();
         super::subscribers::subscriber_tx!(self, |conn, db| {
             db::issues::upsert(conn, issue, items).await?;
-            match (issue.status.as_str(), issue.send_at) {
-                ("scheduled", Some(at)) => {
-                    db::jobs::schedule(conn, super::SEND_ISSUE, &issue.id, at, now).await?
+            match (issue.status, issue.send_at) {
+                (IssueStatus::Scheduled, Some(at)) => {
+                    db::jobs::schedule(conn, super::JobKind::SendIssue, &issue.id, at, now).await?
                 }
-                _ => db::jobs::cancel(conn, super::SEND_ISSUE, &issue.id, now).await?,
+                _ => db::jobs::cancel(conn, super::JobKind::SendIssue, &issue.id, now).await?,
             }
         });
         Ok(())
@@ -337,7 +337,7 @@ impl Store {
         let now = self.clock.now();
         Ok(super::subscribers::subscriber_tx!(self, |conn, db| {
             let queued = db::issues::start(conn, &issue.id, &issue.newsletter_id, now).await?;
-            db::jobs::schedule(conn, super::SEND_ISSUE, &issue.id, now, now).await?;
+            db::jobs::schedule(conn, super::JobKind::SendIssue, &issue.id, now, now).await?;
             queued
         }))
     }
@@ -403,10 +403,13 @@ impl Store {
     pub async fn set_issue_status(
         &self,
         issue_id: &str,
-        status: &str,
+        status: IssueStatus,
         error: Option<&str>,
     ) -> StoreResult<()> {
         let now = self.clock.now();
-        exec!(self, issues::set_status(issue_id, status, error, now))
+        exec!(
+            self,
+            issues::set_status(issue_id, status.as_str(), error, now)
+        )
     }
 }

@@ -6,29 +6,75 @@ use crate::model::UnixTime;
 
 use super::{Store, StoreResult, exec};
 
-/// Flips a scheduled story to published when its time comes.
-pub const PUBLISH_STORY: &str = "publish-story";
-/// The same for a brief.
-pub const PUBLISH_BRIEF: &str = "publish-brief";
-/// Sends a subscriber the link that confirms their address.
-pub const CONFIRM_SUBSCRIBER: &str = "confirm-subscriber";
-/// Emails a reader the link to their preferences (they asked, from the site).
-pub const SEND_MANAGE_LINK: &str = "send-manage-link";
-/// Sends (a part of) a newsletter issue; runs again until all is sent.
-pub const SEND_ISSUE: &str = "send-issue";
-/// Rewrites search documents showing a name that changed.
-pub const REINDEX_STALE: &str = "reindex-stale";
-/// Works out a story's related stories (after it is saved).
-pub const RELATE_STORY: &str = "relate-story";
+/// What a job does; stored by its name (`publish-story`), its subject an id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// Flips a scheduled story to published when its time comes.
+    PublishStory,
+    /// The same for a brief.
+    PublishBrief,
+    /// Sends a subscriber the link that confirms their address.
+    ConfirmSubscriber,
+    /// Emails a reader the link to their preferences (they asked, from the site).
+    SendManageLink,
+    /// Sends (a part of) a newsletter issue; runs again until all is sent.
+    SendIssue,
+    /// Rewrites search documents showing a name that changed.
+    ReindexStale,
+    /// Works out a story's related stories (after it is saved).
+    RelateStory,
+    /// Delivers one webhook event (subject: the delivery's id).
+    DeliverWebhook,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 8] = [
+        JobKind::PublishStory,
+        JobKind::PublishBrief,
+        JobKind::ConfirmSubscriber,
+        JobKind::SendManageLink,
+        JobKind::SendIssue,
+        JobKind::ReindexStale,
+        JobKind::RelateStory,
+        JobKind::DeliverWebhook,
+    ];
+
+    /// The name the queue stores.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::PublishStory => "publish-story",
+            JobKind::PublishBrief => "publish-brief",
+            JobKind::ConfirmSubscriber => "confirm-subscriber",
+            JobKind::SendManageLink => "send-manage-link",
+            JobKind::SendIssue => "send-issue",
+            JobKind::ReindexStale => "reindex-stale",
+            JobKind::RelateStory => "relate-story",
+            JobKind::DeliverWebhook => "deliver-webhook",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<JobKind> {
+        JobKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
 
 /// A claimed job.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Job {
     pub id: String,
+    /// The stored name (a queue shared with a newer version may hold kinds
+    /// this one does not know: see `kind()`).
     pub kind: String,
     pub subject: String,
     /// Including this one.
     pub attempts: i32,
+}
+
+impl Job {
+    /// What the job does, when this version knows the kind.
+    pub fn kind(&self) -> Option<JobKind> {
+        JobKind::parse(&self.kind)
+    }
 }
 
 /// A job as the queue keeps it (for operators and tests).
@@ -55,7 +101,7 @@ macro_rules! queries {
             /// Makes sure one pending job of `kind` for `subject` runs at `run_at`.
             pub async fn schedule(
                 conn: &mut Conn,
-                kind: &str,
+                kind: crate::store::JobKind,
                 subject: &str,
                 run_at: UnixTime,
                 now: UnixTime,
@@ -67,7 +113,7 @@ macro_rules! queries {
                      DO UPDATE SET run_at = excluded.run_at, attempts = 0, last_error = NULL",
                 )
                 .bind(new_id())
-                .bind(kind)
+                .bind(kind.as_str())
                 .bind(subject)
                 .bind(run_at)
                 .bind(now)
@@ -78,18 +124,18 @@ macro_rules! queries {
 
             /// Drops the pending job of `kind` for `subject`, unless a worker
             /// holds it now (it will find nothing to do, and finish it).
-            pub async fn cancel(conn: &mut Conn, kind: &str, subject: &str, now: UnixTime) -> StoreResult<()> {
+            pub async fn cancel(conn: &mut Conn, kind: crate::store::JobKind, subject: &str, now: UnixTime) -> StoreResult<()> {
                 cancel_all(conn, kind, &[subject.to_string()], now).await
             }
 
             /// Cancels the pending jobs of a kind for these subjects (not one
             /// a worker holds right now).
-            pub async fn cancel_all(conn: &mut Conn, kind: &str, subjects: &[String], now: UnixTime) -> StoreResult<()> {
+            pub async fn cancel_all(conn: &mut Conn, kind: crate::store::JobKind, subjects: &[String], now: UnixTime) -> StoreResult<()> {
                 if subjects.is_empty() {
                     return Ok(());
                 }
                 let mut qb = sqlx::QueryBuilder::<Db>::new("DELETE FROM jobs WHERE kind = ");
-                qb.push_bind(kind.to_string());
+                qb.push_bind(kind.as_str());
                 qb.push(" AND subject IN ");
                 super::sql::push_id_list(&mut qb, subjects);
                 qb.push(" AND done_at IS NULL AND (locked_until IS NULL OR locked_until < ");
@@ -168,7 +214,7 @@ macro_rules! queries {
                 .await?)
             }
 
-            pub async fn enqueue(pool: &Pool<Db>, kind: &str, subject: &str, run_at: UnixTime, now: UnixTime) -> StoreResult<()> {
+            pub async fn enqueue(pool: &Pool<Db>, kind: crate::store::JobKind, subject: &str, run_at: UnixTime, now: UnixTime) -> StoreResult<()> {
                 let mut conn = pool.acquire().await?;
                 schedule(&mut conn, kind, subject, run_at, now).await
             }
@@ -218,7 +264,7 @@ impl Store {
     /// A job outside any content write (maintenance, tests).
     pub async fn enqueue_job(
         &self,
-        kind: &str,
+        kind: crate::store::JobKind,
         subject: &str,
         run_at: UnixTime,
     ) -> StoreResult<()> {

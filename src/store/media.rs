@@ -3,7 +3,7 @@
 
 use crate::model::{Image, UnixTime};
 
-use super::{ContentChange, Store, StoreResult, exec, read, write};
+use super::{ContentChange, Cursor, KeyedPage, PageKey, Store, StoreResult, exec, read, write};
 
 /// An image as the library lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -85,21 +85,20 @@ macro_rules! queries {
                 Ok(())
             }
 
-            pub async fn library(pool: &Pool<Db>, search: Option<&str>, limit: i64, offset: i64) -> StoreResult<Vec<LibraryImage>> {
+            pub async fn library(pool: &Pool<Db>, search: Option<&str>, key: &crate::store::PageKey, size: i64) -> StoreResult<Vec<LibraryImage>> {
                 let mut qb = QueryBuilder::<Db>::new(
                     "SELECT i.id, i.file, i.width, i.height, i.alt, i.caption, i.credit, i.widths, i.webp,
                        i.bytes, i.created_at, i.uploaded_by, u.name AS uploaded_by_name, i.original
-                     FROM images i LEFT JOIN users u ON u.id = i.uploaded_by",
+                     FROM images i LEFT JOIN users u ON u.id = i.uploaded_by WHERE 1 = 1",
                 );
                 if let Some(words) = search {
                     let pattern = contains(words);
-                    qb.push(" WHERE lower(i.alt) LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
+                    qb.push(" AND (lower(i.alt) LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
                     qb.push(" OR lower(i.caption) LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
                     qb.push(" OR lower(i.credit) LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
-                    qb.push(" OR lower(i.file) LIKE ").push_bind(pattern).push(" ESCAPE '\\'");
+                    qb.push(" OR lower(i.file) LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
                 }
-                qb.push(" ORDER BY i.created_at DESC, i.id DESC");
-                super::sql::push_limit(&mut qb, limit, offset);
+                super::sql::push_keyset(&mut qb, "i.created_at", "i.id", key, size);
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
@@ -202,9 +201,23 @@ impl Store {
         &self,
         search: Option<&str>,
         limit: i64,
-        offset: i64,
     ) -> StoreResult<Vec<LibraryImage>> {
-        read!(self, media::library(search, limit, offset))
+        let page = self.library_page(search, &PageKey::Newest, limit).await?;
+        Ok(page.rows)
+    }
+
+    /// A page of the library by its key (see `store::keyset`).
+    pub async fn library_page(
+        &self,
+        search: Option<&str>,
+        key: &PageKey,
+        size: i64,
+    ) -> StoreResult<KeyedPage<LibraryImage>> {
+        let rows = read!(self, media::library(search, key, size))?;
+        Ok(KeyedPage::from_rows(rows, key, size, |entry| Cursor {
+            at: entry.created_at,
+            id: entry.image.id.clone(),
+        }))
     }
 
     pub async fn library_image(&self, id: &str) -> StoreResult<Option<LibraryImage>> {

@@ -21,6 +21,7 @@ mod fts_rank;
 mod integrations;
 mod issues;
 mod jobs;
+mod keyset;
 mod media;
 pub mod migrations;
 mod pages;
@@ -50,17 +51,16 @@ pub use accounts::{ActivityFilter, ActivityRow, SessionRow};
 pub use briefs::{BriefCard, BriefWrite};
 pub use content::{CHANNEL, ContentChange, ContentEvent, ContentEvents, ContentState, PieceChange};
 pub use error::{StoreError, StoreResult};
-pub use integrations::{DELIVER_WEBHOOK, Integration, NewDelivery, Webhook, WebhookDelivery};
+pub use integrations::{Integration, NewDelivery, Webhook, WebhookDelivery};
 pub use issues::{BOUNCE_AFTER, DeliveryMark, Progress, Recipient};
-pub use jobs::{
-    CONFIRM_SUBSCRIBER, Job, JobRecord, PUBLISH_BRIEF, PUBLISH_STORY, REINDEX_STALE, RELATE_STORY,
-    SEND_ISSUE, SEND_MANAGE_LINK,
-};
+pub use jobs::{Job, JobKind, JobRecord};
+pub use keyset::{Cursor, KeyedPage, PageKey};
 pub use media::{ImageUse, LibraryImage, UploadRecord};
 pub use revisions::{Edit, PieceKind, Revision};
 pub use search::{
     RelatedChoice, RelatedLists, SearchDocument, SearchHit, SearchRequest, WordMatch,
 };
+pub use settings::SITE_SETTINGS;
 pub use sitemaps::{SitemapEntry, SitemapKind};
 pub use slugs::SlugKind;
 pub use stories::{
@@ -113,6 +113,34 @@ macro_rules! engine {
                 /// (Integers cannot inject anything.)
                 pub fn push_limit(qb: &mut sqlx::QueryBuilder<Db>, limit: i64, offset: i64) {
                     qb.push(format!(" LIMIT {} OFFSET {}", limit.max(0), offset.max(0)));
+                }
+
+                /// The end of a newest-first query paged by `key` (see
+                /// `store::keyset`): the condition on `(at, id)` (the query
+                /// has a WHERE already), the order, and one line more than
+                /// `size`.
+                pub fn push_keyset(
+                    qb: &mut sqlx::QueryBuilder<Db>,
+                    at: &str,
+                    id: &str,
+                    key: &crate::store::PageKey,
+                    size: i64,
+                ) {
+                    use crate::store::PageKey;
+                    let (cursor, comparison, order) = match key {
+                        PageKey::Newest => (None, "", "DESC"),
+                        PageKey::Older(c) => (Some(c), "<", "DESC"),
+                        PageKey::Newer(c) => (Some(c), ">", "ASC"),
+                    };
+                    if let Some(c) = cursor {
+                        qb.push(format!(" AND ({at}, {id}) {comparison} ("))
+                            .push_bind(c.at)
+                            .push(", ")
+                            .push_bind(c.id.clone())
+                            .push(")");
+                    }
+                    qb.push(format!(" ORDER BY {at} {order}, {id} {order}"));
+                    push_limit(qb, size.max(1) + 1, 0);
                 }
             }
 

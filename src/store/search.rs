@@ -248,7 +248,7 @@ macro_rules! queries {
                     return Ok(());
                 }
                 mark_stale(conn, topic).await?;
-                super::jobs::schedule(conn, crate::store::REINDEX_STALE, "search", now, now).await
+                super::jobs::schedule(conn, crate::store::JobKind::ReindexStale, "search", now, now).await
             }
 
             /// Some stale documents' story ids (none: the index is whole).

@@ -122,6 +122,9 @@ pub struct StoryWrite {
     pub story: Story,
     pub author_ids: Vec<String>,
     pub tag_ids: Vec<String>,
+    /// Tags first named by this save (among `tag_ids`): stored with the
+    /// story, so a refused save leaves none behind.
+    pub new_tags: Vec<crate::model::Tag>,
     pub redirect_from: Option<String>,
     /// When the publish job should flip a scheduled story to published
     /// (None: no such job; a pending one is cancelled).
@@ -846,6 +849,11 @@ impl Store {
             let before = db::stories::visibilities(conn, &ids, now).await?;
             let mut unscheduled = Vec::new();
             for w in writes {
+                for tag in &w.new_tags {
+                    let topic = super::search::Topic::Tag(&tag.id);
+                    db::search::names_changed(conn, topic, Some(&tag.name), now).await?;
+                    db::taxonomy::upsert_tag(conn, tag).await?;
+                }
                 let edit = w.edit.as_ref();
                 let bump = i64::from(edit.is_some());
                 if !db::stories::upsert(conn, &w.story, bump, edit.and_then(|e| e.based_on)).await?
@@ -865,7 +873,8 @@ impl Store {
                     .await?;
                 }
                 if w.relate && w.story.is_public(now) {
-                    db::jobs::schedule(conn, super::RELATE_STORY, &w.story.id, now, now).await?;
+                    db::jobs::schedule(conn, super::JobKind::RelateStory, &w.story.id, now, now)
+                        .await?;
                 }
                 if let Some(old) = &w.redirect_from {
                     db::slugs::add_redirect(conn, super::SlugKind::Story, old, &w.story.id, now)
@@ -873,12 +882,13 @@ impl Store {
                 }
                 match w.publish_at {
                     Some(at) => {
-                        db::jobs::schedule(conn, super::PUBLISH_STORY, &w.story.id, at, now).await?
+                        db::jobs::schedule(conn, super::JobKind::PublishStory, &w.story.id, at, now)
+                            .await?
                     }
                     None => unscheduled.push(w.story.id.clone()),
                 }
             }
-            db::jobs::cancel_all(conn, super::PUBLISH_STORY, &unscheduled, now).await?;
+            db::jobs::cancel_all(conn, super::JobKind::PublishStory, &unscheduled, now).await?;
             db::stories::set_links(conn, writes).await?;
             let stories: Vec<Story> = writes.iter().map(|w| w.story.clone()).collect();
             db::search::write_documents(conn, &stories).await?;
@@ -902,7 +912,7 @@ impl Store {
         let now = self.clock.now();
         write!(self, |conn, db| {
             let before = db::stories::visibility(conn, id, now).await?;
-            db::jobs::cancel(conn, super::PUBLISH_STORY, id, now).await?;
+            db::jobs::cancel(conn, super::JobKind::PublishStory, id, now).await?;
             db::stories::delete(conn, id).await?;
             let change = PieceChange {
                 id: id.to_string(),

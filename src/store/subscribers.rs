@@ -199,7 +199,7 @@ macro_rules! queries {
                 if existing.is_some() {
                     event(conn, &id, "asked again", &s.newsletter_ids.join(", "), now).await?;
                 }
-                super::jobs::schedule(conn, crate::store::CONFIRM_SUBSCRIBER, &id, now, now).await?;
+                super::jobs::schedule(conn, crate::store::JobKind::ConfirmSubscriber, &id, now, now).await?;
                 Ok(SignupOutcome::ConfirmationQueued(id))
             }
 

@@ -3,7 +3,7 @@
 
 use crate::model::{Status, UnixTime};
 
-use super::{Store, StoreResult, read};
+use super::{Cursor, KeyedPage, PageKey, Store, StoreResult, read};
 
 /// Which pieces a desk list shows. Empty fields do not filter.
 #[derive(Debug, Clone, Default)]
@@ -68,11 +68,12 @@ macro_rules! queries {
             use sqlx::{Pool, QueryBuilder};
 
             use super::Db;
-            use super::sql::push_limit;
+            use super::sql::push_keyset;
+            use crate::store::PageKey;
             use crate::store::StoreResult;
             use crate::store::worklists::{WorkFilter, WorkItem, contains_pattern};
 
-            pub async fn stories(pool: &Pool<Db>, f: &WorkFilter, limit: i64, offset: i64) -> StoreResult<Vec<WorkItem>> {
+            pub async fn stories(pool: &Pool<Db>, f: &WorkFilter, key: &PageKey, size: i64) -> StoreResult<Vec<WorkItem>> {
                 let mut qb = QueryBuilder::<Db>::new(
                     "SELECT s.id, s.headline, s.status, s.section_id, s.label, s.published_at, s.updated_at,
                        (SELECT string_agg(a.name, ', ' ORDER BY sa.position) FROM story_authors sa
@@ -107,12 +108,11 @@ macro_rules! queries {
                     }
                     qb.push(")");
                 }
-                qb.push(" ORDER BY s.updated_at DESC, s.id DESC");
-                push_limit(&mut qb, limit, offset);
+                push_keyset(&mut qb, "s.updated_at", "s.id", key, size);
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
-            pub async fn briefs(pool: &Pool<Db>, f: &WorkFilter, limit: i64, offset: i64) -> StoreResult<Vec<WorkItem>> {
+            pub async fn briefs(pool: &Pool<Db>, f: &WorkFilter, key: &PageKey, size: i64) -> StoreResult<Vec<WorkItem>> {
                 let mut qb = QueryBuilder::<Db>::new(
                     "SELECT b.id, b.headline, b.status, '' AS section_id, '' AS label, b.published_at,
                        b.updated_at, NULL AS authors
@@ -129,8 +129,7 @@ macro_rules! queries {
                 if let Some(own) = &f.own {
                     qb.push(" AND b.created_by = ").push_bind(own.user_id.clone());
                 }
-                qb.push(" ORDER BY b.updated_at DESC, b.id DESC");
-                push_limit(&mut qb, limit, offset);
+                push_keyset(&mut qb, "b.updated_at", "b.id", key, size);
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
         }
@@ -139,23 +138,36 @@ macro_rules! queries {
 pub(super) use queries;
 
 impl Store {
-    /// Stories of any status for the desk; `limit` + 1 tells whether a next page exists.
+    /// A page of stories of any status for the desk, newest change first.
     pub async fn work_stories(
         &self,
         filter: &WorkFilter,
-        limit: i64,
-        offset: i64,
-    ) -> StoreResult<Vec<WorkItem>> {
-        read!(self, worklists::stories(filter, limit, offset))
+        key: &PageKey,
+        size: i64,
+    ) -> StoreResult<KeyedPage<WorkItem>> {
+        let rows = read!(self, worklists::stories(filter, key, size))?;
+        Ok(KeyedPage::from_rows(rows, key, size, WorkItem::cursor))
     }
 
+    /// A page of briefs of any status for the desk, newest change first.
     pub async fn work_briefs(
         &self,
         filter: &WorkFilter,
-        limit: i64,
-        offset: i64,
-    ) -> StoreResult<Vec<WorkItem>> {
-        read!(self, worklists::briefs(filter, limit, offset))
+        key: &PageKey,
+        size: i64,
+    ) -> StoreResult<KeyedPage<WorkItem>> {
+        let rows = read!(self, worklists::briefs(filter, key, size))?;
+        Ok(KeyedPage::from_rows(rows, key, size, WorkItem::cursor))
+    }
+}
+
+impl WorkItem {
+    /// The line as the key of the page beside it.
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            at: self.updated_at,
+            id: self.id.clone(),
+        }
     }
 }
 

@@ -16,12 +16,10 @@ pub mod connections;
 mod desk;
 pub mod encoded;
 mod errors;
-mod feeds;
 mod lenient_target;
 pub mod metrics;
 mod security;
 mod site;
-mod sitemaps;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

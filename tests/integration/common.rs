@@ -178,7 +178,7 @@ pub struct SiteOptions {
     /// Serve Prometheus metrics on a port of their own.
     pub metrics: bool,
     /// What the media library accepts (the defaults when None).
-    pub media: Option<masthead::config::MediaLimits>,
+    pub media: Option<masthead::services::media::MediaLimits>,
     /// The SMTP relay (none: mail waits).
     pub smtp_url: Option<String>,
     /// Webhooks may go to loopback (a receiver the test runs).

@@ -41,7 +41,7 @@ fn save(
     draft: publishing::StoryDraft,
 ) -> Result<masthead::model::Story, publishing::ContentError> {
     block_on(async {
-        let settings = settings::load(&site.store).await.unwrap();
+        let settings = site.store.site_settings().await.unwrap();
         publishing::save_story(&site.store, &settings, existing, draft).await
     })
 }
@@ -207,7 +207,7 @@ on_both_backends!(site_settings_shape_every_page, |backend: Backend| {
     draft.status = Some(Status::Published);
     // 2026-01-01 23:30 UTC is already 2 January in Tokyo
     draft.published_at = Some(1_767_310_200);
-    let mut settings = block_on(settings::load(&site.store)).unwrap();
+    let mut settings = block_on(site.store.site_settings()).unwrap();
     save(&site, None, draft).unwrap();
     let path = "/stories/a-story-filed-just-before-midnight/";
 
@@ -271,7 +271,7 @@ on_both_backends!(
         let (story, mut draft) = story_draft(&site, "lotsen-straits-ferry-fares-cut-by-a-third");
         let other = block_on(masthead::store::Store::connect(&site.database_url)).unwrap();
         draft.dek = "Written by another process entirely.".into();
-        let settings = block_on(settings::load(&other)).unwrap();
+        let settings = block_on(other.site_settings()).unwrap();
         block_on(publishing::save_story(
             &other,
             &settings,
@@ -337,7 +337,7 @@ fn the_site_survives_postgres_dropping_its_connections() {
         let other = masthead::store::Store::connect(&site.database_url)
             .await
             .unwrap();
-        let settings = settings::load(&other).await.unwrap();
+        let settings = other.site_settings().await.unwrap();
         publishing::save_story(&other, &settings, Some(&story), draft)
             .await
             .unwrap();

@@ -113,7 +113,7 @@ on_both_backends!(
                 .status,
             303
         );
-        let settings = block_on(masthead::services::settings::load(&site.store)).unwrap();
+        let settings = block_on(site.store.site_settings()).unwrap();
         assert_eq!(settings.labels, ["News", "Analysis", "Letter"]);
 
         // authors and contributors do none of this

@@ -139,7 +139,7 @@ on_both_backends!(feeds_follow_the_full_text_setting, |backend: Backend| {
     let Some(site) = TestSite::start(backend) else {
         return;
     };
-    let mut s = block_on(settings::load(&site.store)).unwrap();
+    let mut s = block_on(site.store.site_settings()).unwrap();
     s.feed_full_text = false;
     block_on(settings::save(&site.store, &s)).unwrap();
     let reply = site.get("/feed.json");
@@ -503,7 +503,7 @@ fn publish(
     days_ago: i64,
     tags: &[&str],
 ) -> masthead::model::Story {
-    let settings = block_on(settings::load(store)).unwrap();
+    let settings = block_on(store.site_settings()).unwrap();
     let sections = block_on(store.sections()).unwrap();
     let section_id = sections
         .iter()
@@ -682,7 +682,7 @@ on_both_backends!(
         );
 
         // the index follows every publish, unpublish, edit and delete at once
-        let settings = block_on(settings::load(store)).unwrap();
+        let settings = block_on(store.site_settings()).unwrap();
         let unpublish = StoryDraft {
             status: Some(Status::Draft),
             ..StoryDraft::of(
@@ -900,7 +900,7 @@ on_both_backends!(
 
         // an unpublished story leaves the list
         block_on(store.set_related_choices(&first.id, &[])).unwrap();
-        let settings = block_on(settings::load(store)).unwrap();
+        let settings = block_on(store.site_settings()).unwrap();
         let draft = StoryDraft {
             status: Some(Status::Draft),
             ..StoryDraft::of(

@@ -491,9 +491,7 @@ on_both_backends!(
         assert_eq!(saved.status, 303, "{}", saved.text());
         let location = saved.header("location").unwrap().to_string();
         let page = editor.get(&site, &location).text();
-        let timezone = block_on(masthead::services::settings::load(&site.store))
-            .unwrap()
-            .timezone;
+        let timezone = block_on(site.store.site_settings()).unwrap().timezone;
         assert!(
             page.contains(&format!(
                 "Scheduled: it goes out on Tuesday 4 March 2031 at 09:30 ({timezone} time)."

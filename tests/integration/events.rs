@@ -3,7 +3,7 @@
 
 use masthead::clock::Clock;
 use masthead::model::{Status, Visibility};
-use masthead::services::{publishing, settings};
+use masthead::services::publishing;
 use masthead::store::{ContentChange, Store, StoreError, StoryWrite};
 
 use crate::common::{Backend, TestSite, block_on};
@@ -42,7 +42,7 @@ fn save(
     draft: publishing::StoryDraft,
 ) -> masthead::model::Story {
     block_on(async {
-        let settings = settings::load(&site.store).await.unwrap();
+        let settings = site.store.site_settings().await.unwrap();
         publishing::save_story(&site.store, &settings, existing, draft)
             .await
             .unwrap()
@@ -162,6 +162,7 @@ on_both_backends!(
             story,
             author_ids: card.author_ids.clone(),
             tag_ids: vec![],
+            new_tags: vec![],
             redirect_from: Some("an-old-address".into()),
             publish_at: None,
             edit: None,
@@ -195,6 +196,7 @@ on_both_backends!(
             story: edit,
             author_ids: card.author_ids.clone(),
             tag_ids: card.tag_ids.clone(),
+            new_tags: vec![],
             redirect_from: None,
             publish_at: None,
             edit: None,

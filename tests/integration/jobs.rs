@@ -5,7 +5,7 @@
 use masthead::clock::Clock;
 use masthead::config::{Config, Overrides};
 use masthead::model::Status;
-use masthead::services::{publishing, settings};
+use masthead::services::publishing;
 use masthead::store::Store;
 
 use crate::common::{Backend, TestSite, block_on, drop_postgres_db, fresh_postgres_db};
@@ -17,7 +17,7 @@ const MODEL: &str = "lotsen-straits-ferry-fares-cut-by-a-third";
 fn schedule(store: &Store, headline: &str, at: i64) -> String {
     block_on(async {
         let model = store.story_card_by_slug(MODEL).await.unwrap().unwrap();
-        let settings = settings::load(store).await.unwrap();
+        let settings = store.site_settings().await.unwrap();
         publishing::save_story(
             store,
             &settings,
@@ -65,7 +65,7 @@ on_both_backends!(
         block_on(async {
             let story = store.story_by_id(&id).await.unwrap().unwrap();
             let model = store.story_card_by_slug(MODEL).await.unwrap().unwrap();
-            let settings = settings::load(store).await.unwrap();
+            let settings = store.site_settings().await.unwrap();
             publishing::save_story(
                 store,
                 &settings,
@@ -134,8 +134,10 @@ on_both_backends!(a_failing_job_is_retried_with_backoff, |backend: Backend| {
         return;
     };
     let store = &site.store;
-    // The site's own worker runs too: whichever claims it, the outcome is one attempt.
-    block_on(store.enqueue_job("no-such-kind", "subject-x", clock.now())).unwrap();
+    // The site's own worker runs too: whichever claims it, the outcome is
+    // one attempt. Neither has a relay, so sending the issue fails.
+    let kind = masthead::store::JobKind::SendIssue;
+    block_on(store.enqueue_job(kind, "subject-x", clock.now())).unwrap();
     let _ = block_on(masthead::jobs::run_due(
         &masthead::jobs::JobContext::without_mail(store).unwrap(),
     ))
@@ -162,7 +164,7 @@ on_both_backends!(a_failing_job_is_retried_with_backoff, |backend: Backend| {
         job.last_error
             .as_deref()
             .unwrap()
-            .contains("no worker knows")
+            .contains("no SMTP relay is configured")
     );
     assert_eq!(job.run_at, clock.now() + 60, "tried again in a minute");
     assert!(job.done_at.is_none());

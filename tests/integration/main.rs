@@ -14,6 +14,7 @@ mod common;
 mod content;
 mod desk;
 mod desk_admin;
+mod desk_rules;
 mod discovery;
 mod editor;
 mod events;

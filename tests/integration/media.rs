@@ -7,8 +7,8 @@
 use std::io::Cursor;
 
 use image::ImageEncoder;
-use masthead::config::MediaLimits;
 use masthead::model::accounts::Role;
+use masthead::services::media::MediaLimits;
 
 use crate::common::{Backend, SiteOptions, TestSite, block_on};
 use crate::newsroom::{location_path, person};
@@ -172,7 +172,7 @@ on_both_backends!(
             page.contains("320, 640, 960, 1280, 1400, each also as WebP"),
             "{page}"
         );
-        let entry = block_on(site.store.library(None, 10, 0)).unwrap().remove(0);
+        let entry = block_on(site.store.library(None, 10)).unwrap().remove(0);
         let image = entry.image;
         assert!(image.file.starts_with("quay-at-dawn-") && image.file.ends_with(".jpg"));
         assert_eq!((image.width, image.height), (1400, 900));
@@ -306,7 +306,7 @@ on_both_backends!(
         };
         let author = person(&site, "ana@example.org", "Ana Ruiz", Role::Author);
         let media_before = files_in(&site.data_dir().join("media"));
-        let images_before = block_on(site.store.library(None, 1000, 0)).unwrap().len();
+        let images_before = block_on(site.store.library(None, 1000)).unwrap().len();
 
         let lying = author.upload(&site, "portrait.jpg", &png_with_alpha(50, 50), &[], false);
         assert_eq!(lying.status, 415);
@@ -351,7 +351,7 @@ on_both_backends!(
         assert_eq!(files_in(&site.data_dir().join("media")), media_before);
         assert!(files_in(&site.data_dir().join("originals")).is_empty());
         assert_eq!(
-            block_on(site.store.library(None, 1000, 0)).unwrap().len(),
+            block_on(site.store.library(None, 1000)).unwrap().len(),
             images_before
         );
 

@@ -34,7 +34,7 @@ fn library(dir: &Path) -> Library {
             dir.join("media"),
             dir.join("originals"),
         )),
-        masthead::config::MediaLimits::default(),
+        masthead::services::media::MediaLimits::default(),
     )
 }
 

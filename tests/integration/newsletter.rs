@@ -316,7 +316,7 @@ fn compose(site: &TestSite) -> masthead::model::newsletters::NewsletterIssue {
     let items: Vec<_> = newest
         .iter()
         .map(|s| masthead::model::newsletters::IssueItem {
-            kind: "story".into(),
+            kind: masthead::model::newsletters::ItemKind::Story,
             piece_id: s.id.clone(),
         })
         .collect();
@@ -377,7 +377,7 @@ on_both_backends!(
             .unwrap()
             .unwrap()
             .status
-            != "sent"
+            != masthead::model::newsletters::IssueStatus::Sent
         {
             assert!(
                 std::time::Instant::now() < deadline,
@@ -953,13 +953,13 @@ on_both_backends!(
             let now = block_on(site.store.issue_by_id(&issue.id))
                 .unwrap()
                 .unwrap();
-            if now.status == "paused" {
+            if now.status.as_str() == "paused" {
                 break now;
             }
             assert!(
                 std::time::Instant::now() < deadline,
                 "the send pauses ({})",
-                now.status
+                now.status.as_str()
             );
             std::thread::sleep(Duration::from_millis(100));
         };

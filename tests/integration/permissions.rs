@@ -66,7 +66,7 @@ fn publish_directly(site: &TestSite, path: &str) {
     let card = block_on(site.store.story_cards_by_ids(&[id.to_string()]))
         .unwrap()
         .remove(0);
-    let settings = block_on(masthead::services::settings::load(&site.store)).unwrap();
+    let settings = block_on(site.store.site_settings()).unwrap();
     let draft = publishing::StoryDraft {
         headline: card.story.headline.clone(),
         label: card.story.label.clone(),

@@ -85,7 +85,7 @@ on_both_backends!(
         )
         .unwrap()
         .unwrap();
-        let settings = block_on(masthead::services::settings::load(store)).unwrap();
+        let settings = block_on(store.site_settings()).unwrap();
         let result = block_on(publishing::save_story(
             store,
             &settings,

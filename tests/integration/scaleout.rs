@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use masthead::model::Status;
-use masthead::services::{publishing, settings};
+use masthead::services::publishing;
 use masthead::store::Store;
 
 use crate::common::{
@@ -154,7 +154,7 @@ fn publish_story(database_url: &str, headline: &str) {
             .await
             .unwrap()
             .unwrap();
-        let settings = settings::load(&store).await.unwrap();
+        let settings = store.site_settings().await.unwrap();
         publishing::save_story(
             &store,
             &settings,

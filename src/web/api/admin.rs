@@ -549,9 +549,7 @@ async fn add(
     let map = first_of(&body, kind.envelope())?;
     let id = match kind {
         Writable::Posts => {
-            let settings = crate::services::settings::load(store)
-                .await
-                .map_err(ApiError::storage)?;
+            let settings = store.site_settings().await.map_err(ApiError::storage)?;
             let mut fields = new_story_fields(&app, &settings, &user).await?;
             apply_post(&app, &map, &params, &mut fields).await?;
             let step = step_for(map.get("status").and_then(Value::as_str), None)?;
@@ -660,9 +658,7 @@ async fn edit(
                 map.get("status").and_then(Value::as_str),
                 Some(card.story.status),
             )?;
-            let settings = crate::services::settings::load(store)
-                .await
-                .map_err(ApiError::storage)?;
+            let settings = store.site_settings().await.map_err(ApiError::storage)?;
             editing::save_story(
                 store,
                 &settings,

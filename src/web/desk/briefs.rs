@@ -6,18 +6,25 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::form::{Fields, signed_in_form};
-use super::revisions::{Piece, RevisionsQuery, ask_before_restoring, revisions_page};
-use super::stories::{StepButton, offered_steps, own_only, page_number, status_label, url_pairs};
-use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
+use super::form::Fields;
+use super::revisions::{
+    Piece, RestoreFields, Restoring, RevisionsQuery, restore_refused, restoring, revisions_page,
+};
+use super::session::CsrfForm;
+use super::stories::{StepButton, offered_steps, own_only, status_label, url_pairs};
+use super::{
+    CheckedForm, Desk, DeskError, DeskResult, Frame, SignedInDesk, page_key, render, see_other,
+    site_timezone,
+};
 use crate::model::text::capitalized;
 use crate::model::{Brief, Status, dates};
+use crate::services::accounts::SignedIn;
 use crate::services::editing::{self, BriefFields, Step};
 use crate::services::permissions::{Action, may};
 use crate::services::publishing::ContentError;
+use crate::store::Cursor;
 use crate::store::{PieceKind, WorkFilter};
 use crate::urls;
 
@@ -29,8 +36,12 @@ pub(super) struct ListQuery {
     status: String,
     #[serde(default)]
     q: String,
+    /// The page of briefs changed before this key.
     #[serde(default)]
-    page: String,
+    older: String,
+    /// The page of briefs changed after this key.
+    #[serde(default)]
+    newer: String,
     #[serde(default)]
     done: String,
 }
@@ -66,7 +77,6 @@ struct ListView {
     q: String,
     rows: Vec<Row>,
     filtered: bool,
-    page: u32,
     prev_url: Option<String>,
     next_url: Option<String>,
     quick: QuickForm,
@@ -82,47 +92,25 @@ const STATUSES: [Status; 5] = [
     Status::Archived,
 ];
 
-fn list_url(query: &ListQuery, page: u32) -> String {
-    let mut pairs = url_pairs(&[("status", &query.status), ("q", &query.q)]);
-    if page > 1 {
-        pairs.push(format!("page={page}"));
-    }
-    if pairs.is_empty() {
-        urls::desk_briefs()
-    } else {
-        format!("{}?{}", urls::desk_briefs(), pairs.join("&"))
-    }
+/// The list's address with the same filters, at the page `side` (`older`
+/// or `newer`) of `key`.
+fn list_url(query: &ListQuery, side: &str, key: &Cursor) -> String {
+    let token = key.token();
+    let pairs = url_pairs(&[("status", &query.status), ("q", &query.q), (side, &token)]);
+    format!("{}?{}", urls::desk_briefs(), pairs.join("&"))
 }
 
 /// The list of briefs; `json`: as the desk's pickers ask for it.
 async fn list_page(
     desk: &Desk,
+    me: &SignedIn,
     query: &ListQuery,
     status: StatusCode,
     quick: QuickForm,
     json: bool,
-) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
-    let Some(page) = page_number(&query.page) else {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "The page number is not one the list has.",
-        );
-    };
-    let wanted = match query.status.as_str() {
-        "" => None,
-        s => match Status::parse(s) {
-            Some(status) => Some(status),
-            None => {
-                return plain(
-                    StatusCode::BAD_REQUEST,
-                    "Choose one of the statuses offered.",
-                );
-            }
-        },
-    };
+) -> DeskResult {
+    let key = page_key(&query.older, &query.newer)?;
+    let wanted = super::stories::status_filter(&query.status)?;
     let store = &desk.app.store;
     let filter = WorkFilter {
         status: wanted,
@@ -130,21 +118,12 @@ async fn list_page(
         own: own_only(&me.user),
         ..Default::default()
     };
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
-    let offset = i64::from(page - 1) * PER_PAGE;
-    let mut items = match store.work_briefs(&filter, PER_PAGE + 1, offset).await {
-        Ok(items) => items,
-        Err(e) => return unavailable(e),
-    };
-    let has_next = items.len() as i64 > PER_PAGE;
-    items.truncate(PER_PAGE as usize);
-    let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = site_timezone(&desk.app).await?;
+    let page = store.work_briefs(&filter, &key, PER_PAGE).await?;
+    let (items, older, newer) = (page.rows, page.older, page.newer);
     // The desk's pickers ask for the same list as JSON.
     if json {
-        return super::picker_answer(
+        return Ok(super::picker_answer(
             items
                 .into_iter()
                 .map(|item| super::PickerItem {
@@ -157,7 +136,7 @@ async fn list_page(
                     label: item.headline,
                 })
                 .collect(),
-        );
+        ));
     }
     let view = ListView {
         statuses: STATUSES
@@ -180,9 +159,8 @@ async fn list_page(
             })
             .collect(),
         filtered: filter.status.is_some() || filter.headline.is_some(),
-        page,
-        prev_url: (page > 1).then(|| list_url(query, page - 1)),
-        next_url: has_next.then(|| list_url(query, page + 1)),
+        prev_url: newer.map(|key| list_url(query, "newer", &key)),
+        next_url: older.map(|key| list_url(query, "older", &key)),
         quick,
         steps: offered_steps(&me.user, None, true, false)
             .into_iter()
@@ -202,12 +180,20 @@ async fn list_page(
 }
 
 pub(super) async fn list(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     headers: axum::http::HeaderMap,
     Query(query): Query<ListQuery>,
-) -> Response {
+) -> DeskResult {
     let json = super::wants_json(&headers);
-    list_page(&desk, &query, StatusCode::OK, QuickForm::default(), json).await
+    list_page(
+        &desk,
+        &me,
+        &query,
+        StatusCode::OK,
+        QuickForm::default(),
+        json,
+    )
+    .await
 }
 
 fn read_fields(form: &Fields, tz: &jiff::tz::TimeZone) -> (BriefFields, Option<String>) {
@@ -235,25 +221,16 @@ fn field_name(field: &'static str) -> &'static str {
 }
 
 /// The quick form on the list: a new brief, saved or published at once.
-pub(super) async fn create(desk: Desk, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    let Some(step) = Step::parse(form.get("step")) else {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "Choose one of the buttons under the brief.",
-        );
-    };
+pub(super) async fn create(CheckedForm { desk, me, form }: CheckedForm<Fields>) -> DeskResult {
+    let step = chosen_step(&form)?;
     let (fields, _) = read_fields(&form, &jiff::tz::TimeZone::UTC);
     let store = &desk.app.store;
     match editing::save_brief(store, &me.user, None, fields.clone(), step, None).await {
-        Ok(brief) => see_other(&format!(
+        Ok(brief) => Ok(see_other(&format!(
             "{}?done={}",
             urls::desk_brief(&brief.id),
             step.as_str()
-        )),
+        ))),
         Err(ContentError::Invalid { field, message }) => {
             let quick = QuickForm {
                 headline: fields.headline,
@@ -261,25 +238,17 @@ pub(super) async fn create(desk: Desk, form: Fields) -> Response {
                 link_url: fields.link_url,
                 errors: HashMap::from([(field_name(field), capitalized(&message))]),
             };
-            list_page(
-                &desk,
-                &ListQuery::default(),
-                StatusCode::BAD_REQUEST,
-                quick,
-                false,
-            )
-            .await
+            let query = ListQuery::default();
+            list_page(&desk, &me, &query, StatusCode::BAD_REQUEST, quick, false).await
         }
-        Err(e) => failure(&desk, e).await,
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn failure(desk: &Desk, e: ContentError) -> Response {
-    match e {
-        ContentError::Forbidden(why) => forbidden(desk, &why).await,
-        ContentError::Storage(e) => unavailable(e),
-        other => plain(StatusCode::CONFLICT, &capitalized(&other.to_string())),
-    }
+/// The workflow step a form's button asks for.
+fn chosen_step(form: &Fields) -> DeskResult<Step> {
+    Step::parse(form.get("step"))
+        .ok_or_else(|| DeskError::invalid("Choose one of the buttons under the brief."))
 }
 
 #[derive(Serialize)]
@@ -301,43 +270,27 @@ struct EditorView {
 }
 
 /// The brief at `id`, if the person signed in may open it.
-async fn stored_brief(desk: &Desk, id: &str) -> Result<Brief, Response> {
-    match desk.app.store.brief_by_id(id).await {
-        Ok(Some(brief)) => {
-            let public = brief.is_public(desk.app.store.clock().now());
-            match &desk.signed_in {
-                None => Err(desk.sign_in_first()),
-                Some(me)
-                    if !editing::may_read(&me.user, public, brief.created_by.as_deref(), &[]) =>
-                {
-                    Err(super::forbidden(desk, super::stories::UNPUBLISHED_OF_OTHERS).await)
-                }
-                Some(_) => Ok(brief),
-            }
-        }
-        Ok(None) => Err(plain(
-            StatusCode::NOT_FOUND,
-            "There is no brief with this address: it may have been deleted.",
-        )),
-        Err(e) => Err(unavailable(e)),
+async fn stored_brief(desk: &Desk, me: &SignedIn, id: &str) -> DeskResult<Brief> {
+    let brief = desk.app.store.brief_by_id(id).await?.ok_or_else(|| {
+        DeskError::not_found("There is no brief with this address: it may have been deleted.")
+    })?;
+    let public = brief.is_public(desk.app.store.clock().now());
+    if !editing::may_read(&me.user, public, brief.created_by.as_deref(), &[]) {
+        return Err(DeskError::forbidden(super::stories::UNPUBLISHED_OF_OTHERS));
     }
+    Ok(brief)
 }
 
 async fn editor_page(
     desk: &Desk,
+    me: &SignedIn,
     status_code: StatusCode,
     brief: &Brief,
     fields: BriefFields,
     errors: HashMap<&'static str, String>,
     notice: Option<&'static str>,
-) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
-    let settings = match crate::services::settings::load(&desk.app.store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
+) -> DeskResult {
+    let settings = desk.app.store.site_settings().await?;
     let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let own = editing::owns(&me.user, brief.created_by.as_deref(), &[]);
     let view = EditorView {
@@ -378,17 +331,11 @@ pub(super) struct EditorQuery {
 }
 
 pub(super) async fn edit(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     Path(id): Path<String>,
     Query(query): Query<EditorQuery>,
-) -> Response {
-    if desk.signed_in.is_none() {
-        return desk.sign_in_first();
-    }
-    let brief = match stored_brief(&desk, &id).await {
-        Ok(brief) => brief,
-        Err(answer) => return answer,
-    };
+) -> DeskResult {
+    let brief = stored_brief(&desk, &me, &id).await?;
     let notice = match query.done.as_str() {
         "save" => Some("Saved."),
         "submit" => Some("Submitted for review."),
@@ -400,45 +347,26 @@ pub(super) async fn edit(
         _ => None,
     };
     let fields = BriefFields::of(&brief);
-    editor_page(
-        &desk,
-        StatusCode::OK,
-        &brief,
-        fields,
-        HashMap::new(),
-        notice,
-    )
-    .await
+    let errors = HashMap::new();
+    editor_page(&desk, &me, StatusCode::OK, &brief, fields, errors, notice).await
 }
 
-pub(super) async fn update(desk: Desk, Path(id): Path<String>, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    let Some(step) = Step::parse(form.get("step")) else {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "Choose one of the buttons under the brief.",
-        );
-    };
-    let brief = match stored_brief(&desk, &id).await {
-        Ok(brief) => brief,
-        Err(answer) => return answer,
-    };
+pub(super) async fn update(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<Fields>,
+) -> DeskResult {
+    let step = chosen_step(&form)?;
+    let brief = stored_brief(&desk, &me, &id).await?;
     let store = &desk.app.store;
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
-    let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = site_timezone(&desk.app).await?;
     let (fields, unreadable) = read_fields(&form, &tz);
     if let Some(typed) = unreadable {
         let errors = HashMap::from([(
             "published_at",
             format!("{typed:?} is not a date and time: use the date picker"),
         )]);
-        return editor_page(&desk, StatusCode::BAD_REQUEST, &brief, fields, errors, None).await;
+        let status = StatusCode::BAD_REQUEST;
+        return editor_page(&desk, &me, status, &brief, fields, errors, None).await;
     }
     let based_on = form.get("revision").parse::<i64>().ok();
     match editing::save_brief(
@@ -451,39 +379,32 @@ pub(super) async fn update(desk: Desk, Path(id): Path<String>, form: Fields) -> 
     )
     .await
     {
-        Ok(saved) => see_other(&format!(
+        Ok(saved) => Ok(see_other(&format!(
             "{}?done={}",
             urls::desk_brief(&saved.id),
             step.as_str()
-        )),
+        ))),
         Err(ContentError::Invalid { field, message }) => {
             let errors = HashMap::from([(field_name(field), capitalized(&message))]);
-            editor_page(&desk, StatusCode::BAD_REQUEST, &brief, fields, errors, None).await
+            let status = StatusCode::BAD_REQUEST;
+            editor_page(&desk, &me, status, &brief, fields, errors, None).await
         }
         Err(e @ (ContentError::SlugTaken(_) | ContentError::Stale)) => {
             let errors = HashMap::from([("form", capitalized(&e.to_string()))]);
-            let current = match stored_brief(&desk, &id).await {
-                Ok(current) => current,
-                Err(answer) => return answer,
-            };
-            editor_page(&desk, StatusCode::CONFLICT, &current, fields, errors, None).await
+            let current = stored_brief(&desk, &me, &id).await?;
+            let status = StatusCode::CONFLICT;
+            editor_page(&desk, &me, status, &current, fields, errors, None).await
         }
-        Err(e) => failure(&desk, e).await,
+        Err(e) => Err(e.into()),
     }
 }
 
 pub(super) async fn revisions(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     Path(id): Path<String>,
     Query(query): Query<RevisionsQuery>,
-) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
-    let brief = match stored_brief(&desk, &id).await {
-        Ok(brief) => brief,
-        Err(answer) => return answer,
-    };
+) -> DeskResult {
+    let brief = stored_brief(&desk, &me, &id).await?;
     let own = editing::owns(&me.user, brief.created_by.as_deref(), &[]);
     let piece = Piece {
         may_restore: editing::actions_for(Step::Save, Some(brief.status))
@@ -494,66 +415,35 @@ pub(super) async fn revisions(
     revisions_page(&desk, piece, &query, &compare_revisions).await
 }
 
-/// `delete` or `restore` on a brief.
-pub(super) async fn action(
-    desk: Desk,
-    Path((id, action)): Path<(String, String)>,
-    form: Fields,
-) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    let brief = match stored_brief(&desk, &id).await {
-        Ok(brief) => brief,
-        Err(answer) => return answer,
-    };
-    let store = &desk.app.store;
-    match action.as_str() {
-        "delete" => match editing::delete_brief(store, &me.user, &brief).await {
-            Ok(()) => see_other(&format!("{}?done=deleted", urls::desk_briefs())),
-            Err(e) => failure(&desk, e).await,
-        },
-        "restore" => {
-            let Ok(number) = form.get("number").parse::<i64>() else {
-                return plain(StatusCode::BAD_REQUEST, "Choose a revision to restore.");
-            };
-            let revisions = match store.revisions(PieceKind::Brief, &id).await {
-                Ok(revisions) => revisions,
-                Err(e) => return unavailable(e),
-            };
-            let Some(fields) = revisions
-                .iter()
-                .find(|r| r.number == number)
-                .and_then(|r| crate::services::editing::revision_fields::<BriefFields>(&r.fields))
-            else {
-                return plain(StatusCode::NOT_FOUND, "That revision does not exist.");
-            };
-            let live = matches!(brief.status, Status::Published | Status::Scheduled);
-            let confirmed = form.get("confirmed") == "yes";
-            let piece = revisions_of(&brief);
-            if let Some(ask) =
-                ask_before_restoring(&desk, &piece, number, live, confirmed, &compare_revisions)
-                    .await
-            {
-                return ask;
-            }
-            let based_on = form.get("revision").parse::<i64>().ok();
-            match editing::save_brief(
-                store,
-                &me.user,
-                Some(&brief),
-                fields,
-                Step::Restore,
-                based_on,
-            )
-            .await
-            {
-                Ok(_) => see_other(&format!("{}?done=restored", urls::desk_brief(&id))),
-                Err(e) => failure(&desk, e).await,
-            }
+pub(super) async fn delete(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, .. }: CheckedForm<CsrfForm>,
+) -> DeskResult {
+    let brief = stored_brief(&desk, &me, &id).await?;
+    editing::delete_brief(&desk.app.store, &me.user, &brief).await?;
+    Ok(see_other(&format!("{}?done=deleted", urls::desk_briefs())))
+}
+
+pub(super) async fn restore(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<RestoreFields>,
+) -> DeskResult {
+    let brief = stored_brief(&desk, &me, &id).await?;
+    let live = matches!(brief.status, Status::Published | Status::Scheduled);
+    let piece = revisions_of(&brief);
+    match restoring::<BriefFields>(&desk, &piece, &form, live, &compare_revisions).await? {
+        Restoring::Ask(page) => Ok(page),
+        Restoring::Go { fields, based_on } => {
+            let store = &desk.app.store;
+            let step = Step::Restore;
+            editing::save_brief(store, &me.user, Some(&brief), fields, step, based_on)
+                .await
+                .map_err(|e| restore_refused(e, "brief"))?;
+            Ok(see_other(&format!(
+                "{}?done=restored",
+                urls::desk_brief(&id)
+            )))
         }
-        _ => not_found().await,
     }
 }
 

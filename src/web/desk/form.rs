@@ -1,13 +1,17 @@
-//! A submitted desk form as name/value pairs: repeated names (the ordered
-//! author choices) keep their order, and a missing field reads as empty.
+//! A submitted desk form as name/value pairs, for forms of many parts:
+//! repeated names (the ordered author choices) keep their order, and a
+//! missing field reads as empty. Read through
+//! [`super::session::CheckedForm`], which checks the session's token first.
 
-use axum::extract::{FromRequest, Request};
-use axum::response::Response;
-
-use super::Desk;
-use crate::services::accounts::SignedIn;
+use serde::{Deserialize, Deserializer};
 
 pub struct Fields(Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::<(String, String)>::deserialize(deserializer).map(Fields)
+    }
+}
 
 impl Fields {
     /// The first value of `name`, or "" when the form had none.
@@ -30,30 +34,4 @@ impl Fields {
     pub fn has(&self, name: &str) -> bool {
         self.0.iter().any(|(n, _)| n == name)
     }
-
-    /// The form's CSRF token, checked against the session's.
-    pub fn csrf(&self) -> super::CsrfForm {
-        super::CsrfForm {
-            csrf: self.get("csrf").to_string(),
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequest<S> for Fields {
-    type Rejection = Response;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Form::<Vec<(String, String)>>::from_request(req, state).await {
-            Ok(axum::Form(pairs)) => Ok(Fields(pairs)),
-            Err(rejection) => Err(super::plain(
-                rejection.status(),
-                "The form arrived incomplete or in a shape the desk does not read. Go back and send it again.",
-            )),
-        }
-    }
-}
-
-/// The signed-in person of a desk form, or why it is refused.
-pub fn signed_in_form(desk: &Desk, fields: &Fields) -> Result<SignedIn, super::Refused> {
-    super::checked(desk, &fields.csrf())
 }

@@ -1,14 +1,15 @@
 //! Arranging the front page: the lead, and the stories pinned under it.
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::form::{Fields, signed_in_form};
-use super::{Desk, Frame, forbidden, render, see_other, unavailable};
+use super::form::Fields;
+use super::{CheckedForm, Desk, DeskResult, Frame, SignedInDesk, allowed, render, see_other};
+use crate::failure::{Failure, FailureKind};
 use crate::model::StoryFilter;
-use crate::services::front_page::{self, ArrangeError, MAX_PINNED};
-use crate::services::permissions::{Action, may, refusal};
+use crate::services::accounts::SignedIn;
+use crate::services::front_page::{self, MAX_PINNED};
+use crate::services::permissions::{Action, refusal};
 use crate::urls;
 
 /// Published stories offered in each list without scripting, newest
@@ -32,21 +33,14 @@ struct FrontView {
 
 async fn front_page(
     desk: &Desk,
+    me: &SignedIn,
     status: StatusCode,
     notice: Option<&'static str>,
     error: Option<String>,
-) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
-    if !may(me.user.role, Action::Curate, false) {
-        return forbidden(desk, &refusal(me.user.role, Action::Curate)).await;
-    }
+) -> DeskResult {
+    allowed(me, Action::Curate, &refusal(me.user.role, Action::Curate))?;
     let store = &desk.app.store;
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
+    let settings = store.site_settings().await?;
     let everything = StoryFilter::default();
     let now = store.clock().now();
     let chosen: Vec<String> = settings
@@ -60,10 +54,7 @@ async fn front_page(
         store.public_story_summaries(&chosen, now),
         store.sections(),
     );
-    let (mut stories, older_chosen, sections) = match loaded {
-        Ok(loaded) => loaded,
-        Err(e) => return unavailable(e),
-    };
+    let (mut stories, older_chosen, sections) = loaded?;
     // A chosen story older than the newest is still offered, so saving
     // the form keeps it.
     for story in older_chosen {
@@ -113,25 +104,22 @@ pub(super) struct FrontQuery {
 }
 
 pub(super) async fn show(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     axum::extract::Query(q): axum::extract::Query<FrontQuery>,
-) -> Response {
+) -> DeskResult {
     let notice = (q.done == "saved").then_some("The front page is arranged: readers see it now.");
-    front_page(&desk, StatusCode::OK, notice, None).await
+    front_page(&desk, &me, StatusCode::OK, notice, None).await
 }
 
-pub(super) async fn arrange(desk: Desk, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
+pub(super) async fn arrange(CheckedForm { desk, me, form }: CheckedForm<Fields>) -> DeskResult {
     let lead = Some(form.get("lead").to_string()).filter(|l| !l.is_empty());
     match front_page::arrange(&desk.app.store, &me.user, lead, form.all("pinned")).await {
-        Ok(()) => see_other(&format!("{}?done=saved", urls::desk_front())),
-        Err(ArrangeError::Forbidden(why)) => forbidden(&desk, &why).await,
-        Err(ArrangeError::Settings(crate::services::settings::SettingsError::Storage(e))) => {
-            unavailable(e)
+        Ok(()) => Ok(see_other(&format!("{}?done=saved", urls::desk_front()))),
+        // Shown beside the lists, so the choice can be mended there.
+        Err(e) if e.kind() == FailureKind::Invalid => {
+            let why = Some(e.to_string());
+            front_page(&desk, &me, StatusCode::BAD_REQUEST, None, why).await
         }
-        Err(e) => front_page(&desk, StatusCode::BAD_REQUEST, None, Some(e.to_string())).await,
+        Err(e) => Err(e.into()),
     }
 }

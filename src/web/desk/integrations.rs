@@ -4,14 +4,18 @@
 
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::form::{Fields, signed_in_form};
-use super::{Desk, Frame, desk_time, forbidden, render, see_other, unavailable};
+use super::form::Fields;
+use super::{
+    CheckedForm, Desk, DeskError, DeskResult, Frame, SignedInDesk, allowed, desk_time, render,
+    see_other, site_timezone,
+};
+use crate::failure::{Failure, FailureKind};
 use crate::model::accounts::Role;
+use crate::services::accounts::SignedIn;
 use crate::services::integrations::{self, EVENTS, IntegrationError};
-use crate::services::permissions::{Action, may, refusal};
+use crate::services::permissions::{Action, refusal};
 use crate::web::site::DateView;
 
 const PATH: &str = "/desk/integrations";
@@ -64,26 +68,16 @@ pub(super) struct Done {
 
 async fn page(
     desk: &Desk,
+    me: &SignedIn,
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
-    if !may(me.user.role, Action::ManageIntegrations, false) {
-        return forbidden(desk, &refusal(me.user.role, Action::ManageIntegrations)).await;
-    }
+) -> DeskResult {
+    let why = refusal(me.user.role, Action::ManageIntegrations);
+    allowed(me, Action::ManageIntegrations, &why)?;
     let store = &desk.app.store;
-    let (list, webhooks) = match tokio::try_join!(store.integrations(), store.webhooks()) {
-        Ok(loaded) => loaded,
-        Err(e) => return unavailable(e),
-    };
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
-    let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let (list, webhooks) = tokio::try_join!(store.integrations(), store.webhooks())?;
+    let tz = site_timezone(&desk.app).await?;
     let date = |t: i64| desk_time(t, &tz);
     let integrations = list
         .into_iter()
@@ -133,7 +127,10 @@ async fn page(
     .await
 }
 
-pub(super) async fn show(desk: Desk, Query(q): Query<Done>) -> Response {
+pub(super) async fn show(
+    SignedInDesk { desk, me }: SignedInDesk,
+    Query(q): Query<Done>,
+) -> DeskResult {
     let notice = match q.done.as_str() {
         "added" => Some("The integration is ready: copy its keys into the tool.".to_string()),
         "revoked" => Some("Revoked: its keys no longer work and its webhooks are not sent.".into()),
@@ -141,58 +138,51 @@ pub(super) async fn show(desk: Desk, Query(q): Query<Done>) -> Response {
         "removed" => Some("The webhook is removed.".into()),
         _ => None,
     };
-    page(&desk, StatusCode::OK, notice, None).await
+    page(&desk, &me, StatusCode::OK, notice, None).await
 }
 
-/// The answer to a form: back to the page, or the page with the problem.
-async fn outcome(desk: &Desk, result: Result<(), IntegrationError>, done: &str) -> Response {
+/// Back to the list saying what was `done`; a refusal the page can show
+/// (a bad field, a webhook gone meanwhile) is shown on it.
+async fn outcome(
+    desk: &Desk,
+    me: &SignedIn,
+    result: Result<(), IntegrationError>,
+    done: &str,
+) -> DeskResult {
     match result {
-        Ok(()) => see_other(&format!("{PATH}?done={done}")),
-        Err(IntegrationError::Forbidden(why)) => forbidden(desk, &why).await,
-        Err(IntegrationError::Store(e)) => unavailable(e),
+        Ok(()) => Ok(see_other(&format!("{PATH}?done={done}"))),
         Err(IntegrationError::NotFound) => {
-            page(
-                desk,
-                StatusCode::NOT_FOUND,
-                None,
-                Some("That integration or webhook no longer exists.".into()),
-            )
-            .await
+            let why = Some("That integration or webhook no longer exists.".into());
+            page(desk, me, StatusCode::NOT_FOUND, None, why).await
         }
-        Err(e) => page(desk, StatusCode::BAD_REQUEST, None, Some(e.to_string())).await,
+        Err(e) if e.kind() == FailureKind::Invalid => {
+            page(desk, me, StatusCode::BAD_REQUEST, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
-pub(super) async fn add(desk: Desk, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
+pub(super) async fn add(CheckedForm { desk, me, form }: CheckedForm<Fields>) -> DeskResult {
     let result = match integrations::parse_role(form.get("role")) {
         Ok(role) => integrations::create(&desk.app.store, Some(&me.user), form.get("name"), role)
             .await
             .map(|_| ()),
         Err(e) => Err(e),
     };
-    outcome(&desk, result, "added").await
+    outcome(&desk, &me, result, "added").await
 }
 
 pub(super) async fn act(
-    desk: Desk,
     Path((id, action)): Path<(String, String)>,
-    form: Fields,
-) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
+    CheckedForm { desk, me, form }: CheckedForm<Fields>,
+) -> DeskResult {
     let store = &desk.app.store;
     match action.as_str() {
         "revoke" => {
             let result = integrations::revoke(store, Some(&me.user), &id)
                 .await
                 .map(|_| ());
-            outcome(&desk, result, "revoked").await
+            outcome(&desk, &me, result, "revoked").await
         }
         "webhooks" => {
             let result = integrations::add_webhook(
@@ -205,17 +195,16 @@ pub(super) async fn act(
             )
             .await
             .map(|_| ());
-            outcome(&desk, result, "webhook").await
+            outcome(&desk, &me, result, "webhook").await
         }
-        _ => super::not_found().await,
+        _ => Err(DeskError::not_found(super::NO_SUCH_PAGE)),
     }
 }
 
-pub(super) async fn remove_webhook(desk: Desk, Path(id): Path<String>, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
+pub(super) async fn remove_webhook(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, .. }: CheckedForm<Fields>,
+) -> DeskResult {
     let result = integrations::remove_webhook(&desk.app.store, Some(&me.user), &id).await;
-    outcome(&desk, result, "removed").await
+    outcome(&desk, &me, result, "removed").await
 }

@@ -4,16 +4,22 @@
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
-use super::form::{Fields, signed_in_form};
-use super::stories::{page_number, url_pairs};
-use super::{CsrfForm, Desk, Frame, checked, forbidden, plain, render, see_other, unavailable};
+use super::session::{CsrfForm, checked};
+use super::stories::url_pairs;
+use super::{
+    CheckedForm, Desk, DeskError, DeskResult, Frame, SignedInDesk, page_key, render, see_other,
+    wants_json,
+};
+use crate::failure::{Failure, FailureKind};
 use crate::model::Image;
+use crate::services::accounts::SignedIn;
 use crate::services::editing;
 use crate::services::media::{MediaError, Upload};
 use crate::services::permissions::{Action, may};
+use crate::store::Cursor;
 use crate::urls;
 
 /// Images on one page of the library.
@@ -28,8 +34,12 @@ pub(super) fn upload_limit(max_upload_mb: usize) -> DefaultBodyLimit {
 pub(super) struct LibraryQuery {
     #[serde(default)]
     q: String,
+    /// The page of images older than this key.
     #[serde(default)]
-    page: String,
+    older: String,
+    /// The page of images newer than this key.
+    #[serde(default)]
+    newer: String,
     #[serde(default)]
     done: String,
 }
@@ -57,7 +67,6 @@ struct UploadForm {
 struct LibraryView {
     q: String,
     tiles: Vec<Tile>,
-    page: u32,
     prev_url: Option<String>,
     next_url: Option<String>,
     may_upload: bool,
@@ -84,44 +93,28 @@ fn size_label(bytes: i64) -> String {
     }
 }
 
-fn library_url(q: &str, page: u32) -> String {
-    let mut pairs = url_pairs(&[("q", q)]);
-    if page > 1 {
-        pairs.push(format!("page={page}"));
-    }
-    if pairs.is_empty() {
-        urls::desk_media()
-    } else {
-        format!("{}?{}", urls::desk_media(), pairs.join("&"))
-    }
+/// The library's address with the same words, at the page `side`
+/// (`older` or `newer`) of `key`.
+fn library_url(q: &str, side: &str, key: &Cursor) -> String {
+    let token = key.token();
+    let pairs = url_pairs(&[("q", q), (side, &token)]);
+    format!("{}?{}", urls::desk_media(), pairs.join("&"))
 }
 
 async fn library_page(
     desk: &Desk,
+    me: &SignedIn,
     query: &LibraryQuery,
     status: StatusCode,
     upload: UploadForm,
-) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
-    let Some(page) = page_number(&query.page) else {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "The page number is not one the library has.",
-        );
-    };
+) -> DeskResult {
+    let key = page_key(&query.older, &query.newer)?;
     let search = Some(query.q.trim()).filter(|q| !q.is_empty());
-    let offset = i64::from(page - 1) * PER_PAGE;
-    let mut images = match desk.app.store.library(search, PER_PAGE + 1, offset).await {
-        Ok(images) => images,
-        Err(e) => return unavailable(e),
-    };
-    let has_next = images.len() as i64 > PER_PAGE;
-    images.truncate(PER_PAGE as usize);
+    let page = desk.app.store.library_page(search, &key, PER_PAGE).await?;
     let view = LibraryView {
         q: query.q.clone(),
-        tiles: images
+        tiles: page
+            .rows
             .into_iter()
             .map(|entry| Tile {
                 url: urls::desk_image(&entry.image.id),
@@ -133,9 +126,8 @@ async fn library_page(
                 credit: entry.image.credit,
             })
             .collect(),
-        page,
-        prev_url: (page > 1).then(|| library_url(&query.q, page - 1)),
-        next_url: has_next.then(|| library_url(&query.q, page + 1)),
+        prev_url: page.newer.map(|key| library_url(&query.q, "newer", &key)),
+        next_url: page.older.map(|key| library_url(&query.q, "older", &key)),
         may_upload: may(me.user.role, Action::Upload, true),
         max_upload_mb: desk.app.library.limits.max_upload_mb,
         upload,
@@ -153,31 +145,22 @@ async fn library_page(
 }
 
 pub(super) async fn library(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     headers: HeaderMap,
     Query(query): Query<LibraryQuery>,
-) -> Response {
+) -> DeskResult {
     if wants_json(&headers) {
         return library_choices(&desk, &query).await;
     }
-    library_page(&desk, &query, StatusCode::OK, UploadForm::default()).await
+    library_page(&desk, &me, &query, StatusCode::OK, UploadForm::default()).await
 }
 
 /// The library as the pickers ask for it (the body editor's and the image
 /// fields'): the newest images matching the words, each with a thumbnail
 /// and its words.
-async fn library_choices(desk: &Desk, query: &LibraryQuery) -> Response {
-    if desk.signed_in.is_none() {
-        return json_error(
-            StatusCode::UNAUTHORIZED,
-            "Sign in again to choose an image.",
-        );
-    }
+async fn library_choices(desk: &Desk, query: &LibraryQuery) -> DeskResult {
     let search = Some(query.q.trim()).filter(|q| !q.is_empty());
-    let images = match desk.app.store.library(search, 24, 0).await {
-        Ok(images) => images,
-        Err(e) => return unavailable(e),
-    };
+    let images = desk.app.store.library(search, PICKED_IMAGES).await?;
     let choices: Vec<serde_json::Value> = images
         .into_iter()
         .map(|entry| {
@@ -194,18 +177,11 @@ async fn library_choices(desk: &Desk, query: &LibraryQuery) -> Response {
             })
         })
         .collect();
-    axum::Json(serde_json::json!({ "items": choices })).into_response()
+    Ok(axum::Json(serde_json::json!({ "items": choices })).into_response())
 }
 
-use super::wants_json;
-
-fn json_error(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        axum::Json(serde_json::json!({ "message": message })),
-    )
-        .into_response()
-}
+/// Images a picker lists at once.
+const PICKED_IMAGES: i64 = 24;
 
 /// The parts of an upload form.
 #[derive(Default)]
@@ -218,13 +194,22 @@ struct UploadParts {
     credit: String,
 }
 
-async fn read_upload(mut multipart: Multipart) -> Result<UploadParts, String> {
+async fn read_upload(mut multipart: Multipart, max_mb: usize) -> DeskResult<UploadParts> {
     let mut parts = UploadParts::default();
     let too_large = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            "too large".to_string()
+        let message = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            format!(
+                "The file is larger than the {max_mb} MB the library takes. Export the image smaller and upload it again."
+            )
         } else {
-            e.body_text()
+            format!(
+                "The upload arrived incomplete ({}). Try again.",
+                e.body_text()
+            )
+        };
+        DeskError::Said {
+            status: e.status(),
+            message,
         }
     };
     while let Some(field) = multipart.next_field().await.map_err(too_large)? {
@@ -246,66 +231,29 @@ async fn read_upload(mut multipart: Multipart) -> Result<UploadParts, String> {
     Ok(parts)
 }
 
-fn status_of(e: &MediaError) -> StatusCode {
-    use crate::imaging::Refusal;
-    match e {
-        MediaError::Refused(Refusal::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
-        MediaError::Refused(Refusal::NotAnImage | Refusal::LyingName { .. }) => {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE
-        }
-        MediaError::Refused(_) | MediaError::Invalid { .. } => StatusCode::BAD_REQUEST,
-        MediaError::Forbidden(_) => StatusCode::FORBIDDEN,
-        MediaError::NotFound => StatusCode::NOT_FOUND,
-        MediaError::InUse { .. } => StatusCode::CONFLICT,
-        MediaError::Files(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        MediaError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
-    }
+/// Whether the library page can show a refusal beside the upload form
+/// (a file that is not right), rather than as a page of its own.
+fn shown_on_the_form(e: &MediaError) -> bool {
+    matches!(
+        e.kind(),
+        FailureKind::Invalid | FailureKind::TooLarge | FailureKind::Unsupported
+    )
 }
 
-pub(super) async fn upload(desk: Desk, headers: HeaderMap, multipart: Multipart) -> Response {
+pub(super) async fn upload(desk: Desk, headers: HeaderMap, multipart: Multipart) -> DeskResult {
     let json = wants_json(&headers);
     let max_mb = desk.app.library.limits.max_upload_mb;
-    let parts = match read_upload(multipart).await {
-        Ok(parts) => parts,
-        Err(why) => {
-            let message = if why == "too large" {
-                format!(
-                    "The file is larger than the {max_mb} MB the library takes. Export the image smaller and upload it again."
-                )
-            } else {
-                format!("The upload arrived incomplete ({why}). Try again.")
-            };
-            let status = if why == "too large" {
-                StatusCode::PAYLOAD_TOO_LARGE
-            } else {
-                StatusCode::BAD_REQUEST
-            };
-            return if json {
-                json_error(status, &message)
-            } else {
-                plain(status, &message)
-            };
-        }
-    };
-    let me = match checked(
+    let parts = read_upload(multipart, max_mb).await?;
+    let me = checked(
         &desk,
         &CsrfForm {
             csrf: parts.csrf.clone(),
         },
-    ) {
-        Ok(me) => me,
-        Err(_) if json => {
-            return json_error(
-                StatusCode::FORBIDDEN,
-                "Your session has ended or this page is stale: reload it and sign in again.",
-            );
-        }
-        Err(refused) => return refused.into_response(),
-    };
+    )?;
     if parts.bytes.is_empty() && parts.file_name.is_empty() {
         let message = "Choose an image file to upload.";
         if json {
-            return json_error(StatusCode::BAD_REQUEST, message);
+            return Err(DeskError::invalid(message));
         }
         let form = UploadForm {
             error: Some(message.into()),
@@ -313,13 +261,8 @@ pub(super) async fn upload(desk: Desk, headers: HeaderMap, multipart: Multipart)
             caption: parts.caption,
             credit: parts.credit,
         };
-        return library_page(
-            &desk,
-            &LibraryQuery::default(),
-            StatusCode::BAD_REQUEST,
-            form,
-        )
-        .await;
+        let query = LibraryQuery::default();
+        return library_page(&desk, &me, &query, StatusCode::BAD_REQUEST, form).await;
     }
     let kept = UploadForm {
         alt: parts.alt.clone(),
@@ -335,7 +278,7 @@ pub(super) async fn upload(desk: Desk, headers: HeaderMap, multipart: Multipart)
         credit: parts.credit,
     };
     match desk.app.library.upload(&desk.app.store, &me.user, upload).await {
-        Ok(image) if json => axum::Json(serde_json::json!({
+        Ok(image) if json => Ok(axum::Json(serde_json::json!({
             "id": image.id,
             "label": format!("{} ({})", image.file, if image.alt.is_empty() { "no description yet" } else { &image.alt }),
             "url": urls::desk_image(&image.id),
@@ -345,25 +288,20 @@ pub(super) async fn upload(desk: Desk, headers: HeaderMap, multipart: Multipart)
             "caption": image.caption,
             "credit": image.credit,
         }))
-        .into_response(),
-        Ok(image) => see_other(&format!("{}?done=uploaded", urls::desk_image(&image.id))),
-        Err(e) => {
-            if let MediaError::Storage(inner) = &e {
-                tracing::warn!(error = %inner, "an upload could not be recorded");
-            }
-            let status = status_of(&e);
-            if json {
-                return json_error(status, &e.to_string());
-            }
-            if status == StatusCode::FORBIDDEN {
-                return forbidden(&desk, &e.to_string()).await;
-            }
+        .into_response()),
+        Ok(image) => Ok(see_other(&format!(
+            "{}?done=uploaded",
+            urls::desk_image(&image.id)
+        ))),
+        Err(e) if !json && shown_on_the_form(&e) => {
             let form = UploadForm {
                 error: Some(e.to_string()),
                 ..kept
             };
-            library_page(&desk, &LibraryQuery::default(), status, form).await
+            let status = DeskError::from(e).status();
+            library_page(&desk, &me, &LibraryQuery::default(), status, form).await
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -406,33 +344,24 @@ pub(super) struct ImageQuery {
 
 async fn image_page(
     desk: &Desk,
+    me: &SignedIn,
     id: &str,
     status: StatusCode,
     notice: Option<&'static str>,
     error: Option<String>,
-) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
+) -> DeskResult {
     let store = &desk.app.store;
     let entry = match desk.app.library.entry(store, id).await {
         Ok(entry) => entry,
         Err(MediaError::NotFound) => {
-            return plain(
-                StatusCode::NOT_FOUND,
+            return Err(DeskError::not_found(
                 "There is no such image in the library: it may have been deleted.",
-            );
+            ));
         }
-        Err(e) => return unavailable(e),
+        Err(e) => return Err(e.into()),
     };
-    let uses = match store.image_uses(&entry.image).await {
-        Ok(uses) => uses,
-        Err(e) => return unavailable(e),
-    };
-    let (uses, unseen_uses) = match editing::visible_uses(store, &me.user, uses).await {
-        Ok(visible) => visible,
-        Err(e) => return unavailable(e),
-    };
+    let uses = store.image_uses(&entry.image).await?;
+    let (uses, unseen_uses) = editing::visible_uses(store, &me.user, uses).await?;
     let own = entry.uploaded_by.as_deref() == Some(me.user.id.as_str());
     let image = &entry.image;
     let view = ImageView {
@@ -477,61 +406,74 @@ async fn image_page(
 }
 
 pub(super) async fn image(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     Path(id): Path<String>,
     Query(query): Query<ImageQuery>,
-) -> Response {
+) -> DeskResult {
     let notice = match query.done.as_str() {
         "uploaded" => Some("Uploaded: every width and its WebP copy are ready."),
         "saved" => Some("Saved."),
         _ => None,
     };
-    image_page(&desk, &id, StatusCode::OK, notice, None).await
+    image_page(&desk, &me, &id, StatusCode::OK, notice, None).await
 }
 
-pub(super) async fn describe(desk: Desk, Path(id): Path<String>, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    let described = desk
-        .app
-        .library
+/// After a change to an image: back to it, or its page with the reason
+/// when the page can show it (bad words, an image still in use).
+async fn changed(
+    desk: &Desk,
+    me: &SignedIn,
+    id: &str,
+    result: Result<String, MediaError>,
+) -> DeskResult {
+    match result {
+        Ok(next) => Ok(see_other(&next)),
+        Err(e) if matches!(e.kind(), FailureKind::Invalid | FailureKind::Conflict) => {
+            let why = e.to_string();
+            let status = DeskError::from(e).status();
+            image_page(desk, me, id, status, None, Some(why)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct DescriptionFields {
+    #[serde(default)]
+    alt: String,
+    #[serde(default)]
+    caption: String,
+    #[serde(default)]
+    credit: String,
+}
+
+pub(super) async fn describe(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<DescriptionFields>,
+) -> DeskResult {
+    let library = &desk.app.library;
+    let described = library
         .describe(
             &desk.app.store,
             &me.user,
             &id,
-            form.get("alt"),
-            form.get("caption"),
-            form.get("credit"),
+            &form.alt,
+            &form.caption,
+            &form.credit,
         )
-        .await;
-    match described {
-        Ok(_) => see_other(&format!("{}?done=saved", urls::desk_image(&id))),
-        Err(e @ MediaError::Forbidden(_)) => forbidden(&desk, &e.to_string()).await,
-        Err(e) => {
-            let status = status_of(&e);
-            image_page(&desk, &id, status, None, Some(e.to_string())).await
-        }
-    }
+        .await
+        .map(|_| format!("{}?done=saved", urls::desk_image(&id)));
+    changed(&desk, &me, &id, described).await
 }
 
-pub(super) async fn delete(desk: Desk, Path(id): Path<String>, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    match desk
-        .app
-        .library
+pub(super) async fn delete(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, .. }: CheckedForm<CsrfForm>,
+) -> DeskResult {
+    let library = &desk.app.library;
+    let deleted = library
         .delete(&desk.app.store, &me.user, &id)
         .await
-    {
-        Ok(()) => see_other(&format!("{}?done=deleted", urls::desk_media())),
-        Err(e @ MediaError::Forbidden(_)) => forbidden(&desk, &e.to_string()).await,
-        Err(e) => {
-            let status = status_of(&e);
-            image_page(&desk, &id, status, None, Some(e.to_string())).await
-        }
-    }
+        .map(|()| format!("{}?done=deleted", urls::desk_media()));
+    changed(&desk, &me, &id, deleted).await
 }

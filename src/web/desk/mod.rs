@@ -3,22 +3,29 @@
 //! every answer is `Cache-Control: no-store`, and every form is checked
 //! twice: the browser's `Origin` (the CSRF layer) and a per-session token.
 //!
-//! What exists so far: signing in and out (everywhere, too), choosing a
-//! password from a one-time link, and a home page with the people and the
-//! recent activity for those allowed to see them.
+//! One file a screen; this one holds the router and what every page
+//! shares: its frame, and how a refusal is shown (`error.rs`). Handlers are
+//! thin: they read a request through the extractors of `session.rs` (signed
+//! in; a checked form), call one service, and render or redirect.
 
+mod activity;
 mod briefs;
 mod documents;
+mod error;
 mod form;
 mod front;
+mod home;
 mod integrations;
 mod media;
 mod newsletters;
 mod pages;
+mod people;
+mod pickers;
 mod revisions;
 mod search;
 mod session;
 mod settings;
+mod sign_in;
 mod stories;
 mod subscribers;
 mod taxonomy;
@@ -26,30 +33,34 @@ mod taxonomy;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Query};
+use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, body::Body};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::App;
 use crate::model::accounts::{Role, User};
 use crate::model::dates;
-use crate::services::accounts::{self, AccountError, SignedIn};
+use crate::services::accounts::SignedIn;
 use crate::services::permissions::{Action, may};
 use crate::urls;
-use session::{ClientAddr, Desk};
+use error::{DeskError, DeskMessage, DeskResult};
+use pickers::{ImageChoice, PickerItem, image_choices, image_label, picker_answer, wants_json};
+use session::{CheckedForm, Desk, Refused, SignedInDesk};
 
 pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
     Router::new()
-        .route("/", get(home))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", post(logout))
-        .route("/logout-everywhere", post(logout_everywhere))
-        .route("/password/{token}", get(password_form).post(set_password))
-        .route("/people", get(people).post(invite))
-        .route("/people/{id}/{action}", post(person_action))
+        .route("/", get(home::show))
+        .route("/login", get(sign_in::login_form).post(sign_in::login))
+        .route("/logout", post(sign_in::logout))
+        .route("/logout-everywhere", post(sign_in::logout_everywhere))
+        .route(
+            "/password/{token}",
+            get(sign_in::password_form).post(sign_in::set_password),
+        )
+        .route("/people", get(people::show).post(people::invite))
+        .route("/people/{id}/{action}", post(people::act))
         .route("/stories", get(stories::list))
         .route(
             "/stories/new",
@@ -62,7 +73,15 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
             get(stories::edit_story).post(stories::update_story),
         )
         .route("/stories/{id}/revisions", get(stories::revisions))
-        .route("/stories/{id}/{action}", post(stories::story_action))
+        .route("/stories/{id}/delete", post(stories::delete))
+        .route("/stories/{id}/preview-link", post(stories::preview_link))
+        .route(
+            "/stories/{id}/preview-withdraw",
+            post(stories::withdraw_preview),
+        )
+        .route("/stories/{id}/related", post(stories::related))
+        .route("/stories/{id}/notes", post(stories::add_note))
+        .route("/stories/{id}/restore", post(stories::restore))
         .route("/preview/{token}", get(stories::shared_preview))
         .route("/front", get(front::show).post(front::arrange))
         .route("/newsletters", get(newsletters::list))
@@ -96,7 +115,7 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/sections/{id}", post(taxonomy::change_section))
         .route("/tags/{id}", post(taxonomy::change_tag))
         .route("/settings", get(settings::show).post(settings::save))
-        .route("/activity", get(settings::activity))
+        .route("/activity", get(activity::show))
         .route("/search", get(search::show))
         .route(
             "/integrations",
@@ -117,11 +136,13 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/pages/preview", post(pages::preview))
         .route("/pages/{id}", get(pages::edit).post(pages::update))
         .route("/pages/{id}/revisions", get(pages::revisions))
-        .route("/pages/{id}/{action}", post(pages::action))
+        .route("/pages/{id}/delete", post(pages::delete))
+        .route("/pages/{id}/restore", post(pages::restore))
         .route("/briefs", get(briefs::list).post(briefs::create))
         .route("/briefs/{id}", get(briefs::edit).post(briefs::update))
         .route("/briefs/{id}/revisions", get(briefs::revisions))
-        .route("/briefs/{id}/{action}", post(briefs::action))
+        .route("/briefs/{id}/delete", post(briefs::delete))
+        .route("/briefs/{id}/restore", post(briefs::restore))
         .route(
             "/media",
             get(media::library)
@@ -131,6 +152,7 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/media/{id}", get(media::image).post(media::describe))
         .route("/media/{id}/delete", post(media::delete))
         .fallback(unknown_address)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), framed))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             session::signed_in_before_body,
@@ -208,14 +230,61 @@ async fn unknown_address(
         )
             .into_response();
     }
-    not_found().await
+    DeskError::not_found(NO_SUCH_PAGE).into_response()
 }
 
-async fn not_found() -> Response {
-    plain(
-        StatusCode::NOT_FOUND,
-        "There is no desk page at this address.",
-    )
+const NO_SUCH_PAGE: &str = "There is no desk page at this address.";
+
+/// A refusal (a [`DeskError`]) shown as the desk shows everything to a
+/// browser: a page in its frame, the person's navigation included; the
+/// desk's scripts get `{"message": …}`; anything else keeps the plain text.
+async fn framed(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    let Some(said) = response.extensions().get::<DeskMessage>().cloned() else {
+        return response;
+    };
+    let (mut parts, body) = response.into_parts();
+    if wants_json(&headers) {
+        parts.headers.remove(header::CONTENT_TYPE);
+        let json = axum::Json(serde_json::json!({ "message": said.message }));
+        return (parts, json).into_response();
+    }
+    let browser = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if !browser || parts.status == StatusCode::SERVICE_UNAVAILABLE {
+        return Response::from_parts(parts, body);
+    }
+    let signed_in = session::signed_in_by_headers(&app, &headers).await;
+    #[derive(Serialize)]
+    struct Message {
+        heading: &'static str,
+        message: String,
+    }
+    let frame = Frame::page("desk/message.html", said.heading, "");
+    let message = Message {
+        heading: said.heading,
+        message: said.message,
+    };
+    match page_html(&app, signed_in.as_ref(), frame, message).await {
+        Ok(page) => {
+            let mut framed = page.into_response();
+            *framed.status_mut() = parts.status;
+            for name in [header::RETRY_AFTER, header::ALLOW] {
+                if let Some(value) = parts.headers.get(&name) {
+                    framed.headers_mut().insert(name, value.clone());
+                }
+            }
+            framed
+        }
+        Err(_) => Response::from_parts(parts, body),
+    }
 }
 
 fn refused_cross_site() -> Response {
@@ -307,18 +376,24 @@ impl Frame<'_> {
 }
 
 /// Renders a desk template; a failure is an error page, never a panic.
-async fn render(desk: &Desk, frame: Frame<'_>, context: impl Serialize) -> Response {
-    let settings = match crate::services::settings::load(&desk.app.store).await {
-        Ok(settings) => settings,
-        Err(e) => return unavailable(e),
-    };
+async fn render(desk: &Desk, frame: Frame<'_>, context: impl Serialize) -> DeskResult {
+    page_html(&desk.app, desk.signed_in.as_ref(), frame, context).await
+}
+
+async fn page_html(
+    app: &App,
+    signed_in: Option<&SignedIn>,
+    frame: Frame<'_>,
+    context: impl Serialize,
+) -> DeskResult {
+    let settings = app.store.site_settings().await?;
     let chrome = DeskChrome {
         language: settings.language,
         site_title: settings.title,
         title: frame.title.to_string(),
         section: frame.section,
-        user: desk.signed_in.as_ref().map(|s| user_view(&s.user)),
-        csrf: desk.signed_in.as_ref().map(|s| s.csrf_token.clone()),
+        user: signed_in.map(|s| user_view(&s.user)),
+        csrf: signed_in.map(|s| s.csrf_token.clone()),
     };
     #[derive(Serialize)]
     struct Page<C> {
@@ -327,28 +402,23 @@ async fn render(desk: &Desk, frame: Frame<'_>, context: impl Serialize) -> Respo
         #[serde(flatten)]
         page: C,
     }
-    match desk.app.theme.render(
-        frame.template,
-        Page {
-            desk: chrome,
-            narrow: frame.narrow,
-            page: context,
-        },
-    ) {
-        Ok(html) => (
-            frame.status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            Body::from(html),
+    let html = app
+        .theme
+        .render(
+            frame.template,
+            Page {
+                desk: chrome,
+                narrow: frame.narrow,
+                page: context,
+            },
         )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "a desk page failed to render");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "This desk page could not be shown. The error is in the server's log.",
-            )
-        }
-    }
+        .map_err(|e| DeskError::Bug(format!("a desk page failed to render: {e:#}")))?;
+    Ok((
+        frame.status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        Body::from(html),
+    )
+        .into_response())
 }
 
 /// A moment as desk pages show it: a machine-readable time and "4 Dec 2026, 18:30".
@@ -361,12 +431,35 @@ fn desk_time(t: crate::model::UnixTime, tz: &jiff::tz::TimeZone) -> crate::web::
     }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Response {
-    tracing::warn!(error = %e, "the desk cannot reach the database");
-    plain(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "The desk cannot reach its database just now. Try again in a moment.",
-    )
+/// Refuses, saying `why`, a person whose role does not allow `action`.
+fn allowed(me: &SignedIn, action: Action, why: &str) -> DeskResult<()> {
+    if may(me.user.role, action, false) {
+        Ok(())
+    } else {
+        Err(DeskError::forbidden(why))
+    }
+}
+
+/// Which page of a list paged by key an address asks for (`older=` or
+/// `newer=` a line's key); a key that is not one is refused.
+fn page_key(older: &str, newer: &str) -> DeskResult<crate::store::PageKey> {
+    use crate::store::{Cursor, PageKey};
+    let read = |text: &str| {
+        Cursor::parse(text).ok_or_else(|| {
+            DeskError::invalid("This page of the list does not exist: start again from the newest.")
+        })
+    };
+    Ok(match (older, newer) {
+        ("", "") => PageKey::Newest,
+        (older, "") => PageKey::Older(read(older)?),
+        (_, newer) => PageKey::Newer(read(newer)?),
+    })
+}
+
+/// The site's time zone, for the times desk pages show.
+async fn site_timezone(app: &App) -> DeskResult<jiff::tz::TimeZone> {
+    let settings = app.store.site_settings().await?;
+    Ok(jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC))
 }
 
 fn see_other(location: &str) -> Response {
@@ -375,782 +468,4 @@ fn see_other(location: &str) -> Response {
         [(header::LOCATION, location.to_string())],
     )
         .into_response()
-}
-
-#[derive(Serialize)]
-struct PersonView {
-    name: String,
-    email: String,
-    role: &'static str,
-    has_password: bool,
-}
-
-/// Whether the browser's script asked for JSON (the pickers, the editor's
-/// upload box).
-pub(super) fn wants_json(headers: &axum::http::HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
-}
-
-/// One choice a desk picker offers: what is chosen, what it shows.
-#[derive(Serialize)]
-pub(super) struct PickerItem {
-    pub id: String,
-    pub label: String,
-    pub detail: String,
-}
-
-/// Library images a list offers without scripting (with scripting, the list
-/// is a picker that finds any image by its words).
-const IMAGE_CHOICES: i64 = 20;
-
-/// An image offered by an image field (a hero, a logo, an author's photo).
-#[derive(Serialize)]
-pub(super) struct ImageChoice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-    /// Its address (the share preview shows it).
-    pub src: String,
-}
-
-/// How a list names an image: its file and what it shows.
-pub(super) fn image_label(image: &crate::model::Image) -> String {
-    let about = [image.alt.as_str(), image.caption.as_str()]
-        .into_iter()
-        .find(|t| !t.trim().is_empty())
-        .unwrap_or("no description yet");
-    format!("{} ({about})", image.file)
-}
-
-/// The choices of an image field: none (`none` says what that means), the
-/// newest images, and the chosen one however old it is.
-pub(super) async fn image_choices(
-    store: &crate::store::Store,
-    chosen: &str,
-    none: &str,
-) -> crate::store::StoreResult<Vec<ImageChoice>> {
-    let mut images = store.newest_images(IMAGE_CHOICES).await?;
-    if !chosen.is_empty() && !images.iter().any(|i| i.id == chosen) {
-        images.extend(store.images_by_ids(&[chosen.to_string()]).await?);
-    }
-    let mut choices = vec![ImageChoice {
-        value: String::new(),
-        label: none.to_string(),
-        selected: chosen.is_empty(),
-        src: String::new(),
-    }];
-    choices.extend(images.iter().map(|i| ImageChoice {
-        value: i.id.clone(),
-        label: image_label(i),
-        selected: i.id == chosen,
-        src: urls::media(&i.file),
-    }));
-    Ok(choices)
-}
-
-/// A list answered to a picker (desk.js).
-pub(super) fn picker_answer(items: Vec<PickerItem>) -> Response {
-    axum::Json(serde_json::json!({ "items": items })).into_response()
-}
-
-/// A line of the activity log as the desk shows it (its home page and the
-/// log itself): what it concerns named by its words, linked when it can be.
-#[derive(Serialize)]
-pub(super) struct ActivityLine {
-    when: crate::web::site::DateView,
-    who: String,
-    action: String,
-    subject: String,
-    link: Option<String>,
-}
-
-impl ActivityLine {
-    pub(super) fn of(row: crate::store::ActivityRow, tz: &jiff::tz::TimeZone) -> ActivityLine {
-        use crate::model::accounts::ActivityTarget;
-        let link = row
-            .target_kind
-            .as_deref()
-            .zip(row.target_id.as_deref())
-            .and_then(|(kind, id)| ActivityTarget::from_parts(kind, id))
-            .map(|target| match target {
-                ActivityTarget::Story(id) => urls::desk_story(id),
-                ActivityTarget::Brief(id) => urls::desk_brief(id),
-                ActivityTarget::Page(id) => urls::desk_page(id),
-                ActivityTarget::Issue(id) => urls::desk_issue(id),
-            });
-        ActivityLine {
-            when: desk_time(row.at, tz),
-            who: row
-                .user_name
-                .unwrap_or_else(|| "the command line or the scheduler".into()),
-            action: row.action,
-            subject: row.subject,
-            link,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct HomeView {
-    notice: Option<&'static str>,
-    activity: Vec<ActivityLine>,
-    /// Stories waiting for an editor (shown to those who may publish them).
-    in_review: Option<usize>,
-    /// The person's own drafts and pieces in review (contributors).
-    own_drafts: Option<usize>,
-}
-
-/// Counted up to this many; more shows as "100+".
-const QUEUE_COUNT_LIMIT: i64 = 100;
-
-#[derive(Deserialize)]
-struct HomeQuery {
-    #[serde(default)]
-    done: String,
-}
-
-async fn home(desk: Desk, Query(query): Query<HomeQuery>) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
-    let store = &desk.app.store;
-    let activity = if may(me.user.role, Action::ReadActivity, false) {
-        let settings = match crate::services::settings::load(store).await {
-            Ok(s) => s,
-            Err(e) => return unavailable(e),
-        };
-        let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-        match store.activity(30).await {
-            Ok(rows) => rows.into_iter().map(|a| ActivityLine::of(a, &tz)).collect(),
-            Err(e) => return unavailable(e),
-        }
-    } else {
-        vec![]
-    };
-    let in_review = if may(me.user.role, Action::Publish, false) {
-        let filter = crate::store::WorkFilter {
-            status: Some(crate::model::Status::Review),
-            ..Default::default()
-        };
-        match store.work_stories(&filter, QUEUE_COUNT_LIMIT, 0).await {
-            Ok(items) => Some(items.len()),
-            Err(e) => return unavailable(e),
-        }
-    } else {
-        None
-    };
-    let own_drafts = match stories::own_only(&me.user) {
-        Some(own) => {
-            let filter = crate::store::WorkFilter {
-                status: Some(crate::model::Status::Draft),
-                own: Some(own),
-                ..Default::default()
-            };
-            match store.work_stories(&filter, QUEUE_COUNT_LIMIT, 0).await {
-                Ok(items) => Some(items.len()),
-                Err(e) => return unavailable(e),
-            }
-        }
-        None => None,
-    };
-    render(
-        &desk,
-        Frame::page("desk/home.html", "Desk", "home"),
-        HomeView {
-            notice: (query.done == "password")
-                .then_some("Your password is saved, and you are signed in."),
-            activity,
-            in_review,
-            own_drafts,
-        },
-    )
-    .await
-}
-
-#[derive(Serialize, Default)]
-struct LoginView {
-    /// The desk page to return to after signing in.
-    next: String,
-    email: String,
-    error: Option<String>,
-    notice: Option<&'static str>,
-}
-
-#[derive(Deserialize)]
-struct LoginQuery {
-    #[serde(default)]
-    done: String,
-    #[serde(default)]
-    next: String,
-}
-
-async fn login_form(desk: Desk, Query(query): Query<LoginQuery>) -> Response {
-    if desk.signed_in.is_some() {
-        return see_other(&urls::desk());
-    }
-    let notice = match query.done.as_str() {
-        "signed-out" => Some("You are signed out."),
-        _ => None,
-    };
-    let view = LoginView {
-        notice,
-        next: Some(query.next)
-            .filter(|n| is_desk_path(n))
-            .unwrap_or_default(),
-        ..Default::default()
-    };
-    render(&desk, Frame::form("desk/login.html", "Sign in"), view).await
-}
-
-#[derive(Deserialize)]
-struct LoginForm {
-    #[serde(default)]
-    next: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-}
-
-async fn login(
-    desk: Desk,
-    ClientAddr(client): ClientAddr,
-    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let Ok(Form(form)) = form else {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "The sign-in form arrived incomplete. Go back and try again.",
-        );
-    };
-    let store = &desk.app.store;
-    match accounts::sign_in(
-        store,
-        &form.email,
-        &form.password,
-        &client,
-        desk.token.as_deref(),
-    )
-    .await
-    {
-        Ok(session) => {
-            let back = Some(form.next.as_str())
-                .filter(|n| is_desk_path(n))
-                .map_or_else(urls::desk, str::to_string);
-            let mut response = see_other(&back);
-            response.headers_mut().insert(
-                header::SET_COOKIE,
-                session::cookie(&desk.app.public_url, &session.token),
-            );
-            response
-        }
-        Err(AccountError::Storage(e)) => unavailable(e),
-        Err(e) => {
-            let status = match e {
-                AccountError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-                _ => StatusCode::UNAUTHORIZED,
-            };
-            let view = LoginView {
-                next: Some(form.next)
-                    .filter(|n| is_desk_path(n))
-                    .unwrap_or_default(),
-                email: form.email,
-                error: Some(e.to_string()),
-                notice: None,
-            };
-            let frame = Frame::form("desk/login.html", "Sign in").status(status);
-            let mut response = render(&desk, frame, view).await;
-            if let AccountError::Throttled { retry_after } = e {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            }
-            response
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-/// Why a desk request was not accepted.
-enum Refused {
-    /// Its token is not this session's: stale, or made elsewhere.
-    StaleForm,
-    /// Signing in leads back to this desk page.
-    NotSignedIn(String),
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        match self {
-            Refused::StaleForm => plain(
-                StatusCode::FORBIDDEN,
-                "This form has expired or did not come from your desk. Reload the page and try again.",
-            ),
-            Refused::NotSignedIn(back) => see_other(&login_then(&back)),
-        }
-    }
-}
-
-/// The signed-in person of a desk form, once its token is checked.
-fn checked(desk: &Desk, form: &CsrfForm) -> Result<SignedIn, Refused> {
-    match &desk.signed_in {
-        Some(me) if accounts::same_secret(&me.csrf_token, &form.csrf) => Ok(me.clone()),
-        Some(_) => Err(Refused::StaleForm),
-        None => Err(Refused::NotSignedIn(desk.path.clone())),
-    }
-}
-
-/// The sign-in page, leading back to `back` (a desk page) afterwards.
-fn login_then(back: &str) -> String {
-    if back == urls::desk() || back == urls::desk_login() || !is_desk_path(back) {
-        urls::desk_login()
-    } else {
-        format!("{}?next={}", urls::desk_login(), urls::query_encode(back))
-    }
-}
-
-/// A path inside the desk (never another site: `//host` or `/desk.evil`).
-fn is_desk_path(path: &str) -> bool {
-    path.starts_with("/desk/")
-        && !path.contains("//")
-        && !path.contains('\\')
-        && path
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
-}
-
-impl Desk {
-    /// The answer for a page that needs someone signed in.
-    fn sign_in_first(&self) -> Response {
-        Refused::NotSignedIn(self.path.clone()).into_response()
-    }
-}
-
-async fn logout(desk: Desk, Form(form): Form<CsrfForm>) -> Response {
-    if let Err(refused) = checked(&desk, &form) {
-        return refused.into_response();
-    }
-    if let Some(token) = &desk.token
-        && let Err(e) = accounts::sign_out(&desk.app.store, token).await
-    {
-        return unavailable(e);
-    }
-    signed_out(&desk)
-}
-
-async fn logout_everywhere(desk: Desk, Form(form): Form<CsrfForm>) -> Response {
-    let me = match checked(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    if let Err(e) = accounts::sign_out_everywhere(&desk.app.store, &me.user).await {
-        return unavailable(e);
-    }
-    signed_out(&desk)
-}
-
-fn signed_out(desk: &Desk) -> Response {
-    let mut response = see_other(&format!("{}?done=signed-out", urls::desk_login()));
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        session::expired_cookie(&desk.app.public_url),
-    );
-    response
-}
-
-#[derive(Serialize, Default)]
-struct PasswordView {
-    invalid_link: Option<String>,
-    person: Option<PersonView>,
-    errors: std::collections::HashMap<&'static str, String>,
-}
-
-/// The choose-a-password page; `typed_name`: the name as last typed, kept
-/// when the form is refused.
-async fn password_page(
-    desk: &Desk,
-    token: &str,
-    status: StatusCode,
-    errors: std::collections::HashMap<&'static str, String>,
-    typed_name: Option<String>,
-) -> Response {
-    let view = match accounts::link_user(&desk.app.store, token).await {
-        Ok(user) => PasswordView {
-            person: Some(PersonView {
-                name: typed_name.unwrap_or(user.name),
-                email: user.email,
-                role: user.role.label(),
-                has_password: user.password_hash.is_some(),
-            }),
-            errors,
-            ..Default::default()
-        },
-        Err(AccountError::Storage(e)) => return unavailable(e),
-        Err(e) => {
-            let view = PasswordView {
-                invalid_link: Some(e.to_string()),
-                ..Default::default()
-            };
-            let frame = Frame::form("desk/password.html", "Choose a password")
-                .status(StatusCode::NOT_FOUND);
-            return render(desk, frame, view).await;
-        }
-    };
-    let frame = Frame::form("desk/password.html", "Choose a password").status(status);
-    render(desk, frame, view).await
-}
-
-async fn password_form(desk: Desk, Path(token): Path<String>) -> Response {
-    password_page(&desk, &token, StatusCode::OK, Default::default(), None).await
-}
-
-#[derive(Deserialize)]
-struct PasswordForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    repeated: String,
-}
-
-async fn set_password(
-    desk: Desk,
-    Path(token): Path<String>,
-    form: Result<Form<PasswordForm>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let Ok(Form(form)) = form else {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "The form arrived incomplete. Go back and try again.",
-        );
-    };
-    match accounts::set_password(
-        &desk.app.store,
-        &token,
-        &form.name,
-        &form.password,
-        &form.repeated,
-    )
-    .await
-    {
-        Ok(new_session) => {
-            // Every other session of this person ended; this browser is
-            // signed in with a new one.
-            let mut response = see_other(&format!("{}?done=password", urls::desk()));
-            response.headers_mut().insert(
-                header::SET_COOKIE,
-                session::cookie(&desk.app.public_url, &new_session.token),
-            );
-            response
-        }
-        Err(AccountError::Invalid { field, message }) => {
-            let errors = std::collections::HashMap::from([(field, message)]);
-            let typed = Some(form.name).filter(|n| !n.trim().is_empty());
-            password_page(&desk, &token, StatusCode::BAD_REQUEST, errors, typed).await
-        }
-        Err(AccountError::Storage(e)) => unavailable(e),
-        Err(_) => {
-            password_page(
-                &desk,
-                &token,
-                StatusCode::NOT_FOUND,
-                Default::default(),
-                None,
-            )
-            .await
-        }
-    }
-}
-
-/// The signed-in owner of a request, or the page that says who may.
-async fn owner(desk: &Desk) -> Result<SignedIn, Response> {
-    match &desk.signed_in {
-        None => Err(desk.sign_in_first()),
-        Some(me) if !may(me.user.role, Action::ManagePeople, false) => Err(forbidden(
-            desk,
-            "Only an owner of the publication can manage people. Ask one if something about an account needs changing.",
-        )
-        .await),
-        Some(me) => Ok(me.clone()),
-    }
-}
-
-/// 403 with a human message, in the desk's frame.
-async fn forbidden(desk: &Desk, message: &str) -> Response {
-    #[derive(Serialize)]
-    struct Message<'a> {
-        heading: &'a str,
-        message: &'a str,
-    }
-    let frame = Frame::page("desk/message.html", "Not allowed", "").status(StatusCode::FORBIDDEN);
-    render(
-        desk,
-        frame,
-        Message {
-            heading: "Not allowed",
-            message,
-        },
-    )
-    .await
-}
-
-#[derive(Serialize)]
-struct RoleOption {
-    value: &'static str,
-    label: &'static str,
-    explanation: &'static str,
-}
-
-#[derive(Serialize)]
-struct PersonRow {
-    name: String,
-    email: String,
-    role: &'static str,
-    has_password: bool,
-    role_url: String,
-    reset_url: String,
-    sign_out_url: String,
-}
-
-#[derive(Serialize)]
-struct LinkNotice {
-    message: String,
-    url: String,
-    days: i64,
-}
-
-#[derive(Serialize, Default)]
-struct InviteView {
-    email: String,
-    name: String,
-    role: &'static str,
-    errors: std::collections::HashMap<&'static str, String>,
-}
-
-#[derive(Serialize)]
-struct PeopleView {
-    people: Vec<PersonRow>,
-    roles: Vec<RoleOption>,
-    link: Option<LinkNotice>,
-    error: Option<String>,
-    invite: InviteView,
-}
-
-fn explain(role: Role) -> &'static str {
-    match role {
-        Role::Owner => "everything, people and settings included",
-        Role::Editor => "publishes, edits and curates everything",
-        Role::Author => "writes and publishes their own stories",
-        Role::Contributor => "writes drafts for review",
-    }
-}
-
-/// The people page with whatever the last action left to show.
-async fn people_page(
-    desk: &Desk,
-    status: StatusCode,
-    link: Option<LinkNotice>,
-    error: Option<String>,
-    invite: InviteView,
-) -> Response {
-    let users = match desk.app.store.users().await {
-        Ok(users) => users,
-        Err(e) => return unavailable(e),
-    };
-    let view = PeopleView {
-        people: users
-            .into_iter()
-            .map(|u| PersonRow {
-                role_url: urls::desk_person(&u.id, "role"),
-                reset_url: urls::desk_person(&u.id, "reset-link"),
-                sign_out_url: urls::desk_person(&u.id, "sign-out"),
-                name: u.name,
-                email: u.email,
-                role: u.role.label(),
-                has_password: u.password_hash.is_some(),
-            })
-            .collect(),
-        roles: Role::ALL
-            .into_iter()
-            .map(|r| RoleOption {
-                value: r.as_str(),
-                label: r.label(),
-                explanation: explain(r),
-            })
-            .collect(),
-        link,
-        error,
-        invite: InviteView {
-            role: if invite.role.is_empty() {
-                Role::Author.as_str()
-            } else {
-                invite.role
-            },
-            ..invite
-        },
-    };
-    render(
-        desk,
-        Frame::page("desk/people.html", "People", "people").status(status),
-        view,
-    )
-    .await
-}
-
-fn link_notice(desk: &Desk, message: String, token: &str) -> LinkNotice {
-    LinkNotice {
-        message,
-        url: desk.app.public_url.absolute(&urls::desk_password(token)),
-        days: accounts::LINK_SECS / 86_400,
-    }
-}
-
-async fn people(desk: Desk) -> Response {
-    if let Err(refused) = owner(&desk).await {
-        return refused;
-    }
-    people_page(&desk, StatusCode::OK, None, None, InviteView::default()).await
-}
-
-#[derive(Deserialize)]
-struct InviteForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    role: String,
-}
-
-async fn invite(desk: Desk, Form(form): Form<InviteForm>) -> Response {
-    let me = match owner(&desk).await {
-        Ok(me) => me,
-        Err(refused) => return refused,
-    };
-    if let Err(refused) = checked(&desk, &CsrfForm { csrf: form.csrf }) {
-        return refused.into_response();
-    }
-    let Some(role) = Role::parse(&form.role) else {
-        return plain(StatusCode::BAD_REQUEST, "Choose one of the roles offered.");
-    };
-    let kept = |errors| InviteView {
-        email: form.email.clone(),
-        name: form.name.clone(),
-        role: role.as_str(),
-        errors,
-    };
-    match accounts::add_user(
-        &desk.app.store,
-        accounts::Actor::Person(&me.user),
-        &form.email,
-        &form.name,
-        role,
-    )
-    .await
-    {
-        Ok((user, token)) => {
-            let message = format!(
-                "{} <{}> is invited as {}. Pass them this link to choose a password.",
-                user.name,
-                user.email,
-                role.label().to_lowercase()
-            );
-            let notice = link_notice(&desk, message, &token);
-            people_page(
-                &desk,
-                StatusCode::OK,
-                Some(notice),
-                None,
-                InviteView::default(),
-            )
-            .await
-        }
-        Err(AccountError::Invalid { field, message }) => {
-            let errors = std::collections::HashMap::from([(field, message)]);
-            people_page(&desk, StatusCode::BAD_REQUEST, None, None, kept(errors)).await
-        }
-        Err(AccountError::Storage(e)) => unavailable(e),
-        Err(e) => forbidden(&desk, &e.to_string()).await,
-    }
-}
-
-#[derive(Deserialize)]
-struct PersonForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    role: String,
-}
-
-/// `role`, `reset-link` or `sign-out` for one person.
-async fn person_action(
-    desk: Desk,
-    Path((id, action)): Path<(String, String)>,
-    Form(form): Form<PersonForm>,
-) -> Response {
-    let me = match owner(&desk).await {
-        Ok(me) => me,
-        Err(refused) => return refused,
-    };
-    if let Err(refused) = checked(&desk, &CsrfForm { csrf: form.csrf }) {
-        return refused.into_response();
-    }
-    let store = &desk.app.store;
-    let actor = accounts::Actor::Person(&me.user);
-    let outcome = match action.as_str() {
-        "role" => {
-            let Some(role) = Role::parse(&form.role) else {
-                return plain(StatusCode::BAD_REQUEST, "Choose one of the roles offered.");
-            };
-            accounts::change_role(store, actor, &id, role)
-                .await
-                .map(|_| None)
-        }
-        "reset-link" => match store.user_by_id(&id).await {
-            Ok(Some(user)) => {
-                accounts::reset_link(store, actor, &user.email)
-                    .await
-                    .map(|(user, token)| {
-                        let message = format!(
-                            "{} <{}> can choose a new password with this link.",
-                            user.name, user.email
-                        );
-                        Some(link_notice(&desk, message, &token))
-                    })
-            }
-            Ok(None) => return not_found().await,
-            Err(e) => return unavailable(e),
-        },
-        "sign-out" => accounts::end_sessions_of(store, actor, &id)
-            .await
-            .map(|_| None),
-        _ => return not_found().await,
-    };
-    match outcome {
-        Ok(link) => people_page(&desk, StatusCode::OK, link, None, InviteView::default()).await,
-        Err(AccountError::Storage(e)) => unavailable(e),
-        Err(e @ AccountError::Forbidden(_)) => {
-            people_page(
-                &desk,
-                StatusCode::CONFLICT,
-                None,
-                Some(e.to_string()),
-                InviteView::default(),
-            )
-            .await
-        }
-        Err(AccountError::Invalid { .. }) => not_found().await,
-        Err(e) => forbidden(&desk, &e.to_string()).await,
-    }
 }

@@ -5,16 +5,19 @@
 
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
-use super::form::{Fields, signed_in_form};
-use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
-use crate::model::newsletters::{IssueItem, NewsletterIssue};
-use crate::model::text::capitalized;
+use super::form::Fields;
+use super::session::CsrfForm;
+use super::{
+    CheckedForm, Desk, DeskError, DeskResult, Frame, SignedInDesk, render, see_other, site_timezone,
+};
+use crate::failure::{Failure, FailureKind};
+use crate::model::newsletters::{IssueItem, IssueStatus, ItemKind, NewsletterIssue};
 use crate::model::{StoryFilter, dates};
-use crate::services::permissions::{Action, may, refusal};
-use crate::services::sending::{self, IssueEdit};
+use crate::services::accounts::SignedIn;
+use crate::services::sending::{self, IssueAction, IssueEdit, Outbox};
 use crate::urls;
 
 fn desk_newsletters() -> String {
@@ -23,23 +26,20 @@ fn desk_newsletters() -> String {
 
 use crate::urls::desk_issue;
 
-/// The signed-in editor or owner, or the answer for anyone else.
-async fn curator(desk: &Desk) -> Result<crate::model::accounts::User, Response> {
-    match &desk.signed_in {
-        None => Err(desk.sign_in_first()),
-        Some(me) if !may(me.user.role, Action::Curate, false) => {
-            Err(forbidden(desk, &refusal(me.user.role, Action::Curate)).await)
-        }
-        Some(me) => Ok(me.user.clone()),
-    }
+/// Newsletters are for editors and owners.
+fn curator(me: &SignedIn) -> DeskResult<()> {
+    Ok(sending::may_curate(&me.user)?)
 }
+
+const NO_SUCH_ISSUE: &str = "There is no such issue.";
+const NO_SUCH_NEWSLETTER: &str = "There is no such newsletter.";
 
 #[derive(Serialize)]
 struct IssueRow {
     url: String,
     subject: String,
     newsletter: String,
-    status: String,
+    status: IssueStatus,
     sent: i64,
     failed: i64,
     queued: i64,
@@ -61,22 +61,17 @@ struct ListView {
     issues: Vec<IssueRow>,
 }
 
-pub(super) async fn list(desk: Desk) -> Response {
-    if let Err(answer) = curator(&desk).await {
-        return answer;
-    }
+/// Issues the newsletters page lists, newest first.
+const LISTED_ISSUES: i64 = 50;
+
+pub(super) async fn list(SignedInDesk { desk, me }: SignedInDesk) -> DeskResult {
+    curator(&me)?;
     let store = &desk.app.store;
-    let (newsletters, issues) = match tokio::try_join!(store.newsletters(), store.issues(false, 50))
-    {
-        Ok(loaded) => loaded,
-        Err(e) => return unavailable(e),
-    };
+    let (newsletters, issues) =
+        tokio::try_join!(store.newsletters(), store.issues(false, LISTED_ISSUES))?;
     let mut rows = Vec::with_capacity(issues.len());
     for issue in issues {
-        let progress = match store.issue_progress(&issue.id).await {
-            Ok(p) => p,
-            Err(e) => return unavailable(e),
-        };
+        let progress = store.issue_progress(&issue.id).await?;
         rows.push(IssueRow {
             url: desk_issue(&issue.id),
             newsletter: newsletters
@@ -112,31 +107,25 @@ pub(super) async fn list(desk: Desk) -> Response {
     .await
 }
 
-pub(super) async fn compose(desk: Desk, Path(slug): Path<String>, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    if let Err(answer) = curator(&desk).await {
-        return answer;
-    }
+pub(super) async fn compose(
+    Path(slug): Path<String>,
+    CheckedForm { desk, me, .. }: CheckedForm<CsrfForm>,
+) -> DeskResult {
+    curator(&me)?;
     let store = &desk.app.store;
-    let newsletter = match store.newsletters().await {
-        Ok(all) => all.into_iter().find(|n| n.slug == slug),
-        Err(e) => return unavailable(e),
-    };
-    let Some(newsletter) = newsletter else {
-        return not_found().await;
-    };
-    match sending::compose_and_save(store, &newsletter, Some(&me.user.id)).await {
-        Ok((issue, _)) => see_other(&desk_issue(&issue.id)),
-        Err(e) => unavailable(e),
-    }
+    let newsletter = store
+        .newsletters()
+        .await?
+        .into_iter()
+        .find(|n| n.slug == slug);
+    let newsletter = newsletter.ok_or_else(|| DeskError::not_found(NO_SUCH_NEWSLETTER))?;
+    let (issue, _) = sending::compose_and_save(store, &newsletter, Some(&me.user.id)).await?;
+    Ok(see_other(&desk_issue(&issue.id)))
 }
 
 #[derive(Serialize)]
 struct ItemRow {
-    kind: String,
+    kind: ItemKind,
     piece_id: String,
     headline: String,
     position: usize,
@@ -157,7 +146,7 @@ struct IssueView {
     subject: String,
     preheader: String,
     intro: String,
-    status: String,
+    status: IssueStatus,
     editable: bool,
     items: Vec<ItemRow>,
     stories: Vec<StoryChoice>,
@@ -181,25 +170,16 @@ pub(super) struct DoneQuery {
 
 async fn issue_page(
     desk: &Desk,
+    me: &SignedIn,
     id: &str,
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
-    if let Err(answer) = curator(desk).await {
-        return answer;
-    }
+) -> DeskResult {
+    curator(me)?;
     let store = &desk.app.store;
-    let issue = match store.issue_by_id(id).await {
-        Ok(Some(issue)) => issue,
-        Ok(None) => return not_found().await,
-        Err(e) => return unavailable(e),
-    };
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
-    let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let issue = stored_issue(desk, id).await?;
+    let tz = site_timezone(&desk.app).await?;
     let everything = StoryFilter::default();
     let now = store.clock().now();
     let loaded = tokio::try_join!(
@@ -208,36 +188,25 @@ async fn issue_page(
         store.stories(&everything, now, 50, 0),
         store.briefs(now, 20, 0),
     );
-    let (items, progress, stories, briefs) = match loaded {
-        Ok(loaded) => loaded,
-        Err(e) => return unavailable(e),
-    };
+    let (items, progress, stories, briefs) = loaded?;
     let story_ids: Vec<String> = items
         .iter()
-        .filter(|i| i.kind == "story")
+        .filter(|i| i.kind == ItemKind::Story)
         .map(|i| i.piece_id.clone())
         .collect();
-    let cards = match store.story_cards_by_ids(&story_ids).await {
-        Ok(cards) => cards,
-        Err(e) => return unavailable(e),
-    };
+    let cards = store.story_cards_by_ids(&story_ids).await?;
     let mut rows = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let headline = match item.kind.as_str() {
-            "story" => cards
+        let headline = match item.kind {
+            ItemKind::Story => cards
                 .iter()
                 .find(|c| c.story.id == item.piece_id)
                 .map(|c| c.story.headline.clone()),
-            _ => store
-                .brief_by_id(&item.piece_id)
-                .await
-                .ok()
-                .flatten()
-                .map(|b| b.headline),
+            ItemKind::Brief => store.brief_by_id(&item.piece_id).await?.map(|b| b.headline),
         }
         .unwrap_or_else(|| "(no longer exists)".into());
         rows.push(ItemRow {
-            kind: item.kind.clone(),
+            kind: item.kind,
             piece_id: item.piece_id.clone(),
             headline,
             position: i + 1,
@@ -248,11 +217,11 @@ async fn issue_page(
         action: desk_issue(&issue.id),
         preview_url: format!("{}/preview", desk_issue(&issue.id)),
         progress_url: format!("{}/progress", desk_issue(&issue.id)),
-        editable: matches!(issue.status.as_str(), "draft" | "scheduled"),
+        editable: issue.status.is_editable(),
         subject: issue.subject.clone(),
         preheader: issue.preheader.clone(),
         intro: issue.intro.as_str().to_string(),
-        status: issue.status.clone(),
+        status: issue.status,
         items: rows,
         stories: stories
             .into_iter()
@@ -276,7 +245,7 @@ async fn issue_page(
             .map(|t| dates::format(t, &tz, "%-d %B %Y, %H:%M")),
         last_error: issue.last_error.clone(),
         relay: desk.app.mailer.as_ref().map(|m| m.relay.redacted()),
-        web_url: (issue.status == "sent").then(|| urls::newsletter_issue(&issue.slug)),
+        web_url: (issue.status == IssueStatus::Sent).then(|| urls::newsletter_issue(&issue.slug)),
         notice,
         error,
     };
@@ -290,10 +259,10 @@ async fn issue_page(
 }
 
 pub(super) async fn issue(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
-) -> Response {
+) -> DeskResult {
     let notice = match query.done.as_str() {
         "saved" => Some("Saved.".to_string()),
         "test" => Some("The test copy is on its way.".to_string()),
@@ -301,7 +270,7 @@ pub(super) async fn issue(
         "scheduled" => Some("Scheduled: it goes out at the time set.".to_string()),
         _ => None,
     };
-    issue_page(&desk, &id, StatusCode::OK, notice, None).await
+    issue_page(&desk, &me, &id, StatusCode::OK, notice, None).await
 }
 
 /// The items as the form lists them: kept ones in the order of their
@@ -316,18 +285,16 @@ fn read_items(form: &Fields) -> Vec<IssueItem> {
         .zip(ids.iter())
         .enumerate()
         .filter(|(_, (_, id))| !removed.contains(id))
-        .map(|(i, (kind, id))| {
+        .filter_map(|(i, (kind, id))| {
             let position = positions
                 .get(i)
                 .and_then(|p| p.trim().parse::<f64>().ok())
                 .unwrap_or(i as f64 + 1.0);
-            (
-                position,
-                IssueItem {
-                    kind: kind.clone(),
-                    piece_id: id.clone(),
-                },
-            )
+            let item = IssueItem {
+                kind: ItemKind::parse(kind)?,
+                piece_id: id.clone(),
+            };
+            Some((position, item))
         })
         .collect();
     items.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -335,176 +302,126 @@ fn read_items(form: &Fields) -> Vec<IssueItem> {
     let added = form.get("add_story");
     if !added.is_empty() && !items.iter().any(|i| i.piece_id == added) {
         items.push(IssueItem {
-            kind: "story".into(),
+            kind: ItemKind::Story,
             piece_id: added.to_string(),
         });
     }
     items
 }
 
-async fn stored_issue(desk: &Desk, id: &str) -> Result<NewsletterIssue, Response> {
-    match desk.app.store.issue_by_id(id).await {
-        Ok(Some(issue)) => Ok(issue),
-        Ok(None) => Err(plain(StatusCode::NOT_FOUND, "There is no such issue.")),
-        Err(e) => Err(unavailable(e)),
+async fn stored_issue(desk: &Desk, id: &str) -> DeskResult<NewsletterIssue> {
+    desk.app
+        .store
+        .issue_by_id(id)
+        .await?
+        .ok_or_else(|| DeskError::not_found(NO_SUCH_ISSUE))
+}
+
+/// After a change to an issue: back to its page saying what was `done`, or
+/// the page with the reason when the editor can mend it there.
+async fn answered(
+    desk: &Desk,
+    me: &SignedIn,
+    id: &str,
+    result: Result<&str, sending::SendingError>,
+) -> DeskResult {
+    match result {
+        Ok(done) => Ok(see_other(&format!("{}?done={done}", desk_issue(id)))),
+        Err(e) if e.kind() == FailureKind::Conflict => {
+            let why = Some(crate::model::text::capitalized(&e.to_string()));
+            issue_page(desk, me, id, StatusCode::BAD_REQUEST, None, why).await
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
-pub(super) async fn save(desk: Desk, Path(id): Path<String>, form: Fields) -> Response {
-    if let Err(refused) = signed_in_form(&desk, &form) {
-        return refused.into_response();
-    }
-    if let Err(answer) = curator(&desk).await {
-        return answer;
-    }
-    let issue = match stored_issue(&desk, &id).await {
-        Ok(issue) => issue,
-        Err(answer) => return answer,
-    };
+pub(super) async fn save(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<Fields>,
+) -> DeskResult {
+    let issue = stored_issue(&desk, &id).await?;
     let change = IssueEdit {
         subject: form.get("subject"),
         preheader: form.get("preheader"),
         intro: form.get("intro"),
         items: read_items(&form),
     };
-    match sending::edit(&desk.app.store, &issue, change).await {
-        Ok(_) => see_other(&format!("{}?done=saved", desk_issue(&id))),
-        Err(e) => {
-            issue_page(
-                &desk,
-                &id,
-                StatusCode::BAD_REQUEST,
-                None,
-                Some(capitalized(&e.to_string())),
-            )
-            .await
-        }
-    }
+    let saved = sending::edit(&desk.app.store, &me.user, &issue, change).await;
+    answered(&desk, &me, &id, saved.map(|_| "saved")).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct ActionFields {
+    /// Where a test copy goes.
+    #[serde(default)]
+    address: String,
+    /// When a scheduled issue goes out, in the site's zone.
+    #[serde(default)]
+    send_at: String,
 }
 
 /// `test`, `send`, `schedule`, `pause` or `resume` on an issue.
 pub(super) async fn act(
-    desk: Desk,
     Path((id, action)): Path<(String, String)>,
-    form: Fields,
-) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    if let Err(answer) = curator(&desk).await {
-        return answer;
-    }
-    let issue = match stored_issue(&desk, &id).await {
-        Ok(issue) => issue,
-        Err(answer) => return answer,
-    };
-    let app = &desk.app;
-    let store = &app.store;
-    let no_relay = "Mail cannot be sent yet: no SMTP relay is configured (smtp_url, MASTHEAD_SMTP_URL or --smtp-url).";
-    let outcome: Result<&str, String> = match action.as_str() {
-        "test" => match &app.mailer {
-            None => Err(no_relay.into()),
-            Some(mailer) => sending::send_test(
-                store,
-                mailer,
-                &app.theme,
-                &app.public_url,
-                &issue,
-                form.get("address"),
-            )
-            .await
-            .map(|_| "test"),
-        },
-        "send" | "resume" => match &app.mailer {
-            None => Err(no_relay.into()),
-            Some(_) => sending::start(store, &issue)
-                .await
-                .map(|_| "sending")
-                .map_err(|e| e.to_string()),
-        },
+    CheckedForm { desk, me, form }: CheckedForm<ActionFields>,
+) -> DeskResult {
+    let issue = stored_issue(&desk, &id).await?;
+    let action = match action.as_str() {
+        "test" => IssueAction::Test(&form.address),
+        "send" => IssueAction::Send,
+        "resume" => IssueAction::Resume,
+        "pause" => IssueAction::Pause,
         "schedule" => {
-            let settings = match crate::services::settings::load(store).await {
-                Ok(s) => s,
-                Err(e) => return unavailable(e),
-            };
-            let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-            match dates::parse_local_input(form.get("send_at"), &tz) {
-                None => Err("Choose a date and time to send it.".into()),
-                Some(at) => sending::schedule(store, &issue, at)
-                    .await
-                    .map(|_| "scheduled")
-                    .map_err(|e| e.to_string()),
+            let tz = site_timezone(&desk.app).await?;
+            match dates::parse_local_input(&form.send_at, &tz) {
+                Some(at) => IssueAction::Schedule(at),
+                None => {
+                    let why = Some("Choose a date and time to send it.".into());
+                    return issue_page(&desk, &me, &id, StatusCode::BAD_REQUEST, None, why).await;
+                }
             }
         }
-        "pause" => store
-            .set_issue_status(&issue.id, "paused", Some("paused by an editor"))
-            .await
-            .map(|_| "saved")
-            .map_err(|e| e.to_string()),
-        _ => return not_found().await,
+        _ => return Err(DeskError::not_found(super::NO_SUCH_PAGE)),
     };
-    match outcome {
-        Ok(done) => {
-            let _ = store
-                .log_activity_on(
-                    Some(&me.user.id),
-                    &format!("newsletter issue: {action}"),
-                    &issue.subject,
-                    Some(crate::model::accounts::ActivityTarget::Issue(&id)),
-                )
-                .await;
-            see_other(&format!("{}?done={done}", desk_issue(&id)))
-        }
-        Err(why) => {
-            issue_page(
-                &desk,
-                &id,
-                StatusCode::BAD_REQUEST,
-                None,
-                Some(capitalized(&why)),
-            )
-            .await
-        }
-    }
+    let app = &desk.app;
+    let outbox = Outbox {
+        mailer: app.mailer.as_ref(),
+        theme: &app.theme,
+        public_url: &app.public_url,
+    };
+    let done = sending::act(&app.store, &outbox, &me.user, &issue, action).await;
+    answered(&desk, &me, &id, done).await
 }
 
 /// The email as a mail client would show it, beside the form.
-pub(super) async fn preview(desk: Desk, Path(id): Path<String>) -> Response {
-    if let Err(answer) = curator(&desk).await {
-        return answer;
-    }
-    let issue = match stored_issue(&desk, &id).await {
-        Ok(issue) => issue,
-        Err(answer) => return answer,
-    };
+pub(super) async fn preview(
+    SignedInDesk { desk, me }: SignedInDesk,
+    Path(id): Path<String>,
+) -> DeskResult {
+    curator(&me)?;
+    let issue = stored_issue(&desk, &id).await?;
     let app = &desk.app;
-    match sending::preview_html(&app.store, &app.theme, &app.public_url, &issue).await {
-        Ok(html) => super::stories::framable_html(html),
-        Err(e) => plain(StatusCode::CONFLICT, &capitalized(&e.to_string())),
-    }
+    let html = sending::preview_html(&app.store, &app.theme, &app.public_url, &issue).await?;
+    Ok(super::stories::framable_html(html))
 }
 
 /// Sent, failed and waiting, for the page's live counts.
-pub(super) async fn progress(desk: Desk, Path(id): Path<String>) -> Response {
-    if let Err(answer) = curator(&desk).await {
-        return answer;
-    }
+pub(super) async fn progress(
+    SignedInDesk { desk, me }: SignedInDesk,
+    Path(id): Path<String>,
+) -> DeskResult {
+    curator(&me)?;
     let store = &desk.app.store;
-    let (issue, progress) =
-        match tokio::try_join!(store.issue_by_id(&id), store.issue_progress(&id)) {
-            Ok((Some(issue), progress)) => (issue, progress),
-            Ok((None, _)) => return not_found().await,
-            Err(e) => return unavailable(e),
-        };
-    axum::Json(serde_json::json!({
+    let issue = stored_issue(&desk, &id).await?;
+    let progress = store.issue_progress(&id).await?;
+    Ok(axum::Json(serde_json::json!({
         "status": issue.status,
         "sent": progress.sent,
         "failed": progress.failed,
         "queued": progress.queued,
         "error": issue.last_error,
     }))
-    .into_response()
+    .into_response())
 }
 
 #[derive(Serialize, Default)]
@@ -523,7 +440,7 @@ struct NewsletterView {
     error: Option<String>,
 }
 
-async fn newsletter_page(desk: &Desk, status: StatusCode, view: NewsletterView) -> Response {
+async fn newsletter_page(desk: &Desk, status: StatusCode, view: NewsletterView) -> DeskResult {
     let title = if view.new {
         "New newsletter".to_string()
     } else {
@@ -538,10 +455,11 @@ async fn newsletter_page(desk: &Desk, status: StatusCode, view: NewsletterView) 
 }
 
 /// A newsletter's name, sender and place on the sign-up forms (`new` for a new one).
-pub(super) async fn settings(desk: Desk, Path(slug): Path<String>) -> Response {
-    if let Err(answer) = curator(&desk).await {
-        return answer;
-    }
+pub(super) async fn settings(
+    SignedInDesk { desk, me }: SignedInDesk,
+    Path(slug): Path<String>,
+) -> DeskResult {
+    curator(&me)?;
     if slug == "new" {
         let view = NewsletterView {
             new: true,
@@ -551,13 +469,14 @@ pub(super) async fn settings(desk: Desk, Path(slug): Path<String>) -> Response {
         };
         return newsletter_page(&desk, StatusCode::OK, view).await;
     }
-    let found = match desk.app.store.newsletters().await {
-        Ok(all) => all.into_iter().find(|n| n.slug == slug),
-        Err(e) => return unavailable(e),
-    };
-    let Some(n) = found else {
-        return not_found().await;
-    };
+    let found = desk
+        .app
+        .store
+        .newsletters()
+        .await?
+        .into_iter()
+        .find(|n| n.slug == slug);
+    let n = found.ok_or_else(|| DeskError::not_found(NO_SUCH_NEWSLETTER))?;
     let view = NewsletterView {
         action: format!("{}/{}/settings", desk_newsletters(), n.slug),
         name: n.name,
@@ -573,19 +492,20 @@ pub(super) async fn settings(desk: Desk, Path(slug): Path<String>) -> Response {
     newsletter_page(&desk, StatusCode::OK, view).await
 }
 
-pub(super) async fn save_settings(desk: Desk, Path(slug): Path<String>, form: Fields) -> Response {
-    if let Err(refused) = signed_in_form(&desk, &form) {
-        return refused.into_response();
-    }
-    if let Err(answer) = curator(&desk).await {
-        return answer;
-    }
-    let existing = match desk.app.store.newsletters().await {
-        Ok(all) => all.into_iter().find(|n| n.slug == slug),
-        Err(e) => return unavailable(e),
-    };
+pub(super) async fn save_settings(
+    Path(slug): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<Fields>,
+) -> DeskResult {
+    curator(&me)?;
+    let existing = desk
+        .app
+        .store
+        .newsletters()
+        .await?
+        .into_iter()
+        .find(|n| n.slug == slug);
     if slug != "new" && existing.is_none() {
-        return not_found().await;
+        return Err(DeskError::not_found(NO_SUCH_NEWSLETTER));
     }
     let input = sending::NewsletterForm {
         name: form.get("name"),
@@ -598,7 +518,7 @@ pub(super) async fn save_settings(desk: Desk, Path(slug): Path<String>, form: Fi
         position: form.get("position"),
     };
     match sending::save_newsletter(&desk.app.store, existing.as_ref(), input).await {
-        Ok(_) => see_other(&desk_newsletters()),
+        Ok(_) => Ok(see_other(&desk_newsletters())),
         Err((field, message)) => {
             let view = NewsletterView {
                 new: existing.is_none(),

@@ -5,17 +5,23 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::form::{Fields, signed_in_form};
-use super::revisions::{Piece, RevisionsQuery, ask_before_restoring, revisions_page};
+use super::form::Fields;
+use super::revisions::{
+    Piece, RestoreFields, Restoring, RevisionsQuery, restore_refused, restoring, revisions_page,
+};
+use super::session::CsrfForm;
 use super::stories::status_label;
-use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
+use super::{
+    CheckedForm, Desk, DeskError, DeskResult, Frame, SignedInDesk, allowed, render, see_other,
+};
 use crate::model::text::capitalized;
 use crate::model::{Page, Status};
+use crate::services::accounts::SignedIn;
 use crate::services::editing::Step;
 use crate::services::pages::{self, PageFields};
+use crate::services::permissions::Action;
 use crate::services::publishing::ContentError;
 use crate::store::PieceKind;
 use crate::urls;
@@ -46,23 +52,17 @@ pub(super) struct DoneQuery {
     done: String,
 }
 
-/// The signed-in editor or owner, or the answer for anyone else.
-async fn manager(desk: &Desk) -> Result<crate::model::accounts::User, Response> {
-    match &desk.signed_in {
-        None => Err(desk.sign_in_first()),
-        Some(me) if !pages::may_manage(&me.user) => Err(forbidden(desk, REFUSED).await),
-        Some(me) => Ok(me.user.clone()),
-    }
+/// Pages are for editors and owners.
+fn manager(me: &SignedIn) -> DeskResult<()> {
+    allowed(me, Action::Curate, REFUSED)
 }
 
-pub(super) async fn list(desk: Desk, Query(query): Query<DoneQuery>) -> Response {
-    if let Err(answer) = manager(&desk).await {
-        return answer;
-    }
-    let all = match desk.app.store.pages().await {
-        Ok(all) => all,
-        Err(e) => return unavailable(e),
-    };
+pub(super) async fn list(
+    SignedInDesk { desk, me }: SignedInDesk,
+    Query(query): Query<DoneQuery>,
+) -> DeskResult {
+    manager(&me)?;
+    let all = desk.app.store.pages().await?;
     let view = ListView {
         rows: all
             .iter()
@@ -117,15 +117,12 @@ async fn editor_page(
     fields: PageFields,
     errors: HashMap<&'static str, String>,
     notice: Option<&'static str>,
-) -> Response {
+) -> DeskResult {
     let store = &desk.app.store;
-    let (heroes, authors) = match tokio::try_join!(
+    let (heroes, authors) = tokio::try_join!(
         super::image_choices(store, &fields.hero_image_id, "(no image)"),
         store.authors()
-    ) {
-        Ok(loaded) => loaded,
-        Err(e) => return unavailable(e),
-    };
+    )?;
     let id = stored.map(|p| p.id.clone());
     let status = stored.map_or(Status::Draft, |p| p.status);
     let view = EditorView {
@@ -174,10 +171,8 @@ async fn editor_page(
     .await
 }
 
-pub(super) async fn new_page(desk: Desk) -> Response {
-    if let Err(answer) = manager(&desk).await {
-        return answer;
-    }
+pub(super) async fn new_page(SignedInDesk { desk, me }: SignedInDesk) -> DeskResult {
+    manager(&me)?;
     editor_page(
         &desk,
         StatusCode::OK,
@@ -189,29 +184,20 @@ pub(super) async fn new_page(desk: Desk) -> Response {
     .await
 }
 
-async fn stored_page(desk: &Desk, id: &str) -> Result<Page, Response> {
-    match desk.app.store.page_by_id(id).await {
-        Ok(Some(page)) => Ok(page),
-        Ok(None) => Err(plain(
-            StatusCode::NOT_FOUND,
-            "There is no page with this address: it may have been deleted.",
-        )),
-        Err(e) => Err(unavailable(e)),
-    }
+/// The page at `id`, for an editor or an owner.
+async fn stored_page(desk: &Desk, me: &SignedIn, id: &str) -> DeskResult<Page> {
+    manager(me)?;
+    desk.app.store.page_by_id(id).await?.ok_or_else(|| {
+        DeskError::not_found("There is no page with this address: it may have been deleted.")
+    })
 }
 
 pub(super) async fn edit(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
-) -> Response {
-    if let Err(answer) = manager(&desk).await {
-        return answer;
-    }
-    let page = match stored_page(&desk, &id).await {
-        Ok(page) => page,
-        Err(answer) => return answer,
-    };
+) -> DeskResult {
+    let page = stored_page(&desk, &me, &id).await?;
     let notice = match query.done.as_str() {
         "save" => Some("Saved."),
         "publish" => Some("Published: readers can see it now."),
@@ -243,30 +229,22 @@ fn read_fields(form: &Fields) -> PageFields {
     }
 }
 
-pub(super) async fn create(desk: Desk, form: Fields) -> Response {
-    save(desk, None, form).await
+pub(super) async fn create(checked: CheckedForm<Fields>) -> DeskResult {
+    save(checked, None).await
 }
 
-pub(super) async fn update(desk: Desk, Path(id): Path<String>, form: Fields) -> Response {
-    save(desk, Some(id), form).await
+pub(super) async fn update(Path(id): Path<String>, checked: CheckedForm<Fields>) -> DeskResult {
+    save(checked, Some(id)).await
 }
 
-async fn save(desk: Desk, id: Option<String>, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    let Some(step) = Step::parse(form.get("step")) else {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "Choose one of the buttons under the page.",
-        );
-    };
+async fn save(
+    CheckedForm { desk, me, form }: CheckedForm<Fields>,
+    id: Option<String>,
+) -> DeskResult {
+    let step = Step::parse(form.get("step"))
+        .ok_or_else(|| DeskError::invalid("Choose one of the buttons under the page."))?;
     let stored = match &id {
-        Some(id) => match stored_page(&desk, id).await {
-            Ok(page) => Some(page),
-            Err(answer) => return answer,
-        },
+        Some(id) => Some(stored_page(&desk, &me, id).await?),
         None => None,
     };
     let fields = read_fields(&form);
@@ -285,13 +263,12 @@ async fn save(desk: Desk, id: Option<String>, form: Fields) -> Response {
     )
     .await
     {
-        Ok(page) => see_other(&format!(
+        Ok(page) => Ok(see_other(&format!(
             "{}?done={}",
             urls::desk_page(&page.id),
             step.as_str()
-        )),
-        Err(ContentError::Forbidden(why)) => forbidden(&desk, &why).await,
-        Err(ContentError::Storage(e)) => unavailable(e),
+        ))),
+        Err(e @ (ContentError::Forbidden(_) | ContentError::Storage(_))) => Err(e.into()),
         Err(e) => {
             let (field, status) = match &e {
                 ContentError::Invalid { field, .. } => (*field, StatusCode::BAD_REQUEST),
@@ -309,52 +286,26 @@ async fn save(desk: Desk, id: Option<String>, form: Fields) -> Response {
     }
 }
 
-pub(super) async fn preview(desk: Desk, form: Fields) -> Response {
-    if let Err(refused) = signed_in_form(&desk, &form) {
-        return refused.into_response();
-    }
-    if let Err(answer) = manager(&desk).await {
-        return answer;
-    }
+pub(super) async fn preview(CheckedForm { desk, me, form }: CheckedForm<Fields>) -> DeskResult {
+    manager(&me)?;
     let stored = match form.get("id") {
         "" => None,
-        id => match stored_page(&desk, id).await {
-            Ok(page) => Some(page),
-            Err(answer) => return answer,
-        },
+        id => Some(stored_page(&desk, &me, id).await?),
     };
-    let page = match pages::preview(&desk.app.store, stored.as_ref(), &read_fields(&form)).await {
-        Ok(page) => page,
-        Err(e) => return plain(StatusCode::BAD_REQUEST, &capitalized(&e.to_string())),
-    };
-    let presenter = match SitePresenter::new(&desk.app).await {
-        Ok(p) => p,
-        Err(e) => return unavailable(format!("{e:?}")),
-    };
-    match crate::web::site::page_html(&presenter, &page, true).await {
-        Ok(html) => super::stories::framable_html(html),
-        Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "a page preview failed to render");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The preview could not be made. The error is in the server's log.",
-            )
-        }
-    }
+    let page = pages::preview(&desk.app.store, stored.as_ref(), &read_fields(&form))
+        .await
+        .map_err(|e| DeskError::invalid(e.to_string()))?;
+    let presenter = SitePresenter::new(&desk.app).await?;
+    let html = crate::web::site::page_html(&presenter, &page, true).await?;
+    Ok(super::stories::framable_html(html))
 }
 
 pub(super) async fn revisions(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     Path(id): Path<String>,
     Query(query): Query<RevisionsQuery>,
-) -> Response {
-    if let Err(answer) = manager(&desk).await {
-        return answer;
-    }
-    let page = match stored_page(&desk, &id).await {
-        Ok(page) => page,
-        Err(answer) => return answer,
-    };
+) -> DeskResult {
+    let page = stored_page(&desk, &me, &id).await?;
     revisions_page(&desk, revisions_of(&page), &query, &compare_revisions).await
 }
 
@@ -383,66 +334,40 @@ fn revisions_of(page: &crate::model::Page) -> Piece<'_> {
     }
 }
 
-/// `delete` or `restore` on a page.
-pub(super) async fn action(
-    desk: Desk,
-    Path((id, action)): Path<(String, String)>,
-    form: Fields,
-) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    let page = match stored_page(&desk, &id).await {
-        Ok(page) => page,
-        Err(answer) => return answer,
-    };
-    let store = &desk.app.store;
-    let outcome =
-        match action.as_str() {
-            "delete" => pages::delete(store, &me.user, &page)
-                .await
-                .map(|_| see_other(&format!("{}?done=deleted", urls::desk_pages()))),
-            "restore" => {
-                let Ok(number) = form.get("number").parse::<i64>() else {
-                    return plain(StatusCode::BAD_REQUEST, "Choose a revision to restore.");
-                };
-                let revisions = match store.revisions(PieceKind::Page, &id).await {
-                    Ok(revisions) => revisions,
-                    Err(e) => return unavailable(e),
-                };
-                let Some(fields) = revisions.iter().find(|r| r.number == number).and_then(|r| {
-                    crate::services::editing::revision_fields::<PageFields>(&r.fields)
-                }) else {
-                    return plain(StatusCode::NOT_FOUND, "That revision does not exist.");
-                };
-                let live = page.status == crate::model::Status::Published;
-                let confirmed = form.get("confirmed") == "yes";
-                let piece = revisions_of(&page);
-                if let Some(ask) =
-                    ask_before_restoring(&desk, &piece, number, live, confirmed, &compare_revisions)
-                        .await
-                {
-                    return ask;
-                }
-                let based_on = form.get("revision").parse::<i64>().ok();
-                pages::save(
-                    store,
-                    &me.user,
-                    Some(&page),
-                    fields,
-                    Step::Restore,
-                    based_on,
-                )
-                .await
-                .map(|_| see_other(&format!("{}?done=restored", urls::desk_page(&id))))
-            }
-            _ => return not_found().await,
-        };
-    match outcome {
-        Ok(answer) => answer,
-        Err(ContentError::Forbidden(why)) => forbidden(&desk, &why).await,
-        Err(ContentError::Storage(e)) => unavailable(e),
-        Err(e) => plain(StatusCode::CONFLICT, &capitalized(&e.to_string())),
+pub(super) async fn delete(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, .. }: CheckedForm<CsrfForm>,
+) -> DeskResult {
+    let page = stored_page(&desk, &me, &id).await?;
+    pages::delete(&desk.app.store, &me.user, &page).await?;
+    Ok(see_other(&format!("{}?done=deleted", urls::desk_pages())))
+}
+
+pub(super) async fn restore(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<RestoreFields>,
+) -> DeskResult {
+    let page = stored_page(&desk, &me, &id).await?;
+    let live = page.status == Status::Published;
+    let piece = revisions_of(&page);
+    match restoring::<PageFields>(&desk, &piece, &form, live, &compare_revisions).await? {
+        Restoring::Ask(page) => Ok(page),
+        Restoring::Go { fields, based_on } => {
+            let store = &desk.app.store;
+            pages::save(
+                store,
+                &me.user,
+                Some(&page),
+                fields,
+                Step::Restore,
+                based_on,
+            )
+            .await
+            .map_err(|e| restore_refused(e, "page"))?;
+            Ok(see_other(&format!(
+                "{}?done=restored",
+                urls::desk_page(&id)
+            )))
+        }
     }
 }

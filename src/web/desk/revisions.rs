@@ -2,11 +2,14 @@
 //! changes between any two, and restoring one.
 
 use axum::response::Response;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{Desk, Frame, plain, render, unavailable};
+use super::{Desk, DeskError, DeskResult, Frame, render, site_timezone};
 use crate::model::dates;
 use crate::services::diff::FieldChange;
+use crate::services::editing;
+use crate::services::publishing::ContentError;
 use crate::store::PieceKind;
 
 #[derive(Deserialize)]
@@ -62,17 +65,10 @@ pub(super) async fn revisions_page(
     piece: Piece<'_>,
     query: &RevisionsQuery,
     compare: &(dyn Fn(&str, &str) -> Vec<FieldChange> + Sync),
-) -> Response {
+) -> DeskResult {
     let store = &desk.app.store;
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
-    let revisions = match store.revisions(piece.kind, piece.id).await {
-        Ok(revisions) => revisions,
-        Err(e) => return unavailable(e),
-    };
-    let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = site_timezone(&desk.app).await?;
+    let revisions = store.revisions(piece.kind, piece.id).await?;
     let newest = revisions.first().map_or(0, |r| r.number);
     let to = query.to.parse().unwrap_or(newest);
     let from = query.from.parse().unwrap_or_else(|_| {
@@ -134,48 +130,77 @@ struct RestoreView {
     changes: Vec<FieldChange>,
 }
 
-/// Restoring a revision of a piece readers can see changes the site at
-/// once: unless the request says it was confirmed, the answer is a page
-/// that asks, showing what would change (from the current revision to the
-/// chosen one). None: go ahead.
-pub(super) async fn ask_before_restoring(
+/// A restore form: the revision chosen, the revision the page showed
+/// (what the save is based on), and whether the person confirmed.
+#[derive(Deserialize)]
+pub(super) struct RestoreFields {
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    revision: String,
+    #[serde(default)]
+    confirmed: String,
+}
+
+/// Where restoring stands before anything is saved.
+pub(super) enum Restoring<F> {
+    /// The page that asks first, showing what would change.
+    Ask(Response),
+    /// Save these fields (as `Step::Restore`) over the revision the page
+    /// showed.
+    Go { fields: F, based_on: Option<i64> },
+}
+
+/// The chosen revision's fields, read back as the piece's kind saves them;
+/// or, for a piece readers can see (`live`) and a form not yet confirmed,
+/// the page that asks first: restoring one changes the site at once.
+pub(super) async fn restoring<F: DeserializeOwned>(
     desk: &Desk,
     piece: &Piece<'_>,
-    number: i64,
+    form: &RestoreFields,
     live: bool,
-    confirmed: bool,
     compare: &(dyn Fn(&str, &str) -> Vec<FieldChange> + Sync),
-) -> Option<Response> {
-    if !live || confirmed {
-        return None;
-    }
-    let revisions = match desk.app.store.revisions(piece.kind, piece.id).await {
-        Ok(revisions) => revisions,
-        Err(e) => return Some(unavailable(e)),
-    };
+) -> DeskResult<Restoring<F>> {
+    let number: i64 = form
+        .number
+        .parse()
+        .map_err(|_| DeskError::invalid("Choose a revision to restore."))?;
+    let revisions = desk.app.store.revisions(piece.kind, piece.id).await?;
     let fields_of = |n: i64| revisions.iter().find(|r| r.number == n).map(|r| &r.fields);
-    let Some(chosen) = fields_of(number) else {
-        return Some(plain(
-            axum::http::StatusCode::NOT_FOUND,
-            "That revision does not exist.",
-        ));
-    };
-    let changes = fields_of(piece.current).map_or_else(Vec::new, |now| compare(now, chosen));
-    let view = RestoreView {
-        headline: piece.headline.to_string(),
-        number,
-        revision: piece.current,
-        action: format!("{}/restore", piece.base_url),
-        back_url: format!("{}/revisions", piece.base_url),
-        changes,
-    };
-    let title = format!("Restore revision {number}: {}", piece.headline);
-    Some(
-        render(
-            desk,
-            Frame::page("desk/restore.html", &title, piece.desk_section),
-            view,
-        )
-        .await,
-    )
+    let chosen =
+        fields_of(number).ok_or_else(|| DeskError::not_found("That revision does not exist."))?;
+    let fields = editing::revision_fields::<F>(chosen)
+        .ok_or_else(|| DeskError::conflict("That revision cannot be read back."))?;
+    if live && form.confirmed != "yes" {
+        let changes = fields_of(piece.current).map_or_else(Vec::new, |now| compare(now, chosen));
+        let view = RestoreView {
+            headline: piece.headline.to_string(),
+            number,
+            revision: piece.current,
+            action: format!("{}/restore", piece.base_url),
+            back_url: format!("{}/revisions", piece.base_url),
+            changes,
+        };
+        let title = format!("Restore revision {number}: {}", piece.headline);
+        let frame = Frame::page("desk/restore.html", &title, piece.desk_section);
+        return Ok(Restoring::Ask(render(desk, frame, view).await?));
+    }
+    Ok(Restoring::Go {
+        fields,
+        based_on: form.revision.parse().ok(),
+    })
+}
+
+/// A restore the rules refused, in words that say what to do next
+/// (`piece`: "story", "brief", "page").
+pub(super) fn restore_refused(e: ContentError, piece: &str) -> DeskError {
+    match e {
+        ContentError::Stale => DeskError::conflict(format!(
+            "Someone saved the {piece} after you opened its revisions. Reload them and choose again."
+        )),
+        ContentError::Invalid { message, .. } => DeskError::conflict(format!(
+            "That revision cannot be restored as it is: {message}. Open the {piece} and make the change by hand."
+        )),
+        other => other.into(),
+    }
 }

@@ -3,12 +3,11 @@
 //! included where they may open them).
 
 use axum::extract::Query;
-use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use super::{Desk, Frame, render, unavailable};
+use super::{DeskResult, Frame, SignedInDesk, render};
 use crate::services::permissions::{Action, may};
-use crate::store::WorkFilter;
+use crate::store::{PageKey, WorkFilter};
 use crate::urls;
 
 /// Results of one kind shown at once.
@@ -66,10 +65,10 @@ fn matching<T>(
         .collect()
 }
 
-pub(super) async fn show(desk: Desk, Query(query): Query<SearchQuery>) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
+pub(super) async fn show(
+    SignedInDesk { desk, me }: SignedInDesk,
+    Query(query): Query<SearchQuery>,
+) -> DeskResult {
     let q: String = query.q.trim().chars().take(MAX_WORDS).collect();
     let mut groups = Vec::new();
     if !q.is_empty() {
@@ -81,18 +80,16 @@ pub(super) async fn show(desk: Desk, Query(query): Query<SearchQuery>) -> Respon
             ..Default::default()
         };
         let loaded = tokio::try_join!(
-            store.work_stories(&filter, PER_KIND, 0),
-            store.work_briefs(&filter, PER_KIND, 0),
-            store.library(Some(&q), PER_KIND, 0),
+            store.work_stories(&filter, &PageKey::Newest, PER_KIND),
+            store.work_briefs(&filter, &PageKey::Newest, PER_KIND),
+            store.library(Some(&q), PER_KIND),
             store.authors(),
             store.tags(),
             store.pages(),
             store.users(),
         );
-        let (stories, briefs, images, authors, tags, pages, people) = match loaded {
-            Ok(loaded) => loaded,
-            Err(e) => return unavailable(e),
-        };
+        let (stories, briefs, images, authors, tags, pages, people) = loaded?;
+        let (stories, briefs) = (stories.rows, briefs.rows);
         let piece = |url: String, item: crate::store::WorkItem| Found {
             url,
             label: item.headline,

@@ -3,12 +3,17 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, State};
-use axum::http::{HeaderValue, header, request::Parts};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::error::{DeskError, DeskResult};
 
 use crate::services::accounts::{self, SESSION_MAX_SECS, SignedIn};
-use crate::urls::PublicUrl;
+use crate::urls::{self, PublicUrl};
 use crate::web::App;
 
 /// The cookie that carries a desk session. It is sent to `/desk` only: the
@@ -67,7 +72,7 @@ async fn look_up(app: &App, token: Option<&str>) -> Result<Option<SignedIn>, Res
     match token {
         Some(token) => accounts::signed_in(&app.store, token)
             .await
-            .map_err(super::unavailable),
+            .map_err(|e| DeskError::from(e).into_response()),
         None => Ok(None),
     }
 }
@@ -133,7 +138,7 @@ pub async fn signed_in_before_body(
                 .into_response();
         }
         let (parts, _) = request.into_parts();
-        return super::Refused::NotSignedIn(back_path(&parts)).into_response();
+        return Refused::NotSignedIn(back_path(&parts)).into_response();
     }
     request.extensions_mut().insert(LookedUp(found));
     next.run(request).await
@@ -185,4 +190,137 @@ pub fn expired_cookie(public_url: &PublicUrl) -> HeaderValue {
         "{COOKIE}=; Path=/desk; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
     ))
     .expect("a valid header")
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// Why a desk request was not accepted.
+#[derive(Debug)]
+pub enum Refused {
+    /// Its token is not this session's: stale, or made elsewhere.
+    StaleForm,
+    /// Signing in leads back to this desk page.
+    NotSignedIn(String),
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        DeskError::Refused(self).into_response()
+    }
+}
+
+/// The signed-in person of a desk form, once its token is checked.
+pub fn checked(desk: &Desk, form: &CsrfForm) -> Result<SignedIn, Refused> {
+    match &desk.signed_in {
+        Some(me) if accounts::same_secret(&me.csrf_token, &form.csrf) => Ok(me.clone()),
+        Some(_) => Err(Refused::StaleForm),
+        None => Err(Refused::NotSignedIn(desk.path.clone())),
+    }
+}
+
+/// The sign-in page, leading back to `back` (a desk page) afterwards.
+pub fn login_then(back: &str) -> String {
+    if back == urls::desk() || back == urls::desk_login() || !is_desk_path(back) {
+        urls::desk_login()
+    } else {
+        format!("{}?next={}", urls::desk_login(), urls::query_encode(back))
+    }
+}
+
+/// A path inside the desk (never another site: `//host` or `/desk.evil`).
+pub fn is_desk_path(path: &str) -> bool {
+    path.starts_with("/desk/")
+        && !path.contains("//")
+        && !path.contains('\\')
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
+}
+
+impl Desk {
+    /// The person signed in, or the refusal that sends them to sign in.
+    pub fn me(&self) -> Result<&SignedIn, Refused> {
+        self.signed_in
+            .as_ref()
+            .ok_or_else(|| Refused::NotSignedIn(self.path.clone()))
+    }
+}
+
+/// A desk page asked for by someone signed in; anyone else is sent to sign
+/// in and brought back.
+pub struct SignedInDesk {
+    pub desk: Desk,
+    pub me: SignedIn,
+}
+
+impl FromRequestParts<Arc<App>> for SignedInDesk {
+    type Rejection = DeskError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> DeskResult<Self> {
+        let desk = Desk::from_request_parts(parts, app)
+            .await
+            .map_err(|_| DeskError::Unavailable("the session could not be looked up".into()))?;
+        let me = desk.me()?.clone();
+        Ok(SignedInDesk { desk, me })
+    }
+}
+
+/// A desk form sent by the signed-in person whose session made it (its
+/// token checked against the session's), read into `T`: a struct of the
+/// fields a form has, or [`super::form::Fields`] for forms of many parts.
+pub struct CheckedForm<T> {
+    pub desk: Desk,
+    pub me: SignedIn,
+    pub form: T,
+}
+
+const UNREADABLE_FORM: &str =
+    "The form arrived incomplete or in a shape the desk does not read. Go back and send it again.";
+
+impl<T: DeserializeOwned> FromRequest<Arc<App>> for CheckedForm<T> {
+    type Rejection = DeskError;
+
+    async fn from_request(request: Request, app: &Arc<App>) -> DeskResult<Self> {
+        let (mut parts, body) = request.into_parts();
+        let desk = Desk::from_request_parts(&mut parts, app)
+            .await
+            .map_err(|_| DeskError::Unavailable("the session could not be looked up".into()))?;
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(DeskError::Said {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                message: UNREADABLE_FORM.into(),
+            });
+        }
+        let request = Request::from_parts(parts, body);
+        let bytes = Bytes::from_request(request, app)
+            .await
+            .map_err(|rejection| DeskError::Said {
+                status: rejection.status(),
+                message: UNREADABLE_FORM.into(),
+            })?;
+        let token: CsrfForm = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| DeskError::invalid(UNREADABLE_FORM))?;
+        let me = checked(&desk, &token)?;
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| DeskError::invalid(UNREADABLE_FORM))?;
+        Ok(CheckedForm { desk, me, form })
+    }
+}
+
+/// The person a request's cookie names, for pages drawn outside a handler
+/// (a refusal in the desk's frame); none when it cannot be told.
+pub async fn signed_in_by_headers(app: &App, headers: &axum::http::HeaderMap) -> Option<SignedIn> {
+    look_up(app, session_token(headers).as_deref())
+        .await
+        .ok()
+        .flatten()
 }

@@ -10,15 +10,22 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::form::{Fields, signed_in_form};
-use super::revisions::{Piece, RevisionsQuery, ask_before_restoring, revisions_page};
-use super::{Desk, Frame, forbidden, not_found, plain, render, see_other, unavailable};
+use super::form::Fields;
+use super::revisions::{
+    Piece, RestoreFields, Restoring, RevisionsQuery, restore_refused, restoring, revisions_page,
+};
+use super::session::CsrfForm;
+use super::{
+    CheckedForm, Desk, DeskError, DeskResult, Frame, SignedInDesk, page_key, render, see_other,
+};
 use crate::model::text::capitalized;
 use crate::model::{NoteKind, SiteSettings, Status, dates};
+use crate::services::accounts::SignedIn;
 use crate::services::diff::FieldChange;
 use crate::services::editing::{self, Step, StoryFields};
 use crate::services::permissions::{Action, may};
-use crate::services::publishing::{self, ContentError};
+use crate::services::publishing::ContentError;
+use crate::store::Cursor;
 use crate::store::{Owner, PieceKind, StoryCard, WorkFilter};
 use crate::urls;
 use crate::web::site::SitePresenter;
@@ -40,8 +47,12 @@ pub(super) struct ListQuery {
     author: String,
     #[serde(default)]
     q: String,
+    /// The page of stories changed before this key.
     #[serde(default)]
-    page: String,
+    older: String,
+    /// The page of stories changed after this key.
+    #[serde(default)]
+    newer: String,
 }
 
 #[derive(Serialize)]
@@ -110,7 +121,6 @@ struct ListView {
     q: String,
     rows: Vec<Row>,
     filtered: bool,
-    page: u32,
     prev_url: Option<String>,
     next_url: Option<String>,
     only_own: bool,
@@ -150,33 +160,29 @@ pub(super) fn own_only(user: &crate::model::accounts::User) -> Option<Owner> {
     }
 }
 
-/// A page number from the query: 1 when absent; None when it is not one.
-pub(super) fn page_number(raw: &str) -> Option<u32> {
-    if raw.is_empty() {
-        return Some(1);
+/// A status filter from a list's query: none when empty.
+pub(super) fn status_filter(text: &str) -> DeskResult<Option<Status>> {
+    match text {
+        "" => Ok(None),
+        s => Status::parse(s)
+            .map(Some)
+            .ok_or_else(|| DeskError::invalid("Choose one of the statuses offered.")),
     }
-    raw.parse()
-        .ok()
-        .filter(|&n: &u32| (1..=100_000).contains(&n))
 }
 
-/// The list's address with the same filters, at page `page`.
-fn list_url(query: &ListQuery, page: u32) -> String {
-    let mut pairs = url_pairs(&[
+/// The list's address with the same filters, at the page `side` (`older`
+/// or `newer`) of `key`.
+fn list_url(query: &ListQuery, side: &str, key: &Cursor) -> String {
+    let token = key.token();
+    let pairs = url_pairs(&[
         ("status", &query.status),
         ("section", &query.section),
         ("label", &query.label),
         ("author", &query.author),
         ("q", &query.q),
+        (side, &token),
     ]);
-    if page > 1 {
-        pairs.push(format!("page={page}"));
-    }
-    if pairs.is_empty() {
-        urls::desk_stories()
-    } else {
-        format!("{}?{}", urls::desk_stories(), pairs.join("&"))
-    }
+    format!("{}?{}", urls::desk_stories(), pairs.join("&"))
 }
 
 pub(super) fn url_pairs(pairs: &[(&str, &str)]) -> Vec<String> {
@@ -188,31 +194,12 @@ pub(super) fn url_pairs(pairs: &[(&str, &str)]) -> Vec<String> {
 }
 
 pub(super) async fn list(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     headers: axum::http::HeaderMap,
     Query(query): Query<ListQuery>,
-) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
-    let Some(page) = page_number(&query.page) else {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "The page number is not one the list has.",
-        );
-    };
-    let status = match query.status.as_str() {
-        "" => None,
-        s => match Status::parse(s) {
-            Some(status) => Some(status),
-            None => {
-                return plain(
-                    StatusCode::BAD_REQUEST,
-                    "Choose one of the statuses offered.",
-                );
-            }
-        },
-    };
+) -> DeskResult {
+    let key = page_key(&query.older, &query.newer)?;
+    let status = status_filter(&query.status)?;
     let store = &desk.app.store;
     let filter = WorkFilter {
         status,
@@ -222,24 +209,15 @@ pub(super) async fn list(
         headline: Some(query.q.trim().to_string()).filter(|s| !s.is_empty()),
         own: own_only(&me.user),
     };
-    let offset = i64::from(page - 1) * PER_PAGE;
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
-    let loaded = tokio::try_join!(
+    let (settings, sections, authors, page) = tokio::try_join!(
+        store.site_settings(),
         store.sections(),
         store.authors(),
-        store.work_stories(&filter, PER_PAGE + 1, offset),
-    );
-    let (sections, authors, mut items) = match loaded {
-        Ok(loaded) => loaded,
-        Err(e) => return unavailable(e),
-    };
-    let has_next = items.len() as i64 > PER_PAGE;
-    items.truncate(PER_PAGE as usize);
+        store.work_stories(&filter, &key, PER_PAGE),
+    )?;
     let tz = timezone(&settings);
-    let rows = items
+    let rows = page
+        .rows
         .into_iter()
         .map(|item| Row {
             url: urls::desk_story(&item.id),
@@ -258,7 +236,7 @@ pub(super) async fn list(
         .collect::<Vec<Row>>();
     // The desk's pickers ask for the same list as JSON.
     if super::wants_json(&headers) {
-        return super::picker_answer(
+        return Ok(super::picker_answer(
             rows.into_iter()
                 .map(|r| super::PickerItem {
                     detail: [r.status_label, &r.section, &r.updated]
@@ -271,7 +249,7 @@ pub(super) async fn list(
                     label: r.headline,
                 })
                 .collect(),
-        );
+        ));
     }
     let view = ListView {
         statuses: choices(
@@ -297,9 +275,8 @@ pub(super) async fn list(
             || filter.headline.is_some(),
         q: query.q.clone(),
         rows,
-        page,
-        prev_url: (page > 1).then(|| list_url(&query, page - 1)),
-        next_url: has_next.then(|| list_url(&query, page + 1)),
+        prev_url: page.newer.map(|key| list_url(&query, "newer", &key)),
+        next_url: page.older.map(|key| list_url(&query, "older", &key)),
         only_own: filter.own.is_some(),
     };
     render(
@@ -451,20 +428,15 @@ pub(super) fn offered_steps(
 /// Loads what the editor needs and shows it.
 async fn editor_page(
     desk: &Desk,
+    me: &SignedIn,
     status_code: StatusCode,
     stored: Option<&StoryCard>,
     fields: StoryFields,
     state: EditorState,
-) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
+) -> DeskResult {
     let store = &desk.app.store;
     let id = stored.map(|c| c.story.id.clone());
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
+    let settings = store.site_settings().await?;
     let loaded = tokio::try_join!(
         store.sections(),
         store.authors(),
@@ -489,9 +461,13 @@ async fn editor_page(
             }
         },
     );
-    let (sections, authors, heroes, tags, preview_token, notes, related) = match loaded {
-        Ok(loaded) => loaded,
-        Err(e) => return unavailable(e),
+    let (sections, authors, heroes, tags, preview_token, notes, related) = loaded?;
+    let newsletters = if may(me.user.role, Action::Curate, false)
+        && !matches!(stored.map(|c| c.story.status), Some(Status::Published))
+    {
+        store.newsletters().await?
+    } else {
+        vec![]
     };
     let tz = timezone(&settings);
     let own = stored
@@ -566,23 +542,14 @@ async fn editor_page(
             .collect(),
         may_delete: may(me.user.role, Action::Delete, own),
         may_feature: may(me.user.role, Action::Feature, own),
-        send_to: if may(me.user.role, Action::Curate, false)
-            && !matches!(status, Some(Status::Published))
-        {
-            match store.newsletters().await {
-                Ok(all) => all
-                    .iter()
-                    .map(|n| Choice {
-                        value: n.id.clone(),
-                        label: n.name.clone(),
-                        selected: false,
-                    })
-                    .collect(),
-                Err(e) => return unavailable(e),
-            }
-        } else {
-            vec![]
-        },
+        send_to: newsletters
+            .iter()
+            .map(|n| Choice {
+                value: n.id.clone(),
+                label: n.name.clone(),
+                selected: false,
+            })
+            .collect(),
         fields,
     };
     let title = if view.new {
@@ -622,89 +589,65 @@ fn done_notice(done: &str) -> Option<String> {
     )
 }
 
-pub(super) async fn new_story(desk: Desk) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
+pub(super) async fn new_story(SignedInDesk { desk, me }: SignedInDesk) -> DeskResult {
+    let why = crate::services::permissions::refusal(me.user.role, Action::Create);
     if !may(me.user.role, Action::Create, true) {
-        return forbidden(
-            &desk,
-            &crate::services::permissions::refusal(me.user.role, Action::Create),
-        )
-        .await;
+        return Err(DeskError::forbidden(why));
     }
     let store = &desk.app.store;
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
-    let sections = match store.sections().await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
+    let (settings, sections) = tokio::try_join!(store.site_settings(), store.sections())?;
     // A new story is bylined to its writer (with a profile made on first need).
-    let author = match editing::author_of(store, &me.user).await {
-        Ok(author) => author,
-        Err(e) => return content_failure(&desk, e).await,
-    };
+    let author = editing::author_of(store, &me.user).await?;
     let fields = StoryFields {
         label: settings.labels.first().cloned().unwrap_or_default(),
         section_id: sections.first().map(|s| s.id.clone()).unwrap_or_default(),
         author_ids: vec![author.id],
         ..Default::default()
     };
-    editor_page(&desk, StatusCode::OK, None, fields, EditorState::default()).await
+    editor_page(
+        &desk,
+        &me,
+        StatusCode::OK,
+        None,
+        fields,
+        EditorState::default(),
+    )
+    .await
 }
 
 /// Why an unpublished piece of someone else's does not open.
 pub(super) const UNPUBLISHED_OF_OTHERS: &str = "This piece is not published, and only an editor or one of its own authors may open it before it is.";
 
-/// The story at `id`, if the person signed in may open it; else the
-/// answer that says why not (not there, not signed in, not theirs).
-async fn stored_story(desk: &Desk, id: &str) -> Result<StoryCard, Response> {
-    match desk.app.store.story_cards_by_ids(&[id.to_string()]).await {
-        Ok(mut cards) if !cards.is_empty() => {
-            let card = cards.remove(0);
-            let now = desk.app.store.clock().now();
-            match &desk.signed_in {
-                None => Err(desk.sign_in_first()),
-                Some(me)
-                    if !editing::may_read(
-                        &me.user,
-                        card.story.is_public(now),
-                        card.story.created_by.as_deref(),
-                        &card.author_ids,
-                    ) =>
-                {
-                    Err(super::forbidden(desk, UNPUBLISHED_OF_OTHERS).await)
-                }
-                Some(_) => Ok(card),
-            }
-        }
-        Ok(_) => Err(plain(
-            StatusCode::NOT_FOUND,
+/// The story at `id`, if the person signed in may open it; else why not
+/// (not there, not theirs).
+async fn stored_story(desk: &Desk, me: &SignedIn, id: &str) -> DeskResult<StoryCard> {
+    let mut cards = desk.app.store.story_cards_by_ids(&[id.to_string()]).await?;
+    if cards.is_empty() {
+        return Err(DeskError::not_found(
             "There is no story with this address: it may have been deleted.",
-        )),
-        Err(e) => Err(unavailable(e)),
+        ));
     }
+    let card = cards.remove(0);
+    let now = desk.app.store.clock().now();
+    let public = card.story.is_public(now);
+    if !editing::may_read(
+        &me.user,
+        public,
+        card.story.created_by.as_deref(),
+        &card.author_ids,
+    ) {
+        return Err(DeskError::forbidden(UNPUBLISHED_OF_OTHERS));
+    }
+    Ok(card)
 }
 
 pub(super) async fn edit_story(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     Path(id): Path<String>,
     Query(query): Query<EditorQuery>,
-) -> Response {
-    if desk.signed_in.is_none() {
-        return desk.sign_in_first();
-    }
-    let card = match stored_story(&desk, &id).await {
-        Ok(card) => card,
-        Err(answer) => return answer,
-    };
-    let tags = match desk.app.store.tags().await {
-        Ok(tags) => tags,
-        Err(e) => return unavailable(e),
-    };
+) -> DeskResult {
+    let card = stored_story(&desk, &me, &id).await?;
+    let tags = desk.app.store.tags().await?;
     let fields = StoryFields::of(&card, &tags);
     let mut notice = done_notice(&query.done);
     // Scheduled: when it goes out, in the site's time zone.
@@ -713,10 +656,7 @@ pub(super) async fn edit_story(
         card.story.status,
         card.story.published_at,
     ) {
-        let settings = match crate::services::settings::load(&desk.app.store).await {
-            Ok(s) => s,
-            Err(e) => return unavailable(e),
-        };
+        let settings = desk.app.store.site_settings().await?;
         notice = Some(format!(
             "Scheduled: it goes out on {} ({} time).",
             dates::format(at, &timezone(&settings), "%A %-d %B %Y at %H:%M"),
@@ -727,7 +667,7 @@ pub(super) async fn edit_story(
         notice,
         ..Default::default()
     };
-    editor_page(&desk, StatusCode::OK, Some(&card), fields, state).await
+    editor_page(&desk, &me, StatusCode::OK, Some(&card), fields, state).await
 }
 
 /// The editor's fields as sent; `Err` names a field that could not be read.
@@ -773,46 +713,36 @@ fn form_field(field: &'static str) -> &'static str {
     }
 }
 
-/// A refused change, in the desk's words (the form is shown again by the caller).
-async fn content_failure(desk: &Desk, e: ContentError) -> Response {
-    match e {
-        ContentError::Forbidden(why) => forbidden(desk, &why).await,
-        ContentError::Storage(e) => unavailable(e),
-        other => plain(StatusCode::BAD_REQUEST, &other.to_string()),
-    }
+pub(super) async fn create_story(checked: CheckedForm<Fields>) -> DeskResult {
+    save(checked, None).await
 }
 
-pub(super) async fn create_story(desk: Desk, form: Fields) -> Response {
-    save(desk, None, form).await
+pub(super) async fn update_story(
+    Path(id): Path<String>,
+    checked: CheckedForm<Fields>,
+) -> DeskResult {
+    save(checked, Some(id)).await
 }
 
-pub(super) async fn update_story(desk: Desk, Path(id): Path<String>, form: Fields) -> Response {
-    save(desk, Some(id), form).await
-}
-
-async fn save(desk: Desk, id: Option<String>, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    let Some(step) = Step::parse(form.get("step")) else {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "Choose one of the buttons under the story.",
-        );
-    };
+async fn save(
+    CheckedForm { desk, me, form }: CheckedForm<Fields>,
+    id: Option<String>,
+) -> DeskResult {
+    let step = Step::parse(form.get("step"))
+        .ok_or_else(|| DeskError::invalid("Choose one of the buttons under the story."))?;
     let stored = match &id {
-        Some(id) => match stored_story(&desk, id).await {
-            Ok(card) => Some(card),
-            Err(answer) => return answer,
-        },
+        Some(id) => Some(stored_story(&desk, &me, id).await?),
         None => None,
     };
     let store = &desk.app.store;
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
+    let settings = store.site_settings().await?;
+    // A story sent to a newsletter as it goes out: who may send it is
+    // settled before anything is saved.
+    let going_out = matches!(step, Step::Publish | Step::Schedule);
+    let mailing = Some(form.get("send_to")).filter(|n| going_out && !n.is_empty());
+    if mailing.is_some() {
+        editing::may_send(&me.user)?;
+    }
     let (mut fields, unreadable_time) = read_fields(&form, &settings);
     if !may(me.user.role, Action::Feature, false) {
         // The form offers no such box to them: the story keeps its mark.
@@ -830,14 +760,8 @@ async fn save(desk: Desk, id: Option<String>, form: Fields) -> Response {
             format!("{typed:?} is not a date and time: use the date picker, or write it as 2026-05-01T09:30"),
         );
         state.publish_at_typed = Some(typed);
-        return editor_page(
-            &desk,
-            StatusCode::BAD_REQUEST,
-            stored.as_ref(),
-            fields,
-            state,
-        )
-        .await;
+        let status = StatusCode::BAD_REQUEST;
+        return editor_page(&desk, &me, status, stored.as_ref(), fields, state).await;
     }
     let saved = editing::save_story(
         store,
@@ -854,73 +778,47 @@ async fn save(desk: Desk, id: Option<String>, form: Fields) -> Response {
     }
     match saved {
         Ok(story) => {
-            let newsletter = form.get("send_to");
-            let going_out = matches!(step, Step::Publish | Step::Schedule);
-            if going_out && !newsletter.is_empty() {
-                if !may(me.user.role, Action::Curate, false) {
-                    return forbidden(
-                        &desk,
-                        "The story is saved, but only an editor or an owner sends it to a newsletter.",
-                    )
-                    .await;
-                }
+            if let Some(newsletter) = mailing {
                 let at = (step == Step::Schedule)
                     .then_some(story.published_at)
                     .flatten();
-                if let Err(e) = crate::services::sending::send_story(
-                    store,
-                    &story,
-                    newsletter,
-                    Some(&me.user.id),
-                    at,
-                )
-                .await
-                {
-                    return plain(
-                        StatusCode::CONFLICT,
-                        &format!("The story is saved, but it could not go out as an email: {e}."),
-                    );
-                }
+                let by = Some(me.user.id.as_str());
+                crate::services::sending::send_story(store, &story, newsletter, by, at)
+                    .await
+                    .map_err(|e| {
+                        DeskError::conflict(format!(
+                            "The story is saved, but it could not go out as an email: {e}."
+                        ))
+                    })?;
             }
-            see_other(&format!(
+            Ok(see_other(&format!(
                 "{}?done={}",
                 urls::desk_story(&story.id),
                 step.as_str()
-            ))
+            )))
         }
         Err(ContentError::Invalid { field, message }) => {
             state
                 .errors
                 .insert(form_field(field), capitalized(&message));
-            editor_page(
-                &desk,
-                StatusCode::BAD_REQUEST,
-                stored.as_ref(),
-                fields,
-                state,
-            )
-            .await
+            let status = StatusCode::BAD_REQUEST;
+            editor_page(&desk, &me, status, stored.as_ref(), fields, state).await
         }
         Err(e @ ContentError::SlugTaken(_)) => {
             state.errors.insert("slug", capitalized(&e.to_string()));
-            editor_page(&desk, StatusCode::CONFLICT, stored.as_ref(), fields, state).await
+            let status = StatusCode::CONFLICT;
+            editor_page(&desk, &me, status, stored.as_ref(), fields, state).await
         }
         Err(e @ ContentError::Stale) => {
             // Show what the other save changed; the form keeps this
             // person's text and now carries the current revision, so
             // saving again is a choice made knowing both.
             let Some(id) = &id else {
-                return plain(StatusCode::CONFLICT, &e.to_string());
+                return Err(e.into());
             };
-            let current = match stored_story(&desk, id).await {
-                Ok(card) => card,
-                Err(answer) => return answer,
-            };
+            let current = stored_story(&desk, &me, id).await?;
             let (tags, sections, authors) =
-                match tokio::try_join!(store.tags(), store.sections(), store.authors()) {
-                    Ok(loaded) => loaded,
-                    Err(e) => return unavailable(e),
-                };
+                tokio::try_join!(store.tags(), store.sections(), store.authors())?;
             let theirs = StoryFields::of(&current, &tags);
             state.conflict = Some(editing::story_changes(
                 &theirs, &fields, &sections, &authors,
@@ -932,78 +830,43 @@ async fn save(desk: Desk, id: Option<String>, form: Fields) -> Response {
                     capitalized(&e.to_string())
                 ),
             );
-            editor_page(&desk, StatusCode::CONFLICT, Some(&current), fields, state).await
+            let status = StatusCode::CONFLICT;
+            editor_page(&desk, &me, status, Some(&current), fields, state).await
         }
-        Err(e) => content_failure(&desk, e).await,
+        Err(e) => Err(e.into()),
     }
 }
 
 /// The answer to the editor's script after an autosave: the new revision
 /// and address, or why it was not saved (the page itself stays as it is).
-fn autosaved(saved: Result<crate::model::Story, ContentError>) -> Response {
-    let (status, body) = match saved {
-        Ok(story) => (
-            StatusCode::OK,
-            serde_json::json!({
-                "id": story.id,
-                "revision": story.revision,
-                "url": urls::desk_story(&story.id),
-            }),
-        ),
-        Err(e) => {
-            let status = match &e {
-                ContentError::Forbidden(_) => StatusCode::FORBIDDEN,
-                ContentError::Stale | ContentError::SlugTaken(_) => StatusCode::CONFLICT,
-                ContentError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
-                ContentError::Invalid { .. } => StatusCode::BAD_REQUEST,
-            };
-            (
-                status,
-                serde_json::json!({ "message": capitalized(&e.to_string()) }),
-            )
-        }
-    };
-    (status, axum::Json(body)).into_response()
+/// The refusal comes back as `{"message": …}` (the desk's scripts ask for
+/// JSON).
+fn autosaved(saved: Result<crate::model::Story, ContentError>) -> DeskResult {
+    let story = saved?;
+    let body = serde_json::json!({
+        "id": story.id,
+        "revision": story.revision,
+        "url": urls::desk_story(&story.id),
+    });
+    Ok(axum::Json(body).into_response())
 }
 
 /// The editor's current fields, rendered by the site's own story template.
-pub(super) async fn preview(desk: Desk, form: Fields) -> Response {
-    if let Err(refused) = signed_in_form(&desk, &form) {
-        return refused.into_response();
-    }
+pub(super) async fn preview(CheckedForm { desk, me, form }: CheckedForm<Fields>) -> DeskResult {
     let stored = match form.get("id") {
         "" => None,
-        id => match stored_story(&desk, id).await {
-            Ok(card) => Some(card),
-            Err(answer) => return answer,
-        },
+        id => Some(stored_story(&desk, &me, id).await?),
     };
-    let settings = match crate::services::settings::load(&desk.app.store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
+    let settings = desk.app.store.site_settings().await?;
     let (fields, _) = read_fields(&form, &settings);
-    match editing::preview_card(&desk.app.store, stored.as_ref(), &fields).await {
-        Ok(card) => site_preview(&desk, &card).await,
-        Err(e) => content_failure(&desk, e).await,
-    }
+    let card = editing::preview_card(&desk.app.store, stored.as_ref(), &fields).await?;
+    site_preview(&desk, &card).await
 }
 
-async fn site_preview(desk: &Desk, card: &StoryCard) -> Response {
-    let presenter = match SitePresenter::new(&desk.app).await {
-        Ok(p) => p,
-        Err(e) => return unavailable(format!("{e:?}")),
-    };
-    match crate::web::site::story_page(&presenter, card, true).await {
-        Ok(html) => framable_html(html),
-        Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "a preview failed to render");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The preview could not be made. The error is in the server's log.",
-            )
-        }
-    }
+async fn site_preview(desk: &Desk, card: &StoryCard) -> DeskResult {
+    let presenter = SitePresenter::new(&desk.app).await?;
+    let html = crate::web::site::story_page(&presenter, card, true).await?;
+    Ok(framable_html(html))
 }
 
 /// A rendered preview, which the desk's own pages may show in a frame.
@@ -1020,192 +883,175 @@ pub(super) fn framable_html(html: String) -> Response {
 }
 
 /// A draft shown by its secret link, to someone who may have no account.
-pub(super) async fn shared_preview(desk: Desk, Path(token): Path<String>) -> Response {
+pub(super) async fn shared_preview(desk: Desk, Path(token): Path<String>) -> DeskResult {
     let unknown = || {
-        plain(
-            StatusCode::NOT_FOUND,
+        DeskError::not_found(
             "This preview link does not work (any more). Ask whoever sent it for a new one.",
         )
     };
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return unknown();
+        return Err(unknown());
     }
-    match desk.app.store.story_card_by_preview_token(&token).await {
-        Ok(Some(card)) => site_preview(&desk, &card).await,
-        Ok(None) => unknown(),
-        Err(e) => unavailable(e),
-    }
+    let card = desk
+        .app
+        .store
+        .story_card_by_preview_token(&token)
+        .await?
+        .ok_or_else(unknown)?;
+    site_preview(&desk, &card).await
 }
 
-/// `delete`, `preview-link`, `preview-withdraw`, `notes` or `restore` on a story.
-pub(super) async fn story_action(
-    desk: Desk,
-    Path((id, action)): Path<(String, String)>,
-    form: Fields,
-) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    let card = match stored_story(&desk, &id).await {
-        Ok(card) => card,
-        Err(answer) => return answer,
-    };
+/// Back to the story's editor, saying what was `done` (at `#anchor`).
+fn done(id: &str, what: &str) -> Response {
+    see_other(&format!("{}?done={what}", urls::desk_story(id)))
+}
+
+pub(super) async fn delete(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, .. }: CheckedForm<CsrfForm>,
+) -> DeskResult {
+    let card = stored_story(&desk, &me, &id).await?;
+    editing::delete_story(&desk.app.store, &me.user, &card).await?;
+    Ok(see_other(&format!("{}?deleted=1", urls::desk_stories())))
+}
+
+/// A secret link that shows the draft to someone without an account.
+pub(super) async fn preview_link(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, .. }: CheckedForm<CsrfForm>,
+) -> DeskResult {
+    let card = stored_story(&desk, &me, &id).await?;
+    editing::preview_token(&desk.app.store, &me.user, &card).await?;
+    Ok(done(&id, "preview-link"))
+}
+
+pub(super) async fn withdraw_preview(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, .. }: CheckedForm<CsrfForm>,
+) -> DeskResult {
+    let card = stored_story(&desk, &me, &id).await?;
+    editing::withdraw_preview(&desk.app.store, &me.user, &card).await?;
+    Ok(done(&id, "preview-withdrawn"))
+}
+
+#[derive(Deserialize)]
+pub(super) struct RelatedFields {
+    #[serde(default)]
+    related_pinned: String,
+    #[serde(default)]
+    related_excluded: String,
+}
+
+/// The related stories an editor pins or leaves out.
+pub(super) async fn related(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<RelatedFields>,
+) -> DeskResult {
+    let card = stored_story(&desk, &me, &id).await?;
     let store = &desk.app.store;
-    let done = |what: &str| see_other(&format!("{}?done={what}", urls::desk_story(&id)));
-    let outcome = match action.as_str() {
-        "delete" => match editing::delete_story(store, &me.user, &card).await {
-            Ok(()) => return see_other(&format!("{}?deleted=1", urls::desk_stories())),
-            Err(e) => Err(e),
-        },
-        "preview-link" => editing::preview_token(store, &me.user, &card)
-            .await
-            .map(|_| done("preview-link")),
-        "preview-withdraw" => editing::withdraw_preview(store, &me.user, &card)
-            .await
-            .map(|_| done("preview-withdrawn")),
-        "notes" => add_note(&desk, &me.user, &card, &form).await,
-        "related" => {
-            let (pinned, excluded) = (form.get("related_pinned"), form.get("related_excluded"));
-            match editing::set_related_choices(store, &me.user, &card, pinned, excluded).await {
-                Ok(()) => Ok(see_other(&format!(
-                    "{}?done=related#related",
-                    urls::desk_story(&id)
-                ))),
-                Err(ContentError::Invalid { field, message }) => {
-                    let mut state = EditorState {
-                        related: Some((pinned.to_string(), excluded.to_string())),
-                        ..Default::default()
-                    };
-                    state
-                        .errors
-                        .insert(field, crate::model::text::capitalized(&message));
-                    let tags = match store.tags().await {
-                        Ok(tags) => tags,
-                        Err(e) => return unavailable(e),
-                    };
-                    let fields = StoryFields::of(&card, &tags);
-                    return editor_page(
-                        &desk,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        Some(&card),
-                        fields,
-                        state,
-                    )
-                    .await;
-                }
-                Err(e) => Err(e),
-            }
+    let (pinned, excluded) = (&form.related_pinned, &form.related_excluded);
+    match editing::set_related_choices(store, &me.user, &card, pinned, excluded).await {
+        Ok(()) => Ok(done(&id, "related#related")),
+        Err(ContentError::Invalid { field, message }) => {
+            let mut state = EditorState {
+                related: Some((pinned.clone(), excluded.clone())),
+                ..Default::default()
+            };
+            state.errors.insert(field, capitalized(&message));
+            let fields = StoryFields::of(&card, &store.tags().await?);
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            editor_page(&desk, &me, status, Some(&card), fields, state).await
         }
-        "restore" => restore(&desk, &me.user, &card, &form).await,
-        _ => return not_found().await,
-    };
-    match outcome {
-        Ok(answer) => answer,
-        Err(e) => content_failure(&desk, e).await,
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn add_note(
-    desk: &Desk,
-    user: &crate::model::accounts::User,
-    card: &StoryCard,
-    form: &Fields,
-) -> Result<Response, ContentError> {
+#[derive(Deserialize)]
+pub(super) struct NoteFields {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    noted_at: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// A dated correction or update at the foot of the story.
+pub(super) async fn add_note(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<NoteFields>,
+) -> DeskResult {
+    let card = stored_story(&desk, &me, &id).await?;
     let store = &desk.app.store;
-    let own = editing::owns(user, card.story.created_by.as_deref(), &card.author_ids);
-    editing::check(
-        user,
-        &editing::actions_for(Step::Save, Some(card.story.status)),
-        own,
-    )?;
-    let Some(kind) = NoteKind::parse(form.get("kind")) else {
-        return Ok(plain(
-            StatusCode::BAD_REQUEST,
-            "Choose whether the note is a correction or an update.",
-        ));
-    };
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return Ok(unavailable(e)),
-    };
-    let tz = timezone(&settings);
-    let noted_at = match form.get("noted_at").trim() {
+    let kind = NoteKind::parse(&form.kind).ok_or_else(|| {
+        DeskError::invalid("Choose whether the note is a correction or an update.")
+    })?;
+    let tz = super::site_timezone(&desk.app).await?;
+    let noted_at = match form.noted_at.trim() {
         "" => store.clock().now(),
-        typed => match dates::parse_local_input(typed, &tz) {
-            Some(t) => t,
-            None => {
-                return Ok(plain(
-                    StatusCode::BAD_REQUEST,
-                    "The note's date is not a date and time: use the date picker.",
-                ));
-            }
-        },
+        typed => dates::parse_local_input(typed, &tz).ok_or_else(|| {
+            DeskError::invalid("The note's date is not a date and time: use the date picker.")
+        })?,
     };
-    match publishing::add_note(store, &card.story, kind, noted_at, form.get("body")).await {
-        Ok(_) => {
-            let _ = store
-                .log_activity_on(
-                    Some(&user.id),
-                    &format!("added a {} to story", kind.as_str()),
-                    &card.story.headline,
-                    Some(crate::model::accounts::ActivityTarget::Story(
-                        &card.story.id,
-                    )),
-                )
-                .await;
-            Ok(see_other(&format!(
-                "{}?done=note#notes",
-                urls::desk_story(&card.story.id)
-            )))
-        }
-        Err(ContentError::Invalid { message, .. }) => Ok(plain(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "{}. Go back, write the note and add it again.",
-                capitalized(&message)
-            ),
-        )),
-        Err(e) => Err(e),
+    match editing::add_note(store, &me.user, &card, kind, noted_at, &form.body).await {
+        Ok(_) => Ok(done(&id, "note#notes")),
+        Err(ContentError::Invalid { message, .. }) => Err(DeskError::invalid(format!(
+            "{message}. Go back, write the note and add it again."
+        ))),
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn restore(
-    desk: &Desk,
-    user: &crate::model::accounts::User,
-    card: &StoryCard,
-    form: &Fields,
-) -> Result<Response, ContentError> {
+pub(super) async fn restore(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<RestoreFields>,
+) -> DeskResult {
+    let card = stored_story(&desk, &me, &id).await?;
     let store = &desk.app.store;
-    let Ok(number) = form.get("number").parse::<i64>() else {
-        return Ok(plain(
-            StatusCode::BAD_REQUEST,
-            "Choose a revision to restore.",
-        ));
-    };
-    let revisions = store.revisions(PieceKind::Story, &card.story.id).await?;
-    let Some(revision) = revisions.iter().find(|r| r.number == number) else {
-        return Ok(plain(
-            StatusCode::NOT_FOUND,
-            "That revision does not exist.",
-        ));
-    };
-    let Some(fields) = crate::services::editing::revision_fields::<StoryFields>(&revision.fields)
-    else {
-        return Ok(plain(
-            StatusCode::CONFLICT,
-            "That revision cannot be read back.",
-        ));
-    };
     let (sections, authors) = tokio::try_join!(store.sections(), store.authors())?;
-    let compare = |a: &str, b: &str| match (
+    let compare = |a: &str, b: &str| compare_revisions(a, b, &sections, &authors);
+    let piece = revisions_of(&card);
+    let live = matches!(card.story.status, Status::Published | Status::Scheduled);
+    match restoring::<StoryFields>(&desk, &piece, &form, live, &compare).await? {
+        Restoring::Ask(page) => Ok(page),
+        Restoring::Go { fields, based_on } => {
+            let settings = store.site_settings().await?;
+            let step = Step::Restore;
+            editing::save_story(
+                store,
+                &settings,
+                &me.user,
+                Some(&card),
+                fields,
+                step,
+                based_on,
+            )
+            .await
+            .map_err(|e| restore_refused(e, "story"))?;
+            Ok(done(&id, "restored"))
+        }
+    }
+}
+
+/// Two revisions' fields (as saved) compared, sections and authors named.
+fn compare_revisions(
+    a: &str,
+    b: &str,
+    sections: &[crate::model::Section],
+    authors: &[crate::model::Author],
+) -> Vec<FieldChange> {
+    match (
         editing::revision_fields::<StoryFields>(a),
         editing::revision_fields::<StoryFields>(b),
     ) {
-        (Some(a), Some(b)) => editing::story_changes(&a, &b, &sections, &authors),
+        (Some(a), Some(b)) => editing::story_changes(&a, &b, sections, authors),
         _ => vec![],
-    };
-    let piece = Piece {
+    }
+}
+
+/// The story as its revisions page shows it (restoring: see `revisions`).
+fn revisions_of(card: &StoryCard) -> Piece<'_> {
+    Piece {
         kind: PieceKind::Story,
         id: &card.story.id,
         headline: &card.story.headline,
@@ -1214,82 +1060,24 @@ async fn restore(
         current: card.story.revision,
         may_restore: true,
         desk_section: "stories",
-    };
-    let live = matches!(card.story.status, Status::Published | Status::Scheduled);
-    let confirmed = form.get("confirmed") == "yes";
-    if let Some(ask) = ask_before_restoring(desk, &piece, number, live, confirmed, &compare).await {
-        return Ok(ask);
-    }
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return Ok(unavailable(e)),
-    };
-    let based_on = form.get("revision").parse::<i64>().ok();
-    match editing::save_story(
-        store,
-        &settings,
-        user,
-        Some(card),
-        fields,
-        Step::Restore,
-        based_on,
-    )
-    .await
-    {
-        Ok(_) => Ok(see_other(&format!(
-            "{}?done=restored",
-            urls::desk_story(&card.story.id)
-        ))),
-        Err(ContentError::Stale) => Ok(plain(
-            StatusCode::CONFLICT,
-            "Someone saved the story after you opened its revisions. Reload them and choose again.",
-        )),
-        Err(ContentError::Invalid { message, .. }) => Ok(plain(
-            StatusCode::CONFLICT,
-            &format!(
-                "That revision cannot be restored as it is: {message}. Open the story and make the change by hand."
-            ),
-        )),
-        Err(e) => Err(e),
     }
 }
 
 pub(super) async fn revisions(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     Path(id): Path<String>,
     Query(query): Query<RevisionsQuery>,
-) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
-    let card = match stored_story(&desk, &id).await {
-        Ok(card) => card,
-        Err(answer) => return answer,
-    };
+) -> DeskResult {
+    let card = stored_story(&desk, &me, &id).await?;
     let store = &desk.app.store;
-    let (sections, authors) = match tokio::try_join!(store.sections(), store.authors()) {
-        Ok(loaded) => loaded,
-        Err(e) => return unavailable(e),
-    };
+    let (sections, authors) = tokio::try_join!(store.sections(), store.authors())?;
     let own = editing::owns(&me.user, card.story.created_by.as_deref(), &card.author_ids);
-    let compare = |a: &str, b: &str| match (
-        crate::services::editing::revision_fields::<StoryFields>(a),
-        crate::services::editing::revision_fields::<StoryFields>(b),
-    ) {
-        (Some(a), Some(b)) => editing::story_changes(&a, &b, &sections, &authors),
-        _ => vec![],
-    };
+    let compare = |a: &str, b: &str| compare_revisions(a, b, &sections, &authors);
     let piece = Piece {
-        kind: PieceKind::Story,
-        id: &id,
-        headline: &card.story.headline,
-        back_url: urls::desk_story(&id),
-        base_url: urls::desk_story(&id),
-        current: card.story.revision,
         may_restore: editing::actions_for(Step::Save, Some(card.story.status))
             .iter()
             .all(|&a| may(me.user.role, a, own)),
-        desk_section: "stories",
+        ..revisions_of(&card)
     };
     revisions_page(&desk, piece, &query, &compare).await
 }

@@ -4,14 +4,16 @@
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
+use super::session::{CsrfForm, checked};
 use super::stories::url_pairs;
-use super::{CsrfForm, Desk, Frame, checked, forbidden, not_found, plain, render, unavailable};
+use super::{Desk, DeskError, DeskResult, Frame, SignedInDesk, allowed, render, site_timezone};
 use crate::model::dates;
 use crate::model::newsletters::SubscriberStatus;
-use crate::services::permissions::{Action, may, refusal};
+use crate::services::accounts::SignedIn;
+use crate::services::permissions::{Action, refusal};
 use crate::services::subscriptions::{self, ImportReport};
 
 /// Readers on one page.
@@ -23,15 +25,13 @@ pub(super) fn import_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(MAX_CSV_BYTES + 64 * 1024)
 }
 
-async fn curator(desk: &Desk) -> Result<(), Response> {
-    match &desk.signed_in {
-        None => Err(desk.sign_in_first()),
-        Some(me) if !may(me.user.role, Action::Curate, false) => {
-            Err(forbidden(desk, &refusal(me.user.role, Action::Curate)).await)
-        }
-        Some(_) => Ok(()),
-    }
+/// Readers' addresses are for editors and owners.
+fn curator(me: &SignedIn) -> DeskResult<()> {
+    allowed(me, Action::Curate, &refusal(me.user.role, Action::Curate))
 }
+
+const INCOMPLETE_FILE: &str =
+    "The file arrived incomplete, or is larger than 32 MB: try again, or split it.";
 
 #[derive(Deserialize, Default)]
 pub(super) struct ListQuery {
@@ -80,21 +80,13 @@ async fn list_page(
     status: StatusCode,
     report: Option<ImportReport>,
     error: Option<String>,
-) -> Response {
-    if let Err(answer) = curator(desk).await {
-        return answer;
-    }
+) -> DeskResult {
     let wanted = match query.status.as_str() {
         "" => None,
-        s => match SubscriberStatus::parse(s) {
-            Some(s) => Some(s),
-            None => {
-                return plain(
-                    StatusCode::BAD_REQUEST,
-                    "Choose one of the statuses offered.",
-                );
-            }
-        },
+        s => Some(
+            SubscriberStatus::parse(s)
+                .ok_or_else(|| DeskError::invalid("Choose one of the statuses offered."))?,
+        ),
     };
     let store = &desk.app.store;
     let words = Some(query.q.trim()).filter(|q| !q.is_empty());
@@ -102,10 +94,7 @@ async fn list_page(
         store.subscribers(wanted, words, &query.after, PER_PAGE + 1),
         store.newsletters()
     );
-    let (mut readers, newsletters) = match loaded {
-        Ok(loaded) => loaded,
-        Err(e) => return unavailable(e),
-    };
+    let (mut readers, newsletters) = loaded?;
     let has_next = readers.len() as i64 > PER_PAGE;
     readers.truncate(PER_PAGE as usize);
     let next_url = has_next.then(|| {
@@ -152,7 +141,11 @@ async fn list_page(
     .await
 }
 
-pub(super) async fn list(desk: Desk, Query(query): Query<ListQuery>) -> Response {
+pub(super) async fn list(
+    SignedInDesk { desk, me }: SignedInDesk,
+    Query(query): Query<ListQuery>,
+) -> DeskResult {
+    curator(&me)?;
     list_page(&desk, &query, StatusCode::OK, None, None).await
 }
 
@@ -172,28 +165,23 @@ struct ReaderView {
     history: Vec<HistoryLine>,
 }
 
-pub(super) async fn reader(desk: Desk, Path(id): Path<String>) -> Response {
-    if let Err(answer) = curator(&desk).await {
-        return answer;
-    }
+pub(super) async fn reader(
+    SignedInDesk { desk, me }: SignedInDesk,
+    Path(id): Path<String>,
+) -> DeskResult {
+    curator(&me)?;
     let store = &desk.app.store;
-    let Ok(Some(reader)) = store.subscriber_by_id(&id).await else {
-        return not_found().await;
-    };
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
-    let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let reader = store
+        .subscriber_by_id(&id)
+        .await?
+        .ok_or_else(|| DeskError::not_found("There is no such reader among the subscribers."))?;
+    let tz = site_timezone(&desk.app).await?;
     let loaded = tokio::try_join!(
         store.subscriptions_of(&id),
         store.subscriber_history(&id),
         store.newsletters()
     );
-    let (subscribed, history, newsletters) = match loaded {
-        Ok(loaded) => loaded,
-        Err(e) => return unavailable(e),
-    };
+    let (subscribed, history, newsletters) = loaded?;
     let view = ReaderView {
         status: reader.status.as_str(),
         newsletters: newsletters
@@ -221,73 +209,54 @@ pub(super) async fn reader(desk: Desk, Path(id): Path<String>) -> Response {
     .await
 }
 
-pub(super) async fn export(desk: Desk) -> Response {
-    if let Err(answer) = curator(&desk).await {
-        return answer;
-    }
-    match subscriptions::export_csv(&desk.app.store).await {
-        Ok(csv) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"subscribers.csv\"",
-                ),
-            ],
-            csv,
-        )
-            .into_response(),
-        Err(e) => unavailable(e),
-    }
+pub(super) async fn export(SignedInDesk { desk, me }: SignedInDesk) -> DeskResult {
+    curator(&me)?;
+    let csv = subscriptions::export_csv(&desk.app.store).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"subscribers.csv\"",
+            ),
+        ],
+        csv,
+    )
+        .into_response())
 }
 
-pub(super) async fn import(desk: Desk, mut multipart: Multipart) -> Response {
+pub(super) async fn import(
+    SignedInDesk { desk, me }: SignedInDesk,
+    mut multipart: Multipart,
+) -> DeskResult {
     // Who may import is known before the file is read.
-    if let Err(answer) = curator(&desk).await {
-        return answer;
-    }
+    curator(&me)?;
+    let incomplete = |e: axum::extract::multipart::MultipartError| DeskError::Said {
+        status: e.status(),
+        message: INCOMPLETE_FILE.into(),
+    };
     let mut csrf = String::new();
     let mut bytes = Vec::new();
     let mut newsletter = String::new();
     let mut dry_run = false;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_string();
-                let value = match field.bytes().await {
-                    Ok(v) => v,
-                    Err(e) => {
-                        return plain(
-                            e.status(),
-                            "The file arrived incomplete, or is larger than 32 MB: try again, or split it.",
-                        );
-                    }
-                };
-                match name.as_str() {
-                    "csrf" => csrf = String::from_utf8_lossy(&value).into_owned(),
-                    "newsletter" => newsletter = String::from_utf8_lossy(&value).into_owned(),
-                    "dry_run" => dry_run = true,
-                    "file" => bytes = value.to_vec(),
-                    _ => {}
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                return plain(
-                    e.status(),
-                    "The file arrived incomplete, or is larger than 32 MB: try again, or split it.",
-                );
-            }
+    while let Some(field) = multipart.next_field().await.map_err(incomplete)? {
+        let name = field.name().unwrap_or_default().to_string();
+        let value = field.bytes().await.map_err(incomplete)?;
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8_lossy(&value).into_owned(),
+            "newsletter" => newsletter = String::from_utf8_lossy(&value).into_owned(),
+            "dry_run" => dry_run = true,
+            "file" => bytes = value.to_vec(),
+            _ => {}
         }
     }
-    if let Err(refused) = checked(&desk, &CsrfForm { csrf }) {
-        return refused.into_response();
-    }
+    checked(&desk, &CsrfForm { csrf })?;
     let store = &desk.app.store;
-    let known = match store.newsletters().await {
-        Ok(all) => all.iter().any(|n| n.id == newsletter),
-        Err(e) => return unavailable(e),
-    };
+    let known = store
+        .newsletters()
+        .await?
+        .iter()
+        .any(|n| n.id == newsletter);
     let query = ListQuery::default();
     if !known {
         return list_page(
@@ -309,19 +278,6 @@ pub(super) async fn import(desk: Desk, mut multipart: Multipart) -> Response {
         )
         .await;
     }
-    match subscriptions::import_csv(store, &bytes, &newsletter, dry_run).await {
-        Ok(report) => {
-            if !dry_run && let Some(me) = &desk.signed_in {
-                let _ = store
-                    .log_activity(
-                        Some(&me.user.id),
-                        "imported subscribers",
-                        &format!("{} added", report.accepted),
-                    )
-                    .await;
-            }
-            list_page(&desk, &query, StatusCode::OK, Some(report), None).await
-        }
-        Err(e) => unavailable(e),
-    }
+    let report = subscriptions::import_csv(store, &me.user, &bytes, &newsletter, dry_run).await?;
+    list_page(&desk, &query, StatusCode::OK, Some(report), None).await
 }

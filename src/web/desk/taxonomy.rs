@@ -3,11 +3,13 @@
 
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::form::{Fields, signed_in_form};
-use super::{Desk, Frame, forbidden, not_found, render, see_other, unavailable};
+use super::{
+    CheckedForm, Desk, DeskError, DeskResult, Frame, SignedInDesk, allowed, render, see_other,
+};
+use crate::failure::{Failure, FailureKind};
+use crate::services::accounts::SignedIn;
 use crate::services::permissions::{Action, may, refusal};
 use crate::services::taxonomy::{self, AuthorForm, SectionForm, TaxonomyError};
 use crate::urls;
@@ -50,26 +52,23 @@ pub(super) struct DoneQuery {
 
 async fn taxonomy_page(
     desk: &Desk,
+    me: &SignedIn,
     status: StatusCode,
     notice: Option<&'static str>,
     error: Option<String>,
-) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
-    if !may(me.user.role, Action::ManageTaxonomy, false) {
-        return forbidden(desk, &refusal(me.user.role, Action::ManageTaxonomy)).await;
-    }
+) -> DeskResult {
+    allowed(
+        me,
+        Action::ManageTaxonomy,
+        &refusal(me.user.role, Action::ManageTaxonomy),
+    )?;
     let store = &desk.app.store;
-    let settings = match crate::services::settings::load(store).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
-    let loaded = tokio::try_join!(store.sections(), store.tags(), store.taxonomy_usage());
-    let (sections, tags, usage) = match loaded {
-        Ok(loaded) => loaded,
-        Err(e) => return unavailable(e),
-    };
+    let (settings, sections, tags, usage) = tokio::try_join!(
+        store.site_settings(),
+        store.sections(),
+        store.tags(),
+        store.taxonomy_usage()
+    )?;
     let count = |id: &str| usage.get(id).copied().unwrap_or(0);
     let view = TaxonomyView {
         sections: sections
@@ -112,75 +111,94 @@ async fn taxonomy_page(
     .await
 }
 
-pub(super) async fn show(desk: Desk, Query(query): Query<DoneQuery>) -> Response {
+pub(super) async fn show(
+    SignedInDesk { desk, me }: SignedInDesk,
+    Query(query): Query<DoneQuery>,
+) -> DeskResult {
     let notice = match query.done.as_str() {
         "saved" => Some("Saved: the site shows the change now."),
         "deleted" => Some("Deleted."),
         _ => None,
     };
-    taxonomy_page(&desk, StatusCode::OK, notice, None).await
+    taxonomy_page(&desk, &me, StatusCode::OK, notice, None).await
 }
 
 /// Answers a taxonomy change: back to the page, or the page with the problem.
-async fn answered(desk: &Desk, result: Result<&'static str, TaxonomyError>) -> Response {
+async fn answered(
+    desk: &Desk,
+    me: &SignedIn,
+    result: Result<&'static str, TaxonomyError>,
+) -> DeskResult {
     match result {
-        Ok(done) => see_other(&format!("{}?done={done}", urls::desk_sections())),
-        Err(TaxonomyError::Forbidden(why)) => forbidden(desk, &why).await,
-        Err(TaxonomyError::Storage(e)) => unavailable(e),
-        Err(e @ TaxonomyError::NotFound) => {
-            taxonomy_page(desk, StatusCode::NOT_FOUND, None, Some(e.to_string())).await
+        Ok(done) => Ok(see_other(&format!("{}?done={done}", urls::desk_sections()))),
+        Err(e) if matches!(e.kind(), FailureKind::Invalid | FailureKind::NotFound) => {
+            let why = e.to_string();
+            let status = DeskError::from(e).status();
+            taxonomy_page(desk, me, status, None, Some(why)).await
         }
-        Err(e) => taxonomy_page(desk, StatusCode::BAD_REQUEST, None, Some(e.to_string())).await,
+        Err(e) => Err(e.into()),
     }
 }
 
-fn section_form(form: &Fields) -> SectionForm<'_> {
-    SectionForm {
-        name: form.get("name"),
-        slug: form.get("slug"),
-        description: form.get("description"),
-        position: form.get("position"),
+/// A section's or a tag's form; `delete` set asks to delete it instead.
+#[derive(Deserialize)]
+pub(super) struct TermFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    position: String,
+    delete: Option<String>,
+}
+
+impl TermFields {
+    fn section(&self) -> SectionForm<'_> {
+        SectionForm {
+            name: &self.name,
+            slug: &self.slug,
+            description: &self.description,
+            position: &self.position,
+        }
     }
 }
 
-pub(super) async fn add_section(desk: Desk, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    let result = taxonomy::save_section(&desk.app.store, &me.user, None, section_form(&form))
+pub(super) async fn add_section(
+    CheckedForm { desk, me, form }: CheckedForm<TermFields>,
+) -> DeskResult {
+    let result = taxonomy::save_section(&desk.app.store, &me.user, None, form.section())
         .await
         .map(|_| "saved");
-    answered(&desk, result).await
+    answered(&desk, &me, result).await
 }
 
 /// `POST /desk/sections/{id}`: save it, or with `delete` set, delete it.
-pub(super) async fn change_section(desk: Desk, Path(id): Path<String>, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
+pub(super) async fn change_section(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<TermFields>,
+) -> DeskResult {
     let store = &desk.app.store;
-    let result = if form.has("delete") {
+    let result = if form.delete.is_some() {
         taxonomy::delete_section(store, &me.user, &id)
             .await
             .map(|_| "deleted")
     } else {
-        taxonomy::save_section(store, &me.user, Some(&id), section_form(&form))
+        taxonomy::save_section(store, &me.user, Some(&id), form.section())
             .await
             .map(|_| "saved")
     };
-    answered(&desk, result).await
+    answered(&desk, &me, result).await
 }
 
 /// `POST /desk/tags/{id}`: save it, or with `delete` set, delete it.
-pub(super) async fn change_tag(desk: Desk, Path(id): Path<String>, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
+pub(super) async fn change_tag(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<TermFields>,
+) -> DeskResult {
     let store = &desk.app.store;
-    let result = if form.has("delete") {
+    let result = if form.delete.is_some() {
         taxonomy::delete_tag(store, &me.user, &id)
             .await
             .map(|_| "deleted")
@@ -189,25 +207,29 @@ pub(super) async fn change_tag(desk: Desk, Path(id): Path<String>, form: Fields)
             store,
             &me.user,
             &id,
-            form.get("name"),
-            form.get("slug"),
-            form.get("description"),
+            &form.name,
+            &form.slug,
+            &form.description,
         )
         .await
         .map(|_| "saved")
     };
-    answered(&desk, result).await
+    answered(&desk, &me, result).await
 }
 
-pub(super) async fn labels(desk: Desk, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
-    let result = taxonomy::save_labels(&desk.app.store, &me.user, form.get("labels"))
+#[derive(Deserialize)]
+pub(super) struct LabelsFields {
+    #[serde(default)]
+    labels: String,
+}
+
+pub(super) async fn labels(
+    CheckedForm { desk, me, form }: CheckedForm<LabelsFields>,
+) -> DeskResult {
+    let result = taxonomy::save_labels(&desk.app.store, &me.user, &form.labels)
         .await
         .map(|_| "saved");
-    answered(&desk, result).await
+    answered(&desk, &me, result).await
 }
 
 #[derive(Serialize)]
@@ -235,21 +257,15 @@ pub(super) struct AuthorsQuery {
 const PICKED_AUTHORS: usize = 30;
 
 pub(super) async fn authors(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     headers: axum::http::HeaderMap,
     Query(query): Query<AuthorsQuery>,
-) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
-    let all = match desk.app.store.authors().await {
-        Ok(all) => all,
-        Err(e) => return unavailable(e),
-    };
+) -> DeskResult {
+    let all = desk.app.store.authors().await?;
     // The byline pickers: profiles whose name or role line holds the words.
     if super::wants_json(&headers) {
         let words = query.q.trim().to_lowercase();
-        return super::picker_answer(
+        return Ok(super::picker_answer(
             all.into_iter()
                 .filter(|a| {
                     words.is_empty()
@@ -263,7 +279,7 @@ pub(super) async fn authors(
                     detail: a.role_line,
                 })
                 .collect(),
-        );
+        ));
     }
     let view = AuthorsView {
         authors: all
@@ -307,11 +323,8 @@ async fn author_page(
     id: Option<&str>,
     mut view: AuthorView,
     photo: &str,
-) -> Response {
-    view.photos = match super::image_choices(&desk.app.store, photo, "(no photo)").await {
-        Ok(choices) => choices,
-        Err(e) => return unavailable(e),
-    };
+) -> DeskResult {
+    view.photos = super::image_choices(&desk.app.store, photo, "(no photo)").await?;
     view.new = id.is_none();
     view.action = id.map_or_else(
         || format!("{}/new", urls::desk_authors()),
@@ -331,32 +344,30 @@ async fn author_page(
 }
 
 pub(super) async fn author(
-    desk: Desk,
+    SignedInDesk { desk, me }: SignedInDesk,
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
-) -> Response {
-    let Some(me) = &desk.signed_in else {
-        return desk.sign_in_first();
-    };
+) -> DeskResult {
     if id == "new" {
-        if !may(me.user.role, Action::ManageTaxonomy, false) {
-            return forbidden(&desk, &refusal(me.user.role, Action::ManageTaxonomy)).await;
-        }
+        allowed(
+            &me,
+            Action::ManageTaxonomy,
+            &refusal(me.user.role, Action::ManageTaxonomy),
+        )?;
         return author_page(&desk, StatusCode::OK, None, AuthorView::default(), "").await;
     }
-    let found = match desk.app.store.authors().await {
-        Ok(all) => all.into_iter().find(|a| a.id == id),
-        Err(e) => return unavailable(e),
-    };
-    let Some(a) = found else {
-        return not_found().await;
-    };
+    let found = desk
+        .app
+        .store
+        .authors()
+        .await?
+        .into_iter()
+        .find(|a| a.id == id);
+    let a = found.ok_or_else(|| DeskError::not_found("There is no such author."))?;
     if !taxonomy::may_edit_author(&me.user, Some(&a.id)) {
-        return forbidden(
-            &desk,
+        return Err(DeskError::forbidden(
             "You can change your own profile; an editor or an owner looks after the others.",
-        )
-        .await;
+        ));
     }
     let view = AuthorView {
         name: a.name.clone(),
@@ -377,44 +388,63 @@ pub(super) async fn author(
     .await
 }
 
-pub(super) async fn save_author(desk: Desk, Path(id): Path<String>, form: Fields) -> Response {
-    let me = match signed_in_form(&desk, &form) {
-        Ok(me) => me,
-        Err(refused) => return refused.into_response(),
-    };
+#[derive(Deserialize)]
+pub(super) struct AuthorFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    role_line: String,
+    #[serde(default)]
+    bio: String,
+    #[serde(default)]
+    photo_id: String,
+    #[serde(default)]
+    links: String,
+}
+
+pub(super) async fn save_author(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<AuthorFields>,
+) -> DeskResult {
     let existing = (id != "new").then_some(id.as_str());
     let author_form = AuthorForm {
-        name: form.get("name"),
-        slug: form.get("slug"),
-        role_line: form.get("role_line"),
-        bio: form.get("bio"),
-        photo_id: form.get("photo_id"),
-        links: form.get("links"),
+        name: &form.name,
+        slug: &form.slug,
+        role_line: &form.role_line,
+        bio: &form.bio,
+        photo_id: &form.photo_id,
+        links: &form.links,
     };
     match taxonomy::save_author(&desk.app.store, &me.user, existing, author_form).await {
-        Ok(a) => see_other(&format!("{}?done=saved", urls::desk_author(&a.id))),
-        Err(TaxonomyError::Forbidden(why)) => forbidden(&desk, &why).await,
-        Err(TaxonomyError::Storage(e)) => unavailable(e),
-        Err(TaxonomyError::NotFound) => not_found().await,
+        Ok(a) => Ok(see_other(&format!(
+            "{}?done=saved",
+            urls::desk_author(&a.id)
+        ))),
         Err(TaxonomyError::Invalid { field, message }) => {
             let view = AuthorView {
-                name: form.get("name").to_string(),
-                slug: form.get("slug").to_string(),
-                role_line: form.get("role_line").to_string(),
-                bio: form.get("bio").to_string(),
-                links: form.get("links").to_string(),
                 field: Some(field),
                 error: Some(message),
                 ..Default::default()
+            };
+            let view = AuthorView {
+                name: form.name,
+                slug: form.slug,
+                role_line: form.role_line,
+                bio: form.bio,
+                links: form.links,
+                ..view
             };
             author_page(
                 &desk,
                 StatusCode::BAD_REQUEST,
                 existing,
                 view,
-                form.get("photo_id"),
+                &form.photo_id,
             )
             .await
         }
+        Err(e) => Err(e.into()),
     }
 }

@@ -70,7 +70,7 @@ pub fn script_json(value: &Value) -> String {
 }
 
 fn rfc3339(t: i64) -> String {
-    crate::web::feeds::Dates::of(t).rfc3339
+    crate::model::dates::Dates::of(t).rfc3339
 }
 
 impl Presenter<'_> {

@@ -3,10 +3,12 @@
 //! themed error pages happen around them (see `router`).
 
 mod errors;
+mod feeds;
 mod lookups;
 mod metadata;
 mod newsletter;
 mod search;
+mod sitemaps;
 mod views;
 
 use std::sync::Arc;
@@ -43,7 +45,7 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         // outside the page layer: its one render turn per address would
         // line every search up behind the one before.
         .route(&urls::search(), get(search::page))
-        .merge(super::feeds::routes(app))
+        .merge(feeds::routes(app))
         .fallback(not_found)
         .layer(super::security::csrf(
             &app.public_url,

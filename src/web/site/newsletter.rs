@@ -451,7 +451,7 @@ pub(super) async fn web_version(
     let Some(issue) = app.store.issue_by_slug(&slug).await? else {
         return Err(SiteError::NotFound);
     };
-    if issue.status != "sent" {
+    if issue.status != crate::model::newsletters::IssueStatus::Sent {
         return Err(SiteError::NotFound);
     }
     let p = Presenter::new(&app).await?;

@@ -17,7 +17,6 @@ use crate::model::{
     Author, Image, Link, SafeHtml, Section, SiteSettings, StoryFilter, StoryNote, UnixTime, dates,
     text,
 };
-use crate::services;
 use crate::services::related;
 use crate::store::{BriefCard, ListingPage, StoryCard, StorySummary, TagWindowEntry};
 use crate::urls;
@@ -238,13 +237,13 @@ impl SiteContext {
         ];
         // Independent look-ups, on connections of their own at once.
         let (settings, authors, sections, lists, briefs, pages, search_labels) = tokio::try_join!(
-            services::settings::load(store),
-            async { Ok(store.authors().await?) },
-            async { Ok(store.sections().await?) },
-            async { Ok(store.story_lists(&listings, now).await?) },
-            async { Ok(store.briefs(now, RAIL_BRIEFS, 0).await?) },
-            async { Ok(store.linked_pages().await?) },
-            async { Ok(store.search_labels().await?) },
+            store.site_settings(),
+            store.authors(),
+            store.sections(),
+            store.story_lists(&listings, now),
+            store.briefs(now, RAIL_BRIEFS, 0),
+            store.linked_pages(),
+            store.search_labels(),
         )?;
         // The editors' picks for the front page, where still public.
         let picked: Vec<String> = settings

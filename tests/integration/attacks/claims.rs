@@ -52,7 +52,7 @@ on_both_backends!(
         let kit = profile_of(&site, &writer, "Kit Arden");
 
         // An embargoed draft by the editor, with an image of the library.
-        let image = block_on(site.store.library(None, 1, 0)).unwrap().remove(0).image;
+        let image = block_on(site.store.library(None, 1)).unwrap().remove(0).image;
         let draft = save_story(
             &site,
             &editor,

@@ -64,7 +64,7 @@ on_both_backends!(
         let editor = person(&site, "eda@example.org", "Eda Reyes", Role::Editor);
         let byline = profile_of(&site, &editor, "Eda Reyes");
         let section = block_on(site.store.sections()).unwrap()[0].id.clone();
-        let image = block_on(site.store.library(None, 1, 0)).unwrap().remove(0).image;
+        let image = block_on(site.store.library(None, 1)).unwrap().remove(0).image;
         let headline = "Tides & <b>tariffs</b>";
         let saved = editor.post(
             &site,

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use masthead::clock::Clock;
-use masthead::config::MediaLimits;
 use masthead::model::accounts::Role;
+use masthead::services::media::MediaLimits;
 
 use super::{Served, ghost_auth};
 use crate::common::{Backend, SiteOptions, TestSite, block_on, http_post};
@@ -198,7 +198,7 @@ on_both_backends!(
         let again = writer.upload(&site, "again.jpg", &small, &[], false);
         assert_eq!(again.status, 403);
         assert!(again.text().contains("a day"), "{}", again.text());
-        let held = block_on(site.store.library(None, 1000, 0))
+        let held = block_on(site.store.library(None, 1000))
             .unwrap()
             .into_iter()
             .filter(|i| i.uploaded_by_name.as_deref() == Some("Kit Arden"))

@@ -14,13 +14,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::feeds::Dates;
-use super::site::SitePresenter as Presenter;
-use super::{App, SiteError};
+use super::SitePresenter as Presenter;
 use crate::model::Status;
+use crate::model::dates::Dates;
 use crate::store::browse::Resource;
 use crate::store::{SitemapEntry, SitemapKind};
 use crate::urls;
+use crate::web::{App, SiteError};
 
 /// The sitemaps.org limit of addresses in one file.
 pub const PER_FILE: i64 = 50_000;

@@ -18,10 +18,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::site::{SitePresenter as Presenter, image_view};
-use super::{App, SiteError, cache};
-use crate::model::{Image, StoryFilter, UnixTime};
+use super::{SitePresenter as Presenter, image_view};
+use crate::model::dates::Dates;
+use crate::model::{Image, StoryFilter};
 use crate::urls::{self, FeedFormat};
+use crate::web::{App, SiteError, cache};
 
 /// Entries in a feed.
 const ENTRIES: i64 = 20;
@@ -140,26 +141,6 @@ pub struct Category {
     pub name: String,
     /// Atom's scheme-free term: the category's address.
     pub url: String,
-}
-
-/// One time, written as each format wants it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Dates {
-    /// RFC 3339 (Atom, JSON Feed).
-    pub rfc3339: String,
-    /// RFC 822 (RSS).
-    pub rfc822: String,
-}
-
-impl Dates {
-    pub fn of(t: UnixTime) -> Dates {
-        let stamp = jiff::Timestamp::from_second(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        let system = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64);
-        Dates {
-            rfc3339: stamp.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            rfc822: httpdate::fmt_http_date(system),
-        }
-    }
 }
 
 #[derive(Debug, Serialize)]
