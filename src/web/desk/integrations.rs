@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::form::Fields;
 use super::{
-    CheckedForm, Desk, DeskError, DeskResult, Frame, SignedInDesk, allowed, desk_time, render,
-    see_other, site_timezone,
+    CheckedForm, Desk, DeskResult, Frame, SignedInDesk, allowed, desk_time, render, see_other,
+    site_timezone,
 };
 use crate::failure::{Failure, FailureKind};
 use crate::model::accounts::Role;
@@ -172,33 +172,31 @@ pub(super) async fn add(CheckedForm { desk, me, form }: CheckedForm<Fields>) -> 
     outcome(&desk, &me, result, "added").await
 }
 
-pub(super) async fn act(
-    Path((id, action)): Path<(String, String)>,
+pub(super) async fn revoke(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, .. }: CheckedForm<Fields>,
+) -> DeskResult {
+    let result = integrations::revoke(&desk.app.store, Some(&me.user), &id)
+        .await
+        .map(|_| ());
+    outcome(&desk, &me, result, "revoked").await
+}
+
+pub(super) async fn add_webhook(
+    Path(id): Path<String>,
     CheckedForm { desk, me, form }: CheckedForm<Fields>,
 ) -> DeskResult {
-    let store = &desk.app.store;
-    match action.as_str() {
-        "revoke" => {
-            let result = integrations::revoke(store, Some(&me.user), &id)
-                .await
-                .map(|_| ());
-            outcome(&desk, &me, result, "revoked").await
-        }
-        "webhooks" => {
-            let result = integrations::add_webhook(
-                store,
-                Some(&me.user),
-                &id,
-                form.get("event"),
-                form.get("target"),
-                desk.app.allow_private_webhooks,
-            )
-            .await
-            .map(|_| ());
-            outcome(&desk, &me, result, "webhook").await
-        }
-        _ => Err(DeskError::not_found(super::NO_SUCH_PAGE)),
-    }
+    let result = integrations::add_webhook(
+        &desk.app.store,
+        Some(&me.user),
+        &id,
+        form.get("event"),
+        form.get("target"),
+        desk.app.allow_private_webhooks,
+    )
+    .await
+    .map(|_| ());
+    outcome(&desk, &me, result, "webhook").await
 }
 
 pub(super) async fn remove_webhook(

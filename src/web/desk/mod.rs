@@ -109,7 +109,14 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
             "/newsletters/issues/{id}/progress",
             get(newsletters::progress),
         )
-        .route("/newsletters/issues/{id}/{action}", post(newsletters::act))
+        .route("/newsletters/issues/{id}/test", post(newsletters::test))
+        .route("/newsletters/issues/{id}/send", post(newsletters::send))
+        .route(
+            "/newsletters/issues/{id}/schedule",
+            post(newsletters::schedule),
+        )
+        .route("/newsletters/issues/{id}/pause", post(newsletters::pause))
+        .route("/newsletters/issues/{id}/resume", post(newsletters::resume))
         .route("/sections", get(taxonomy::show).post(taxonomy::add_section))
         .route("/sections/labels", post(taxonomy::labels))
         .route("/sections/{id}", post(taxonomy::change_section))
@@ -125,7 +132,11 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
             "/integrations/webhooks/{id}/delete",
             post(integrations::remove_webhook),
         )
-        .route("/integrations/{id}/{action}", post(integrations::act))
+        .route("/integrations/{id}/revoke", post(integrations::revoke))
+        .route(
+            "/integrations/{id}/webhooks",
+            post(integrations::add_webhook),
+        )
         .route("/authors", get(taxonomy::authors))
         .route(
             "/authors/{id}",

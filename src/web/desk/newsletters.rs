@@ -360,29 +360,51 @@ pub(super) struct ActionFields {
     send_at: String,
 }
 
-/// `test`, `send`, `schedule`, `pause` or `resume` on an issue.
-pub(super) async fn act(
-    Path((id, action)): Path<(String, String)>,
+pub(super) async fn test(
+    Path(id): Path<String>,
     CheckedForm { desk, me, form }: CheckedForm<ActionFields>,
 ) -> DeskResult {
-    let issue = stored_issue(&desk, &id).await?;
-    let action = match action.as_str() {
-        "test" => IssueAction::Test(&form.address),
-        "send" => IssueAction::Send,
-        "resume" => IssueAction::Resume,
-        "pause" => IssueAction::Pause,
-        "schedule" => {
-            let tz = site_timezone(&desk.app).await?;
-            match dates::parse_local_input(&form.send_at, &tz) {
-                Some(at) => IssueAction::Schedule(at),
-                None => {
-                    let why = Some("Choose a date and time to send it.".into());
-                    return issue_page(&desk, &me, &id, StatusCode::BAD_REQUEST, None, why).await;
-                }
-            }
+    act(&desk, &me, &id, IssueAction::Test(&form.address)).await
+}
+
+pub(super) async fn send(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, .. }: CheckedForm<CsrfForm>,
+) -> DeskResult {
+    act(&desk, &me, &id, IssueAction::Send).await
+}
+
+pub(super) async fn resume(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, .. }: CheckedForm<CsrfForm>,
+) -> DeskResult {
+    act(&desk, &me, &id, IssueAction::Resume).await
+}
+
+pub(super) async fn pause(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, .. }: CheckedForm<CsrfForm>,
+) -> DeskResult {
+    act(&desk, &me, &id, IssueAction::Pause).await
+}
+
+pub(super) async fn schedule(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<ActionFields>,
+) -> DeskResult {
+    let tz = site_timezone(&desk.app).await?;
+    match dates::parse_local_input(&form.send_at, &tz) {
+        Some(at) => act(&desk, &me, &id, IssueAction::Schedule(at)).await,
+        None => {
+            let why = Some("Choose a date and time to send it.".into());
+            issue_page(&desk, &me, &id, StatusCode::BAD_REQUEST, None, why).await
         }
-        _ => return Err(DeskError::not_found(super::NO_SUCH_PAGE)),
-    };
+    }
+}
+
+/// One of an issue's buttons, through the one service call that decides it.
+async fn act(desk: &Desk, me: &SignedIn, id: &str, action: IssueAction<'_>) -> DeskResult {
+    let issue = stored_issue(desk, id).await?;
     let app = &desk.app;
     let outbox = Outbox {
         mailer: app.mailer.as_ref(),
@@ -390,7 +412,7 @@ pub(super) async fn act(
         public_url: &app.public_url,
     };
     let done = sending::act(&app.store, &outbox, &me.user, &issue, action).await;
-    answered(&desk, &me, &id, done).await
+    answered(desk, me, id, done).await
 }
 
 /// The email as a mail client would show it, beside the form.
