@@ -246,6 +246,18 @@ pub struct StoryNote {
     pub body: String,
 }
 
+/// A note as it was before an editor changed or removed it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RetiredNote {
+    #[sqlx(flatten)]
+    pub note: StoryNote,
+    pub retired_at: UnixTime,
+    /// Who changed or removed it (None: an account since deleted).
+    pub retired_by_name: Option<String>,
+    /// The note that replaced it; None when it was removed.
+    pub replaced_by: Option<String>,
+}
+
 /// A correction admits an error; an update adds what became known later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -939,6 +939,74 @@ pub async fn add_note(
     Ok(note)
 }
 
+/// Characters of a changed note's old words the activity log repeats.
+const NOTE_IN_LOG: usize = 200;
+
+/// An editor's change to a correction or update note: the new wording
+/// replaces the note (`None`: it is removed), the old one is kept in the
+/// story's history, and the activity log says what it read before.
+pub async fn change_note(
+    store: &Store,
+    user: &User,
+    card: &StoryCard,
+    note_id: &str,
+    change: Option<(crate::model::NoteKind, crate::model::UnixTime, &str)>,
+) -> Result<(), ContentError> {
+    // Changing what the publication once said is an editor's call.
+    check(user, &[Action::Edit], false)?;
+    let notes = store.notes_of_story(&card.story.id).await?;
+    let old = notes
+        .iter()
+        .find(|n| n.id == note_id)
+        .ok_or(ContentError::Stale)?;
+    let replacement = match change {
+        Some((kind, noted_at, body)) => {
+            let body = body.trim();
+            if body.is_empty() {
+                return Err(ContentError::Invalid {
+                    field: "body",
+                    message: "the note is empty: write what it should say, or remove it".into(),
+                });
+            }
+            Some(crate::model::StoryNote {
+                id: new_id(),
+                story_id: card.story.id.clone(),
+                kind,
+                noted_at,
+                body: body.to_string(),
+            })
+        }
+        None => None,
+    };
+    store
+        .replace_note(&card.story.id, note_id, replacement.as_ref(), &user.id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ContentError::Stale,
+            other => ContentError::Storage(other),
+        })?;
+    let verb = if replacement.is_some() {
+        "changed"
+    } else {
+        "removed"
+    };
+    let was: String = old.body.chars().take(NOTE_IN_LOG).collect();
+    let cut = if old.body.chars().count() > NOTE_IN_LOG {
+        "\u{2026}"
+    } else {
+        ""
+    };
+    let action = format!(
+        "{verb} a {} (it read: \u{201c}{was}{cut}\u{201d}) on",
+        old.kind.as_str()
+    );
+    let target = Some(crate::model::accounts::ActivityTarget::Story(
+        &card.story.id,
+    ));
+    log(store, user, &action, "story", &card.story.headline, target).await;
+    Ok(())
+}
+
 /// Whether `user` may send a story to a newsletter as `step` takes it out:
 /// asked before the story is saved, so a refusal leaves nothing changed.
 pub fn may_send(user: &User) -> Result<(), ContentError> {

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (18, "page authors", "0018_page_authors.sql"),
     (19, "documents", "0019_documents.sql"),
     (20, "activity targets", "0020_activity_targets.sql"),
+    (21, "note history", "0021_note_history.sql"),
 ];
 
 fn migrator(

@@ -302,7 +302,7 @@ macro_rules! card_columns {
             story_hero_columns!(),
             ", (SELECT string_agg(sa.author_id, ',' ORDER BY sa.position) FROM story_authors sa WHERE sa.story_id = s.id) AS author_ids, \
              (SELECT string_agg(st.tag_id, ',' ORDER BY st.position) FROM story_tags st WHERE st.story_id = s.id) AS tag_ids, \
-             (SELECT COUNT(*) FROM story_notes n WHERE n.story_id = s.id) AS notes \
+             (SELECT COUNT(*) FROM story_notes n WHERE n.story_id = s.id AND n.retired_at IS NULL) AS notes \
              FROM stories s LEFT JOIN images h ON h.id = s.hero_image_id"
         )
     };
@@ -531,11 +531,48 @@ macro_rules! queries {
 
             pub async fn notes_of(pool: &Pool<Db>, story_id: &str) -> StoreResult<Vec<StoryNote>> {
                 Ok(sqlx::query_as(
-                    "SELECT id, story_id, kind, noted_at, body FROM story_notes WHERE story_id = $1 ORDER BY noted_at",
+                    "SELECT id, story_id, kind, noted_at, body FROM story_notes
+                     WHERE story_id = $1 AND retired_at IS NULL ORDER BY noted_at",
                 )
                 .bind(story_id)
                 .fetch_all(pool)
                 .await?)
+            }
+
+            pub async fn retired_notes_of(pool: &Pool<Db>, story_id: &str) -> StoreResult<Vec<crate::model::RetiredNote>> {
+                Ok(sqlx::query_as(
+                    "SELECT n.id, n.story_id, n.kind, n.noted_at, n.body, n.retired_at, n.replaced_by,
+                       u.name AS retired_by_name
+                     FROM story_notes n LEFT JOIN users u ON u.id = n.retired_by
+                     WHERE n.story_id = $1 AND n.retired_at IS NOT NULL ORDER BY n.retired_at DESC, n.id DESC",
+                )
+                .bind(story_id)
+                .fetch_all(pool)
+                .await?)
+            }
+
+            /// Retires a current note of the story (None when there is none such).
+            pub async fn retire_note(
+                conn: &mut Conn,
+                story_id: &str,
+                id: &str,
+                by: &str,
+                replaced_by: Option<&str>,
+                now: UnixTime,
+            ) -> StoreResult<bool> {
+                let retired = sqlx::query(
+                    "UPDATE story_notes SET retired_at = $3, retired_by = $4, replaced_by = $5
+                     WHERE id = $1 AND story_id = $2 AND retired_at IS NULL",
+                )
+                .bind(id)
+                .bind(story_id)
+                .bind(now)
+                .bind(by)
+                .bind(replaced_by)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                Ok(retired == 1)
             }
 
             /// What readers see of a stored story right now (Hidden when there is none).
@@ -932,6 +969,44 @@ impl Store {
                 (),
                 ContentChange::StoryExtras {
                     story_id: note.story_id.clone(),
+                    story,
+                },
+            )
+        })
+    }
+
+    /// The notes an editor changed or removed, newest change first.
+    pub async fn retired_notes(
+        &self,
+        story_id: &str,
+    ) -> StoreResult<Vec<crate::model::RetiredNote>> {
+        read!(self, stories::retired_notes_of(story_id))
+    }
+
+    /// Replaces a current note (`old_id`) by `note` (None: removes it),
+    /// keeping the old one as history. NotFound when the note is not a
+    /// current one of the story (changed meanwhile, or another story's).
+    pub async fn replace_note(
+        &self,
+        story_id: &str,
+        old_id: &str,
+        note: Option<&StoryNote>,
+        by: &str,
+    ) -> StoreResult<()> {
+        let now = self.clock.now();
+        write!(self, |conn, db| {
+            let story = db::stories::visibility(conn, story_id, now).await?;
+            if let Some(note) = note {
+                db::stories::upsert_note(conn, note).await?;
+            }
+            let replaced_by = note.map(|n| n.id.as_str());
+            if !db::stories::retire_note(conn, story_id, old_id, by, replaced_by, now).await? {
+                return Err(StoreError::NotFound);
+            }
+            (
+                (),
+                ContentChange::StoryExtras {
+                    story_id: story_id.to_string(),
                     story,
                 },
             )

@@ -432,11 +432,68 @@ on_both_backends!(
             ],
         );
         assert_eq!(note.status, 303);
+        let public = "/stories/veldt-port-strike-enters-its-second-night/";
         assert!(
-            site.get("/stories/veldt-port-strike-enters-its-second-night/")
+            site.get(public)
                 .text()
                 .contains("An earlier version named the wrong union.")
         );
+
+        // editors change and remove notes; what a note said stays in the
+        // story's history, and the activity log says what it read
+        let note_id = block_on(site.store.notes_of_story(&id)).unwrap()[0]
+            .id
+            .clone();
+        let note_path = format!("{editor_path}/notes/{note_id}");
+        let changed_words = "An earlier version named the wrong union: it was the dockers'.";
+        let fields = [
+            ("kind", "correction"),
+            ("noted_at", "2026-03-02T10:00"),
+            ("body", changed_words),
+        ];
+        assert_eq!(
+            writer.post(&site, &note_path, &fields).status,
+            403,
+            "not contributors"
+        );
+        let changed = editor.post(&site, &note_path, &fields);
+        assert_eq!(changed.status, 303, "{}", changed.text());
+        let page = site.get(public).text();
+        assert!(
+            page.contains("it was the dockers"),
+            "readers see the new words"
+        );
+        assert!(!page.contains("wrong union.</"), "and not the old");
+        let desk_page = editor.get(&site, &editor_path).text();
+        assert!(
+            desk_page.contains("Earlier wording"),
+            "the history is on the story"
+        );
+        assert!(desk_page.contains("An earlier version named the wrong union. <span"));
+        assert!(desk_page.contains("Changed "));
+        let log = block_on(site.store.activity(5)).unwrap();
+        assert!(
+            log.iter()
+                .any(|l| l.action.starts_with("changed a correction (it read:")),
+            "{log:?}"
+        );
+        // the old note no longer exists to be changed: a conflict, said so
+        assert_eq!(editor.post(&site, &note_path, &fields).status, 409);
+        let current = block_on(site.store.notes_of_story(&id)).unwrap()[0]
+            .id
+            .clone();
+        let removed = editor.post(
+            &site,
+            &format!("{editor_path}/notes/{current}"),
+            &[("remove", "yes")],
+        );
+        assert_eq!(removed.status, 303, "{}", removed.text());
+        assert!(
+            !site.get(public).text().contains("dockers"),
+            "removed from the site"
+        );
+        assert!(block_on(site.store.notes_of_story(&id)).unwrap().is_empty());
+        assert_eq!(block_on(site.store.retired_notes(&id)).unwrap().len(), 2);
 
         // the contributor cannot delete another's story; the editor can
         let journalist = block_on(site.store.authors()).unwrap()[0].id.clone();

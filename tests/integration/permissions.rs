@@ -184,6 +184,18 @@ on_both_backends!(every_role_against_every_action, |backend: Backend| {
             expected: [303, 303, 303, 303],
         },
         Row {
+            action: "add a note to own",
+            expected: [303, 303, 303, 303],
+        },
+        Row {
+            action: "change a note",
+            expected: [403, 403, 303, 303],
+        },
+        Row {
+            action: "publish to a newsletter",
+            expected: [403, 403, 303, 303],
+        },
+        Row {
             action: "curate",
             expected: [403, 403, 303, 303],
         },
@@ -286,6 +298,45 @@ on_both_backends!(every_role_against_every_action, |backend: Backend| {
                         "publish another's" => post(&site, who, &path, &theirs("publish")),
                         _ => post(&site, who, &format!("{path}/delete"), &[]),
                     }
+                }
+                "add a note to own" => {
+                    let path = own_draft(&site, who, byline, &tag);
+                    let note = [
+                        ("kind".to_string(), "update".to_string()),
+                        ("body".to_string(), format!("More on {tag}.")),
+                    ];
+                    post(&site, who, &format!("{path}/notes"), &note)
+                }
+                "change a note" => {
+                    let path = own_draft(&site, &other, &other_byline, &tag);
+                    let id = path.rsplit('/').next().unwrap();
+                    let story = block_on(site.store.story_by_id(id)).unwrap().unwrap();
+                    let note = block_on(masthead::services::publishing::add_note(
+                        &site.store,
+                        &story,
+                        masthead::model::NoteKind::Correction,
+                        site.store.clock().now(),
+                        "A first wording.",
+                    ))
+                    .unwrap();
+                    let change = [
+                        ("kind".to_string(), "correction".to_string()),
+                        ("noted_at".to_string(), "2026-05-01T09:30".to_string()),
+                        ("body".to_string(), "A second wording.".to_string()),
+                    ];
+                    post(&site, who, &format!("{path}/notes/{}", note.id), &change)
+                }
+                "publish to a newsletter" => {
+                    let newsletter = block_on(site.store.newsletters()).unwrap()[0].id.clone();
+                    let path = own_draft(&site, who, byline, &tag);
+                    let revision = revision_of(&site, &path);
+                    let extra = [("revision", revision), ("send_to", newsletter)];
+                    post(
+                        &site,
+                        who,
+                        &path,
+                        &story(&site, byline, &tag, "publish", &extra),
+                    )
                 }
                 "upload" => {
                     who.upload(

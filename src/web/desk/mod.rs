@@ -81,6 +81,7 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         )
         .route("/stories/{id}/related", post(stories::related))
         .route("/stories/{id}/notes", post(stories::add_note))
+        .route("/stories/{id}/notes/{note}", post(stories::change_note))
         .route("/stories/{id}/restore", post(stories::restore))
         .route("/preview/{token}", get(stories::shared_preview))
         .route("/front", get(front::show).post(front::arrange))

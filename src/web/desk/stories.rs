@@ -300,6 +300,21 @@ struct NoteRow {
     kind: &'static str,
     date: String,
     body: String,
+    /// For the change form: the note's kind, date as the date picker
+    /// takes it, and where the form goes.
+    kind_value: &'static str,
+    local_date: String,
+    action: String,
+}
+
+/// A note as it read before an editor changed or removed it.
+#[derive(Serialize)]
+struct RetiredNoteRow {
+    kind: &'static str,
+    date: String,
+    body: String,
+    /// "Changed" or "Removed", when and by whom.
+    fate: String,
 }
 
 #[derive(Serialize)]
@@ -338,6 +353,10 @@ struct EditorView {
     related_pinned: String,
     related_excluded: String,
     notes: Vec<NoteRow>,
+    /// Notes as they read before they were changed or removed.
+    note_history: Vec<RetiredNoteRow>,
+    /// Editors and owners change and remove notes.
+    may_change_notes: bool,
     may_delete: bool,
     /// Offered the featured mark.
     may_feature: bool,
@@ -455,13 +474,19 @@ async fn editor_page(
             }
         },
         async {
+            match stored {
+                Some(c) => store.retired_notes(&c.story.id).await,
+                None => Ok(vec![]),
+            }
+        },
+        async {
             match &id {
                 Some(id) => editing::related_choices(store, id).await,
                 None => Ok(Default::default()),
             }
         },
     );
-    let (sections, authors, heroes, tags, preview_token, notes, related) = loaded?;
+    let (sections, authors, heroes, tags, preview_token, notes, retired, related) = loaded?;
     let newsletters = if may(me.user.role, Action::Curate, false)
         && !matches!(stored.map(|c| c.story.status), Some(Status::Published))
     {
@@ -538,8 +563,30 @@ async fn editor_page(
                 kind: n.kind.heading(),
                 date: dates::format(n.noted_at, &tz, "%-d %b %Y"),
                 body: n.body.clone(),
+                kind_value: n.kind.as_str(),
+                local_date: dates::local_input(n.noted_at, &tz),
+                action: format!("{}/{}", urls::desk_story_action(&n.story_id, "notes"), n.id),
             })
             .collect(),
+        note_history: retired
+            .iter()
+            .map(|r| RetiredNoteRow {
+                kind: r.note.kind.heading(),
+                date: dates::format(r.note.noted_at, &tz, "%-d %b %Y"),
+                body: r.note.body.clone(),
+                fate: format!(
+                    "{} {} by {}",
+                    if r.replaced_by.is_some() {
+                        "Changed"
+                    } else {
+                        "Removed"
+                    },
+                    dates::format(r.retired_at, &tz, "%-d %b %Y, %H:%M"),
+                    r.retired_by_name.as_deref().unwrap_or("a former account")
+                ),
+            })
+            .collect(),
+        may_change_notes: may(me.user.role, Action::Edit, false),
         may_delete: may(me.user.role, Action::Delete, own),
         may_feature: may(me.user.role, Action::Feature, own),
         send_to: newsletters
@@ -578,6 +625,8 @@ fn done_notice(done: &str) -> Option<String> {
             "archive" => "Archived: its address now answers that it is gone.",
             "restored" => "The revision is restored (saved as a new revision).",
             "note" => "The note is added at the foot of the story.",
+            "note-changed" => "The note is changed; its earlier wording is kept below.",
+            "note-removed" => "The note is removed from the story; it is kept below.",
             "related" => {
                 "The related stories are saved: readers see them on the story\u{2019}s next view."
             }
@@ -998,6 +1047,54 @@ pub(super) async fn add_note(
         Err(ContentError::Invalid { message, .. }) => Err(DeskError::invalid(format!(
             "{message}. Go back, write the note and add it again."
         ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An editor changes a note's wording, kind or date (`remove` set: removes
+/// it); the old note stays in the story's history.
+#[derive(Deserialize)]
+pub(super) struct NoteChange {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    noted_at: String,
+    #[serde(default)]
+    body: String,
+    remove: Option<String>,
+}
+
+pub(super) async fn change_note(
+    Path((id, note_id)): Path<(String, String)>,
+    CheckedForm { desk, me, form }: CheckedForm<NoteChange>,
+) -> DeskResult {
+    let card = stored_story(&desk, &me, &id).await?;
+    let store = &desk.app.store;
+    let change = if form.remove.is_some() {
+        None
+    } else {
+        let kind = NoteKind::parse(&form.kind).ok_or_else(|| {
+            DeskError::invalid("Choose whether the note is a correction or an update.")
+        })?;
+        let tz = super::site_timezone(&desk.app).await?;
+        let noted_at = dates::parse_local_input(&form.noted_at, &tz).ok_or_else(|| {
+            DeskError::invalid("The note's date is not a date and time: use the date picker.")
+        })?;
+        Some((kind, noted_at, form.body.as_str()))
+    };
+    let removed = change.is_none();
+    match editing::change_note(store, &me.user, &card, &note_id, change).await {
+        Ok(()) => Ok(done(
+            &id,
+            if removed {
+                "note-removed#notes"
+            } else {
+                "note-changed#notes"
+            },
+        )),
+        Err(ContentError::Stale) => Err(DeskError::conflict(
+            "That note was changed or removed meanwhile: reload the story to see it as it is now.",
+        )),
         Err(e) => Err(e.into()),
     }
 }
