@@ -427,6 +427,12 @@ pub fn page(base: &str, page: u32) -> String {
     }
 }
 
+/// The stylesheet that gives the site the accent `#rrggbb`: named by the
+/// colour, so it never changes under its address.
+pub fn accent_stylesheet(accent: &str) -> String {
+    format!("/assets/accent/{}.css", accent.trim_start_matches('#'))
+}
+
 /// First path segments the site answers itself: no page may take them.
 pub const RESERVED: &[&str] = &[
     "latest",

@@ -370,6 +370,9 @@ impl Page {
     }
 }
 
+/// The theme's own accent colour, a settings' until changed.
+pub const DEFAULT_ACCENT: &str = "#8f1d21";
+
 /// The publication's settings, edited by the newsroom (stored as one JSON document).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -379,6 +382,11 @@ pub struct SiteSettings {
     pub language: String,
     pub tagline: String,
     pub logo_image_id: Option<String>,
+    /// The square image browsers show in tabs and on home screens.
+    pub icon_image_id: Option<String>,
+    /// The publication's colour (`#rrggbb`): links, rules and buttons on
+    /// the site and in its emails.
+    pub accent: String,
     /// IANA zone name, e.g. "Europe/Berlin".
     pub timezone: String,
     /// strftime pattern for dates shown to readers.
@@ -408,6 +416,8 @@ impl Default for SiteSettings {
             language: "en".into(),
             tagline: "Independent news and analysis".into(),
             logo_image_id: None,
+            icon_image_id: None,
+            accent: DEFAULT_ACCENT.into(),
             timezone: "UTC".into(),
             date_format: "%-d %B %Y".into(),
             labels: ["Analysis", "Opinion", "News", "Interview", "Review"]

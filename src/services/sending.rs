@@ -196,6 +196,8 @@ pub struct EmailImage {
 pub struct IssueEmail {
     site_title: String,
     site_url: String,
+    /// The publication's colour (links, kickers).
+    accent: String,
     newsletter: String,
     subject: String,
     preheader: String,
@@ -245,6 +247,7 @@ pub async fn issue_view(
         .ok_or_else(|| SendingError::Refused("the issue's newsletter no longer exists".into()))?;
     let items = store.issue_items(&issue.id).await?;
     let view = IssueEmail {
+        accent: settings.accent.clone(),
         site_title: settings.title.clone(),
         site_url: public_url.absolute(&urls::home()),
         newsletter: newsletter.name.clone(),

@@ -65,6 +65,145 @@ pub async fn save(store: &Store, settings: &SiteSettings) -> Result<(), Settings
     Ok(())
 }
 
+/// The time zones offered, as IANA names ("Europe/Berlin"), sorted: the
+/// machine's time zone database, without its aliases of old ("US/Eastern",
+/// "Etc/GMT+5"). Empty when the machine has none (the field then takes a
+/// typed name).
+pub fn time_zones() -> &'static [String] {
+    static ZONES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    ZONES.get_or_init(|| {
+        const REGIONS: [&str; 10] = [
+            "Africa/",
+            "America/",
+            "Antarctica/",
+            "Arctic/",
+            "Asia/",
+            "Atlantic/",
+            "Australia/",
+            "Europe/",
+            "Indian/",
+            "Pacific/",
+        ];
+        let mut zones: Vec<String> = jiff::tz::db()
+            .available()
+            .map(|name| name.as_str().to_string())
+            .filter(|name| name == "UTC" || REGIONS.iter().any(|r| name.starts_with(r)))
+            .collect();
+        zones.sort();
+        zones.dedup();
+        zones
+    })
+}
+
+/// Languages offered for the site (its `lang`, its dates' words): a tag
+/// and the language's own name. Any other valid tag may still be saved.
+pub const LANGUAGES: &[(&str, &str)] = &[
+    ("en", "English"),
+    ("en-GB", "English (United Kingdom)"),
+    ("en-US", "English (United States)"),
+    ("de", "Deutsch"),
+    ("de-AT", "Deutsch (Österreich)"),
+    ("de-CH", "Deutsch (Schweiz)"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("it", "Italiano"),
+    ("pt", "Português"),
+    ("pt-BR", "Português (Brasil)"),
+    ("nl", "Nederlands"),
+    ("da", "Dansk"),
+    ("sv", "Svenska"),
+    ("nb", "Norsk bokmål"),
+    ("fi", "Suomi"),
+    ("et", "Eesti"),
+    ("lv", "Latviešu"),
+    ("lt", "Lietuvių"),
+    ("pl", "Polski"),
+    ("cs", "Čeština"),
+    ("sk", "Slovenčina"),
+    ("sl", "Slovenščina"),
+    ("hu", "Magyar"),
+    ("ro", "Română"),
+    ("hr", "Hrvatski"),
+    ("sr", "Српски"),
+    ("bg", "Български"),
+    ("el", "Ελληνικά"),
+    ("tr", "Türkçe"),
+    ("uk", "Українська"),
+    ("ru", "Русский"),
+    ("ka", "ქართული"),
+    ("ar", "العربية"),
+    ("he", "עברית"),
+    ("fa", "فارسی"),
+    ("hi", "हिन्दी"),
+    ("ja", "日本語"),
+    ("ko", "한국어"),
+    ("zh", "中文"),
+];
+
+/// Date formats offered, each shown to the editor as today's date in it.
+pub const DATE_FORMATS: &[&str] = &[
+    "%-d %B %Y",
+    "%A %-d %B %Y",
+    "%-d %b %Y",
+    "%B %-d, %Y",
+    "%A, %B %-d, %Y",
+    "%b %-d, %Y",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%Y-%m-%d",
+];
+
+/// The lowest contrast the accent may have against the site's paper: the
+/// WCAG AA ratio for text, as links and buttons are written in it.
+const ACCENT_CONTRAST: f64 = 4.5;
+
+/// The site's paper colour (site.css `--paper`), which links sit on.
+const PAPER: (u8, u8, u8) = (0xfd, 0xfb, 0xf7);
+
+/// An accent as `#rrggbb`, dark enough to read on the paper.
+fn check_accent(accent: &str) -> Result<(), String> {
+    let rgb = parse_hex_colour(accent).ok_or_else(|| {
+        format!(
+            "{accent:?} is not a colour: choose one with the colour picker, or write it as #8f1d21"
+        )
+    })?;
+    let ratio = contrast(rgb, PAPER);
+    if ratio < ACCENT_CONTRAST {
+        return Err(format!(
+            "{accent} is too light to read links in on the page (contrast {ratio:.1}:1, at least {ACCENT_CONTRAST}:1 is needed): choose a darker shade"
+        ));
+    }
+    Ok(())
+}
+
+/// `#rrggbb` read as its three channels.
+pub fn parse_hex_colour(text: &str) -> Option<(u8, u8, u8)> {
+    let hex = text.strip_prefix('#')?;
+    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    Some((channel(0)?, channel(2)?, channel(4)?))
+}
+
+/// WCAG's contrast ratio of two colours.
+fn contrast(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
+    fn luminance((r, g, b): (u8, u8, u8)) -> f64 {
+        let linear = |c: u8| {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.039_28 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+    }
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
 /// Every rule a setting must meet, each naming its field.
 pub fn validate(settings: &SiteSettings) -> Result<(), SettingsError> {
     let invalid = |field, message: String| Err(SettingsError::Invalid { field, message });
@@ -104,6 +243,9 @@ pub fn validate(settings: &SiteSettings) -> Result<(), SettingsError> {
             ),
         );
     }
+    if let Err(why) = check_accent(&settings.accent) {
+        return invalid("accent", why);
+    }
     if settings.labels.iter().all(|l| l.trim().is_empty()) {
         return invalid("labels", "the site needs at least one label".into());
     }
@@ -135,8 +277,24 @@ mod tests {
         let mut s = good.clone();
         s.language = "not a tag".into();
         assert_eq!(field_of(&s), Some("language"));
-        let mut s = good;
+        let mut s = good.clone();
         s.title = " ".into();
         assert_eq!(field_of(&s), Some("title"));
+        for accent in ["red", "#12345", "#gggggg", "8f1d21", "#ffd700", "#9e9e9e"] {
+            let mut s = good.clone();
+            s.accent = accent.into();
+            assert_eq!(field_of(&s), Some("accent"), "{accent}");
+        }
+        for accent in ["#8f1d21", "#005a9c", "#1b5e20", "#000000"] {
+            let mut s = good.clone();
+            s.accent = accent.into();
+            assert_eq!(field_of(&s), None, "{accent}");
+        }
+    }
+
+    #[test]
+    fn contrast_is_wcags() {
+        assert!((contrast((0, 0, 0), (255, 255, 255)) - 21.0).abs() < 0.01);
+        assert!((contrast((0x76, 0x76, 0x76), (255, 255, 255)) - 4.54).abs() < 0.01);
     }
 }

@@ -293,6 +293,8 @@ async fn send_notice(
 #[derive(Serialize)]
 struct ConfirmEmail {
     site_title: String,
+    /// The publication's colour (the button).
+    accent: String,
     site_url: String,
     name: String,
     newsletters: Vec<String>,
@@ -348,6 +350,7 @@ pub async fn send_confirmation(
         .await
         .map_err(|e| e.to_string())?;
     let view = ConfirmEmail {
+        accent: settings.accent.clone(),
         site_title: settings.title.clone(),
         site_url: context.public_url.absolute(&urls::home()),
         name: subscriber.name.clone(),
@@ -585,6 +588,8 @@ pub async fn ask_for_manage_link(
 #[derive(Serialize)]
 struct ManageEmail {
     site_title: String,
+    /// The publication's colour (the button).
+    accent: String,
     site_url: String,
     preferences_url: String,
 }
@@ -617,6 +622,7 @@ pub async fn send_manage_link(
     };
     let settings = store.site_settings().await.map_err(|e| e.to_string())?;
     let view = ManageEmail {
+        accent: settings.accent.clone(),
         site_title: settings.title.clone(),
         site_url: context.public_url.absolute(&urls::home()),
         preferences_url: context

@@ -319,23 +319,46 @@ pub fn parse_links(field: &'static str, lines: &str) -> Result<Vec<Link>, Taxono
                     format!("Write {line:?} as “Label | https://address”."),
                 )
             })?;
-            let (label, url) = (label.trim(), url.trim());
-            if label.is_empty() {
-                return Err(invalid(field, format!("The link to {url} needs a label.")));
-            }
-            if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
-            {
-                return Err(invalid(
-                    field,
-                    format!("The address {url:?} must start with https://, http:// or /."),
-                ));
-            }
-            Ok(Link {
-                label: label.to_string(),
-                url: url.to_string(),
-            })
+            checked_link(field, label, url)
         })
         .collect()
+}
+
+/// A link as a row of a form: its label, its address, its place in the
+/// order. Rows left empty are dropped; the rest are checked and sorted.
+pub struct LinkRow<'a> {
+    pub label: &'a str,
+    pub url: &'a str,
+    pub order: f64,
+}
+
+pub fn links_from_rows(
+    field: &'static str,
+    mut rows: Vec<LinkRow<'_>>,
+) -> Result<Vec<Link>, TaxonomyError> {
+    rows.retain(|r| !(r.label.trim().is_empty() && r.url.trim().is_empty()));
+    rows.sort_by(|a, b| a.order.total_cmp(&b.order));
+    rows.iter()
+        .map(|r| checked_link(field, r.label, r.url))
+        .collect()
+}
+
+/// One link, held to what every link of the site is held to.
+fn checked_link(field: &'static str, label: &str, url: &str) -> Result<Link, TaxonomyError> {
+    let (label, url) = (label.trim(), url.trim());
+    if label.is_empty() {
+        return Err(invalid(field, format!("The link to {url} needs a label.")));
+    }
+    if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/')) {
+        return Err(invalid(
+            field,
+            format!("The address {url:?} must start with https://, http:// or /."),
+        ));
+    }
+    Ok(Link {
+        label: label.to_string(),
+        url: url.to_string(),
+    })
 }
 
 /// Links back to the one-a-line form.

@@ -142,6 +142,7 @@ pub fn router(app: Arc<App>, metrics: Option<Arc<metrics::Metrics>>) -> Router {
         .merge(site::router(&app))
         .nest("/desk", desk::router(&app))
         .nest("/ghost/api", api::router(&app))
+        .route("/assets/accent/{file}", get(accent_stylesheet))
         .route("/assets/{*file}", get(asset))
         .route("/healthz", get(healthz))
         .nest("/media", media);
@@ -229,6 +230,32 @@ async fn asset(
             StatusCode::NOT_FOUND,
             [(header::CACHE_CONTROL, "no-store")],
             "No such asset: the page that linked it may be older than the current theme.",
+        )
+            .into_response(),
+    }
+}
+
+/// `:root { --accent: … }` for the colour its name gives: a site's own
+/// accent over the theme's (see `urls::accent_stylesheet`). Nothing is
+/// looked up, so it costs a format; cached for a year like every asset.
+async fn accent_stylesheet(Path(file): Path<String>) -> Response {
+    let colour = file
+        .strip_suffix(".css")
+        .map(|hex| format!("#{hex}"))
+        .filter(|c| crate::services::settings::parse_hex_colour(c).is_some());
+    match colour {
+        Some(colour) => (
+            [
+                (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            format!(":root {{ --accent: {colour}; }}\n"),
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CACHE_CONTROL, "no-store")],
+            "No such colour: an accent stylesheet is named by six hex digits.",
         )
             .into_response(),
     }

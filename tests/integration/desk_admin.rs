@@ -207,6 +207,25 @@ on_both_backends!(
 
         let form = owner.get(&site, "/desk/settings");
         assert_eq!(form.status, 200);
+        // chosen from lists, not typed as codes: time zones by region, the
+        // date format by what today looks like in it
+        let page = form.text();
+        assert!(
+            page.contains("<optgroup label=\"Europe\">"),
+            "zones by region"
+        );
+        assert!(page.contains("<option value=\"Europe/Lisbon\">Europe / Lisbon</option>"));
+        assert!(page.contains("<option value=\"America/Argentina/Buenos_Aires\">America / Argentina / Buenos Aires</option>"));
+        let today = masthead::model::dates::format(
+            site.store.clock().now(),
+            &jiff::tz::TimeZone::UTC,
+            "%B %-d, %Y",
+        );
+        assert!(page.contains(&format!("<option value=\"%B %-d, %Y\">{today}</option>")));
+        assert!(
+            page.contains("Deutsch (de)"),
+            "languages by their own names"
+        );
         let wrong = owner.post(
             &site,
             "/desk/settings",
@@ -231,16 +250,112 @@ on_both_backends!(
                 ("language", "en-GB"),
                 ("timezone", "Europe/London"),
                 ("date_format", "%-d %B %Y"),
-                ("social", "Mastodon | https://social.example/@meridian"),
+                ("social_label", "Mastodon"),
+                ("social_url", "https://social.example/@meridian"),
+                ("social_order", "1"),
+                ("navigation_label", "Podcast"),
+                ("navigation_url", "/podcast"),
+                ("navigation_order", "2"),
+                ("navigation_label", "Shop"),
+                ("navigation_url", "https://shop.example/"),
+                ("navigation_order", "1"),
+                ("navigation_label", "Jobs"),
+                ("navigation_url", "/jobs"),
+                ("navigation_order", "3"),
+                ("navigation_remove", "3"),
+                ("navigation_label", ""),
+                ("navigation_url", ""),
+                ("navigation_order", "4"),
             ],
         );
         assert_eq!(saved.status, 303, "{}", saved.text());
+        let kept = block_on(site.store.site_settings()).unwrap();
+        let labels: Vec<&str> = kept.navigation.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["Shop", "Podcast"],
+            "in the order set, the removed row gone"
+        );
+        // a row with no address is named, and the rows come back as sent
+        let refused = owner.post(
+            &site,
+            "/desk/settings",
+            &[
+                ("title", "The Evening Meridian"),
+                ("language", "en-GB"),
+                ("timezone", "Europe/London"),
+                ("date_format", "%-d %B %Y"),
+                ("navigation_label", "Archive"),
+                ("navigation_url", "archive"),
+                ("navigation_order", "1"),
+            ],
+        );
+        assert_eq!(refused.status, 400);
+        let text = refused.text();
+        assert!(text.contains("must start with https://"), "{text}");
+        assert!(text.contains("value=\"archive\""), "the row is kept");
         let home = site.get("/").text();
         assert!(
             home.contains("The Evening Meridian")
                 && home.contains("https://social.example/@meridian")
         );
         assert_eq!(editor.get(&site, "/desk/settings").status, 403);
+
+        // the design: an icon and an accent, on the site and in the emails
+        let base = [
+            ("title", "The Evening Meridian"),
+            ("language", "en-GB"),
+            ("timezone", "Europe/London"),
+            ("date_format", "%-d %B %Y"),
+        ];
+        let too_light = owner.post(
+            &site,
+            "/desk/settings",
+            &[&base[..], &[("accent", "#ffd700")]].concat(),
+        );
+        assert_eq!(too_light.status, 400);
+        assert!(
+            too_light.text().contains("too light"),
+            "{}",
+            too_light.text()
+        );
+        let icon = block_on(site.store.library(None, 1))
+            .unwrap()
+            .remove(0)
+            .image;
+        let designed = owner.post(
+            &site,
+            "/desk/settings",
+            &[
+                &base[..],
+                &[("accent", "#005A9C"), ("icon_image_id", &icon.id)],
+            ]
+            .concat(),
+        );
+        assert_eq!(designed.status, 303, "{}", designed.text());
+        let home = site.get("/").text();
+        assert!(home.contains("<link rel=\"stylesheet\" href=\"/assets/accent/005a9c.css\">"));
+        assert!(
+            home.contains("<link rel=\"apple-touch-icon\" href=\"/media/"),
+            "{home}"
+        );
+        let css = site.get("/assets/accent/005a9c.css");
+        assert_eq!(css.status, 200);
+        assert!(css.text().contains("--accent: #005a9c"));
+        assert!(css.header("cache-control").unwrap().contains("immutable"));
+        assert_eq!(site.get("/assets/accent/red.css").status, 404);
+        let issue = block_on(site.store.issues(true, 1)).unwrap().remove(0);
+        let email = owner
+            .get(
+                &site,
+                &format!("/desk/newsletters/issues/{}/preview", issue.id),
+            )
+            .text();
+        assert!(
+            email.contains("color:#005a9c"),
+            "the emails take the accent"
+        );
+        assert!(!email.contains("#8f1d21"), "and only it");
 
         // the activity log, filtered by person and words
         let log = owner.get(&site, "/desk/activity").text();

@@ -31,6 +31,16 @@ impl Fields {
             .collect()
     }
 
+    /// Every value of `name`, empty ones too, in the order sent (the rows
+    /// of a table of inputs, which line up by their place).
+    pub fn every(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.0.iter().any(|(n, _)| n == name)
     }

@@ -29,6 +29,11 @@ pub struct Chrome {
     pub language: String,
     pub site_title: String,
     pub logo: Option<ImageView>,
+    /// The publication's icon, when it chose one (else the theme's).
+    pub icon: Option<IconView>,
+    /// The stylesheet that sets the publication's accent, when it is not
+    /// the theme's own.
+    pub accent_css: Option<String>,
     pub tagline: String,
     pub home_url: String,
     pub nav: Vec<NavItem>,
@@ -52,6 +57,34 @@ pub struct Chrome {
     pub footer_links: Vec<NavItem>,
     /// OpenGraph, Twitter card and JSON-LD (see `metadata.rs`).
     pub meta: super::metadata::PageMeta,
+}
+
+/// The publication's icon as browsers ask for it: a small copy for tabs,
+/// one of at least 180 pixels for home screens.
+#[derive(Serialize, Clone, Debug)]
+pub struct IconView {
+    pub src: String,
+    pub touch_src: String,
+}
+
+impl IconView {
+    fn of(image: &Image) -> IconView {
+        let mut widths = image.smaller_widths();
+        widths.push(image.width);
+        widths.sort_unstable();
+        let at_least = |px: i32| {
+            let width = widths
+                .iter()
+                .copied()
+                .find(|&w| w >= px)
+                .unwrap_or(image.width);
+            urls::media(&image.file_at(width, None))
+        };
+        IconView {
+            src: at_least(48),
+            touch_src: at_least(180),
+        }
+    }
 }
 
 /// A feed a page offers.
@@ -195,6 +228,7 @@ pub struct SiteContext {
     tz: TimeZone,
     pub sections: Vec<Section>,
     logo: Option<ImageView>,
+    icon: Option<IconView>,
     authors: HashMap<String, AuthorEntry>,
     /// Those with a public story: the only ones the site lists by name
     /// (staff who never published stay off it).
@@ -264,14 +298,20 @@ impl SiteContext {
             .iter()
             .filter_map(|a| a.photo_id.clone())
             .chain(settings.logo_image_id.clone())
+            .chain(settings.icon_image_id.clone())
             .collect();
-        let images: HashMap<String, ImageView> = store
-            .images_by_ids(&image_ids)
-            .await?
+        let found = store.images_by_ids(&image_ids).await?;
+        let icon = settings
+            .icon_image_id
+            .as_ref()
+            .and_then(|id| found.iter().find(|i| &i.id == id))
+            .map(IconView::of);
+        let images: HashMap<String, ImageView> = found
             .iter()
             .map(|i| (i.id.clone(), image_view(i)))
             .collect();
         let mut context = SiteContext {
+            icon,
             logo: settings
                 .logo_image_id
                 .as_ref()
@@ -519,6 +559,9 @@ impl<'a> Presenter<'a> {
             language: settings.language.clone(),
             site_title: settings.title.clone(),
             logo: self.site.logo.clone(),
+            icon: self.site.icon.clone(),
+            accent_css: (settings.accent != crate::model::DEFAULT_ACCENT)
+                .then(|| urls::accent_stylesheet(&settings.accent)),
             tagline: settings.tagline.clone(),
             home_url: urls::home(),
             nav,
