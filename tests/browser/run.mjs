@@ -266,9 +266,9 @@ if (deskLink && deskEmail) {
 const newsroomPassword = process.env.MASTHEAD_NEWSROOM_PASSWORD;
 
 // Signs the newsroom's editor in on this page.
-async function signInAsEditor(page) {
+async function signInAsEditor(page, email = "editor@example.org") {
   await page.goto(base + "/desk/login");
-  await page.getByLabel("Email address").fill("editor@example.org");
+  await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill(newsroomPassword);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForLoadState();
@@ -502,14 +502,26 @@ if (newsroomPassword && uploadFile) {
       await page.setViewportSize({ width: 1400, height: 1000 });
     }
 
+    // A hero found by its words in the picker.
+    const heroPicker = page.getByRole("combobox", { name: "Hero image" });
+    await heroPicker.fill("harbour");
+    const firstHero = page.locator(".picker-choices li").filter({ has: page.locator("img") }).first();
+    await firstHero.waitFor();
+    await firstHero.click();
+    const heroLabel = await heroPicker.inputValue();
+    assert(heroLabel.length > 0, "a hero is chosen");
+
     // A copy is kept in this browser as one types: a page opened afresh
-    // (a lost session, a closed tab) offers it back, into the editor.
+    // (a lost session, a closed tab) offers it back, into the editor, the
+    // pickers naming what they held.
     await page.waitForTimeout(600);
     const kept = await context.newPage();
     await kept.goto(base + "/desk/stories/new");
     await kept.getByRole("button", { name: "Put it back in the form" }).click();
     const restored = await kept.evaluate(() => window.MastheadEditor.serialize(document.querySelector("textarea[data-document-editor]").editorView.state.doc));
     assert(restored.includes("<strong>Nobody was ready</strong>") && restored.includes("<th>Quay Road</th>"), `the kept copy is back in the editor: ${restored}`);
+    const keptHero = await kept.getByRole("combobox", { name: "Hero image" }).inputValue();
+    assert(keptHero === heroLabel, `the hero picker names the kept hero: ${keptHero} (chose ${heroLabel})`);
     await kept.close();
 
     await page.getByRole("button", { name: "Publish", exact: true }).click();
@@ -725,7 +737,46 @@ if (newsroomPassword && uploadFile) {
     await story.goto(base + "/stories/fog-closes-the-ferry-terminal/");
     const html = await story.locator("article").first().innerHTML();
     assert(html.includes('alt="The terminal in thick fog"') && html.includes("Photo: Eda Editor") && html.includes("Crossings resume"), `the public page shows the story and its photo: ${html.slice(0, 400)}`);
+
+    // A brief from the field: written in the quick form, published, then
+    // given a photo taken on the phone.
+    await page.goto(base + "/desk/briefs");
+    await fits("the briefs page");
+    await page.getByRole("textbox", { name: "Headline" }).fill("Ferry service suspended for the night");
+    await page.getByRole("textbox", { name: /^A few lines/ }).click();
+    await page.keyboard.type("The last crossing left at six; the next runs at dawn.");
+    const publishBrief = page.getByRole("button", { name: "Publish", exact: true });
+    const briefBox = await publishBrief.boundingBox();
+    assert(briefBox && briefBox.y + briefBox.height <= 844, `the brief's Publish button is on screen (${JSON.stringify(briefBox)})`);
+    await publishBrief.click();
+    await page.waitForLoadState();
+    assert((await page.locator(".notice").first().innerText()).includes("Published"), `the brief is published: ${await page.locator("main").innerText()}`);
+    await fits("the brief's editor");
+    await page.locator("#hero-upload-file").setInputFiles(uploadFile);
+    await page.getByLabel("Its alt text").fill("The empty ferry ramp at night");
+    await page.getByRole("button", { name: "Upload and use it" }).click();
+    await page.locator(".hero-upload-status", { hasText: "Uploaded, and chosen." }).waitFor();
+    await page.getByRole("button", { name: "Update", exact: true }).click();
+    await page.waitForLoadState();
+    assert((await page.locator(".notice").first().innerText()).includes("Saved"), `the photo is saved with the brief: ${await page.locator("main").innerText()}`);
+    const brief = await context.newPage();
+    await brief.goto(base + "/briefs/ferry-service-suspended-for-the-night/");
+    const briefHtml = await brief.locator("main").innerHTML();
+    assert(briefHtml.includes('alt="The empty ferry ramp at night"') && briefHtml.includes("next runs at dawn"), `the public brief shows its photo: ${briefHtml.slice(0, 400)}`);
     await context.close();
+
+    // The owner's pages, on the phone too.
+    const owners = await browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const ownerPage = await owners.newPage();
+    await signInAsEditor(ownerPage, "owner@example.org");
+    for (const address of ["/desk/settings", "/desk/people", "/desk/integrations", "/desk/activity"]) {
+      await ownerPage.goto(base + address);
+      const width = await ownerPage.evaluate(() => document.documentElement.scrollWidth);
+      assert(width <= 390, `${address} lays out ${width} px wide on a 390 px screen`);
+      const problems = await axeViolations(ownerPage);
+      assert(problems.length === 0, `${address} on a phone: ${problems.join("; ")}`);
+    }
+    await owners.close();
   });
 }
 

@@ -86,6 +86,11 @@ fn chromium_end_to_end_and_axe() {
             "Eda Editor",
             masthead::model::accounts::Role::Editor,
         ),
+        (
+            "owner@example.org",
+            "Olu Owner",
+            masthead::model::accounts::Role::Owner,
+        ),
     ] {
         let (_, link) = crate::common::block_on(masthead::services::accounts::add_user(
             &site.store,

@@ -256,6 +256,7 @@ struct EditorView {
     action: String,
     revision: i64,
     fields: BriefFields,
+    images: Vec<super::ImageChoice>,
     status: &'static str,
     status_label: &'static str,
     publish_at: String,
@@ -290,7 +291,11 @@ async fn editor_page(
     errors: HashMap<&'static str, String>,
     notice: Option<&'static str>,
 ) -> DeskResult {
-    let settings = desk.app.store.site_settings().await?;
+    let store = &desk.app.store;
+    let (settings, images) = tokio::try_join!(
+        store.site_settings(),
+        super::image_choices(store, &fields.image_id, "(no photo)")
+    )?;
     let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let own = editing::owns(&me.user, brief.created_by.as_deref(), &[]);
     let view = EditorView {
@@ -313,6 +318,7 @@ async fn editor_page(
         revisions_url: urls::desk_brief_action(&brief.id, "revisions"),
         delete_url: urls::desk_brief_action(&brief.id, "delete"),
         may_delete: may(me.user.role, Action::Delete, own),
+        images,
         fields,
     };
     let title = format!("Brief: {}", brief.headline);

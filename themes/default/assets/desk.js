@@ -47,6 +47,7 @@
 
     var wrap = document.createElement("div");
     wrap.className = "picker";
+    wrap.setAttribute("data-picker-for", select.name);
     var input = document.createElement("input");
     input.type = "text";
     input.id = select.id;
@@ -175,6 +176,14 @@
       items = [item];
       choose(0);
     };
+    // What the field shows, kept with a draft in this browser and shown
+    // again when the draft is put back (the id alone names nothing).
+    wrap.shown = function () { return current && current.id ? current.label : ""; };
+    wrap.restore = function (id, label) {
+      current = { id: id, label: label, detail: "", src: value.getAttribute("data-src") || "" };
+      value.value = id;
+      input.value = id ? label : "";
+    };
     wrap.append(input, value, list, said);
     select.replaceWith(wrap);
   });
@@ -250,9 +259,9 @@
         .then(function (response) { return response.json().then(function (answer) { return { ok: response.ok, answer: answer }; }); })
         .then(function (result) {
           if (!result.ok) { uploadStatus.textContent = "Not uploaded: " + result.answer.message; return; }
-          var picker = document.getElementById("hero_image_id").closest(".picker");
+          var picker = document.getElementById(heroUpload.getAttribute("data-field")).closest(".picker");
           picker.choose({ id: result.answer.id, label: result.answer.label, src: result.answer.src });
-          uploadStatus.textContent = "Uploaded, and chosen as the hero image.";
+          uploadStatus.textContent = "Uploaded, and chosen.";
         })
         .catch(function () { uploadStatus.textContent = "Not uploaded: the desk cannot be reached."; });
     });
@@ -280,6 +289,10 @@
     new FormData(form).forEach(function (value, name) {
       if (name === "csrf" || name === "revision" || name === "step") return;
       data[name] = data[name] === undefined ? value : [].concat(data[name], value);
+    });
+    form.querySelectorAll(".picker").forEach(function (picker) {
+      var key = "picker-shown:" + picker.getAttribute("data-picker-for");
+      data[key] = data[key] === undefined ? [picker.shown()] : data[key].concat(picker.shown());
     });
     return data;
   }
@@ -318,6 +331,15 @@
     restore.addEventListener("click", function () {
       Object.keys(kept.fields).forEach(function (name) {
         var values = [].concat(kept.fields[name]);
+        if (name.indexOf("picker-shown:") === 0) {
+          var pickers = form.querySelectorAll(".picker[data-picker-for='" + name.slice(13) + "']");
+          pickers.forEach(function (picker, i) {
+            var chosen = picker.querySelector("input[type=hidden]");
+            var id = [].concat(kept.fields[name.slice(13)])[i];
+            if (id !== undefined && chosen) picker.restore(id, values[i] || "");
+          });
+          return;
+        }
         var inputs = form.querySelectorAll("[name='" + name + "']");
         inputs.forEach(function (input, i) {
           if (input.type === "checkbox") input.checked = values.indexOf(input.value) >= 0;
