@@ -557,6 +557,7 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("desk-front", None) => desk_front(),
         ("desk-newsletters", None) => "/desk/newsletters".into(),
         ("desk-sections", None) => desk_sections(),
+        ("desk-tags", None) => desk_tags(),
         ("desk-authors", None) => desk_authors(),
         ("desk-settings", None) => desk_settings(),
         ("desk-activity", None) => desk_activity(),

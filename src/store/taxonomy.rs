@@ -51,6 +51,17 @@ macro_rules! queries {
                     .await?)
             }
 
+            /// Tags whose name holds `words`, by name; the first `limit`.
+            pub async fn tags_matching(pool: &Pool<Db>, words: &str, limit: i64) -> StoreResult<Vec<Tag>> {
+                let mut qb = sqlx::QueryBuilder::<Db>::new(
+                    "SELECT id, slug, name, description FROM tags WHERE lower(name) LIKE ",
+                );
+                qb.push_bind(crate::store::worklists::contains_pattern(words))
+                    .push(" ESCAPE '\\' ORDER BY name");
+                super::sql::push_limit(&mut qb, limit, 0);
+                Ok(qb.build_query_as().fetch_all(pool).await?)
+            }
+
             pub async fn tags_by_ids(pool: &Pool<Db>, ids: &[String]) -> StoreResult<Vec<Tag>> {
                 let mut qb = sqlx::QueryBuilder::<Db>::new("SELECT id, slug, name, description FROM tags WHERE id IN ");
                 super::sql::push_id_list(&mut qb, ids);
@@ -141,6 +152,11 @@ pub(super) use queries;
 
 impl Store {
     /// Sections in navigation order.
+    /// Tags whose name holds `words` (a picker's answer), at most `limit`.
+    pub async fn tags_matching(&self, words: &str, limit: i64) -> StoreResult<Vec<Tag>> {
+        read!(self, taxonomy::tags_matching(words, limit))
+    }
+
     pub async fn sections(&self) -> StoreResult<Vec<Section>> {
         read!(self, taxonomy::sections())
     }

@@ -234,3 +234,63 @@ fn next_link(html: &str, rel: &str) -> Option<String> {
     let end = start + html[start..].find('"')?;
     Some(html[start..end].replace("&amp;", "&"))
 }
+
+/// `path` asked for as the desk's pickers ask: JSON, by `who`.
+fn picked(site: &TestSite, who: &Person, path: &str) -> (u16, Vec<String>) {
+    let reply = ask(site, who, path, "application/json");
+    if reply.status != 200 {
+        return (reply.status, vec![]);
+    }
+    let body: serde_json::Value = serde_json::from_slice(&reply.body).expect("JSON");
+    let labels = body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["label"].as_str().unwrap().to_string())
+        .collect();
+    (200, labels)
+}
+
+on_both_backends!(
+    /// The tag field listed every tag in a datalist, the section and author
+    /// filters every row: with thousands, a page of names no one reads.
+    /// Each now offers a few and asks the desk for the rest by their words.
+    pickers_find_any_tag_section_or_person_by_words,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let writer = person(&site, "kit@example.org", "Kit Arden", Role::Contributor);
+        let editor = person(&site, "eda@example.org", "Eda Reyes", Role::Editor);
+        for n in 0..40 {
+            let tag = masthead::model::Tag {
+                id: masthead::model::new_id(),
+                slug: format!("harbour-works-{n}"),
+                name: format!("Harbour works {n}"),
+                description: String::new(),
+            };
+            block_on(site.store.save_tag(&tag)).unwrap();
+        }
+        let (status, tags) = picked(&site, &writer, "/desk/tags?q=works%203");
+        assert_eq!(status, 200);
+        assert!(tags.contains(&"Harbour works 3".to_string()), "{tags:?}");
+        assert!(tags.contains(&"Harbour works 39".to_string()), "{tags:?}");
+        assert!(tags.iter().all(|t| t.contains("works 3")), "{tags:?}");
+        let (_, many) = picked(&site, &writer, "/desk/tags?q=harbour");
+        assert_eq!(many.len(), 20, "a picker lists a few at a time");
+
+        let form = writer.get(&site, "/desk/stories/new").text();
+        assert!(
+            form.matches("<option value=\"Harbour works").count() <= 20,
+            "the tag field offers a few names, not every tag"
+        );
+        let first = block_on(site.store.sections()).unwrap().remove(0);
+        let (status, sections) = picked(&site, &writer, &format!("/desk/sections?q={}", first.name.split(' ').next().unwrap()));
+        assert_eq!(status, 200, "writers choose sections");
+        assert!(sections.contains(&first.name), "{sections:?}");
+
+        let (status, people) = picked(&site, &editor, "/desk/people?q=kit");
+        assert_eq!((status, people), (200, vec!["Kit Arden".to_string()]));
+        assert_eq!(picked(&site, &writer, "/desk/people?q=kit").0, 403, "not for writers");
+    }
+);

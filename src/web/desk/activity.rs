@@ -49,6 +49,9 @@ impl ActivityLine {
     }
 }
 
+/// People the "who" list offers without scripting.
+const FIRST_PEOPLE: usize = 20;
+
 /// Lines of the activity log on one page.
 const ACTIVITY_PAGE: i64 = 100;
 
@@ -142,9 +145,12 @@ pub(super) async fn show(
         store.activity_log(&filter, &key, ACTIVITY_PAGE)
     )?;
     let view = ActivityView {
+        // The first few and the chosen one; the picker finds anyone.
         people: users
             .into_iter()
-            .map(|u| PersonChoice {
+            .enumerate()
+            .filter(|(i, u)| *i < FIRST_PEOPLE || u.id == query.who)
+            .map(|(_, u)| PersonChoice {
                 selected: u.id == query.who,
                 value: u.id,
                 label: u.name,

@@ -121,6 +121,7 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/sections", get(taxonomy::show).post(taxonomy::add_section))
         .route("/sections/labels", post(taxonomy::labels))
         .route("/sections/{id}", post(taxonomy::change_section))
+        .route("/tags", get(taxonomy::tag_choices))
         .route("/tags/{id}", post(taxonomy::change_tag))
         .route("/settings", get(settings::show).post(settings::save))
         .route("/activity", get(activity::show))

@@ -1,7 +1,7 @@
 //! People (owners): who has an account, in which role; inviting someone,
 //! changing a role, a new password link, ending someone's sessions.
 
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
@@ -144,7 +144,43 @@ fn link_notice(desk: &Desk, message: String, token: &str) -> LinkNotice {
     }
 }
 
-pub(super) async fn show(SignedInDesk { desk, me }: SignedInDesk) -> DeskResult {
+#[derive(Deserialize, Default)]
+pub(super) struct WordsQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// People a picker lists at once.
+const PICKED_PEOPLE: usize = 20;
+
+pub(super) async fn show(
+    SignedInDesk { desk, me }: SignedInDesk,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<WordsQuery>,
+) -> DeskResult {
+    // The activity log's "who" picker: for those who may read the log.
+    if super::wants_json(&headers) {
+        let why = crate::services::permissions::refusal(me.user.role, Action::ReadActivity);
+        allowed(&me, Action::ReadActivity, &why)?;
+        let words = query.q.trim().to_lowercase();
+        let people = desk.app.store.users().await?;
+        return Ok(super::picker_answer(
+            people
+                .into_iter()
+                .filter(|u| {
+                    words.is_empty()
+                        || u.name.to_lowercase().contains(&words)
+                        || u.email.to_lowercase().contains(&words)
+                })
+                .take(PICKED_PEOPLE)
+                .map(|u| super::PickerItem {
+                    id: u.id,
+                    label: u.name,
+                    detail: u.role.label().to_string(),
+                })
+                .collect(),
+        ));
+    }
     allowed(&me, Action::ManagePeople, ONLY_OWNERS)?;
     people_page(&desk, StatusCode::OK, None, None, InviteView::default()).await
 }

@@ -98,6 +98,25 @@ fn choices<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>, chosen: &str
         .collect()
 }
 
+/// What a list backed by a picker offers without scripting: the first
+/// choices and the chosen one (with scripting, the picker finds any).
+const FIRST_CHOICES: usize = 20;
+
+fn first_choices<'a>(
+    items: impl IntoIterator<Item = (&'a str, &'a str)>,
+    chosen: &str,
+) -> Vec<Choice> {
+    choices(items, chosen)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, c)| *i < FIRST_CHOICES || c.selected)
+        .map(|(_, c)| c)
+        .collect()
+}
+
+/// Tags the tag field suggests before anything is typed.
+const SUGGESTED_TAGS: i64 = 20;
+
 #[derive(Serialize)]
 struct Row {
     #[serde(skip)]
@@ -256,7 +275,7 @@ pub(super) async fn list(
             STATUSES.iter().map(|s| (s.as_str(), status_label(*s))),
             &query.status,
         ),
-        sections: choices(
+        sections: first_choices(
             sections.iter().map(|s| (s.id.as_str(), s.name.as_str())),
             &query.section,
         ),
@@ -264,7 +283,7 @@ pub(super) async fn list(
             settings.labels.iter().map(|l| (l.as_str(), l.as_str())),
             &query.label,
         ),
-        authors: choices(
+        authors: first_choices(
             authors.iter().map(|a| (a.id.as_str(), a.name.as_str())),
             &query.author,
         ),
@@ -460,7 +479,7 @@ async fn editor_page(
         store.sections(),
         store.authors(),
         super::image_choices(store, &fields.hero_image_id, "(no hero image)"),
-        store.tags(),
+        store.tags_matching("", SUGGESTED_TAGS),
         async {
             match &id {
                 Some(id) => store.story_preview_token(id).await,
@@ -518,7 +537,7 @@ async fn editor_page(
                 .unwrap_or_default()
         }),
         timezone: settings.timezone.clone(),
-        sections: choices(
+        sections: first_choices(
             sections.iter().map(|s| (s.id.as_str(), s.name.as_str())),
             &fields.section_id,
         ),

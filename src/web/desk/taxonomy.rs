@@ -48,6 +48,9 @@ struct TaxonomyView {
 pub(super) struct DoneQuery {
     #[serde(default)]
     done: String,
+    /// A picker's words.
+    #[serde(default)]
+    q: String,
 }
 
 async fn taxonomy_page(
@@ -111,10 +114,60 @@ async fn taxonomy_page(
     .await
 }
 
+/// Choices a section or tag picker lists at once.
+const PICKED: i64 = 20;
+
+#[derive(Deserialize, Default)]
+pub(super) struct WordsQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Tags whose name holds the words, for the tag field's suggestions (the
+/// field holds names, so a choice's id is its name).
+pub(super) async fn tag_choices(
+    SignedInDesk { desk, .. }: SignedInDesk,
+    Query(query): Query<WordsQuery>,
+) -> DeskResult {
+    let tags = desk.app.store.tags_matching(query.q.trim(), PICKED).await?;
+    Ok(super::picker_answer(
+        tags.into_iter()
+            .map(|t| super::PickerItem {
+                id: t.name.clone(),
+                label: t.name,
+                detail: String::new(),
+            })
+            .collect(),
+    ))
+}
+
+/// Sections whose name holds the words, for the story form's picker.
+async fn section_choices(desk: &Desk, words: &str) -> DeskResult {
+    let words = words.trim().to_lowercase();
+    let sections = desk.app.store.sections().await?;
+    Ok(super::picker_answer(
+        sections
+            .into_iter()
+            .filter(|s| words.is_empty() || s.name.to_lowercase().contains(&words))
+            .take(PICKED as usize)
+            .map(|s| super::PickerItem {
+                id: s.id,
+                label: s.name,
+                detail: s.description,
+            })
+            .collect(),
+    ))
+}
+
 pub(super) async fn show(
     SignedInDesk { desk, me }: SignedInDesk,
+    headers: axum::http::HeaderMap,
     Query(query): Query<DoneQuery>,
 ) -> DeskResult {
+    // Anyone who writes chooses a section, through the story form's picker.
+    if super::wants_json(&headers) {
+        return section_choices(&desk, &query.q).await;
+    }
     let notice = match query.done.as_str() {
         "saved" => Some("Saved: the site shows the change now."),
         "deleted" => Some("Deleted."),

@@ -188,6 +188,39 @@
     select.replaceWith(wrap);
   });
 
+  // ---- A field of names separated by commas (a story's tags) suggests
+  // names the desk knows for the one being typed, asking as one types: the
+  // browser's own list (a datalist) offers them, the names before kept.
+  document.querySelectorAll("input[data-suggest]").forEach(function (field) {
+    var list = document.getElementById(field.getAttribute("list"));
+    if (!list || !window.fetch) return;
+    var timer = null;
+    var asked = 0;
+    field.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        var cut = field.value.lastIndexOf(",");
+        var before = cut >= 0 ? field.value.slice(0, cut + 1) + " " : "";
+        var words = field.value.slice(cut + 1).trim();
+        if (!words) return;
+        var n = ++asked;
+        var address = field.getAttribute("data-suggest") + "?q=" + encodeURIComponent(words);
+        window.fetch(address, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+          .then(function (response) { if (!response.ok) throw new Error(String(response.status)); return response.json(); })
+          .then(function (answer) {
+            if (n !== asked) return;
+            list.textContent = "";
+            (answer.items || []).forEach(function (item) {
+              var option = document.createElement("option");
+              option.value = before + item.label;
+              list.appendChild(option);
+            });
+          })
+          .catch(function () { /* the names already offered stay */ });
+      }, 200);
+    });
+  });
+
   // A body editor that did not start (its script not loaded, or failing):
   // the server's drawing of the body goes, and the raw textarea it stood
   // in for shows again, so the body can still be written.
