@@ -165,6 +165,10 @@ pub async fn visible_uses(
                 .brief_by_id(&u.id)
                 .await?
                 .is_some_and(|b| may_read(user, b.is_public(now), b.created_by.as_deref(), &[])),
+            "page" => store
+                .page_by_id(&u.id)
+                .await?
+                .is_some_and(|p| p.is_public() || crate::services::pages::may_manage(user)),
             _ => true,
         };
         if readable {

@@ -219,6 +219,8 @@ impl Store {
             if !db::briefs::upsert(conn, brief, bump, edit.and_then(|e| e.based_on)).await? {
                 return Err(StoreError::Stale);
             }
+            let body = brief.body.as_str();
+            db::media_refs::set(conn, super::PieceKind::Brief, &brief.id, body).await?;
             if let Some(edit) = edit {
                 let number = db::briefs::revision(conn, &brief.id).await?;
                 db::revisions::keep(conn, super::PieceKind::Brief, &brief.id, number, edit, now)
@@ -251,6 +253,7 @@ impl Store {
         write!(self, |conn, db| {
             let before = db::briefs::visibility(conn, id, now).await?;
             db::jobs::cancel(conn, super::JobKind::PublishBrief, id, now).await?;
+            db::media_refs::clear(conn, super::PieceKind::Brief, id).await?;
             db::briefs::delete(conn, id).await?;
             let change = PieceChange {
                 id: id.to_string(),

@@ -71,7 +71,12 @@ pub const TABLES: &[TableSpec] = &[
 
 /// Tables rebuilt rather than carried: the search index (`masthead search
 /// reindex` after a load) and the content version (caches' counter).
-pub const DERIVED: &[&str] = &["search_documents", "content_version"];
+pub const DERIVED: &[&str] = &[
+    "search_documents",
+    "content_version",
+    "media_refs",
+    "pending_rebuilds",
+];
 
 /// Tables that hold a publication: a load refuses a database where any has rows.
 pub const PUBLICATION: &[&str] = &[
@@ -490,6 +495,8 @@ impl Store {
                 for table in DERIVED.iter().filter(|t| **t != "content_version") {
                     db::dump::clear(conn, table).await?;
                 }
+                // What the loaded bodies name is listed again once loaded.
+                db::media_refs::mark_pending(conn, "media_refs").await?;
                 for spec in TABLES.iter().rev() {
                     db::dump::clear(conn, spec.name).await?;
                 }
@@ -659,6 +666,9 @@ impl Store {
         self.upgrade_documents()
             .await
             .context("cannot bring the loaded bodies into the document schema")?;
+        self.rebuild_media_refs_if_pending()
+            .await
+            .context("cannot list the media files the loaded bodies name")?;
         Ok(report)
     }
 }

@@ -49,7 +49,7 @@ macro_rules! queries {
             use super::{Conn, Db, sql::push_id_list};
             use crate::model::{Image, UnixTime};
             use crate::store::StoreResult;
-            use crate::store::media::{ImageUse, LibraryImage, UploadRecord, contains};
+            use crate::store::media::{LibraryImage, UploadRecord, contains};
 
             pub async fn upsert(conn: &mut Conn, i: &Image, now: UnixTime) -> StoreResult<()> {
                 sqlx::query(
@@ -118,25 +118,6 @@ macro_rules! queries {
                     .bind(user_id)
                     .fetch_one(pool)
                     .await?)
-            }
-
-            /// Stories and briefs showing the image or naming its file in
-            /// their text, and authors whose photo it is.
-            pub async fn uses(pool: &Pool<Db>, id: &str, file_stem: &str) -> StoreResult<Vec<ImageUse>> {
-                let in_text = contains(&format!("/media/{file_stem}"));
-                Ok(sqlx::query_as(
-                    "SELECT 'story' AS kind, s.id, s.headline AS title FROM stories s
-                       WHERE s.hero_image_id = $1 OR lower(s.body) LIKE $2 ESCAPE '\\'
-                     UNION ALL
-                     SELECT 'brief' AS kind, b.id, b.headline AS title FROM briefs b
-                       WHERE b.image_id = $1 OR lower(b.body) LIKE $2 ESCAPE '\\'
-                     UNION ALL
-                     SELECT 'author' AS kind, a.id, a.name AS title FROM authors a WHERE a.photo_id = $1",
-                )
-                .bind(id)
-                .bind(in_text)
-                .fetch_all(pool)
-                .await?)
             }
 
             pub async fn delete(conn: &mut Conn, id: &str) -> StoreResult<()> {
@@ -227,15 +208,6 @@ impl Store {
     /// How many images this person has uploaded.
     pub async fn uploads_by(&self, user_id: &str) -> StoreResult<i64> {
         exec!(self, media::uploads_by(user_id))
-    }
-
-    /// Where an image appears (see `media::uses`).
-    pub async fn image_uses(&self, image: &Image) -> StoreResult<Vec<ImageUse>> {
-        let stem = image
-            .file
-            .rsplit_once('.')
-            .map_or(image.file.as_str(), |(stem, _)| stem);
-        read!(self, media::uses(&image.id, stem))
     }
 
     pub async fn delete_image(&self, id: &str) -> StoreResult<()> {

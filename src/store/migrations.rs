@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (19, "documents", "0019_documents.sql"),
     (20, "activity targets", "0020_activity_targets.sql"),
     (21, "note history", "0021_note_history.sql"),
+    (22, "media references", "0022_media_refs.sql"),
 ];
 
 fn migrator(

@@ -23,6 +23,7 @@ mod issues;
 mod jobs;
 mod keyset;
 mod media;
+pub mod media_refs;
 pub mod migrations;
 mod pages;
 pub mod redirects;
@@ -154,6 +155,7 @@ macro_rules! engine {
             crate::store::issues::queries!();
             crate::store::jobs::queries!();
             crate::store::media::queries!();
+            crate::store::media_refs::queries!();
             crate::store::pages::queries!();
             crate::store::redirects::queries!();
             crate::store::revisions::queries!();
@@ -390,6 +392,9 @@ impl Store {
         self.upgrade_documents()
             .await
             .context("cannot bring stored bodies into the document schema")?;
+        self.rebuild_media_refs_if_pending()
+            .await
+            .context("cannot list the media files the stored bodies name")?;
         let state = read!(self, content::state()).context("cannot read the content version")?;
         self.events.observed(state);
         Ok(())

@@ -158,6 +158,8 @@ impl Store {
             if !db::pages::upsert(conn, page, bump, edit.and_then(|e| e.based_on)).await? {
                 return Err(StoreError::Stale);
             }
+            let body = page.body.as_str();
+            db::media_refs::set(conn, super::PieceKind::Page, &page.id, body).await?;
             if let Some(old) = known_as.filter(|old| *old != page.slug) {
                 db::slugs::add_redirect(conn, super::SlugKind::Page, &old, &page.id, now).await?;
             }
@@ -178,6 +180,7 @@ impl Store {
     pub async fn delete_page(&self, id: &str) -> StoreResult<()> {
         write!(self, |conn, db| {
             let before = db::pages::visibility(conn, id).await?;
+            db::media_refs::clear(conn, super::PieceKind::Page, id).await?;
             db::pages::delete(conn, id).await?;
             let change = PieceChange {
                 id: id.to_string(),

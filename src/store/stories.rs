@@ -897,6 +897,8 @@ impl Store {
                 {
                     return Err(StoreError::Stale);
                 }
+                let body = w.story.body.as_str();
+                db::media_refs::set(conn, super::PieceKind::Story, &w.story.id, body).await?;
                 if let Some(edit) = edit {
                     let number = db::stories::revision(conn, &w.story.id).await?;
                     db::revisions::keep(
@@ -949,6 +951,7 @@ impl Store {
         let now = self.clock.now();
         write!(self, |conn, db| {
             let before = db::stories::visibility(conn, id, now).await?;
+            db::media_refs::clear(conn, super::PieceKind::Story, id).await?;
             db::jobs::cancel(conn, super::JobKind::PublishStory, id, now).await?;
             db::stories::delete(conn, id).await?;
             let change = PieceChange {

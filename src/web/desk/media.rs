@@ -385,6 +385,7 @@ async fn image_page(
                 url: match u.kind.as_str() {
                     "story" => urls::desk_story(&u.id),
                     "brief" => urls::desk_brief(&u.id),
+                    "page" => urls::desk_page(&u.id),
                     _ => String::new(),
                 },
                 kind: u.kind,
