@@ -188,6 +188,14 @@ fn main() {
         .remove(0);
     let image = runtime.block_on(store.library(None, 1)).unwrap().remove(0);
     let issue = runtime.block_on(store.issues(false, 1)).unwrap().remove(0);
+    // Where page 100 of the story list starts: after the 4,950th line.
+    let deep = runtime
+        .block_on(store.work_stories(&Default::default(), &Default::default(), 4_950))
+        .unwrap()
+        .rows
+        .last()
+        .expect("stories")
+        .cursor();
     let pages: Vec<(&'static str, String)> = vec![
         ("desk home", "/desk".into()),
         ("front page", "/desk/front".into()),
@@ -210,7 +218,10 @@ fn main() {
         ("integrations", "/desk/integrations".into()),
         ("desk search", "/desk/search?q=harbour".into()),
         ("stories, newest", "/desk/stories".into()),
-        ("stories, page 100", "/desk/stories?page=100".into()),
+        (
+            "stories, page 100 (key)",
+            format!("/desk/stories?older={}", deep.token()),
+        ),
         (
             "stories, filtered+search",
             "/desk/stories?status=published&q=harbour".into(),

@@ -1,5 +1,7 @@
-// Lighthouse (performance, accessibility, best practices) on the body
-// editor with a story in it, desktop and mobile, against a running site.
+// Lighthouse (performance, accessibility, best practices) on the desk's
+// pages, desktop and mobile, against a running site: the body editor with a
+// story in it, and (with ALL=1) every page the signed-in person's menu
+// lists, one of each kind of item, and the forms behind them.
 //
 //   npm install --prefix /tmp/lighthouse lighthouse@12.8.2
 //   masthead serve --demo --listen 127.0.0.1:8099 --data-dir /tmp/lh-site &
@@ -39,24 +41,40 @@ const editor = await page.locator("a[href^='/desk/stories/']").evaluateAll((link
   links.map((a) => a.getAttribute("href")).find((h) => /\/desk\/stories\/[0-9a-f]{32}$/.test(h)));
 const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
 console.log(`the editor with a story in it: ${editor}`);
-for (const form of ["desktop", "mobile"]) {
-  const { lhr } = await lighthouse(
-    base + editor,
-    { port: 9333, output: "json", logLevel: "error", onlyCategories: ["performance", "accessibility", "best-practices"], extraHeaders: { Cookie: cookie } },
-    form === "desktop" ? desktop : undefined,
-  );
-  const scores = Object.values(lhr.categories).map((c) => `${c.title} ${Math.round(c.score * 100)}`).join(", ");
-  console.log(`${form}: ${scores}`);
-  const metrics = ["first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift", "speed-index"]
-    .map((id) => `${lhr.audits[id].title} ${lhr.audits[id].displayValue} (${Math.round(lhr.audits[id].score * 100)})`).join(", ");
-  console.log(`  ${metrics}`);
-  for (const shift of lhr.audits["layout-shifts"]?.details?.items ?? []) {
-    console.log(`  layout shift ${shift.score.toFixed(3)}: ${shift.node?.snippet ?? "?"}`);
+const addresses = [editor];
+if (process.env.ALL) {
+  const menu = await page.locator("nav[aria-label=Desk] a").evaluateAll((links) => links.map((a) => a.getAttribute("href")));
+  addresses.push(...menu, "/desk/stories/new", "/desk/pages/new", "/desk/search?q=harbour");
+  for (const list of ["/desk/briefs", "/desk/media", "/desk/pages", "/desk/newsletters"]) {
+    await page.goto(base + list);
+    const item = await page.locator("main a").evaluateAll((links) =>
+      links.map((a) => a.getAttribute("href")).find((h) => /^\/desk\/[a-z/]+\/[0-9a-f]{32}$/.test(h)));
+    if (item) addresses.push(item);
   }
-  for (const [id, audit] of Object.entries(lhr.audits)) {
-    if (audit.score !== null && audit.score < 0.9 && !["informative", "notApplicable", "manual"].includes(audit.scoreDisplayMode)) {
-      console.log(`  ${id}: ${audit.displayValue || audit.title}`);
+}
+let below = 0;
+for (const address of [...new Set(addresses)]) {
+  for (const form of ["desktop", "mobile"]) {
+    const { lhr } = await lighthouse(
+      base + address,
+      { port: 9333, output: "json", logLevel: "error", onlyCategories: ["performance", "accessibility", "best-practices"], extraHeaders: { Cookie: cookie } },
+      form === "desktop" ? desktop : undefined,
+    );
+    const scores = Object.values(lhr.categories).map((c) => Math.round(c.score * 100));
+    if (scores.some((s) => s < 100)) below += 1;
+    console.log(`${address} ${form}: ${Object.values(lhr.categories).map((c) => `${c.title} ${Math.round(c.score * 100)}`).join(", ")}`);
+    const metrics = ["first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift"]
+      .map((id) => `${lhr.audits[id].title} ${lhr.audits[id].displayValue}`).join(", ");
+    console.log(`  ${metrics}`);
+    for (const shift of lhr.audits["layout-shifts"]?.details?.items ?? []) {
+      console.log(`  layout shift ${shift.score.toFixed(3)}: ${shift.node?.snippet ?? "?"}`);
+    }
+    for (const [id, audit] of Object.entries(lhr.audits)) {
+      if (audit.score !== null && audit.score < 0.9 && !["informative", "notApplicable", "manual"].includes(audit.scoreDisplayMode)) {
+        console.log(`  ${id}: ${audit.displayValue || audit.title}`);
+      }
     }
   }
 }
+console.log(`${below} page and form-factor runs below 100 in a category`);
 await browser.close();

@@ -99,6 +99,7 @@ impl Failure for crate::services::sending::SendingError {
         match self {
             SendingError::Refused(_) => FailureKind::Conflict,
             SendingError::Forbidden(_) => FailureKind::Forbidden,
+            SendingError::Invalid { .. } => FailureKind::Invalid,
             SendingError::Storage(e) => e.kind(),
         }
     }

@@ -63,6 +63,11 @@ pub enum SendingError {
     Refused(String),
     /// The person's role does not allow it; says whose does.
     Forbidden(String),
+    /// A newsletter's field breaks a rule; `field` names it.
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     Storage(StoreError),
 }
 
@@ -70,6 +75,7 @@ impl std::fmt::Display for SendingError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SendingError::Refused(why) | SendingError::Forbidden(why) => f.write_str(why),
+            SendingError::Invalid { message, .. } => f.write_str(message),
             SendingError::Storage(e) => write!(f, "the issue's deliveries are unavailable: {e}"),
         }
     }
@@ -882,34 +888,37 @@ pub struct NewsletterForm<'a> {
 /// Adds (`existing` None) or changes a newsletter; each problem names its field.
 pub async fn save_newsletter(
     store: &Store,
+    by: &User,
     existing: Option<&Newsletter>,
     form: NewsletterForm<'_>,
-) -> Result<Newsletter, (&'static str, String)> {
+) -> Result<Newsletter, SendingError> {
+    may_curate(by)?;
+    let invalid = |field: &'static str, message: String| SendingError::Invalid { field, message };
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(("name", "A name is needed, under 100 characters.".into()));
+        return Err(invalid(
+            "name",
+            "A name is needed, under 100 characters.".into(),
+        ));
     }
     let slug = match form.slug.trim() {
         "" => slug::slugify(name),
         typed => typed.to_string(),
     };
     if !slug::is_valid(&slug) {
-        return Err((
+        return Err(invalid(
             "slug",
             format!(
                 "The slug {slug:?} may hold only lowercase letters, digits and single hyphens."
             ),
         ));
     }
-    let all = store
-        .newsletters()
-        .await
-        .map_err(|e| ("form", e.to_string()))?;
+    let all = store.newsletters().await?;
     if all
         .iter()
         .any(|n| n.slug == slug && Some(&n.id) != existing.map(|e| &e.id))
     {
-        return Err((
+        return Err(invalid(
             "slug",
             format!("Another newsletter is called {slug:?}: choose another slug."),
         ));
@@ -921,7 +930,7 @@ pub async fn save_newsletter(
         if !address.trim().is_empty()
             && crate::services::subscriptions::normalize_email(address).is_err()
         {
-            return Err((
+            return Err(invalid(
                 field,
                 format!("{:?} is not an email address.", address.trim()),
             ));
@@ -944,9 +953,13 @@ pub async fn save_newsletter(
         position,
         created_at: existing.map_or(store.clock().now(), |n| n.created_at),
     };
-    store
-        .save_newsletter(&newsletter)
-        .await
-        .map_err(|e| ("form", e.to_string()))?;
+    store.save_newsletter(&newsletter).await?;
+    let action = if existing.is_some() {
+        "changed the newsletter"
+    } else {
+        "added the newsletter"
+    };
+    let who = Some(by.id.as_str());
+    crate::services::activity::record(store, who, action, &newsletter.name, None).await;
     Ok(newsletter)
 }

@@ -294,3 +294,37 @@ on_both_backends!(
         assert_eq!(picked(&site, &writer, "/desk/people?q=kit").0, 403, "not for writers");
     }
 );
+
+on_both_backends!(
+    /// The desk search matched headlines only; a published story is now
+    /// found by any word of its text, through the site's search index, and
+    /// drafts (which the index does not hold) by their headlines.
+    the_desk_search_reads_published_text_and_draft_headlines,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let editor = person(&site, "eda@example.org", "Eda Reyes", Role::Editor);
+        let eda = profile_of(&site, &editor, "Eda Reyes");
+        let section = block_on(site.store.sections()).unwrap()[0].id.clone();
+        let published = story(
+            &section,
+            &eda,
+            &[
+                ("headline", "Lighthouse keepers vote on a new rota"),
+                ("body", "<p>The zebrafinch colony on the rock was counted again.</p>"),
+                ("step", "publish"),
+            ],
+        );
+        assert_eq!(editor.post(&site, "/desk/stories/new", &published).status, 303);
+        let draft = story(
+            &section,
+            &eda,
+            &[("headline", "Zebrafinch numbers, a draft"), ("step", "save")],
+        );
+        assert_eq!(editor.post(&site, "/desk/stories/new", &draft).status, 303);
+        let found = editor.get(&site, "/desk/search?q=zebrafinch").text();
+        assert!(found.contains("Lighthouse keepers vote on a new rota"), "by its text: {found}");
+        assert!(found.contains("Zebrafinch numbers, a draft"), "the draft by its headline");
+    }
+);

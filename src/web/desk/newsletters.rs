@@ -539,9 +539,9 @@ pub(super) async fn save_settings(
         offered: form.has("offered"),
         position: form.get("position"),
     };
-    match sending::save_newsletter(&desk.app.store, existing.as_ref(), input).await {
+    match sending::save_newsletter(&desk.app.store, &me.user, existing.as_ref(), input).await {
         Ok(_) => Ok(see_other(&desk_newsletters())),
-        Err((field, message)) => {
+        Err(sending::SendingError::Invalid { field, message }) => {
             let view = NewsletterView {
                 new: existing.is_none(),
                 action: format!("{}/{slug}/settings", desk_newsletters()),
@@ -558,5 +558,6 @@ pub(super) async fn save_settings(
             };
             newsletter_page(&desk, StatusCode::BAD_REQUEST, view).await
         }
+        Err(e) => Err(e.into()),
     }
 }

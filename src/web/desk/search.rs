@@ -79,7 +79,14 @@ pub(super) async fn show(
             own: super::stories::own_only(&me.user),
             ..Default::default()
         };
+        // Published stories by any word of their text, through the site's
+        // search index; unpublished ones (the index holds none) by headline.
+        let query = crate::services::search::parse(&q);
+        let everywhere = crate::services::search::Filters::default();
+        let now = store.clock().now();
+        let in_text = crate::services::search::search(store, &query, &everywhere, now, 1, PER_KIND);
         let loaded = tokio::try_join!(
+            in_text,
             store.work_stories(&filter, &PageKey::Newest, PER_KIND),
             store.work_briefs(&filter, &PageKey::Newest, PER_KIND),
             store.library(Some(&q), PER_KIND),
@@ -88,19 +95,33 @@ pub(super) async fn show(
             store.pages(),
             store.users(),
         );
-        let (stories, briefs, images, authors, tags, pages, people) = loaded?;
+        let (in_text, stories, briefs, images, authors, tags, pages, people) = loaded?;
         let (stories, briefs) = (stories.rows, briefs.rows);
         let piece = |url: String, item: crate::store::WorkItem| Found {
             url,
             label: item.headline,
             detail: super::stories::status_label(item.status).to_string(),
         };
+        let mut found_stories: Vec<Found> = in_text
+            .found
+            .iter()
+            .map(|f| Found {
+                url: urls::desk_story(&f.story_id),
+                label: f.headline.iter().map(|part| part.text.as_str()).collect(),
+                detail: "Published; the words are in its text".into(),
+            })
+            .collect();
+        for story in stories {
+            let url = urls::desk_story(&story.id);
+            if found_stories.len() < PER_KIND as usize
+                && !found_stories.iter().any(|f| f.url == url)
+            {
+                found_stories.push(piece(url, story));
+            }
+        }
         groups.push(Group {
             heading: "Stories",
-            found: stories
-                .into_iter()
-                .map(|s| piece(urls::desk_story(&s.id), s))
-                .collect(),
+            found: found_stories,
         });
         groups.push(Group {
             heading: "Briefs",
