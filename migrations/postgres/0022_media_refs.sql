@@ -12,3 +12,8 @@ CREATE INDEX media_refs_name ON media_refs (name);
 -- already, and after a backup is loaded).
 CREATE TABLE pending_rebuilds (name TEXT PRIMARY KEY);
 INSERT INTO pending_rebuilds (name) VALUES ('media_refs');
+
+-- An image's uses also look up the pieces that show it as their picture.
+CREATE INDEX stories_hero_image ON stories (hero_image_id);
+CREATE INDEX briefs_image ON briefs (image_id);
+CREATE INDEX pages_hero_image ON pages (hero_image_id);

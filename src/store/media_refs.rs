@@ -97,12 +97,15 @@ macro_rules! queries {
                     if n > 0 {
                         qb.push(" UNION ALL ");
                     }
+                    // Two look-ups, each by an index (an OR of them would
+                    // read every piece); UNION drops a piece found by both.
                     qb.push(format!(
                         "SELECT '{kind}' AS kind, p.id, p.{title} AS title FROM {table} p WHERE p.{image} = "
                     ));
                     qb.push_bind(id.to_string());
                     qb.push(format!(
-                        " OR p.id IN (SELECT r.piece_id FROM media_refs r WHERE r.piece_kind = '{kind}' AND r.name IN "
+                        " UNION SELECT '{kind}' AS kind, p.id, p.{title} AS title FROM {table} p
+                          WHERE p.id IN (SELECT r.piece_id FROM media_refs r WHERE r.piece_kind = '{kind}' AND r.name IN "
                     ));
                     super::sql::push_id_list(&mut qb, names);
                     qb.push(")");

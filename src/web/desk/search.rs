@@ -102,8 +102,13 @@ pub(super) async fn show(
             label: item.headline,
             detail: super::stories::status_label(item.status).to_string(),
         };
+        // Stories with only some of the words are no answer here.
+        let in_text = if in_text.broadened {
+            vec![]
+        } else {
+            in_text.found
+        };
         let mut found_stories: Vec<Found> = in_text
-            .found
             .iter()
             .map(|f| Found {
                 url: urls::desk_story(&f.story_id),

@@ -1034,46 +1034,9 @@ pub(super) async fn related(
     }
 }
 
+/// A note's form: adding one, or changing one (`remove` set: removing it).
 #[derive(Deserialize)]
 pub(super) struct NoteFields {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    noted_at: String,
-    #[serde(default)]
-    body: String,
-}
-
-/// A dated correction or update at the foot of the story.
-pub(super) async fn add_note(
-    Path(id): Path<String>,
-    CheckedForm { desk, me, form }: CheckedForm<NoteFields>,
-) -> DeskResult {
-    let card = stored_story(&desk, &me, &id).await?;
-    let store = &desk.app.store;
-    let kind = NoteKind::parse(&form.kind).ok_or_else(|| {
-        DeskError::invalid("Choose whether the note is a correction or an update.")
-    })?;
-    let tz = super::site_timezone(&desk.app).await?;
-    let noted_at = match form.noted_at.trim() {
-        "" => store.clock().now(),
-        typed => dates::parse_local_input(typed, &tz).ok_or_else(|| {
-            DeskError::invalid("The note's date is not a date and time: use the date picker.")
-        })?,
-    };
-    match editing::add_note(store, &me.user, &card, kind, noted_at, &form.body).await {
-        Ok(_) => Ok(done(&id, "note#notes")),
-        Err(ContentError::Invalid { message, .. }) => Err(DeskError::invalid(format!(
-            "{message}. Go back, write the note and add it again."
-        ))),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// An editor changes a note's wording, kind or date (`remove` set: removes
-/// it); the old note stays in the story's history.
-#[derive(Deserialize)]
-pub(super) struct NoteChange {
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -1083,34 +1046,70 @@ pub(super) struct NoteChange {
     remove: Option<String>,
 }
 
+impl NoteFields {
+    /// The kind, the date (`None` when none was typed) and the words.
+    async fn read(
+        &self,
+        desk: &Desk,
+    ) -> DeskResult<(NoteKind, Option<crate::model::UnixTime>, &str)> {
+        let kind = NoteKind::parse(&self.kind).ok_or_else(|| {
+            DeskError::invalid("Choose whether the note is a correction or an update.")
+        })?;
+        let noted_at = match self.noted_at.trim() {
+            "" => None,
+            typed => {
+                let tz = super::site_timezone(&desk.app).await?;
+                Some(dates::parse_local_input(typed, &tz).ok_or_else(|| {
+                    DeskError::invalid(
+                        "The note's date is not a date and time: use the date picker.",
+                    )
+                })?)
+            }
+        };
+        Ok((kind, noted_at, &self.body))
+    }
+}
+
+/// A dated correction or update at the foot of the story.
+pub(super) async fn add_note(
+    Path(id): Path<String>,
+    CheckedForm { desk, me, form }: CheckedForm<NoteFields>,
+) -> DeskResult {
+    let card = stored_story(&desk, &me, &id).await?;
+    let store = &desk.app.store;
+    let (kind, noted_at, body) = form.read(&desk).await?;
+    let noted_at = noted_at.unwrap_or_else(|| store.clock().now());
+    match editing::add_note(store, &me.user, &card, kind, noted_at, body).await {
+        Ok(_) => Ok(done(&id, "note#notes")),
+        Err(ContentError::Invalid { message, .. }) => Err(DeskError::invalid(format!(
+            "{message}. Go back, write the note and add it again."
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An editor changes a note's wording, kind or date, or removes it; the
+/// old note stays in the story's history.
 pub(super) async fn change_note(
     Path((id, note_id)): Path<(String, String)>,
-    CheckedForm { desk, me, form }: CheckedForm<NoteChange>,
+    CheckedForm { desk, me, form }: CheckedForm<NoteFields>,
 ) -> DeskResult {
     let card = stored_story(&desk, &me, &id).await?;
     let store = &desk.app.store;
     let change = if form.remove.is_some() {
         None
     } else {
-        let kind = NoteKind::parse(&form.kind).ok_or_else(|| {
-            DeskError::invalid("Choose whether the note is a correction or an update.")
-        })?;
-        let tz = super::site_timezone(&desk.app).await?;
-        let noted_at = dates::parse_local_input(&form.noted_at, &tz).ok_or_else(|| {
-            DeskError::invalid("The note's date is not a date and time: use the date picker.")
-        })?;
-        Some((kind, noted_at, form.body.as_str()))
+        let (kind, noted_at, body) = form.read(&desk).await?;
+        let noted_at = noted_at.ok_or_else(|| DeskError::invalid("Give the note its date."))?;
+        Some((kind, noted_at, body))
     };
-    let removed = change.is_none();
+    let done_what = if change.is_some() {
+        "note-changed#notes"
+    } else {
+        "note-removed#notes"
+    };
     match editing::change_note(store, &me.user, &card, &note_id, change).await {
-        Ok(()) => Ok(done(
-            &id,
-            if removed {
-                "note-removed#notes"
-            } else {
-                "note-changed#notes"
-            },
-        )),
+        Ok(()) => Ok(done(&id, done_what)),
         Err(ContentError::Stale) => Err(DeskError::conflict(
             "That note was changed or removed meanwhile: reload the story to see it as it is now.",
         )),
