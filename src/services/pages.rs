@@ -232,10 +232,20 @@ pub async fn preview(
 ) -> Result<Page, ContentError> {
     match prepare(store, stored, fields, Status::Draft).await {
         Ok(page) => Ok(page),
-        // A preview shows what there is, even before the slug is settled.
-        Err(ContentError::SlugTaken(_) | ContentError::Invalid { field: "slug", .. }) => {
+        // A preview shows what there is, even before the slug is settled
+        // or a title written.
+        Err(
+            ContentError::SlugTaken(_)
+            | ContentError::Invalid {
+                field: "slug" | "title",
+                ..
+            },
+        ) => {
             let mut fields = fields.clone();
             fields.slug = String::new();
+            if fields.title.trim().is_empty() {
+                fields.title = "(a page with no title yet)".into();
+            }
             prepare(store, None, &fields, Status::Draft).await
         }
         Err(e) => Err(e),

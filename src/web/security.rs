@@ -22,9 +22,19 @@ const CSP_FRAMABLE: &str = "default-src 'self'; img-src 'self' data:; style-src 
                             form-action 'self'; frame-src 'self' https://www.youtube-nocookie.com \
                             https://player.vimeo.com; frame-ancestors 'self'";
 
+/// An email shown as a mail client shows it (the desk's preview of an
+/// issue): its styles are inline, as mail clients need, and nothing in it
+/// runs. Only the site's own pages may frame it.
+const CSP_EMAIL: &str = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
+                         base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
+
 /// Put in a response's extensions: the site's own pages may frame it.
 #[derive(Debug, Clone, Copy)]
 pub struct FramableBySite;
+
+/// Put in a response's extensions: an email, framed by the desk.
+#[derive(Debug, Clone, Copy)]
+pub struct EmailPreview;
 
 pub async fn headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
@@ -35,11 +45,17 @@ pub async fn headers(request: Request, next: Next) -> Response {
 /// Sets the security headers on a response (the page cache calls it for
 /// the responses it answers before the layers).
 pub fn apply(response: &mut Response) {
-    let framable = response.extensions().get::<FramableBySite>().is_some();
+    let email = response.extensions().get::<EmailPreview>().is_some();
+    let framable = email || response.extensions().get::<FramableBySite>().is_some();
+    let policy = match (email, framable) {
+        (true, _) => CSP_EMAIL,
+        (false, true) => CSP_FRAMABLE,
+        (false, false) => CSP,
+    };
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(if framable { CSP_FRAMABLE } else { CSP }),
+        HeaderValue::from_static(policy),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -759,6 +759,10 @@ on_both_backends!(
         assert_eq!(preview.status, 200);
         assert!(preview.text().contains("Preview: readers cannot see"));
         assert!(preview.text().contains("Write to <em>us</em>."));
+        // A new page's preview, before anything is written, shows a page
+        // (it was a 400 in the frame beside the empty form).
+        let empty = editor.post(&site, "/desk/pages/preview", &[("title", ""), ("body", "")]);
+        assert_eq!(empty.status, 200, "{}", empty.text());
         let contact = editor.post(
             &site,
             "/desk/pages/new",

@@ -717,6 +717,14 @@ on_both_backends!(
         let preview = editor.get(&site, &format!("{issue_path}/preview"));
         assert_eq!(preview.status, 200);
         assert_eq!(preview.header("x-frame-options"), Some("SAMEORIGIN"));
+        // The email's inline styles apply (as in a mail client); nothing in
+        // it may run (Chromium logged a CSP error for every styled element).
+        let policy = preview.header("content-security-policy").unwrap();
+        assert!(policy.contains("style-src 'unsafe-inline'"), "{policy}");
+        assert!(
+            policy.contains("default-src 'none'") && !policy.contains("script-src"),
+            "{policy}"
+        );
         assert!(preview.text().contains("Good <em>morning</em>."));
         assert!(
             preview

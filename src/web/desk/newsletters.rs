@@ -424,7 +424,15 @@ pub(super) async fn preview(
     let issue = stored_issue(&desk, &id).await?;
     let app = &desk.app;
     let html = sending::preview_html(&app.store, &app.theme, &app.public_url, &issue).await?;
-    Ok(super::stories::framable_html(html))
+    let mut response = (
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
+    response
+        .extensions_mut()
+        .insert(crate::web::security::EmailPreview);
+    Ok(response)
 }
 
 /// Sent, failed and waiting, for the page's live counts.
