@@ -115,7 +115,7 @@ fn main() {
         })
         .unwrap();
         let store = masthead::server::open_store(&config).await.unwrap();
-        masthead::demo::fill_if_empty(&store, &config.media_dir())
+        masthead::demo::fill_if_empty(&store, &config.media_storage().await.unwrap())
             .await
             .unwrap();
         let started = Instant::now();

@@ -23,10 +23,37 @@ pub struct FileConfig {
     pub cache_mb: Option<usize>,
     pub metrics_listen: Option<String>,
     pub smtp_url: Option<String>,
-    pub media: Option<crate::services::media::MediaLimits>,
+    pub media: Option<MediaTable>,
     pub newsletters: Option<crate::services::sending::SendLimits>,
     pub webhooks: Option<WebhookRules>,
     pub trusted_proxies: Option<Vec<String>>,
+}
+
+/// The file's `[media]` table: where the library is kept, the address it
+/// is served from, and what it accepts (`MediaLimits`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaTable {
+    /// A folder, or `s3://bucket/prefix`.
+    pub store: Option<String>,
+    /// The public base address of served media (a CDN, the bucket's own).
+    pub url: Option<String>,
+    pub max_upload_mb: Option<usize>,
+    pub max_megapixels: Option<usize>,
+    pub contributor_uploads: Option<usize>,
+    pub unpack_memory_mb: Option<usize>,
+}
+
+impl MediaTable {
+    fn limits(&self) -> crate::services::media::MediaLimits {
+        let d = crate::services::media::MediaLimits::default();
+        crate::services::media::MediaLimits {
+            max_upload_mb: self.max_upload_mb.unwrap_or(d.max_upload_mb),
+            max_megapixels: self.max_megapixels.unwrap_or(d.max_megapixels),
+            contributor_uploads: self.contributor_uploads.unwrap_or(d.contributor_uploads),
+            unpack_memory_mb: self.unpack_memory_mb.unwrap_or(d.unpack_memory_mb),
+        }
+    }
 }
 
 /// Where webhooks may be sent (the `[webhooks]` table of the file).
@@ -52,6 +79,10 @@ pub struct Overrides {
     pub cache_mb: Option<usize>,
     pub metrics_listen: Option<String>,
     pub smtp_url: Option<String>,
+    /// Where media are kept: a folder or `s3://bucket/prefix`.
+    pub media_store: Option<String>,
+    /// The public base address of served media.
+    pub media_url: Option<String>,
     /// Set by embedders and tests (the file's `[media]` table otherwise).
     pub media: Option<crate::services::media::MediaLimits>,
     /// Likewise for `[newsletters]`.
@@ -90,6 +121,11 @@ pub struct Config {
     /// Where Prometheus metrics are served (off when None).
     pub metrics_listen: Option<SocketAddr>,
     pub media: crate::services::media::MediaLimits,
+    /// Where the media library is kept (the data directory by default).
+    pub media_store: crate::storage::MediaLocation,
+    /// Where readers fetch media from, when not from this server's /media/
+    /// (no trailing slash).
+    pub media_url: Option<String>,
     /// The SMTP relay (None: mail cannot be sent yet; sign-ups still work).
     pub smtp: Option<crate::mail::RelayUrl>,
     /// How fast newsletters go out.
@@ -160,7 +196,33 @@ impl Config {
         {
             bail!("public_url {url:?} must start with http:// or https://");
         }
-        let media = overrides.media.or(file.media).unwrap_or_default();
+        let file_media = file.media.unwrap_or_default();
+        let media = overrides.media.unwrap_or_else(|| file_media.limits());
+        let media_store = match overrides.media_store.or(file_media.store) {
+            Some(text) => crate::storage::MediaLocation::parse(&text)
+                .map_err(|e| anyhow::anyhow!("[media] store: {e}"))?,
+            None => crate::storage::MediaLocation::Folder(data_dir.clone()),
+        };
+        let media_url = overrides
+            .media_url
+            .or(file_media.url)
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| {
+                let u = u.trim().trim_end_matches('/').to_string();
+                match url::Url::parse(&u) {
+                    Ok(parsed)
+                        if matches!(parsed.scheme(), "http" | "https")
+                            && parsed.host_str().is_some()
+                            && parsed.query().is_none() =>
+                    {
+                        Ok(u)
+                    }
+                    _ => bail!(
+                        "[media] url {u:?} is not a base address: write it as https://HOST/PATH, e.g. https://media.example.org"
+                    ),
+                }
+            })
+            .transpose()?;
         if media.max_upload_mb == 0 || media.max_upload_mb > 1024 {
             bail!(
                 "[media] max_upload_mb = {} is out of range: allow between 1 and 1024 MiB",
@@ -216,6 +278,8 @@ impl Config {
             sending,
             smtp,
             media,
+            media_store,
+            media_url,
             listen,
             data_dir,
             database_url,
@@ -236,21 +300,19 @@ impl Config {
         }
     }
 
-    pub fn media_dir(&self) -> PathBuf {
-        self.data_dir.join("media")
-    }
-
-    /// Where uploaded originals are kept: beside the media, never served
-    /// (they may carry camera and location data).
-    pub fn originals_dir(&self) -> PathBuf {
-        self.data_dir.join("originals")
+    /// Opens the media library's store; an S3 bucket must answer first.
+    pub async fn media_storage(
+        &self,
+    ) -> anyhow::Result<std::sync::Arc<dyn crate::storage::MediaStorage>> {
+        let location = self.media_store.clone();
+        tokio::task::spawn_blocking(move || location.open()).await?
     }
 
     /// Creates the data directory and proves it is writable, so a bad one
     /// stops start-up with advice rather than failing on the first upload.
     pub fn prepare_data_dir(&self) -> anyhow::Result<()> {
         let dir = &self.data_dir;
-        std::fs::create_dir_all(self.media_dir()).with_context(|| {
+        std::fs::create_dir_all(dir).with_context(|| {
             format!(
                 "cannot create the data directory {}: choose another with --data-dir or MASTHEAD_DATA_DIR",
                 dir.display()
@@ -329,6 +391,14 @@ pub const TEMPLATE: &str = r#"# Masthead configuration. Every key is optional; t
 
 # What the media library accepts.
 # [media]
+# Where images are kept: the data directory (the default), or an
+# S3-compatible bucket that every instance shares (also MASTHEAD_MEDIA_STORE
+# or --media-store). Endpoint, region and key come from AWS_ENDPOINT_URL,
+# AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+# store = "s3://BUCKET/PREFIX"
+# The public address readers fetch media from (a CDN, or the bucket's public
+# address for PREFIX/media/); unset, the server sends them from /media/.
+# url = "https://media.example.org"
 # The largest upload, in MiB.
 # max_upload_mb = 25
 # The most pixels an image may unpack to, in millions (refuses decompression bombs).

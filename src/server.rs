@@ -87,13 +87,16 @@ pub async fn start_with_clock(
 ) -> anyhow::Result<RunningServer> {
     let theme = Arc::new(Theme::load(config.theme_dir.as_deref())?);
     let store = open_store_with_clock(config, clock).await?;
-    if !config.database_url.starts_with("sqlite:") {
+    if !config.database_url.starts_with("sqlite:")
+        && config.media_store == crate::storage::MediaLocation::Folder(config.data_dir.clone())
+    {
         // Media live in the data directory whatever the database is
         // (open_store has already checked it for SQLite).
         config.prepare_data_dir()?;
     }
+    let media = config.media_storage().await?;
     if demo {
-        crate::demo::fill_if_empty(&store, &config.media_dir()).await?;
+        crate::demo::fill_if_empty(&store, &media).await?;
     }
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
@@ -135,22 +138,15 @@ pub async fn start_with_clock(
         store: store.clone(),
         mailer: mailer.clone(),
         theme: theme.clone(),
-        public_url: PublicUrl::new(&public_url),
+        public_url: PublicUrl::new(&public_url).with_media(config.media_url.as_deref()),
         sending: config.sending,
         allow_private_webhooks: config.webhooks.allow_private,
     };
     let mut app = App::new(
         store.clone(),
         theme,
-        PublicUrl::new(&public_url),
-        config.media_dir(),
-        crate::services::media::Library::new(
-            Arc::new(crate::storage::LocalDisk::new(
-                config.media_dir(),
-                config.originals_dir(),
-            )),
-            config.media,
-        ),
+        PublicUrl::new(&public_url).with_media(config.media_url.as_deref()),
+        crate::services::media::Library::new(media, config.media),
         CacheLimits {
             bytes: config.cache_mb * 1024 * 1024,
             renders: render_concurrency(),

@@ -578,30 +578,77 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
 }
 
 /// The site's public address (scheme, host, optional path prefix), from configuration.
+/// With it, where media are served from when that is elsewhere (a CDN,
+/// a bucket's public address): every media address made through it points
+/// there.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicUrl(String);
+pub struct PublicUrl {
+    site: String,
+    media: Option<String>,
+}
 
 impl PublicUrl {
     pub fn new(url: &str) -> PublicUrl {
-        PublicUrl(url.trim_end_matches('/').to_string())
+        PublicUrl {
+            site: url.trim_end_matches('/').to_string(),
+            media: None,
+        }
     }
 
-    /// The absolute form of a site path.
+    /// Media served from `base` (no change when None).
+    pub fn with_media(mut self, base: Option<&str>) -> PublicUrl {
+        if let Some(base) = base {
+            self.media = Some(base.trim_end_matches('/').to_string());
+        }
+        self
+    }
+
+    /// The absolute form of a site path; a media path's is on the media
+    /// address when there is one.
     pub fn absolute(&self, path: &str) -> String {
-        format!("{}{path}", self.0)
+        match (&self.media, path.strip_prefix("/media")) {
+            (Some(base), Some(rest)) if rest.starts_with('/') => format!("{base}{rest}"),
+            _ => format!("{}{path}", self.site),
+        }
+    }
+
+    /// A served media file's address as pages link to it: `/media/…`, or
+    /// absolute on the media address.
+    pub fn media(&self, file: &str) -> String {
+        let path = media(file);
+        match &self.media {
+            Some(_) => self.absolute(&path),
+            None => path,
+        }
+    }
+
+    /// A body's HTML with its media addresses on the media address (as it
+    /// is when there is none).
+    pub fn media_in<'a>(&self, html: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.media {
+            Some(_) if html.contains("/media/") => {
+                std::borrow::Cow::Owned(crate::model::document::absolute_addresses(html, &|path| {
+                    match path.starts_with("/media/") {
+                        true => self.absolute(path),
+                        false => path.to_string(),
+                    }
+                }))
+            }
+            _ => std::borrow::Cow::Borrowed(html),
+        }
     }
 
     /// Whether readers reach the site over HTTPS (cookies are then `Secure`).
     pub fn is_https(&self) -> bool {
-        self.0.starts_with("https://")
+        self.site.starts_with("https://")
     }
 
     /// Scheme, host and port: what browsers send as `Origin`.
     pub fn origin(&self) -> &str {
-        let after_scheme = self.0.find("://").map_or(0, |i| i + 3);
-        match self.0[after_scheme..].find('/') {
-            Some(slash) => &self.0[..after_scheme + slash],
-            None => &self.0,
+        let after_scheme = self.site.find("://").map_or(0, |i| i + 3);
+        match self.site[after_scheme..].find('/') {
+            Some(slash) => &self.site[..after_scheme + slash],
+            None => &self.site,
         }
     }
 }

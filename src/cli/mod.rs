@@ -64,14 +64,15 @@ enum Command {
         format: moving::ExportFormat,
         file: PathBuf,
     },
-    /// Take a consistent backup while the server runs (SQLite: a copy of the
-    /// database file; PostgreSQL: an export of one snapshot)
+    /// Back up the whole site into one file while it runs: a consistent
+    /// snapshot of the database and every media file, with its SHA-256
     Backup {
         #[command(flatten)]
         store: StoreArgs,
         file: PathBuf,
     },
-    /// Restore a backup (or an export) into an empty database
+    /// Restore a backup (or a bare database copy or export) into an empty
+    /// database and the media store, after checking every byte
     Restore {
         #[command(flatten)]
         store: StoreArgs,
@@ -80,6 +81,9 @@ enum Command {
     /// The database itself: copy a publication to another one
     #[command(subcommand)]
     Db(moving::DbCommand),
+    /// The media library's files: copy them to another store
+    #[command(subcommand)]
+    Media(moving::MediaCommand),
     /// Fill an empty database with the demo publication, or add generated archive stories for load tests
     Seed {
         #[command(flatten)]
@@ -102,6 +106,9 @@ struct MailArgs {
     /// The site's public address, for the links in the email
     #[arg(long, env = "MASTHEAD_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Where readers fetch media from (as for serve)
+    #[arg(long, env = "MASTHEAD_MEDIA_URL", value_name = "URL")]
+    media_url: Option<String>,
 }
 
 impl MailArgs {
@@ -109,6 +116,7 @@ impl MailArgs {
         Overrides {
             smtp_url: self.smtp_url.clone(),
             public_url: self.public_url.clone(),
+            media_url: self.media_url.clone(),
             ..self.store.overrides()
         }
     }
@@ -227,6 +235,10 @@ struct StoreArgs {
     /// sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the data directory]
     #[arg(long, env = "MASTHEAD_DATABASE_URL")]
     database_url: Option<String>,
+    /// Where media are kept: a folder, or s3://BUCKET/PREFIX (endpoint,
+    /// region and key from AWS_*) [default: the data directory]
+    #[arg(long, env = "MASTHEAD_MEDIA_STORE", value_name = "STORE")]
+    media_store: Option<String>,
 }
 
 #[derive(Args)]
@@ -242,6 +254,10 @@ struct ServeArgs {
     /// The public address of the site, for canonical links
     #[arg(long, env = "MASTHEAD_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Where readers fetch media from: a CDN or the bucket's public address
+    /// [default: this server's /media/]
+    #[arg(long, env = "MASTHEAD_MEDIA_URL", value_name = "URL")]
+    media_url: Option<String>,
     /// Memory for cached pages, in MiB [default: 32]
     #[arg(long, env = "MASTHEAD_CACHE_MB")]
     cache_mb: Option<usize>,
@@ -275,6 +291,7 @@ impl StoreArgs {
             config: self.config.clone(),
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
+            media_store: self.media_store.clone(),
             ..Default::default()
         }
     }
@@ -334,6 +351,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             overrides.listen = args.listen;
             overrides.theme_dir = args.theme_dir;
             overrides.public_url = args.public_url;
+            overrides.media_url = args.media_url;
             overrides.cache_mb = args.cache_mb;
             overrides.metrics_listen = args.metrics_listen;
             overrides.log_format = args.log_format;
@@ -396,6 +414,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { store, file } => moving::backup(&store, file).await,
         Command::Restore { store, file } => moving::restore(&store, file).await,
         Command::Db(command) => moving::db(command).await,
+        Command::Media(command) => moving::media(command).await,
         Command::Newsletter(command) => newsletter_command(command).await,
         Command::Integration(command) => integration_command(command).await,
         Command::Search(SearchCommand::Reindex { store, related }) => {
@@ -430,7 +449,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::resolve(store.overrides())?;
             init_logging(&config);
             let store = crate::server::open_store(&config).await?;
-            let demo = crate::demo::fill_if_empty(&store, &config.media_dir()).await?;
+            let demo = crate::demo::fill_if_empty(&store, &config.media_storage().await?).await?;
             let generated = if demo > 0 {
                 println!("Filled the empty database with the demo publication ({demo} stories).");
                 crate::demo::add_generated_stories(&store, stories.saturating_sub(demo)).await?
@@ -525,7 +544,8 @@ async fn send_issue(config: &Config, store: &crate::store::Store, id: &str) -> a
     };
     let mailer = crate::mail::Mailer::new(relay, config.sending.concurrency as u32)?;
     let theme = crate::theme::Theme::load(config.theme_dir.as_deref())?;
-    let public_url = crate::urls::PublicUrl::new(&crate::server::site_address(config, store).await);
+    let public_url = crate::urls::PublicUrl::new(&crate::server::site_address(config, store).await)
+        .with_media(config.media_url.as_deref());
     let queued = sending::start(store, &issue)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

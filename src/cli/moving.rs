@@ -9,6 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::StoreArgs;
 use crate::config::Config;
+use crate::moving::archive as backup_archive;
 use crate::moving::{
     MediaSource, Options, backup, ghost, ghost_export, masthead_format, wordpress,
 };
@@ -158,14 +159,11 @@ async fn rebuild_search(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn library(config: &Config) -> crate::services::media::Library {
-    crate::services::media::Library::new(
-        std::sync::Arc::new(crate::storage::LocalDisk::new(
-            config.media_dir(),
-            config.originals_dir(),
-        )),
+async fn library(config: &Config) -> anyhow::Result<crate::services::media::Library> {
+    Ok(crate::services::media::Library::new(
+        config.media_storage().await?,
         config.media,
-    )
+    ))
 }
 
 /// "read 12.0/80.5 MB" while a file is read.
@@ -222,7 +220,7 @@ async fn from_platform(
         open(&args.store).await?
     };
     let started = Instant::now();
-    let report = importer(&store, &library(&config), &options)
+    let report = importer(&store, &library(&config).await?, &options)
         .await
         .with_context(|| format!("cannot import {}", args.file.display()))?;
     println!();
@@ -264,68 +262,152 @@ pub async fn export(args: &StoreArgs, file: PathBuf, format: ExportFormat) -> an
     Ok(())
 }
 
+/// "media 120/4500" lines: redrawn on a terminal, every 5% in a log.
+fn count_progress() -> backup_archive::Progress {
+    use std::io::IsTerminal;
+    let terminal = std::io::stdout().is_terminal();
+    std::sync::Arc::new(move |what: &str, done: usize, total: usize| {
+        let step = (total / 20).max(1);
+        if terminal {
+            print!("{what} {done}/{total}\r");
+            if done == total {
+                println!();
+            }
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+        } else if done.is_multiple_of(step) || done == total {
+            println!("{what} {done}/{total}");
+        }
+    })
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
 pub async fn backup(args: &StoreArgs, file: PathBuf) -> anyhow::Result<()> {
     let (config, store) = open(args).await?;
+    let media = config.media_storage().await?;
     let started = Instant::now();
-    let kind = backup::backup(&store, &file).await?;
-    let what = match kind {
-        backup::BackupKind::SqliteFile => "a copy of the SQLite database",
-        backup::BackupKind::Export => "a Masthead export of one consistent snapshot",
+    let from = media.describe();
+    let summary = backup_archive::backup(&store, media, &file, count_progress()).await?;
+    let what = match summary.database.as_str() {
+        "database.sqlite" => "a copy of the SQLite database",
+        _ => "an export of one consistent snapshot",
     };
     println!(
-        "Wrote {} ({what}) in {:.1} s.",
+        "Wrote {} in {:.1} s: {what} ({}), {} served media files and {} originals from {from} ({}).",
         file.display(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        megabytes(summary.database_bytes),
+        summary.served,
+        summary.originals,
+        megabytes(summary.media_bytes),
     );
-    let media = config.media_dir();
-    let (files, bytes) = media_size(&media);
+    if summary.vanished > 0 {
+        println!(
+            "{} media files were deleted while the backup ran (their images were removed after the snapshot): not included.",
+            summary.vanished
+        );
+    }
     println!(
-        "Media are files, not rows: copy {} too ({files} files, {:.1} MB), e.g. rsync -a {}/ BACKUP-media/",
-        media.display(),
-        bytes as f64 / 1e6,
-        media.display()
+        "SHA-256 {} (kept in {}; `masthead restore` checks it).",
+        summary.sha256,
+        backup_archive::checksum_file(&file).display()
     );
     store.close().await;
     Ok(())
-}
-
-fn media_size(dir: &std::path::Path) -> (usize, u64) {
-    let mut files = 0;
-    let mut bytes = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            match entry.metadata() {
-                Ok(m) if m.is_dir() => stack.push(entry.path()),
-                Ok(m) => {
-                    files += 1;
-                    bytes += m.len();
-                }
-                Err(_) => {}
-            }
-        }
-    }
-    (files, bytes)
 }
 
 pub async fn restore(args: &StoreArgs, file: PathBuf) -> anyhow::Result<()> {
-    let (_, store) = open(args).await?;
+    let (config, store) = open(args).await?;
     let started = Instant::now();
-    let report = backup::restore(&store, &file, table_progress())
-        .await
-        .with_context(|| format!("nothing was loaded from {}", file.display()))?;
+    if !backup_archive::is_archive(&file)? {
+        // A bare SQLite copy or export, as older versions wrote.
+        let report = backup::restore(&store, &file, table_progress())
+            .await
+            .with_context(|| format!("nothing was loaded from {}", file.display()))?;
+        print_loaded(&report);
+        rebuild_search(&store).await?;
+        println!(
+            "Restored {} in {:.1} s. It held the database only: copy the media files into {} yourself.",
+            file.display(),
+            started.elapsed().as_secs_f64(),
+            config.media_store
+        );
+        store.close().await;
+        return Ok(());
+    }
+    let media = config.media_storage().await?;
+    let into = media.describe();
+    let (summary, report) =
+        backup_archive::restore(&store, media, &file, count_progress(), table_progress())
+            .await
+            .with_context(|| format!("cannot restore {}", file.display()))?;
     print_loaded(&report);
     rebuild_search(&store).await?;
     println!(
-        "Restored {} in {:.1} s.",
+        "Restored {} in {:.1} s: the database and {} served media files and {} originals into {into} ({}).",
         file.display(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        summary.served,
+        summary.originals,
+        megabytes(summary.media_bytes),
     );
+    println!("SHA-256 {} checked: every entry matched.", summary.sha256);
     store.close().await;
     Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum MediaCommand {
+    /// Copy every media file (served copies and originals) to another store,
+    /// checking each by size and SHA-256; run it again to resume
+    Copy {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Where to: s3://BUCKET/PREFIX (AWS_* as for the store) or a data
+        /// directory (its media/ and originals/)
+        #[arg(long, value_name = "STORE")]
+        to: String,
+    },
+}
+
+pub async fn media(command: MediaCommand) -> anyhow::Result<()> {
+    match command {
+        MediaCommand::Copy { store, to } => {
+            let config = Config::resolve(store.overrides())?;
+            super::init_logging(&config);
+            let target = crate::storage::MediaLocation::parse(&to).map_err(anyhow::Error::msg)?;
+            if target == config.media_store {
+                bail!("--to names the store being copied: give another one");
+            }
+            let from = config.media_storage().await?;
+            let to_store = tokio::task::spawn_blocking({
+                let target = target.clone();
+                move || target.open()
+            })
+            .await??;
+            let started = Instant::now();
+            let progress = count_progress();
+            let (source, destination) = (from.describe(), to_store.describe());
+            println!("Copying {source} to {destination}:");
+            let report = tokio::task::spawn_blocking(move || {
+                crate::storage::copy::copy(from.as_ref(), to_store.as_ref(), &*progress)
+            })
+            .await??;
+            println!(
+                "Copied {} files ({}) and found {} already there, all checked by size and SHA-256, in {:.1} s.",
+                report.copied,
+                megabytes(report.bytes),
+                report.present,
+                started.elapsed().as_secs_f64()
+            );
+            println!(
+                "To use it, set [media] store = \"{target}\" (or MASTHEAD_MEDIA_STORE) on every instance and restart them."
+            );
+            Ok(())
+        }
+    }
 }
 
 pub async fn db(command: DbCommand) -> anyhow::Result<()> {

@@ -5,7 +5,7 @@
 
 mod art;
 
-use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use crate::model::{
 use crate::progress::Progress;
 use crate::services::publishing::{self, BriefDraft, ContentError, StoryDraft};
 use crate::services::settings;
+use crate::storage::{Area, MediaStorage};
 use crate::store::{Store, StoryWrite};
 
 const CONTENT: &str = include_str!("content.toml");
@@ -114,7 +115,7 @@ const BATCH: usize = 500;
 
 /// Fills an empty database with the demo publication. Returns how many
 /// stories it added (0 when the database already had content).
-pub async fn fill_if_empty(store: &Store, media_dir: &Path) -> anyhow::Result<usize> {
+pub async fn fill_if_empty(store: &Store, media: &Arc<dyn MediaStorage>) -> anyhow::Result<usize> {
     if !store.is_empty().await? {
         return Ok(0);
     }
@@ -122,8 +123,6 @@ pub async fn fill_if_empty(store: &Store, media_dir: &Path) -> anyhow::Result<us
     let hours_ago = |h: f64| now - (h * 3600.0) as i64;
     let demo: DemoContent =
         toml::from_str(CONTENT).context("the built-in demo content is malformed")?;
-    std::fs::create_dir_all(media_dir)
-        .with_context(|| format!("cannot create {}", media_dir.display()))?;
     settings::save(store, &demo.site)
         .await
         .context("the demo's settings")?;
@@ -156,7 +155,7 @@ pub async fn fill_if_empty(store: &Store, media_dir: &Path) -> anyhow::Result<us
         let slug = slug::slugify(&a.name);
         let photo = save_svg(
             store,
-            media_dir,
+            media,
             &format!("author-{slug}.svg"),
             &art::portrait(&a.name),
             (400, 400),
@@ -196,7 +195,7 @@ pub async fn fill_if_empty(store: &Store, media_dir: &Path) -> anyhow::Result<us
         let slug = slug::slugify(&s.headline);
         let image = save_svg(
             store,
-            media_dir,
+            media,
             &format!("{slug}.svg"),
             &art::illustration(&s.image.art, &slug),
             (art::WIDTH, art::HEIGHT),
@@ -261,7 +260,7 @@ pub async fn fill_if_empty(store: &Store, media_dir: &Path) -> anyhow::Result<us
                 Some(
                     save_svg(
                         store,
-                        media_dir,
+                        media,
                         &format!("brief-{slug}.svg"),
                         &art::illustration(&img.art, &slug),
                         (art::WIDTH, art::HEIGHT),
@@ -537,14 +536,16 @@ fn demo_body(markdown: &str) -> crate::model::Document {
 
 async fn save_svg(
     store: &Store,
-    media_dir: &Path,
+    media: &Arc<dyn MediaStorage>,
     file: &str,
     svg: &str,
     (width, height): (i32, i32),
     meta: &DemoImage,
 ) -> anyhow::Result<String> {
-    let path = media_dir.join(file);
-    std::fs::write(&path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+    let (storage, name, bytes) = (media.clone(), file.to_string(), svg.as_bytes().to_vec());
+    tokio::task::spawn_blocking(move || storage.put(Area::Served, &name, &bytes))
+        .await?
+        .with_context(|| format!("cannot store {file} in {}", media.describe()))?;
     let image = Image {
         id: new_id(),
         file: file.to_string(),

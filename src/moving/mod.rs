@@ -5,6 +5,7 @@
 //! updates rather than duplicates), bodies turned into the Markdown the desk
 //! edits, names resolved to sections, tags and authors, and the report.
 
+pub mod archive;
 pub mod backup;
 pub mod ghost;
 pub mod ghost_documents;

@@ -593,7 +593,10 @@ impl Shaper<'_> {
         });
         let map = piece.as_object_mut().expect("a JSON object");
         if formats.html {
-            map.insert("html".into(), Value::String(p.body_html.to_string()));
+            map.insert(
+                "html".into(),
+                Value::String(self.public_url.media_in(p.body_html).into_owned()),
+            );
         }
         if formats.plaintext {
             map.insert(

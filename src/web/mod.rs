@@ -22,7 +22,6 @@ mod security;
 mod site;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -62,7 +61,6 @@ pub struct App {
     assets: HashMap<String, Arc<Encoded>>,
     /// The site's public address, from configuration (never from the Host header).
     pub public_url: PublicUrl,
-    pub media_dir: PathBuf,
     /// The media library: its file storage and upload limits.
     pub library: crate::services::media::Library,
     /// The SMTP relay (None: not configured; mail waits).
@@ -89,7 +87,6 @@ impl App {
         store: Store,
         theme: Arc<Theme>,
         public_url: PublicUrl,
-        media_dir: PathBuf,
         library: crate::services::media::Library,
         limits: CacheLimits,
     ) -> App {
@@ -116,7 +113,6 @@ impl App {
             site: PerGeneration::default(),
             assets,
             public_url,
-            media_dir,
             library,
             mailer: None,
             allow_private_webhooks: false,
@@ -135,9 +131,13 @@ impl App {
 /// cache are answered at once, before any routing; the rest is routed to
 /// its surface, within a timeout and with security headers.
 pub fn router(app: Arc<App>, metrics: Option<Arc<metrics::Metrics>>) -> Router {
-    let media = Router::new()
-        .fallback_service(ServeDir::new(&app.media_dir))
-        .layer(axum::middleware::map_response(media_cache_control));
+    // Files on this machine are sent by tower-http (ranges, conditional
+    // requests); from a bucket, through the store.
+    let media = match app.library.storage.served_folder() {
+        Some(folder) => Router::new().fallback_service(ServeDir::new(folder)),
+        None => Router::new().route("/{file}", get(stored_media)),
+    }
+    .layer(axum::middleware::map_response(media_cache_control));
     let mut surfaces = Router::new()
         .merge(site::router(&app))
         .nest("/desk", desk::router(&app))
@@ -263,6 +263,61 @@ async fn accent_stylesheet(Path(file): Path<String>) -> Response {
 
 /// A media file never changes under its name (an upload gets a name of its
 /// own, and new text about an image changes no file): cached for a year.
+/// A served file from the media store. Its name changes whenever its bytes
+/// do, so the name is its validator.
+async fn stored_media(
+    State(app): State<Arc<App>>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let etag = format!("\"{file}\"");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    let storage = app.library.storage.clone();
+    let name = file.clone();
+    let read =
+        tokio::task::spawn_blocking(move || storage.get(crate::storage::Area::Served, &name)).await;
+    match read {
+        Ok(Ok(bytes)) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    crate::storage::content_type(&file).to_string(),
+                ),
+                (header::ETAG, etag),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(e))
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidInput
+            ) =>
+        {
+            StatusCode::NOT_FOUND.into_response()
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, file, "a media file could not be read from the store");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "5")],
+                "The media store does not answer; try again in a moment.\n",
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading a media file failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
 async fn media_cache_control(mut response: Response) -> Response {
     if response.status().is_success() {
         response.headers_mut().insert(

@@ -601,7 +601,7 @@ on_both_backends!(admin_api_checks_tokens, |backend| {
     assert_eq!(site_info["site"]["title"], json!("The Meridian"));
 });
 
-fn multipart(field: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+pub fn multipart(field: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "masthead-test-boundary";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: image/png\r\n\r\n"

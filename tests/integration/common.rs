@@ -185,6 +185,8 @@ pub struct SiteOptions {
     pub allow_private_webhooks: bool,
     /// Reverse proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<String>,
+    /// Where readers fetch media from (`[media] url`).
+    pub media_url: Option<String>,
 }
 
 impl TestSite {
@@ -221,6 +223,7 @@ impl TestSite {
                 allow_private: options.allow_private_webhooks,
             }),
             trusted_proxies: Some(options.trusted_proxies),
+            media_url: options.media_url,
             ..Default::default()
         })
         .expect("config");

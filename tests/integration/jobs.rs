@@ -183,7 +183,7 @@ fn jobs_missed_while_the_server_was_down_run_at_start() {
             .await
             .unwrap();
         store.migrate().await.unwrap();
-        masthead::demo::fill_if_empty(&store, &dir.path().join("media"))
+        masthead::demo::fill_if_empty(&store, &local_media(dir.path()))
             .await
             .unwrap();
         // The demo's sent issue records whom it reached.
@@ -241,7 +241,7 @@ fn two_instances_publish_a_story_once() {
             .unwrap();
         a.migrate().await.unwrap();
         let media = tempfile::tempdir().unwrap();
-        masthead::demo::fill_if_empty(&a, media.path())
+        masthead::demo::fill_if_empty(&a, &local_media(media.path()))
             .await
             .unwrap();
         let b = Store::connect_with_clock(&url, clock.clone())
@@ -284,4 +284,11 @@ fn two_instances_publish_a_story_once() {
         b.close().await;
     });
     drop_postgres_db(&url);
+}
+
+fn local_media(dir: &std::path::Path) -> std::sync::Arc<dyn masthead::storage::MediaStorage> {
+    std::sync::Arc::new(masthead::storage::LocalDisk::new(
+        dir.join("media"),
+        dir.join("originals"),
+    ))
 }

@@ -24,6 +24,7 @@ mod media;
 mod moving;
 mod newsletter;
 mod newsroom;
+mod objects;
 mod ops;
 mod pages;
 mod permissions;

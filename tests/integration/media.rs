@@ -442,3 +442,57 @@ on_both_backends!(
         assert_eq!(deleted.status, 303, "{}", deleted.text());
     }
 );
+
+on_both_backends!(
+    media_are_addressed_on_the_media_url_everywhere_readers_find_them,
+    |backend: Backend| {
+        let Some(site) = TestSite::start_with(
+            backend,
+            SiteOptions {
+                media_url: Some("https://cdn.example.net/news/".into()),
+                ..Default::default()
+            },
+        ) else {
+            return;
+        };
+        let key = crate::common::content_key(&site);
+        let latest = site.get("/latest/").text();
+        let story = latest
+            .split("href=\"/stories/")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a story on /latest/");
+        for path in [
+            "/".to_string(),
+            "/latest/".into(),
+            "/briefs/".into(),
+            format!("/stories/{story}"),
+            "/feed.xml".into(),
+            "/feed.json".into(),
+            "/sitemaps/stories-1.xml".into(),
+            format!("/ghost/api/content/posts/?key={key}&include=authors,tags&formats=html"),
+            format!("/ghost/api/content/authors/?key={key}"),
+        ] {
+            let reply = site.get(&path);
+            assert_eq!(reply.status, 200, "{path}");
+            let text = reply.text();
+            assert!(
+                text.contains("https://cdn.example.net/news/"),
+                "{path} names no media on the media address"
+            );
+            // Every media address is on it: none is left on the site's own /media/.
+            assert!(
+                !text.contains("/media/"),
+                "{path} still links to /media/: {}",
+                &text[text.find("/media/").unwrap().saturating_sub(80)..][..160]
+            );
+        }
+        // The server still sends them itself (the CDN's origin).
+        let photo = latest
+            .split("https://cdn.example.net/news/")
+            .nth(1)
+            .and_then(|rest| rest.split(['"', ' ']).next())
+            .expect("an image on /latest/");
+        assert_eq!(site.get(&format!("/media/{photo}")).status, 200);
+    }
+);

@@ -26,10 +26,23 @@ struct Instance {
 
 impl Instance {
     fn start(database_url: &str, data_dir: &Path, listen: &str) -> Instance {
+        Instance::start_with(database_url, data_dir, listen, &[], &[])
+    }
+
+    /// With more flags, and environment variables.
+    fn start_with(
+        database_url: &str,
+        data_dir: &Path,
+        listen: &str,
+        flags: &[&str],
+        env: &[(&str, String)],
+    ) -> Instance {
         let mut child = Command::new(env!("CARGO_BIN_EXE_masthead"))
             .args(["serve", "--listen", listen, "--database-url", database_url])
             .arg("--data-dir")
             .arg(data_dir)
+            .args(flags)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("MASTHEAD_LOG", "warn")
             .env_remove("MASTHEAD_CONFIG")
             .stdout(Stdio::piped())
@@ -314,6 +327,145 @@ fn two_instances_behind_nginx_serve_one_site() {
         failed.len(),
         answers.len()
     );
+
+    drop(nginx);
+    drop((a, b));
+    drop_postgres_db(&database_url);
+}
+
+/// Each instance with its own data directory, as on two machines, and one
+/// bucket for media: what one writes, the other serves, and so does nginx.
+#[test]
+fn media_written_through_one_instance_are_served_by_every_instance() {
+    let Some(nginx_bin) = nginx_binary() else {
+        return skip_or_fail(
+            SUITE,
+            "nginx is not installed (apt-get install nginx-light)",
+        );
+    };
+    let Some(s3) = crate::objects::S3Server::start() else {
+        return;
+    };
+    let Some(database_url) = fresh_postgres_db() else {
+        return;
+    };
+    let env = s3.env();
+    let bucket = s3.bucket("cluster-media");
+    let store = format!("s3://{bucket}/site");
+    let (seeding, machine_a, machine_b, proxy) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    crate::objects::masthead(
+        &[
+            "seed",
+            "--database-url",
+            &database_url,
+            "--media-store",
+            &store,
+            "--data-dir",
+            seeding.path().to_str().unwrap(),
+        ],
+        &env,
+    );
+    let flags = ["--media-store", store.as_str()];
+    let a = Instance::start_with(&database_url, machine_a.path(), "127.0.0.1:0", &flags, &env);
+    let b = Instance::start_with(&database_url, machine_b.path(), "127.0.0.1:0", &flags, &env);
+    let nginx = start_nginx(&nginx_bin, proxy.path(), &a.addr, &b.addr);
+    let every_door = [
+        format!("http://{}", a.addr),
+        format!("http://{}", b.addr),
+        nginx.url.clone(),
+    ];
+
+    // The demo's own pictures, written by the seeding machine.
+    let demo = "/media/kaldmarks-coalition-bets-its-future-on-a-single-railway.svg";
+    let stored = s3
+        .object(&bucket, &format!("site{}", demo))
+        .expect("the demo's images are in the bucket");
+    for door in &every_door {
+        let reply = http_get(&format!("{door}{demo}"), &[]);
+        assert_eq!(reply.status, 200, "{door}{demo}");
+        assert_eq!(reply.body, stored, "{door}{demo}");
+    }
+
+    // A photo uploaded through instance A's Admin API.
+    let printed = crate::objects::masthead(
+        &[
+            "integration",
+            "add",
+            "--database-url",
+            &database_url,
+            "--data-dir",
+            machine_a.path().to_str().unwrap(),
+            "Photo desk",
+        ],
+        &env,
+    );
+    let key = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Admin API key:"))
+        .expect("an admin key")
+        .trim()
+        .to_string();
+    let key = masthead::services::admin_tokens::AdminKey::parse(&key).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let (kind, body) =
+        crate::api::multipart("file", "harbour cranes.png", &crate::api::png(1400, 900));
+    let uploaded = crate::common::http_post(
+        &format!("http://{}/ghost/api/admin/images/upload/", a.addr),
+        &kind,
+        &body,
+        &[("authorization", &format!("Ghost {}", key.sign(now)))],
+    );
+    assert_eq!(uploaded.status, 201, "{}", uploaded.text());
+    let json: serde_json::Value = serde_json::from_slice(&uploaded.body).unwrap();
+    let url = json["images"][0]["url"].as_str().unwrap().to_string();
+    let file = url.rsplit('/').next().unwrap().to_string();
+    let stem = file.rsplit_once('.').unwrap().0.to_string();
+
+    // Every size (each width, JPEG or PNG and WebP), read through B and nginx.
+    let sizes: Vec<String> = s3
+        .keys(&bucket, "site/media/")
+        .into_iter()
+        .filter_map(|k| k.strip_prefix("site/media/").map(str::to_string))
+        .filter(|name| name.starts_with(&stem))
+        .collect();
+    assert!(sizes.len() >= 10, "every width, twice: {sizes:?}");
+    for name in &sizes {
+        let stored = s3.object(&bucket, &format!("site/media/{name}")).unwrap();
+        for door in &every_door[1..] {
+            let reply = http_get(&format!("{door}/media/{name}"), &[]);
+            assert_eq!(reply.status, 200, "{door}/media/{name}");
+            assert_eq!(reply.body, stored, "{door}/media/{name}");
+            assert!(
+                reply
+                    .header("cache-control")
+                    .is_some_and(|c| c.contains("immutable")),
+                "{name}"
+            );
+        }
+    }
+    // The original is kept in the bucket, never served.
+    let originals = s3.keys(&bucket, "site/originals/");
+    assert_eq!(originals.len(), 1, "{originals:?}");
+    let original = originals[0].rsplit('/').next().unwrap();
+    for door in &every_door {
+        assert_eq!(
+            http_get(&format!("{door}/media/{original}"), &[]).status,
+            404
+        );
+    }
+    // ...and no machine kept a file of its own.
+    for machine in [&machine_a, &machine_b] {
+        assert!(!machine.path().join("media").exists());
+        assert!(!machine.path().join("originals").exists());
+    }
 
     drop(nginx);
     drop((a, b));

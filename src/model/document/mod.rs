@@ -260,6 +260,14 @@ impl Serialize for Document {
     }
 }
 
+impl Document {
+    /// The document as pages show it: its media on the site's media
+    /// address (see `PublicUrl::media_in`).
+    pub fn served(&self, public: &crate::urls::PublicUrl) -> super::SafeHtml {
+        super::SafeHtml::trusted(public.media_in(&self.0).into_owned())
+    }
+}
+
 impl From<&Document> for super::SafeHtml {
     fn from(document: &Document) -> Self {
         super::SafeHtml::trusted(document.0.clone())

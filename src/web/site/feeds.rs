@@ -360,7 +360,7 @@ fn entry_id(kind: &str, id: &str, public: &urls::PublicUrl) -> String {
 }
 
 fn feed_image(image: &Image, public: &urls::PublicUrl) -> FeedImage {
-    let view = image_view(image);
+    let view = image_view(image, public);
     FeedImage {
         url: public.absolute(&view.src),
         mime: crate::theme::content_type_for(&view.src),

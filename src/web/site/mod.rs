@@ -256,7 +256,7 @@ pub async fn story_page(
     );
     let view = StoryView {
         chrome,
-        body: crate::model::SafeHtml::from(&story.body),
+        body: story.body.served(&p.app.public_url),
         updated: story.notably_updated_at().map(|t| p.date(t)),
         story: teaser,
         tags,
@@ -300,7 +300,7 @@ pub async fn page_html(
             .images_by_ids(std::slice::from_ref(id))
             .await?
             .first()
-            .map(views::image_view),
+            .map(|i| views::image_view(i, &p.app.public_url)),
         None => None,
     };
     let description = crate::model::document::excerpt_of(
@@ -317,7 +317,7 @@ pub async fn page_html(
     let view = PageView {
         chrome,
         title: page.title.clone(),
-        body: crate::model::SafeHtml::from(&page.body),
+        body: page.body.served(&p.app.public_url),
         hero,
         latest: p.latest(),
     };

@@ -68,7 +68,7 @@ pub struct IconView {
 }
 
 impl IconView {
-    fn of(image: &Image) -> IconView {
+    fn of(image: &Image, public: &urls::PublicUrl) -> IconView {
         let mut widths = image.smaller_widths();
         widths.push(image.width);
         widths.sort_unstable();
@@ -78,7 +78,7 @@ impl IconView {
                 .copied()
                 .find(|&w| w >= px)
                 .unwrap_or(image.width);
-            urls::media(&image.file_at(width, None))
+            public.media(&image.file_at(width, None))
         };
         IconView {
             src: at_least(48),
@@ -225,6 +225,8 @@ struct AuthorEntry {
 /// related stories pages have asked for so far.
 pub struct SiteContext {
     pub settings: SiteSettings,
+    /// The site's address, and its media's.
+    public: urls::PublicUrl,
     tz: TimeZone,
     pub sections: Vec<Section>,
     logo: Option<ImageView>,
@@ -305,12 +307,13 @@ impl SiteContext {
             .icon_image_id
             .as_ref()
             .and_then(|id| found.iter().find(|i| &i.id == id))
-            .map(IconView::of);
+            .map(|i| IconView::of(i, &app.public_url));
         let images: HashMap<String, ImageView> = found
             .iter()
-            .map(|i| (i.id.clone(), image_view(i)))
+            .map(|i| (i.id.clone(), image_view(i, &app.public_url)))
             .collect();
         let mut context = SiteContext {
+            public: app.public_url.clone(),
             icon,
             logo: settings
                 .logo_image_id
@@ -392,11 +395,11 @@ impl SiteContext {
         BriefView {
             url: urls::brief(&b.slug),
             headline: b.headline.clone(),
-            body: SafeHtml::from(&b.body),
+            body: b.body.served(&self.public),
             summary: crate::model::document::excerpt_of(None, b.body.as_str(), 160),
             link_url: b.link_url.clone(),
             published: b.published_at.map(|t| self.date(t)),
-            image: card.image.as_ref().map(image_view),
+            image: card.image.as_ref().map(|i| image_view(i, &self.public)),
         }
     }
 
@@ -421,7 +424,7 @@ impl SiteContext {
                 .collect(),
             published: s.published_at.map(|t| self.date(t)),
             reading_minutes: s.reading_minutes,
-            image: s.hero.as_ref().map(image_view),
+            image: s.hero.as_ref().map(|i| image_view(i, &self.public)),
         }
     }
 
@@ -457,22 +460,22 @@ pub struct Presenter<'a> {
 }
 
 /// `url 320w, url 640w, …` for each served width of an image.
-fn srcset(image: &Image, extension: Option<&str>) -> String {
+fn srcset(image: &Image, extension: Option<&str>, public: &urls::PublicUrl) -> String {
     let mut widths = image.smaller_widths();
     widths.push(image.width);
     widths
         .iter()
-        .map(|&w| format!("{} {w}w", urls::media(&image.file_at(w, extension))))
+        .map(|&w| format!("{} {w}w", public.media(&image.file_at(w, extension))))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-pub fn image_view(image: &Image) -> ImageView {
-    let src = urls::media(&image.file);
+pub fn image_view(image: &Image, public: &urls::PublicUrl) -> ImageView {
+    let src = public.media(&image.file);
     ImageView {
-        srcset: srcset(image, None),
+        srcset: srcset(image, None, public),
         webp_srcset: if image.webp {
-            srcset(image, Some("webp"))
+            srcset(image, Some("webp"), public)
         } else {
             String::new()
         },

@@ -1,28 +1,9 @@
-//! Where media files live: behind one small interface, so that an object
-//! store can take the local disk's place. Two areas: the copies readers are
-//! served, and the untouched originals, which are never served (they may
-//! carry camera and location data). Calls block: make them from
-//! `spawn_blocking`.
+//! Media files in two folders on this machine.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// Which set of files a name belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Area {
-    /// Served to readers under /media.
-    Served,
-    /// Kept, never served.
-    Originals,
-}
-
-pub trait MediaStorage: Send + Sync {
-    /// Stores a file whole: readers never see half of one.
-    fn put(&self, area: Area, name: &str, bytes: &[u8]) -> io::Result<()>;
-    fn get(&self, area: Area, name: &str) -> io::Result<Vec<u8>>;
-    /// Removes a file; one already gone is not an error.
-    fn delete(&self, area: Area, name: &str) -> io::Result<()>;
-}
+use super::{Area, MediaStorage, StoredFile, checked_name};
 
 /// Files in two folders of the data directory.
 #[derive(Debug, Clone)]
@@ -36,24 +17,15 @@ impl LocalDisk {
         LocalDisk { served, originals }
     }
 
-    fn path(&self, area: Area, name: &str) -> io::Result<PathBuf> {
-        // Names are made by the library; refuse anything that could leave the folder.
-        if name.is_empty()
-            || name.starts_with('.')
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-        {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{name:?} is not a media file name"),
-            ));
-        }
-        let dir = match area {
+    fn folder(&self, area: Area) -> &Path {
+        match area {
             Area::Served => &self.served,
             Area::Originals => &self.originals,
-        };
-        Ok(dir.join(name))
+        }
+    }
+
+    fn path(&self, area: Area, name: &str) -> io::Result<PathBuf> {
+        Ok(self.folder(area).join(checked_name(name)?))
     }
 }
 
@@ -83,6 +55,42 @@ impl MediaStorage for LocalDisk {
             other => other,
         }
     }
+
+    fn list(&self, area: Area) -> io::Result<Vec<StoredFile>> {
+        let entries = match std::fs::read_dir(self.folder(area)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            other => other?,
+        };
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry?;
+            let meta = entry.metadata()?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            // Half-written files (`.partial`) and anything not named by the
+            // library are not part of it.
+            if meta.is_file() && !name.ends_with(".partial") && checked_name(&name).is_ok() {
+                files.push(StoredFile {
+                    name,
+                    size: meta.len(),
+                });
+            }
+        }
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(files)
+    }
+
+    fn describe(&self) -> String {
+        match self.served.parent() {
+            Some(dir) if self.originals.parent() == Some(dir) => dir.display().to_string(),
+            _ => self.served.display().to_string(),
+        }
+    }
+
+    fn served_folder(&self) -> Option<&Path> {
+        Some(&self.served)
+    }
 }
 
 #[cfg(test)]
@@ -100,7 +108,17 @@ mod tests {
         for bad in ["../x.jpg", "a/b.jpg", ".hidden", ""] {
             assert!(disk.put(Area::Served, bad, b"x").is_err(), "{bad}");
         }
+        disk.put(Area::Served, "b.jpg", b"12").unwrap();
+        std::fs::write(dir.path().join("media/c.partial"), b"half").unwrap();
+        assert_eq!(
+            disk.list(Area::Served).unwrap(),
+            vec![StoredFile {
+                name: "b.jpg".into(),
+                size: 2
+            }]
+        );
         disk.delete(Area::Originals, "a1-photo.jpg").unwrap();
         disk.delete(Area::Originals, "a1-photo.jpg").unwrap();
+        assert!(disk.list(Area::Originals).unwrap().is_empty());
     }
 }
