@@ -694,9 +694,10 @@ impl Store {
         let target = path
             .to_str()
             .ok_or_else(|| anyhow!("the backup path {} is not valid UTF-8", path.display()))?;
+        let mut conn = super::patient(pool).await?;
         sqlx::query("VACUUM INTO $1")
             .bind(target)
-            .execute(pool)
+            .execute(&mut conn)
             .await
             .with_context(|| format!("cannot write the backup to {}", path.display()))?;
         Ok(true)

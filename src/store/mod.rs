@@ -385,8 +385,14 @@ impl Store {
     /// shared content state.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match &self.backend {
-            Backend::Sqlite(pool) => migrations::sqlite().run(pool).await,
-            Backend::Postgres(pool) => migrations::postgres().run(pool).await,
+            Backend::Sqlite(pool) => {
+                let mut conn = patient(pool).await?;
+                migrations::sqlite().run(&mut conn).await
+            }
+            Backend::Postgres(pool) => {
+                let mut conn = patient(pool).await?;
+                migrations::postgres().run(&mut conn).await
+            }
         }
         .context("database migration failed")?;
         self.upgrade_documents()
@@ -408,7 +414,11 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(_) => Ok(()),
             Backend::Postgres(pool) => {
-                Ok(sqlx::query("ANALYZE").execute(pool).await.map(|_| ())?)
+                let mut conn = patient(pool).await?;
+                Ok(sqlx::query("ANALYZE")
+                    .execute(&mut conn)
+                    .await
+                    .map(|_| ())?)
             }
         }
     }
@@ -500,4 +510,17 @@ mod tests {
         assert_eq!(super::redact("postgres://ed@db/m"), "postgres://ed@db/m");
         assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
     }
+}
+
+/// A connection of its own for statements expected to take long
+/// (migrations, ANALYZE, a snapshot): sqlx would warn of each as a "slow
+/// statement" after a second; for these it says so at DEBUG only.
+pub(crate) async fn patient<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+) -> Result<DB::Connection, sqlx::Error> {
+    use sqlx::ConnectOptions;
+    let options = (*pool.connect_options())
+        .clone()
+        .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1));
+    options.connect().await
 }

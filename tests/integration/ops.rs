@@ -92,3 +92,51 @@ on_both_backends!(the_health_check_is_discreet, |backend: Backend| {
     );
     assert_eq!(down.header("cache-control"), Some("no-store"));
 });
+
+/// The committed systemd unit, checked by systemd itself (with this build's
+/// binary in place of /usr/local/bin/masthead, which verify looks for).
+#[test]
+fn the_systemd_unit_passes_systemd_analyze_verify() {
+    let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(analyze) = analyze else {
+        return crate::common::skip_or_fail(
+            "the systemd unit check",
+            "systemd-analyze is not installed (apt-get install systemd)",
+        );
+    };
+    let committed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/masthead.service"),
+    )
+    .unwrap();
+    for hardening in [
+        "User=masthead",
+        "ProtectSystem=strict",
+        "PrivateTmp=yes",
+        "NoNewPrivileges=yes",
+        "StateDirectory=masthead",
+    ] {
+        assert!(committed.contains(hardening), "the unit sets {hardening}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let unit = dir.path().join("masthead.service");
+    let here = committed.replace("/usr/local/bin/masthead", env!("CARGO_BIN_EXE_masthead"));
+    assert_ne!(here, committed);
+    std::fs::write(&unit, here).unwrap();
+    let out = std::process::Command::new(analyze)
+        .arg("verify")
+        .arg(&unit)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && said.trim().is_empty(), "{said}");
+    // ...and a broken one is not passed (the check can fail).
+    std::fs::write(&unit, "[Service]\nExecStart=relative/path\nProtectSystem=sideways\n").unwrap();
+    let out = std::process::Command::new(analyze)
+        .arg("verify")
+        .arg(&unit)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).trim().is_empty());
+}
