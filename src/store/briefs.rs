@@ -94,12 +94,45 @@ macro_rules! queries {
                 Ok(rows.into_iter().map(BriefCard::from).collect())
             }
 
-            pub async fn list(pool: &Pool<Db>, now: UnixTime, limit: i64, offset: i64) -> StoreResult<Vec<BriefCard>> {
+            /// As `stories::page_ends`, for the public briefs.
+            pub async fn page_ends(
+                pool: &Pool<Db>,
+                now: UnixTime,
+                per_page: i64,
+            ) -> StoreResult<Vec<crate::store::Cursor>> {
+                let mut qb = sqlx::QueryBuilder::<Db>::new(concat!(
+                    "SELECT at, id FROM (SELECT s.published_at AS at, s.id AS id, ",
+                    "ROW_NUMBER() OVER (ORDER BY s.published_at DESC, s.id DESC) AS n ",
+                    "FROM briefs s WHERE ", public_piece!()
+                ));
+                qb.push_bind(now);
+                qb.push(format!(") AS k WHERE n % {} = 0 ORDER BY n", per_page.max(1)));
+                let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(pool).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(at, id)| crate::store::Cursor { at, id })
+                    .collect())
+            }
+
+            pub async fn list(
+                pool: &Pool<Db>,
+                now: UnixTime,
+                limit: i64,
+                offset: i64,
+                after: Option<&crate::store::Cursor>,
+            ) -> StoreResult<Vec<BriefCard>> {
                 let mut qb = sqlx::QueryBuilder::<Db>::new(concat!(
                     "SELECT ", brief_columns!(), ", ", hero_columns!(),
                     " FROM briefs s LEFT JOIN images h ON h.id = s.image_id WHERE ", public_piece!()
                 ));
                 qb.push_bind(now);
+                if let Some(after) = after {
+                    qb.push(" AND (s.published_at, s.id) < (");
+                    qb.push_bind(after.at);
+                    qb.push(", ");
+                    qb.push_bind(after.id.clone());
+                    qb.push(")");
+                }
                 qb.push(" ORDER BY s.published_at DESC, s.id DESC");
                 super::sql::push_limit(&mut qb, limit, offset);
                 let rows: Vec<BriefRow> = qb.build_query_as().fetch_all(pool).await?;
@@ -198,7 +231,27 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> StoreResult<Vec<BriefCard>> {
-        read!(self, briefs::list(now, limit, offset))
+        read!(self, briefs::list(now, limit, offset, None))
+    }
+
+    /// Public briefs after the one `after` names, newest first (see
+    /// `stories_after`).
+    pub async fn briefs_after(
+        &self,
+        now: UnixTime,
+        limit: i64,
+        after: &super::Cursor,
+    ) -> StoreResult<Vec<BriefCard>> {
+        read!(self, briefs::list(now, limit, 0, Some(after)))
+    }
+
+    /// Where each page of the public briefs ends (see `page_ends`).
+    pub async fn brief_page_ends(
+        &self,
+        now: UnixTime,
+        per_page: i64,
+    ) -> StoreResult<Vec<super::Cursor>> {
+        read!(self, briefs::page_ends(now, per_page))
     }
 
     /// Saves a brief and, when its slug changed after publication, the

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use crate::model::{Author, Image, Story, StoryFilter, StoryNote, UnixTime};
+use crate::store::keyset::Cursor;
 
 use super::{ContentChange, Edit, PieceChange, Store, StoreError, StoreResult, read, write};
 
@@ -281,6 +282,9 @@ pub struct ListingPage<'a> {
     pub filter: &'a StoryFilter,
     pub limit: i64,
     pub offset: i64,
+    /// Start after this story (counted from there, `offset` then skips
+    /// within the rest): a deep page seeks its place instead of counting.
+    pub after: Option<&'a Cursor>,
 }
 
 /// A summary row tagged with the listing it belongs to.
@@ -324,8 +328,9 @@ macro_rules! queries {
             use sqlx::{Pool, QueryBuilder};
 
             use super::{Conn, Db, sql::push_id_list};
-            use crate::model::{Story, StoryNote, UnixTime, Visibility};
+            use crate::model::{Story, StoryFilter, StoryNote, UnixTime, Visibility};
             use crate::store::StoreResult;
+            use crate::store::keyset::Cursor;
             use crate::store::stories::{
                 CardRow, ListedRow, ListingPage, StoryAuthor, StoryCard, StorySummary, SummaryRow,
                 TAG_WINDOW, TagWindowEntry, card_columns, parse_windows, story_hero_columns,
@@ -447,22 +452,72 @@ macro_rules! queries {
             }
 
             fn push_listing(qb: &mut QueryBuilder<Db>, listing: &ListingPage<'_>, now: UnixTime) {
-                let f = listing.filter;
                 qb.push(summary_columns!());
-                let order = match (&f.tag_id, &f.author_id) {
+                let (at, id) = push_listed(qb, listing.filter, now, true);
+                if let Some(after) = listing.after {
+                    qb.push(format!(" AND ({at}, {id}) < ("));
+                    qb.push_bind(after.at);
+                    qb.push(", ");
+                    qb.push_bind(after.id.clone());
+                    qb.push(")");
+                }
+                qb.push(format!(" ORDER BY {at} DESC, {id} DESC"));
+                super::sql::push_limit(qb, listing.limit, listing.offset);
+            }
+
+            /// The key of the last story of every `per_page`-th row of a
+            /// listing, in order: page n + 1 starts after the n-th. One walk
+            /// of the listing's keys, numbered by the database.
+            pub async fn page_ends(
+                pool: &Pool<Db>,
+                filter: &StoryFilter,
+                now: UnixTime,
+                per_page: i64,
+            ) -> StoreResult<Vec<Cursor>> {
+                let mut qb = QueryBuilder::<Db>::new("SELECT at, id FROM (SELECT ");
+                let (at, id) = listed_keys(filter);
+                qb.push(format!(
+                    "{at} AS at, {id} AS id, ROW_NUMBER() OVER (ORDER BY {at} DESC, {id} DESC) AS n"
+                ));
+                push_listed(&mut qb, filter, now, false);
+                qb.push(format!(") AS k WHERE n % {} = 0 ORDER BY n", per_page.max(1)));
+                let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(pool).await?;
+                Ok(rows.into_iter().map(|(at, id)| Cursor { at, id }).collect())
+            }
+
+            /// The columns a listing is ordered by.
+            fn listed_keys(f: &StoryFilter) -> (&'static str, &'static str) {
+                if f.tag_id.is_some() || f.author_id.is_some() {
+                    ("f.public_from", "f.story_id")
+                } else {
+                    ("s.published_at", "s.id")
+                }
+            }
+
+            /// ` FROM … WHERE …` of a listing (with the hero's image when
+            /// `images`); its order columns.
+            fn push_listed(
+                qb: &mut QueryBuilder<Db>,
+                f: &StoryFilter,
+                now: UnixTime,
+                images: bool,
+            ) -> (&'static str, &'static str) {
+                let hero = if images {
+                    " LEFT JOIN images h ON h.id = s.hero_image_id"
+                } else {
+                    ""
+                };
+                match (&f.tag_id, &f.author_id) {
                     (Some(tag), _) => {
-                        qb.push(" FROM story_tags f JOIN stories s ON s.id = f.story_id LEFT JOIN images h ON h.id = s.hero_image_id WHERE f.tag_id = ");
+                        qb.push(format!(" FROM story_tags f JOIN stories s ON s.id = f.story_id{hero} WHERE f.tag_id = "));
                         qb.push_bind(tag.clone());
-                        " ORDER BY f.public_from DESC, f.story_id DESC"
                     }
                     (None, Some(author)) => {
-                        qb.push(" FROM story_authors f JOIN stories s ON s.id = f.story_id LEFT JOIN images h ON h.id = s.hero_image_id WHERE f.author_id = ");
+                        qb.push(format!(" FROM story_authors f JOIN stories s ON s.id = f.story_id{hero} WHERE f.author_id = "));
                         qb.push_bind(author.clone());
-                        " ORDER BY f.public_from DESC, f.story_id DESC"
                     }
                     (None, None) => {
-                        qb.push(" FROM stories s LEFT JOIN images h ON h.id = s.hero_image_id WHERE 1 = 1");
-                        " ORDER BY s.published_at DESC, s.id DESC"
+                        qb.push(format!(" FROM stories s{hero} WHERE 1 = 1"));
                     }
                 };
                 if f.tag_id.is_some() || f.author_id.is_some() {
@@ -486,8 +541,7 @@ macro_rules! queries {
                     qb.push(" AND s.id NOT IN ");
                     push_id_list(qb, &f.exclude_ids);
                 }
-                qb.push(order);
-                super::sql::push_limit(qb, listing.limit, listing.offset);
+                listed_keys(f)
             }
 
             /// The newest TAG_WINDOW public stories under each tag (an
@@ -818,6 +872,37 @@ impl Store {
         read!(self, stories::public_summaries_by_ids(ids, now))
     }
 
+    /// Public stories matching `filter` after the one `after` names (from
+    /// the newest when None), newest first: a listing's page found by its
+    /// place rather than counted to.
+    pub async fn stories_after(
+        &self,
+        filter: &StoryFilter,
+        now: UnixTime,
+        limit: i64,
+        after: Option<&Cursor>,
+    ) -> StoreResult<Vec<StorySummary>> {
+        let listing = ListingPage {
+            filter,
+            limit,
+            offset: 0,
+            after,
+        };
+        let mut lists = self.story_lists(&[listing], now).await?;
+        Ok(lists.pop().unwrap_or_default())
+    }
+
+    /// Where each page of a listing ends: the key of its every
+    /// `per_page`-th story, in order.
+    pub async fn page_ends(
+        &self,
+        filter: &StoryFilter,
+        now: UnixTime,
+        per_page: i64,
+    ) -> StoreResult<Vec<Cursor>> {
+        read!(self, stories::page_ends(filter, now, per_page))
+    }
+
     /// Public stories matching `filter`, newest first, as teasers show them.
     pub async fn stories(
         &self,
@@ -830,6 +915,7 @@ impl Store {
             filter,
             limit,
             offset,
+            after: None,
         };
         let mut lists = self.story_lists(&[listing], now).await?;
         Ok(lists.pop().unwrap_or_default())

@@ -132,7 +132,11 @@ fn the_systemd_unit_passes_systemd_analyze_verify() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && said.trim().is_empty(), "{said}");
     // ...and a broken one is not passed (the check can fail).
-    std::fs::write(&unit, "[Service]\nExecStart=relative/path\nProtectSystem=sideways\n").unwrap();
+    std::fs::write(
+        &unit,
+        "[Service]\nExecStart=relative/path\nProtectSystem=sideways\n",
+    )
+    .unwrap();
     let out = std::process::Command::new(analyze)
         .arg("verify")
         .arg(&unit)

@@ -30,6 +30,9 @@ use crate::store::{SlugKind, StoryCard, StorySummary};
 use crate::urls;
 
 const PER_PAGE: i64 = 12;
+/// Listing pages up to this one are found by counting (cheap this close to
+/// the start); further ones by the key of the page before.
+const COUNTED_PAGES: u32 = 4;
 const HTML: &str = "text/html; charset=utf-8";
 
 /// The public site's router: its pages behind the page cache (search
@@ -549,11 +552,28 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
         Ok(page) => page,
         Err(redirect) => return Ok(redirect),
     };
-    // One more than a page: whether another page follows.
-    let mut stories = app
-        .store
-        .stories(&filter, p.now, PER_PAGE + 1, (page as i64 - 1) * PER_PAGE)
-        .await?;
+    // One more than a page: whether another page follows. Deep pages start
+    // after the story ending the page before (its key read once per
+    // content change), so page 1,000 costs what page 1 does.
+    let mut stories = if page <= COUNTED_PAGES {
+        app.store
+            .stories(&filter, p.now, PER_PAGE + 1, (page as i64 - 1) * PER_PAGE)
+            .await?
+    } else {
+        let key = format!("{kind}:{}", base);
+        let ends = p
+            .site
+            .page_ends(key, app.store.page_ends(&filter, p.now, PER_PAGE))
+            .await?;
+        match ends.get(page as usize - 2) {
+            Some(after) => {
+                app.store
+                    .stories_after(&filter, p.now, PER_PAGE + 1, Some(after))
+                    .await?
+            }
+            None => Vec::new(),
+        }
+    };
     // Past the last page there is nothing; and a tag or a person has no
     // public page before their first public story (a draft's new tag can
     // name an embargoed topic; staff who never published stay off the site).
@@ -681,10 +701,20 @@ async fn briefs_listing(app: &App, page: Option<String>) -> PageResult {
         Ok(page) => page,
         Err(redirect) => return Ok(redirect),
     };
-    let mut briefs = app
-        .store
-        .briefs(p.now, PER_PAGE + 1, (page as i64 - 1) * PER_PAGE)
-        .await?;
+    let mut briefs = if page <= COUNTED_PAGES {
+        app.store
+            .briefs(p.now, PER_PAGE + 1, (page as i64 - 1) * PER_PAGE)
+            .await?
+    } else {
+        let ends = p
+            .site
+            .page_ends(base.clone(), app.store.brief_page_ends(p.now, PER_PAGE))
+            .await?;
+        match ends.get(page as usize - 2) {
+            Some(after) => app.store.briefs_after(p.now, PER_PAGE + 1, after).await?,
+            None => Vec::new(),
+        }
+    };
     if page > 1 && briefs.is_empty() {
         return Err(SiteError::NotFound);
     }

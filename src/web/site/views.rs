@@ -249,9 +249,45 @@ pub struct SiteContext {
     pages: Vec<crate::model::Page>,
     /// The labels public stories carry (the search page's choices).
     pub search_labels: Vec<String>,
+    /// Where each page of a listing ends, by listing, as deep pages ask.
+    page_ends: std::sync::Mutex<HashMap<String, Arc<Vec<crate::store::Cursor>>>>,
 }
 
+/// Listings whose page ends are kept at once (a crawler walking every tag's
+/// deep pages would otherwise keep them all).
+const PAGE_ENDS_KEPT: usize = 256;
+
 impl SiteContext {
+    /// The page ends of the listing `key` names, read by `load` the first
+    /// time this generation.
+    pub async fn page_ends<F>(
+        &self,
+        key: String,
+        load: F,
+    ) -> Result<Arc<Vec<crate::store::Cursor>>, crate::store::StoreError>
+    where
+        F: std::future::Future<
+                Output = Result<Vec<crate::store::Cursor>, crate::store::StoreError>,
+            >,
+    {
+        let known = self
+            .page_ends
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(ends) = known {
+            return Ok(ends);
+        }
+        let ends = Arc::new(load.await?);
+        let mut all = self.page_ends.lock().unwrap_or_else(|e| e.into_inner());
+        if all.len() >= PAGE_ENDS_KEPT {
+            all.clear();
+        }
+        all.insert(key, ends.clone());
+        Ok(ends)
+    }
+
     async fn build(app: &App, now: UnixTime) -> anyhow::Result<SiteContext> {
         let store = &app.store;
         let featured = StoryFilter {
@@ -264,11 +300,13 @@ impl SiteContext {
                 filter: &featured,
                 limit: 1,
                 offset: 0,
+                after: None,
             },
             ListingPage {
                 filter: &everything,
                 limit: (1 + FRONT_TOP + FRONT_RIVER) as i64,
                 offset: 0,
+                after: None,
             },
         ];
         // Independent look-ups, on connections of their own at once.
@@ -346,6 +384,7 @@ impl SiteContext {
             },
             pages,
             search_labels,
+            page_ends: Default::default(),
         };
         let [featured, newest]: [Vec<StorySummary>; 2] =
             lists.try_into().expect("one list per listing");
