@@ -499,19 +499,6 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redact_hides_passwords() {
-        assert_eq!(
-            super::redact("postgres://ed:secret@db/masthead"),
-            "postgres://ed:***@db/masthead"
-        );
-        assert_eq!(super::redact("postgres://ed@db/m"), "postgres://ed@db/m");
-        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
-    }
-}
-
 /// A connection of its own for statements expected to take long
 /// (migrations, ANALYZE, a snapshot): sqlx would warn of each as a "slow
 /// statement" after a second; for these it says so at DEBUG only.
@@ -523,4 +510,17 @@ pub(crate) async fn patient<DB: sqlx::Database>(
         .clone()
         .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1));
     options.connect().await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redact_hides_passwords() {
+        assert_eq!(
+            super::redact("postgres://ed:secret@db/masthead"),
+            "postgres://ed:***@db/masthead"
+        );
+        assert_eq!(super::redact("postgres://ed@db/m"), "postgres://ed@db/m");
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
 }
