@@ -16,6 +16,7 @@ pub mod failure;
 pub mod imaging;
 pub mod jobs;
 pub mod mail;
+pub mod memory;
 pub mod model;
 pub mod moving;
 pub mod progress;

@@ -695,6 +695,35 @@ mod tests {
             "https://news.example.org/stories/x/"
         );
         assert_eq!(public.origin(), "https://news.example.org");
+        // Media on their own address when there is one; pages stay on the site.
+        assert_eq!(public.media("a.jpg"), "/media/a.jpg");
+        let cdn = public
+            .clone()
+            .with_media(Some("https://cdn.example.net/news/"));
+        assert_eq!(
+            cdn.media("a b.jpg"),
+            "https://cdn.example.net/news/a%20b.jpg"
+        );
+        assert_eq!(
+            cdn.absolute("/media/a.jpg"),
+            "https://cdn.example.net/news/a.jpg"
+        );
+        assert_eq!(
+            cdn.absolute("/mediakit/"),
+            "https://news.example.org/mediakit/"
+        );
+        assert_eq!(
+            cdn.absolute(&story("x")),
+            "https://news.example.org/stories/x/"
+        );
+        assert_eq!(
+            cdn.media_in(r#"<a href="/about/"><img src="/media/a.jpg" srcset="/media/a-320.jpg 320w, /media/a.jpg 640w"></a>"#),
+            r#"<a href="/about/"><img src="https://cdn.example.net/news/a.jpg" srcset="https://cdn.example.net/news/a-320.jpg 320w, https://cdn.example.net/news/a.jpg 640w"></a>"#
+        );
+        assert_eq!(
+            public.media_in("<img src=\"/media/a.jpg\">"),
+            "<img src=\"/media/a.jpg\">"
+        );
         assert_eq!(
             PublicUrl::new("http://example.org:8080/mag").origin(),
             "http://example.org:8080"

@@ -125,11 +125,12 @@ macro_rules! queries {
                     "SELECT ", brief_columns!(), ", ", hero_columns!(),
                     " FROM briefs s LEFT JOIN images h ON h.id = s.image_id WHERE ", public_piece!()
                 ));
-                qb.push_bind(now);
+                // As for stories: the range ends at the key, ties by id.
+                qb.push_bind(after.map_or(now, |a| a.at.min(now)));
                 if let Some(after) = after {
-                    qb.push(" AND (s.published_at, s.id) < (");
+                    qb.push(" AND (s.published_at < ");
                     qb.push_bind(after.at);
-                    qb.push(", ");
+                    qb.push(" OR s.id < ");
                     qb.push_bind(after.id.clone());
                     qb.push(")");
                 }

@@ -453,11 +453,15 @@ macro_rules! queries {
 
             fn push_listing(qb: &mut QueryBuilder<Db>, listing: &ListingPage<'_>, now: UnixTime) {
                 qb.push(summary_columns!());
-                let (at, id) = push_listed(qb, listing.filter, now, true);
+                let upto = listing.after.map(|a| a.at);
+                let (at, id) = push_listed(qb, listing.filter, now, upto, true);
                 if let Some(after) = listing.after {
-                    qb.push(format!(" AND ({at}, {id}) < ("));
+                    // The range itself ends at the key (`upto`); ties on its
+                    // time are told apart by id. (SQLite reads a row-value
+                    // comparison as a filter and would walk from the newest.)
+                    qb.push(format!(" AND ({at} < "));
                     qb.push_bind(after.at);
-                    qb.push(", ");
+                    qb.push(format!(" OR {id} < "));
                     qb.push_bind(after.id.clone());
                     qb.push(")");
                 }
@@ -479,7 +483,7 @@ macro_rules! queries {
                 qb.push(format!(
                     "{at} AS at, {id} AS id, ROW_NUMBER() OVER (ORDER BY {at} DESC, {id} DESC) AS n"
                 ));
-                push_listed(&mut qb, filter, now, false);
+                push_listed(&mut qb, filter, now, None, false);
                 qb.push(format!(") AS k WHERE n % {} = 0 ORDER BY n", per_page.max(1)));
                 let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(pool).await?;
                 Ok(rows.into_iter().map(|(at, id)| Cursor { at, id }).collect())
@@ -500,8 +504,12 @@ macro_rules! queries {
                 qb: &mut QueryBuilder<Db>,
                 f: &StoryFilter,
                 now: UnixTime,
+                upto: Option<UnixTime>,
                 images: bool,
             ) -> (&'static str, &'static str) {
+                // Public by `now`, and no later than `upto`: one bound on
+                // the column the listing's index walks.
+                let until = upto.map_or(now, |t| t.min(now));
                 let hero = if images {
                     " LEFT JOIN images h ON h.id = s.hero_image_id"
                 } else {
@@ -520,12 +528,13 @@ macro_rules! queries {
                         qb.push(format!(" FROM stories s{hero} WHERE 1 = 1"));
                     }
                 };
-                if f.tag_id.is_some() || f.author_id.is_some() {
+                let listed_by_link = f.tag_id.is_some() || f.author_id.is_some();
+                if listed_by_link {
                     qb.push(" AND f.public_from <= ");
-                    qb.push_bind(now);
+                    qb.push_bind(until);
                 }
                 qb.push(concat!(" AND ", public_piece!()));
-                qb.push_bind(now);
+                qb.push_bind(if listed_by_link { now } else { until });
                 if let Some(section) = &f.section_id {
                     qb.push(" AND s.section_id = ");
                     qb.push_bind(section.clone());
