@@ -39,7 +39,7 @@ pub fn in_force() -> Vec<(&'static str, i64)> {
     SETTINGS
         .iter()
         // SAFETY: mi_option_get reads one stored integer.
-        .map(|(option, _, name)| (*name, unsafe { mi::mi_option_get(*option) } as i64))
+        .map(|(option, _, name)| (*name, i64::from(unsafe { mi::mi_option_get(*option) })))
         .collect()
 }
 
@@ -49,7 +49,7 @@ mod tests {
     fn the_settings_are_in_force_once_tuned() {
         super::tune();
         for ((name, value), (_, wanted, _)) in super::in_force().into_iter().zip(super::SETTINGS) {
-            assert_eq!(value, wanted as i64, "{name}");
+            assert_eq!(value, i64::from(wanted), "{name}");
         }
     }
 }
