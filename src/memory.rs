@@ -35,11 +35,11 @@ pub fn tune() {
 }
 
 /// The settings in force, by name.
-pub fn in_force() -> Vec<(&'static str, i64)> {
+pub fn in_force() -> Vec<(&'static str, std::ffi::c_long)> {
     SETTINGS
         .iter()
         // SAFETY: mi_option_get reads one stored integer.
-        .map(|(option, _, name)| (*name, i64::from(unsafe { mi::mi_option_get(*option) })))
+        .map(|(option, _, name)| (*name, unsafe { mi::mi_option_get(*option) }))
         .collect()
 }
 
@@ -49,7 +49,7 @@ mod tests {
     fn the_settings_are_in_force_once_tuned() {
         super::tune();
         for ((name, value), (_, wanted, _)) in super::in_force().into_iter().zip(super::SETTINGS) {
-            assert_eq!(value, i64::from(wanted), "{name}");
+            assert_eq!(value, wanted, "{name}");
         }
     }
 }
