@@ -443,7 +443,8 @@ fn restore_media(
             Some(("originals", file)) => (Area::Originals, file.to_string()),
             _ => continue,
         };
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        // The size a header claims is not trusted for an allocation.
+        let mut bytes = Vec::with_capacity(entry.size().min(64 << 20) as usize);
         entry.read_to_end(&mut bytes)?;
         media
             .put(area, &file, &bytes)

@@ -63,8 +63,9 @@ pub trait MediaStorage: Send + Sync {
 
 /// Checks a file name made by the library: nothing that could leave its
 /// folder or prefix.
-pub(crate) fn checked_name(name: &str) -> io::Result<&str> {
+pub fn checked_name(name: &str) -> io::Result<&str> {
     if name.is_empty()
+        || name.len() > 255
         || name.starts_with('.')
         || !name
             .bytes()

@@ -248,6 +248,8 @@ fn refusal(status: u16, what: &str, body: &[u8]) -> io::Error {
     };
     let kind = match status {
         404 => io::ErrorKind::NotFound,
+        // A name the store will not take (too long, say): none such is kept.
+        400 => io::ErrorKind::InvalidInput,
         401 | 403 => io::ErrorKind::PermissionDenied,
         _ => io::ErrorKind::Other,
     };

@@ -270,6 +270,10 @@ async fn stored_media(
     axum::extract::Path(file): axum::extract::Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
+    // Only names the library makes reach the store (and a header).
+    if crate::storage::checked_name(&file).is_err() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let etag = format!("\"{file}\"");
     if headers
         .get(header::IF_NONE_MATCH)

@@ -225,7 +225,7 @@ fn files_in(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// Uploads a photo through the Admin API (an integration made by the CLI):
 /// its address, and the integration's Content API key.
-fn upload_photo(
+pub fn upload_photo(
     site: &str,
     data_dir: &Path,
     database: &[&str],

@@ -392,40 +392,12 @@ fn media_written_through_one_instance_are_served_by_every_instance() {
     }
 
     // A photo uploaded through instance A's Admin API.
-    let printed = crate::objects::masthead(
-        &[
-            "integration",
-            "add",
-            "--database-url",
-            &database_url,
-            "--data-dir",
-            machine_a.path().to_str().unwrap(),
-            "Photo desk",
-        ],
+    let (url, _) = crate::objects::upload_photo(
+        &format!("http://{}", a.addr),
+        machine_a.path(),
+        &["--database-url", &database_url],
         &env,
     );
-    let key = printed
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Admin API key:"))
-        .expect("an admin key")
-        .trim()
-        .to_string();
-    let key = masthead::services::admin_tokens::AdminKey::parse(&key).unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let (kind, body) =
-        crate::api::multipart("file", "harbour cranes.png", &crate::api::png(1400, 900));
-    let uploaded = crate::common::http_post(
-        &format!("http://{}/ghost/api/admin/images/upload/", a.addr),
-        &kind,
-        &body,
-        &[("authorization", &format!("Ghost {}", key.sign(now)))],
-    );
-    assert_eq!(uploaded.status, 201, "{}", uploaded.text());
-    let json: serde_json::Value = serde_json::from_slice(&uploaded.body).unwrap();
-    let url = json["images"][0]["url"].as_str().unwrap().to_string();
     let file = url.rsplit('/').next().unwrap().to_string();
     let stem = file.rsplit_once('.').unwrap().0.to_string();
 
@@ -460,6 +432,20 @@ fn media_written_through_one_instance_are_served_by_every_instance() {
             http_get(&format!("{door}/media/{original}"), &[]).status,
             404
         );
+    }
+    // Names the library never makes are 404s, never a question to the
+    // bucket that could fail (or reach the originals).
+    let long = "a".repeat(300);
+    for bad in [
+        format!("/media/..%2Foriginals%2F{original}"),
+        format!("/media/%2E%2E/originals/{original}"),
+        format!("/media/{long}.jpg"),
+        "/media/a%0Ab.jpg".to_string(),
+        "/media/.hidden".to_string(),
+        "/media/nothing-here.png".to_string(),
+    ] {
+        let status = http_get(&format!("http://{}{bad}", b.addr), &[]).status;
+        assert_eq!(status, 404, "{bad}");
     }
     // ...and no machine kept a file of its own.
     for machine in [&machine_a, &machine_b] {
