@@ -285,8 +285,15 @@ pub fn verify(path: &Path, progress: &dyn Fn(&str, usize, usize)) -> anyhow::Res
         let name = entry.path()?.to_string_lossy().into_owned();
         let size = entry.size();
         if name == SUMS_ENTRY {
+            // A list longer than any real one (a line per file) is damage.
             let mut text = String::new();
-            entry.read_to_string(&mut text)?;
+            (&mut entry).take(64 << 20).read_to_string(&mut text)?;
+            if (text.len() as u64) < size {
+                bail!(
+                    "{}'s checksum list is too long: the backup is damaged; use another",
+                    path.display()
+                );
+            }
             listed = Some(text);
             continue;
         }
