@@ -104,7 +104,7 @@ pub enum LogFormat {
 
 /// The page cache's default budget: holds a few thousand pages, and keeps a
 /// server with a crawl of its whole archive behind it under 80 MB.
-pub const DEFAULT_CACHE_MB: usize = 32;
+pub const DEFAULT_CACHE_MB: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -374,9 +374,10 @@ pub const TEMPLATE: &str = r#"# Masthead configuration. Every key is optional; t
 # "text" for people, "json" (one object a line) for log collectors.
 # log_format = "text"
 
-# Memory for rendered pages kept ready to serve, in MiB. Pages past the
-# budget are rendered again when asked for (a few milliseconds each).
-# cache_mb = 32
+# Memory for rendered pages kept ready to serve, in MiB: 16 holds about
+# 500 story pages, the ones readers are reading. Pages past the budget are
+# rendered again when asked for (a few milliseconds each).
+# cache_mb = 16
 
 # Serve Prometheus metrics at http://ADDR/metrics (off unless set). Keep it
 # on a private address: it is not meant for the public.

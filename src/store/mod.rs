@@ -76,7 +76,7 @@ use crate::clock::Clock;
 /// connections than cores only add memory (each keeps its own page cache).
 const SQLITE_CONNECTIONS: u32 = 4;
 /// Page cache per SQLite connection, in KiB (SQLite's default is 2,000).
-const SQLITE_CACHE_KIB: i64 = 2048;
+const SQLITE_CACHE_KIB: i64 = 1024;
 const POSTGRES_CONNECTIONS: u32 = 16;
 /// A PostgreSQL connection idle longer than this is checked before use
 /// (a ping); younger ones are used at once, and a read that finds its
