@@ -102,8 +102,8 @@ pub enum LogFormat {
     Json,
 }
 
-/// The page cache's default budget: holds a few thousand pages, and keeps a
-/// server with a crawl of its whole archive behind it under 80 MB.
+/// The page cache's default budget: about 700 story pages, and a server
+/// with a crawl of its whole archive behind it under 60 MB.
 pub const DEFAULT_CACHE_MB: usize = 16;
 
 #[derive(Debug, Clone)]
@@ -375,7 +375,7 @@ pub const TEMPLATE: &str = r#"# Masthead configuration. Every key is optional; t
 # log_format = "text"
 
 # Memory for rendered pages kept ready to serve, in MiB: 16 holds about
-# 500 story pages, the ones readers are reading. Pages past the budget are
+# 700 story pages, the ones readers are reading. Pages past the budget are
 # rendered again when asked for (a few milliseconds each).
 # cache_mb = 16
 

@@ -375,6 +375,25 @@ on_both_backends!(content_api_serves_what_readers_see, |backend| {
             .contains("Accept-Version")
     );
 
+    // A full page counts every post (once per content change): a story
+    // published since is counted on the next page asked for.
+    let full = json_of(&content(&site, &key, "posts/?limit=5&page=2"));
+    assert_eq!(full["meta"]["pagination"]["total"], json!(listed.len()));
+    crate::discovery::publish(
+        &site.store,
+        "Counted at once",
+        "<p>New.</p>",
+        "europe",
+        "Analysis",
+        0,
+        &[],
+    );
+    let after = json_of(&content(&site, &key, "posts/?limit=5&page=3"));
+    assert_eq!(
+        after["meta"]["pagination"]["total"],
+        json!(listed.len() + 1)
+    );
+
     // A revoked key stops working at once, kept answers included.
     block_on(integrations::revoke(&site.store, None, "Front end")).unwrap();
     let revoked = content(&site, &key, "posts/");

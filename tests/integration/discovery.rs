@@ -494,7 +494,7 @@ on_both_backends!(every_page_type_describes_itself, |backend: Backend| {
 });
 
 /// Adds a published story to the demo site's newsroom.
-fn publish(
+pub fn publish(
     store: &Store,
     headline: &str,
     body: &str,
