@@ -116,8 +116,16 @@ uncached() {
 
 # cold DATA_DIR PATH: one render of PATH just after a content change (the
 # per-change site context already rebuilt by another page), median of 9, in ms.
+# First the page is rendered once per database connection, untimed: each
+# connection prepares a statement the first time it runs it (about a
+# millisecond on PostgreSQL, once in the connection's life), which a site
+# that has been running a while has long done.
 cold() {
   local times=""
+  for _ in $(seq 1 "${WARM_RENDERS:-16}"); do
+    bump "$1"
+    curl -s -o /dev/null "$base$2"
+  done
   for _ in 1 2 3 4 5 6 7 8 9; do
     bump "$1"
     curl -s -o /dev/null "$base/newsletter/"
@@ -142,6 +150,7 @@ load() {
 echo "== filling a database with $STORIES stories"
 seed_seconds=$(seed "$work/data" "$STORIES")
 serve "$work/data"
+first_startup_ms=$startup_ms
 for path in "$story" / "$section"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' "$base$path")
   [ "$code" = 200 ] || { echo "bench: $path answered $code"; exit 1; }
@@ -222,6 +231,7 @@ if [ -n "$LARGE_STORIES" ]; then
     large_seed=$(seed "$work/large" "$LARGE_STORIES")
     serve "$work/large"
     read -r large_n large_rps large_p50 large_p99 large_errors < <(uncached "$work/large")
+    large_rss=$(rss_mb)
     large_line=$(printf '%-36s %9s %9s %9s %7s' "uncached story, $LARGE_STORIES stories" "$large_rps" "$large_p50" "$large_p99" "$large_errors")
   fi
 fi
@@ -244,8 +254,9 @@ row "mixed: uncached archive stories" "$mixed_cold_rps" "$mixed_cold_p50" "$mixe
 echo
 echo "database: ${DATABASE_URL:-SQLite in the data directory}; $STORIES stories seeded in ${seed_seconds} s${LARGE_STORIES:+; $LARGE_STORIES in ${large_seed:-?} s}"
 echo "single renders just after a change (median of 9): home ${home_cold} ms, section ${section_cold} ms, story ${story_cold} ms"
-echo "server memory: ${crawl_rss} MB after the uncached crawl of $miss_n stories, ${peak_mb} MB peak"
-echo "start-up (spawn to first /healthz answer): ${startup_ms} ms"
+echo "server memory: ${crawl_rss} MB after the uncached crawl of $miss_n stories, ${peak_mb} MB peak${large_rss:+; ${large_rss} MB after $large_n stories of $LARGE_STORIES}"
+echo "uncached story pages: $(ratio "$miss_rps" "$nginx_rps") of nginx's requests per second"
+echo "start-up (spawn to first /healthz answer): ${first_startup_ms} ms${large_rss:+; ${startup_ms} ms on $LARGE_STORIES stories}"
 echo "cached story page: $(ratio "$story_rps" "$nginx_rps") of nginx's requests per second"
 echo
 miss_target=2000
@@ -253,6 +264,9 @@ miss_target=2000
 echo "targets:"
 echo "  uncached story pages >= $miss_target req/s: $(verdict "$miss_rps >= $miss_target")"
 echo "  uncached story pages p99 < 25 ms: $(verdict "$miss_p99 < 25")"
+echo "  uncached story pages >= 15% of nginx, p99 < 10 ms: $(verdict "$miss_rps >= 0.15 * $nginx_rps && $miss_p99 < 10")"
+echo "  server memory after the uncached crawl < 60 MB: $(verdict "$crawl_rss < 60")"
+[ -n "${large_rss:-}" ] && echo "  server memory after the crawl at $LARGE_STORIES stories < 150 MB: $(verdict "$large_rss < 150")"
 if [ -n "$large_line" ]; then
   echo "  at $LARGE_STORIES stories no more than 20% slower: $(verdict "$large_rps >= 0.8 * $miss_rps") ($(ratio "$large_rps" "$miss_rps"))"
 fi
@@ -261,4 +275,4 @@ echo "  memory after the crawl < 80 MB: $(verdict "$crawl_rss < 80")"
 echo "  cached story page >= 70% of nginx: $(verdict "$story_rps >= 0.7 * $nginx_rps")"
 echo "  cached story page p99 < 5 ms at $CONNECTIONS connections: $(verdict "$story_p99 < 5")"
 echo "  cached pages under mixed load p99 < 10 ms: $(verdict "$mixed_hot_p99 < 10")"
-echo "  start-up < 1 s: $(verdict "$startup_ms < 1000")"
+echo "  start-up < 200 ms: $(verdict "$first_startup_ms < 200")"
