@@ -217,12 +217,22 @@ fn jobs_missed_while_the_server_was_down_run_at_start() {
         );
         std::thread::sleep(std::time::Duration::from_millis(25));
     }
-    // The log names the story by its headline and knows which it is.
-    let lines = block_on(server.store.activity(10)).unwrap();
-    let line = lines
-        .iter()
-        .find(|l| l.action == "published on schedule")
-        .expect("the scheduled publication is in the activity log");
+    // The log names the story by its headline and knows which it is (the
+    // job writes it just after the story: under load, a moment later).
+    let line = loop {
+        let lines = block_on(server.store.activity(10)).unwrap();
+        if let Some(line) = lines
+            .into_iter()
+            .find(|l| l.action == "published on schedule")
+        {
+            break line;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduled publication is in the activity log"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    };
     assert_eq!(line.subject, "Published while nobody was watching");
     assert_eq!(line.target_kind.as_deref(), Some("story"));
     assert_eq!(line.target_id.as_deref(), Some(id.as_str()));
