@@ -67,9 +67,7 @@ pub struct Order {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrowsePage {
     pub ids: Vec<String>,
-    /// How many there are in all, when the page itself tells (it is not
-    /// full, or it is the empty first page); otherwise `Store::browse_total`.
-    pub total: Option<i64>,
+    pub total: i64,
 }
 
 /// Why a browse could not be asked.
@@ -662,28 +660,22 @@ macro_rules! queries {
                     .fetch_all(pool)
                     .await
                     .map_err(crate::store::StoreError::from)?;
-                // A page that is not full tells the total; otherwise it is
-                // counted apart (a window count would read and sort every
-                // match), by `total`.
+                // A page that is not full tells the total; otherwise count
+                // (apart: a window count would read and sort every match).
                 let shown = ids.len() as i64;
                 let total = if shown > 0 && shown < limit {
-                    Some(b.offset + shown)
+                    b.offset + shown
                 } else if shown == 0 && b.offset == 0 {
-                    Some(0)
+                    0
                 } else {
-                    None
+                    let mut qb = QueryBuilder::<Db>::new("SELECT COUNT(*)");
+                    push_where(&mut qb, b, now)?;
+                    qb.build_query_scalar()
+                        .fetch_one(pool)
+                        .await
+                        .map_err(crate::store::StoreError::from)?
                 };
                 Ok(BrowsePage { ids, total })
-            }
-
-            pub async fn total(pool: &Pool<Db>, b: &Browse, now: UnixTime) -> Result<i64, BrowseError> {
-                let mut qb = QueryBuilder::<Db>::new("SELECT COUNT(*)");
-                push_where(&mut qb, b, now)?;
-                Ok(qb
-                    .build_query_scalar()
-                    .fetch_one(pool)
-                    .await
-                    .map_err(crate::store::StoreError::from)?)
             }
 
             /// How many public stories each of these sections, tags or
@@ -734,17 +726,6 @@ impl Store {
             super::Backend::Sqlite(pool) => super::sqlite::browse::page(pool, browse, now).await,
             super::Backend::Postgres(pool) => {
                 super::postgres::browse::page(pool, browse, now).await
-            }
-        }
-    }
-
-    /// How many rows a browse finds in all, on every page.
-    pub async fn browse_total(&self, browse: &Browse) -> Result<i64, BrowseError> {
-        let now = self.clock.now();
-        match &self.backend {
-            super::Backend::Sqlite(pool) => super::sqlite::browse::total(pool, browse, now).await,
-            super::Backend::Postgres(pool) => {
-                super::postgres::browse::total(pool, browse, now).await
             }
         }
     }

@@ -38,7 +38,7 @@ pub use errors::SiteError;
 use crate::store::Store;
 use crate::theme::Theme;
 use crate::urls::PublicUrl;
-use cache::{Cache, KeyedMemo, PerGeneration};
+use cache::{Cache, PerGeneration};
 use encoded::Encoded;
 use site::SiteContext;
 
@@ -57,9 +57,6 @@ pub struct App {
     pub cache: Arc<Cache>,
     /// Settings, navigation and the Latest rail, once per content generation.
     site: PerGeneration<SiteContext>,
-    /// How many posts, pages, tags or authors readers' browses find, by
-    /// resource and filter: counted once per generation, not per page.
-    api_totals: PerGeneration<KeyedMemo<i64>>,
     /// Theme assets by URL path, ready in every encoding.
     assets: HashMap<String, Arc<Encoded>>,
     /// The site's public address, from configuration (never from the Host header).
@@ -114,7 +111,6 @@ impl App {
             store,
             theme,
             site: PerGeneration::default(),
-            api_totals: PerGeneration::default(),
             assets,
             public_url,
             library,

@@ -28,7 +28,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::App;
-use super::cache::KeyedMemo;
 use crate::services::ghost::{Formats, Include, Shaper};
 use crate::store::StoreError;
 use crate::store::browse::{Audience, Browse, BrowseError, Resource};
@@ -276,30 +275,28 @@ async fn browse(
         }
         _ => resource,
     };
-    let asked = Browse {
-        resource,
-        filter: params.filter.clone(),
-        order: params.order.clone(),
-        limit,
-        offset: limit.map_or(0, |l| (page - 1).saturating_mul(l)),
-        audience,
-    };
-    let found = app.store.browse(&asked).await?;
-    let total = match found.total {
-        Some(total) => total,
-        None => total_of(app, &asked).await?,
-    };
+    let found = app
+        .store
+        .browse(&Browse {
+            resource,
+            filter: params.filter.clone(),
+            order: params.order.clone(),
+            limit,
+            offset: limit.map_or(0, |l| (page - 1).saturating_mul(l)),
+            audience,
+        })
+        .await?;
     let mut list = shaped(app, resource, &found.ids, params.formats, params.include).await?;
     crate::services::ghost::keep_fields(&mut list, &params.fields);
     let pages = match limit {
-        Some(l) if l > 0 => ((total + l - 1) / l).max(1),
+        Some(l) if l > 0 => ((found.total + l - 1) / l).max(1),
         _ => 1,
     };
     let pagination = json!({
         "page": page,
         "limit": limit.map_or(json!("all"), |l| json!(l)),
         "pages": pages,
-        "total": total,
+        "total": found.total,
         "next": if page < pages { json!(page + 1) } else { Value::Null },
         "prev": if page > 1 { json!(page - 1) } else { Value::Null },
     });
@@ -308,37 +305,6 @@ async fn browse(
         "meta": { "pagination": pagination },
     }))
 }
-
-/// How many rows a browse finds in all. Readers' totals are kept per
-/// generation of the published content (as their answers are): a front-end
-/// paging through the archive counts once, not on every page. Staff see
-/// drafts, which move no generation, so theirs are counted each time.
-async fn total_of(app: &App, asked: &Browse) -> Result<i64, ApiError> {
-    if asked.audience != Audience::Readers {
-        return Ok(app.store.browse_total(asked).await?);
-    }
-    let generation = app
-        .api_cache
-        .freshness
-        .current()
-        .await
-        .map_err(ApiError::storage)?
-        .generation;
-    let totals = app
-        .api_totals
-        .get(generation, || async {
-            Ok::<_, ApiError>(KeyedMemo::new(TOTALS_KEPT))
-        })
-        .await?;
-    let key = format!("{:?} {:?}", asked.resource, asked.filter);
-    totals
-        .get_or_load(key, app.store.browse_total(asked))
-        .await
-        .map_err(ApiError::from)
-}
-
-/// Filters whose totals are kept at once.
-const TOTALS_KEPT: usize = 1024;
 
 /// Which resource a read names: by id or by slug.
 enum Lookup<'a> {

@@ -96,47 +96,6 @@ impl Freshness {
     }
 }
 
-/// Values looked up by key and kept while the value holding them is (one
-/// generation, when that is a `PerGeneration`'s), at most `kept` of them at
-/// once: a crawler asking for every variant cannot grow it without bound.
-pub struct KeyedMemo<V> {
-    kept: usize,
-    values: std::sync::Mutex<std::collections::HashMap<String, V>>,
-}
-
-impl<V: Clone> KeyedMemo<V> {
-    pub fn new(kept: usize) -> KeyedMemo<V> {
-        KeyedMemo {
-            kept,
-            values: Default::default(),
-        }
-    }
-
-    /// The value kept for `key`, else what `load` gives (then kept). Two
-    /// requests missing at once both load: the values are cheap enough.
-    pub async fn get_or_load<E, Fut>(&self, key: String, load: Fut) -> Result<V, E>
-    where
-        Fut: std::future::Future<Output = Result<V, E>>,
-    {
-        let known = self
-            .values
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
-        if let Some(value) = known {
-            return Ok(value);
-        }
-        let value = load.await?;
-        let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
-        if values.len() >= self.kept {
-            values.clear();
-        }
-        values.insert(key, value.clone());
-        Ok(value)
-    }
-}
-
 /// A value built once per generation (and shared until the next one).
 pub struct PerGeneration<T> {
     current: RwLock<Option<(u64, Arc<T>)>>,

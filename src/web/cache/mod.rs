@@ -19,7 +19,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
-pub use freshness::{Freshness, KeyedMemo, PerGeneration, Snapshot};
+pub use freshness::{Freshness, PerGeneration, Snapshot};
 pub use page_cache::PageCache;
 
 use super::encoded::{Encoded, RouteLabel};

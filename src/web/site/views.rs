@@ -21,7 +21,6 @@ use crate::services::related;
 use crate::store::{BriefCard, ListingPage, StoryCard, StorySummary, TagWindowEntry};
 use crate::urls;
 use crate::web::App;
-use crate::web::cache::KeyedMemo;
 use crate::web::errors::{ErrorPage, SiteError};
 
 /// Everything around the content: header, navigation, rails, footer, meta.
@@ -251,7 +250,7 @@ pub struct SiteContext {
     /// The labels public stories carry (the search page's choices).
     pub search_labels: Vec<String>,
     /// Where each page of a listing ends, by listing, as deep pages ask.
-    page_ends: KeyedMemo<Arc<Vec<crate::store::Cursor>>>,
+    page_ends: std::sync::Mutex<HashMap<String, Arc<Vec<crate::store::Cursor>>>>,
 }
 
 /// Listings whose page ends are kept at once (a crawler walking every tag's
@@ -271,9 +270,22 @@ impl SiteContext {
                 Output = Result<Vec<crate::store::Cursor>, crate::store::StoreError>,
             >,
     {
-        self.page_ends
-            .get_or_load(key, async { load.await.map(Arc::new) })
-            .await
+        let known = self
+            .page_ends
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(ends) = known {
+            return Ok(ends);
+        }
+        let ends = Arc::new(load.await?);
+        let mut all = self.page_ends.lock().unwrap_or_else(|e| e.into_inner());
+        if all.len() >= PAGE_ENDS_KEPT {
+            all.clear();
+        }
+        all.insert(key, ends.clone());
+        Ok(ends)
     }
 
     async fn build(app: &App, now: UnixTime) -> anyhow::Result<SiteContext> {
@@ -372,7 +384,7 @@ impl SiteContext {
             },
             pages,
             search_labels,
-            page_ends: KeyedMemo::new(PAGE_ENDS_KEPT),
+            page_ends: Default::default(),
         };
         let [featured, newest]: [Vec<StorySummary>; 2] =
             lists.try_into().expect("one list per listing");
