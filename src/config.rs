@@ -102,6 +102,10 @@ pub enum LogFormat {
     Json,
 }
 
+/// The largest upload any configuration allows (`[media] max_upload_mb`),
+/// so the largest file a media library holds.
+pub const MAX_UPLOAD_MB: usize = 1024;
+
 /// The page cache's default budget: about 700 story pages, and a server
 /// with a crawl of its whole archive behind it under 60 MB.
 pub const DEFAULT_CACHE_MB: usize = 16;
@@ -223,9 +227,9 @@ impl Config {
                 }
             })
             .transpose()?;
-        if media.max_upload_mb == 0 || media.max_upload_mb > 1024 {
+        if media.max_upload_mb == 0 || media.max_upload_mb > MAX_UPLOAD_MB {
             bail!(
-                "[media] max_upload_mb = {} is out of range: allow between 1 and 1024 MiB",
+                "[media] max_upload_mb = {} is out of range: allow between 1 and {MAX_UPLOAD_MB} MiB",
                 media.max_upload_mb
             );
         }

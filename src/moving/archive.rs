@@ -27,6 +27,9 @@ const FORMAT_LINE: &str = "masthead-backup 1\n";
 const SUMS_ENTRY: &str = "SHA256SUMS";
 const SQLITE_ENTRY: &str = "database.sqlite";
 const EXPORT_ENTRY: &str = "database.masthead";
+/// No media file is larger than the largest upload any configuration
+/// allows; a restore keeps one file in memory at a time.
+const MAX_MEDIA_BYTES: u64 = (crate::config::MAX_UPLOAD_MB as u64) << 20;
 
 /// What a backup holds, and its checksum.
 #[derive(Debug, Clone, Default)]
@@ -297,6 +300,14 @@ pub fn verify(path: &Path, progress: &dyn Fn(&str, usize, usize)) -> anyhow::Res
             listed = Some(text);
             continue;
         }
+        let is_media = name.starts_with("media/") || name.starts_with("originals/");
+        if is_media && size > MAX_MEDIA_BYTES {
+            bail!(
+                "{}: {name} is larger than any media file ({} MiB at most): the backup is damaged; use another",
+                path.display(),
+                crate::config::MAX_UPLOAD_MB
+            );
+        }
         let mut hasher = Sha256::new();
         std::io::copy(&mut entry, &mut HashSink(&mut hasher))?;
         found.insert(name.clone(), hex::encode(hasher.finalize()));
@@ -450,9 +461,10 @@ fn restore_media(
             Some(("originals", file)) => (Area::Originals, file.to_string()),
             _ => continue,
         };
-        // The size a header claims is not trusted for an allocation.
+        // `verify` refused larger entries; the header is not trusted for
+        // an allocation all the same.
         let mut bytes = Vec::with_capacity(entry.size().min(64 << 20) as usize);
-        entry.read_to_end(&mut bytes)?;
+        (&mut entry).take(MAX_MEDIA_BYTES).read_to_end(&mut bytes)?;
         media
             .put(area, &file, &bytes)
             .with_context(|| format!("cannot store {file} in {}", media.describe()))?;
@@ -460,4 +472,37 @@ fn restore_media(
         progress("media files restored", done, total);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    /// A backup whose media entry claims more bytes than any configuration
+    /// lets a library hold: refused from its header, before it is read
+    /// (a restore keeps each file in memory to store it).
+    #[test]
+    fn a_media_entry_larger_than_any_upload_is_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hostile.tar");
+        let mut out = std::fs::File::create(&path).unwrap();
+        let write = |out: &mut std::fs::File, name: &str, claimed: u64, data: &[u8]| {
+            let mut header = tar::Header::new_gnu();
+            header.set_path(name).unwrap();
+            header.set_size(claimed);
+            header.set_mode(0o644);
+            header.set_cksum();
+            out.write_all(header.as_bytes()).unwrap();
+            out.write_all(data).unwrap();
+            let pad = (512 - data.len() % 512) % 512;
+            out.write_all(&vec![0; pad]).unwrap();
+        };
+        let format = super::FORMAT_LINE.as_bytes();
+        write(&mut out, super::FORMAT_ENTRY, format.len() as u64, format);
+        write(&mut out, "media/huge.png", (1024 << 20) + 1, &[0; 512]);
+        out.write_all(&[0; 1024]).unwrap();
+        drop(out);
+        let error = super::verify(&path, &|_, _, _| {}).unwrap_err().to_string();
+        assert!(error.contains("larger than any media file"), "{error}");
+    }
 }
