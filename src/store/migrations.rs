@@ -41,6 +41,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (20, "activity targets", "0020_activity_targets.sql"),
     (21, "note history", "0021_note_history.sql"),
     (22, "media references", "0022_media_refs.sql"),
+    (23, "search eras", "0023_search_eras.sql"),
 ];
 
 fn migrator(

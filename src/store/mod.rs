@@ -59,7 +59,8 @@ pub use keyset::{Cursor, KeyedPage, PageKey};
 pub use media::{ImageUse, LibraryImage, UploadRecord};
 pub use revisions::{Edit, PieceKind, Revision};
 pub use search::{
-    RelatedChoice, RelatedLists, SearchDocument, SearchHit, SearchRequest, WordMatch,
+    Matches, RelatedChoice, RelatedLists, SearchDocument, SearchHit, SearchRequest,
+    WordFrequencies, WordMatch,
 };
 pub use settings::SITE_SETTINGS;
 pub use sitemaps::{SitemapEntry, SitemapKind};
@@ -268,6 +269,9 @@ pub struct Store {
     backend: Backend,
     events: Arc<ContentEvents>,
     clock: Clock,
+    /// How common each word is, from PostgreSQL's statistics (searches
+    /// choose how to find their newest matches by it).
+    word_stats: Arc<search::WordStats>,
 }
 
 impl std::fmt::Debug for Store {
@@ -363,6 +367,7 @@ impl Store {
             backend,
             events: Arc::new(ContentEvents::new(ContentState::default())),
             clock,
+            word_stats: Arc::default(),
         })
     }
 
@@ -446,7 +451,8 @@ impl Store {
     /// Tables, columns and indexes as `table.column` / `index:name` lines,
     /// sorted: lets a test prove both migration folders describe one schema.
     /// Each engine's own full-text index is left out (SQLite's FTS5 table
-    /// and its shadow tables; PostgreSQL's `terms` column and its index).
+    /// and its shadow tables; PostgreSQL's `terms` and `lead_terms` columns
+    /// and their index).
     pub async fn logical_schema(&self) -> StoreResult<Vec<String>> {
         let mut lines: Vec<String> = match &self.backend {
             Backend::Sqlite(pool) => {
@@ -465,7 +471,7 @@ impl Store {
                 sqlx::query_scalar(
                     "SELECT table_name || '.' || column_name FROM information_schema.columns
                      WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'
-                       AND NOT (table_name = 'search_documents' AND column_name = 'terms')
+                       AND NOT (table_name = 'search_documents' AND column_name IN ('terms', 'lead_terms'))
                      UNION ALL
                      SELECT 'index:' || indexname FROM pg_indexes
                      WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'

@@ -8,9 +8,13 @@
 //! `postgres_search` below); the documents and everything around them are
 //! shared SQL.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use crate::model::{Story, UnixTime, words};
 
-use super::{Store, StoreResult, read};
+use super::{Backend, Store, StoreResult, read};
 
 /// What the index holds of a story.
 #[derive(Debug, Clone)]
@@ -64,6 +68,115 @@ pub struct SearchRequest {
     pub now: UnixTime,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// How many documents a search's words match, as far as the database's
+/// statistics tell. PostgreSQL finds the newest of many matches a block of
+/// time at a time and of few at once (see `postgres_search::push_match`);
+/// SQLite's index reads matches newest first whatever their number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matches {
+    Few,
+    /// So many that a window's worth is expected within a block of
+    /// `2^level` eras: the first block read is that large.
+    Many {
+        level: u32,
+    },
+}
+
+/// More estimated matches than this are many: reading each one's row
+/// costs more than looking block by block.
+const MANY_MATCHES: f64 = 4.0 * SEARCH_WINDOW as f64;
+
+/// How often the word frequencies are read again (PostgreSQL's autovacuum
+/// refreshes them as the archive changes; they move slowly).
+const WORD_STATS_FOR: Duration = Duration::from_secs(600);
+
+/// The share of documents each common stemmed word is in, as PostgreSQL's
+/// statistics for the index column list them (its most common elements;
+/// a word not listed is in fewer than the least common listed one).
+#[derive(Debug, Default)]
+pub struct WordFrequencies {
+    documents: f64,
+    /// How many eras the documents span.
+    eras: f64,
+    share: HashMap<String, f64>,
+    /// What a word not listed is taken to be in: half the least common
+    /// listed word's share, as PostgreSQL's own planner takes it.
+    unlisted: f64,
+}
+
+impl WordFrequencies {
+    pub(crate) fn new(
+        documents: f64,
+        span: (UnixTime, UnixTime),
+        listed: Vec<(String, f64)>,
+    ) -> WordFrequencies {
+        let least = listed.iter().map(|(_, share)| *share).fold(1.0, f64::min);
+        WordFrequencies {
+            documents,
+            eras: (era(span.1) - era(span.0) + 1).max(1) as f64,
+            share: listed.into_iter().collect(),
+            unlisted: least / 2.0,
+        }
+    }
+
+    /// The share of documents a folded word (stemmed here) is listed in.
+    pub fn share(&self, word: &str) -> Option<f64> {
+        self.share.get(&words::stem(word)).copied()
+    }
+
+    /// At most as many as the rarest word when all must be found (words
+    /// of one headline come together far more often than chance says),
+    /// and the sum when any may be.
+    pub fn matches(&self, r: &SearchRequest) -> Matches {
+        if self.share.is_empty() {
+            return Matches::Few;
+        }
+        let word = |w: &String| {
+            self.share
+                .get(&words::stem(w))
+                .copied()
+                .unwrap_or(self.unlisted)
+        };
+        let term = |words: &Vec<String>| words.iter().map(word).fold(1.0, f64::min);
+        let share = if r.any {
+            r.terms.iter().map(term).sum::<f64>().min(1.0)
+        } else {
+            r.terms.iter().map(term).fold(1.0, f64::min)
+        };
+        let expected = share * self.documents;
+        if expected > MANY_MATCHES {
+            // The share is an upper bound: the block is no larger than
+            // needed, and the walk doubles from there.
+            let eras = SEARCH_WINDOW as f64 / (expected / self.eras);
+            let level = eras.max(1.0).log2().floor() as u32;
+            Matches::Many {
+                level: level.min(ERA_LEVELS - 1),
+            }
+        } else {
+            Matches::Few
+        }
+    }
+}
+
+/// The word frequencies a store last read, and when.
+#[derive(Default)]
+pub(crate) struct WordStats {
+    read: Mutex<Option<(Instant, Arc<WordFrequencies>)>>,
+}
+
+impl WordStats {
+    fn fresh(&self) -> Option<Arc<WordFrequencies>> {
+        let read = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        read.as_ref()
+            .filter(|(at, _)| at.elapsed() < WORD_STATS_FOR)
+            .map(|(_, frequencies)| frequencies.clone())
+    }
+
+    fn keep(&self, frequencies: Arc<WordFrequencies>) {
+        *self.read.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), frequencies));
+    }
 }
 
 /// A story found, with the text its snippet is cut from.
@@ -133,12 +246,16 @@ macro_rules! queries {
             /// Keeps a story's document in step with the story (see
             /// `write_documents`). Runs after its tags and authors are
             /// saved (their names are indexed).
-            pub async fn find(pool: &Pool<Db>, request: &SearchRequest) -> StoreResult<Vec<SearchHit>> {
+            pub async fn find(
+                pool: &Pool<Db>,
+                request: &SearchRequest,
+                matches: crate::store::search::Matches,
+            ) -> StoreResult<Vec<SearchHit>> {
                 if request.terms.is_empty() {
                     return Ok(vec![]);
                 }
                 let mut qb = QueryBuilder::<Db>::new("");
-                super::search_dialect::push_match(&mut qb, request);
+                super::search_dialect::push_match(&mut qb, request, matches);
                 let q = qb.build_query_as::<SearchHit>();
                 Ok(q.fetch_all(pool).await?)
             }
@@ -450,6 +567,51 @@ fn doc_range(t: UnixTime) -> i64 {
     FAR_FUTURE.saturating_sub(t).saturating_mul(1 << 20)
 }
 
+/// PostgreSQL's time blocks (see its migration 0023): a document carries
+/// the term of every aligned block of `2^level` eras of `ERA_SECONDS` it
+/// falls in, levels `0..ERA_LEVELS` (the top level's blocks are 336
+/// years long).
+const ERA_SECONDS: i64 = 30 * 86_400;
+const ERA_LEVELS: u32 = 13;
+
+/// How many blocks a search walks back through before it asks for the
+/// rest of the archive at once: at least 2^8 - 1 eras, some 21 years.
+const ERA_STEPS: usize = 16;
+
+fn era(t: UnixTime) -> i64 {
+    t.div_euclid(ERA_SECONDS)
+}
+
+fn era_term(level: u32, era: i64) -> String {
+    format!("_e{level}_{}", era >> level)
+}
+
+/// The era terms of a document published at `t`.
+fn era_terms(t: UnixTime) -> Vec<String> {
+    (0..ERA_LEVELS)
+        .map(|level| era_term(level, era(t)))
+        .collect()
+}
+
+/// The blocks a search at `now` reads, newest first: the block of
+/// `2^first_level` eras holding `now`, then back through aligned blocks that double in size as their
+/// alignment allows (each one era term, so the index intersects one short
+/// list with the words'); and the time before which the rest lies.
+fn era_steps(now: UnixTime, first_level: u32) -> (Vec<String>, UnixTime) {
+    let mut upto = era(now);
+    let mut level = first_level.min(ERA_LEVELS - 1);
+    let mut steps = Vec::with_capacity(ERA_STEPS);
+    while steps.len() < ERA_STEPS {
+        steps.push(era_term(level, upto));
+        upto = ((upto >> level) << level) - 1;
+        // The next block one level up ends where this one began.
+        if level + 1 < ERA_LEVELS && (upto + 1).rem_euclid(1 << (level + 1)) == 0 {
+            level += 1;
+        }
+    }
+    (steps, (upto + 1) * ERA_SECONDS)
+}
+
 /// How much older stories give way: a story two years older needs twice
 /// the relevance to rank level with a new one.
 const RECENCY_HALF_SECONDS: f64 = 2.0 * 365.0 * 86_400.0;
@@ -537,7 +699,7 @@ pub(crate) mod sqlite_search {
     /// Times are read off the document numbers, so only the page's own
     /// rows are read from the documents table (and, for a section, label
     /// or author filter, the window's).
-    pub(crate) fn push_match(qb: &mut QueryBuilder<Sqlite>, r: &SearchRequest) {
+    pub(crate) fn push_match(qb: &mut QueryBuilder<Sqlite>, r: &SearchRequest, _: super::Matches) {
         let joined = r.section_id.is_some() || r.label.is_some() || r.author_id.is_some();
         let public = super::doc_range(r.now);
         // The window's best, as many as the page reaches and one more (the
@@ -592,9 +754,42 @@ pub(crate) mod sqlite_search {
 pub(crate) mod postgres_search {
     use sqlx::{PgConnection, Postgres, QueryBuilder};
 
-    use super::{RECENCY_HALF_SECONDS, SEARCH_WINDOW, SearchDocument, SearchRequest};
+    use super::{
+        Matches, RECENCY_HALF_SECONDS, SEARCH_WINDOW, SearchDocument, SearchRequest,
+        WordFrequencies,
+    };
     use crate::model::words;
     use crate::store::StoreResult;
+
+    /// The index column's most common stemmed words and the share of
+    /// documents each is in (ANALYZE's sample; none before the first), and
+    /// about how many documents there are.
+    pub(crate) async fn word_frequencies(pool: &sqlx::PgPool) -> StoreResult<WordFrequencies> {
+        let listed: Vec<(String, f32)> = sqlx::query_as(
+            "SELECT e.word, e.share FROM pg_stats s,
+               unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(word, share)
+             WHERE s.schemaname = current_schema() AND s.tablename = 'search_documents'
+               AND s.attname = 'terms' AND e.word IS NOT NULL",
+        )
+        .fetch_all(pool)
+        .await?;
+        let (documents, first, last): (f32, Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT greatest(c.reltuples, 0), bounds[1], bounds[array_length(bounds, 1)]
+             FROM pg_class c LEFT JOIN (
+               SELECT histogram_bounds::text::bigint[] AS bounds FROM pg_stats
+               WHERE schemaname = current_schema() AND tablename = 'search_documents'
+                 AND attname = 'published_at') h ON TRUE
+             WHERE c.oid = 'search_documents'::regclass",
+        )
+        .fetch_one(pool)
+        .await?;
+        let listed = listed
+            .into_iter()
+            .map(|(word, share)| (word, f64::from(share)))
+            .collect();
+        let span = (first.unwrap_or(0), last.unwrap_or(0));
+        Ok(WordFrequencies::new(f64::from(documents), span, listed))
+    }
 
     /// Public documents with a word, `cap` at most.
     pub(crate) fn push_word_matches(
@@ -613,15 +808,16 @@ pub(crate) mod postgres_search {
     /// Inserts or rewrites a document. One whose text and filters are
     /// unchanged (and not marked stale) is left alone before its words are
     /// parsed: `to_tsvector` over a body is most of a write's cost, and a
-    /// reindex meets mostly unchanged documents.
+    /// reindex meets mostly unchanged documents. The era terms follow the
+    /// publication time, which is among what is compared.
     pub(crate) async fn upsert(conn: &mut PgConnection, d: &SearchDocument) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO search_documents (story_id, section_id, label, published_at, headline_key,
-               headline, dek, body, topics, terms)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,
-               setweight(to_tsvector('english', $5), 'A')
-               || setweight(to_tsvector('english', $10), 'B')
-               || setweight(to_tsvector('english', $11), 'D')
+               headline, dek, body, topics, lead_terms, terms)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, lead.terms,
+               lead.terms || setweight(to_tsvector('english', $11), 'D') || array_to_tsvector($12)
+             FROM (SELECT setweight(to_tsvector('english', $5), 'A')
+                     || setweight(to_tsvector('english', $10), 'B') AS terms) lead
              WHERE NOT EXISTS (
                SELECT 1 FROM search_documents s WHERE s.story_id = $1 AND NOT s.stale
                  AND (s.published_at, s.section_id, s.label, s.headline, s.dek, s.body, s.topics)
@@ -630,7 +826,7 @@ pub(crate) mod postgres_search {
                label = excluded.label, published_at = excluded.published_at,
                headline_key = excluded.headline_key, headline = excluded.headline,
                dek = excluded.dek, body = excluded.body, topics = excluded.topics,
-               terms = excluded.terms, stale = FALSE",
+               lead_terms = excluded.lead_terms, terms = excluded.terms, stale = FALSE",
         )
         .bind(&d.story_id)
         .bind(&d.section_id)
@@ -643,6 +839,7 @@ pub(crate) mod postgres_search {
         .bind(&d.topics)
         .bind(format!("{} {}", words::key(&d.dek), words::key(&d.topics)))
         .bind(words::key(&d.body))
+        .bind(super::era_terms(d.published_at))
         .execute(conn)
         .await?;
         Ok(())
@@ -664,47 +861,119 @@ pub(crate) mod postgres_search {
         expr
     }
 
-    /// Ranks the newest `SEARCH_WINDOW` matches by `ts_rank` with the
-    /// recency boost (ranking every match of a common word read every
-    /// one's text), with any match whose headline is the query first.
-    pub(crate) fn push_match(qb: &mut QueryBuilder<Postgres>, r: &SearchRequest) {
+    /// Ranks the newest `SEARCH_WINDOW` matches by `ts_rank` over their
+    /// headline, dek and topics (`lead_terms`, kept in the row) with the
+    /// recency boost, with any match whose headline is the query first.
+    ///
+    /// The newest matches are found block by block, newest first (see
+    /// `era_steps`): each step is the words and one era term, which the
+    /// GIN index answers from the matches inside that block alone; the
+    /// steps are joined by `UNION ALL` under a `LIMIT`, which PostgreSQL
+    /// runs in order and stops as soon as the window is full, so a common
+    /// word reads the rows of its newest few hundred matches, not of every
+    /// one. The last step is the rest of the archive, older than the
+    /// blocks.
+    pub(crate) fn push_match(qb: &mut QueryBuilder<Postgres>, r: &SearchRequest, matches: Matches) {
+        let (steps, rest_before) = match matches {
+            Matches::Many { level } => {
+                let (steps, before) = super::era_steps(r.now, level);
+                (steps, Some(before))
+            }
+            Matches::Few => (Vec::new(), None),
+        };
         qb.push(
             "SELECT d.story_id, d.section_id, d.published_at, d.headline, d.dek, d.body, d.topics
-             FROM to_tsquery('english', ",
+             FROM (SELECT w.doc, w.first, w.rank, w.published_at FROM to_tsquery('english', ",
         )
         .push_bind(expression(r))
-        .push(
-            ") q, LATERAL (
-               (SELECT d.doc FROM search_documents d WHERE d.terms @@ q",
-        );
-        push_filters!(&mut *qb, r);
-        // `+ 0`: matches are found through the GIN index and the newest
-        // kept. Walking the time index instead, testing each document,
-        // reads most of the archive for a rare word, and a generic plan
-        // cannot tell rare words from common ones.
+        .push(") q, LATERAL (SELECT m.doc, m.first, m.published_at, m.score / (1.0 + (")
+        .push_bind(r.now)
+        .push(format!(
+            " - m.published_at) / {RECENCY_HALF_SECONDS:.1}) AS rank FROM ((SELECT * FROM ("
+        ));
+        let blocks = steps.iter().map(Some).chain([None]);
+        for (i, step) in blocks.enumerate() {
+            if i > 0 {
+                qb.push(" UNION ALL ");
+            }
+            qb.push("(SELECT d.doc, d.published_at, d.headline_key = ")
+                .push_bind(r.headline_key.clone())
+                .push(
+                    " AS first, ts_rank(d.lead_terms, q) AS score FROM search_documents d WHERE ",
+                );
+            match step {
+                Some(term) => {
+                    qb.push("d.terms @@ (q && CAST(")
+                        .push_bind(format!("'{term}'"))
+                        .push(" AS tsquery))");
+                }
+                None => {
+                    qb.push("d.terms @@ q");
+                    if let Some(before) = rest_before {
+                        qb.push(" AND d.published_at < ").push_bind(before);
+                    }
+                }
+            }
+            push_filters!(&mut *qb, r);
+            qb.push(format!(
+                " ORDER BY d.published_at DESC LIMIT {SEARCH_WINDOW})"
+            ));
+        }
         qb.push(format!(
-            " ORDER BY d.published_at + 0 DESC LIMIT {SEARCH_WINDOW})
+            ") newest LIMIT {SEARCH_WINDOW})
                UNION
-               SELECT d.doc FROM search_documents d WHERE d.headline_key = "
+               SELECT d.doc, d.published_at, TRUE, ts_rank(d.lead_terms, q) FROM search_documents d
+               WHERE d.headline_key = "
         ))
         .push_bind(r.headline_key.clone())
         .push(" AND d.terms @@ q");
         push_filters!(&mut *qb, r);
-        qb.push(") w JOIN search_documents d ON d.doc = w.doc ORDER BY d.headline_key = ")
-            .push_bind(r.headline_key.clone())
-            .push(" DESC, ts_rank(d.terms, q) / (1.0 + (")
-            .push_bind(r.now)
-            .push(format!(
-                " - d.published_at) / {RECENCY_HALF_SECONDS:.1}) DESC, d.published_at DESC, d.doc"
-            ));
+        qb.push(") m) w ORDER BY w.first DESC, w.rank DESC, w.published_at DESC, w.doc");
         crate::store::postgres::sql::push_limit(qb, r.limit, r.offset);
+        qb.push(
+            ") top JOIN search_documents d ON d.doc = top.doc
+             ORDER BY top.first DESC, top.rank DESC, top.published_at DESC, top.doc",
+        );
     }
 }
 
 impl Store {
     /// Stories matching a search, best first (public ones only).
     pub async fn search(&self, request: &SearchRequest) -> StoreResult<Vec<SearchHit>> {
-        read!(self, search::find(request))
+        let matches = self.word_frequencies().await.matches(request);
+        self.search_as(request, matches).await
+    }
+
+    /// A search that looks for its matches as `matches` says, whatever the
+    /// statistics say (tests hold the ways to the same stories).
+    #[doc(hidden)]
+    pub async fn search_as(
+        &self,
+        request: &SearchRequest,
+        matches: Matches,
+    ) -> StoreResult<Vec<SearchHit>> {
+        read!(self, search::find(request, matches))
+    }
+
+    /// How common words are (PostgreSQL; read again every ten minutes).
+    /// Statistics that cannot be read leave every search to the plain
+    /// scan, which finds the same stories.
+    pub async fn word_frequencies(&self) -> Arc<WordFrequencies> {
+        let Backend::Postgres(pool) = &self.backend else {
+            return Arc::default();
+        };
+        if let Some(frequencies) = self.word_stats.fresh() {
+            return frequencies;
+        }
+        let frequencies = match postgres_search::word_frequencies(pool).await {
+            Ok(frequencies) => Arc::new(frequencies),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the search index's word statistics");
+                Arc::default()
+            }
+        };
+        self.word_stats.keep(frequencies.clone());
+        frequencies
     }
 
     /// The labels stories in the index carry, in order.
@@ -785,5 +1054,144 @@ impl Store {
                 },
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The eras a block's term stands for, first and last.
+    fn block(term: &str) -> (i64, i64) {
+        let (level, n) = term.trim_start_matches("_e").split_once('_').unwrap();
+        let (level, n): (u32, i64) = (level.parse().unwrap(), n.parse().unwrap());
+        (n << level, ((n + 1) << level) - 1)
+    }
+
+    #[test]
+    fn era_steps_walk_back_from_now_without_gaps_or_overlaps() {
+        let day = 86_400;
+        for now in [
+            1_796_600_000,
+            1_796_600_000 + 17 * day,
+            1_000_000_000,
+            30 * day,
+        ] {
+            for first_level in [0, 1, 3, 6] {
+                let (steps, rest_before) = era_steps(now, first_level);
+                assert_eq!(steps.len(), ERA_STEPS);
+                let blocks: Vec<(i64, i64)> = steps.iter().map(|t| block(t)).collect();
+                let (first, _) = blocks[0];
+                assert!(
+                    first <= era(now) && era(now) <= blocks[0].1,
+                    "{now}: {blocks:?}"
+                );
+                assert_eq!(
+                    blocks[0].1 - first + 1,
+                    1 << first_level,
+                    "the first block's size"
+                );
+                for pair in blocks.windows(2) {
+                    let ((newer_start, newer_end), (older_start, older_end)) = (pair[0], pair[1]);
+                    assert_eq!(older_end + 1, newer_start, "adjacent: {blocks:?}");
+                    let (newer, older) = (newer_end - newer_start + 1, older_end - older_start + 1);
+                    assert!(older == newer || older == 2 * newer, "doubling: {blocks:?}");
+                }
+                let (oldest, _) = *blocks.last().unwrap();
+                assert_eq!(rest_before, oldest * ERA_SECONDS);
+                assert!(
+                    era(now) - oldest + 1 >= 255,
+                    "some 21 years in blocks: {blocks:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_document_carries_the_term_of_the_block_it_falls_in_and_no_other() {
+        let now = 1_796_600_000;
+        let (steps, rest_before) = era_steps(now, 0);
+        for (i, term) in steps.iter().enumerate() {
+            let (start, end) = block(term);
+            for t in [start * ERA_SECONDS, end * ERA_SECONDS + ERA_SECONDS - 1] {
+                let terms = era_terms(t);
+                assert!(terms.contains(term), "{t} in {term}");
+                let others = steps.iter().enumerate().filter(|(j, _)| *j != i);
+                assert!(
+                    others.clone().all(|(_, other)| !terms.contains(other)),
+                    "{t} in one block only"
+                );
+            }
+        }
+        let before = era_terms(rest_before - 1);
+        assert!(
+            steps.iter().all(|term| !before.contains(term)),
+            "the rest is outside every block"
+        );
+        // Before 1970 too: eras count down through zero.
+        assert_eq!(era(-1), -1);
+        assert_eq!(era_terms(-1)[3], "_e3_-1");
+    }
+
+    fn request(terms: &[&str], any: bool) -> SearchRequest {
+        SearchRequest {
+            terms: terms
+                .iter()
+                .map(|t| t.split(' ').map(str::to_string).collect())
+                .collect(),
+            any,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn words_in_many_documents_are_found_block_by_block() {
+        let year = 365 * 86_400;
+        let listed =
+            |pairs: &[(&str, f64)]| pairs.iter().map(|(w, s)| (w.to_string(), *s)).collect();
+        let stats = WordFrequencies::new(
+            100_000.0,
+            (1_796_600_000 - 34 * year, 1_796_600_000),
+            listed(&[
+                ("water", 0.5),
+                ("ruvara", 0.1),
+                ("court", 0.066),
+                ("constitut", 0.066),
+                ("rare", 0.03),
+            ]),
+        );
+        // Two words of one headline: as many as the rarer (10,000), about
+        // 24 an era; 500 of them in 21 eras, so a first block of 16.
+        assert_eq!(
+            stats.matches(&request(&["water", "ruvara"], false)),
+            Matches::Many { level: 4 }
+        );
+        assert_eq!(
+            stats.share("constitutional"),
+            Some(0.066),
+            "stemmed as the index stems"
+        );
+        // A word not listed is in fewer than 3%, taken as 1.5%: 1,500.
+        assert_eq!(
+            stats.matches(&request(&["water", "lunkazar"], false)),
+            Matches::Few
+        );
+        assert_eq!(
+            stats.matches(&request(&["lunkazar", "ruvara"], true)),
+            Matches::Many { level: 4 }
+        );
+        // A phrase: 6,600 at most, 16 an era, 500 in 31 eras: again 16.
+        assert_eq!(
+            stats.matches(&request(&["constitutional court"], false)),
+            Matches::Many { level: 4 }
+        );
+        // Half of all: 121 an era, 500 in 4 eras.
+        assert_eq!(
+            stats.matches(&request(&["water"], false)),
+            Matches::Many { level: 2 }
+        );
+        // No statistics yet (a new database): every search at once.
+        let none = WordFrequencies::new(0.0, (0, 0), Vec::new());
+        assert_eq!(none.matches(&request(&["water"], false)), Matches::Few);
     }
 }

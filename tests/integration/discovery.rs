@@ -9,7 +9,7 @@ use std::process::Command;
 use masthead::model::{Status, StoryFilter};
 use masthead::services::publishing::{self, StoryDraft};
 use masthead::services::{related, settings};
-use masthead::store::Store;
+use masthead::store::{Matches, Store};
 
 use crate::common::{Backend, Reply, TestSite, block_on, shared_site, skip_or_fail};
 use crate::on_both_backends;
@@ -534,6 +534,114 @@ pub fn publish(
     };
     block_on(publishing::save_story(store, &settings, None, draft)).unwrap()
 }
+
+// PostgreSQL looks for the newest matches of common words a block of time
+// at a time (and for rare ones at once): every way must find the same
+// stories in the same order, filters, phrases, exclusions and pages
+// included. Stories spread over 30 years reach past the blocks a search
+// walks (some 21 years) into the rest of the archive.
+on_both_backends!(
+    a_search_finds_the_same_stories_however_it_walks_its_matches,
+    |backend: Backend| {
+        let Some(site) = TestSite::start(backend) else {
+            return;
+        };
+        let store = &site.store;
+        for n in 0..37 {
+            let headline = if n % 5 == 0 {
+                format!("Terns return to the saltmarsh, year {n}")
+            } else {
+                format!("Saltmarsh report {n}")
+            };
+            let body = if n % 4 == 0 {
+                "Wardens walked the saltmarsh at dawn and counted the terns."
+            } else {
+                "Wardens walked the saltmarsh at dusk."
+            };
+            let section = if n % 2 == 0 { "europe" } else { "africa" };
+            let label = if n % 3 == 0 { "Analysis" } else { "News" };
+            publish(store, &headline, body, section, label, 1 + n * 300, &[]);
+        }
+        let sections = block_on(store.sections()).unwrap();
+        let europe = sections
+            .iter()
+            .find(|s| s.slug == "europe")
+            .unwrap()
+            .id
+            .clone();
+        let now = store.clock().now();
+        let year = 365 * 86_400;
+        let words = |text: &str| text.split(' ').map(str::to_string).collect::<Vec<_>>();
+        let base = masthead::store::SearchRequest {
+            terms: vec![words("saltmarsh")],
+            now,
+            limit: 100,
+            ..Default::default()
+        };
+        let requests = [
+            base.clone(),
+            masthead::store::SearchRequest {
+                terms: vec![words("saltmarsh"), words("terns")],
+                ..base.clone()
+            },
+            masthead::store::SearchRequest {
+                terms: vec![words("terns return")],
+                ..base.clone()
+            },
+            masthead::store::SearchRequest {
+                terms: vec![words("terns"), words("dusk")],
+                any: true,
+                ..base.clone()
+            },
+            masthead::store::SearchRequest {
+                excluded: vec![words("terns")],
+                label: Some("Analysis".into()),
+                ..base.clone()
+            },
+            masthead::store::SearchRequest {
+                section_id: Some(europe),
+                from: Some(now - 25 * year),
+                until: Some(now - 5 * year),
+                ..base.clone()
+            },
+            masthead::store::SearchRequest {
+                headline_key: "saltmarsh report 7".into(),
+                limit: 6,
+                offset: 6,
+                ..base.clone()
+            },
+        ];
+        let ids = |hits: Vec<masthead::store::SearchHit>| -> Vec<String> {
+            hits.into_iter().map(|h| h.story_id).collect()
+        };
+        for request in &requests {
+            let at_once = ids(block_on(store.search_as(request, Matches::Few)).unwrap());
+            assert!(!at_once.is_empty(), "{request:?}");
+            for level in [0, 3, 7] {
+                let walked =
+                    ids(block_on(store.search_as(request, Matches::Many { level })).unwrap());
+                assert_eq!(walked, at_once, "level {level}: {request:?}");
+            }
+        }
+        let all = ids(block_on(store.search_as(&base, Matches::Many { level: 0 })).unwrap());
+        assert_eq!(all.len(), 37, "the oldest, 30 years back, too");
+
+        // How common words are comes from PostgreSQL's statistics (37 of
+        // the site's stories, the demo's among them, have this one).
+        block_on(store.optimize()).unwrap();
+        let stats = block_on(store.word_frequencies());
+        match backend {
+            Backend::Postgres => {
+                assert!(
+                    stats.share("saltmarsh").is_some_and(|s| s > 0.4),
+                    "{stats:?}"
+                );
+                assert_eq!(stats.share("lunkazar"), None);
+            }
+            Backend::Sqlite => assert_eq!(stats.share("saltmarsh"), None),
+        }
+    }
+);
 
 /// The headlines a search page lists, in order.
 fn result_headlines(reply: &Reply) -> Vec<String> {
