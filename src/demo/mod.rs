@@ -18,7 +18,7 @@ use crate::progress::Progress;
 use crate::services::publishing::{self, BriefDraft, ContentError, StoryDraft};
 use crate::services::settings;
 use crate::storage::{Area, MediaStorage};
-use crate::store::{Store, StoryWrite};
+use crate::store::{BulkLoad, Store, StoryWrite};
 
 const CONTENT: &str = include_str!("content.toml");
 
@@ -481,6 +481,7 @@ pub async fn add_generated_stories(store: &Store, count: usize) -> anyhow::Resul
     let mut number = store.count_all_stories().await? as usize;
     let progress = Progress::new(count, "generated", "archive stories");
     let mut batch = Vec::with_capacity(BATCH);
+    let mut load = BulkLoad::default();
     for i in 0..count {
         let card = &models[i % models.len()];
         let model = &card.story;
@@ -519,6 +520,7 @@ pub async fn add_generated_stories(store: &Store, count: usize) -> anyhow::Resul
         });
         if batch.len() == BATCH || i + 1 == count {
             store.save_stories(&batch).await?;
+            store.bulk_wrote(&mut load, batch.len()).await?;
             batch.clear();
             progress.show(i + 1);
         }

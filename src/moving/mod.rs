@@ -417,6 +417,7 @@ pub struct Saver<'a> {
     addresses: std::collections::HashSet<String>,
     /// Items' identities seen in this run (kind and key), with how many times.
     identities: HashMap<(&'static str, String), usize>,
+    load: crate::store::BulkLoad,
 }
 
 /// Stories saved per transaction.
@@ -438,6 +439,7 @@ impl<'a> Saver<'a> {
                 ..Default::default()
             },
             stories: Vec::new(),
+            load: Default::default(),
             redirects: Vec::new(),
             addresses: Default::default(),
             identities: HashMap::new(),
@@ -531,6 +533,7 @@ impl<'a> Saver<'a> {
                 .save_stories(&stories)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot save stories: {e}"))?;
+            self.store.bulk_wrote(&mut self.load, stories.len()).await?;
         }
         if !redirects.is_empty() {
             self.store.save_path_redirects(&redirects).await?;
