@@ -16,21 +16,28 @@
 //!   the section, the photo credit, the teaser, the workflow status and the
 //!   correction and update notes. Ghost clients ignore it.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::model::{Author, Image, Page, Section, Status, Tag, UnixTime, text};
-use crate::store::browse::{BRIEF_TAG_NAME, BRIEF_TAG_SLUG};
+use crate::services::lookups::Lookups;
+use crate::store::browse::{BRIEF_TAG_NAME, BRIEF_TAG_SLUG, Browse, BrowseError, BrowsePage};
 use crate::store::{BriefCard, Store, StoreResult, StoryCard};
 use crate::urls::{self, PublicUrl};
 
 /// Ghost's time format: `2025-01-31T18:00:00.000Z`.
 pub fn time(t: UnixTime) -> Value {
-    match jiff::Timestamp::from_second(t) {
-        Ok(ts) => Value::String(ts.strftime("%Y-%m-%dT%H:%M:%S.000Z").to_string()),
-        Err(_) => Value::Null,
-    }
+    time_text(t).map_or(Value::Null, Value::String)
+}
+
+fn time_text(t: UnixTime) -> Option<String> {
+    let ts = jiff::Timestamp::from_second(t).ok()?;
+    Some(ts.strftime("%Y-%m-%dT%H:%M:%S.000Z").to_string())
 }
 
 /// A piece's `updated_at`: the time of its last save, its milliseconds
@@ -39,14 +46,16 @@ pub fn time(t: UnixTime) -> Value {
 /// sending back the `updated_at` it read: two saves within one second must
 /// still read differently.
 pub fn updated_time(updated_at: UnixTime, revision: i64) -> Value {
-    match jiff::Timestamp::from_second(updated_at) {
-        Ok(ts) => Value::String(format!(
-            "{}.{:03}Z",
-            ts.strftime("%Y-%m-%dT%H:%M:%S"),
-            revision.rem_euclid(1000)
-        )),
-        Err(_) => Value::Null,
-    }
+    updated_time_text(updated_at, revision).map_or(Value::Null, Value::String)
+}
+
+fn updated_time_text(updated_at: UnixTime, revision: i64) -> Option<String> {
+    let ts = jiff::Timestamp::from_second(updated_at).ok()?;
+    Some(format!(
+        "{}.{:03}Z",
+        ts.strftime("%Y-%m-%dT%H:%M:%S"),
+        revision.rem_euclid(1000)
+    ))
 }
 
 /// Whether an `updated_at` sent back names this version of a piece.
@@ -54,10 +63,6 @@ pub fn is_current(sent: &str, updated_at: UnixTime, revision: i64) -> bool {
     sent.trim()
         .parse::<jiff::Timestamp>()
         .is_ok_and(|ts| ts.as_millisecond() == updated_at * 1000 + revision.rem_euclid(1000))
-}
-
-fn optional_time(t: Option<UnixTime>) -> Value {
-    t.map_or(Value::Null, time)
 }
 
 /// Ghost's `excerpt`: the custom excerpt when there is one, else the first
@@ -156,11 +161,91 @@ pub fn status(s: Status) -> &'static str {
     }
 }
 
-/// A post's or page's `authors`, and its `primary_author`: the first.
-fn set_authors(piece: &mut Map<String, Value>, authors: Vec<Value>) {
-    let primary = authors.first().cloned().unwrap_or(Value::Null);
-    piece.insert("primary_author".into(), primary);
-    piece.insert("authors".into(), Value::Array(authors));
+/// A resource shaped once and then copied into every post that includes
+/// it (a tag, an author): its JSON text.
+pub type SharedJson = Box<RawValue>;
+
+fn shared(value: &Value) -> SharedJson {
+    serde_json::value::to_raw_value(value).expect("a JSON value always serializes")
+}
+
+/// A post or a page as Ghost's APIs give them. Serialized as it is: a
+/// browse of 15 long posts built as trees of JSON values spent a third of
+/// its time building, copying and dropping them.
+#[derive(Debug, Serialize)]
+pub struct PieceResource {
+    id: String,
+    uuid: String,
+    title: String,
+    slug: String,
+    comment_id: String,
+    feature_image: Option<String>,
+    feature_image_alt: Option<String>,
+    feature_image_caption: Option<String>,
+    featured: bool,
+    status: &'static str,
+    visibility: &'static str,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+    published_at: Option<String>,
+    custom_excerpt: Option<String>,
+    excerpt: String,
+    reading_time: i32,
+    access: bool,
+    comments: bool,
+    codeinjection_head: (),
+    codeinjection_foot: (),
+    custom_template: (),
+    canonical_url: (),
+    /// Where it is (or will be) read; a draft answers 404 there.
+    url: String,
+    og_image: (),
+    og_title: Option<String>,
+    og_description: Option<String>,
+    twitter_image: (),
+    twitter_title: Option<String>,
+    twitter_description: Option<String>,
+    meta_title: Option<String>,
+    meta_description: Option<String>,
+    email_subject: (),
+    frontmatter: (),
+    #[serde(skip_serializing_if = "Option::is_none")]
+    html: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plaintext: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<SharedJson>>,
+    /// Present (the first tag, or null) whenever `tags` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    primary_tag: Option<Option<SharedJson>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authors: Option<Vec<SharedJson>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    primary_author: Option<Option<SharedJson>>,
+    masthead: Value,
+}
+
+impl PieceResource {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its `tags`, and its `primary_tag`: the first (for a story, its section).
+    fn set_tags(&mut self, tags: Vec<SharedJson>) {
+        self.primary_tag = Some(tags.first().cloned());
+        self.tags = Some(tags);
+    }
+
+    /// Its `authors`, and its `primary_author`: the first.
+    fn set_authors(&mut self, authors: Vec<SharedJson>) {
+        self.primary_author = Some(authors.first().cloned());
+        self.authors = Some(authors);
+    }
+
+    /// As a tree of values, for what edits or compares it (webhooks).
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).expect("a resource always serializes")
+    }
 }
 
 /// Whom a piece without a byline is credited to: the first owner with a
@@ -252,6 +337,172 @@ struct PieceFields<'a> {
 pub struct Shaper<'a> {
     pub store: &'a Store,
     pub public_url: &'a PublicUrl,
+    /// What readers' answers of the current generation share; None (staff
+    /// answers, webhooks): everything is read from the store.
+    pub known: Option<&'a Known>,
+}
+
+/// Beyond these, a generation's memo of totals or keys starts afresh.
+const MAX_KNOWN_TOTALS: usize = 4096;
+/// A browse this deep reads its page from the whole listing, kept for the
+/// generation, instead of counting its way past every row before it: what
+/// a static front-end does when it builds, page after page.
+const DEEP_OFFSET: i64 = 1000;
+/// Listings longer than this are paged by the database; at most this many
+/// ids are kept across every listing of a generation.
+const MAX_LISTING: i64 = 50_000;
+const MAX_LISTED_IDS: usize = 200_000;
+const MAX_KNOWN_KEYS: usize = 1024;
+const MAX_KNOWN_TAGS: usize = 20_000;
+
+/// What every reader's answer of one content generation shares, so that a
+/// browse asks the database only for its own stories: the sections, the
+/// authors with their photos (a newsroom has tens or hundreds), the tags met
+/// so far, the total of each filter, the Content API keys found live. Any
+/// visible change, and revoking a key, starts a new generation, so nothing
+/// here outlives what it describes.
+pub struct Known {
+    sections: Vec<Section>,
+    authors: HashMap<String, Author>,
+    photos: HashMap<String, Image>,
+    tags: Lookups<Tag>,
+    totals: Mutex<HashMap<String, i64>>,
+    listings: Mutex<HashMap<String, Arc<Vec<String>>>>,
+    /// What every page of a listing shares (its total, the whole listing)
+    /// is read by one browse while those arriving with it wait, rather than
+    /// each reading it.
+    first_reads: tokio::sync::Mutex<()>,
+    live_keys: Mutex<HashSet<String>>,
+    /// Tags and authors as posts include them, shaped once.
+    shaped: Mutex<HashMap<(Shape, String), SharedJson>>,
+}
+
+/// What a shaped resource kept in `Known` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Shape {
+    Section,
+    Tag,
+    Author,
+}
+
+impl Known {
+    pub async fn load(store: &Store) -> StoreResult<Known> {
+        let (sections, authors) = tokio::try_join!(store.sections(), store.authors())?;
+        let photos = photos_of(store, &authors.iter().collect::<Vec<_>>()).await?;
+        Ok(Known {
+            sections,
+            authors: authors.into_iter().map(|a| (a.id.clone(), a)).collect(),
+            photos,
+            tags: Lookups::new(MAX_KNOWN_TAGS),
+            totals: Mutex::default(),
+            listings: Mutex::default(),
+            first_reads: tokio::sync::Mutex::new(()),
+            live_keys: Mutex::default(),
+            shaped: Mutex::default(),
+        })
+    }
+
+    /// A page of readers' resources: its total counted once per filter and
+    /// generation; a deep page cut from the whole listing, read once.
+    pub async fn browse(&self, store: &Store, b: &Browse) -> Result<BrowsePage, BrowseError> {
+        let key = format!("{:?} {:?} {:?}", b.resource, b.filter, b.order);
+        let mut known_total = lock(&self.totals).get(&key).copied();
+        // Held while this browse counts (the listing takes its own turn).
+        let mut _counting = None;
+        if known_total.is_none() {
+            let turn = self.first_reads.lock().await;
+            known_total = lock(&self.totals).get(&key).copied();
+            if known_total.is_none() {
+                _counting = Some(turn);
+            }
+        }
+        if let (Some(limit), Some(total)) = (b.limit, known_total)
+            && b.offset >= DEEP_OFFSET
+            && total <= MAX_LISTING
+        {
+            let listing = self.listing(store, b, &key).await?;
+            let start = (b.offset as usize).min(listing.len());
+            let end = start.saturating_add(limit as usize).min(listing.len());
+            return Ok(BrowsePage {
+                ids: listing[start..end].to_vec(),
+                total: listing.len() as i64,
+            });
+        }
+        let page = store
+            .browse(&Browse {
+                known_total,
+                ..b.clone()
+            })
+            .await?;
+        remember(&mut lock(&self.totals), key, page.total, MAX_KNOWN_TOTALS);
+        Ok(page)
+    }
+
+    /// Every id a browse finds, in its order.
+    async fn listing(
+        &self,
+        store: &Store,
+        b: &Browse,
+        key: &str,
+    ) -> Result<Arc<Vec<String>>, BrowseError> {
+        if let Some(listing) = lock(&self.listings).get(key) {
+            return Ok(listing.clone());
+        }
+        let _turn = self.first_reads.lock().await;
+        if let Some(listing) = lock(&self.listings).get(key) {
+            return Ok(listing.clone());
+        }
+        let every = Browse {
+            limit: None,
+            offset: 0,
+            ..b.clone()
+        };
+        let listing = Arc::new(store.browse(&every).await?.ids);
+        let mut listings = lock(&self.listings);
+        let held: usize = listings.values().map(|l| l.len()).sum();
+        if held + listing.len() > MAX_LISTED_IDS {
+            listings.clear();
+        }
+        listings.insert(key.to_string(), listing.clone());
+        Ok(listing)
+    }
+
+    pub fn key_is_live(&self, key: &str) -> bool {
+        lock(&self.live_keys).contains(key)
+    }
+
+    pub fn remember_live_key(&self, key: &str) {
+        let mut keys = lock(&self.live_keys);
+        if keys.len() >= MAX_KNOWN_KEYS {
+            keys.clear();
+        }
+        keys.insert(key.to_string());
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn remember<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V, max: usize) {
+    if map.len() >= max {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
+/// The photos of these authors, by image id.
+async fn photos_of(store: &Store, authors: &[&Author]) -> StoreResult<HashMap<String, Image>> {
+    let ids: Vec<String> = authors.iter().filter_map(|a| a.photo_id.clone()).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(store
+        .images_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect())
 }
 
 fn image_url(public_url: &PublicUrl, image: &Image) -> String {
@@ -268,6 +519,21 @@ fn uri(public_url: &PublicUrl, path: &str) -> String {
 impl Shaper<'_> {
     fn absolute(&self, path: &str) -> String {
         uri(self.public_url, path)
+    }
+
+    /// A tag or an author as posts include it: shaped once per generation
+    /// for readers, else each time.
+    fn shared(&self, shape: Shape, id: &str, build: impl FnOnce() -> Value) -> SharedJson {
+        let Some(known) = self.known else {
+            return shared(&build());
+        };
+        let key = (shape, id.to_string());
+        if let Some(json) = lock(&known.shaped).get(&key) {
+            return json.clone();
+        }
+        let json = shared(&build());
+        remember(&mut lock(&known.shaped), key, json.clone(), MAX_KNOWN_TAGS);
+        json
     }
 
     /// A tag resource: a section (a story's primary tag) or a tag.
@@ -344,17 +610,7 @@ impl Shaper<'_> {
     }
 
     async fn photos(&self, authors: &[&Author]) -> StoreResult<HashMap<String, Image>> {
-        let ids: Vec<String> = authors.iter().filter_map(|a| a.photo_id.clone()).collect();
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        Ok(self
-            .store
-            .images_by_ids(&ids)
-            .await?
-            .into_iter()
-            .map(|i| (i.id.clone(), i))
-            .collect())
+        photos_of(self.store, authors).await
     }
 
     /// Posts for these stories, in the order of `cards`.
@@ -363,63 +619,84 @@ impl Shaper<'_> {
         cards: &[StoryCard],
         formats: Formats,
         include: Include,
-    ) -> StoreResult<Vec<Value>> {
+    ) -> StoreResult<Vec<PieceResource>> {
         let story_ids: Vec<String> = cards.iter().map(|c| c.story.id.clone()).collect();
         let tag_ids: Vec<String> = cards.iter().flat_map(|c| c.tag_ids.clone()).collect();
-        let (sections, tags, authors) = tokio::try_join!(
-            self.store.sections(),
+        let (sections, tags, story_authors) = tokio::try_join!(
             async {
-                if include.tags && !tag_ids.is_empty() {
-                    self.store.tags_by_ids(&tag_ids).await
-                } else {
-                    Ok(vec![])
+                match self.known {
+                    Some(known) => Ok(Cow::Borrowed(&known.sections[..])),
+                    None => self.store.sections().await.map(Cow::Owned),
                 }
             },
             async {
-                if include.authors && !story_ids.is_empty() {
+                if !include.tags || tag_ids.is_empty() {
+                    return Ok(vec![]);
+                }
+                match self.known {
+                    Some(known) => {
+                        let fetch = |missing: Vec<String>| async move {
+                            let found = self.store.tags_by_ids(&missing).await?;
+                            StoreResult::Ok(found.into_iter().map(|t| (t.id.clone(), t)).collect())
+                        };
+                        known.tags.get(&tag_ids, fetch).await
+                    }
+                    None => self.store.tags_by_ids(&tag_ids).await,
+                }
+            },
+            async {
+                if include.authors && self.known.is_none() && !story_ids.is_empty() {
                     self.store.authors_of_stories(&story_ids).await
                 } else {
                     Ok(vec![])
                 }
             },
         )?;
-        let author_refs: Vec<&Author> = authors.iter().map(|a| &a.author).collect();
-        let photos = self.photos(&author_refs).await?;
+        let fetched_photos;
+        let photos = match self.known {
+            Some(known) => &known.photos,
+            None => {
+                let author_refs: Vec<&Author> = story_authors.iter().map(|a| &a.author).collect();
+                fetched_photos = self.photos(&author_refs).await?;
+                &fetched_photos
+            }
+        };
+        let author_of = |story_id: &str, id: &str| -> Option<&Author> {
+            match self.known {
+                Some(known) => known.authors.get(id),
+                None => story_authors
+                    .iter()
+                    .find(|a| a.story_id == story_id && a.author.id == id)
+                    .map(|a| &a.author),
+            }
+        };
         let tags: HashMap<&str, &Tag> = tags.iter().map(|t| (t.id.as_str(), t)).collect();
         let mut out = Vec::with_capacity(cards.len());
         for card in cards {
             let s = &card.story;
             let mut post = self.post_fields(card, formats);
             if include.tags {
-                let mut list: Vec<Value> = sections
+                let mut list: Vec<SharedJson> = sections
                     .iter()
                     .filter(|sec| sec.id == s.section_id)
-                    .map(|sec| self.section_tag(sec, None))
+                    .map(|sec| self.shared(Shape::Section, &sec.id, || self.section_tag(sec, None)))
                     .collect();
                 list.extend(
                     card.tag_ids
                         .iter()
                         .filter_map(|id| tags.get(id.as_str()))
-                        .map(|t| self.tag(t, None)),
+                        .map(|t| self.shared(Shape::Tag, &t.id, || self.tag(t, None))),
                 );
-                post.insert(
-                    "primary_tag".into(),
-                    list.first().cloned().unwrap_or(Value::Null),
-                );
-                post.insert("tags".into(), Value::Array(list));
+                post.set_tags(list);
             }
             if include.authors {
-                let list: Vec<Value> = card
+                let list: Vec<SharedJson> = card
                     .author_ids
                     .iter()
-                    .filter_map(|id| {
-                        authors
-                            .iter()
-                            .find(|a| a.story_id == s.id && &a.author.id == id)
-                    })
-                    .map(|a| self.author(&a.author, &photos, None))
+                    .filter_map(|id| author_of(&s.id, id))
+                    .map(|a| self.shared(Shape::Author, &a.id, || self.author(a, photos, None)))
                     .collect();
-                set_authors(&mut post, list);
+                post.set_authors(list);
             }
             let section = sections.iter().find(|sec| sec.id == s.section_id);
             let notes = if card.notes > 0 {
@@ -427,9 +704,7 @@ impl Shaper<'_> {
             } else {
                 vec![]
             };
-            post.insert(
-                "masthead".into(),
-                json!({
+            post.masthead = json!({
                     "kind": "story",
                     "status": s.status.as_str(),
                     "dek": s.dek,
@@ -441,9 +716,8 @@ impl Shaper<'_> {
                     "notes": notes.iter().map(|n| json!({
                         "kind": n.kind.as_str(), "noted_at": time(n.noted_at), "body": n.body,
                     })).collect::<Vec<_>>(),
-                }),
-            );
-            out.push(Value::Object(post));
+            });
+            out.push(post);
         }
         Ok(out)
     }
@@ -456,7 +730,7 @@ impl Shaper<'_> {
         cards: &[BriefCard],
         formats: Formats,
         include: Include,
-    ) -> StoreResult<Vec<Value>> {
+    ) -> StoreResult<Vec<PieceResource>> {
         if cards.is_empty() {
             return Ok(vec![]);
         }
@@ -517,8 +791,8 @@ impl Shaper<'_> {
             let mut post = self.piece(fields, formats);
             if include.tags {
                 // Internal tags are never a post's primary tag in Ghost.
-                post.insert("tags".into(), json!([brief_tag.clone()]));
-                post.insert("primary_tag".into(), Value::Null);
+                post.tags = Some(vec![shared(&brief_tag)]);
+                post.primary_tag = Some(None);
             }
             if include.authors {
                 let writer = b
@@ -527,87 +801,82 @@ impl Shaper<'_> {
                     .and_then(|id| users.iter().find(|u| &u.id == id))
                     .and_then(|u| u.author_id.clone());
                 let byline = writer.map_or_else(|| owners.clone(), |id| vec![id]);
-                let list: Vec<Value> = byline
+                let list: Vec<SharedJson> = byline
                     .iter()
                     .filter_map(|id| all_authors.iter().find(|a| &a.id == id))
-                    .map(|a| self.author(a, &photos, None))
+                    .map(|a| self.shared(Shape::Author, &a.id, || self.author(a, &photos, None)))
                     .collect();
-                set_authors(&mut post, list);
+                post.set_authors(list);
             }
-            post.insert(
-                "masthead".into(),
-                json!({
-                    "kind": "brief",
-                    "status": b.status.as_str(),
-                    "link_url": b.link_url,
-                    "feature_image_credit": card.image.as_ref().map(|i| i.credit.clone()).filter(|c| !c.is_empty()),
-                    "revision": b.revision,
-                }),
-            );
-            out.push(Value::Object(post));
+            post.masthead = json!({
+                "kind": "brief",
+                "status": b.status.as_str(),
+                "link_url": b.link_url,
+                "feature_image_credit": card.image.as_ref().map(|i| i.credit.clone()).filter(|c| !c.is_empty()),
+                "revision": b.revision,
+            });
+            out.push(post);
         }
         Ok(out)
     }
 
     /// The fields posts and pages share, with the body in the formats asked for.
-    fn piece(&self, p: PieceFields<'_>, formats: Formats) -> Map<String, Value> {
-        let mut piece = json!({
-            "id": p.id,
-            "uuid": uuid(p.id),
-            "title": p.title,
-            "slug": p.slug,
-            "comment_id": p.id,
-            "feature_image": p.hero.map(|h| image_url(self.public_url, h)),
-            "feature_image_alt": p.hero.map(|h| h.alt.clone()).filter(|a| !a.is_empty()),
+    fn piece(&self, p: PieceFields<'_>, formats: Formats) -> PieceResource {
+        let owned = |t: Option<&str>| t.map(str::to_string);
+        PieceResource {
+            id: p.id.to_string(),
+            uuid: uuid(p.id),
+            title: p.title.to_string(),
+            slug: p.slug.to_string(),
+            comment_id: p.id.to_string(),
+            feature_image: p.hero.map(|h| image_url(self.public_url, h)),
+            feature_image_alt: p.hero.map(|h| h.alt.clone()).filter(|a| !a.is_empty()),
             // HTML to Ghost's themes; a caption is text here.
-            "feature_image_caption": p.hero
+            feature_image_caption: p
+                .hero
                 .map(|h| text::html_escape(&h.caption))
                 .filter(|c| !c.is_empty()),
-            "featured": p.featured,
-            "status": status(p.status),
-            "visibility": "public",
-            "created_at": time(p.created_at),
-            "updated_at": updated_time(p.updated_at, p.revision),
-            "published_at": optional_time(p.published_at),
-            "custom_excerpt": p.custom_excerpt,
-            "excerpt": p.excerpt,
-            "reading_time": p.reading_time,
-            "access": true,
-            "comments": false,
-            "codeinjection_head": null,
-            "codeinjection_foot": null,
-            "custom_template": null,
-            "canonical_url": null,
-            // Where it is (or will be) read; a draft answers 404 there.
-            "url": self.absolute(&p.path),
-            "og_image": null,
-            "og_title": p.meta_title,
-            "og_description": p.meta_description,
-            "twitter_image": null,
-            "twitter_title": p.meta_title,
-            "twitter_description": p.meta_description,
-            "meta_title": p.meta_title,
-            "meta_description": p.meta_description,
-            "email_subject": null,
-            "frontmatter": null,
-        });
-        let map = piece.as_object_mut().expect("a JSON object");
-        if formats.html {
-            map.insert(
-                "html".into(),
-                Value::String(self.public_url.media_in(p.body_html).into_owned()),
-            );
+            featured: p.featured,
+            status: status(p.status),
+            visibility: "public",
+            created_at: time_text(p.created_at),
+            updated_at: updated_time_text(p.updated_at, p.revision),
+            published_at: p.published_at.and_then(time_text),
+            custom_excerpt: owned(p.custom_excerpt),
+            excerpt: p.excerpt,
+            reading_time: p.reading_time,
+            access: true,
+            comments: false,
+            codeinjection_head: (),
+            codeinjection_foot: (),
+            custom_template: (),
+            canonical_url: (),
+            url: self.absolute(&p.path),
+            og_image: (),
+            og_title: owned(p.meta_title),
+            og_description: owned(p.meta_description),
+            twitter_image: (),
+            twitter_title: owned(p.meta_title),
+            twitter_description: owned(p.meta_description),
+            meta_title: owned(p.meta_title),
+            meta_description: owned(p.meta_description),
+            email_subject: (),
+            frontmatter: (),
+            html: formats
+                .html
+                .then(|| self.public_url.media_in(p.body_html).into_owned()),
+            plaintext: formats
+                .plaintext
+                .then(|| crate::model::document::plain_text_of(p.body_html)),
+            tags: None,
+            primary_tag: None,
+            authors: None,
+            primary_author: None,
+            masthead: Value::Null,
         }
-        if formats.plaintext {
-            map.insert(
-                "plaintext".into(),
-                Value::String(crate::model::document::plain_text_of(p.body_html)),
-            );
-        }
-        std::mem::take(map)
     }
 
-    fn post_fields(&self, card: &StoryCard, formats: Formats) -> Map<String, Value> {
+    fn post_fields(&self, card: &StoryCard, formats: Formats) -> PieceResource {
         let s = &card.story;
         let fields = PieceFields {
             id: &s.id,
@@ -631,7 +900,7 @@ impl Shaper<'_> {
         self.piece(fields, formats)
     }
 
-    pub async fn pages(&self, pages: &[Page], formats: Formats) -> StoreResult<Vec<Value>> {
+    pub async fn pages(&self, pages: &[Page], formats: Formats) -> StoreResult<Vec<PieceResource>> {
         let all_authors = self.store.authors().await?;
         let author_refs: Vec<&Author> = all_authors.iter().collect();
         let photos = self.photos(&author_refs).await?;
@@ -683,26 +952,22 @@ impl Shaper<'_> {
                 if ids.is_empty() {
                     ids = fallback.clone();
                 }
-                let authors: Vec<Value> = ids
+                let authors: Vec<SharedJson> = ids
                     .iter()
                     .filter_map(|id| all_authors.iter().find(|a| &a.id == id))
-                    .map(|a| self.author(a, &photos, None))
+                    .map(|a| self.shared(Shape::Author, &a.id, || self.author(a, &photos, None)))
                     .collect();
-                page.insert("tags".into(), json!([]));
-                page.insert("primary_tag".into(), Value::Null);
-                set_authors(&mut page, authors);
-                page.insert(
-                    "masthead".into(),
-                    json!({
+                page.set_tags(vec![]);
+                page.set_authors(authors);
+                page.masthead = json!({
                         "kind": "page",
                         "status": p.status.as_str(),
                         "in_navigation": p.in_navigation,
                         "in_footer": p.in_footer,
                         "position": p.position,
                         "revision": p.revision,
-                    }),
-                );
-                Value::Object(page)
+                });
+                page
             })
             .collect())
     }
@@ -866,6 +1131,45 @@ impl Shaper<'_> {
             "members_support_address": "noreply",
             "url": self.absolute("/"),
         }))
+    }
+}
+
+/// One resource of an answer: a post or a page as it serializes, or any
+/// other resource as a tree of values.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Shaped {
+    Piece(Box<PieceResource>),
+    Value(Value),
+}
+
+impl From<PieceResource> for Shaped {
+    fn from(piece: PieceResource) -> Shaped {
+        Shaped::Piece(Box::new(piece))
+    }
+}
+
+impl Shaped {
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Shaped::Piece(p) => Some(p.id()),
+            Shaped::Value(v) => v["id"].as_str(),
+        }
+    }
+}
+
+/// `keep_fields` for an answer's resources.
+pub fn keep_shaped_fields(resources: &mut [Shaped], fields: &[String]) {
+    if fields.is_empty() {
+        return;
+    }
+    for resource in resources {
+        let mut value = match std::mem::replace(resource, Shaped::Value(Value::Null)) {
+            Shaped::Piece(p) => p.to_value(),
+            Shaped::Value(v) => v,
+        };
+        keep_fields(std::slice::from_mut(&mut value), fields);
+        *resource = Shaped::Value(value);
     }
 }
 

@@ -9,6 +9,7 @@ pub mod editing;
 pub mod front_page;
 pub mod ghost;
 pub mod integrations;
+pub mod lookups;
 pub mod media;
 pub mod pages;
 pub mod permissions;

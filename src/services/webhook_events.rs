@@ -135,7 +135,11 @@ async fn compose(
     public_url: &PublicUrl,
     d: &WebhookDelivery,
 ) -> anyhow::Result<String> {
-    let shaper = Shaper { store, public_url };
+    let shaper = Shaper {
+        store,
+        public_url,
+        known: None,
+    };
     let previous: Value = serde_json::from_str(&d.previous).unwrap_or_else(|_| json!({}));
     let include = Include {
         tags: true,
@@ -151,10 +155,18 @@ async fn compose(
             let cards = store
                 .story_cards_by_ids(std::slice::from_ref(&d.subject_id))
                 .await?;
-            shaper.posts(&cards, formats, include).await?.pop()
+            shaper
+                .posts(&cards, formats, include)
+                .await?
+                .pop()
+                .map(|p| p.to_value())
         }
         "page" => match store.page_by_id(&d.subject_id).await? {
-            Some(page) => shaper.pages(&[page], formats).await?.pop(),
+            Some(page) => shaper
+                .pages(&[page], formats)
+                .await?
+                .pop()
+                .map(|p| p.to_value()),
             None => None,
         },
         "tag" => shaper

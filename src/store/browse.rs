@@ -39,6 +39,9 @@ pub struct Browse {
     pub offset: i64,
     /// Whose view: readers (the Content API), or staff (the Admin API).
     pub audience: Audience,
+    /// The total, when this browse's filter was counted before in the same
+    /// generation of the content: not counted again.
+    pub known_total: Option<i64>,
 }
 
 /// Who a browse is for, and so what it may show.
@@ -663,7 +666,9 @@ macro_rules! queries {
                 // A page that is not full tells the total; otherwise count
                 // (apart: a window count would read and sort every match).
                 let shown = ids.len() as i64;
-                let total = if shown > 0 && shown < limit {
+                let total = if let Some(total) = b.known_total {
+                    total
+                } else if shown > 0 && shown < limit {
                     b.offset + shown
                 } else if shown == 0 && b.offset == 0 {
                     0

@@ -69,6 +69,8 @@ pub struct App {
     pub allow_private_webhooks: bool,
     /// Content API answers, kept per generation by address and query.
     pub api_cache: Arc<Cache>,
+    /// What the Content API's answers of a generation share.
+    pub api_known: PerGeneration<crate::services::ghost::Known>,
     /// Reverse proxies whose X-Forwarded-For names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
@@ -117,6 +119,7 @@ impl App {
             mailer: None,
             allow_private_webhooks: false,
             trusted_proxies: Vec::new(),
+            api_known: PerGeneration::default(),
             api_cache: Arc::new(Cache::keyed_by_query(
                 store_for_api,
                 limits.bytes / 4,

@@ -185,7 +185,7 @@ async fn caller(app: &App, headers: &HeaderMap) -> Result<User, ApiError> {
     }
 }
 
-fn answer(status: StatusCode, body: &Value) -> Response {
+fn answer(status: StatusCode, body: &impl serde::Serialize) -> Response {
     let mut response = json_answer(status, body);
     response.headers_mut().insert(
         header::CACHE_CONTROL,
@@ -759,6 +759,7 @@ async fn site(State(app): State<Arc<App>>) -> ApiResult {
     let shaper = Shaper {
         store: &app.store,
         public_url: &app.public_url,
+        known: None,
     };
     let settings = shaper.settings().await.map_err(ApiError::storage)?;
     Ok(answer(

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::params::Params;
 use super::{ApiError, ApiResult, Lookup, both_forms, browse, envelope, json_answer, read_one};
-use crate::services::ghost::{Include, Shaper};
+use crate::services::ghost::{Include, Known, Shaper};
 use crate::services::integrations::{self, AuthError};
 use crate::store::browse::{Audience, Resource};
 use crate::web::App;
@@ -113,8 +113,22 @@ async fn cors(request: Request, next: Next) -> Response {
 /// Reads the parameters and checks the key: the start of every handler.
 async fn admitted(app: &App, query: Option<&str>) -> Result<Params, ApiError> {
     let params = Params::read(query, Include::default())?;
+    // A key found live stays live for the generation: revoking moves it.
+    let generation = app.api_cache.freshness.current().await?.generation;
+    let known = app
+        .api_known
+        .get(generation, || Known::load(&app.store))
+        .await?;
+    if let Some(key) = params.key.as_deref()
+        && known.key_is_live(key)
+    {
+        return Ok(params);
+    }
     match integrations::check_content_key(&app.store, params.key.as_deref()).await {
-        Ok(()) => Ok(params),
+        Ok(()) => {
+            known.remember_live_key(params.key.as_deref().unwrap_or_default());
+            Ok(params)
+        }
         Err(AuthError::Missing(why)) => Err(ApiError::no_permission(why)),
         Err(AuthError::Refused(why)) => Err(ApiError::unauthorized(why)),
         Err(AuthError::Store(e)) => Err(e.into()),
@@ -163,6 +177,7 @@ async fn settings(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Api
     let shaper = Shaper {
         store: &app.store,
         public_url: &app.public_url,
+        known: None,
     };
     let settings = shaper.settings().await.map_err(ApiError::storage)?;
     Ok(json_answer(
@@ -172,14 +187,16 @@ async fn settings(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Api
 }
 
 /// A whole list in Ghost's envelope, on one page.
-fn all_of(name: &str, list: Vec<serde_json::Value>) -> serde_json::Value {
+fn all_of(name: &str, list: Vec<serde_json::Value>) -> super::Envelope<'_, serde_json::Value> {
     let total = list.len();
-    json!({
-        name: list,
-        "meta": { "pagination": {
-            "page": 1, "limit": "all", "pages": 1, "total": total, "next": null, "prev": null,
-        } },
-    })
+    let meta = json!({ "pagination": {
+        "page": 1, "limit": "all", "pages": 1, "total": total, "next": null, "prev": null,
+    } });
+    super::Envelope {
+        name,
+        list,
+        meta: Some(meta),
+    }
 }
 
 /// `GET /newsletters/`: those readers may sign up to.
@@ -188,6 +205,7 @@ async fn newsletters(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> 
     let shaper = Shaper {
         store: &app.store,
         public_url: &app.public_url,
+        known: None,
     };
     let mut list = shaper.newsletters().await?;
     crate::services::ghost::keep_fields(&mut list, &params.fields);
@@ -200,6 +218,7 @@ async fn tiers(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> ApiRes
     let shaper = Shaper {
         store: &app.store,
         public_url: &app.public_url,
+        known: None,
     };
     let mut list = shaper.tiers().await.map_err(ApiError::storage)?;
     crate::services::ghost::keep_fields(&mut list, &params.fields);

@@ -25,10 +25,11 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::App;
-use crate::services::ghost::{Formats, Include, Shaper};
+use crate::services::ghost::{Formats, Include, Known, PieceResource, Shaped, Shaper};
 use crate::store::StoreError;
 use crate::store::browse::{Audience, Browse, BrowseError, Resource};
 
@@ -144,7 +145,7 @@ impl IntoResponse for ApiError {
 pub type ApiResult = Result<Response, ApiError>;
 
 /// A JSON answer with the headers every API answer carries.
-fn json_answer(status: StatusCode, body: &Value) -> Response {
+fn json_answer(status: StatusCode, body: &impl Serialize) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
     let headers = response.headers_mut();
     headers.insert("content-version", HeaderValue::from_static(CONTENT_VERSION));
@@ -216,6 +217,39 @@ fn envelope(resource: Resource) -> &'static str {
     }
 }
 
+/// An answer: `{name: list, "meta": meta}`, serialized as it is.
+pub struct Envelope<'a, T> {
+    name: &'a str,
+    list: Vec<T>,
+    meta: Option<Value>,
+}
+
+impl<T: Serialize> Serialize for Envelope<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1 + usize::from(self.meta.is_some())))?;
+        map.serialize_entry(self.name, &self.list)?;
+        if let Some(meta) = &self.meta {
+            map.serialize_entry("meta", meta)?;
+        }
+        map.end()
+    }
+}
+
+/// What readers' answers of the current generation share; staff see
+/// drafts, which do not move the generation, so theirs is read afresh.
+async fn known_to_readers(app: &App, audience: &Audience) -> Result<Option<Arc<Known>>, ApiError> {
+    if *audience != Audience::Readers {
+        return Ok(None);
+    }
+    let generation = app.api_cache.freshness.current().await?.generation;
+    let known = app
+        .api_known
+        .get(generation, || Known::load(&app.store))
+        .await?;
+    Ok(Some(known))
+}
+
 /// The shaped resources for these ids, in their order.
 async fn shaped(
     app: &App,
@@ -223,16 +257,18 @@ async fn shaped(
     ids: &[String],
     formats: Formats,
     include: Include,
-) -> Result<Vec<Value>, ApiError> {
+    known: Option<&Known>,
+) -> Result<Vec<Shaped>, ApiError> {
     let shaper = Shaper {
         store: &app.store,
         public_url: &app.public_url,
+        known,
     };
     Ok(match resource {
         Resource::Posts => {
             let mut cards = app.store.story_cards_by_ids(ids).await?;
-            cards.sort_by_key(|c| ids.iter().position(|id| *id == c.story.id));
-            shaper.posts(&cards, formats, include).await?
+            in_order(&mut cards, ids, |c| Some(&c.story.id));
+            pieces(shaper.posts(&cards, formats, include).await?)
         }
         Resource::PostsWithBriefs => {
             let (stories, briefs) = tokio::try_join!(
@@ -243,30 +279,49 @@ async fn shaped(
                 shaper.posts(&stories, formats, include),
                 shaper.brief_posts(&briefs, formats, include)
             )?;
-            let mut posts: Vec<Value> = stories.into_iter().chain(briefs).collect();
-            posts.sort_by_key(|p| ids.iter().position(|id| p["id"] == id.as_str()));
+            let mut posts = pieces(stories.into_iter().chain(briefs));
+            in_order(&mut posts, ids, Shaped::id);
             posts
         }
         Resource::Pages => {
             let mut pages = app.store.pages().await?;
             pages.retain(|p| ids.contains(&p.id));
-            pages.sort_by_key(|p| ids.iter().position(|id| *id == p.id));
-            shaper.pages(&pages, formats).await?
+            in_order(&mut pages, ids, |p| Some(&p.id));
+            pieces(shaper.pages(&pages, formats).await?)
         }
-        Resource::Tags => shaper.tags(ids, include.count_posts).await?,
-        Resource::Authors => shaper.authors(ids, include.count_posts).await?,
+        Resource::Tags => values(shaper.tags(ids, include.count_posts).await?),
+        Resource::Authors => values(shaper.authors(ids, include.count_posts).await?),
     })
+}
+
+fn pieces(list: impl IntoIterator<Item = PieceResource>) -> Vec<Shaped> {
+    list.into_iter().map(Shaped::from).collect()
+}
+
+fn values(list: Vec<Value>) -> Vec<Shaped> {
+    list.into_iter().map(Shaped::Value).collect()
+}
+
+/// Sorts `items` into the order of `ids` (a listing of every story may
+/// hold thousands: each id's place is looked up, not searched for).
+fn in_order<T>(items: &mut [T], ids: &[String], id_of: impl Fn(&T) -> Option<&str>) {
+    let place: std::collections::HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    items.sort_by_key(|item| id_of(item).and_then(|id| place.get(id).copied()));
 }
 
 /// One page of a resource in Ghost's envelope, its list named `name`
 /// (the Admin API's users are authors), with its pagination.
-async fn browse(
+async fn browse<'a>(
     app: &App,
     resource: Resource,
-    name: &str,
+    name: &'a str,
     params: &params::Params,
     audience: Audience,
-) -> Result<Value, ApiError> {
+) -> Result<Envelope<'a, Shaped>, ApiError> {
     let limit = params.limit;
     let page = params.page;
     let resource = match (&params.filter, resource) {
@@ -275,19 +330,30 @@ async fn browse(
         }
         _ => resource,
     };
-    let found = app
-        .store
-        .browse(&Browse {
-            resource,
-            filter: params.filter.clone(),
-            order: params.order.clone(),
-            limit,
-            offset: limit.map_or(0, |l| (page - 1).saturating_mul(l)),
-            audience,
-        })
-        .await?;
-    let mut list = shaped(app, resource, &found.ids, params.formats, params.include).await?;
-    crate::services::ghost::keep_fields(&mut list, &params.fields);
+    let known = known_to_readers(app, &audience).await?;
+    let asked = Browse {
+        resource,
+        filter: params.filter.clone(),
+        order: params.order.clone(),
+        limit,
+        offset: limit.map_or(0, |l| (page - 1).saturating_mul(l)),
+        audience,
+        known_total: None,
+    };
+    let found = match &known {
+        Some(known) => known.browse(&app.store, &asked).await?,
+        None => app.store.browse(&asked).await?,
+    };
+    let mut list = shaped(
+        app,
+        resource,
+        &found.ids,
+        params.formats,
+        params.include,
+        known.as_deref(),
+    )
+    .await?;
+    crate::services::ghost::keep_shaped_fields(&mut list, &params.fields);
     let pages = match limit {
         Some(l) if l > 0 => ((found.total + l - 1) / l).max(1),
         _ => 1,
@@ -300,10 +366,11 @@ async fn browse(
         "next": if page < pages { json!(page + 1) } else { Value::Null },
         "prev": if page > 1 { json!(page - 1) } else { Value::Null },
     });
-    Ok(json!({
-        name: list,
-        "meta": { "pagination": pagination },
-    }))
+    Ok(Envelope {
+        name,
+        list,
+        meta: Some(json!({ "pagination": pagination })),
+    })
 }
 
 /// Which resource a read names: by id or by slug.
@@ -313,14 +380,14 @@ enum Lookup<'a> {
 }
 
 /// One resource in Ghost's envelope (a list of one named `name`, without meta).
-async fn read_one(
+async fn read_one<'a>(
     app: &App,
     resource: Resource,
-    name: &str,
+    name: &'a str,
     lookup: Lookup<'_>,
     params: &params::Params,
     audience: Audience,
-) -> Result<Value, ApiError> {
+) -> Result<Envelope<'a, Shaped>, ApiError> {
     use crate::model::nql::{Condition, Filter, Op, Value as NqlValue};
     let (field, value) = match lookup {
         Lookup::Id(id) => ("id", id),
@@ -338,6 +405,7 @@ async fn read_one(
         limit: Some(1),
         offset: 0,
         audience: audience.clone(),
+        known_total: None,
     };
     let mut found = app.store.browse(&one(resource)).await?;
     let mut resource = resource;
@@ -355,7 +423,20 @@ async fn read_one(
         };
         return Err(ApiError::not_found(format!("{what} not found.")));
     }
-    let mut list = shaped(app, resource, &found.ids, params.formats, params.include).await?;
-    crate::services::ghost::keep_fields(&mut list, &params.fields);
-    Ok(json!({ name: list }))
+    let known = known_to_readers(app, &audience).await?;
+    let mut list = shaped(
+        app,
+        resource,
+        &found.ids,
+        params.formats,
+        params.include,
+        known.as_deref(),
+    )
+    .await?;
+    crate::services::ghost::keep_shaped_fields(&mut list, &params.fields);
+    Ok(Envelope {
+        name,
+        list,
+        meta: None,
+    })
 }

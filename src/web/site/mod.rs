@@ -4,7 +4,6 @@
 
 mod errors;
 mod feeds;
-mod lookups;
 mod metadata;
 mod newsletter;
 mod search;

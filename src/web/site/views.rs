@@ -12,11 +12,11 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use super::lookups::Lookups;
 use crate::model::{
     Author, Image, Link, SafeHtml, Section, SiteSettings, StoryFilter, StoryNote, UnixTime, dates,
     text,
 };
+use crate::services::lookups::Lookups;
 use crate::services::related;
 use crate::store::{BriefCard, ListingPage, StoryCard, StorySummary, TagWindowEntry};
 use crate::urls;
