@@ -250,8 +250,21 @@ async fn known_to_readers(app: &App, audience: &Audience) -> Result<Option<Arc<K
     Ok(Some(known))
 }
 
-/// The shaped resources for these ids, in their order.
+/// The shaped resources for these ids, in their order, with the fields
+/// `params` asks for.
 async fn shaped(
+    app: &App,
+    resource: Resource,
+    ids: &[String],
+    params: &params::Params,
+    known: Option<&Known>,
+) -> Result<Vec<Shaped>, ApiError> {
+    let mut list = shaped_whole(app, resource, ids, params.formats, params.include, known).await?;
+    crate::services::ghost::keep_shaped_fields(&mut list, &params.fields);
+    Ok(list)
+}
+
+async fn shaped_whole(
     app: &App,
     resource: Resource,
     ids: &[String],
@@ -344,16 +357,7 @@ async fn browse<'a>(
         Some(known) => known.browse(&app.store, &asked).await?,
         None => app.store.browse(&asked).await?,
     };
-    let mut list = shaped(
-        app,
-        resource,
-        &found.ids,
-        params.formats,
-        params.include,
-        known.as_deref(),
-    )
-    .await?;
-    crate::services::ghost::keep_shaped_fields(&mut list, &params.fields);
+    let list = shaped(app, resource, &found.ids, params, known.as_deref()).await?;
     let pages = match limit {
         Some(l) if l > 0 => ((found.total + l - 1) / l).max(1),
         _ => 1,
@@ -424,16 +428,7 @@ async fn read_one<'a>(
         return Err(ApiError::not_found(format!("{what} not found.")));
     }
     let known = known_to_readers(app, &audience).await?;
-    let mut list = shaped(
-        app,
-        resource,
-        &found.ids,
-        params.formats,
-        params.include,
-        known.as_deref(),
-    )
-    .await?;
-    crate::services::ghost::keep_shaped_fields(&mut list, &params.fields);
+    let list = shaped(app, resource, &found.ids, params, known.as_deref()).await?;
     Ok(Envelope {
         name,
         list,
