@@ -31,6 +31,16 @@ pub enum Filter {
     Condition(Condition),
 }
 
+impl Filter {
+    /// Whether what it matches moves with the clock (`published_at:>now-30d`).
+    pub fn depends_on_now(&self) -> bool {
+        match self {
+            Filter::All(parts) | Filter::Any(parts) => parts.iter().any(Filter::depends_on_now),
+            Filter::Condition(c) => c.value.depends_on_now(),
+        }
+    }
+}
+
 /// `field:op value`, possibly negated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
@@ -65,6 +75,16 @@ pub enum Value {
     /// `now` moved by this many seconds (`now-30d`: −2,592,000).
     Relative(i64),
     List(Vec<Value>),
+}
+
+impl Value {
+    fn depends_on_now(&self) -> bool {
+        match self {
+            Value::Relative(_) => true,
+            Value::List(values) => values.iter().any(Value::depends_on_now),
+            _ => false,
+        }
+    }
 }
 
 /// A filter that is not one, and where.
@@ -598,6 +618,15 @@ mod tests {
         assert_eq!(relative("now-1x"), None);
         assert_eq!(relative("now-99999999999999999y"), None);
         assert_eq!(one("published_at:<now").value, Value::Relative(0));
+    }
+
+    #[test]
+    fn filters_on_the_clock_are_told_apart() {
+        let moves = |text: &str| parse(text).unwrap().unwrap().depends_on_now();
+        assert!(moves("published_at:>now-30d"));
+        assert!(moves("tag:news+(featured:true,published_at:<now)"));
+        assert!(!moves("tag:news+published_at:>'2025-01-01'"));
+        assert!(!moves("tag:[news,europe]"));
     }
 
     /// Fuzzing: random filters from NQL's own characters (and a few

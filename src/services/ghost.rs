@@ -24,6 +24,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
+use crate::model::nql::Filter;
 use crate::model::{Author, Image, Page, Section, Status, Tag, UnixTime, text};
 use crate::services::lookups::Lookups;
 use crate::store::browse::{BRIEF_TAG_NAME, BRIEF_TAG_SLUG, Browse, BrowseError, BrowsePage};
@@ -371,7 +372,7 @@ pub struct Known {
     /// What every page of a listing shares (its total, the whole listing)
     /// is read by one browse while those arriving with it wait, rather than
     /// each reading it.
-    first_reads: tokio::sync::Mutex<()>,
+    first_reads: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     live_keys: Mutex<HashSet<String>>,
     /// Tags and authors as posts include them, shaped once.
     shaped: Mutex<HashMap<(Shape, String), SharedJson>>,
@@ -396,7 +397,7 @@ impl Known {
             tags: Lookups::new(MAX_KNOWN_TAGS),
             totals: Mutex::default(),
             listings: Mutex::default(),
-            first_reads: tokio::sync::Mutex::new(()),
+            first_reads: Mutex::default(),
             live_keys: Mutex::default(),
             shaped: Mutex::default(),
         })
@@ -405,12 +406,17 @@ impl Known {
     /// A page of readers' resources: its total counted once per filter and
     /// generation; a deep page cut from the whole listing, read once.
     pub async fn browse(&self, store: &Store, b: &Browse) -> Result<BrowsePage, BrowseError> {
+        // What `now-30d` matches moves with the clock, not the generation.
+        if b.filter.as_ref().is_some_and(Filter::depends_on_now) {
+            return store.browse(b).await;
+        }
         let key = format!("{:?} {:?} {:?}", b.resource, b.filter, b.order);
         let mut known_total = lock(&self.totals).get(&key).copied();
-        // Held while this browse counts (the listing takes its own turn).
+        // Held while this browse counts (the listing takes the turn anew);
+        // a browse of every row counts the rows it reads.
         let mut _counting = None;
-        if known_total.is_none() {
-            let turn = self.first_reads.lock().await;
+        if known_total.is_none() && b.limit.is_some() {
+            let turn = self.first_read_turn(&key).lock_owned().await;
             known_total = lock(&self.totals).get(&key).copied();
             if known_total.is_none() {
                 _counting = Some(turn);
@@ -420,6 +426,10 @@ impl Known {
             && b.offset >= DEEP_OFFSET
             && total <= MAX_LISTING
         {
+            // Past the end: nothing to list (and no listing kept for it).
+            if b.offset >= total {
+                return Ok(BrowsePage { ids: vec![], total });
+            }
             let listing = self.listing(store, b, &key).await?;
             let start = (b.offset as usize).min(listing.len());
             let end = start.saturating_add(limit as usize).min(listing.len());
@@ -448,7 +458,7 @@ impl Known {
         if let Some(listing) = lock(&self.listings).get(key) {
             return Ok(listing.clone());
         }
-        let _turn = self.first_reads.lock().await;
+        let _turn = self.first_read_turn(key).lock_owned().await;
         if let Some(listing) = lock(&self.listings).get(key) {
             return Ok(listing.clone());
         }
@@ -465,6 +475,18 @@ impl Known {
         }
         listings.insert(key.to_string(), listing.clone());
         Ok(listing)
+    }
+
+    /// The turn of the browses of one listing (resource, filter, order):
+    /// only those wait for each other.
+    fn first_read_turn(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut turns = lock(&self.first_reads);
+        if let Some(turn) = turns.get(key) {
+            return turn.clone();
+        }
+        let turn = Arc::new(tokio::sync::Mutex::new(()));
+        remember(&mut turns, key.to_string(), turn.clone(), MAX_KNOWN_TOTALS);
+        turn
     }
 
     pub fn key_is_live(&self, key: &str) -> bool {

@@ -428,6 +428,7 @@ on_both_backends!(
             "&order=title%20asc",
             "&order=published_at%20asc",
             "&filter=featured:false",
+            "&filter=published_at:%3Cnow",
         ] {
             let every = ids(&json_of(&content(
                 &site,
@@ -450,6 +451,17 @@ on_both_backends!(
                 paged.extend(ids(&body));
             }
             assert_eq!(paged, every, "{query}");
+            let past_the_end = json_of(&content(
+                &site,
+                &key,
+                &format!("posts/?limit=100&page=90{query}"),
+            ));
+            assert_eq!(past_the_end["posts"], json!([]), "{query}");
+            assert_eq!(
+                past_the_end["meta"]["pagination"]["total"],
+                json!(every.len()),
+                "{query}"
+            );
         }
 
         // A story published since is on the last page at once, counted.
