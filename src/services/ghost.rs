@@ -631,10 +631,6 @@ impl Shaper<'_> {
         author
     }
 
-    async fn photos(&self, authors: &[&Author]) -> StoreResult<HashMap<String, Image>> {
-        photos_of(self.store, authors).await
-    }
-
     /// Posts for these stories, in the order of `cards`.
     pub async fn posts(
         &self,
@@ -679,7 +675,7 @@ impl Shaper<'_> {
             Some(known) => &known.photos,
             None => {
                 let author_refs: Vec<&Author> = story_authors.iter().map(|a| &a.author).collect();
-                fetched_photos = self.photos(&author_refs).await?;
+                fetched_photos = photos_of(self.store, &author_refs).await?;
                 &fetched_photos
             }
         };
@@ -727,17 +723,17 @@ impl Shaper<'_> {
                 vec![]
             };
             post.masthead = json!({
-                    "kind": "story",
-                    "status": s.status.as_str(),
-                    "dek": s.dek,
-                    "label": s.label,
-                    "section": section.map(|sec| json!({"id": sec.id, "slug": sec.slug, "name": sec.name})),
-                    "teaser": s.custom_excerpt,
-                    "feature_image_credit": card.hero.as_ref().map(|h| h.credit.clone()).filter(|c| !c.is_empty()),
-                    "revision": s.revision,
-                    "notes": notes.iter().map(|n| json!({
-                        "kind": n.kind.as_str(), "noted_at": time(n.noted_at), "body": n.body,
-                    })).collect::<Vec<_>>(),
+                "kind": "story",
+                "status": s.status.as_str(),
+                "dek": s.dek,
+                "label": s.label,
+                "section": section.map(|sec| json!({"id": sec.id, "slug": sec.slug, "name": sec.name})),
+                "teaser": s.custom_excerpt,
+                "feature_image_credit": card.hero.as_ref().map(|h| h.credit.clone()).filter(|c| !c.is_empty()),
+                "revision": s.revision,
+                "notes": notes.iter().map(|n| json!({
+                    "kind": n.kind.as_str(), "noted_at": time(n.noted_at), "body": n.body,
+                })).collect::<Vec<_>>(),
             });
             out.push(post);
         }
@@ -759,7 +755,7 @@ impl Shaper<'_> {
         // Bylines need the people and their profiles; nothing else does.
         let (users, all_authors, photos, owners) = if include.authors {
             let (users, authors) = tokio::try_join!(self.store.users(), self.store.authors())?;
-            let photos = self.photos(&authors.iter().collect::<Vec<_>>()).await?;
+            let photos = photos_of(self.store, &authors.iter().collect::<Vec<_>>()).await?;
             let owners = owners_of(&users, &authors);
             (users, authors, photos, owners)
         } else {
@@ -925,7 +921,7 @@ impl Shaper<'_> {
     pub async fn pages(&self, pages: &[Page], formats: Formats) -> StoreResult<Vec<PieceResource>> {
         let all_authors = self.store.authors().await?;
         let author_refs: Vec<&Author> = all_authors.iter().collect();
-        let photos = self.photos(&author_refs).await?;
+        let photos = photos_of(self.store, &author_refs).await?;
         let fallback = if pages.iter().any(|p| p.author_ids().is_empty()) {
             self.owners_byline(&all_authors).await?
         } else {
@@ -1034,7 +1030,7 @@ impl Shaper<'_> {
             .iter()
             .filter_map(|id| all.iter().find(|a| &a.id == id))
             .collect();
-        let photos = self.photos(&chosen).await?;
+        let photos = photos_of(self.store, &chosen).await?;
         let counts = if count_posts {
             self.store
                 .public_post_counts(crate::store::browse::Resource::Authors, ids)

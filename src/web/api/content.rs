@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::params::Params;
 use super::{ApiError, ApiResult, Lookup, both_forms, browse, envelope, json_answer, read_one};
-use crate::services::ghost::{Include, Known, Shaper};
+use crate::services::ghost::{Include, Shaper};
 use crate::services::integrations::{self, AuthError};
 use crate::store::browse::{Audience, Resource};
 use crate::web::App;
@@ -114,11 +114,7 @@ async fn cors(request: Request, next: Next) -> Response {
 async fn admitted(app: &App, query: Option<&str>) -> Result<Params, ApiError> {
     let params = Params::read(query, Include::default())?;
     // A key found live stays live for the generation: revoking moves it.
-    let generation = app.api_cache.freshness.current().await?.generation;
-    let known = app
-        .api_known
-        .get(generation, || Known::load(&app.store))
-        .await?;
+    let known = super::known(app).await?;
     if let Some(key) = params.key.as_deref()
         && known.key_is_live(key)
     {

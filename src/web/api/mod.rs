@@ -242,12 +242,16 @@ async fn known_to_readers(app: &App, audience: &Audience) -> Result<Option<Arc<K
     if *audience != Audience::Readers {
         return Ok(None);
     }
+    Ok(Some(known(app).await?))
+}
+
+/// What the Content API's answers of the current generation share.
+async fn known(app: &App) -> Result<Arc<Known>, ApiError> {
     let generation = app.api_cache.freshness.current().await?.generation;
-    let known = app
+    Ok(app
         .api_known
         .get(generation, || Known::load(&app.store))
-        .await?;
-    Ok(Some(known))
+        .await?)
 }
 
 /// The shaped resources for these ids, in their order, with the fields
