@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (21, "note history", "0021_note_history.sql"),
     (22, "media references", "0022_media_refs.sql"),
     (23, "search eras", "0023_search_eras.sql"),
+    (24, "search upkeep", "0024_search_upkeep.sql"),
 ];
 
 fn migrator(

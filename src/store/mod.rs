@@ -420,6 +420,12 @@ impl Store {
             Backend::Sqlite(_) => Ok(()),
             Backend::Postgres(pool) => {
                 let mut conn = patient(pool).await?;
+                // What a bulk load left in the search index's pending list
+                // would be read by every search until merged (only
+                // autovacuum's ANALYZE merges it, not this one).
+                sqlx::query("SELECT gin_clean_pending_list('search_documents_terms')")
+                    .execute(&mut conn)
+                    .await?;
                 Ok(sqlx::query("ANALYZE")
                     .execute(&mut conn)
                     .await

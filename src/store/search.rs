@@ -85,8 +85,9 @@ pub enum Matches {
 }
 
 /// More estimated matches than this are many: reading each one's row
-/// costs more than looking block by block.
-const MANY_MATCHES: f64 = 4.0 * SEARCH_WINDOW as f64;
+/// costs more than looking block by block (a round trip and an index
+/// scan a block).
+const MANY_MATCHES: f64 = 10.0 * SEARCH_WINDOW as f64;
 
 /// How often the word frequencies are read again (PostgreSQL's autovacuum
 /// refreshes them as the archive changes; they move slowly).
@@ -254,10 +255,7 @@ macro_rules! queries {
                 if request.terms.is_empty() {
                     return Ok(vec![]);
                 }
-                let mut qb = QueryBuilder::<Db>::new("");
-                super::search_dialect::push_match(&mut qb, request, matches);
-                let q = qb.build_query_as::<SearchHit>();
-                Ok(q.fetch_all(pool).await?)
+                super::search_dialect::find(pool, request, matches).await
             }
 
             /// For each word, the documents of public stories whose text
@@ -553,7 +551,7 @@ macro_rules! push_filters {
 /// Matches a query ranks at most: the newest ones. Ranking costs the same
 /// in a small magazine and a deep archive; a query so common that more
 /// match is one where newness decides anyway.
-pub const SEARCH_WINDOW: i64 = 500;
+pub const SEARCH_WINDOW: i64 = 200;
 
 /// SQLite numbers documents newest first: the seconds before a far future
 /// (2^40 s), shifted left 20 bits, plus a count within the second. The
@@ -574,10 +572,6 @@ fn doc_range(t: UnixTime) -> i64 {
 const ERA_SECONDS: i64 = 30 * 86_400;
 const ERA_LEVELS: u32 = 13;
 
-/// How many blocks a search walks back through before it asks for the
-/// rest of the archive at once: at least 2^8 - 1 eras, some 21 years.
-const ERA_STEPS: usize = 16;
-
 fn era(t: UnixTime) -> i64 {
     t.div_euclid(ERA_SECONDS)
 }
@@ -593,24 +587,20 @@ fn era_terms(t: UnixTime) -> Vec<String> {
         .collect()
 }
 
-/// The blocks a search at `now` reads, newest first: the block of
-/// `2^first_level` eras holding `now`, then back through aligned blocks
-/// that double in size as their alignment allows (each one era term, so
-/// the index intersects one short list with the words'); and the time
-/// before which the rest lies.
-fn era_steps(now: UnixTime, first_level: u32) -> (Vec<String>, UnixTime) {
-    let mut upto = era(now);
-    let mut level = first_level.min(ERA_LEVELS - 1);
-    let mut steps = Vec::with_capacity(ERA_STEPS);
-    while steps.len() < ERA_STEPS {
-        steps.push(era_term(level, upto));
-        upto = ((upto >> level) << level) - 1;
-        // The next block one level up ends where this one began.
-        if level + 1 < ERA_LEVELS && (upto + 1).rem_euclid(1 << (level + 1)) == 0 {
-            level += 1;
-        }
+/// The fewest aligned blocks that together are eras `first..=last`: from
+/// the oldest end, each block the largest whose alignment and size fit.
+fn era_cover(first: i64, last: i64) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut start = first;
+    while start <= last {
+        let level = (0..ERA_LEVELS)
+            .rev()
+            .find(|level| start.rem_euclid(1 << level) == 0 && start + (1 << level) - 1 <= last)
+            .unwrap_or(0);
+        blocks.push(era_term(level, start));
+        start += 1 << level;
     }
-    (steps, (upto + 1) * ERA_SECONDS)
+    blocks
 }
 
 /// How much older stories give way: a story two years older needs twice
@@ -619,10 +609,21 @@ const RECENCY_HALF_SECONDS: f64 = 2.0 * 365.0 * 86_400.0;
 
 /// SQLite: FTS5.
 pub(crate) mod sqlite_search {
-    use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+    use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-    use super::{RECENCY_HALF_SECONDS, SEARCH_WINDOW, SearchDocument, SearchRequest};
+    use super::{RECENCY_HALF_SECONDS, SEARCH_WINDOW, SearchDocument, SearchHit, SearchRequest};
     use crate::store::StoreResult;
+
+    /// A search in one statement (see `push_match`).
+    pub(crate) async fn find(
+        pool: &SqlitePool,
+        r: &SearchRequest,
+        _: super::Matches,
+    ) -> StoreResult<Vec<SearchHit>> {
+        let mut qb = QueryBuilder::<Sqlite>::new("");
+        push_match(&mut qb, r);
+        Ok(qb.build_query_as().fetch_all(pool).await?)
+    }
 
     /// The newest public documents with a word, `cap` at most: the
     /// index's own order, no join (documents from this second back).
@@ -700,7 +701,7 @@ pub(crate) mod sqlite_search {
     /// Times are read off the document numbers, so only the page's own
     /// rows are read from the documents table (and, for a section, label
     /// or author filter, the window's).
-    pub(crate) fn push_match(qb: &mut QueryBuilder<Sqlite>, r: &SearchRequest, _: super::Matches) {
+    fn push_match(qb: &mut QueryBuilder<Sqlite>, r: &SearchRequest) {
         let joined = r.section_id.is_some() || r.label.is_some() || r.author_id.is_some();
         let public = super::doc_range(r.now);
         // The window's best, as many as the page reaches and one more (the
@@ -753,13 +754,13 @@ pub(crate) mod sqlite_search {
 
 /// PostgreSQL: a weighted tsvector per document, GIN-indexed.
 pub(crate) mod postgres_search {
-    use sqlx::{PgConnection, Postgres, QueryBuilder};
+    use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
     use super::{
-        Matches, RECENCY_HALF_SECONDS, SEARCH_WINDOW, SearchDocument, SearchRequest,
-        WordFrequencies,
+        Matches, RECENCY_HALF_SECONDS, Range, SEARCH_WINDOW, SearchDocument, SearchHit,
+        SearchRequest, Walk, WordFrequencies,
     };
-    use crate::model::words;
+    use crate::model::{UnixTime, words};
     use crate::store::StoreResult;
 
     /// The index column's most common stemmed words and the share of
@@ -862,82 +863,279 @@ pub(crate) mod postgres_search {
         expr
     }
 
+    /// A match of a search before its row is read: what ranking needs.
+    #[derive(Debug, sqlx::FromRow)]
+    struct Candidate {
+        doc: i64,
+        published_at: UnixTime,
+        /// Its headline is the query.
+        first: bool,
+        /// Relevance with the recency boost (`push_rank`).
+        rank: f64,
+    }
+
+    /// A found document's row, with its number (to put the page in order).
+    #[derive(sqlx::FromRow)]
+    struct HitRow {
+        doc: i64,
+        #[sqlx(flatten)]
+        hit: SearchHit,
+    }
+
     /// Ranks the newest `SEARCH_WINDOW` matches by `ts_rank` over their
     /// headline, dek and topics (`lead_terms`, kept in the row) with the
     /// recency boost, with any match whose headline is the query first.
     ///
-    /// The newest matches are found block by block, newest first (see
-    /// `era_steps`): each step is the words and one era term, which the
-    /// GIN index answers from the matches inside that block alone; the
-    /// steps are joined by `UNION ALL` under a `LIMIT`, which PostgreSQL
-    /// runs in order and stops as soon as the window is full, so a common
-    /// word reads the rows of its newest few hundred matches, not of every
-    /// one. The last step is the rest of the archive, older than the
-    /// blocks.
-    pub(crate) fn push_match(qb: &mut QueryBuilder<Postgres>, r: &SearchRequest, matches: Matches) {
-        let (steps, rest_before) = match matches {
-            Matches::Many { level } => {
-                let (steps, before) = super::era_steps(r.now, level);
-                (steps, Some(before))
-            }
-            Matches::Few => (Vec::new(), None),
+    /// Words in many documents are looked for a span of eras at a time,
+    /// newest first (see `Walk`): the GIN index answers the words and the
+    /// span's block terms from the matches inside the span alone, and each
+    /// match read costs a row, so a common word reads about a window's
+    /// worth of rows rather than every match's. Words in few documents are
+    /// looked for at once.
+    pub(crate) async fn find(
+        pool: &PgPool,
+        r: &SearchRequest,
+        matches: Matches,
+    ) -> StoreResult<Vec<SearchHit>> {
+        let Matches::Many { level } = matches else {
+            let mut qb = QueryBuilder::<Postgres>::new("");
+            push_at_once(&mut qb, r);
+            return Ok(qb.build_query_as().fetch_all(pool).await?);
         };
+        let query = expression(r);
+        let mut window: Vec<Candidate> = Vec::new();
+        let mut walk = Walk::new(r, level);
+        while let Some(range) = walk.next_range() {
+            let need = SEARCH_WINDOW - window.len() as i64;
+            let found = round(pool, r, &query, range, need).await?;
+            walk.found(found.len());
+            window.extend(found);
+            if window.len() as i64 >= SEARCH_WINDOW {
+                break;
+            }
+        }
+        if !r.headline_key.is_empty() {
+            let named = same_headline(pool, r, &query).await?;
+            for candidate in named {
+                match window.iter_mut().find(|c| c.doc == candidate.doc) {
+                    Some(known) => known.first = true,
+                    None => window.push(candidate),
+                }
+            }
+        }
+        // As `push_at_once` orders them.
+        window.sort_by(|a, b| {
+            b.first
+                .cmp(&a.first)
+                .then(b.rank.total_cmp(&a.rank))
+                .then(b.published_at.cmp(&a.published_at))
+                .then(a.doc.cmp(&b.doc))
+        });
+        let page: Vec<i64> = window
+            .iter()
+            .skip(r.offset.max(0) as usize)
+            .take(r.limit.max(0) as usize)
+            .map(|c| c.doc)
+            .collect();
+        if page.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut rows: Vec<HitRow> = sqlx::query_as(
+            "SELECT doc, story_id, section_id, published_at, headline, dek, body, topics
+             FROM search_documents WHERE doc = ANY($1)",
+        )
+        .bind(&page)
+        .fetch_all(pool)
+        .await?;
+        rows.sort_by_key(|row| page.iter().position(|doc| *doc == row.doc));
+        Ok(rows.into_iter().map(|row| row.hit).collect())
+    }
+
+    /// A match's relevance (`ts_rank` over its headline, dek and topics)
+    /// with the recency boost: a story `RECENCY_HALF_SECONDS` older needs
+    /// twice the relevance to rank level.
+    fn push_rank(qb: &mut QueryBuilder<Postgres>, r: &SearchRequest) {
+        qb.push("ts_rank(d.lead_terms, q) / (1.0 + (")
+            .push_bind(r.now)
+            .push(format!(" - d.published_at) / {RECENCY_HALF_SECONDS:.1})"));
+    }
+
+    /// Ranks the newest `SEARCH_WINDOW` matches of words in few documents,
+    /// and the page's rows, in one statement: the GIN index gives every
+    /// match, a few hundred at most.
+    fn push_at_once(qb: &mut QueryBuilder<Postgres>, r: &SearchRequest) {
         qb.push(
             "SELECT d.story_id, d.section_id, d.published_at, d.headline, d.dek, d.body, d.topics
-             FROM (SELECT w.doc, w.first, w.rank, w.published_at FROM to_tsquery('english', ",
+             FROM (SELECT m.doc, bool_or(m.first) AS first, max(m.rank) AS rank, m.published_at
+               FROM to_tsquery('english', ",
         )
         .push_bind(expression(r))
-        .push(") q, LATERAL (SELECT m.doc, m.first, m.published_at, m.score / (1.0 + (")
-        .push_bind(r.now)
-        .push(format!(
-            " - m.published_at) / {RECENCY_HALF_SECONDS:.1}) AS rank FROM ((SELECT * FROM ("
-        ));
-        let blocks = steps.iter().map(Some).chain([None]);
-        for (i, step) in blocks.enumerate() {
-            if i > 0 {
-                qb.push(" UNION ALL ");
-            }
-            qb.push("(SELECT d.doc, d.published_at, d.headline_key = ")
-                .push_bind(r.headline_key.clone())
-                .push(
-                    " AS first, ts_rank(d.lead_terms, q) AS score FROM search_documents d WHERE ",
-                );
-            match step {
-                Some(term) => {
-                    qb.push("d.terms @@ (q && CAST(")
-                        .push_bind(format!("'{term}'"))
-                        .push(" AS tsquery))");
-                }
-                None => {
-                    qb.push("d.terms @@ q");
-                    if let Some(before) = rest_before {
-                        qb.push(" AND d.published_at < ").push_bind(before);
-                    }
-                }
-            }
-            push_filters!(&mut *qb, r);
-            // `+ 0`: each step's matches come from the GIN index and are
-            // sorted; a generic plan walking a time index instead, testing
-            // each document, would read most of the archive for a rare word.
-            qb.push(format!(
-                " ORDER BY d.published_at + 0 DESC LIMIT {SEARCH_WINDOW})"
-            ));
-        }
-        qb.push(format!(
-            ") newest LIMIT {SEARCH_WINDOW})
-               UNION
-               SELECT d.doc, d.published_at, TRUE, ts_rank(d.lead_terms, q) FROM search_documents d
-               WHERE d.headline_key = "
-        ))
+        .push(") q, LATERAL ((SELECT d.doc, d.published_at, d.headline_key = ")
         .push_bind(r.headline_key.clone())
-        .push(" AND d.terms @@ q");
+        .push(" AS first, ");
+        push_rank(qb, r);
+        qb.push(" AS rank FROM search_documents d WHERE d.terms @@ q");
         push_filters!(&mut *qb, r);
-        qb.push(") m) w ORDER BY w.first DESC, w.rank DESC, w.published_at DESC, w.doc");
+        qb.push(format!(
+            " ORDER BY d.published_at + 0 DESC, d.doc DESC LIMIT {SEARCH_WINDOW})
+             UNION ALL
+             SELECT d.doc, d.published_at, TRUE, "
+        ));
+        push_rank(qb, r);
+        qb.push(" FROM search_documents d WHERE d.headline_key = ")
+            .push_bind(r.headline_key.clone())
+            .push(" AND d.terms @@ q");
+        push_filters!(&mut *qb, r);
+        qb.push(
+            ") m GROUP BY m.doc, m.published_at
+             ORDER BY first DESC, rank DESC, m.published_at DESC, m.doc",
+        );
         crate::store::postgres::sql::push_limit(qb, r.limit, r.offset);
         qb.push(
             ") top JOIN search_documents d ON d.doc = top.doc
              ORDER BY top.first DESC, top.rank DESC, top.published_at DESC, top.doc",
         );
+    }
+
+    /// The newest `limit` matches in `range`, newest first.
+    async fn round(
+        pool: &PgPool,
+        r: &SearchRequest,
+        query: &str,
+        range: Range,
+        limit: i64,
+    ) -> StoreResult<Vec<Candidate>> {
+        let mut qb =
+            QueryBuilder::<Postgres>::new("SELECT d.doc, d.published_at, d.headline_key = ");
+        qb.push_bind(r.headline_key.clone()).push(" AS first, ");
+        push_rank(&mut qb, r);
+        qb.push(" AS rank FROM to_tsquery('english', ")
+            .push_bind(query.to_string())
+            .push(") q, search_documents d WHERE ");
+        match range {
+            Range::Eras(blocks) => {
+                qb.push("d.terms @@ (q && CAST(")
+                    .push_bind(blocks.join(" | "))
+                    .push(" AS tsquery))");
+            }
+            Range::Before(before) => {
+                qb.push("d.terms @@ q");
+                if let Some(before) = before {
+                    qb.push(" AND d.published_at < ").push_bind(before);
+                }
+            }
+        }
+        push_filters!(&mut qb, r);
+        // `+ 0`: the matches come from the GIN index and are sorted; a
+        // generic plan walking a time index instead, testing each document,
+        // would read most of the archive for a rare word.
+        qb.push(" ORDER BY d.published_at + 0 DESC, d.doc DESC LIMIT ")
+            .push_bind(limit.max(0));
+        Ok(qb.build_query_as().fetch_all(pool).await?)
+    }
+
+    /// The matches whose headline is the query (found by its key).
+    async fn same_headline(
+        pool: &PgPool,
+        r: &SearchRequest,
+        query: &str,
+    ) -> StoreResult<Vec<Candidate>> {
+        let mut qb = QueryBuilder::<Postgres>::new("SELECT d.doc, d.published_at, TRUE AS first, ");
+        push_rank(&mut qb, r);
+        qb.push(" AS rank FROM to_tsquery('english', ")
+            .push_bind(query.to_string())
+            .push(") q, search_documents d WHERE d.headline_key = ")
+            .push_bind(r.headline_key.clone())
+            .push(" AND d.terms @@ q");
+        push_filters!(&mut qb, r);
+        Ok(qb.build_query_as().fetch_all(pool).await?)
+    }
+}
+
+/// Where a round of a walk looks.
+enum Range {
+    /// The eras these block terms cover.
+    Eras(Vec<String>),
+    /// Everything published before this time (no bound: everything).
+    Before(Option<UnixTime>),
+}
+
+/// The spans of eras a search of common words reads, newest first: the
+/// first as large as the word statistics say a window needs, each next one
+/// as large as the matches found so far say the rest of the window needs
+/// (a quarter more, so that one more round is rare), then, once the walk
+/// has gone back `WALK_ERAS` or `WALK_ROUNDS` rounds, everything older.
+struct Walk {
+    /// The newest era not yet read.
+    upto: i64,
+    /// The oldest era worth reading (from the search's `from` date).
+    oldest: Option<i64>,
+    /// Eras read, matches found, rounds asked.
+    read: i64,
+    found: usize,
+    rounds: usize,
+    next_span: i64,
+    done: bool,
+}
+
+/// How far back a walk reads span by span (some 670 years).
+const WALK_ERAS: i64 = 1 << ERA_LEVELS;
+/// Rounds before the walk asks for everything older at once.
+const WALK_ROUNDS: usize = 8;
+
+impl Walk {
+    fn new(r: &SearchRequest, first_level: u32) -> Walk {
+        let newest = r.until.map_or(r.now, |until| until.min(r.now + 1) - 1);
+        Walk {
+            upto: era(newest),
+            oldest: r.from.map(era),
+            read: 0,
+            found: 0,
+            rounds: 0,
+            next_span: 1 << first_level.min(ERA_LEVELS - 1),
+            done: false,
+        }
+    }
+
+    /// Where the next round looks (none: the walk is over).
+    fn next_range(&mut self) -> Option<Range> {
+        if self.done || self.oldest.is_some_and(|oldest| self.upto < oldest) {
+            return None;
+        }
+        self.rounds += 1;
+        let last = self.rounds > WALK_ROUNDS || self.read + self.next_span > WALK_ERAS;
+        let mut first = self.upto - self.next_span + 1;
+        match (last, self.oldest) {
+            (true, None) => {
+                self.done = true;
+                return Some(Range::Before(Some((self.upto + 1) * ERA_SECONDS)));
+            }
+            // Back to the search's from date in one round.
+            (true, Some(oldest)) => {
+                first = oldest;
+                self.done = true;
+            }
+            (false, Some(oldest)) => first = first.max(oldest),
+            (false, None) => {}
+        }
+        let blocks = era_cover(first, self.upto);
+        self.read += self.upto - first + 1;
+        self.upto = first - 1;
+        Some(Range::Eras(blocks))
+    }
+
+    /// A round found this many matches: the next span is sized from the
+    /// rate so far.
+    fn found(&mut self, n: usize) {
+        self.found += n;
+        let missing = (SEARCH_WINDOW as usize).saturating_sub(self.found) as f64;
+        self.next_span = if self.found == 0 {
+            self.read * 4
+        } else {
+            let per_era = self.found as f64 / self.read as f64;
+            ((missing / per_era) * 1.25).ceil() as i64
+        }
+        .clamp(1, (self.read * 16).max(1));
     }
 }
 
@@ -1073,48 +1271,96 @@ mod tests {
     }
 
     #[test]
-    fn era_steps_walk_back_from_now_without_gaps_or_overlaps() {
-        let day = 86_400;
-        for now in [
-            1_796_600_000,
-            1_796_600_000 + 17 * day,
-            1_000_000_000,
-            30 * day,
+    fn era_covers_are_exact_and_few() {
+        for (first, last) in [
+            (0, 0),
+            (5, 5),
+            (693, 693),
+            (-3, 4),
+            (1, 100),
+            (600, 693),
+            (-8192, 693),
         ] {
-            for first_level in [0, 1, 3, 6] {
-                let (steps, rest_before) = era_steps(now, first_level);
-                assert_eq!(steps.len(), ERA_STEPS);
-                let blocks: Vec<(i64, i64)> = steps.iter().map(|t| block(t)).collect();
-                let (first, _) = blocks[0];
-                assert!(
-                    first <= era(now) && era(now) <= blocks[0].1,
-                    "{now}: {blocks:?}"
-                );
-                assert_eq!(
-                    blocks[0].1 - first + 1,
-                    1 << first_level,
-                    "the first block's size"
-                );
-                for pair in blocks.windows(2) {
-                    let ((newer_start, newer_end), (older_start, older_end)) = (pair[0], pair[1]);
-                    assert_eq!(older_end + 1, newer_start, "adjacent: {blocks:?}");
-                    let (newer, older) = (newer_end - newer_start + 1, older_end - older_start + 1);
-                    assert!(older == newer || older == 2 * newer, "doubling: {blocks:?}");
-                }
-                let (oldest, _) = *blocks.last().unwrap();
-                assert_eq!(rest_before, oldest * ERA_SECONDS);
-                assert!(
-                    era(now) - oldest + 1 >= 255,
-                    "some 21 years in blocks: {blocks:?}"
-                );
+            let blocks: Vec<(i64, i64)> = era_cover(first, last).iter().map(|t| block(t)).collect();
+            let mut next = first;
+            for (start, end) in &blocks {
+                assert_eq!(*start, next, "no gap or overlap: {blocks:?}");
+                next = end + 1;
             }
+            assert_eq!(next, last + 1, "up to the last era: {blocks:?}");
+            assert!(blocks.len() <= 2 * ERA_LEVELS as usize, "{blocks:?}");
         }
+        // An aligned span is one block.
+        assert_eq!(era_cover(64, 127), vec!["_e6_1".to_string()]);
+    }
+
+    #[test]
+    fn a_walk_reads_back_from_now_without_gaps_and_sizes_spans_by_what_it_found() {
+        let now = 1_796_600_000;
+        let request = SearchRequest {
+            now,
+            ..Default::default()
+        };
+        let eras = |range: &Range| match range {
+            Range::Eras(blocks) => {
+                let spans: Vec<(i64, i64)> = blocks.iter().map(|t| block(t)).collect();
+                (spans[0].0, spans.last().unwrap().1)
+            }
+            Range::Before(_) => panic!("the walk ended early"),
+        };
+        let mut walk = Walk::new(&request, 2);
+        let first = walk.next_range().unwrap();
+        assert_eq!(eras(&first), (era(now) - 3, era(now)), "four eras to start");
+        // Half a window in four eras: the other half in four more, and a
+        // quarter: five.
+        walk.found(SEARCH_WINDOW as usize / 2);
+        let second = walk.next_range().unwrap();
+        assert_eq!(eras(&second), (era(now) - 8, era(now) - 4));
+        // Nothing found at all: four times as far as read so far.
+        let mut walk = Walk::new(&request, 0);
+        walk.next_range();
+        walk.found(0);
+        assert_eq!(
+            eras(&walk.next_range().unwrap()),
+            (era(now) - 4, era(now) - 1)
+        );
+        // A rare word ends in the rest of the archive, at the walk's edge.
+        let mut walk = Walk::new(&request, 0);
+        let mut edge = era(now) + 1;
+        let rest = loop {
+            match walk.next_range().unwrap() {
+                Range::Eras(blocks) => {
+                    let (start, end) = (block(&blocks[0]).0, block(blocks.last().unwrap()).1);
+                    assert_eq!(end + 1, edge, "adjacent");
+                    edge = start;
+                    walk.found(0);
+                }
+                Range::Before(before) => break before,
+            }
+        };
+        assert_eq!(rest, Some(edge * ERA_SECONDS));
+        assert!(walk.next_range().is_none());
+        // With a from date the walk stops there, with no rest.
+        let from = now - 400 * 86_400;
+        let mut walk = Walk::new(
+            &SearchRequest {
+                from: Some(from),
+                ..request.clone()
+            },
+            0,
+        );
+        let mut oldest = i64::MAX;
+        while let Some(range) = walk.next_range() {
+            oldest = eras(&range).0;
+            walk.found(0);
+        }
+        assert_eq!(oldest, era(from));
     }
 
     #[test]
     fn a_document_carries_the_term_of_the_block_it_falls_in_and_no_other() {
         let now = 1_796_600_000;
-        let (steps, rest_before) = era_steps(now, 0);
+        let steps = era_cover(era(now) - 300, era(now));
         for (i, term) in steps.iter().enumerate() {
             let (start, end) = block(term);
             for t in [start * ERA_SECONDS, end * ERA_SECONDS + ERA_SECONDS - 1] {
@@ -1127,7 +1373,7 @@ mod tests {
                 );
             }
         }
-        let before = era_terms(rest_before - 1);
+        let before = era_terms((era(now) - 300) * ERA_SECONDS - 1);
         assert!(
             steps.iter().all(|term| !before.contains(term)),
             "the rest is outside every block"
@@ -1165,10 +1411,11 @@ mod tests {
             ]),
         );
         // Two words of one headline: as many as the rarer (10,000), about
-        // 24 an era; 500 of them in 21 eras, so a first block of 16.
+        // 24 an era; a window of 200 in 8.3 eras, so a first block of 8.
+        assert_eq!(SEARCH_WINDOW, 200);
         assert_eq!(
             stats.matches(&request(&["water", "ruvara"], false)),
-            Matches::Many { level: 4 }
+            Matches::Many { level: 3 }
         );
         assert_eq!(
             stats.share("constitutional"),
@@ -1180,19 +1427,20 @@ mod tests {
             stats.matches(&request(&["water", "lunkazar"], false)),
             Matches::Few
         );
+        // Either word: 11,500, 28 an era, 200 in 7 eras: a block of 4.
         assert_eq!(
             stats.matches(&request(&["lunkazar", "ruvara"], true)),
-            Matches::Many { level: 4 }
+            Matches::Many { level: 2 }
         );
-        // A phrase: 6,600 at most, 16 an era, 500 in 31 eras: again 16.
+        // A phrase: 6,600 at most, 16 an era, 200 in 12.6 eras: 8.
         assert_eq!(
             stats.matches(&request(&["constitutional court"], false)),
-            Matches::Many { level: 4 }
+            Matches::Many { level: 3 }
         );
-        // Half of all: 121 an era, 500 in 4 eras.
+        // Half of all: 121 an era, 200 in less than 2 eras.
         assert_eq!(
             stats.matches(&request(&["water"], false)),
-            Matches::Many { level: 2 }
+            Matches::Many { level: 0 }
         );
         // No statistics yet (a new database): every search at once.
         let none = WordFrequencies::new(0.0, (0, 0), Vec::new());
