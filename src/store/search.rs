@@ -897,17 +897,17 @@ pub(crate) mod postgres_search {
         r: &SearchRequest,
         matches: Matches,
     ) -> StoreResult<Vec<SearchHit>> {
+        let query = expression(r);
         let Matches::Many { level } = matches else {
             let mut qb = QueryBuilder::<Postgres>::new("");
-            push_at_once(&mut qb, r);
+            push_at_once(&mut qb, r, &query);
             return Ok(qb.build_query_as().fetch_all(pool).await?);
         };
-        let query = expression(r);
         let mut window: Vec<Candidate> = Vec::new();
         let mut walk = Walk::new(r, level);
         while let Some(range) = walk.next_range() {
             let need = SEARCH_WINDOW - window.len() as i64;
-            let found = round(pool, r, &query, range, need).await?;
+            let found = candidates(pool, |qb| push_round(qb, r, &query, &range, need)).await?;
             walk.found(found.len());
             window.extend(found);
             if window.len() as i64 >= SEARCH_WINDOW {
@@ -915,7 +915,7 @@ pub(crate) mod postgres_search {
             }
         }
         if !r.headline_key.is_empty() {
-            let named = same_headline(pool, r, &query).await?;
+            let named = candidates(pool, |qb| push_same_headline(qb, r, &query)).await?;
             for candidate in named {
                 match window.iter_mut().find(|c| c.doc == candidate.doc) {
                     Some(known) => known.first = true,
@@ -961,31 +961,22 @@ pub(crate) mod postgres_search {
     }
 
     /// Ranks the newest `SEARCH_WINDOW` matches of words in few documents,
-    /// and the page's rows, in one statement: the GIN index gives every
-    /// match, a few hundred at most.
-    fn push_at_once(qb: &mut QueryBuilder<Postgres>, r: &SearchRequest) {
+    /// and reads the page's rows, in one statement: the walk's round over
+    /// the whole archive and its headline match, ranked in SQL as `find`
+    /// ranks them.
+    fn push_at_once(qb: &mut QueryBuilder<Postgres>, r: &SearchRequest, query: &str) {
         qb.push(
             "SELECT d.story_id, d.section_id, d.published_at, d.headline, d.dek, d.body, d.topics
              FROM (SELECT m.doc, bool_or(m.first) AS first, max(m.rank) AS rank, m.published_at
-               FROM to_tsquery('english', ",
-        )
-        .push_bind(expression(r))
-        .push(") q, LATERAL ((SELECT d.doc, d.published_at, d.headline_key = ")
-        .push_bind(r.headline_key.clone())
-        .push(" AS first, ");
-        push_rank(qb, r);
-        qb.push(" AS rank FROM search_documents d WHERE d.terms @@ q");
-        push_filters!(&mut *qb, r);
-        qb.push(format!(
-            " ORDER BY d.published_at + 0 DESC, d.doc DESC LIMIT {SEARCH_WINDOW})
-             UNION ALL
-             SELECT d.doc, d.published_at, TRUE, "
-        ));
-        push_rank(qb, r);
-        qb.push(" FROM search_documents d WHERE d.headline_key = ")
-            .push_bind(r.headline_key.clone())
-            .push(" AND d.terms @@ q");
-        push_filters!(&mut *qb, r);
+               FROM ((",
+        );
+        push_round(qb, r, query, &Range::Before(None), SEARCH_WINDOW);
+        qb.push(")");
+        if !r.headline_key.is_empty() {
+            qb.push(" UNION ALL (");
+            push_same_headline(qb, r, query);
+            qb.push(")");
+        }
         qb.push(
             ") m GROUP BY m.doc, m.published_at
              ORDER BY first DESC, rank DESC, m.published_at DESC, m.doc",
@@ -998,17 +989,17 @@ pub(crate) mod postgres_search {
     }
 
     /// The newest `limit` matches in `range`, newest first.
-    async fn round(
-        pool: &PgPool,
+    fn push_round(
+        qb: &mut QueryBuilder<Postgres>,
         r: &SearchRequest,
         query: &str,
-        range: Range,
+        range: &Range,
         limit: i64,
-    ) -> StoreResult<Vec<Candidate>> {
-        let mut qb =
-            QueryBuilder::<Postgres>::new("SELECT d.doc, d.published_at, d.headline_key = ");
-        qb.push_bind(r.headline_key.clone()).push(" AS first, ");
-        push_rank(&mut qb, r);
+    ) {
+        qb.push("SELECT d.doc, d.published_at, d.headline_key = ")
+            .push_bind(r.headline_key.clone())
+            .push(" AS first, ");
+        push_rank(qb, r);
         qb.push(" AS rank FROM to_tsquery('english', ")
             .push_bind(query.to_string())
             .push(") q, search_documents d WHERE ");
@@ -1021,33 +1012,37 @@ pub(crate) mod postgres_search {
             Range::Before(before) => {
                 qb.push("d.terms @@ q");
                 if let Some(before) = before {
-                    qb.push(" AND d.published_at < ").push_bind(before);
+                    qb.push(" AND d.published_at < ").push_bind(*before);
                 }
             }
         }
-        push_filters!(&mut qb, r);
+        push_filters!(&mut *qb, r);
         // `+ 0`: the matches come from the GIN index and are sorted; a
         // generic plan walking a time index instead, testing each document,
         // would read most of the archive for a rare word.
         qb.push(" ORDER BY d.published_at + 0 DESC, d.doc DESC LIMIT ")
             .push_bind(limit.max(0));
-        Ok(qb.build_query_as().fetch_all(pool).await?)
     }
 
     /// The matches whose headline is the query (found by its key).
-    async fn same_headline(
-        pool: &PgPool,
-        r: &SearchRequest,
-        query: &str,
-    ) -> StoreResult<Vec<Candidate>> {
-        let mut qb = QueryBuilder::<Postgres>::new("SELECT d.doc, d.published_at, TRUE AS first, ");
-        push_rank(&mut qb, r);
+    fn push_same_headline(qb: &mut QueryBuilder<Postgres>, r: &SearchRequest, query: &str) {
+        qb.push("SELECT d.doc, d.published_at, TRUE AS first, ");
+        push_rank(qb, r);
         qb.push(" AS rank FROM to_tsquery('english', ")
             .push_bind(query.to_string())
             .push(") q, search_documents d WHERE d.headline_key = ")
             .push_bind(r.headline_key.clone())
             .push(" AND d.terms @@ q");
-        push_filters!(&mut qb, r);
+        push_filters!(&mut *qb, r);
+    }
+
+    /// Runs a statement of candidates (`push_round`, `push_same_headline`).
+    async fn candidates(
+        pool: &PgPool,
+        push: impl FnOnce(&mut QueryBuilder<Postgres>),
+    ) -> StoreResult<Vec<Candidate>> {
+        let mut qb = QueryBuilder::<Postgres>::new("");
+        push(&mut qb);
         Ok(qb.build_query_as().fetch_all(pool).await?)
     }
 }
