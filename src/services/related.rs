@@ -61,7 +61,12 @@ pub async fn compute(store: &Store, story_id: &str) -> StoreResult<Vec<String>> 
         keep(store, story_id, &[]).await?;
         return Ok(vec![]);
     }
-    let words = candidate_words(story);
+    let mut words = candidate_words(story);
+    // Words the statistics know to be common are not telling: looking
+    // each up would read a few hundred rows to find it out (PostgreSQL;
+    // SQLite's statistics are empty and its look-ups cheap).
+    let frequencies = store.word_frequencies().await;
+    words.retain(|w| !frequencies.surely_in_more_than(w, COMMON_AFTER));
     // Found in one story only (this one), or in too many: not telling.
     let mut telling: Vec<Vec<i64>> = store
         .word_matches(&words, COMMON_AFTER + 1)

@@ -718,6 +718,24 @@ macro_rules! queries {
                 }
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
+
+            /// Which of these authors have a public story: one index probe
+            /// each (counting them read every row of the prolific ones).
+            pub async fn authors_with_public_stories(
+                pool: &Pool<Db>,
+                ids: &[String],
+                now: UnixTime,
+            ) -> crate::store::StoreResult<Vec<String>> {
+                if ids.is_empty() {
+                    return Ok(vec![]);
+                }
+                let mut qb = QueryBuilder::<Db>::new("SELECT a.id FROM authors a WHERE a.id IN ");
+                super::sql::push_id_list(&mut qb, ids);
+                qb.push(" AND EXISTS (SELECT 1 FROM story_authors sa WHERE sa.author_id = a.id AND sa.public_from <= ")
+                    .push_bind(now)
+                    .push(")");
+                Ok(qb.build_query_scalar().fetch_all(pool).await?)
+            }
         }
     };
 }
@@ -743,6 +761,16 @@ impl Store {
     ) -> super::StoreResult<std::collections::HashMap<String, i64>> {
         let now = self.clock.now();
         let rows = read!(self, browse::post_counts(resource, ids, now))?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Which of these authors have at least one public story.
+    pub async fn authors_with_public_stories(
+        &self,
+        ids: &[String],
+    ) -> super::StoreResult<std::collections::HashSet<String>> {
+        let now = self.clock.now();
+        let rows = read!(self, browse::authors_with_public_stories(ids, now))?;
         Ok(rows.into_iter().collect())
     }
 }

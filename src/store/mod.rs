@@ -426,10 +426,9 @@ impl Store {
                 sqlx::query("SELECT gin_clean_pending_list('search_documents_terms')")
                     .execute(&mut conn)
                     .await?;
-                Ok(sqlx::query("ANALYZE")
-                    .execute(&mut conn)
-                    .await
-                    .map(|_| ())?)
+                sqlx::query("ANALYZE").execute(&mut conn).await?;
+                self.word_stats.forget();
+                Ok(())
             }
         }
     }

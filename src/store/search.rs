@@ -127,6 +127,15 @@ impl WordFrequencies {
         self.share.get(&words::stem(word)).copied()
     }
 
+    /// Whether the statistics put a folded word in more than `n`
+    /// documents with room to spare (twice as many: they come from a
+    /// sample, and archives only grow), so that looking it up would
+    /// surely find more. Never for an unlisted word, nor without them.
+    pub fn surely_in_more_than(&self, word: &str, n: i64) -> bool {
+        self.share(word)
+            .is_some_and(|share| share * self.documents > 2.0 * n as f64)
+    }
+
     /// At most as many as the rarest word when all must be found (words
     /// of one headline come together far more often than chance says),
     /// and the sum when any may be.
@@ -173,6 +182,11 @@ impl WordStats {
         read.as_ref()
             .filter(|(at, _)| at.elapsed() < WORD_STATS_FOR)
             .map(|(_, frequencies)| frequencies.clone())
+    }
+
+    /// Forgets what was read (the statistics were just refreshed).
+    pub(crate) fn forget(&self) {
+        *self.read.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     fn keep(&self, frequencies: Arc<WordFrequencies>) {
@@ -1440,5 +1454,14 @@ mod tests {
         // No statistics yet (a new database): every search at once.
         let none = WordFrequencies::new(0.0, (0, 0), Vec::new());
         assert_eq!(none.matches(&request(&["water"], false)), Matches::Few);
+
+        // Related stories skip looking up words surely in more than 400:
+        // "rare" is in 3,000, twice 400 is 800; an unlisted word may be in
+        // anything under 3,000, so it is looked up; without statistics
+        // every word is.
+        assert!(stats.surely_in_more_than("rare", 400));
+        assert!(!stats.surely_in_more_than("rare", 1_500));
+        assert!(!stats.surely_in_more_than("lunkazar", 400));
+        assert!(!none.surely_in_more_than("water", 0));
     }
 }

@@ -146,6 +146,12 @@ on_both_backends!(
         assert_eq!(saved.status, 303, "{}", saved.text());
         // Her page is public from her first public story on.
         assert_eq!(site.get("/author/ana-ruiz/").status, 404);
+        let listed = |site: &TestSite| {
+            site.get("/sitemaps/pages.xml")
+                .text()
+                .contains("/author/ana-ruiz/</loc>")
+        };
+        assert!(!listed(&site), "no sitemap entry before a public story");
         let section = block_on(site.store.sections()).unwrap()[0].id.clone();
         let first = author.post(
             &site,
@@ -161,6 +167,7 @@ on_both_backends!(
         );
         assert_eq!(first.status, 303, "{}", first.text());
         let public = site.get("/author/ana-ruiz/").text();
+        assert!(listed(&site), "in the sitemap once she has a public story");
         assert!(
             public.contains("Islands correspondent") && public.contains("Writes from Kiyoshima.")
         );

@@ -328,11 +328,7 @@ impl SiteContext {
             .collect();
         let picks = store.public_story_summaries(&picked, now).await?;
         let author_ids: Vec<String> = authors.iter().map(|a| a.id.clone()).collect();
-        let public_authors = store
-            .public_post_counts(crate::store::browse::Resource::Authors, &author_ids)
-            .await?
-            .into_keys()
-            .collect();
+        let public_authors = store.authors_with_public_stories(&author_ids).await?;
         let tz = TimeZone::get(&settings.timezone).unwrap_or(TimeZone::UTC);
         let image_ids: Vec<String> = authors
             .iter()
