@@ -247,12 +247,19 @@ pub fn rank(story: &Story, windows: &[&[TagWindowEntry]], limit: usize) -> Vec<S
         score.0 += 1;
     }
     let mut ranked: Vec<(&str, (usize, bool, UnixTime))> = scores.into_iter().collect();
-    ranked.sort_by(|(a_id, a), (b_id, b)| b.cmp(a).then_with(|| b_id.cmp(a_id)));
-    ranked
-        .into_iter()
-        .take(limit)
-        .map(|(id, _)| id.to_string())
-        .collect()
+    let order = |(a_id, a): &(&str, (usize, bool, UnixTime)),
+                 (b_id, b): &(&str, (usize, bool, UnixTime))| {
+        b.cmp(a).then_with(|| b_id.cmp(a_id))
+    };
+    // Only the first few are shown, of hundreds of candidates: chosen
+    // first, then put in order (a page renders this while lists are not
+    // worked out).
+    if ranked.len() > limit {
+        ranked.select_nth_unstable_by(limit, order);
+        ranked.truncate(limit);
+    }
+    ranked.sort_by(order);
+    ranked.into_iter().map(|(id, _)| id.to_string()).collect()
 }
 
 /// Where to find more when tags gave too few: the newest of the story's

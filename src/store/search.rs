@@ -248,6 +248,59 @@ pub struct RelatedLists {
     pub computed: Vec<String>,
 }
 
+impl RelatedLists {
+    /// From (kind, story id) pairs in order: `pin`, `exclude` or computed.
+    pub(crate) fn of<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> RelatedLists {
+        let mut lists = RelatedLists::default();
+        for (kind, id) in pairs {
+            let list = match kind {
+                "pin" => &mut lists.pinned,
+                "exclude" => &mut lists.excluded,
+                _ => &mut lists.computed,
+            };
+            list.push(id.to_string());
+        }
+        lists
+    }
+
+    /// From `related_lists_column!`'s `kind:id,kind:id` (ids are hex).
+    pub(crate) fn of_column(column: Option<&str>) -> RelatedLists {
+        RelatedLists::of(
+            column
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|pair| pair.split_once(':')),
+        )
+    }
+}
+
+/// The rows of a story's related lists (the story's id bound as `$1`, or
+/// `s.id` of an outer query): kind, related story, position.
+macro_rules! related_lists_rows {
+    ($story:literal) => {
+        concat!(
+            "SELECT choice AS kind, related_id, position FROM related_choices WHERE story_id = ",
+            $story,
+            " UNION ALL SELECT 'computed', related_id, position FROM related_stories WHERE story_id = ",
+            $story
+        )
+    };
+}
+pub(super) use related_lists_rows;
+
+/// A story's related lists as one column, `kind:id` joined by commas in
+/// order, for the stories `s` of an outer query (`RelatedLists::of_column`).
+macro_rules! related_lists_column {
+    () => {
+        concat!(
+            "(SELECT string_agg(l.kind || ':' || l.related_id, ',' ORDER BY l.kind, l.position) FROM (",
+            crate::store::search::related_lists_rows!("s.id"),
+            ") l) AS related"
+        )
+    };
+}
+pub(super) use related_lists_column;
+
 macro_rules! queries {
     () => {
         pub mod search {
@@ -462,25 +515,15 @@ macro_rules! queries {
             }
 
             pub async fn related_lists(pool: &Pool<Db>, story_id: &str) -> StoreResult<RelatedLists> {
-                let rows: Vec<(String, String)> = sqlx::query_as(
-                    "SELECT kind, related_id FROM (
-                       SELECT choice AS kind, related_id, position FROM related_choices WHERE story_id = $1
-                       UNION ALL
-                       SELECT 'computed', related_id, position FROM related_stories WHERE story_id = $1
-                     ) lists ORDER BY kind, position",
-                )
+                let rows: Vec<(String, String)> = sqlx::query_as(concat!(
+                    "SELECT kind, related_id FROM (",
+                    crate::store::search::related_lists_rows!("$1"),
+                    ") lists ORDER BY kind, position"
+                ))
                 .bind(story_id)
                 .fetch_all(pool)
                 .await?;
-                let mut lists = RelatedLists::default();
-                for (kind, id) in rows {
-                    match kind.as_str() {
-                        "pin" => lists.pinned.push(id),
-                        "exclude" => lists.excluded.push(id),
-                        _ => lists.computed.push(id),
-                    }
-                }
-                Ok(lists)
+                Ok(RelatedLists::of(rows.iter().map(|(kind, id)| (kind.as_str(), id.as_str()))))
             }
 
             pub async fn set_related(conn: &mut Conn, story_id: &str, related: &[String]) -> StoreResult<()> {
@@ -1277,6 +1320,16 @@ mod tests {
         let (level, n) = term.trim_start_matches("_e").split_once('_').unwrap();
         let (level, n): (u32, i64) = (level.parse().unwrap(), n.parse().unwrap());
         (n << level, ((n + 1) << level) - 1)
+    }
+
+    #[test]
+    fn related_lists_are_read_from_their_column() {
+        let lists = RelatedLists::of_column(Some("computed:a1,computed:d4,exclude:b2,pin:c3"));
+        assert_eq!(lists.computed, ["a1", "d4"]);
+        assert_eq!(lists.excluded, ["b2"]);
+        assert_eq!(lists.pinned, ["c3"]);
+        let none = RelatedLists::of_column(None);
+        assert!(none.computed.is_empty() && none.pinned.is_empty() && none.excluded.is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use crate::model::{Author, Image, Story, StoryFilter, StoryNote, UnixTime};
 use crate::store::keyset::Cursor;
 
+use super::search::RelatedLists;
 use super::{ContentChange, Edit, PieceChange, Store, StoreError, StoreResult, read, write};
 
 /// An author together with the story it is attached to (batch look-ups).
@@ -87,6 +88,21 @@ pub(super) struct CardRow {
     author_ids: Option<String>,
     tag_ids: Option<String>,
     notes: i64,
+}
+
+/// A card with its related lists (`related_lists_column!`).
+#[derive(sqlx::FromRow)]
+pub(super) struct PageCardRow {
+    #[sqlx(flatten)]
+    card: CardRow,
+    related: Option<String>,
+}
+
+impl From<PageCardRow> for (StoryCard, RelatedLists) {
+    fn from(row: PageCardRow) -> (StoryCard, RelatedLists) {
+        let lists = RelatedLists::of_column(row.related.as_deref());
+        (row.card.into(), lists)
+    }
 }
 
 impl From<CardRow> for StoryCard {
@@ -299,6 +315,14 @@ pub(super) struct ListedRow {
 /// them safely), the hero joined as `images h`.
 macro_rules! card_columns {
     () => {
+        concat!(card_select!(), card_from!())
+    };
+}
+pub(super) use card_columns;
+
+/// The columns of `card_columns!`, for a query that adds its own.
+macro_rules! card_select {
+    () => {
         concat!(
             "SELECT ",
             story_columns!(),
@@ -306,12 +330,18 @@ macro_rules! card_columns {
             story_hero_columns!(),
             ", (SELECT string_agg(sa.author_id, ',' ORDER BY sa.position) FROM story_authors sa WHERE sa.story_id = s.id) AS author_ids, \
              (SELECT string_agg(st.tag_id, ',' ORDER BY st.position) FROM story_tags st WHERE st.story_id = s.id) AS tag_ids, \
-             (SELECT COUNT(*) FROM story_notes n WHERE n.story_id = s.id AND n.retired_at IS NULL) AS notes \
-             FROM stories s LEFT JOIN images h ON h.id = s.hero_image_id"
+             (SELECT COUNT(*) FROM story_notes n WHERE n.story_id = s.id AND n.retired_at IS NULL) AS notes"
         )
     };
 }
-pub(super) use card_columns;
+pub(super) use card_select;
+
+macro_rules! card_from {
+    () => {
+        " FROM stories s LEFT JOIN images h ON h.id = s.hero_image_id"
+    };
+}
+pub(super) use card_from;
 
 /// What readers may see (stories `s` or briefs `s`): published, or scheduled
 /// and due; followed by the bind for "now".
@@ -333,7 +363,7 @@ macro_rules! queries {
             use crate::store::keyset::Cursor;
             use crate::store::stories::{
                 CardRow, ListedRow, ListingPage, StoryAuthor, StoryCard, StorySummary, SummaryRow,
-                TAG_WINDOW, TagWindowEntry, card_columns, parse_windows, story_hero_columns,
+                TAG_WINDOW, TagWindowEntry, card_columns, card_from, card_select, parse_windows, story_hero_columns,
                 public_piece, story_columns, summary_columns,
             };
 
@@ -364,12 +394,23 @@ macro_rules! queries {
                     .await?)
             }
 
-            pub async fn card_by_slug(pool: &Pool<Db>, slug: &str) -> StoreResult<Option<StoryCard>> {
-                let row: Option<CardRow> = sqlx::query_as(concat!(card_columns!(), " WHERE s.slug = $1"))
-                    .bind(slug)
-                    .fetch_optional(pool)
-                    .await?;
-                Ok(row.map(StoryCard::from))
+            /// The card and the related lists of the story at `slug`: what
+            /// its page reads, in one statement.
+            pub async fn page_card_by_slug(
+                pool: &Pool<Db>,
+                slug: &str,
+            ) -> StoreResult<Option<(StoryCard, crate::store::search::RelatedLists)>> {
+                let row: Option<crate::store::stories::PageCardRow> = sqlx::query_as(concat!(
+                    card_select!(),
+                    ", ",
+                    crate::store::search::related_lists_column!(),
+                    card_from!(),
+                    " WHERE s.slug = $1"
+                ))
+                .bind(slug)
+                .fetch_optional(pool)
+                .await?;
+                Ok(row.map(Into::into))
             }
 
             pub async fn card_by_preview_token(pool: &Pool<Db>, token: &str) -> StoreResult<Option<StoryCard>> {
@@ -843,7 +884,19 @@ impl Store {
 
     /// A story with its hero, authors, tags and note count (any status).
     pub async fn story_card_by_slug(&self, slug: &str) -> StoreResult<Option<StoryCard>> {
-        read!(self, stories::card_by_slug(slug))
+        Ok(self
+            .story_page_card_by_slug(slug)
+            .await?
+            .map(|(card, _)| card))
+    }
+
+    /// As `story_card_by_slug`, with the story's related lists: what its page needs from the database
+    /// besides other stories' teasers.
+    pub async fn story_page_card_by_slug(
+        &self,
+        slug: &str,
+    ) -> StoreResult<Option<(StoryCard, RelatedLists)>> {
+        read!(self, stories::page_card_by_slug(slug))
     }
 
     /// The story a secret preview link shows (any status).

@@ -933,7 +933,8 @@ pub(super) async fn preview(CheckedForm { desk, me, form }: CheckedForm<Fields>)
 
 async fn site_preview(desk: &Desk, card: &StoryCard) -> DeskResult {
     let presenter = SitePresenter::new(&desk.app).await?;
-    let html = crate::web::site::story_page(&presenter, card, true).await?;
+    let related = desk.app.store.related_lists(&card.story.id).await?;
+    let html = crate::web::site::story_page(&presenter, card, &related, true).await?;
     Ok(framable_html(html))
 }
 

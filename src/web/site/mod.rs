@@ -25,7 +25,7 @@ pub use views::{DateView, Presenter as SitePresenter, SiteContext, image_view};
 
 use super::{App, SiteError, cache};
 use crate::model::{Status, StoryFilter};
-use crate::store::{SlugKind, StoryCard, StorySummary};
+use crate::store::{RelatedLists, SlugKind, StoryCard, StorySummary};
 use crate::urls;
 
 const PER_PAGE: i64 = 12;
@@ -191,7 +191,7 @@ const RELATED: usize = 4;
 
 async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageResult {
     let p = Presenter::new(&app).await?;
-    let Some(card) = app.store.story_card_by_slug(&slug).await? else {
+    let Some((card, related)) = app.store.story_page_card_by_slug(&slug).await? else {
         return redirect_old_slug(&app, SlugKind::Story, &slug).await;
     };
     if card.story.status == Status::Archived {
@@ -200,14 +200,16 @@ async fn story(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
     if !card.story.is_public(p.now) {
         return Err(SiteError::NotFound);
     }
-    Ok(html(story_page(&p, &card, false).await?))
+    Ok(html(story_page(&p, &card, &related, false).await?))
 }
 
-/// A story's page as readers see it; `preview` marks it as not yet public
-/// (and keeps search engines away) for the desk's previews.
+/// A story's page as readers see it, with its related lists as stored;
+/// `preview` marks it as not yet public (and keeps search engines away)
+/// for the desk's previews.
 pub async fn story_page(
     p: &Presenter<'_>,
     card: &StoryCard,
+    related: &RelatedLists,
     preview: bool,
 ) -> anyhow::Result<String> {
     let store = &p.app.store;
@@ -222,7 +224,7 @@ pub async fn story_page(
     let (notes, tags, related) = tokio::try_join!(
         async { notes.await.map_err(anyhow::Error::from) },
         p.tags(&card.tag_ids),
-        p.related(card, RELATED),
+        p.related(card, related, RELATED),
     )?;
 
     let description = story

@@ -18,7 +18,7 @@ use crate::model::{
 };
 use crate::services::lookups::Lookups;
 use crate::services::related;
-use crate::store::{BriefCard, ListingPage, StoryCard, StorySummary, TagWindowEntry};
+use crate::store::{BriefCard, ListingPage, RelatedLists, StoryCard, StorySummary, TagWindowEntry};
 use crate::urls;
 use crate::web::App;
 use crate::web::errors::{ErrorPage, SiteError};
@@ -695,17 +695,21 @@ impl<'a> Presenter<'a> {
     /// pins, then its worked-out list (see `services::related`), or while
     /// that is missing, ranked from the windows of its tags and topped up
     /// from its section. Never one the editors excluded.
-    pub async fn related(&self, card: &StoryCard, limit: usize) -> anyhow::Result<Vec<Teaser>> {
+    pub async fn related(
+        &self,
+        card: &StoryCard,
+        lists: &RelatedLists,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Teaser>> {
         let store = &self.app.store;
         let now = self.now;
-        let lists = store.related_lists(&card.story.id).await?;
         let mut ids: Vec<String> = lists.pinned.clone();
         let from_tags = lists.computed.is_empty();
         let chosen = if from_tags {
             self.related_by_tags(card, limit + lists.excluded.len())
                 .await?
         } else {
-            lists.computed
+            lists.computed.clone()
         };
         ids.extend(chosen);
         let mut seen = std::collections::HashSet::new();
