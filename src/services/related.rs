@@ -333,6 +333,14 @@ mod tests {
         assert_eq!(all.len(), 4, "each story once, never the story itself");
         assert!(!all.contains(&"me".to_string()));
         assert!(rank(&story(), &[], 4).is_empty());
+        // However few are asked for, they are the first of the full order.
+        for limit in 0..=5 {
+            assert_eq!(
+                rank(&story(), &windows, limit),
+                all[..limit.min(4)],
+                "{limit}"
+            );
+        }
     }
 
     #[test]
