@@ -234,7 +234,9 @@ pub const TAGS_WEIGHED: usize = 8;
 /// The ids of the first `limit` stories related to `story`, from the
 /// windows of its tags.
 pub fn rank(story: &Story, windows: &[&[TagWindowEntry]], limit: usize) -> Vec<String> {
-    let mut scores: HashMap<&str, (usize, bool, UnixTime)> = HashMap::new();
+    // Shared tags, same section, newness: compared in that order.
+    type Score = (usize, bool, UnixTime);
+    let mut scores: HashMap<&str, Score> = HashMap::new();
     for entry in windows.iter().flat_map(|w| w.iter()) {
         if entry.story_id == story.id {
             continue;
@@ -246,9 +248,8 @@ pub fn rank(story: &Story, windows: &[&[TagWindowEntry]], limit: usize) -> Vec<S
         ));
         score.0 += 1;
     }
-    let mut ranked: Vec<(&str, (usize, bool, UnixTime))> = scores.into_iter().collect();
-    let order = |(a_id, a): &(&str, (usize, bool, UnixTime)),
-                 (b_id, b): &(&str, (usize, bool, UnixTime))| {
+    let mut ranked: Vec<(&str, Score)> = scores.into_iter().collect();
+    let order = |(a_id, a): &(&str, Score), (b_id, b): &(&str, Score)| {
         b.cmp(a).then_with(|| b_id.cmp(a_id))
     };
     // Only the first few are shown, of hundreds of candidates: chosen

@@ -719,22 +719,19 @@ macro_rules! queries {
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
-            /// Which of these authors have a public story: one index probe
-            /// each (counting them read every row of the prolific ones).
+            /// The authors with a public story: one index probe each
+            /// (counting their stories read every row of the prolific ones).
             pub async fn authors_with_public_stories(
                 pool: &Pool<Db>,
-                ids: &[String],
                 now: UnixTime,
             ) -> crate::store::StoreResult<Vec<String>> {
-                if ids.is_empty() {
-                    return Ok(vec![]);
-                }
-                let mut qb = QueryBuilder::<Db>::new("SELECT a.id FROM authors a WHERE a.id IN ");
-                super::sql::push_id_list(&mut qb, ids);
-                qb.push(" AND EXISTS (SELECT 1 FROM story_authors sa WHERE sa.author_id = a.id AND sa.public_from <= ")
-                    .push_bind(now)
-                    .push(")");
-                Ok(qb.build_query_scalar().fetch_all(pool).await?)
+                Ok(sqlx::query_scalar(
+                    "SELECT a.id FROM authors a WHERE EXISTS (
+                       SELECT 1 FROM story_authors sa WHERE sa.author_id = a.id AND sa.public_from <= $1)",
+                )
+                .bind(now)
+                .fetch_all(pool)
+                .await?)
             }
         }
     };
@@ -764,13 +761,12 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
-    /// Which of these authors have at least one public story.
+    /// The authors with at least one public story.
     pub async fn authors_with_public_stories(
         &self,
-        ids: &[String],
     ) -> super::StoreResult<std::collections::HashSet<String>> {
         let now = self.clock.now();
-        let rows = read!(self, browse::authors_with_public_stories(ids, now))?;
+        let rows = read!(self, browse::authors_with_public_stories(now))?;
         Ok(rows.into_iter().collect())
     }
 }

@@ -310,9 +310,10 @@ impl SiteContext {
             },
         ];
         // Independent look-ups, on connections of their own at once.
-        let (settings, authors, sections, lists, briefs, pages, search_labels) = tokio::try_join!(
+        let (settings, authors, public_authors, sections, lists, briefs, pages, search_labels) = tokio::try_join!(
             store.site_settings(),
             store.authors(),
+            store.authors_with_public_stories(),
             store.sections(),
             store.story_lists(&listings, now),
             store.briefs(now, RAIL_BRIEFS, 0),
@@ -327,8 +328,6 @@ impl SiteContext {
             .cloned()
             .collect();
         let picks = store.public_story_summaries(&picked, now).await?;
-        let author_ids: Vec<String> = authors.iter().map(|a| a.id.clone()).collect();
-        let public_authors = store.authors_with_public_stories(&author_ids).await?;
         let tz = TimeZone::get(&settings.timezone).unwrap_or(TimeZone::UTC);
         let image_ids: Vec<String> = authors
             .iter()
