@@ -236,7 +236,8 @@ pub const TAGS_WEIGHED: usize = 8;
 pub fn rank(story: &Story, windows: &[&[TagWindowEntry]], limit: usize) -> Vec<String> {
     // Shared tags, same section, newness: compared in that order.
     type Score = (usize, bool, UnixTime);
-    let mut scores: HashMap<&str, Score> = HashMap::new();
+    // Hundreds of candidates a render: foldhash rather than SipHash.
+    let mut scores: HashMap<&str, Score, foldhash::fast::RandomState> = HashMap::default();
     for entry in windows.iter().flat_map(|w| w.iter()) {
         if entry.story_id == story.id {
             continue;

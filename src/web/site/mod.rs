@@ -182,8 +182,8 @@ struct StoryView {
     tags: Vec<LinkView>,
     notes: Vec<views::NoteView>,
     authors: Vec<AuthorView>,
-    related: Vec<Teaser>,
-    latest: Vec<Teaser>,
+    related: Vec<minijinja::Value>,
+    latest: minijinja::Value,
 }
 
 /// Related stories shown under a story.
@@ -227,10 +227,12 @@ pub async fn story_page(
         p.related(card, related, RELATED),
     )?;
 
+    // The excerpt (a parse of the body's start) made once, for the teaser and the description.
+    let summary = StorySummary::from(card);
     let description = story
         .seo_description
         .clone()
-        .unwrap_or_else(|| story.excerpt());
+        .unwrap_or_else(|| summary.excerpt.clone());
     let title = story
         .seo_title
         .clone()
@@ -238,7 +240,7 @@ pub async fn story_page(
     let path = urls::story(&story.slug);
     let mut chrome = p.chrome(Some(&title), &description, &path);
     chrome.preview = preview;
-    let teaser = p.site.teaser(&StorySummary::from(card));
+    let teaser = p.site.teaser(&summary);
     let published = story.published_at.unwrap_or(story.created_at);
     p.article_meta(
         &mut chrome.meta,
@@ -278,7 +280,7 @@ struct PageView {
     title: String,
     body: crate::model::SafeHtml,
     hero: Option<views::ImageView>,
-    latest: Vec<Teaser>,
+    latest: minijinja::Value,
 }
 
 /// A static page (About, Contact, …) at /{slug}.
@@ -429,7 +431,7 @@ struct BriefPageView {
     chrome: Chrome,
     brief: BriefView,
     briefs: Vec<BriefView>,
-    latest: Vec<Teaser>,
+    latest: minijinja::Value,
 }
 
 async fn brief(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageResult {
@@ -499,7 +501,7 @@ struct ListingView {
     author: Option<AuthorView>,
     stories: Vec<Teaser>,
     pager: Pager,
-    latest: Vec<Teaser>,
+    latest: minijinja::Value,
 }
 
 async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> PageResult {
@@ -601,7 +603,7 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
     chrome.next_url = pager.next_url.clone();
     // The Latest page is its own rail.
     let latest = if matches!(listing, Listing::Latest) {
-        vec![]
+        minijinja::Value::from(Vec::<minijinja::Value>::new())
     } else {
         p.latest()
     };
@@ -685,7 +687,7 @@ struct BriefsView {
     chrome: Chrome,
     briefs: Vec<BriefView>,
     pager: Pager,
-    latest: Vec<Teaser>,
+    latest: minijinja::Value,
 }
 
 async fn briefs(State(app): State<Arc<App>>) -> PageResult {

@@ -120,7 +120,7 @@ struct SearchView {
     /// The search without each of its words (when nothing was found).
     fewer_words: Vec<LinkView>,
     without_filters: Option<String>,
-    latest: Vec<Teaser>,
+    latest: minijinja::Value,
 }
 
 pub(super) async fn page(

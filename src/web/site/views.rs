@@ -238,10 +238,14 @@ pub struct SiteContext {
     tags: Lookups<LinkView>,
     /// The newest public stories under each tag, for related stories.
     tag_windows: Lookups<Arc<Vec<TagWindowEntry>>>,
-    /// Teasers of stories shown as related (the newest of each tag, mostly).
-    teasers: Lookups<Teaser>,
+    /// Teasers of stories shown as related (the newest of each tag,
+    /// mostly), converted for templates once rather than on every page
+    /// that shows them.
+    teasers: Lookups<minijinja::Value>,
     /// The newest public stories, as teasers.
     pub latest: Vec<Teaser>,
+    /// The Latest rail of pages other than the home page, for templates.
+    latest_rail: minijinja::Value,
     /// The newest public briefs.
     pub briefs: Vec<BriefView>,
     pub front: FrontPage,
@@ -371,6 +375,7 @@ impl SiteContext {
             tag_windows: Lookups::new(512),
             teasers: Lookups::new(2048),
             latest: vec![],
+            latest_rail: minijinja::Value::UNDEFINED,
             briefs: vec![],
             front: FrontPage {
                 lead: None,
@@ -388,6 +393,9 @@ impl SiteContext {
             .take(LATEST_STORIES)
             .map(|s| context.teaser(s))
             .collect();
+        context.latest_rail = minijinja::Value::from_serialize(
+            &context.latest[..context.latest.len().min(LATEST_STORIES - 1)],
+        );
         let picked_story = |id: &String| picks.iter().find(|s| &s.id == id).cloned();
         // The chosen lead; else the newest featured story; else the newest.
         let lead = context
@@ -657,13 +665,8 @@ impl<'a> Presenter<'a> {
     }
 
     /// The Latest rail of a page other than the home page.
-    pub fn latest(&self) -> Vec<Teaser> {
-        self.site
-            .latest
-            .iter()
-            .take(LATEST_STORIES - 1)
-            .cloned()
-            .collect()
+    pub fn latest(&self) -> minijinja::Value {
+        self.site.latest_rail.clone()
     }
 
     /// Tag links by id, in the order asked.
@@ -699,7 +702,7 @@ impl<'a> Presenter<'a> {
         card: &StoryCard,
         lists: &RelatedLists,
         limit: usize,
-    ) -> anyhow::Result<Vec<Teaser>> {
+    ) -> anyhow::Result<Vec<minijinja::Value>> {
         let store = &self.app.store;
         let now = self.now;
         let mut ids: Vec<String> = lists.pinned.clone();
@@ -724,12 +727,15 @@ impl<'a> Presenter<'a> {
                         .public_story_summaries(&missing, now)
                         .await?
                         .iter()
-                        .map(|s| (s.id.clone(), site.teaser(s)))
+                        .map(|s| {
+                            let teaser = minijinja::Value::from_serialize(site.teaser(s));
+                            (s.id.clone(), teaser)
+                        })
                         .collect(),
                 )
             })
             .await?;
-        let mut teasers: Vec<Teaser> = by_id.into_iter().take(limit).collect();
+        let mut teasers: Vec<minijinja::Value> = by_id.into_iter().take(limit).collect();
         if teasers.len() < limit && from_tags {
             let mut shown = ids.clone();
             shown.extend(lists.excluded.iter().cloned());
@@ -737,7 +743,10 @@ impl<'a> Presenter<'a> {
             let more = store
                 .stories(&filter, now, (limit - teasers.len()) as i64, 0)
                 .await?;
-            teasers.extend(self.teasers(&more));
+            teasers.extend(
+                more.iter()
+                    .map(|s| minijinja::Value::from_serialize(self.site.teaser(s))),
+            );
         }
         Ok(teasers)
     }
@@ -818,7 +827,7 @@ struct ErrorView<'a> {
     status: u16,
     heading: &'a str,
     message: &'a str,
-    latest: Vec<Teaser>,
+    latest: minijinja::Value,
 }
 
 pub async fn error_page(app: &App, error: &ErrorPage) -> anyhow::Result<String> {
@@ -838,7 +847,7 @@ pub async fn error_page(app: &App, error: &ErrorPage) -> anyhow::Result<String> 
     let latest = if error.status.is_client_error() {
         p.latest()
     } else {
-        vec![]
+        minijinja::Value::from(Vec::<minijinja::Value>::new())
     };
     // One page answers every missing address, so it names no canonical
     // address (the home page's would tell search engines it is the home
