@@ -71,6 +71,18 @@ pub fn latest() -> String {
 pub fn briefs() -> String {
     "/briefs/".into()
 }
+/// Every standing correction of the publication, newest first.
+pub fn corrections() -> String {
+    "/corrections/".into()
+}
+/// The `id` of a story's note on its page (corrections link to it).
+pub fn note_anchor(note_id: &str) -> String {
+    format!("note-{note_id}")
+}
+/// A note on its story's page.
+pub fn story_note(story_slug: &str, note_id: &str) -> String {
+    format!("{}#{}", story(story_slug), note_anchor(note_id))
+}
 pub fn newsletter() -> String {
     "/newsletter/".into()
 }
@@ -437,6 +449,7 @@ pub fn accent_stylesheet(accent: &str) -> String {
 pub const RESERVED: &[&str] = &[
     "latest",
     "briefs",
+    "corrections",
     "newsletter",
     "section",
     "tag",
@@ -538,6 +551,8 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("home", None) => home(),
         ("latest", None) => latest(),
         ("briefs", None) => briefs(),
+        ("corrections", None) => corrections(),
+        ("corrections-feed", None) => feed(&corrections(), FeedFormat::Rss),
         ("search", None) => search(),
         ("newsletter", None) => newsletter(),
         ("newsletter-archive", None) => newsletter_archive(),

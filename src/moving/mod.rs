@@ -360,7 +360,11 @@ impl Slugs {
     ) -> StoreResult<String> {
         let tag = kind as u8;
         for candidate in slug::candidates(wanted) {
-            if self.used.contains(&(tag, candidate.clone())) {
+            // A page at an address the site answers itself (an imported
+            // "Corrections" page at /corrections/) could never be reached.
+            let reserved =
+                kind == SlugKind::Page && crate::urls::RESERVED.contains(&candidate.as_str());
+            if reserved || self.used.contains(&(tag, candidate.clone())) {
                 continue;
             }
             if !store.slug_taken(kind, &candidate, id).await? {
@@ -599,5 +603,29 @@ impl<R: std::io::BufRead> std::io::BufRead for Bounded<R> {
         self.since_reset += n as u64;
         self.total += n as u64;
         self.inner.consume(n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_imported_page_never_takes_an_address_the_site_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let mut slugs = Slugs::default();
+        let page = slugs
+            .claim(&store, SlugKind::Page, "corrections", "p1")
+            .await
+            .unwrap();
+        assert_eq!(page, "corrections-2");
+        let story = slugs
+            .claim(&store, SlugKind::Story, "corrections", "s1")
+            .await
+            .unwrap();
+        assert_eq!(story, "corrections", "stories live under /stories/");
     }
 }

@@ -66,7 +66,8 @@ pub use settings::SITE_SETTINGS;
 pub use sitemaps::{SitemapEntry, SitemapKind};
 pub use slugs::SlugKind;
 pub use stories::{
-    ListingPage, StoryAuthor, StoryCard, StorySummary, StoryWrite, TAG_WINDOW, TagWindowEntry,
+    ListingPage, PublicCorrection, StoryAuthor, StoryCard, StorySummary, StoryWrite, TAG_WINDOW,
+    TagWindowEntry,
 };
 pub use subscribers::{ConfirmedSubscriber, Signup, SignupOutcome};
 pub use worklists::{Owner, WorkFilter, WorkItem};

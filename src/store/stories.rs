@@ -257,6 +257,16 @@ impl From<SummaryRow> for StorySummary {
     }
 }
 
+/// A standing correction of a public story, as the corrections page and
+/// its feed list it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PublicCorrection {
+    #[sqlx(flatten)]
+    pub note: StoryNote,
+    pub story_slug: String,
+    pub story_headline: String,
+}
+
 impl From<&StoryCard> for StorySummary {
     fn from(card: &StoryCard) -> StorySummary {
         let s = &card.story;
@@ -362,7 +372,7 @@ macro_rules! queries {
             use crate::store::StoreResult;
             use crate::store::keyset::Cursor;
             use crate::store::stories::{
-                CardRow, ListedRow, ListingPage, StoryAuthor, StoryCard, StorySummary, SummaryRow,
+                CardRow, ListedRow, ListingPage, PublicCorrection, StoryAuthor, StoryCard, StorySummary, SummaryRow,
                 TAG_WINDOW, TagWindowEntry, card_columns, card_from, card_select, parse_windows, story_hero_columns,
                 public_piece, story_columns, summary_columns,
             };
@@ -641,6 +651,25 @@ macro_rules! queries {
                 .bind(story_id)
                 .fetch_all(pool)
                 .await?)
+            }
+
+            pub async fn public_corrections(
+                pool: &Pool<Db>,
+                now: UnixTime,
+                limit: i64,
+                offset: i64,
+            ) -> StoreResult<Vec<PublicCorrection>> {
+                let mut qb = QueryBuilder::<Db>::new(concat!(
+                    "SELECT n.id, n.story_id, n.kind, n.noted_at, n.body,
+                       s.slug AS story_slug, s.headline AS story_headline
+                     FROM story_notes n JOIN stories s ON s.id = n.story_id
+                     WHERE n.kind = 'correction' AND n.retired_at IS NULL AND ",
+                    public_piece!()
+                ));
+                qb.push_bind(now);
+                qb.push(" ORDER BY n.noted_at DESC, n.id DESC");
+                super::sql::push_limit(&mut qb, limit, offset);
+                Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
             pub async fn retired_notes_of(pool: &Pool<Db>, story_id: &str) -> StoreResult<Vec<crate::model::RetiredNote>> {
@@ -1124,6 +1153,17 @@ impl Store {
                 },
             )
         })
+    }
+
+    /// The standing corrections of public stories, newest first: the
+    /// corrections page and its feed.
+    pub async fn public_corrections(
+        &self,
+        now: UnixTime,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<PublicCorrection>> {
+        read!(self, stories::public_corrections(now, limit, offset))
     }
 
     /// The notes an editor changed or removed, newest change first.

@@ -18,6 +18,7 @@ const PAGES: &[&str] = &[
     "/latest/",
     "/latest/page/2/",
     "/briefs/",
+    "/corrections/",
     "/newsletter/",
     "/no-such-page/",
     "/stories/kaldmarks-transport-minister-to-resign-sources-say/",

@@ -168,7 +168,8 @@ on_both_backends!(feedparser_reads_every_feed, |backend: Backend| {
         return;
     }
     let mut urls = vec![];
-    for base in FEED_SOURCES {
+    // and the corrections' (entries of their own, not stories)
+    for base in FEED_SOURCES.iter().chain(&["/corrections"]) {
         for file in FEED_FILES {
             urls.push(format!("{}{}", site.url, feed_url(base, file)));
         }
@@ -379,6 +380,7 @@ on_both_backends!(every_page_type_describes_itself, |backend: Backend| {
         ("/author/ines-marlow/", "ProfilePage"),
         ("/latest/", "CollectionPage"),
         ("/briefs/", "CollectionPage"),
+        ("/corrections/", "CollectionPage"),
         ("/about/", "WebPage"),
         ("/search/?q=harbour", "SearchResultsPage"),
         ("/newsletter/", "WebPage"),

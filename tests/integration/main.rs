@@ -12,6 +12,7 @@ mod browser;
 mod cli;
 mod common;
 mod content;
+mod corrections;
 mod desk;
 mod desk_admin;
 mod desk_rules;

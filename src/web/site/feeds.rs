@@ -44,6 +44,12 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
                 }),
             )
             .route(
+                &urls::feed(&urls::corrections(), format),
+                get(move |State(app): State<Arc<App>>| async move {
+                    feed(&app, Source::Corrections, format).await
+                }),
+            )
+            .route(
                 &urls::feed(&urls::section("{slug}"), format),
                 get(
                     move |State(app): State<Arc<App>>, Path(slug): Path<String>| async move {
@@ -94,6 +100,7 @@ async fn robots(State(app): State<Arc<App>>) -> impl IntoResponse {
 pub enum Source {
     Site,
     Briefs,
+    Corrections,
     Section(String),
     Tag(String),
     Author(String),
@@ -183,6 +190,11 @@ pub async fn build(
             "Short news items, as they happen".to_string(),
             urls::briefs(),
         ),
+        Source::Corrections => (
+            format!("{site}: Corrections"),
+            super::CORRECTIONS_DESCRIPTION.to_string(),
+            urls::corrections(),
+        ),
         Source::Section(slug) => {
             let section = p
                 .site
@@ -226,6 +238,7 @@ pub async fn build(
     };
     let entries = match source {
         Source::Briefs => brief_entries(p).await?,
+        Source::Corrections => correction_entries(p).await?,
         _ => story_entries(p, &filter).await?,
     };
     if entries.is_empty() && matches!(source, Source::Tag(_) | Source::Author(_)) {
@@ -318,6 +331,28 @@ async fn story_entries(p: &Presenter<'_>, filter: &StoryFilter) -> Result<Vec<En
         });
     }
     Ok(entries)
+}
+
+/// Corrections, each an entry of its own (its id the note's): a reader
+/// follows them as they are made, whatever story they correct.
+async fn correction_entries(p: &Presenter<'_>) -> Result<Vec<Entry>, SiteError> {
+    let public = &p.app.public_url;
+    let corrections = p.app.store.public_corrections(p.now, ENTRIES, 0).await?;
+    Ok(corrections
+        .iter()
+        .map(|c| Entry {
+            id: entry_id("correction", &c.note.id, public),
+            title: format!("Correction: {}", c.story_headline),
+            url: public.absolute(&urls::story_note(&c.story_slug, &c.note.id)),
+            summary: c.note.body.clone(),
+            content: String::new(),
+            authors: vec![],
+            categories: vec![],
+            published: Dates::of(c.note.noted_at),
+            updated: Dates::of(c.note.noted_at),
+            image: None,
+        })
+        .collect())
 }
 
 async fn brief_entries(p: &Presenter<'_>) -> Result<Vec<Entry>, SiteError> {

@@ -57,6 +57,8 @@ pub struct Article<'a> {
     pub tags: Vec<String>,
     /// Each author's name and path.
     pub authors: Vec<(String, String)>,
+    /// Its standing corrections: when each was made, and its text.
+    pub corrections: Vec<(i64, &'a str)>,
 }
 
 /// JSON text safe inside a `<script>` element: no `<`, `>` or `&` can end
@@ -256,6 +258,17 @@ impl Presenter<'_> {
         }
         if !a.tags.is_empty() {
             article["keywords"] = json!(a.tags);
+        }
+        // schema.org's way for a publisher to say it corrected a piece.
+        if !a.corrections.is_empty() {
+            let corrections: Vec<Value> = a
+                .corrections
+                .iter()
+                .map(|(at, text)| {
+                    json!({"@type": "CorrectionComment", "text": text, "datePublished": rfc3339(*at)})
+                })
+                .collect();
+            article["correction"] = json!(corrections);
         }
         let mut trail: Vec<(&str, &str)> = a.section.into_iter().collect();
         trail.push((a.headline, a.path));

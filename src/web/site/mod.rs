@@ -68,6 +68,8 @@ fn routes() -> Router<Arc<App>> {
         .route("/briefs/", get(briefs))
         .route("/briefs/page/{page}/", get(briefs_page))
         .route("/briefs/{slug}/", get(brief))
+        .route("/corrections/", get(corrections))
+        .route("/corrections/page/{page}/", get(corrections_page))
         .route("/section/{slug}/", get(section))
         .route("/section/{slug}/page/{page}/", get(section_page))
         .route("/tag/{slug}/", get(tag))
@@ -257,6 +259,11 @@ pub async fn story_page(
                 .authors
                 .iter()
                 .map(|a| (a.name.clone(), a.url.clone()))
+                .collect(),
+            corrections: notes
+                .iter()
+                .filter(|n| n.kind == crate::model::NoteKind::Correction)
+                .map(|n| (n.noted_at, n.body.as_str()))
                 .collect(),
         },
     );
@@ -473,6 +480,7 @@ async fn brief(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
             section: Some(("Briefs", &urls::briefs())),
             tags: vec![],
             authors: vec![],
+            corrections: vec![],
         },
     );
     let page = BriefPageView {
@@ -688,6 +696,69 @@ struct BriefsView {
     briefs: Vec<BriefView>,
     pager: Pager,
     latest: minijinja::Value,
+}
+
+#[derive(Serialize)]
+struct CorrectionsView {
+    chrome: Chrome,
+    corrections: Vec<views::CorrectionView>,
+    pager: views::Pager,
+    latest: minijinja::Value,
+}
+
+/// What the corrections page and its feed are.
+pub const CORRECTIONS_DESCRIPTION: &str =
+    "Every correction we have made to a published story, newest first";
+
+async fn corrections(State(app): State<Arc<App>>) -> PageResult {
+    corrections_listing(&app, None).await
+}
+async fn corrections_page(State(app): State<Arc<App>>, Path(page): Path<String>) -> PageResult {
+    corrections_listing(&app, Some(page)).await
+}
+
+/// Every standing correction, newest first. Corrections are few beside
+/// stories (a page of them is found by counting even deep down).
+async fn corrections_listing(app: &App, page: Option<String>) -> PageResult {
+    let p = Presenter::new(app).await?;
+    let base = urls::corrections();
+    let page = match parse_page(page.as_deref(), &base)? {
+        Ok(page) => page,
+        Err(redirect) => return Ok(redirect),
+    };
+    let mut corrections = app
+        .store
+        .public_corrections(p.now, PER_PAGE + 1, (i64::from(page) - 1) * PER_PAGE)
+        .await?;
+    if page > 1 && corrections.is_empty() {
+        return Err(SiteError::NotFound);
+    }
+    let has_next = corrections.len() as i64 > PER_PAGE;
+    corrections.truncate(PER_PAGE as usize);
+    let pager = p.pager(&base, page, has_next);
+    let title = if page > 1 {
+        format!("Corrections (page {page})")
+    } else {
+        "Corrections".to_string()
+    };
+    let mut chrome = p.chrome(
+        Some(&title),
+        CORRECTIONS_DESCRIPTION,
+        &urls::page(&base, page),
+    );
+    p.listing_meta(&mut chrome.meta, "corrections", "Corrections", &base);
+    let mut feeds = views::feed_links(&format!("{}: Corrections", p.settings().title), &base);
+    feeds.append(&mut chrome.feeds);
+    chrome.feeds = feeds;
+    chrome.prev_url = pager.prev_url.clone();
+    chrome.next_url = pager.next_url.clone();
+    let view = CorrectionsView {
+        chrome,
+        corrections: p.corrections(&corrections),
+        pager,
+        latest: p.latest(),
+    };
+    Ok(html(p.render("corrections.html", view)?))
 }
 
 async fn briefs(State(app): State<Arc<App>>) -> PageResult {

@@ -18,7 +18,9 @@ use crate::model::{
 };
 use crate::services::lookups::Lookups;
 use crate::services::related;
-use crate::store::{BriefCard, ListingPage, RelatedLists, StoryCard, StorySummary, TagWindowEntry};
+use crate::store::{
+    BriefCard, ListingPage, PublicCorrection, RelatedLists, StoryCard, StorySummary, TagWindowEntry,
+};
 use crate::urls;
 use crate::web::App;
 use crate::web::errors::{ErrorPage, SiteError};
@@ -168,9 +170,21 @@ pub struct AuthorView {
 
 #[derive(Serialize)]
 pub struct NoteView {
+    /// Its element's `id` on the story's page.
+    pub anchor: String,
     pub kind: &'static str,
     pub date: DateView,
     pub body: String,
+}
+
+/// A correction as the corrections page lists it.
+#[derive(Serialize)]
+pub struct CorrectionView {
+    pub date: DateView,
+    pub body: String,
+    /// The corrected story's headline, and the address of the correction
+    /// at its foot.
+    pub story: LinkView,
 }
 
 #[derive(Serialize, Clone)]
@@ -593,13 +607,20 @@ impl<'a> Presenter<'a> {
             name: l.label.clone(),
             url: l.url.clone(),
         }));
-        let footer_links = self
+        let mut footer_links: Vec<NavItem> = self
             .site
             .pages
             .iter()
             .filter(|p| p.in_footer)
             .map(page_link)
             .collect();
+        // Every publication answers for its corrections in the open.
+        let corrections = urls::corrections();
+        footer_links.push(NavItem {
+            current: path.starts_with(&corrections),
+            name: "Corrections".to_string(),
+            url: corrections,
+        });
         Chrome {
             language: settings.language.clone(),
             site_title: settings.title.clone(),
@@ -805,9 +826,24 @@ impl<'a> Presenter<'a> {
         notes
             .iter()
             .map(|n| NoteView {
+                anchor: urls::note_anchor(&n.id),
                 kind: n.kind.heading(),
                 date: self.date(n.noted_at),
                 body: n.body.clone(),
+            })
+            .collect()
+    }
+
+    pub fn corrections(&self, corrections: &[PublicCorrection]) -> Vec<CorrectionView> {
+        corrections
+            .iter()
+            .map(|c| CorrectionView {
+                date: self.date(c.note.noted_at),
+                body: c.note.body.clone(),
+                story: LinkView {
+                    name: c.story_headline.clone(),
+                    url: urls::story_note(&c.story_slug, &c.note.id),
+                },
             })
             .collect()
     }
