@@ -79,7 +79,9 @@ bump() {
 seed() {
   local start end
   start=$(date +%s.%N)
-  "$bin" seed --stories "$2" --data-dir "$1" ${DATABASE_URL:+--database-url "$DATABASE_URL"} >"$work/seed.log"
+  # (inside $(...) errexit is off: a failed seed must stop the bench itself)
+  "$bin" seed --stories "$2" --data-dir "$1" ${DATABASE_URL:+--database-url "$DATABASE_URL"} >"$work/seed.log" ||
+    { echo "bench: seeding $2 stories failed" >&2; return 1; }
   end=$(date +%s.%N)
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }'
 }

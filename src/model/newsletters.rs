@@ -109,6 +109,9 @@ pub struct NewsletterIssue {
     /// The line mail clients show after the subject.
     pub preheader: String,
     pub intro: crate::model::Document,
+    /// Corrections made after this time (and before the issue is sent)
+    /// follow the stories, "Corrections since the last issue"; None: none.
+    pub corrections_since: Option<UnixTime>,
     pub status: IssueStatus,
     pub send_at: Option<UnixTime>,
     pub started_at: Option<UnixTime>,

@@ -87,6 +87,16 @@ impl From<StoreError> for SendingError {
     }
 }
 
+/// Where "since the last issue" starts: when the newsletter's last issue
+/// was sent, or a week ago for its first.
+async fn corrections_since(store: &Store, newsletter_id: &str) -> Result<UnixTime, StoreError> {
+    let now = store.clock().now();
+    Ok(store
+        .last_issue_sent_at(newsletter_id)
+        .await?
+        .unwrap_or(now - 7 * 86_400))
+}
+
 /// A draft round-up: every story published since the newsletter's last
 /// issue (up to 12, newest first) and the briefs of the same days (up to 6).
 pub async fn compose_roundup(
@@ -95,10 +105,7 @@ pub async fn compose_roundup(
     created_by: Option<&str>,
 ) -> anyhow::Result<(NewsletterIssue, Vec<IssueItem>)> {
     let now = store.clock().now();
-    let since = store
-        .last_issue_sent_at(&newsletter.id)
-        .await?
-        .unwrap_or(now - 7 * 86_400);
+    let since = corrections_since(store, &newsletter.id).await?;
     let stories = store.stories(&StoryFilter::default(), now, 12, 0).await?;
     let briefs = store.briefs(now, 6, 0).await?;
     let mut items: Vec<IssueItem> = stories
@@ -118,6 +125,8 @@ pub async fn compose_roundup(
                 piece_id: b.brief.id.clone(),
             }),
     );
+    // "Corrections since the last issue": on when there are any.
+    let corrections = store.public_corrections(now, Some(since), 1, 0).await?;
     let settings = store.site_settings().await?;
     let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let day = dates::format(now, &tz, "%-d %B %Y");
@@ -145,6 +154,7 @@ pub async fn compose_roundup(
             .map(|s| s.headline.clone())
             .unwrap_or_default(),
         intro: Default::default(),
+        corrections_since: (!corrections.is_empty()).then_some(since),
         status: IssueStatus::Draft,
         send_at: None,
         started_at: None,
@@ -188,6 +198,21 @@ pub struct ItemView {
     image: Option<EmailImage>,
 }
 
+/// A correction in "Corrections since the last issue".
+#[derive(Serialize)]
+pub struct CorrectionItem {
+    /// The corrected story's headline.
+    headline: String,
+    /// The correction at the foot of the story (absolute).
+    url: String,
+    date: String,
+    body: String,
+}
+
+/// Corrections an issue carries at most (older ones are on the
+/// corrections page it links to).
+const ISSUE_CORRECTIONS: i64 = 20;
+
 #[derive(Serialize, Clone)]
 pub struct EmailImage {
     src: String,
@@ -213,6 +238,10 @@ pub struct IssueEmail {
     intro_email: crate::model::SafeHtml,
     intro_text: String,
     items: Vec<ItemView>,
+    /// "Corrections since the last issue" (empty: the issue has none).
+    corrections: Vec<CorrectionItem>,
+    /// The public corrections page (absolute).
+    corrections_url: String,
     web_url: String,
     preferences_url: String,
     unsubscribe_url: String,
@@ -252,7 +281,28 @@ pub async fn issue_view(
         .find(|n| n.id == issue.newsletter_id)
         .ok_or_else(|| SendingError::Refused("the issue's newsletter no longer exists".into()))?;
     let items = store.issue_items(&issue.id).await?;
+    let corrections = match issue.corrections_since {
+        // As they stood when the issue went out (its web version keeps them).
+        Some(since) => {
+            let until = issue.started_at.unwrap_or_else(|| store.clock().now());
+            let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+            store
+                .public_corrections(until, Some(since), ISSUE_CORRECTIONS, 0)
+                .await?
+                .into_iter()
+                .map(|c| CorrectionItem {
+                    url: public_url.absolute(&urls::story_note(&c.story_slug, &c.note.id)),
+                    date: dates::format(c.note.noted_at, &tz, &settings.date_format),
+                    headline: c.story_headline,
+                    body: c.note.body,
+                })
+                .collect()
+        }
+        None => vec![],
+    };
     let view = IssueEmail {
+        corrections,
+        corrections_url: public_url.absolute(&urls::corrections()),
         accent: settings.accent.clone(),
         site_title: settings.title.clone(),
         site_url: public_url.absolute(&urls::home()),
@@ -611,6 +661,8 @@ pub struct IssueEdit<'a> {
     /// The introduction's HTML as the editor sent it.
     pub intro: &'a str,
     pub items: Vec<IssueItem>,
+    /// Whether the issue carries "Corrections since the last issue".
+    pub corrections: bool,
 }
 
 /// Editors and owners look after the newsletters; anyone else is refused.
@@ -653,7 +705,13 @@ pub async fn edit(
     let intro = crate::cpu::run(move || crate::model::Document::from_html_checked(&intro))
         .await
         .map_err(|e| SendingError::Refused(format!("the introduction cannot be used: {e}")))?;
+    let corrections_since = match (change.corrections, issue.corrections_since) {
+        (false, _) => None,
+        (true, Some(since)) => Some(since),
+        (true, None) => Some(corrections_since(store, &issue.newsletter_id).await?),
+    };
     let updated = NewsletterIssue {
+        corrections_since,
         subject: subject.to_string(),
         preheader: change
             .preheader
@@ -850,6 +908,7 @@ pub async fn send_story(
             story.dek.clone()
         },
         intro: Default::default(),
+        corrections_since: None,
         status: IssueStatus::Draft,
         send_at: None,
         started_at: None,

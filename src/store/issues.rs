@@ -51,16 +51,17 @@ macro_rules! queries {
             use crate::store::StoreResult;
             use crate::store::issues::{BOUNCE_AFTER, Progress, Recipient};
 
-            const COLUMNS: &str = "id, newsletter_id, slug, subject, preheader, intro, status, send_at, \
+            const COLUMNS: &str = "id, newsletter_id, slug, subject, preheader, intro, corrections_since, status, send_at, \
                                    started_at, finished_at, last_error, created_by, created_at, updated_at";
 
             pub async fn upsert(conn: &mut Conn, i: &NewsletterIssue, items: &[IssueItem]) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO newsletter_issues (id, newsletter_id, slug, subject, preheader, intro, status,
-                       send_at, started_at, finished_at, last_error, created_by, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                       send_at, started_at, finished_at, last_error, created_by, created_at, updated_at, corrections_since)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                      ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, subject = excluded.subject,
                        preheader = excluded.preheader, intro = excluded.intro, body_schema = excluded.body_schema, status = excluded.status,
+                       corrections_since = excluded.corrections_since,
                        send_at = excluded.send_at, updated_at = excluded.updated_at",
                 )
                 .bind(&i.id)
@@ -77,6 +78,7 @@ macro_rules! queries {
                 .bind(&i.created_by)
                 .bind(i.created_at)
                 .bind(i.updated_at)
+                .bind(i.corrections_since)
                 .execute(&mut *conn)
                 .await?;
                 sqlx::query("DELETE FROM issue_items WHERE issue_id = $1")

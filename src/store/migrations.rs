@@ -43,6 +43,8 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (22, "media references", "0022_media_refs.sql"),
     (23, "search eras", "0023_search_eras.sql"),
     (24, "search upkeep", "0024_search_upkeep.sql"),
+    (25, "corrections", "0025_corrections.sql"),
+    (26, "issue corrections", "0026_issue_corrections.sql"),
 ];
 
 fn migrator(

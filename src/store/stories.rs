@@ -656,6 +656,7 @@ macro_rules! queries {
             pub async fn public_corrections(
                 pool: &Pool<Db>,
                 now: UnixTime,
+                after: Option<UnixTime>,
                 limit: i64,
                 offset: i64,
             ) -> StoreResult<Vec<PublicCorrection>> {
@@ -667,6 +668,10 @@ macro_rules! queries {
                     public_piece!()
                 ));
                 qb.push_bind(now);
+                qb.push(" AND n.noted_at <= ").push_bind(now);
+                if let Some(after) = after {
+                    qb.push(" AND n.noted_at > ").push_bind(after);
+                }
                 qb.push(" ORDER BY n.noted_at DESC, n.id DESC");
                 super::sql::push_limit(&mut qb, limit, offset);
                 Ok(qb.build_query_as().fetch_all(pool).await?)
@@ -1155,15 +1160,17 @@ impl Store {
         })
     }
 
-    /// The standing corrections of public stories, newest first: the
-    /// corrections page and its feed.
+    /// The standing corrections of public stories made by `now` (and
+    /// after `after`), newest first: the corrections page, its feed and
+    /// the newsletter's "Corrections since the last issue".
     pub async fn public_corrections(
         &self,
         now: UnixTime,
+        after: Option<UnixTime>,
         limit: i64,
         offset: i64,
     ) -> StoreResult<Vec<PublicCorrection>> {
-        read!(self, stories::public_corrections(now, limit, offset))
+        read!(self, stories::public_corrections(now, after, limit, offset))
     }
 
     /// The notes an editor changed or removed, newest change first.

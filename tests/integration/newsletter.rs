@@ -1078,3 +1078,95 @@ on_both_backends!(
         assert_ne!(first.subject, second.subject);
     }
 );
+
+on_both_backends!(
+    a_round_up_carries_the_corrections_since_the_last_issue,
+    |backend: Backend| {
+        use masthead::model::{NoteKind, StoryNote};
+        let Some(smtp) = SmtpSink::start() else {
+            return;
+        };
+        let clock = masthead::clock::Clock::manual(masthead::clock::Clock::system().now());
+        let Some(site) = TestSite::start_with(
+            backend,
+            SiteOptions {
+                smtp_url: Some(smtp.url()),
+                clock: clock.clone(),
+                ..Default::default()
+            },
+        ) else {
+            return;
+        };
+        readers(&site, 1);
+        let now = clock.now();
+        let story = block_on(site.store.stories(&Default::default(), now, 1, 0))
+            .unwrap()
+            .remove(0);
+        let update = StoryNote {
+            id: "u-recent".into(),
+            story_id: story.id.clone(),
+            kind: NoteKind::Update,
+            noted_at: now - 60,
+            body: "The vote has been moved to Thursday.".into(),
+        };
+        block_on(site.store.save_note(&update)).unwrap();
+        // the test newsletter's first issue: the week's corrections (the
+        // demo's, on the sea wall story), after the stories
+        let first = send_roundup(&site);
+        assert!(first.corrections_since.is_some(), "on when there are any");
+        let raw = smtp.wait_for(1, Duration::from_secs(60)).remove(0);
+        let message = MessageParser::default().parse(&raw).unwrap();
+        let html = message.body_html(0).unwrap().to_string();
+        let text = message.body_text(0).unwrap().to_string();
+        assert!(html.contains("Corrections since the last issue"), "{html}");
+        assert!(text.contains("CORRECTIONS SINCE THE LAST ISSUE"), "{text}");
+        for body in [&html, &text] {
+            assert!(body.contains("nineteen kilometres"), "{body}");
+            assert!(
+                !body.contains("moved to Thursday"),
+                "an update is no correction"
+            );
+            assert!(body.contains(&format!("{}/corrections/", site.url)));
+        }
+        assert!(
+            html.find("Corrections since").unwrap() > html.find("Read the story").unwrap(),
+            "after the stories"
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while block_on(site.store.issue_by_id(&first.id))
+            .unwrap()
+            .unwrap()
+            .status
+            != masthead::model::newsletters::IssueStatus::Sent
+        {
+            assert!(std::time::Instant::now() < deadline, "the issue is sent");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // its web version keeps them
+        let web = site.get(&format!("/newsletter/archive/{}/", first.slug));
+        assert_eq!(web.status, 200);
+        assert!(web.text().contains("nineteen kilometres"));
+
+        // nothing corrected since: the next round-up has no such section
+        clock.advance(3600);
+        assert_eq!(compose(&site).corrections_since, None);
+        // a correction made since: it is on again, with that one only
+        let correction = StoryNote {
+            id: "c-recent".into(),
+            story_id: story.id.clone(),
+            kind: NoteKind::Correction,
+            noted_at: clock.now() - 60,
+            body: "The bridge opened in 1931, not 1913.".into(),
+        };
+        block_on(site.store.save_note(&correction)).unwrap();
+        let next = compose(&site);
+        let since = next.corrections_since.expect("on again");
+        let listed = block_on(
+            site.store
+                .public_corrections(clock.now(), Some(since), 20, 0),
+        )
+        .unwrap();
+        let words: Vec<&str> = listed.iter().map(|c| c.note.body.as_str()).collect();
+        assert_eq!(words, ["The bridge opened in 1931, not 1913."]);
+    }
+);

@@ -146,6 +146,8 @@ struct IssueView {
     subject: String,
     preheader: String,
     intro: String,
+    /// It carries "Corrections since the last issue".
+    corrections: bool,
     status: IssueStatus,
     editable: bool,
     items: Vec<ItemRow>,
@@ -221,6 +223,7 @@ async fn issue_page(
         subject: issue.subject.clone(),
         preheader: issue.preheader.clone(),
         intro: issue.intro.as_str().to_string(),
+        corrections: issue.corrections_since.is_some(),
         status: issue.status,
         items: rows,
         stories: stories
@@ -345,6 +348,7 @@ pub(super) async fn save(
         preheader: form.get("preheader"),
         intro: form.get("intro"),
         items: read_items(&form),
+        corrections: form.has("corrections"),
     };
     let saved = sending::edit(&desk.app.store, &me.user, &issue, change).await;
     answered(&desk, &me, &id, saved.map(|_| "saved")).await

@@ -337,7 +337,11 @@ async fn story_entries(p: &Presenter<'_>, filter: &StoryFilter) -> Result<Vec<En
 /// follows them as they are made, whatever story they correct.
 async fn correction_entries(p: &Presenter<'_>) -> Result<Vec<Entry>, SiteError> {
     let public = &p.app.public_url;
-    let corrections = p.app.store.public_corrections(p.now, ENTRIES, 0).await?;
+    let corrections = p
+        .app
+        .store
+        .public_corrections(p.now, None, ENTRIES, 0)
+        .await?;
     Ok(corrections
         .iter()
         .map(|c| Entry {

@@ -728,7 +728,7 @@ async fn corrections_listing(app: &App, page: Option<String>) -> PageResult {
     };
     let mut corrections = app
         .store
-        .public_corrections(p.now, PER_PAGE + 1, (i64::from(page) - 1) * PER_PAGE)
+        .public_corrections(p.now, None, PER_PAGE + 1, (i64::from(page) - 1) * PER_PAGE)
         .await?;
     if page > 1 && corrections.is_empty() {
         return Err(SiteError::NotFound);
