@@ -187,7 +187,7 @@ pub async fn build(
         Source::Site => (site.clone(), settings.tagline.clone(), urls::home()),
         Source::Briefs => (
             format!("{site}: Briefs"),
-            "Short news items, as they happen".to_string(),
+            super::BRIEFS_DESCRIPTION.to_string(),
             urls::briefs(),
         ),
         Source::Corrections => (

@@ -595,20 +595,9 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
     let has_next = stories.len() as i64 > PER_PAGE;
     stories.truncate(PER_PAGE as usize);
     let pager = p.pager(&base, page, has_next);
-    let title = if page > 1 {
-        format!("{heading} (page {page})")
-    } else {
-        heading.clone()
-    };
-    let mut chrome = p.chrome(Some(&title), &description, &urls::page(&base, page));
-    p.listing_meta(&mut chrome.meta, kind, &heading, &base);
-    if !matches!(listing, Listing::Latest) {
-        let mut feeds = views::feed_links(&format!("{}: {heading}", p.settings().title), &base);
-        feeds.append(&mut chrome.feeds);
-        chrome.feeds = feeds;
-    }
-    chrome.prev_url = pager.prev_url.clone();
-    chrome.next_url = pager.next_url.clone();
+    // (the Latest page's feed is the site's own)
+    let own_feeds = !matches!(listing, Listing::Latest);
+    let chrome = p.listing_chrome(kind, &heading, &description, &base, &pager, own_feeds);
     // The Latest page is its own rail.
     let latest = if matches!(listing, Listing::Latest) {
         minijinja::Value::from(Vec::<minijinja::Value>::new())
@@ -706,6 +695,9 @@ struct CorrectionsView {
     latest: minijinja::Value,
 }
 
+/// What the briefs page and its feed are.
+pub const BRIEFS_DESCRIPTION: &str = "Short news items, as they happen";
+
 /// What the corrections page and its feed are.
 pub const CORRECTIONS_DESCRIPTION: &str =
     "Every correction we have made to a published story, newest first";
@@ -736,22 +728,14 @@ async fn corrections_listing(app: &App, page: Option<String>) -> PageResult {
     let has_next = corrections.len() as i64 > PER_PAGE;
     corrections.truncate(PER_PAGE as usize);
     let pager = p.pager(&base, page, has_next);
-    let title = if page > 1 {
-        format!("Corrections (page {page})")
-    } else {
-        "Corrections".to_string()
-    };
-    let mut chrome = p.chrome(
-        Some(&title),
+    let chrome = p.listing_chrome(
+        "corrections",
+        "Corrections",
         CORRECTIONS_DESCRIPTION,
-        &urls::page(&base, page),
+        &base,
+        &pager,
+        true,
     );
-    p.listing_meta(&mut chrome.meta, "corrections", "Corrections", &base);
-    let mut feeds = views::feed_links(&format!("{}: Corrections", p.settings().title), &base);
-    feeds.append(&mut chrome.feeds);
-    chrome.feeds = feeds;
-    chrome.prev_url = pager.prev_url.clone();
-    chrome.next_url = pager.next_url.clone();
     let view = CorrectionsView {
         chrome,
         corrections: p.corrections(&corrections),
@@ -795,22 +779,7 @@ async fn briefs_listing(app: &App, page: Option<String>) -> PageResult {
     let has_next = briefs.len() as i64 > PER_PAGE;
     briefs.truncate(PER_PAGE as usize);
     let pager = p.pager(&base, page, has_next);
-    let title = if page > 1 {
-        format!("Briefs (page {page})")
-    } else {
-        "Briefs".to_string()
-    };
-    let mut chrome = p.chrome(
-        Some(&title),
-        "Short news items, as they happen",
-        &urls::page(&base, page),
-    );
-    p.listing_meta(&mut chrome.meta, "briefs", "Briefs", &base);
-    let mut feeds = views::feed_links(&format!("{}: Briefs", p.settings().title), &base);
-    feeds.append(&mut chrome.feeds);
-    chrome.feeds = feeds;
-    chrome.prev_url = pager.prev_url.clone();
-    chrome.next_url = pager.next_url.clone();
+    let chrome = p.listing_chrome("briefs", "Briefs", BRIEFS_DESCRIPTION, &base, &pager, true);
     let view = BriefsView {
         chrome,
         briefs: p.briefs(&briefs),

@@ -848,6 +848,37 @@ impl<'a> Presenter<'a> {
             .collect()
     }
 
+    /// The chrome of the page of a listing at `base` that `pager` places:
+    /// titled `heading` (and its page number past the first), described
+    /// for search engines as a `kind` listing, offering its own feeds first
+    /// when it has any.
+    pub fn listing_chrome(
+        &self,
+        kind: &str,
+        heading: &str,
+        description: &str,
+        base: &str,
+        pager: &Pager,
+        own_feeds: bool,
+    ) -> Chrome {
+        let page = pager.page;
+        let title = if page > 1 {
+            format!("{heading} (page {page})")
+        } else {
+            heading.to_string()
+        };
+        let mut chrome = self.chrome(Some(&title), description, &urls::page(base, page));
+        self.listing_meta(&mut chrome.meta, kind, heading, base);
+        if own_feeds {
+            let mut feeds = feed_links(&format!("{}: {heading}", self.settings().title), base);
+            feeds.append(&mut chrome.feeds);
+            chrome.feeds = feeds;
+        }
+        chrome.prev_url = pager.prev_url.clone();
+        chrome.next_url = pager.next_url.clone();
+        chrome
+    }
+
     pub fn pager(&self, base: &str, page: u32, has_next: bool) -> Pager {
         Pager {
             page,
