@@ -324,6 +324,24 @@ fn compose(site: &TestSite) -> masthead::model::newsletters::NewsletterIssue {
     issue
 }
 
+/// A site sending through `smtp_url` whose clock the test moves (retries
+/// and "since the last issue" come due when it says so).
+fn site_on_a_clock(
+    backend: Backend,
+    smtp_url: String,
+) -> Option<(TestSite, masthead::clock::Clock)> {
+    let clock = masthead::clock::Clock::manual(masthead::clock::Clock::system().now());
+    let site = TestSite::start_with(
+        backend,
+        SiteOptions {
+            smtp_url: Some(smtp_url),
+            clock: clock.clone(),
+            ..Default::default()
+        },
+    )?;
+    Some((site, clock))
+}
+
 /// Composes a round-up and starts sending it; returns the issue.
 fn send_roundup(site: &TestSite) -> masthead::model::newsletters::NewsletterIssue {
     let issue = compose(site);
@@ -471,15 +489,7 @@ on_both_backends!(
         }) else {
             return;
         };
-        let clock = masthead::clock::Clock::manual(masthead::clock::Clock::system().now());
-        let Some(site) = TestSite::start_with(
-            backend,
-            SiteOptions {
-                smtp_url: Some(smtp.url()),
-                clock: clock.clone(),
-                ..Default::default()
-            },
-        ) else {
+        let Some((site, clock)) = site_on_a_clock(backend, smtp.url()) else {
             return;
         };
         readers(&site, 12);
@@ -943,15 +953,8 @@ on_both_backends!(
     |backend: Backend| {
         // The relay is down when the send starts.
         let port = crate::smtp::free_port();
-        let clock = masthead::clock::Clock::manual(masthead::clock::Clock::system().now());
-        let Some(site) = TestSite::start_with(
-            backend,
-            SiteOptions {
-                smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
-                clock: clock.clone(),
-                ..Default::default()
-            },
-        ) else {
+        let Some((site, clock)) = site_on_a_clock(backend, format!("smtp://127.0.0.1:{port}"))
+        else {
             return;
         };
         let emails = readers(&site, 25);
@@ -1086,15 +1089,7 @@ on_both_backends!(
         let Some(smtp) = SmtpSink::start() else {
             return;
         };
-        let clock = masthead::clock::Clock::manual(masthead::clock::Clock::system().now());
-        let Some(site) = TestSite::start_with(
-            backend,
-            SiteOptions {
-                smtp_url: Some(smtp.url()),
-                clock: clock.clone(),
-                ..Default::default()
-            },
-        ) else {
+        let Some((site, clock)) = site_on_a_clock(backend, smtp.url()) else {
             return;
         };
         readers(&site, 1);
