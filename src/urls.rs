@@ -75,13 +75,27 @@ pub fn briefs() -> String {
 pub fn corrections() -> String {
     "/corrections/".into()
 }
-/// The `id` of a story's note on its page (corrections link to it).
+/// The `id` of a story's note on its page (corrections link to it): the
+/// note's id as it is when it is a UUID, escaped when it is anything else
+/// (a restored backup may hold any text), so it stays one token.
 pub fn note_anchor(note_id: &str) -> String {
-    format!("note-{note_id}")
+    const KEPT: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_');
+    format!(
+        "note-{}",
+        percent_encoding::utf8_percent_encode(note_id, KEPT)
+    )
 }
-/// A note on its story's page.
+/// A note on its story's page (the fragment escapes the anchor's `%`:
+/// browsers unescape it once before looking for the element).
 pub fn story_note(story_slug: &str, note_id: &str) -> String {
-    format!("{}#{}", story(story_slug), note_anchor(note_id))
+    const ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%');
+    let anchor = note_anchor(note_id);
+    format!(
+        "{}#{}",
+        story(story_slug),
+        percent_encoding::utf8_percent_encode(&anchor, ESCAPES)
+    )
 }
 pub fn newsletter() -> String {
     "/newsletter/".into()

@@ -409,6 +409,13 @@ pub struct SiteSettings {
     pub feed_full_text: bool,
 }
 
+impl SiteSettings {
+    /// The publication's time zone (UTC when its name is unknown here).
+    pub fn time_zone(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+}
+
 impl Default for SiteSettings {
     fn default() -> Self {
         SiteSettings {

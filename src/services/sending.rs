@@ -89,7 +89,7 @@ impl From<StoreError> for SendingError {
 
 /// Where "since the last issue" starts: when the newsletter's last issue
 /// was sent, or a week ago for its first.
-async fn corrections_since(store: &Store, newsletter_id: &str) -> Result<UnixTime, StoreError> {
+async fn since_last_issue(store: &Store, newsletter_id: &str) -> Result<UnixTime, StoreError> {
     let now = store.clock().now();
     Ok(store
         .last_issue_sent_at(newsletter_id)
@@ -105,7 +105,7 @@ pub async fn compose_roundup(
     created_by: Option<&str>,
 ) -> anyhow::Result<(NewsletterIssue, Vec<IssueItem>)> {
     let now = store.clock().now();
-    let since = corrections_since(store, &newsletter.id).await?;
+    let since = since_last_issue(store, &newsletter.id).await?;
     let stories = store.stories(&StoryFilter::default(), now, 12, 0).await?;
     let briefs = store.briefs(now, 6, 0).await?;
     let mut items: Vec<IssueItem> = stories
@@ -128,7 +128,7 @@ pub async fn compose_roundup(
     // "Corrections since the last issue": on when there are any.
     let corrections = store.public_corrections(now, Some(since), 1, 0).await?;
     let settings = store.site_settings().await?;
-    let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = settings.time_zone();
     let day = dates::format(now, &tz, "%-d %B %Y");
     // A second round-up on the same day gets an address and a subject of
     // its own ("…, issue 2"), so readers can tell it from the first.
@@ -285,7 +285,7 @@ pub async fn issue_view(
         // As they stood when the issue went out (its web version keeps them).
         Some(since) => {
             let until = issue.started_at.unwrap_or_else(|| store.clock().now());
-            let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+            let tz = settings.time_zone();
             store
                 .public_corrections(until, Some(since), ISSUE_CORRECTIONS, 0)
                 .await?
@@ -708,7 +708,7 @@ pub async fn edit(
     let corrections_since = match (change.corrections, issue.corrections_since) {
         (false, _) => None,
         (true, Some(since)) => Some(since),
-        (true, None) => Some(corrections_since(store, &issue.newsletter_id).await?),
+        (true, None) => Some(since_last_issue(store, &issue.newsletter_id).await?),
     };
     let updated = NewsletterIssue {
         corrections_since,

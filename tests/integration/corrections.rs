@@ -190,3 +190,38 @@ on_both_backends!(corrections_are_listed_in_the_open, |backend: Backend| {
     assert_eq!(site.get("/corrections/page/1/").status, 301);
     assert_eq!(site.get("/corrections/page/x/").status, 400);
 });
+
+// A note's id comes from the desk (a UUID) or from a restored backup,
+// which can hold anything: its link must still be one address.
+on_both_backends!(an_odd_note_id_still_makes_one_link, |backend: Backend| {
+    let Some(site) = TestSite::start(backend) else {
+        return;
+    };
+    let railway = "Kaldmark's coalition bets its future on a single railway";
+    let story = block_on(site.store.story_by_slug(&slugify(railway)))
+        .unwrap()
+        .unwrap();
+    let now = site.store.clock().now();
+    let odd = note(
+        "x 1\"%<b>#",
+        &story.id,
+        NoteKind::Correction,
+        now,
+        "A figure was wrong.",
+    );
+    block_on(site.store.save_note(&odd)).unwrap();
+    let html = site.get("/corrections/").text();
+    // the anchor one token (escaped), the link naming it (its % escaped)
+    let link = format!(
+        "/stories/{}/#note-x%25201%2522%2525%253Cb%253E%2523",
+        slugify(railway)
+    );
+    assert!(html.contains(&format!(r#"href="{link}""#)), "{html}");
+    let rss = site.get("/corrections/feed.xml").text();
+    assert!(rss.contains(&link), "{rss}");
+    let page = site.get(&format!("/stories/{}/", slugify(railway))).text();
+    assert!(
+        page.contains(r#"id="note-x%201%22%25%3Cb%3E%23""#),
+        "{page}"
+    );
+});

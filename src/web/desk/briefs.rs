@@ -296,7 +296,7 @@ async fn editor_page(
         store.site_settings(),
         super::image_choices(store, &fields.image_id, "(no photo)")
     )?;
-    let tz = jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = settings.time_zone();
     let own = editing::owns(&me.user, brief.created_by.as_deref(), &[]);
     let view = EditorView {
         action: urls::desk_brief(&brief.id),

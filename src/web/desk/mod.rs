@@ -472,7 +472,7 @@ fn page_key(older: &str, newer: &str) -> DeskResult<crate::store::PageKey> {
 /// The site's time zone, for the times desk pages show.
 async fn site_timezone(app: &App) -> DeskResult<jiff::tz::TimeZone> {
     let settings = app.store.site_settings().await?;
-    Ok(jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC))
+    Ok(settings.time_zone())
 }
 
 fn see_other(location: &str) -> Response {

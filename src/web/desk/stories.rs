@@ -163,10 +163,6 @@ const STATUSES: [Status; 5] = [
     Status::Archived,
 ];
 
-fn timezone(settings: &SiteSettings) -> jiff::tz::TimeZone {
-    jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
-}
-
 /// Those who may open only their own unpublished pieces (authors,
 /// contributors) see their own in the desk's lists; editors and owners
 /// the newsroom's. The same rule as the Admin API's (`editing::audience`).
@@ -234,7 +230,7 @@ pub(super) async fn list(
         store.authors(),
         store.work_stories(&filter, &key, PER_PAGE),
     )?;
-    let tz = timezone(&settings);
+    let tz = settings.time_zone();
     let rows = page
         .rows
         .into_iter()
@@ -513,7 +509,7 @@ async fn editor_page(
     } else {
         vec![]
     };
-    let tz = timezone(&settings);
+    let tz = settings.time_zone();
     let own = stored
         .is_none_or(|c| editing::owns(&me.user, c.story.created_by.as_deref(), &c.author_ids));
     let status = stored.map(|c| c.story.status);
@@ -727,7 +723,7 @@ pub(super) async fn edit_story(
         let settings = desk.app.store.site_settings().await?;
         notice = Some(format!(
             "Scheduled: it goes out on {} ({} time).",
-            dates::format(at, &timezone(&settings), "%A %-d %B %Y at %H:%M"),
+            dates::format(at, &settings.time_zone(), "%A %-d %B %Y at %H:%M"),
             settings.timezone
         ));
     }
@@ -740,7 +736,7 @@ pub(super) async fn edit_story(
 
 /// The editor's fields as sent; `Err` names a field that could not be read.
 fn read_fields(form: &Fields, settings: &SiteSettings) -> (StoryFields, Option<String>) {
-    let tz = timezone(settings);
+    let tz = settings.time_zone();
     let typed_time = form.get("publish_at").trim();
     let publish_at = dates::parse_local_input(typed_time, &tz);
     let unreadable_time =

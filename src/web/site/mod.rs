@@ -600,7 +600,7 @@ async fn story_listing(app: &App, listing: Listing, page: Option<String>) -> Pag
     let chrome = p.listing_chrome(kind, &heading, &description, &base, &pager, own_feeds);
     // The Latest page is its own rail.
     let latest = if matches!(listing, Listing::Latest) {
-        minijinja::Value::from(Vec::<minijinja::Value>::new())
+        p.no_latest()
     } else {
         p.latest()
     };

@@ -346,7 +346,7 @@ impl SiteContext {
             .cloned()
             .collect();
         let picks = store.public_story_summaries(&picked, now).await?;
-        let tz = TimeZone::get(&settings.timezone).unwrap_or(TimeZone::UTC);
+        let tz = settings.time_zone();
         let image_ids: Vec<String> = authors
             .iter()
             .filter_map(|a| a.photo_id.clone())
@@ -482,6 +482,11 @@ impl SiteContext {
             reading_minutes: s.reading_minutes,
             image: s.hero.as_ref().map(|i| image_view(i, &self.public)),
         }
+    }
+
+    /// A teaser already converted for templates (kept and shared by pages).
+    pub fn teaser_value(&self, s: &StorySummary) -> minijinja::Value {
+        minijinja::Value::from_serialize(self.teaser(s))
     }
 
     pub fn date(&self, t: UnixTime) -> DateView {
@@ -690,6 +695,11 @@ impl<'a> Presenter<'a> {
         self.site.latest_rail.clone()
     }
 
+    /// No Latest rail (a page that is one, or a server error's).
+    pub fn no_latest(&self) -> minijinja::Value {
+        minijinja::Value::from(Vec::<minijinja::Value>::new())
+    }
+
     /// Tag links by id, in the order asked.
     pub async fn tags(&self, ids: &[String]) -> anyhow::Result<Vec<LinkView>> {
         let store = &self.app.store;
@@ -748,10 +758,7 @@ impl<'a> Presenter<'a> {
                         .public_story_summaries(&missing, now)
                         .await?
                         .iter()
-                        .map(|s| {
-                            let teaser = minijinja::Value::from_serialize(site.teaser(s));
-                            (s.id.clone(), teaser)
-                        })
+                        .map(|s| (s.id.clone(), site.teaser_value(s)))
                         .collect(),
                 )
             })
@@ -764,10 +771,7 @@ impl<'a> Presenter<'a> {
             let more = store
                 .stories(&filter, now, (limit - teasers.len()) as i64, 0)
                 .await?;
-            teasers.extend(
-                more.iter()
-                    .map(|s| minijinja::Value::from_serialize(self.site.teaser(s))),
-            );
+            teasers.extend(more.iter().map(|s| self.site.teaser_value(s)));
         }
         Ok(teasers)
     }
@@ -914,7 +918,7 @@ pub async fn error_page(app: &App, error: &ErrorPage) -> anyhow::Result<String> 
     let latest = if error.status.is_client_error() {
         p.latest()
     } else {
-        minijinja::Value::from(Vec::<minijinja::Value>::new())
+        p.no_latest()
     };
     // One page answers every missing address, so it names no canonical
     // address (the home page's would tell search engines it is the home
