@@ -24,6 +24,8 @@ pub struct RunningServer {
     pub metrics_addr: Option<SocketAddr>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     background: Vec<tokio::task::JoinHandle<()>>,
+    /// Counts not yet saved are saved as the server stops.
+    readership: Arc<crate::services::readership::Readership>,
 }
 
 /// SMTP connections kept open to the relay.
@@ -156,7 +158,13 @@ pub async fn start_with_clock(
     app.allow_private_webhooks = config.webhooks.allow_private;
     app.trusted_proxies = config.trusted_proxies.clone();
     let app = Arc::new(app);
+    let readership = app.readership.clone();
     let mut background = vec![
+        tokio::spawn(
+            readership
+                .clone()
+                .run(crate::services::readership::FLUSH_EVERY),
+        ),
         tokio::spawn(store.clone().watch_for_changes(CHANGE_POLL)),
         tokio::spawn(crate::jobs::worker(job_context, JOB_POLL)),
     ];
@@ -190,10 +198,17 @@ pub async fn start_with_clock(
         stop: Some(stop),
         task,
         background,
+        readership,
     })
 }
 
 impl RunningServer {
+    /// Saves the readership counts noted so far (they are saved every
+    /// few seconds anyway, and as the server stops).
+    pub async fn save_readership(&self) -> anyhow::Result<usize> {
+        self.readership.flush().await
+    }
+
     /// Stops accepting, lets requests in flight finish, closes the database.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
@@ -202,6 +217,9 @@ impl RunningServer {
         (&mut self.task).await.context("server task failed")??;
         for task in &self.background {
             task.abort();
+        }
+        if let Err(e) = self.readership.flush().await {
+            tracing::warn!(error = %e, "the last readership counts could not be saved");
         }
         self.store.close().await;
         Ok(())

@@ -308,6 +308,20 @@ pub fn desk_author(id: &str) -> String {
 pub fn desk_settings() -> String {
     "/desk/settings".into()
 }
+/// Where a page read in a browser reports itself (readership counts).
+pub fn count_view() -> String {
+    "/_/view".into()
+}
+
+/// The desk's readership page; its export.
+pub fn desk_readership() -> String {
+    "/desk/readership".into()
+}
+
+pub fn desk_readership_csv() -> String {
+    "/desk/readership.csv".into()
+}
+
 /// The activity log, with filters in the query.
 pub fn desk_search() -> String {
     "/desk/search".into()
@@ -590,6 +604,8 @@ pub fn by_name(name: &str, arg: Option<&str>) -> Option<String> {
         ("desk-authors", None) => desk_authors(),
         ("desk-settings", None) => desk_settings(),
         ("desk-activity", None) => desk_activity(),
+        ("desk-readership", None) => desk_readership(),
+        ("desk-readership-csv", None) => desk_readership_csv(),
         ("desk-search", None) => desk_search(),
         ("desk-integrations", None) => "/desk/integrations".into(),
         ("desk-labels", None) => format!("{}/labels", desk_sections()),
@@ -670,6 +686,13 @@ impl PublicUrl {
     /// Whether readers reach the site over HTTPS (cookies are then `Secure`).
     pub fn is_https(&self) -> bool {
         self.site.starts_with("https://")
+    }
+
+    /// Host and port (`news.example.org`): what a reader's visit is
+    /// counted for, and referrers from it are the site's own.
+    pub fn host(&self) -> &str {
+        let origin = self.origin();
+        origin.find("://").map_or(origin, |i| &origin[i + 3..])
     }
 
     /// Scheme, host and port: what browsers send as `Origin`.

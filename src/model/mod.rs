@@ -407,6 +407,11 @@ pub struct SiteSettings {
     pub front_pinned: Vec<String>,
     /// Feeds carry each story's whole text (true) or only its summary.
     pub feed_full_text: bool,
+    /// Readers are counted, without cookies (`services::readership`).
+    pub count_readers: bool,
+    /// Days the anonymous visits behind the counts are kept; the daily
+    /// and monthly totals stay.
+    pub readership_retention_days: u32,
 }
 
 impl SiteSettings {
@@ -437,6 +442,8 @@ impl Default for SiteSettings {
             front_lead: None,
             front_pinned: vec![],
             feed_full_text: true,
+            count_readers: true,
+            readership_retention_days: 30,
         }
     }
 }

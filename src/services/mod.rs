@@ -14,6 +14,7 @@ pub mod media;
 pub mod pages;
 pub mod permissions;
 pub mod publishing;
+pub mod readership;
 pub mod related;
 pub mod search;
 pub mod sending;

@@ -26,6 +26,8 @@ pub enum Action {
     ManagePeople,
     ChangeSettings,
     ReadActivity,
+    /// The whole site's readership (everyone sees their own pieces').
+    ReadSiteReadership,
     /// API keys and webhooks (the desk's Integrations).
     ManageIntegrations,
     /// Credit a piece to others without oneself on its byline.
@@ -35,7 +37,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::Create,
         Action::Edit,
         Action::SubmitForReview,
@@ -49,6 +51,7 @@ impl Action {
         Action::ManagePeople,
         Action::ChangeSettings,
         Action::ReadActivity,
+        Action::ReadSiteReadership,
         Action::ManageIntegrations,
         Action::CreditOthers,
         Action::Feature,
@@ -66,13 +69,14 @@ pub fn may(role: Role, action: Action, own: bool) -> bool {
             Create | Upload | SubmitForReview => true,
             Edit | Publish | Schedule | Unpublish | Delete => own,
             Curate | ManageTaxonomy | ManagePeople | ChangeSettings | ReadActivity
-            | ManageIntegrations | CreditOthers | Feature => false,
+            | ReadSiteReadership | ManageIntegrations | CreditOthers | Feature => false,
         },
         Role::Contributor => match action {
             Create | Upload => true,
             Edit | SubmitForReview | Delete => own,
             Publish | Schedule | Unpublish | Curate | ManageTaxonomy | ManagePeople
-            | ChangeSettings | ReadActivity | ManageIntegrations | CreditOthers | Feature => false,
+            | ChangeSettings | ReadActivity | ReadSiteReadership | ManageIntegrations
+            | CreditOthers | Feature => false,
         },
     }
 }
@@ -93,15 +97,17 @@ pub fn refusal(role: Role, action: Action) -> String {
         Action::ManagePeople => "manage people",
         Action::ChangeSettings => "change the site's settings",
         Action::ReadActivity => "read the activity log",
+        Action::ReadSiteReadership => "see the whole site's readership",
         Action::ManageIntegrations => "manage integrations and their API keys",
         Action::CreditOthers => "credit a piece to others without yourself on its byline",
         Action::Feature => "mark a story as featured",
     };
     let who = match action {
         Action::ManagePeople | Action::ChangeSettings => "an owner",
-        Action::ManageIntegrations | Action::CreditOthers | Action::Feature => {
-            "an editor or an owner"
-        }
+        Action::ManageIntegrations
+        | Action::CreditOthers
+        | Action::Feature
+        | Action::ReadSiteReadership => "an editor or an owner",
         Action::Publish | Action::Schedule | Action::Unpublish if role == Role::Contributor => {
             "an author or an editor; submit it for review instead"
         }
@@ -148,6 +154,7 @@ mod tests {
             ManagePeople,
             ChangeSettings,
             ReadActivity,
+            ReadSiteReadership,
             ManageIntegrations,
             CreditOthers,
             Feature,

@@ -204,6 +204,9 @@ fn contrast(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
     (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }
 
+/// The longest the raw readership visits may be kept: ten years.
+pub const MOST_RETENTION_DAYS: u32 = 3650;
+
 /// Every rule a setting must meet, each naming its field.
 pub fn validate(settings: &SiteSettings) -> Result<(), SettingsError> {
     let invalid = |field, message: String| Err(SettingsError::Invalid { field, message });
@@ -246,6 +249,14 @@ pub fn validate(settings: &SiteSettings) -> Result<(), SettingsError> {
     if let Err(why) = check_accent(&settings.accent) {
         return invalid("accent", why);
     }
+    if !(1..=MOST_RETENTION_DAYS).contains(&settings.readership_retention_days) {
+        return invalid(
+            "readership_retention_days",
+            format!(
+                "keep the anonymous visits between 1 and {MOST_RETENTION_DAYS} days (the daily totals stay whatever it is)"
+            ),
+        );
+    }
     if settings.labels.iter().all(|l| l.trim().is_empty()) {
         return invalid("labels", "the site needs at least one label".into());
     }
@@ -280,6 +291,11 @@ mod tests {
         let mut s = good.clone();
         s.title = " ".into();
         assert_eq!(field_of(&s), Some("title"));
+        for days in [0, MOST_RETENTION_DAYS + 1] {
+            let mut s = good.clone();
+            s.readership_retention_days = days;
+            assert_eq!(field_of(&s), Some("readership_retention_days"), "{days}");
+        }
         for accent in ["red", "#12345", "#gggggg", "8f1d21", "#ffd700", "#9e9e9e"] {
             let mut s = good.clone();
             s.accent = accent.into();

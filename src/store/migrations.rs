@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (24, "search upkeep", "0024_search_upkeep.sql"),
     (25, "corrections", "0025_corrections.sql"),
     (26, "issue corrections", "0026_issue_corrections.sql"),
+    (27, "readership", "0027_readership.sql"),
 ];
 
 fn migrator(

@@ -26,6 +26,7 @@ mod media;
 pub mod media_refs;
 pub mod migrations;
 mod pages;
+pub mod readership;
 pub mod redirects;
 mod revisions;
 mod search;
@@ -159,6 +160,7 @@ macro_rules! engine {
             crate::store::media::queries!();
             crate::store::media_refs::queries!();
             crate::store::pages::queries!();
+            crate::store::readership::queries!();
             crate::store::redirects::queries!();
             crate::store::revisions::queries!();
             crate::store::search::queries!();

@@ -73,6 +73,8 @@ pub struct App {
     pub api_known: PerGeneration<crate::services::ghost::Known>,
     /// Reverse proxies whose X-Forwarded-For names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Readership counts noted here, saved every few seconds.
+    pub readership: Arc<crate::services::readership::Readership>,
 }
 
 /// How much the page layer may hold and do at once.
@@ -108,7 +110,12 @@ impl App {
             })
             .collect();
         let store_for_api = store.clone();
+        let readership = Arc::new(crate::services::readership::Readership::new(
+            store.clone(),
+            public_url.host(),
+        ));
         App {
+            readership,
             cache: Arc::new(Cache::new(store.clone(), limits.bytes, limits.renders)),
             store,
             theme,
@@ -143,6 +150,7 @@ pub fn router(app: Arc<App>, metrics: Option<Arc<metrics::Metrics>>) -> Router {
     .layer(axum::middleware::map_response(media_cache_control));
     let mut surfaces = Router::new()
         .merge(site::router(&app))
+        .merge(site::count_router(&app))
         .nest("/desk", desk::router(&app))
         .nest("/ghost/api", api::router(&app))
         .route("/assets/accent/{file}", get(accent_stylesheet))

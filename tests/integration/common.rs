@@ -244,6 +244,11 @@ impl TestSite {
         http_get(&format!("{}{path}", self.url), &[])
     }
 
+    /// Saves the readership counts it has noted (as it does every few seconds).
+    pub fn save_readership(&self) -> usize {
+        block_on(self.server.as_ref().unwrap().save_readership()).expect("counts saved")
+    }
+
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
         http_get(&format!("{}{path}", self.url), headers)
     }
@@ -269,12 +274,15 @@ pub struct Instance {
 }
 
 impl Instance {
-    pub fn start(database_url: &str) -> Instance {
+    /// Serving readers who reach the site at `public_url` (as every
+    /// instance of a cluster is configured alike).
+    pub fn start(database_url: &str, public_url: &str) -> Instance {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = Config::resolve(Overrides {
             listen: Some("127.0.0.1:0".into()),
             data_dir: Some(dir.path().to_path_buf()),
             database_url: Some(database_url.to_string()),
+            public_url: Some(public_url.to_string()),
             ..Default::default()
         })
         .expect("config");
@@ -284,6 +292,13 @@ impl Instance {
             server: Some(server),
             _dir: dir,
         }
+    }
+}
+
+impl Instance {
+    /// Saves the readership counts it has noted (as it does every few seconds).
+    pub fn save_readership(&self) -> usize {
+        block_on(self.server.as_ref().unwrap().save_readership()).expect("counts saved")
     }
 }
 

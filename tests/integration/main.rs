@@ -30,6 +30,7 @@ mod ops;
 mod pages;
 mod permissions;
 mod publishing;
+mod readership;
 mod scaleout;
 mod schema;
 mod smtp;

@@ -21,6 +21,7 @@ mod newsletters;
 mod pages;
 mod people;
 mod pickers;
+mod readership;
 mod revisions;
 mod search;
 mod session;
@@ -125,6 +126,8 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/tags/{id}", post(taxonomy::change_tag))
         .route("/settings", get(settings::show).post(settings::save))
         .route("/activity", get(activity::show))
+        .route("/readership", get(readership::show))
+        .route("/readership.csv", get(readership::export))
         .route("/search", get(search::show))
         .route(
             "/integrations",

@@ -34,6 +34,9 @@ struct SettingsView {
     newsletter_heading: String,
     newsletter_pitch: String,
     feed_full_text: bool,
+    count_readers: bool,
+    /// As typed, when it could not be read as a number.
+    readership_retention_days: String,
     logos: Vec<super::ImageChoice>,
     icons: Vec<super::ImageChoice>,
     accent: String,
@@ -214,6 +217,8 @@ fn view_of(s: &SiteSettings) -> SettingsView {
         newsletter_heading: s.newsletter_heading.clone(),
         newsletter_pitch: s.newsletter_pitch.clone(),
         feed_full_text: s.feed_full_text,
+        count_readers: s.count_readers,
+        readership_retention_days: s.readership_retention_days.to_string(),
         accent: s.accent.clone(),
         ..Default::default()
     }
@@ -256,12 +261,25 @@ pub(super) async fn save(CheckedForm { desk, me, form }: CheckedForm<Fields>) ->
     next.newsletter_heading = form.get("newsletter_heading").trim().to_string();
     next.newsletter_pitch = form.get("newsletter_pitch").trim().to_string();
     next.feed_full_text = form.get("feed_full_text") == "yes";
+    next.count_readers = form.get("count_readers") == "yes";
+    let mut errors = HashMap::new();
+    let retention = form.get("readership_retention_days").trim();
+    if form.has("readership_retention_days") {
+        match retention.parse::<u32>() {
+            Ok(days) => next.readership_retention_days = days,
+            Err(_) => {
+                errors.insert(
+                    "readership_retention_days",
+                    format!("{retention:?} is not a number of days: write one such as 30."),
+                );
+            }
+        }
+    }
     next.logo_image_id = Some(form.get("logo_image_id").to_string()).filter(|l| !l.is_empty());
     next.icon_image_id = Some(form.get("icon_image_id").to_string()).filter(|l| !l.is_empty());
     if form.has("accent") {
         next.accent = form.get("accent").trim().to_lowercase();
     }
-    let mut errors = HashMap::new();
     for (field, target) in [
         ("navigation", &mut next.navigation),
         ("social", &mut next.social),
@@ -293,6 +311,7 @@ pub(super) async fn save(CheckedForm { desk, me, form }: CheckedForm<Fields>) ->
     let view = SettingsView {
         navigation: as_sent("navigation"),
         social: as_sent("social"),
+        readership_retention_days: retention.to_string(),
         errors,
         ..view_of(&next)
     };

@@ -377,6 +377,10 @@ struct EditorView {
     may_feature: bool,
     /// Newsletters the story may go out to when published (editors and owners).
     send_to: Vec<Choice>,
+    /// Its readers over the last 30 days, once it has been published (for
+    /// its own people, editors and owners).
+    readers: Option<crate::services::readership::summary::Summary>,
+    readers_url: Option<String>,
 }
 
 /// What the editor page shows around the fields.
@@ -512,9 +516,23 @@ async fn editor_page(
     let tz = settings.time_zone();
     let own = stored
         .is_none_or(|c| editing::owns(&me.user, c.story.created_by.as_deref(), &c.author_ids));
+    let readers = match stored {
+        Some(c)
+            if c.story.published_at.is_some()
+                && (own || may(me.user.role, Action::ReadSiteReadership, false)) =>
+        {
+            Some(super::readership::story_panel(store, &c.story.id, &tz).await?)
+        }
+        _ => None,
+    };
     let status = stored.map(|c| c.story.status);
     let story = stored.map(|c| &c.story);
     let view = EditorView {
+        readers_url: readers
+            .as_ref()
+            .and(id.as_deref())
+            .map(super::readership::story_url),
+        readers,
         new: stored.is_none(),
         id: id.clone().unwrap_or_default(),
         action: id

@@ -6,6 +6,7 @@ mod errors;
 mod feeds;
 mod metadata;
 mod newsletter;
+mod readership;
 mod search;
 mod sitemaps;
 mod views;
@@ -56,6 +57,22 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             errors::themed,
+        ))
+}
+
+/// Where pages read in browsers report themselves: a plain answer (no
+/// themed page: nobody sees it), bounded, refused from other sites.
+pub fn count_router(app: &Arc<App>) -> Router<Arc<App>> {
+    Router::new()
+        .route(
+            &urls::count_view(),
+            axum::routing::post(readership::view).layer(axum::extract::DefaultBodyLimit::max(
+                readership::MOST_REPORT_BYTES,
+            )),
+        )
+        .layer(super::security::csrf(
+            &app.public_url,
+            readership::refused_cross_site,
         ))
 }
 

@@ -106,6 +106,7 @@ pub(super) async fn signup_page(State(app): State<Arc<App>>) -> PageResult {
 pub(super) async fn sign_up(
     State(app): State<Arc<App>>,
     ClientAddr(client): ClientAddr,
+    headers: axum::http::HeaderMap,
     form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> PageResult {
     let Ok(axum::Form(pairs)) = form else {
@@ -139,7 +140,10 @@ pub(super) async fn sign_up(
         ..Default::default()
     };
     match subscriptions::sign_up(&app.store, request).await {
-        Ok(()) => signup_view(&app, StatusCode::OK, FormState::default(), &[], true).await,
+        Ok(()) => {
+            super::readership::note_signup(&app, &headers, get("from"));
+            signup_view(&app, StatusCode::OK, FormState::default(), &[], true).await
+        }
         Err(SubscribeError::Invalid { field, message }) => {
             let form = FormState {
                 error: Some(message),

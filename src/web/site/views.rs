@@ -59,6 +59,10 @@ pub struct Chrome {
     pub footer_links: Vec<NavItem>,
     /// OpenGraph, Twitter card and JSON-LD (see `metadata.rs`).
     pub meta: super::metadata::PageMeta,
+    /// The page's own path (a sign-up form sends it: where sign-ups came from).
+    pub path: String,
+    /// Where the page reports itself read, when readers are counted.
+    pub count_url: Option<String>,
 }
 
 /// The publication's icon as browsers ask for it: a small copy for tabs,
@@ -652,6 +656,8 @@ impl<'a> Presenter<'a> {
             robots: None,
             footer_links,
             meta,
+            path: path.to_string(),
+            count_url: settings.count_readers.then(urls::count_view),
         }
     }
 

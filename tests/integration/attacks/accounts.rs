@@ -102,7 +102,7 @@ fn guesses_spread_over_two_instances_count_together() {
         return;
     };
     let email = owner(&site);
-    let other = crate::common::Instance::start(&site.database_url);
+    let other = crate::common::Instance::start(&site.database_url, &site.url);
     let guesses: Vec<_> = (0..40)
         .map(|i| {
             let url = if i % 2 == 0 {

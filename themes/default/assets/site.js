@@ -2,6 +2,26 @@
 (function () {
   "use strict";
 
+  // Readership, counted without cookies: once the page is shown to a
+  // reader (not while a browser only prerenders it), one small report of
+  // its address and the site the reader came from. Readers who ask not to
+  // be tracked are not counted (the server checks the same signals).
+  var self = document.currentScript;
+  var countUrl = self && self.getAttribute("data-count");
+  if (countUrl && navigator.doNotTrack !== "1" && !navigator.globalPrivacyControl) {
+    var report = function () {
+      var body = JSON.stringify({ path: location.pathname, referrer: document.referrer });
+      if (!(navigator.sendBeacon && navigator.sendBeacon(countUrl, body))) {
+        fetch(countUrl, { method: "POST", body: body, keepalive: true, credentials: "omit" }).catch(function () {});
+      }
+    };
+    if (document.prerendering) {
+      document.addEventListener("prerenderingchange", report, { once: true });
+    } else {
+      report();
+    }
+  }
+
   // "Keep reading" / "Show less" on related stories is a <details> element
   // and works without script. Here we only make "Show less" kinder: when the
   // collapsed teaser's top has scrolled out of view, bring it back, and keep
