@@ -127,6 +127,28 @@ for (const path of [storyPath, ...pages]) {
   });
 }
 
+await check("a story read in Chromium reports itself once, after load, and nothing sets a cookie", async () => {
+  // A reader's browser (Chromium headless names itself HeadlessChrome,
+  // which is rightly not counted as a reader).
+  const context = await browser.newContext({
+    userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36",
+  });
+  const page = await context.newPage();
+  const reports = [];
+  page.on("request", (r) => { if (r.url() === base + "/_/view") reports.push(r); });
+  await page.goto(base + storyPath, { referer: "https://www.news.example.com/search?q=x" });
+  await page.waitForLoadState("networkidle");
+  assert(reports.length === 1, `one report, not ${reports.length}`);
+  const sent = JSON.parse(reports[0].postData());
+  assert(sent.path === storyPath, `the report names the story: ${JSON.stringify(sent)}`);
+  assert(sent.referrer.startsWith("https://www.news.example.com/"), `and where the reader came from: ${JSON.stringify(sent)}`);
+  const answer = await reports[0].response();
+  assert(answer && answer.status() === 204, `the report is answered 204: ${answer && answer.status()}`);
+  const cookies = await context.cookies();
+  assert(cookies.length === 0, `no cookie: ${JSON.stringify(cookies)}`);
+  await context.close();
+});
+
 await check("newsletter sign-up from the footer, with a mistake first", async () => {
   const context = await browser.newContext({ bypassCSP: true });
   const page = await context.newPage();
@@ -769,7 +791,7 @@ if (newsroomPassword && uploadFile) {
     const owners = await browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const ownerPage = await owners.newPage();
     await signInAsEditor(ownerPage, "owner@example.org");
-    for (const address of ["/desk/settings", "/desk/people", "/desk/integrations", "/desk/activity"]) {
+    for (const address of ["/desk/settings", "/desk/people", "/desk/integrations", "/desk/activity", "/desk/readership", "/desk/readership?period=12m"]) {
       await ownerPage.goto(base + address);
       const width = await ownerPage.evaluate(() => document.documentElement.scrollWidth);
       assert(width <= 390, `${address} lays out ${width} px wide on a 390 px screen`);

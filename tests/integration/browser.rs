@@ -226,6 +226,22 @@ fn every_page_type_is_valid_html() {
     // The story desk: the list, a new story, a demo story saved once (so it
     // has revisions), its revisions, and a form answered with an error.
     let as_owner = [("cookie", cookie.as_str())];
+    // Readers of the story and the front page, so the readership pages
+    // and the editor's panel have figures, a chart and lists.
+    for (path, referrer) in [(STORY, "https://news.example.com/"), ("/", ""), (STORY, "")] {
+        crate::common::http_post(
+            &format!("{}/_/view", site.url),
+            "text/plain",
+            serde_json::json!({ "path": path, "referrer": referrer })
+                .to_string()
+                .as_bytes(),
+            &[(
+                "user-agent",
+                "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0",
+            )],
+        );
+    }
+    site.save_readership();
     desk_pages.push(("desk-stories", site.get_with("/desk/stories", &as_owner)));
     desk_pages.push((
         "desk-search",
@@ -293,6 +309,11 @@ fn every_page_type_is_valid_html() {
         ("desk-authors", "/desk/authors".to_string()),
         ("desk-settings", "/desk/settings".to_string()),
         ("desk-activity", "/desk/activity".to_string()),
+        ("desk-readership", "/desk/readership".to_string()),
+        (
+            "desk-readership-year",
+            "/desk/readership?period=12m".to_string(),
+        ),
         ("desk-media", "/desk/media".to_string()),
         ("desk-integrations", "/desk/integrations".to_string()),
         ("about-page", "/about/".to_string()),

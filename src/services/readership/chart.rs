@@ -11,65 +11,58 @@ pub struct Bar {
     pub value: i64,
 }
 
-const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 220.0;
-/// Room for the scale on the left and the labels below.
-const LEFT: f64 = 48.0;
-const BOTTOM: f64 = 24.0;
-const TOP: f64 = 8.0;
+/// The plot's own units: one bar slot is 10 wide, the plot 100 high
+/// (stretched to its box: it holds no text, which stretching would warp).
+const SLOT: f64 = 10.0;
+const PLOT: f64 = 100.0;
 
-/// The chart, as an `<svg>` element with a title (`id` ties the title to
-/// it for assistive technology).
+/// The chart: the scale and the first, middle and last labels as HTML
+/// (they stay legible at any width), the bars as an `<svg>` image whose
+/// title sums them up (`id` ties the title to it for assistive technology).
 pub fn bars(id: &str, title: &str, bars: &[Bar]) -> String {
     let most = bars.iter().map(|b| b.value).max().unwrap_or(0).max(1);
     let scale = nice_ceiling(most);
-    let plot_w = WIDTH - LEFT;
-    let plot_h = HEIGHT - BOTTOM - TOP;
-    let slot = plot_w / bars.len().max(1) as f64;
-    let gap = (slot * 0.2).min(4.0);
-    let mut svg = String::with_capacity(256 + bars.len() * 160);
+    let width = SLOT * bars.len().max(1) as f64;
+    let gap = SLOT * 0.2;
+    let mut html = String::with_capacity(512 + bars.len() * 160);
     let _ = write!(
-        svg,
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}-title" preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg"><title id="{id}-title">{}</title>"#,
+        html,
+        r#"<div class="chart"><div class="chart-scale" aria-hidden="true"><span>{}</span><span>{}</span><span>0</span></div>"#,
+        short(scale),
+        short(scale / 2)
+    );
+    let _ = write!(
+        html,
+        r#"<svg viewBox="0 0 {width} {PLOT}" preserveAspectRatio="none" role="img" aria-labelledby="{id}-title" xmlns="http://www.w3.org/2000/svg"><title id="{id}-title">{}</title>"#,
         escape(title)
     );
-    // The scale: zero, half and the top, with faint rules.
-    for step in [0, 1, 2] {
-        let value = scale * step / 2;
-        let y = TOP + plot_h - plot_h * (value as f64 / scale as f64);
+    for y in [0.0, PLOT / 2.0, PLOT] {
         let _ = write!(
-            svg,
-            r#"<line class="rule" x1="{LEFT}" x2="{WIDTH}" y1="{y:.1}" y2="{y:.1}"/><text class="scale" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            LEFT - 6.0,
-            y + 4.0,
-            short(value)
+            html,
+            r#"<line class="rule" x1="0" x2="{width}" y1="{y}" y2="{y}" vector-effect="non-scaling-stroke"/>"#
         );
     }
-    // Labels under at most about eight bars, evenly spread.
-    let label_every = bars.len().div_ceil(8).max(1);
     for (i, bar) in bars.iter().enumerate() {
-        let h = plot_h * (bar.value as f64 / scale as f64);
-        let x = LEFT + slot * i as f64 + gap / 2.0;
+        let h = PLOT * (bar.value as f64 / scale as f64);
         let _ = write!(
-            svg,
-            r#"<rect class="bar" x="{x:.1}" y="{:.1}" width="{:.1}" height="{h:.1}"><title>{}: {}</title></rect>"#,
-            TOP + plot_h - h,
-            (slot - gap).max(0.5),
+            html,
+            r#"<rect class="bar" x="{:.1}" y="{:.2}" width="{:.1}" height="{h:.2}"><title>{}: {}</title></rect>"#,
+            SLOT * i as f64 + gap / 2.0,
+            PLOT - h,
+            SLOT - gap,
             escape(&bar.label),
             thousands(bar.value)
         );
-        if i % label_every == 0 {
-            let _ = write!(
-                svg,
-                r#"<text class="label" x="{:.1}" y="{:.1}">{}</text>"#,
-                x,
-                HEIGHT - 6.0,
-                escape(&bar.label)
-            );
+    }
+    html.push_str(r#"</svg><div class="chart-axis" aria-hidden="true">"#);
+    if let (Some(first), Some(last)) = (bars.first(), bars.last()) {
+        let middle = &bars[bars.len() / 2];
+        for bar in [first, middle, last] {
+            let _ = write!(html, "<span>{}</span>", escape(&bar.label));
         }
     }
-    svg.push_str("</svg>");
-    svg
+    html.push_str("</div></div>");
+    html
 }
 
 /// The smallest round number (1, 2 or 5 times a power of ten) at or above
@@ -155,14 +148,14 @@ mod tests {
                 },
             ],
         );
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("<svg") && svg.ends_with("</div></div>"));
         assert!(svg.contains("Views &lt;per&gt; day"));
         assert!(svg.contains("2 &lt;Dec&gt;: 5"));
         assert!(!svg.contains("<Dec>"));
         // Ten is the top of the scale: the first bar fills the plot, the
         // second half of it.
-        let plot = HEIGHT - BOTTOM - TOP;
-        assert!(svg.contains(&format!("height=\"{plot:.1}\"")));
-        assert!(svg.contains(&format!("height=\"{:.1}\"", plot / 2.0)));
+        assert!(svg.contains(r#"height="100.00""#));
+        assert!(svg.contains(r#"height="50.00""#));
+        assert!(svg.contains("<span>10</span><span>5</span><span>0</span>"));
     }
 }

@@ -169,6 +169,16 @@ pub async fn summarize(
     )?;
     let ids: Vec<String> = top.iter().map(|l| l.piece.clone()).collect();
     let headlines = store.piece_headlines(&ids).await?;
+    let section_names: std::collections::HashMap<String, String> = if sections.is_empty() {
+        Default::default()
+    } else {
+        store
+            .sections()
+            .await?
+            .into_iter()
+            .map(|s| (s.slug, s.name))
+            .collect()
+    };
     let points: Vec<Point> = (range.0..=range.1)
         .map(|period| {
             let (label, iso) = period_label(grain, period);
@@ -249,7 +259,10 @@ pub async fn summarize(
         sections: sections
             .into_iter()
             .map(|l| {
-                let name = l.item.clone();
+                let name = section_names
+                    .get(&l.item)
+                    .cloned()
+                    .unwrap_or_else(|| format!("{} (removed since)", l.item));
                 let url = Some(crate::urls::section(&l.item));
                 line(l, name, url)
             })
