@@ -92,6 +92,10 @@ enum Command {
         /// generated ones). On one with content: generated stories to add.
         #[arg(long, default_value_t = 0)]
         stories: usize,
+        /// Also add this many generated readership views over the past
+        /// year, spread over the public stories (for load tests).
+        #[arg(long, default_value_t = 0)]
+        views: u64,
     },
 }
 
@@ -445,7 +449,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
-        Command::Seed { store, stories } => {
+        Command::Seed {
+            store,
+            stories,
+            views,
+        } => {
             let config = Config::resolve(store.overrides())?;
             init_logging(&config);
             let store = crate::server::open_store(&config).await?;
@@ -456,12 +464,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 crate::demo::add_generated_stories(&store, stories).await?
             };
-            if demo + generated == 0 {
+            if demo + generated == 0 && views == 0 {
                 println!(
                     "The database already has content; nothing was added (pass --stories N to add N generated stories)."
                 );
-            } else {
+            } else if demo + generated > 0 {
                 println!("Added {} stories.", demo + generated);
+            }
+            if views > 0 {
+                let started = std::time::Instant::now();
+                let added = crate::demo::add_generated_views(&store, views).await?;
+                println!(
+                    "Added {added} readership views over the past year in {:.1} s.",
+                    started.elapsed().as_secs_f64()
+                );
             }
             store.close().await;
             Ok(())

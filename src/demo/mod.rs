@@ -4,6 +4,9 @@
 //! on the demo or on any publication with published stories to model them on.
 
 mod art;
+mod readership;
+
+pub use readership::add_generated_views;
 
 use std::sync::Arc;
 

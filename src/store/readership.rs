@@ -78,6 +78,14 @@ pub struct CountedPage {
     pub section: String,
 }
 
+/// A public story as counted (generated readership reads them).
+#[derive(Debug, Clone)]
+pub struct PublicPiece {
+    pub id: String,
+    pub path: String,
+    pub section: String,
+}
+
 /// Rows a statement inserts at most (binds stay far below both engines'
 /// limits).
 pub(crate) const CHUNK: usize = 500;
@@ -344,6 +352,20 @@ macro_rules! queries {
                 Ok((salts, oldest))
             }
 
+            /// Every public story: id, slug and its section's slug.
+            pub async fn public_pieces(
+                pool: &Pool<Db>,
+                now: UnixTime,
+            ) -> StoreResult<Vec<(String, String, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT s.id, s.slug, c.slug FROM stories s JOIN sections c ON c.id = s.section_id
+                     WHERE s.status = 'published' AND s.published_at <= $1 ORDER BY s.published_at",
+                )
+                .bind(now)
+                .fetch_all(pool)
+                .await?)
+            }
+
             /// Headlines of stories and briefs by id.
             pub async fn headlines(
                 pool: &Pool<Db>,
@@ -478,6 +500,19 @@ impl Store {
             self,
             readership::lines(grain, "page", range.0, range.1, scope)
         )
+    }
+
+    /// Every public story as counted: its id, its address, its section.
+    pub async fn public_pieces(&self) -> StoreResult<Vec<PublicPiece>> {
+        let now = self.clock.now();
+        Ok(read!(self, readership::public_pieces(now))?
+            .into_iter()
+            .map(|(id, slug, section)| PublicPiece {
+                path: crate::urls::story(&slug),
+                id,
+                section,
+            })
+            .collect())
     }
 
     /// What raw records are kept: the days whose salts are known, and the
