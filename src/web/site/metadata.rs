@@ -87,8 +87,8 @@ impl Presenter<'_> {
             Some(logo) => json!({
                 "@type": "ImageObject",
                 "url": self.absolute(&logo.src),
-                "width": logo.width,
-                "height": logo.height,
+                "width": pixels(logo.width),
+                "height": pixels(logo.height),
             }),
             None => json!({
                 "@type": "ImageObject",
@@ -247,8 +247,8 @@ impl Presenter<'_> {
             article["image"] = json!([{
                 "@type": "ImageObject",
                 "url": self.absolute(&image.src),
-                "width": image.width,
-                "height": image.height,
+                "width": pixels(image.width),
+                "height": pixels(image.height),
                 "caption": if image.caption.is_empty() { &image.alt } else { &image.caption },
             }]);
             meta.image = Some(self.meta_image(image));
@@ -303,4 +303,11 @@ mod tests {
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, v);
     }
+}
+
+/// A size in pixels as schema.org's vocabulary has it: `width` and
+/// `height` take a `QuantitativeValue` (or a `Distance`), not a bare
+/// number; E37 is UN/CEFACT's code for the pixel.
+fn pixels(n: impl Into<Value>) -> Value {
+    json!({ "@type": "QuantitativeValue", "value": n.into(), "unitCode": "E37" })
 }
