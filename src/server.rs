@@ -26,6 +26,8 @@ pub struct RunningServer {
     background: Vec<tokio::task::JoinHandle<()>>,
     /// Counts not yet saved are saved as the server stops.
     readership: Arc<crate::services::readership::Readership>,
+    /// Readers' live streams end as the server stops.
+    live: Arc<crate::web::LiveHub>,
 }
 
 /// SMTP connections kept open to the relay.
@@ -159,7 +161,9 @@ pub async fn start_with_clock(
     app.trusted_proxies = config.trusted_proxies.clone();
     let app = Arc::new(app);
     let readership = app.readership.clone();
+    let live = app.live.clone();
     let mut background = vec![
+        tokio::spawn(live.clone().run(app.clone())),
         tokio::spawn(
             readership
                 .clone()
@@ -199,6 +203,7 @@ pub async fn start_with_clock(
         task,
         background,
         readership,
+        live,
     })
 }
 
@@ -211,6 +216,7 @@ impl RunningServer {
 
     /// Stops accepting, lets requests in flight finish, closes the database.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        self.live.close();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -75,15 +75,17 @@ pub fn briefs() -> String {
 pub fn corrections() -> String {
     "/corrections/".into()
 }
+/// What an anchor keeps of an id as it is; the rest is escaped.
+const ANCHOR_KEPT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_');
+
 /// The `id` of a story's note on its page (corrections link to it): the
 /// note's id as it is when it is a UUID, escaped when it is anything else
 /// (a restored backup may hold any text), so it stays one token.
 pub fn note_anchor(note_id: &str) -> String {
-    const KEPT: &percent_encoding::AsciiSet =
-        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_');
     format!(
         "note-{}",
-        percent_encoding::utf8_percent_encode(note_id, KEPT)
+        percent_encoding::utf8_percent_encode(note_id, ANCHOR_KEPT)
     )
 }
 /// A note on its story's page (the fragment escapes the anchor's `%`:
@@ -308,6 +310,20 @@ pub fn desk_author(id: &str) -> String {
 pub fn desk_settings() -> String {
     "/desk/settings".into()
 }
+/// A live story's stream of changes (Server-Sent Events).
+pub fn live_events(slug: &str) -> String {
+    format!("/stories/{slug}/live")
+}
+
+/// The id of a live update's element, and its permalink's fragment:
+/// one token (an id is hex; anything else is escaped).
+pub fn live_update_anchor(id: &str) -> String {
+    format!(
+        "update-{}",
+        percent_encoding::utf8_percent_encode(id, ANCHOR_KEPT)
+    )
+}
+
 /// Where a page read in a browser reports itself (readership counts).
 pub fn count_view() -> String {
     "/_/view".into()

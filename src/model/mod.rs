@@ -10,6 +10,7 @@ mod column;
 pub mod dates;
 pub mod document;
 pub mod embeds;
+pub mod live;
 pub mod nesting;
 pub mod newsletters;
 pub mod nql;

@@ -674,6 +674,7 @@ pub async fn preview_card(
         author_ids: fields.author_ids.clone(),
         tag_ids,
         notes: stored.map_or(0, |c| c.notes),
+        live_from: stored.and_then(|c| c.live_from),
     })
 }
 

@@ -9,6 +9,7 @@ pub mod editing;
 pub mod front_page;
 pub mod ghost;
 pub mod integrations;
+pub mod live;
 pub mod lookups;
 pub mod media;
 pub mod pages;

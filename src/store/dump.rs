@@ -67,15 +67,23 @@ pub const TABLES: &[TableSpec] = &[
     table("integrations"),
     table("webhooks"),
     table("webhook_deliveries"),
+    table("readership_totals"),
+    table("live_coverage"),
+    table("live_updates"),
+    table("live_update_history"),
 ];
 
 /// Tables rebuilt rather than carried: the search index (`masthead search
-/// reindex` after a load) and the content version (caches' counter).
+/// reindex` after a load) and the content version (caches' counter); and
+/// the readership's anonymous visits and the day's salt, which are meant
+/// to be forgotten within days and so never go into a backup.
 pub const DERIVED: &[&str] = &[
     "search_documents",
     "content_version",
     "media_refs",
     "pending_rebuilds",
+    "readership_visits",
+    "readership_salts",
 ];
 
 /// Tables that hold a publication: a load refuses a database where any has rows.

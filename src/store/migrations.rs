@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = migrations![
     (25, "corrections", "0025_corrections.sql"),
     (26, "issue corrections", "0026_issue_corrections.sql"),
     (27, "readership", "0027_readership.sql"),
+    (28, "live coverage", "0028_live.sql"),
 ];
 
 fn migrator(

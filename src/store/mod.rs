@@ -22,6 +22,7 @@ mod integrations;
 mod issues;
 mod jobs;
 mod keyset;
+mod live;
 mod media;
 pub mod media_refs;
 pub mod migrations;
@@ -157,6 +158,7 @@ macro_rules! engine {
             crate::store::integrations::queries!();
             crate::store::issues::queries!();
             crate::store::jobs::queries!();
+            crate::store::live::queries!();
             crate::store::media::queries!();
             crate::store::media_refs::queries!();
             crate::store::pages::queries!();

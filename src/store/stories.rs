@@ -25,6 +25,8 @@ pub struct StoryCard {
     pub author_ids: Vec<String>,
     pub tag_ids: Vec<String>,
     pub notes: i64,
+    /// When live coverage of it began (None: never covered live).
+    pub live_from: Option<UnixTime>,
 }
 
 /// An image joined to the row that shows it (`LEFT JOIN images h`, the
@@ -88,6 +90,7 @@ pub(super) struct CardRow {
     author_ids: Option<String>,
     tag_ids: Option<String>,
     notes: i64,
+    live_from: Option<i64>,
 }
 
 /// A card with its related lists (`related_lists_column!`).
@@ -114,6 +117,7 @@ impl From<CardRow> for StoryCard {
             author_ids: id_list(row.author_ids),
             tag_ids: id_list(row.tag_ids),
             notes: row.notes,
+            live_from: row.live_from,
         }
     }
 }
@@ -340,7 +344,8 @@ macro_rules! card_select {
             story_hero_columns!(),
             ", (SELECT string_agg(sa.author_id, ',' ORDER BY sa.position) FROM story_authors sa WHERE sa.story_id = s.id) AS author_ids, \
              (SELECT string_agg(st.tag_id, ',' ORDER BY st.position) FROM story_tags st WHERE st.story_id = s.id) AS tag_ids, \
-             (SELECT COUNT(*) FROM story_notes n WHERE n.story_id = s.id AND n.retired_at IS NULL) AS notes"
+             (SELECT COUNT(*) FROM story_notes n WHERE n.story_id = s.id AND n.retired_at IS NULL) AS notes, \
+             (SELECT lc.started_at FROM live_coverage lc WHERE lc.story_id = s.id) AS live_from"
         )
     };
 }

@@ -34,6 +34,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use errors::SiteError;
+pub use site::LiveHub;
 
 use crate::store::Store;
 use crate::theme::Theme;
@@ -75,6 +76,8 @@ pub struct App {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Readership counts noted here, saved every few seconds.
     pub readership: Arc<crate::services::readership::Readership>,
+    /// The live stories readers follow on this instance.
+    pub live: Arc<site::LiveHub>,
 }
 
 /// How much the page layer may hold and do at once.
@@ -116,6 +119,7 @@ impl App {
         ));
         App {
             readership,
+            live: Arc::default(),
             cache: Arc::new(Cache::new(store.clone(), limits.bytes, limits.renders)),
             store,
             theme,

@@ -16,6 +16,7 @@ mod form;
 mod front;
 mod home;
 mod integrations;
+mod live;
 mod media;
 mod newsletters;
 mod pages;
@@ -82,6 +83,9 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         )
         .route("/stories/{id}/related", post(stories::related))
         .route("/stories/{id}/notes", post(stories::add_note))
+        .route("/stories/{id}/live", get(live::show).post(live::coverage))
+        .route("/stories/{id}/updates", post(live::post))
+        .route("/stories/{id}/updates/{update}", post(live::change))
         .route("/stories/{id}/notes/{note}", post(stories::change_note))
         .route("/stories/{id}/restore", post(stories::restore))
         .route("/preview/{token}", get(stories::shared_preview))

@@ -381,6 +381,10 @@ struct EditorView {
     /// its own people, editors and owners).
     readers: Option<crate::services::readership::summary::Summary>,
     readers_url: Option<String>,
+    /// The story's live desk (for those who may edit it), and whether it
+    /// has been covered live.
+    live_url: Option<String>,
+    covered_live: bool,
 }
 
 /// What the editor page shows around the fields.
@@ -528,6 +532,10 @@ async fn editor_page(
     let status = stored.map(|c| c.story.status);
     let story = stored.map(|c| &c.story);
     let view = EditorView {
+        live_url: stored
+            .filter(|_| may(me.user.role, Action::Edit, own))
+            .map(|c| urls::desk_story_action(&c.story.id, "live")),
+        covered_live: stored.is_some_and(|c| c.live_from.is_some()),
         readers_url: readers
             .as_ref()
             .and(id.as_deref())
@@ -702,7 +710,11 @@ pub(super) const UNPUBLISHED_OF_OTHERS: &str = "This piece is not published, and
 
 /// The story at `id`, if the person signed in may open it; else why not
 /// (not there, not theirs).
-async fn stored_story(desk: &Desk, me: &SignedIn, id: &str) -> DeskResult<StoryCard> {
+pub(super) async fn stored_story(
+    desk: &Desk,
+    me: &SignedIn,
+    id: &str,
+) -> DeskResult<StoryCard> {
     let mut cards = desk.app.store.story_cards_by_ids(&[id.to_string()]).await?;
     if cards.is_empty() {
         return Err(DeskError::not_found(

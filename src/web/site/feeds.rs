@@ -50,6 +50,14 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
                 }),
             )
             .route(
+                &urls::feed(&urls::story("{slug}"), format),
+                get(
+                    move |State(app): State<Arc<App>>, Path(slug): Path<String>| async move {
+                        feed(&app, Source::Updates(slug), format).await
+                    },
+                ),
+            )
+            .route(
                 &urls::feed(&urls::section("{slug}"), format),
                 get(
                     move |State(app): State<Arc<App>>, Path(slug): Path<String>| async move {
@@ -101,6 +109,8 @@ pub enum Source {
     Site,
     Briefs,
     Corrections,
+    /// A story's live updates.
+    Updates(String),
     Section(String),
     Tag(String),
     Author(String),
@@ -195,6 +205,19 @@ pub async fn build(
             super::CORRECTIONS_DESCRIPTION.to_string(),
             urls::corrections(),
         ),
+        Source::Updates(slug) => {
+            let card = app
+                .store
+                .story_card_by_slug(slug)
+                .await?
+                .filter(|c| c.story.is_public(p.now) && c.live_from.is_some())
+                .ok_or(SiteError::NotFound)?;
+            (
+                format!("{site}: {} (live updates)", card.story.headline),
+                card.story.dek.clone(),
+                urls::story(slug),
+            )
+        }
         Source::Section(slug) => {
             let section = p
                 .site
@@ -239,6 +262,7 @@ pub async fn build(
     let entries = match source {
         Source::Briefs => brief_entries(p).await?,
         Source::Corrections => correction_entries(p).await?,
+        Source::Updates(slug) => update_entries(p, slug).await?,
         _ => story_entries(p, &filter).await?,
     };
     if entries.is_empty() && matches!(source, Source::Tag(_) | Source::Author(_)) {
@@ -355,6 +379,50 @@ async fn correction_entries(p: &Presenter<'_>) -> Result<Vec<Entry>, SiteError> 
             published: Dates::of(c.note.noted_at),
             updated: Dates::of(c.note.noted_at),
             image: None,
+        })
+        .collect())
+}
+
+/// A live story's updates, newest first, each an entry of its own linked
+/// to its place on the story's page.
+async fn update_entries(p: &Presenter<'_>, slug: &str) -> Result<Vec<Entry>, SiteError> {
+    let public = &p.app.public_url;
+    let Some(card) = p.app.store.story_card_by_slug(slug).await? else {
+        return Err(SiteError::NotFound);
+    };
+    let updates = p.app.store.live_updates_since(&card.story.id, 0).await?;
+    let path = urls::story(slug);
+    Ok(updates
+        .iter()
+        .filter(|u| u.removed_at.is_none())
+        .take(ENTRIES as usize)
+        .map(|u| {
+            let view = p.live_update(&path, u);
+            let text = u.body.plain_text().replace('\n', " ");
+            Entry {
+                id: entry_id("update", &u.id, public),
+                title: format!(
+                    "{}, {}: {}",
+                    view.time,
+                    view.posted.display,
+                    crate::model::text::truncate_words(&text, 90)
+                ),
+                url: public.absolute(&view.permalink),
+                summary: crate::model::text::truncate_words(&text, 300),
+                content: absolute_links(u.body.as_str(), public),
+                authors: view
+                    .author
+                    .iter()
+                    .map(|a| Person {
+                        name: a.name.clone(),
+                        url: public.absolute(&a.url),
+                    })
+                    .collect(),
+                categories: vec![],
+                published: Dates::of(u.posted_at),
+                updated: Dates::of(u.edited_at.unwrap_or(u.posted_at)),
+                image: None,
+            }
         })
         .collect())
 }

@@ -59,7 +59,33 @@ pub struct Article<'a> {
     pub authors: Vec<(String, String)>,
     /// Its standing corrections: when each was made, and its text.
     pub corrections: Vec<(i64, &'a str)>,
+    /// Its live coverage, when it has had some.
+    pub live: Option<LiveMeta>,
 }
+
+/// A story's live coverage as `LiveBlogPosting` describes it.
+pub struct LiveMeta {
+    pub started: i64,
+    pub ended: Option<i64>,
+    /// Its updates, newest first.
+    pub updates: Vec<LiveUpdateMeta>,
+}
+
+pub struct LiveUpdateMeta {
+    /// The update's permalink (a path with its fragment).
+    pub path: String,
+    pub posted: i64,
+    pub modified: i64,
+    /// Its words.
+    pub text: String,
+    /// Its author's name and page.
+    pub author: Option<(String, String)>,
+}
+
+/// Updates a page's JSON-LD carries at most (the newest).
+const LIVE_UPDATES_IN_JSON_LD: usize = 50;
+/// A live update's `headline`: its first words.
+const UPDATE_HEADLINE_CHARS: usize = 110;
 
 /// JSON text safe inside a `<script>` element: no `<`, `>` or `&` can end
 /// it or start markup.
@@ -269,6 +295,35 @@ impl Presenter<'_> {
                 })
                 .collect();
             article["correction"] = json!(corrections);
+        }
+        // A story covered live is also schema.org's live blog posting.
+        if let Some(live) = &a.live {
+            article["@type"] = json!(["NewsArticle", "LiveBlogPosting"]);
+            article["coverageStartTime"] = rfc3339(live.started).into();
+            if let Some(ended) = live.ended {
+                article["coverageEndTime"] = rfc3339(ended).into();
+            }
+            let updates: Vec<Value> = live
+                .updates
+                .iter()
+                .take(LIVE_UPDATES_IN_JSON_LD)
+                .map(|u| {
+                    let mut update = json!({
+                        "@type": "BlogPosting",
+                        "headline": crate::model::text::truncate_words(&u.text, UPDATE_HEADLINE_CHARS),
+                        "articleBody": u.text,
+                        "url": self.absolute(&u.path),
+                        "datePublished": rfc3339(u.posted),
+                        "dateModified": rfc3339(u.modified),
+                    });
+                    if let Some((name, path)) = &u.author {
+                        update["author"] =
+                            json!({"@type": "Person", "name": name, "url": self.absolute(path)});
+                    }
+                    update
+                })
+                .collect();
+            article["liveBlogUpdate"] = json!(updates);
         }
         let mut trail: Vec<(&str, &str)> = a.section.into_iter().collect();
         trail.push((a.headline, a.path));

@@ -4,6 +4,7 @@
 
 mod errors;
 mod feeds;
+mod live;
 mod metadata;
 mod newsletter;
 mod readership;
@@ -22,6 +23,7 @@ use axum::routing::get;
 use serde::Serialize;
 
 use views::{AuthorView, BriefView, Chrome, LinkView, Pager, Presenter, Teaser};
+pub use live::LiveHub;
 pub use views::{DateView, Presenter as SitePresenter, SiteContext, image_view};
 
 use super::{App, SiteError, cache};
@@ -48,6 +50,8 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         // outside the page layer: its one render turn per address would
         // line every search up behind the one before.
         .route(&urls::search(), get(search::page))
+        // Streams: never kept, never held by the render turns.
+        .route(&urls::live_events("{slug}"), get(live::events))
         .merge(feeds::routes(app))
         .fallback(not_found)
         .layer(super::security::csrf(
@@ -203,6 +207,7 @@ struct StoryView {
     authors: Vec<AuthorView>,
     related: Vec<minijinja::Value>,
     latest: minijinja::Value,
+    live: Option<live::LiveView>,
 }
 
 /// Related stories shown under a story.
@@ -240,11 +245,23 @@ pub async fn story_page(
             Ok(vec![])
         }
     };
-    let (notes, tags, related) = tokio::try_join!(
+    let live = async {
+        if card.live_from.is_none() {
+            return Ok(None);
+        }
+        let (coverage, updates) = tokio::try_join!(
+            store.live_coverage(&story.id),
+            store.live_updates_since(&story.id, 0)
+        )?;
+        Ok::<_, anyhow::Error>(coverage.map(|c| (c, updates)))
+    };
+    let (notes, tags, related, live) = tokio::try_join!(
         async { notes.await.map_err(anyhow::Error::from) },
         p.tags(&card.tag_ids),
         p.related(card, related, RELATED),
+        live,
     )?;
+
 
     // The excerpt (a parse of the body's start) made once, for the teaser and the description.
     let summary = StorySummary::from(card);
@@ -259,6 +276,12 @@ pub async fn story_page(
     let path = urls::story(&story.slug);
     let mut chrome = p.chrome(Some(&title), &description, &path);
     chrome.preview = preview;
+    if live.is_some() {
+        // Its updates' own feeds first.
+        let mut feeds = views::feed_links(&format!("{}: live updates", story.headline), &path);
+        feeds.append(&mut chrome.feeds);
+        chrome.feeds = feeds;
+    }
     let teaser = p.site.teaser(&summary);
     let published = story.published_at.unwrap_or(story.created_at);
     p.article_meta(
@@ -282,6 +305,7 @@ pub async fn story_page(
                 .filter(|n| n.kind == crate::model::NoteKind::Correction)
                 .map(|n| (n.noted_at, n.body.as_str()))
                 .collect(),
+            live: live.as_ref().map(|(coverage, updates)| p.live_meta(&path, coverage, updates)),
         },
     );
     let view = StoryView {
@@ -294,6 +318,7 @@ pub async fn story_page(
         authors: p.authors(&card.author_ids),
         related,
         latest: p.latest(),
+        live: live.map(|(coverage, updates)| p.live_view(&story.slug, &coverage, &updates)),
     };
     p.render("story.html", view)
 }
@@ -498,6 +523,7 @@ async fn brief(State(app): State<Arc<App>>, Path(slug): Path<String>) -> PageRes
             tags: vec![],
             authors: vec![],
             corrections: vec![],
+            live: None,
         },
     );
     let page = BriefPageView {

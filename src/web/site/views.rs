@@ -828,6 +828,19 @@ impl<'a> Presenter<'a> {
             .collect()
     }
 
+    /// An author's name and page, by id (None: no such author).
+    pub fn author_link(&self, id: &str) -> Option<LinkView> {
+        self.site.authors.get(id).map(|e| LinkView {
+            name: e.author.name.clone(),
+            url: urls::author(&e.author.slug),
+        })
+    }
+
+    /// A moment in the publication's zone, as `pattern` (strftime) writes it.
+    pub fn local_time(&self, t: UnixTime, pattern: &str) -> String {
+        dates::format(t, &self.site.tz, pattern)
+    }
+
     pub fn briefs(&self, briefs: &[BriefCard]) -> Vec<BriefView> {
         briefs.iter().map(|b| self.site.brief(b)).collect()
     }

@@ -22,6 +22,61 @@
     }
   }
 
+  // Live coverage: the page as rendered, then each change as it is made
+  // (Server-Sent Events from this page's instance). Without scripting, a
+  // reload shows the latest.
+  var live = document.querySelector("[data-live-events]");
+  if (live && window.EventSource) {
+    var list = live.querySelector(".live-updates");
+    var pinnedSlot = live.querySelector(".live-pinned");
+    var status = live.querySelector(".live-status");
+    var empty = live.querySelector(".live-empty");
+    var url = live.getAttribute("data-live-events") + "?since=" + encodeURIComponent(live.getAttribute("data-live-seq") || "0");
+    var source = new EventSource(url);
+    var place = function (element, posted) {
+      var after = null;
+      Array.prototype.some.call(list.children, function (other) {
+        if (Number(other.getAttribute("data-posted")) < posted) { after = other; return true; }
+        return false;
+      });
+      list.insertBefore(element, after);
+    };
+    source.addEventListener("update", function (e) {
+      var data = JSON.parse(e.data);
+      var old = document.getElementById(data.anchor);
+      var holder = document.createElement("div");
+      holder.innerHTML = data.html;
+      var element = holder.firstElementChild;
+      if (!element) return;
+      if (old) old.parentNode.removeChild(old);
+      else element.classList.add("is-new");
+      if (data.pinned) {
+        Array.prototype.slice.call(pinnedSlot.children).forEach(function (was) {
+          was.classList.remove("is-pinned");
+          place(was, Number(was.getAttribute("data-posted")));
+        });
+        pinnedSlot.appendChild(element);
+      } else {
+        place(element, data.posted_at);
+      }
+      if (empty) { empty.parentNode.removeChild(empty); empty = null; }
+      if (!old) status.textContent = "New update at " + element.querySelector("time").textContent + ".";
+    });
+    source.addEventListener("remove", function (e) {
+      var data = JSON.parse(e.data);
+      var gone = document.getElementById(data.anchor);
+      if (gone) gone.parentNode.removeChild(gone);
+    });
+    source.addEventListener("end", function () {
+      source.close();
+      status.textContent = "Live coverage has ended. Reload the page for the final version.";
+    });
+    source.addEventListener("reload", function () {
+      source.close();
+      status.textContent = "Some updates could not reach this page. Reload it to see them all.";
+    });
+  }
+
   // "Keep reading" / "Show less" on related stories is a <details> element
   // and works without script. Here we only make "Show less" kinder: when the
   // collapsed teaser's top has scrolled out of view, bring it back, and keep
