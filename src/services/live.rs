@@ -67,18 +67,41 @@ fn not_live(e: StoreError) -> ContentError {
 }
 
 /// Starts (or restarts) the story's live coverage.
-pub async fn start(store: &Store, by: &User, story_id: &str, headline: &str) -> Result<bool, ContentError> {
-    let started = store.start_live(story_id).await.map_err(ContentError::Storage)?;
+pub async fn start(
+    store: &Store,
+    by: &User,
+    story_id: &str,
+    headline: &str,
+) -> Result<bool, ContentError> {
+    let started = store
+        .start_live(story_id)
+        .await
+        .map_err(ContentError::Storage)?;
     if started {
         let target = Some(ActivityTarget::Story(story_id));
-        activity::record(store, Some(&by.id), "started live coverage", headline, target).await;
+        activity::record(
+            store,
+            Some(&by.id),
+            "started live coverage",
+            headline,
+            target,
+        )
+        .await;
     }
     Ok(started)
 }
 
 /// Ends it.
-pub async fn end(store: &Store, by: &User, story_id: &str, headline: &str) -> Result<bool, ContentError> {
-    let ended = store.end_live(story_id).await.map_err(ContentError::Storage)?;
+pub async fn end(
+    store: &Store,
+    by: &User,
+    story_id: &str,
+    headline: &str,
+) -> Result<bool, ContentError> {
+    let ended = store
+        .end_live(story_id)
+        .await
+        .map_err(ContentError::Storage)?;
     if ended {
         let target = Some(ActivityTarget::Story(story_id));
         activity::record(store, Some(&by.id), "ended live coverage", headline, target).await;
@@ -125,7 +148,12 @@ pub async fn edit(
 }
 
 /// Removes an update from the page (it stays in the history).
-pub async fn remove(store: &Store, by: &User, story_id: &str, update_id: &str) -> Result<(), ContentError> {
+pub async fn remove(
+    store: &Store,
+    by: &User,
+    story_id: &str,
+    update_id: &str,
+) -> Result<(), ContentError> {
     store
         .change_live_update(story_id, update_id, None, &by.id)
         .await

@@ -273,7 +273,11 @@ impl Store {
 
     /// The story's updates changed after change number `after` (0: all of
     /// them), removed ones included, newest first.
-    pub async fn live_updates_since(&self, story_id: &str, after: i64) -> StoreResult<Vec<LiveUpdate>> {
+    pub async fn live_updates_since(
+        &self,
+        story_id: &str,
+        after: i64,
+    ) -> StoreResult<Vec<LiveUpdate>> {
         read!(self, live::changed_since(story_id, after))
     }
 

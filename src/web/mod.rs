@@ -154,7 +154,7 @@ pub fn router(app: Arc<App>, metrics: Option<Arc<metrics::Metrics>>) -> Router {
     .layer(axum::middleware::map_response(media_cache_control));
     let mut surfaces = Router::new()
         .merge(site::router(&app))
-        .merge(site::count_router(&app))
+        .merge(site::script_router(&app))
         .nest("/desk", desk::router(&app))
         .nest("/ghost/api", api::router(&app))
         .route("/assets/accent/{file}", get(accent_stylesheet))

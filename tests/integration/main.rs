@@ -21,6 +21,7 @@ mod editor;
 mod events;
 mod http;
 mod jobs;
+mod live;
 mod media;
 mod moving;
 mod newsletter;

@@ -129,6 +129,14 @@ impl Document {
         !self.0.contains("<figure") && self.plain_text().trim().is_empty()
     }
 
+    /// Its words on one line (a feed entry's or JSON-LD's text).
+    pub fn plain_line(&self) -> String {
+        self.plain_text()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// The words a reader reads, a line per block.
     pub fn plain_text(&self) -> String {
         text::plain_text(&self.0)

@@ -11,10 +11,10 @@ use super::stories::stored_story;
 use super::{DeskError, DeskResult, Frame, SignedIn, SignedInDesk, render, see_other};
 use crate::model::dates;
 use crate::model::live::LiveUpdate;
+use crate::services::editing;
 use crate::services::live::{self, UpdateDraft};
 use crate::services::permissions::{Action, may, refusal};
 use crate::services::publishing::ContentError;
-use crate::services::editing;
 use crate::store::StoryCard;
 use crate::urls;
 
@@ -154,7 +154,11 @@ pub(super) async fn show(
             selected: a.id == mine,
         }))
         .collect(),
-        updates: updates.iter().filter(|u| u.removed_at.is_none()).map(row).collect(),
+        updates: updates
+            .iter()
+            .filter(|u| u.removed_at.is_none())
+            .map(row)
+            .collect(),
         history: history
             .iter()
             .map(|v| VersionRow {
@@ -170,8 +174,12 @@ pub(super) async fn show(
             })
             .collect(),
         notice: match query.done.as_str() {
-            "started" => Some("Live coverage has started: the story's page now shows its updates and follows them as they are posted."),
-            "ended" => Some("Live coverage has ended: the page is an ordinary story again, with its updates kept."),
+            "started" => Some(
+                "Live coverage has started: the story's page now shows its updates and follows them as they are posted.",
+            ),
+            "ended" => Some(
+                "Live coverage has ended: the page is an ordinary story again, with its updates kept.",
+            ),
             "posted" => Some("Posted: readers with the page open see it within seconds."),
             "changed" => Some("The update is changed; its earlier wording is kept below."),
             "removed" => Some("The update is removed from the page; it is kept below."),
@@ -179,7 +187,12 @@ pub(super) async fn show(
         },
     };
     let title = format!("Live: {}", card.story.headline);
-    render(&desk, Frame::page("desk/live.html", &title, "stories"), view).await
+    render(
+        &desk,
+        Frame::page("desk/live.html", &title, "stories"),
+        view,
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -710,11 +710,7 @@ pub(super) const UNPUBLISHED_OF_OTHERS: &str = "This piece is not published, and
 
 /// The story at `id`, if the person signed in may open it; else why not
 /// (not there, not theirs).
-pub(super) async fn stored_story(
-    desk: &Desk,
-    me: &SignedIn,
-    id: &str,
-) -> DeskResult<StoryCard> {
+pub(super) async fn stored_story(desk: &Desk, me: &SignedIn, id: &str) -> DeskResult<StoryCard> {
     let mut cards = desk.app.store.story_cards_by_ids(&[id.to_string()]).await?;
     if cards.is_empty() {
         return Err(DeskError::not_found(

@@ -398,7 +398,7 @@ async fn update_entries(p: &Presenter<'_>, slug: &str) -> Result<Vec<Entry>, Sit
         .take(ENTRIES as usize)
         .map(|u| {
             let view = p.live_update(&path, u);
-            let text = u.body.plain_text().replace('\n', " ");
+            let text = u.body.plain_line();
             Entry {
                 id: entry_id("update", &u.id, public),
                 title: format!(

@@ -101,7 +101,7 @@ impl Presenter<'_> {
                     path: format!("{story_path}#{}", urls::live_update_anchor(&u.id)),
                     posted: u.posted_at,
                     modified: u.edited_at.unwrap_or(u.posted_at),
-                    text: u.body.plain_text().replace('\n', " "),
+                    text: u.body.plain_line(),
                     author: u
                         .author_id
                         .as_deref()
@@ -295,7 +295,10 @@ async fn changes(
                 continue;
             } else {
                 let view = p.live_update(&path, u);
-                let html = p.app.theme.render("live-update.html", serde_json::json!({ "u": view }))?;
+                let html = p
+                    .app
+                    .theme
+                    .render("live-update.html", serde_json::json!({ "u": view }))?;
                 serde_json::json!({
                     "id": u.id,
                     "anchor": view.anchor,

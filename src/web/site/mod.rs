@@ -22,8 +22,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use views::{AuthorView, BriefView, Chrome, LinkView, Pager, Presenter, Teaser};
 pub use live::LiveHub;
+use views::{AuthorView, BriefView, Chrome, LinkView, Pager, Presenter, Teaser};
 pub use views::{DateView, Presenter as SitePresenter, SiteContext, image_view};
 
 use super::{App, SiteError, cache};
@@ -50,8 +50,6 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         // outside the page layer: its one render turn per address would
         // line every search up behind the one before.
         .route(&urls::search(), get(search::page))
-        // Streams: never kept, never held by the render turns.
-        .route(&urls::live_events("{slug}"), get(live::events))
         .merge(feeds::routes(app))
         .fallback(not_found)
         .layer(super::security::csrf(
@@ -64,10 +62,12 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         ))
 }
 
-/// Where pages read in browsers report themselves: a plain answer (no
-/// themed page: nobody sees it), bounded, refused from other sites.
-pub fn count_router(app: &Arc<App>) -> Router<Arc<App>> {
+/// What pages' scripts ask for, answered plainly (no themed page, no
+/// better address: nobody sees them): reports of pages read (bounded,
+/// refused from other sites) and live stories' streams (never kept).
+pub fn script_router(app: &Arc<App>) -> Router<Arc<App>> {
     Router::new()
+        .route(&urls::live_events("{slug}"), get(live::events))
         .route(
             &urls::count_view(),
             axum::routing::post(readership::view).layer(axum::extract::DefaultBodyLimit::max(
@@ -262,7 +262,6 @@ pub async fn story_page(
         live,
     )?;
 
-
     // The excerpt (a parse of the body's start) made once, for the teaser and the description.
     let summary = StorySummary::from(card);
     let description = story
@@ -305,7 +304,9 @@ pub async fn story_page(
                 .filter(|n| n.kind == crate::model::NoteKind::Correction)
                 .map(|n| (n.noted_at, n.body.as_str()))
                 .collect(),
-            live: live.as_ref().map(|(coverage, updates)| p.live_meta(&path, coverage, updates)),
+            live: live
+                .as_ref()
+                .map(|(coverage, updates)| p.live_meta(&path, coverage, updates)),
         },
     );
     let view = StoryView {
