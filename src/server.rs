@@ -190,10 +190,15 @@ pub async fn start_with_clock(
         None => (None, None),
     };
     let (stop, stopped) = oneshot::channel::<()>();
-    let router = web::router(app, metrics);
-    let task = tokio::spawn(web::connections::serve(listener, router, async {
-        let _ = stopped.await;
-    }));
+    let router = web::router(app.clone(), metrics);
+    let task = tokio::spawn(web::connections::serve(
+        listener,
+        router,
+        Some(app),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     Ok(RunningServer {
         addr,
         public_url,

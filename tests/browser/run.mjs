@@ -630,6 +630,50 @@ if (newsroomPassword && uploadFile) {
     await context.close();
   });
 
+  await check("live coverage: started and posted to from the live desk on a phone, the update reaches a reader's open page without a reload, both pages pass axe", async () => {
+    const phone = { bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+    const desk = await browser.newContext(phone);
+    const editorPage = await desk.newPage();
+    await signInAsEditor(editorPage);
+    await editorPage.goto(base + "/desk/stories?q=harbour");
+    await editorPage.getByRole("link", { name: "Serenza votes to share its harbour with a rival" }).first().click();
+    await editorPage.waitForLoadState();
+    await editorPage.getByRole("link", { name: "Open the live desk" }).click();
+    await editorPage.waitForLoadState();
+    await editorPage.getByRole("button", { name: "Start live coverage" }).click();
+    await editorPage.waitForLoadState();
+    assert((await editorPage.locator(".notice").innerText()).includes("Live coverage has started"), "coverage starts");
+    let problems = await axeViolations(editorPage);
+    assert(problems.length === 0, `the live desk on a phone: ${problems.join("; ")}`);
+    const width = await editorPage.evaluate(() => document.documentElement.scrollWidth);
+    assert(width <= 390, `the live desk lays out ${width} px wide on a 390 px screen`);
+
+    // A reader with the story open (a reader's browser, not a robot's).
+    const readers = await browser.newContext({ ...phone, userAgent: "Mozilla/5.0 (Linux; Android 15) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36" });
+    const reader = await readers.newPage();
+    const streamOpen = reader.waitForResponse((r) => r.url().includes("/live?since="));
+    await reader.goto(base + "/stories/serenza-votes-to-share-its-harbour-with-a-rival/");
+    await streamOpen;
+    assert(await reader.locator(".live-badge").isVisible(), "the page says it is live");
+    problems = await axeViolations(reader);
+    assert(problems.length === 0, `the live story on a phone: ${problems.join("; ")}`);
+
+    await editorPage.locator(".ProseMirror").first().click();
+    await editorPage.keyboard.type("The harbour board votes yes, 41 to 19.");
+    const posted = Date.now();
+    await editorPage.getByRole("button", { name: "Post the update" }).click();
+    await editorPage.waitForLoadState();
+    const arrived = reader.locator(".live-updates .live-update", { hasText: "41 to 19" });
+    await arrived.waitFor({ timeout: 5000 });
+    const took = Date.now() - posted;
+    assert(took < 4000, `the update took ${took} ms to reach the open page`);
+    assert((await reader.locator(".live-status").innerText()).startsWith("New update at"), "screen readers hear of it");
+    const permalink = await arrived.locator(".live-update-time").getAttribute("href");
+    assert(/#update-[0-9a-f]+$/.test(permalink), `the update has its own link: ${permalink}`);
+    await desk.close();
+    await readers.close();
+  });
+
   await check("front page: the lead chosen with the picker from any published story, by keyboard", async () => {
     const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();

@@ -271,6 +271,26 @@ fn every_page_type_is_valid_html() {
         &as_owner,
     );
     assert_eq!(saved.status, 303, "{}", saved.text());
+    // Live coverage of the story: its live desk and its public page.
+    let live_desk = format!("{editor}/live");
+    for (path, body) in [
+        (live_desk.clone(), format!("csrf={csrf}&action=start")),
+        (
+            format!("{editor}/updates"),
+            format!(
+                "csrf={csrf}&update_body=%3Cp%3EThe+sea+wall+vote+is+tonight.%3C%2Fp%3E&pinned=yes"
+            ),
+        ),
+        (
+            format!("{editor}/updates"),
+            format!("csrf={csrf}&update_body=%3Cp%3EThe+council+has+met.%3C%2Fp%3E"),
+        ),
+    ] {
+        let sent = crate::common::http_post_form(&format!("{}{path}", site.url), &body, &as_owner);
+        assert_eq!(sent.status, 303, "{path}: {}", sent.text());
+    }
+    desk_pages.push(("desk-live", site.get_with(&live_desk, &as_owner)));
+    desk_pages.push(("live-story", site.get(STORY)));
     desk_pages.push(("desk-story", site.get_with(&editor, &as_owner)));
     desk_pages.push((
         "desk-revisions",

@@ -24,10 +24,20 @@ struct Stream {
 }
 
 impl Stream {
-    /// Opens `path` on `base` (http://host:port) and reads its head.
+    /// Opens `path` on `base` (http://host:port) on a connection of its
+    /// own (as a browser's EventSource usually does), and reads its head.
     fn open(base: &str, path: &str) -> Stream {
+        Stream::open_after(base, path, false)
+    }
+
+    /// As `open`, on a connection that served another request first (a
+    /// browser reusing a kept-alive connection): `after_another`.
+    fn open_after(base: &str, path: &str, after_another: bool) -> Stream {
         let host = base.trim_start_matches("http://");
         let mut socket = TcpStream::connect(host).unwrap();
+        if after_another {
+            write!(socket, "GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+        }
         write!(
             socket,
             "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n"
@@ -37,6 +47,14 @@ impl Stream {
             socket,
             seen: String::new(),
         };
+        stream.until(
+            if after_another {
+                "event-stream"
+            } else {
+                "\r\n\r\n"
+            },
+            Duration::from_secs(5),
+        );
         stream.until("\r\n\r\n", Duration::from_secs(5));
         assert!(
             stream.seen.starts_with("HTTP/1.1 200"),
@@ -72,10 +90,30 @@ impl Stream {
         start.elapsed()
     }
 
-    /// Whether the server ended the stream (chunked encoding's last chunk).
+    /// Whether the server ends the stream within `within`: its last chunk
+    /// (a stream on a shared connection), or the connection closed (a
+    /// connection of its own).
     fn ends(&mut self, within: Duration) -> bool {
-        self.until("0\r\n\r\n", within);
-        true
+        let start = Instant::now();
+        let mut buf = [0u8; 8192];
+        while start.elapsed() < within {
+            if self.seen.ends_with("0\r\n\r\n") {
+                return true;
+            }
+            self.socket
+                .set_read_timeout(Some(
+                    within
+                        .saturating_sub(start.elapsed())
+                        .max(Duration::from_millis(1)),
+                ))
+                .unwrap();
+            match self.socket.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(n) => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(_) => {}
+            }
+        }
+        false
     }
 }
 
@@ -250,8 +288,9 @@ on_both_backends!(a_story_is_covered_live, |backend: Backend| {
         Duration::from_secs(2),
     );
     assert!(reader.seen.contains("event: remove"));
-    // A reader coming back later asks for what changed since: all of it.
-    let mut late = Stream::open(&site.url, &format!("{path}live?since={seq}"));
+    // A reader coming back later asks for what changed since: all of it
+    // (here on a connection that served a request before).
+    let mut late = Stream::open_after(&site.url, &format!("{path}live?since={seq}"), true);
     late.until("Turnout at noon", Duration::from_secs(2));
     late.until("event: remove", Duration::from_secs(2));
 
@@ -269,6 +308,8 @@ on_both_backends!(a_story_is_covered_live, |backend: Backend| {
     assert_eq!(ended.status, 303);
     reader.until("event: end", Duration::from_secs(2));
     assert!(reader.ends(Duration::from_secs(2)));
+    late.until("event: end", Duration::from_secs(2));
+    assert!(late.ends(Duration::from_secs(2)));
     let html = site.get(&path).text();
     assert!(!html.contains("data-live-events"));
     assert!(html.contains("Live coverage ended"));

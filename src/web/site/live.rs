@@ -336,27 +336,50 @@ pub(super) struct Since {
 
 /// `GET /stories/{slug}/live`: what changed since `?since=` (or the
 /// `Last-Event-ID` a reconnecting browser sends), then every change as it
-/// happens, until the coverage ends.
+/// happens, until the coverage ends. (A connection that opens with this
+/// request is answered by `serve_direct` instead, the same way.)
 pub(super) async fn events(
     State(app): State<Arc<App>>,
     Path(slug): Path<String>,
     Query(since): Query<Since>,
     headers: HeaderMap,
 ) -> Result<Response, SiteError> {
-    let Some(card) = app.store.story_card_by_slug(&slug).await? else {
+    let last_seen =
+        last_event_id(headers.get("last-event-id").and_then(|v| v.to_str().ok())).or(since.since);
+    let reader = open_reader(&app, &slug, last_seen).await?;
+    let stream = futures_util::stream::unfold(reader, Reader::next);
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+fn last_event_id(value: Option<&str>) -> Option<i64> {
+    value.and_then(|v| v.trim().parse::<i64>().ok())
+}
+
+/// A reader's stream of a public live story: what changed after
+/// `last_seen` (None: only what changes from now on), then each change.
+async fn open_reader(
+    app: &Arc<App>,
+    slug: &str,
+    last_seen: Option<i64>,
+) -> Result<Reader, SiteError> {
+    let Some(card) = app.store.story_card_by_slug(slug).await? else {
         return Err(SiteError::NotFound);
     };
     let now = app.store.clock().now();
     if !card.story.is_public(now) || card.live_from.is_none() {
         return Err(SiteError::NotFound);
     }
-    let last_seen = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .or(since.since)
-        .unwrap_or(i64::MAX)
-        .max(0);
+    let last_seen = last_seen.unwrap_or(i64::MAX).max(0);
+    let slug = slug.to_string();
     let hub = app.live.clone();
     let receiver = hub.subscribe(&card.story.id, &slug, i64::MAX);
     let p = Presenter::new(&app).await?;
@@ -364,6 +387,7 @@ pub(super) async fn events(
     let Some(coverage) = coverage else {
         return Err(SiteError::NotFound);
     };
+
     // A stream made just now starts from here.
     if let Some(w) = hub
         .watched
@@ -376,24 +400,135 @@ pub(super) async fn events(
     let ended = !coverage.is_live();
     let mut first = vec![Bytes::from_static(b"retry: 3000\n\n")];
     first.extend(backlog);
-    let state = Reader {
+    Ok(Reader {
         pending: first.into(),
         receiver,
         closed: hub.closed(),
         ended,
-        reload: format!("{}\n", urls::story(&slug)),
-    };
-    let stream = futures_util::stream::unfold(state, Reader::next);
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/event-stream"),
-            (header::CACHE_CONTROL, "no-store"),
-            (header::HeaderName::from_static("x-accel-buffering"), "no"),
-        ],
-        Body::from_stream(stream),
+        reload: urls::story(&slug),
+    })
+}
+
+/// The head of a stream answered directly.
+const DIRECT_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nX-Accel-Buffering: no\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n";
+
+/// A connection whose first request asks for a live story's stream is
+/// answered here, on the socket itself, and closed when the stream ends
+/// (None). Any other connection is handed back untouched (its bytes are
+/// only peeked) for hyper to serve.
+pub async fn serve_direct(
+    app: &Arc<App>,
+    stream: tokio::net::TcpStream,
+) -> Option<tokio::net::TcpStream> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut peeked = [0u8; 2048];
+    let n = match tokio::time::timeout(
+        crate::web::connections::HEADER_TIMEOUT,
+        stream.peek(&mut peeked),
     )
-        .into_response())
+    .await
+    {
+        Ok(Ok(n)) => n,
+        // Silent past the time a request's head is allowed: closed, as hyper would.
+        Err(_) => return None,
+        Ok(Err(_)) => return Some(stream),
+    };
+    let head = &peeked[..n];
+    // Only a whole head that arrived at once and asks for a stream.
+    let Some(end) = head
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|at| at + 4)
+    else {
+        return Some(stream);
+    };
+    let (slug, last_seen) = {
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut request = httparse::Request::new(&mut headers);
+        if !matches!(
+            request.parse(&head[..end]),
+            Ok(httparse::Status::Complete(_))
+        ) || request.method != Some("GET")
+        {
+            return Some(stream);
+        }
+        let target = request.path.unwrap_or("");
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let Some(slug) = path
+            .strip_prefix("/stories/")
+            .and_then(|p| p.strip_suffix("/live"))
+        else {
+            return Some(stream);
+        };
+        if slug.is_empty()
+            || !slug
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Some(stream);
+        }
+        let since = match query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("since="))
+        {
+            Some(text) => match text.parse::<i64>() {
+                Ok(since) => Some(since),
+                Err(_) => return Some(stream), // hyper's way answers the 400
+            },
+            None => None,
+        };
+        let header = |name: &str| {
+            request
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(name))
+                .and_then(|h| std::str::from_utf8(h.value).ok())
+        };
+        if header("content-length").is_some_and(|l| l.trim() != "0")
+            || header("transfer-encoding").is_some()
+        {
+            return Some(stream);
+        }
+        (
+            slug.to_string(),
+            last_event_id(header("last-event-id")).or(since),
+        )
+    };
+    let mut stream = stream;
+    let mut consumed = vec![0u8; end];
+    stream.read_exact(&mut consumed).await.ok()?;
+    let mut reader = match open_reader(app, &slug, last_seen).await {
+        Ok(reader) => reader,
+        Err(e) => {
+            let (status, message) = match e {
+                SiteError::NotFound => (
+                    "404 Not Found",
+                    "There is no live coverage at this address.\n",
+                ),
+                _ => (
+                    "503 Service Unavailable",
+                    "The live updates cannot be read just now; the page tries again.\n",
+                ),
+            };
+            let answer = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{message}",
+                message.len()
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+            return None;
+        }
+    };
+    if stream.write_all(DIRECT_HEAD).await.is_err() {
+        return None;
+    }
+    while let Some((Ok(bytes), next)) = reader.next().await {
+        if stream.write_all(&bytes).await.is_err() {
+            break;
+        }
+        reader = next;
+    }
+    let _ = stream.shutdown().await;
+    None
 }
 
 /// One reader's stream: what is queued for it, then the story's events.

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-pub use live::LiveHub;
+pub use live::{LiveHub, serve_direct};
 use views::{AuthorView, BriefView, Chrome, LinkView, Pager, Presenter, Teaser};
 pub use views::{DateView, Presenter as SitePresenter, SiteContext, image_view};
 
