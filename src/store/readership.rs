@@ -41,6 +41,17 @@ pub struct Visit {
     pub counts_in: Vec<TallyKey>,
 }
 
+/// Which totals a summary reads: by `grain`, of one `dimension`, over
+/// the periods `from..=to`, for a `scope`.
+#[derive(Debug, Clone)]
+pub struct Slice<'a> {
+    pub grain: &'static str,
+    pub dimension: &'static str,
+    pub from: i64,
+    pub to: i64,
+    pub scope: &'a ReadershipScope,
+}
+
 /// Whose figures a summary covers.
 #[derive(Debug, Clone)]
 pub enum ReadershipScope {
@@ -101,7 +112,7 @@ macro_rules! queries {
             use crate::model::UnixTime;
             use crate::store::StoreResult;
             use crate::store::readership::{
-                CHUNK, ReadershipLine, ReadershipPoint, ReadershipScope, Tally, TallyKey, Visit,
+                CHUNK, ReadershipLine, ReadershipPoint, ReadershipScope, Slice, Tally, TallyKey, Visit,
             };
 
             pub async fn salt(pool: &Pool<Db>, day: i64, fresh: &str) -> StoreResult<String> {
@@ -210,51 +221,35 @@ macro_rules! queries {
                 }
             }
 
-            fn push_range(
-                qb: &mut QueryBuilder<Db>,
-                grain: &'static str,
-                dimension: &'static str,
-                from: i64,
-                to: i64,
-            ) {
+            /// ` WHERE …` for a slice's totals.
+            fn push_slice(qb: &mut QueryBuilder<Db>, slice: &Slice<'_>) {
                 qb.push(" WHERE grain = ")
-                    .push_bind(grain)
+                    .push_bind(slice.grain)
                     .push(" AND dimension = ")
-                    .push_bind(dimension)
+                    .push_bind(slice.dimension)
                     .push(" AND period BETWEEN ")
-                    .push_bind(from)
+                    .push_bind(slice.from)
                     .push(" AND ")
-                    .push_bind(to);
+                    .push_bind(slice.to);
+                push_scope(qb, slice.scope);
             }
 
-            /// Views and visitors each period, `from..=to`.
-            pub async fn series(
-                pool: &Pool<Db>,
-                grain: &'static str,
-                dimension: &'static str,
-                from: i64,
-                to: i64,
-                scope: &ReadershipScope,
-            ) -> StoreResult<Vec<ReadershipPoint>> {
+            /// Views and visitors each period.
+            pub async fn series(pool: &Pool<Db>, slice: &Slice<'_>) -> StoreResult<Vec<ReadershipPoint>> {
                 let mut qb = QueryBuilder::<Db>::new(
                     "SELECT period, CAST(SUM(views) AS BIGINT) AS views,
                      CAST(SUM(visitors) AS BIGINT) AS visitors FROM readership_totals",
                 );
-                push_range(&mut qb, grain, dimension, from, to);
-                push_scope(&mut qb, scope);
+                push_slice(&mut qb, slice);
                 qb.push(" GROUP BY period ORDER BY period");
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
-            /// The items with the most views over `from..=to` (`pieces`:
-            /// only lines about a story or brief).
+            /// The items with the most views (`pieces`: only lines about a
+            /// story or brief).
             pub async fn top(
                 pool: &Pool<Db>,
-                grain: &'static str,
-                dimension: &'static str,
-                from: i64,
-                to: i64,
-                scope: &ReadershipScope,
+                slice: &Slice<'_>,
                 pieces: bool,
                 limit: i64,
             ) -> StoreResult<Vec<ReadershipLine>> {
@@ -262,8 +257,7 @@ macro_rules! queries {
                     "SELECT item, MAX(piece) AS piece, CAST(SUM(views) AS BIGINT) AS views,
                      CAST(SUM(visitors) AS BIGINT) AS visitors FROM readership_totals",
                 );
-                push_range(&mut qb, grain, dimension, from, to);
-                push_scope(&mut qb, scope);
+                push_slice(&mut qb, slice);
                 if pieces {
                     qb.push(" AND piece <> ''");
                 }
@@ -272,21 +266,15 @@ macro_rules! queries {
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
-            /// Every line of a dimension over `from..=to`, period by period
-            /// (the export).
+            /// Every line, period by period (the export).
             pub async fn lines(
                 pool: &Pool<Db>,
-                grain: &'static str,
-                dimension: &'static str,
-                from: i64,
-                to: i64,
-                scope: &ReadershipScope,
+                slice: &Slice<'_>,
             ) -> StoreResult<Vec<(i64, String, String, i64, i64)>> {
                 let mut qb = QueryBuilder::<Db>::new(
                     "SELECT period, item, piece, views, visitors FROM readership_totals",
                 );
-                push_range(&mut qb, grain, dimension, from, to);
-                push_scope(&mut qb, scope);
+                push_slice(&mut qb, slice);
                 qb.push(" ORDER BY period, views DESC, item");
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
@@ -460,46 +448,25 @@ impl Store {
         })
     }
 
-    pub async fn readership_series(
-        &self,
-        grain: &'static str,
-        dimension: &'static str,
-        range: (i64, i64),
-        scope: &ReadershipScope,
-    ) -> StoreResult<Vec<ReadershipPoint>> {
-        read!(
-            self,
-            readership::series(grain, dimension, range.0, range.1, scope)
-        )
+    pub async fn readership_series(&self, slice: &Slice<'_>) -> StoreResult<Vec<ReadershipPoint>> {
+        read!(self, readership::series(slice))
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub async fn readership_top(
         &self,
-        grain: &'static str,
-        dimension: &'static str,
-        range: (i64, i64),
-        scope: &ReadershipScope,
+        slice: &Slice<'_>,
         pieces: bool,
         limit: i64,
     ) -> StoreResult<Vec<ReadershipLine>> {
-        read!(
-            self,
-            readership::top(grain, dimension, range.0, range.1, scope, pieces, limit)
-        )
+        read!(self, readership::top(slice, pieces, limit))
     }
 
-    /// Every page's figures period by period (the export).
+    /// Every line of a slice, period by period (the export).
     pub async fn readership_lines(
         &self,
-        grain: &'static str,
-        range: (i64, i64),
-        scope: &ReadershipScope,
+        slice: &Slice<'_>,
     ) -> StoreResult<Vec<(i64, String, String, i64, i64)>> {
-        read!(
-            self,
-            readership::lines(grain, "page", range.0, range.1, scope)
-        )
+        read!(self, readership::lines(slice))
     }
 
     /// Every public story as counted: its id, its address, its section.

@@ -233,7 +233,9 @@ on_both_backends!(a_story_is_covered_live, |backend: Backend| {
         "Polls have opened in all 212 districts."
     );
     assert_eq!(updates[1]["author"]["name"], author.name.as_str());
-    if let Some((passed, report)) = crate::discovery::check_with_schema_org(&[docs.clone()]) {
+    if let Some((passed, report)) =
+        crate::discovery::check_with_schema_org(std::slice::from_ref(&docs))
+    {
         assert!(passed, "{report}");
     }
     // Its feed carries the updates.

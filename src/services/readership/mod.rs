@@ -182,17 +182,16 @@ impl Readership {
                     ..
                 } => {
                     let Some(page) = page else { continue };
-                    if !salts.contains_key(&day) {
+                    if let std::collections::hash_map::Entry::Vacant(slot) = salts.entry(day) {
                         // Today's salt is shared; a late note of a past day
                         // (its salt forgotten) gets one used only here.
-                        let salt = if day >= today {
+                        slot.insert(if day >= today {
                             self.store
                                 .readership_salt(day, &counting::fresh_salt())
                                 .await?
                         } else {
                             counting::fresh_salt()
-                        };
-                        salts.insert(day, salt);
+                        });
                     }
                     let visitor = counting::visitor(&salts[&day], &self.site, address, user_agent);
                     let site = add("site", "", "");

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::chart::{self, Bar};
 use super::counting::{date_of, month_of};
-use crate::store::readership::{ReadershipLine, ReadershipScope};
+use crate::store::readership::{ReadershipLine, ReadershipScope, Slice};
 use crate::store::{Store, StoreResult};
 
 /// The periods the desk offers.
@@ -53,6 +53,23 @@ impl Period {
         match self {
             Period::Year => "month",
             _ => "day",
+        }
+    }
+
+    /// Its totals of `dimension` for `scope`, ending `today`.
+    pub fn slice<'a>(
+        self,
+        today: i64,
+        dimension: &'static str,
+        scope: &'a ReadershipScope,
+    ) -> Slice<'a> {
+        let (from, to) = self.range(today);
+        Slice {
+            grain: self.grain(),
+            dimension,
+            from,
+            to,
+            scope,
         }
     }
 
@@ -143,29 +160,21 @@ pub async fn summarize(
     // The whole site's visitors are its own (a reader of two stories is
     // one); a person's or a piece's are its pages' added up.
     let series_of = if site { "site" } else { "page" };
-    let none = || async { Ok::<_, crate::store::StoreError>(Vec::new()) };
+    let slice = |dimension| period.slice(today, dimension, scope);
+    let (of_series, of_pages, of_referrers) = (slice(series_of), slice("page"), slice("referrer"));
+    // Sections and sign-ups are the whole site's only.
+    let site_only = |dimension, limit| async move {
+        match site {
+            true => store.readership_top(&slice(dimension), false, limit).await,
+            false => Ok(Vec::new()),
+        }
+    };
     let (series, top, referrers, sections, signups) = tokio::try_join!(
-        store.readership_series(grain, series_of, range, scope),
-        store.readership_top(grain, "page", range, scope, true, LIST),
-        store.readership_top(grain, "referrer", range, scope, false, LIST),
-        async {
-            if site {
-                store
-                    .readership_top(grain, "section", range, scope, false, LIST)
-                    .await
-            } else {
-                none().await
-            }
-        },
-        async {
-            if site {
-                store
-                    .readership_top(grain, "signup", range, scope, false, 1000)
-                    .await
-            } else {
-                none().await
-            }
-        },
+        store.readership_series(&of_series),
+        store.readership_top(&of_pages, true, LIST),
+        store.readership_top(&of_referrers, false, LIST),
+        site_only("section", LIST),
+        site_only("signup", 1000),
     )?;
     let ids: Vec<String> = top.iter().map(|l| l.piece.clone()).collect();
     let headlines = store.piece_headlines(&ids).await?;
@@ -293,7 +302,7 @@ pub async fn export(
 ) -> anyhow::Result<String> {
     let grain = period.grain();
     let lines = store
-        .readership_lines(grain, period.range(today), scope)
+        .readership_lines(&period.slice(today, "page", scope))
         .await?;
     let mut ids: Vec<String> = lines
         .iter()

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use super::stories::stored_story;
+use super::stories::{Choice, stored_story};
 use super::{DeskError, DeskResult, Frame, SignedIn, SignedInDesk, render, see_other};
 use crate::model::dates;
 use crate::model::live::LiveUpdate;
@@ -17,13 +17,6 @@ use crate::services::permissions::{Action, may, refusal};
 use crate::services::publishing::ContentError;
 use crate::store::StoryCard;
 use crate::urls;
-
-#[derive(Serialize)]
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
-}
 
 #[derive(Serialize)]
 struct UpdateRow {

@@ -55,11 +55,12 @@ pub(super) struct ListQuery {
     newer: String,
 }
 
+/// One option of a list.
 #[derive(Serialize)]
 pub(super) struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
+    pub(super) value: String,
+    pub(super) label: String,
+    pub(super) selected: bool,
 }
 
 /// The byline's pickers: one a slot (at least `BYLINE_SLOTS`), each with

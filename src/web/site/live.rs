@@ -382,7 +382,7 @@ async fn open_reader(
     let slug = slug.to_string();
     let hub = app.live.clone();
     let receiver = hub.subscribe(&card.story.id, &slug, i64::MAX);
-    let p = Presenter::new(&app).await?;
+    let p = Presenter::new(app).await?;
     let (backlog, coverage) = changes(&p, &card.story.id, &slug, last_seen).await?;
     let Some(coverage) = coverage else {
         return Err(SiteError::NotFound);

@@ -346,6 +346,13 @@ impl Presenter<'_> {
     }
 }
 
+/// A size in pixels as schema.org's vocabulary has it: `width` and
+/// `height` take a `QuantitativeValue` (or a `Distance`), not a bare
+/// number; E37 is UN/CEFACT's code for the pixel.
+fn pixels(n: impl Into<Value>) -> Value {
+    json!({ "@type": "QuantitativeValue", "value": n.into(), "unitCode": "E37" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,11 +365,4 @@ mod tests {
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, v);
     }
-}
-
-/// A size in pixels as schema.org's vocabulary has it: `width` and
-/// `height` take a `QuantitativeValue` (or a `Distance`), not a bare
-/// number; E37 is UN/CEFACT's code for the pixel.
-fn pixels(n: impl Into<Value>) -> Value {
-    json!({ "@type": "QuantitativeValue", "value": n.into(), "unitCode": "E37" })
 }
