@@ -22,7 +22,7 @@ ulimit -n $((CONNECTIONS + 1000)) 2>/dev/null ||
 command -v curl >/dev/null || { echo "bench: curl is missing (apt-get install curl)"; exit 1; }
 
 work=$(mktemp -d /tmp/masthead-live.XXXXXX)
-server_pid=""
+server_pid=""; base=""; cookie=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
   rm -rf "$work"
@@ -38,21 +38,9 @@ readers=$(cargo bench --bench live --no-run --message-format=json 2>/dev/null |
 db_args=(--data-dir "$work/data" ${DATABASE_URL:+--database-url "$DATABASE_URL"})
 
 "$bin" seed "${db_args[@]}" >/dev/null
-MASTHEAD_LOG=warn "$bin" serve "${db_args[@]}" --listen "127.0.0.1:$PORT" >"$work/serve.log" 2>&1 &
-server_pid=$!
-base="http://127.0.0.1:$PORT"
-until curl -sf "$base/healthz" >/dev/null; do
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
-  sleep 0.01
-done
-
 # An editor, signed in, and the story made live.
-password="a long benchmark password"
-link=$("$bin" user add --role editor --name "Bench Editor" bench@example.org "${db_args[@]}" | grep -o '/desk/password/[0-9a-f]*')
-curl -s -o /dev/null --data-urlencode "password=$password" --data-urlencode "repeated=$password" "$base$link"
-cookie=$(curl -s -o /dev/null -D - --data-urlencode "email=bench@example.org" --data-urlencode "password=$password" "$base/desk/login" |
-  grep -i '^set-cookie:' | head -n 1 | sed 's/^[^:]*: //; s/;.*//')
-[ -n "$cookie" ] || { echo "bench: could not sign in"; exit 1; }
+source bench/serve_signed_in.sh
+serve_signed_in editor
 story=/stories/kaldmarks-coalition-bets-its-future-on-a-single-railway/
 story_id=$(curl -s -b "$cookie" "$base/desk/stories?q=railway" | grep -o '/desk/stories/[0-9a-f]\{32\}' | head -n 1 | cut -d/ -f4)
 [ -n "$story_id" ] || { echo "bench: the story was not found in the desk"; exit 1; }

@@ -39,7 +39,7 @@ else
 fi
 
 work=$(mktemp -d /tmp/masthead-readership.XXXXXX)
-server_pid=""
+server_pid=""; base=""; cookie=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
   rm -rf "$work"
@@ -75,21 +75,8 @@ counting() {
 echo "== seeding $STORIES stories and $VIEWS views over the past year"
 "$bin" seed --stories "$STORIES" --views "$VIEWS" "${db_args[@]}" | grep -v '^generated' | tail -n 2
 
-MASTHEAD_LOG=warn "$bin" serve "${db_args[@]}" --listen "127.0.0.1:$PORT" >"$work/serve.log" 2>&1 &
-server_pid=$!
-base="http://127.0.0.1:$PORT"
-until curl -sf "$base/healthz" >/dev/null; do
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
-  sleep 0.01
-done
-
-# An owner, signed in.
-password="a long benchmark password"
-link=$("$bin" user add --role owner --name "Bench Owner" bench@example.org "${db_args[@]}" | grep -o '/desk/password/[0-9a-f]*')
-curl -s -o /dev/null --data-urlencode "password=$password" --data-urlencode "repeated=$password" "$base$link"
-cookie=$(curl -s -o /dev/null -D - --data-urlencode "email=bench@example.org" --data-urlencode "password=$password" "$base/desk/login" |
-  grep -i '^set-cookie:' | head -n 1 | sed 's/^[^:]*: //; s/;.*//')
-[ -n "$cookie" ] || { echo "bench: could not sign in"; exit 1; }
+source bench/serve_signed_in.sh
+serve_signed_in owner
 
 # timed PATH: 21 answers (after one untimed), "median slowest" in ms.
 timed() {
