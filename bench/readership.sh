@@ -8,7 +8,8 @@
 #             each answer, median and slowest of 21 (target: under 200 ms)
 #   cached    the cached story page with wrk, readers not counted against
 #             counted (the page then asks browsers to report themselves),
-#             twice each, alternating, same run (target: counted keeps 95%)
+#             ROUNDS times each, alternating, same run (target: counted
+#             keeps 95%)
 #   reports   the report endpoint itself (POST /_/view), and a story page
 #             with its report after it, as a browser makes them
 #
@@ -26,6 +27,9 @@ VIEWS=${VIEWS:-10000000}
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-10}
 THREADS=${THREADS:-2}
+# Rounds of the cached page, counted and not (runs of one binary vary by
+# 10% on a shared machine: alternating rounds spread that over both).
+ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-18090}
 FIREFOX="Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 
@@ -85,11 +89,11 @@ timed() {
   [ "$code" = 200 ] || { echo "bench: $1 answered $code" >&2; exit 1; }
   for _ in $(seq 1 21); do
     curl -s -o /dev/null -w '%{time_total}\n' -b "$cookie" "$base$1"
-  done | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f %.1f", a[11] * 1000, a[NR] * 1000 }'
+  done | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f %.1f\n", a[11] * 1000, a[NR] * 1000 }'
 }
 
 views_year=$(curl -s -b "$cookie" "$base/desk/readership?period=12m" |
-  awk '/<dt>Views/ { getline; gsub(/<[^>]*>|,| /, ""); print; exit }')
+  grep -o '<dt>Views</dt><dd>[^<]*' | head -n 1 | sed 's/.*<dd>//')
 echo "== the desk's readership page ($views_year views in the last 12 months)"
 printf "%-34s %10s %10s\n" "" "median ms" "slowest ms"
 for period in 7d 30d 90d 12m; do
@@ -117,7 +121,7 @@ load() {
 story=/stories/kaldmarks-coalition-bets-its-future-on-a-single-railway/
 echo "== the cached story page, readers not counted and counted (alternating)"
 declare -A total=([off]=0 [on]=0)
-for round in 1 2; do
+for round in $(seq 1 "$ROUNDS"); do
   for mode in off on; do
     counting "$mode"
     curl -s -o /dev/null "$base$story"
