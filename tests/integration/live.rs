@@ -264,6 +264,29 @@ on_both_backends!(a_story_is_covered_live, |backend: Backend| {
     let took = reader.until("Turnout at noon", Duration::from_secs(2));
     assert!(took < Duration::from_secs(2));
     assert!(reader.seen.contains("event: update"));
+    // The update's body arrives as markup, as the page shows it.
+    assert!(
+        reader.seen.contains("<p>Turnout at noon"),
+        "{}",
+        reader.seen
+    );
+    assert!(!reader.seen.contains("&lt;p&gt;"));
+    // Words that read like the stream's own fields are only words.
+    post_update(
+        &editor,
+        &site,
+        &id,
+        "<p>At the rally, event: end\ndata: was shouted.</p>",
+        &[],
+    );
+    post_update(
+        &editor,
+        &site,
+        &id,
+        "<p>Still streaming after the rally.</p>",
+        &[],
+    );
+    reader.until("Still streaming after the rally", Duration::from_secs(2));
     let first_id = &shown[1];
     let edited = editor.post(
         &site,
@@ -298,6 +321,7 @@ on_both_backends!(a_story_is_covered_live, |backend: Backend| {
 
     // The desk keeps the earlier wording.
     let desk = editor.get(&site, &desk_live(&id)).text();
+    assert_eq!(shown_updates(&site.get(&path).text()).len(), 4);
     assert!(
         desk.contains("Changed") && desk.contains("Removed"),
         "{desk}"
@@ -317,7 +341,7 @@ on_both_backends!(a_story_is_covered_live, |backend: Backend| {
     assert!(html.contains("Live coverage ended"));
     assert_eq!(
         shown_updates(&html).len(),
-        2,
+        4,
         "the updates stay, the removed one gone"
     );
     assert!(!html.contains("watch list"));
@@ -423,6 +447,41 @@ on_both_backends!(live_coverage_refuses_what_it_should, |backend: Backend| {
     );
     assert_eq!(site.get("/stories/no-such-story/live").status, 404);
     assert_eq!(site.get(&format!("{path}live?since=soon")).status, 400);
+    // Bylines: one's own or none; others' only for editors and owners.
+    let someone = block_on(site.store.authors()).unwrap().remove(0);
+    let credited = post_update(
+        &editor,
+        &site,
+        &id,
+        "<p>Filed by a colleague.</p>",
+        &[("update_author", &someone.id)],
+    );
+    assert_eq!(credited.status, 303);
+    // A story taken down: its open streams end, and nothing more is sent.
+    let mut open = Stream::open(&site.url, &format!("{path}live"));
+    let card = block_on(site.store.story_card_by_slug(&slugify(RAILWAY)))
+        .unwrap()
+        .unwrap();
+    let down = editor.post(
+        &site,
+        &format!("/desk/stories/{id}"),
+        &[
+            ("revision", &card.story.revision.to_string()),
+            ("headline", &card.story.headline),
+            ("label", &card.story.label),
+            ("section_id", &card.story.section_id),
+            ("author", &card.author_ids[0]),
+            ("body", card.story.body.as_str()),
+            ("step", "unpublish"),
+        ],
+    );
+    assert_eq!(down.status, 303, "{}", down.text());
+    open.until("event: end", Duration::from_secs(2));
+    assert!(open.ends(Duration::from_secs(2)));
+    post_update(&editor, &site, &id, "<p>Embargoed words.</p>", &[]);
+    assert!(!open.seen.contains("Embargoed"));
+    assert_eq!(site.get(&format!("{path}live")).status, 404);
+
     // Signed out: sent to sign in, nothing posted.
     let anonymous = crate::common::http_post_form(
         &format!("{}/desk/stories/{id}/updates", site.url),

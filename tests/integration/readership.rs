@@ -105,7 +105,8 @@ on_both_backends!(readers_are_counted_without_cookies, |backend: Backend| {
         report(&site.url, &railway, "", &reader_a),
         report(&site.url, &harbour, from_news, &reader_a),
         report(&site.url, &railway, &format!("{}/", site.url), &reader_b),
-        report(&site.url, "/section/europe/", "", &reader_b),
+        // A section's later pages count as the section.
+        report(&site.url, "/section/europe/page/2/", "", &reader_b),
     ];
     let not_counted = [
         report(
@@ -141,6 +142,10 @@ on_both_backends!(readers_are_counted_without_cookies, |backend: Backend| {
         report(&site.url, "/stories/no-such-story/", "", &reader_a),
         report(&site.url, "/tag/kaldmark/", "", &reader_a),
         report(&site.url, "/desk/", "", &reader_a),
+        // Other spellings of real addresses (they answer 404), and junk.
+        report(&site.url, &railway.to_uppercase(), "", &reader_a),
+        report(&site.url, "/About/", "", &reader_a),
+        report(&site.url, "/section/europe/page/a\u{0}b/", "", &reader_a),
     ];
     for reply in counted.iter().chain(&not_counted) {
         assert_eq!(reply.status, 204, "{}", reply.text());

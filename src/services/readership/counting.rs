@@ -94,11 +94,14 @@ pub fn countable(headers: &HeaderMap) -> Result<(), NotCounted> {
     Ok(())
 }
 
-/// What a public address is, for counting: its kind and its slug. Listing
-/// pages after the first count as their first (`/section/x/page/2/`).
-pub fn classify(path: &str) -> Option<(CountedKind, String)> {
+/// What kind of public address a path is, for counting: its kind, its
+/// slug and the address it is counted as (a section's later pages count
+/// as its first). Only addresses the site makes: slugs are lower case, a
+/// page number digits; anything else (another spelling that answers 404,
+/// control characters) is not counted.
+pub fn classify(path: &str) -> Option<(CountedKind, String, String)> {
     if path == "/" {
-        return Some((CountedKind::Home, String::new()));
+        return Some((CountedKind::Home, String::new(), "/".to_string()));
     }
     let inner = path.strip_prefix('/')?.strip_suffix('/')?;
     let parts: Vec<&str> = inner.split('/').collect();
@@ -106,16 +109,26 @@ pub fn classify(path: &str) -> Option<(CountedKind, String)> {
         (!s.is_empty()
             && s.len() <= 200
             && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .then(|| s.to_ascii_lowercase())
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'))
+        .then(|| s.to_string())
     };
-    match parts.as_slice() {
-        ["stories", s] => Some((CountedKind::Story, slug(s)?)),
-        ["briefs", s] => Some((CountedKind::Brief, slug(s)?)),
-        ["section", s] | ["section", s, "page", _] => Some((CountedKind::Section, slug(s)?)),
-        [s] => Some((CountedKind::Page, slug(s)?)),
-        _ => None,
-    }
+    let number = |n: &str| !n.is_empty() && n.len() <= 9 && n.bytes().all(|b| b.is_ascii_digit());
+    let (kind, slug) = match parts.as_slice() {
+        ["stories", s] => (CountedKind::Story, slug(s)?),
+        ["briefs", s] => (CountedKind::Brief, slug(s)?),
+        ["section", s] => (CountedKind::Section, slug(s)?),
+        ["section", s, "page", n] if number(n) => (CountedKind::Section, slug(s)?),
+        [s] => (CountedKind::Page, slug(s)?),
+        _ => return None,
+    };
+    let counted_as = match kind {
+        CountedKind::Story => crate::urls::story(&slug),
+        CountedKind::Brief => crate::urls::brief(&slug),
+        CountedKind::Section => crate::urls::section(&slug),
+        CountedKind::Page => crate::urls::static_page(&slug),
+        CountedKind::Home => "/".to_string(),
+    };
+    Some((kind, slug, counted_as))
 }
 
 /// The site a referrer names (`news.example.org`, without `www.`), or
@@ -257,22 +270,24 @@ mod tests {
 
     #[test]
     fn addresses_are_classified() {
-        assert_eq!(classify("/"), Some((CountedKind::Home, String::new())));
+        let counted =
+            |kind, slug: &str, path: &str| Some((kind, slug.to_string(), path.to_string()));
+        assert_eq!(classify("/"), counted(CountedKind::Home, "", "/"));
         assert_eq!(
             classify("/stories/the-vote/"),
-            Some((CountedKind::Story, "the-vote".into()))
+            counted(CountedKind::Story, "the-vote", "/stories/the-vote/")
         );
         assert_eq!(
             classify("/briefs/a/"),
-            Some((CountedKind::Brief, "a".into()))
+            counted(CountedKind::Brief, "a", "/briefs/a/")
         );
         assert_eq!(
             classify("/section/europe/page/3/"),
-            Some((CountedKind::Section, "europe".into()))
+            counted(CountedKind::Section, "europe", "/section/europe/")
         );
         assert_eq!(
             classify("/about/"),
-            Some((CountedKind::Page, "about".into()))
+            counted(CountedKind::Page, "about", "/about/")
         );
         for odd in [
             "",
@@ -282,6 +297,10 @@ mod tests {
             "/stories/../x/",
             "/stories/a b/",
             "//",
+            "/stories/The-Vote/",
+            "/About/",
+            "/section/europe/page/a\u{0}b/",
+            "/section/europe/page/<img>/",
         ] {
             assert_eq!(classify(odd), None, "{odd:?}");
         }

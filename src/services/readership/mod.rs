@@ -30,6 +30,9 @@ const MOST_PENDING: usize = 200_000;
 
 /// How often notes are added to the database.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(2);
+/// Every this many flushes, ended days' salts and visits past the
+/// retention setting are deleted (about once a minute).
+const FORGET_EVERY: u64 = 30;
 
 /// What a reader did, as noted (in memory only, until the next flush).
 #[derive(Debug, Clone)]
@@ -142,14 +145,19 @@ impl Readership {
                 Seen::View { at, path, .. } => (*at, path),
                 Seen::Signup { at, from } => (*at, from),
             };
-            if !pages.contains_key(path) {
-                let page = match counting::classify(path) {
-                    Some((kind, slug)) => self.store.counted_page(kind, &slug).await?,
-                    None => None,
-                };
-                pages.insert(path.clone(), page);
-            }
-            let page = pages[path].as_ref();
+            // Counted as the address the site makes for it (or not at all).
+            let classified = counting::classify(path);
+            let path = match &classified {
+                Some((kind, slug, counted_as)) => {
+                    if !pages.contains_key(counted_as) {
+                        let page = self.store.counted_page(*kind, slug).await?;
+                        pages.insert(counted_as.clone(), page);
+                    }
+                    counted_as
+                }
+                None => "",
+            };
+            let page = pages.get(path).and_then(Option::as_ref);
             let day = counting::day_of(at, &tz);
             let month = counting::month_of(day);
             let mut add = |dimension: &'static str, item: &str, piece: &str| {
@@ -170,7 +178,7 @@ impl Readership {
                     // From a page not counted (the sign-up page itself, a
                     // page gone since): counted as from elsewhere.
                     let (item, piece) = match page {
-                        Some(p) => (path.as_str(), p.piece.as_str()),
+                        Some(p) => (path, p.piece.as_str()),
                         None => ("", ""),
                     };
                     add("signup", item, piece);
@@ -210,7 +218,7 @@ impl Readership {
                     });
                     visits.push(Visit {
                         day,
-                        scope: path.clone(),
+                        scope: path.to_string(),
                         visitor,
                         counts_in: on_page,
                     });
@@ -220,11 +228,20 @@ impl Readership {
         }
         self.store.add_readership(views, &visits).await?;
         // Counted: a failure from here on must not count them again.
-        let keep_from = today - i64::from(settings.readership_retention_days.max(1));
-        if let Err(e) = self.store.forget_readership(today, keep_from).await {
-            tracing::warn!(error = %e, "old readership visits and salts could not be deleted; tried again at the next flush");
+        if let Err(e) = self.forget_old().await {
+            tracing::warn!(error = %e, "old readership visits and salts could not be deleted; tried again shortly");
         }
         Ok(counted)
+    }
+
+    /// Deletes the salts of days that are over and the visits older than
+    /// the retention setting (whether or not anything is being counted).
+    pub async fn forget_old(&self) -> anyhow::Result<()> {
+        let settings = self.store.site_settings().await?;
+        let today = counting::day_of(self.now(), &settings.time_zone());
+        let keep_from = today - i64::from(settings.readership_retention_days.max(1));
+        self.store.forget_readership(today, keep_from).await?;
+        Ok(())
     }
 
     /// Flushes every `every` until the server stops (the server flushes
@@ -232,8 +249,15 @@ impl Readership {
     /// reported and the notes kept.
     pub async fn run(self: std::sync::Arc<Self>, every: Duration) {
         let mut failing = false;
+        let mut ticks: u64 = 0;
         loop {
             tokio::time::sleep(every).await;
+            ticks += 1;
+            if ticks % FORGET_EVERY == 1
+                && let Err(e) = self.forget_old().await
+            {
+                tracing::warn!(error = %e, "old readership visits and salts could not be deleted; tried again shortly");
+            }
             match self.flush().await {
                 Ok(_) if failing => {
                     tracing::info!("readership counts reach the database again");

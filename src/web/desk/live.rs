@@ -66,14 +66,34 @@ pub(super) struct DoneQuery {
     done: String,
 }
 
-/// The story, if this person may run its live coverage.
+/// The story, if this person may run its live coverage: edit it, and,
+/// once readers can see it, publish it (every update goes out at once, as
+/// a change to a published story does).
 async fn live_story(desk: &super::Desk, me: &SignedIn, id: &str) -> DeskResult<StoryCard> {
     let card = stored_story(desk, me, id).await?;
     let own = editing::owns(&me.user, card.story.created_by.as_deref(), &card.author_ids);
-    if !may(me.user.role, Action::Edit, own) {
-        return Err(DeskError::forbidden(refusal(me.user.role, Action::Edit)));
+    let public = card.story.is_public(desk.app.store.clock().now());
+    for (action, needed) in [(Action::Edit, true), (Action::Publish, public)] {
+        if needed && !may(me.user.role, action, own) {
+            return Err(DeskError::forbidden(refusal(me.user.role, action)));
+        }
     }
     Ok(card)
+}
+
+/// An update's byline: one's own, none, or (editors and owners) anyone's.
+fn credit_allowed(me: &SignedIn, draft: &UpdateDraft) -> DeskResult<()> {
+    let others = draft
+        .author_id
+        .as_ref()
+        .is_some_and(|a| Some(a) != me.user.author_id.as_ref());
+    if others && !may(me.user.role, Action::CreditOthers, false) {
+        return Err(DeskError::forbidden(refusal(
+            me.user.role,
+            Action::CreditOthers,
+        )));
+    }
+    Ok(())
 }
 
 fn live_url(id: &str) -> String {
@@ -251,7 +271,9 @@ pub(super) async fn post(
     super::CheckedForm { desk, me, form }: super::CheckedForm<UpdateFields>,
 ) -> DeskResult {
     live_story(&desk, &me, &id).await?;
-    live::post(&desk.app.store, &me.user, &id, &form.draft())
+    let draft = form.draft();
+    credit_allowed(&me, &draft)?;
+    live::post(&desk.app.store, &me.user, &id, &draft)
         .await
         .map_err(refused)?;
     Ok(done(&id, "posted"))
@@ -269,7 +291,9 @@ pub(super) async fn change(
             .map_err(refused)?;
         Ok(done(&id, "removed"))
     } else {
-        live::edit(store, &me.user, &id, &update_id, &form.draft())
+        let draft = form.draft();
+        credit_allowed(&me, &draft)?;
+        live::edit(store, &me.user, &id, &update_id, &draft)
             .await
             .map_err(refused)?;
         Ok(done(&id, "changed"))

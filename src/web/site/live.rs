@@ -149,7 +149,7 @@ struct Watched {
     slug: String,
     /// The last change sent.
     seq: AtomicI64,
-    sender: broadcast::Sender<Bytes>,
+    sender: broadcast::Sender<Event>,
 }
 
 /// Every watched story of this instance.
@@ -168,10 +168,16 @@ impl Default for LiveHub {
     }
 }
 
-/// One server-sent event.
-fn event(kind: &str, seq: Option<i64>, data: &serde_json::Value) -> Bytes {
+/// One server-sent event, as sent, and whether it ends the stream (told
+/// apart by its kind, never by what its text holds).
+type Event = (Bytes, bool);
+
+fn event(kind: &str, seq: Option<i64>, data: &serde_json::Value) -> Event {
     let id = seq.map(|s| format!("id: {s}\n")).unwrap_or_default();
-    Bytes::from(format!("{id}event: {kind}\ndata: {data}\n\n"))
+    (
+        Bytes::from(format!("{id}event: {kind}\ndata: {data}\n\n")),
+        kind == "end",
+    )
 }
 
 impl LiveHub {
@@ -194,7 +200,7 @@ impl LiveHub {
             .sum()
     }
 
-    fn subscribe(&self, story_id: &str, slug: &str, seq: i64) -> broadcast::Receiver<Bytes> {
+    fn subscribe(&self, story_id: &str, slug: &str, seq: i64) -> broadcast::Receiver<Event> {
         let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
         watched
             .entry(story_id.to_string())
@@ -224,6 +230,10 @@ impl LiveHub {
                         match received {
                             Ok(e) => match e.change {
                                 ContentChange::StoryExtras { story_id, .. } => stories.push(story_id),
+                                // Taken down (or back): its streams hear of it.
+                                ContentChange::Stories(pieces) => {
+                                    stories.extend(pieces.into_iter().map(|p| p.id))
+                                }
                                 // Another instance's change: which story is not said.
                                 ContentChange::Elsewhere => all = true,
                                 _ => {}
@@ -268,16 +278,33 @@ impl LiveHub {
     }
 }
 
+/// The single update a theme's `live-update.html` renders.
+#[derive(Serialize)]
+struct OneUpdate<'a> {
+    u: &'a UpdateView,
+}
+
 /// The events of the story's changes after `after`, oldest first (and
-/// `end` when its coverage is over); with the last change's number.
+/// `end` when its coverage is over, or it is no longer public); with its
+/// coverage (None: gone).
 async fn changes(
     p: &Presenter<'_>,
     story_id: &str,
     slug: &str,
     after: i64,
-) -> anyhow::Result<(Vec<Bytes>, Option<LiveCoverage>)> {
+) -> anyhow::Result<(Vec<Event>, Option<LiveCoverage>)> {
     let store = &p.app.store;
-    let Some(coverage) = store.live_coverage(story_id).await? else {
+    let now = store.clock().now();
+    let public = store
+        .story_cards_by_ids(&[story_id.to_string()])
+        .await?
+        .first()
+        .is_some_and(|c| c.story.is_public(now));
+    let coverage = match public {
+        true => store.live_coverage(story_id).await?,
+        false => None,
+    };
+    let Some(coverage) = coverage else {
         return Ok((vec![event("end", None, &serde_json::json!({}))], None));
     };
     let mut events = Vec::new();
@@ -295,10 +322,11 @@ async fn changes(
                 continue;
             } else {
                 let view = p.live_update(&path, u);
+                // Through the theme's own values, so the body stays markup.
                 let html = p
                     .app
                     .theme
-                    .render("live-update.html", serde_json::json!({ "u": view }))?;
+                    .render("live-update.html", OneUpdate { u: &view })?;
                 serde_json::json!({
                     "id": u.id,
                     "anchor": view.anchor,
@@ -378,27 +406,23 @@ async fn open_reader(
     if !card.story.is_public(now) || card.live_from.is_none() {
         return Err(SiteError::NotFound);
     }
-    let last_seen = last_seen.unwrap_or(i64::MAX).max(0);
+    let Some(known) = app.store.live_coverage(&card.story.id).await? else {
+        return Err(SiteError::NotFound);
+    };
     let slug = slug.to_string();
     let hub = app.live.clone();
-    let receiver = hub.subscribe(&card.story.id, &slug, i64::MAX);
+    // Listening from the change read just now: anything later is both
+    // broadcast and (when asked for) in the backlog; a reader takes an
+    // update twice at worst, never misses one.
+    let receiver = hub.subscribe(&card.story.id, &slug, known.seq);
     let p = Presenter::new(app).await?;
-    let (backlog, coverage) = changes(&p, &card.story.id, &slug, last_seen).await?;
+    let after = last_seen.unwrap_or(known.seq).max(0);
+    let (backlog, coverage) = changes(&p, &card.story.id, &slug, after).await?;
     let Some(coverage) = coverage else {
         return Err(SiteError::NotFound);
     };
-
-    // A stream made just now starts from here.
-    if let Some(w) = hub
-        .watched
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&card.story.id)
-    {
-        let _ = w.seq.fetch_min(coverage.seq, Ordering::AcqRel);
-    }
     let ended = !coverage.is_live();
-    let mut first = vec![Bytes::from_static(b"retry: 3000\n\n")];
+    let mut first = vec![(Bytes::from_static(b"retry: 3000\n\n"), false)];
     first.extend(backlog);
     Ok(Reader {
         pending: first.into(),
@@ -533,8 +557,8 @@ pub async fn serve_direct(
 
 /// One reader's stream: what is queued for it, then the story's events.
 struct Reader {
-    pending: std::collections::VecDeque<Bytes>,
-    receiver: broadcast::Receiver<Bytes>,
+    pending: std::collections::VecDeque<Event>,
+    receiver: broadcast::Receiver<Event>,
     closed: watch::Receiver<bool>,
     ended: bool,
     reload: String,
@@ -542,32 +566,30 @@ struct Reader {
 
 impl Reader {
     async fn next(mut self) -> Option<(Result<Bytes, std::convert::Infallible>, Reader)> {
-        if let Some(b) = self.pending.pop_front() {
-            if b.starts_with(b"event: end") || b.windows(10).any(|w| w == b"event: end") {
+        if let Some((bytes, ends)) = self.pending.pop_front() {
+            if ends {
                 self.ended = true;
                 self.pending.clear();
             }
-            return Some((Ok(b), self));
+            return Some((Ok(bytes), self));
         }
         if self.ended || *self.closed.borrow() {
             return None;
         }
-        let bytes = tokio::select! {
+        let (bytes, ends) = tokio::select! {
             received = self.receiver.recv() => match received {
-                Ok(b) => b,
+                Ok(event) => event,
                 // Too slow: it missed changes; the page reloads.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    self.ended = true;
-                    event("reload", None, &serde_json::json!({ "url": self.reload.trim() }))
+                    let (bytes, _) = event("reload", None, &serde_json::json!({ "url": self.reload }));
+                    (bytes, true)
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             },
-            _ = tokio::time::sleep(KEEP_ALIVE) => Bytes::from_static(b": still here\n\n"),
+            _ = tokio::time::sleep(KEEP_ALIVE) => (Bytes::from_static(b": still here\n\n"), false),
             _ = self.closed.changed() => return None,
         };
-        if bytes.windows(10).any(|w| w == b"event: end") {
-            self.ended = true;
-        }
+        self.ended |= ends;
         Some((Ok(bytes), self))
     }
 }
