@@ -190,16 +190,6 @@ impl LiveHub {
         self.closing.subscribe()
     }
 
-    /// Readers connected now, over every story (for tests and metrics).
-    pub fn readers(&self) -> usize {
-        self.watched
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .map(|w| w.sender.receiver_count())
-            .sum()
-    }
-
     fn subscribe(&self, story_id: &str, slug: &str, seq: i64) -> broadcast::Receiver<Event> {
         let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
         watched
